@@ -1,0 +1,96 @@
+package spicedb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/authzed/spicedb/pkg/cmd/datastore"
+	"github.com/authzed/spicedb/pkg/cmd/server"
+	"github.com/authzed/spicedb/pkg/cmd/util"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+)
+
+// MaxUpdatesPerWrite is how many relationship updates (and preconditions) the
+// embedded server accepts in one WriteRelationships call: the largest value
+// SpiceDB allows, so that a form save stays one atomic write.
+const MaxUpdatesPerWrite = 65535
+
+// Embedded is a SpiceDB server running inside this process, reached through
+// an in-memory (buffered) gRPC connection.
+type Embedded struct {
+	conn   *grpc.ClientConn
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// EmbeddedOptions choose the datastore of an embedded server.
+type EmbeddedOptions struct {
+	// DatastoreURI is a PostgreSQL connection URI; empty means the memory datastore.
+	DatastoreURI string
+}
+
+// StartEmbedded starts an embedded SpiceDB server and connects to it.
+func StartEmbedded(ctx context.Context, opts EmbeddedOptions) (*Embedded, error) {
+	dsOpts := []datastore.ConfigOption{
+		datastore.DefaultDatastoreConfig().ToOption(),
+		datastore.WithRequestHedgingEnabled(false),
+	}
+	if opts.DatastoreURI != "" {
+		dsOpts = append(dsOpts, datastore.WithEngine(datastore.PostgresEngine), datastore.WithURI(opts.DatastoreURI))
+	}
+	ds, err := datastore.NewDatastore(ctx, dsOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("open SpiceDB datastore: %w", err)
+	}
+
+	cfg := server.NewConfigWithOptionsAndDefaults(
+		server.WithDatastore(ds),
+		server.WithGRPCServer(util.GRPCServerConfig{Network: util.BufferedNetwork, Enabled: true}),
+		server.WithGRPCAuthFunc(func(ctx context.Context) (context.Context, error) { return ctx, nil }),
+		server.WithHTTPGateway(util.HTTPServerConfig{HTTPEnabled: false}),
+		server.WithMetricsAPI(util.HTTPServerConfig{HTTPEnabled: false}),
+		server.WithDispatchServer(util.GRPCServerConfig{Enabled: false}),
+		server.WithSilentlyDisableTelemetry(true),
+		server.WithMaximumUpdatesPerWrite(MaxUpdatesPerWrite),
+		server.WithMaximumPreconditionCount(MaxUpdatesPerWrite),
+	)
+	runnable, err := cfg.Complete(ctx)
+	if err != nil {
+		_ = ds.Close()
+		return nil, fmt.Errorf("configure embedded SpiceDB: %w", err)
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	e := &Embedded{cancel: cancel, done: make(chan error, 1)}
+	go func() {
+		err := runnable.Run(runCtx)
+		e.done <- errors.Join(err, ds.Close())
+	}()
+	conn, err := runnable.NewClient(grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		_ = e.Close()
+		return nil, fmt.Errorf("connect to embedded SpiceDB: %w", err)
+	}
+	e.conn = conn
+	return e, nil
+}
+
+// Conn is the gRPC connection to the embedded server.
+func (e *Embedded) Conn() *grpc.ClientConn { return e.conn }
+
+// Close stops the server and releases its datastore.
+func (e *Embedded) Close() error {
+	var connErr error
+	if e.conn != nil {
+		connErr = e.conn.Close()
+	}
+	e.cancel()
+	select {
+	case err := <-e.done:
+		return errors.Join(connErr, err)
+	case <-time.After(10 * time.Second):
+		return errors.Join(connErr, errors.New("embedded SpiceDB did not stop within 10s"))
+	}
+}
