@@ -1,0 +1,169 @@
+// Package graph is the port through which the domain reads and writes the
+// relationship graph: objects, relationships, consistency and the Graph
+// interface that a SpiceDB adapter implements. It imports no transport.
+package graph
+
+import (
+	"context"
+	"strings"
+)
+
+// Object is a node of the graph: a type from the schema and an id.
+type Object struct {
+	Type string
+	ID   string
+}
+
+func (o Object) String() string { return o.Type + ":" + o.ID }
+
+// Caveat names a caveat of the schema and the context written with a relationship.
+type Caveat struct {
+	Name    string
+	Context map[string]any
+}
+
+// Relationship is an edge: resource#relation@subject[#subjectRelation].
+type Relationship struct {
+	Resource        Object
+	Relation        string
+	Subject         Object
+	SubjectRelation string
+	Caveat          *Caveat
+}
+
+func (r Relationship) String() string {
+	s := r.Resource.String() + "#" + r.Relation + "@" + r.Subject.String()
+	if r.SubjectRelation != "" {
+		s += "#" + r.SubjectRelation
+	}
+	return s
+}
+
+// Rel builds an uncaveated relationship resource#relation@subject.
+func Rel(resource Object, relation string, subject Object) Relationship {
+	return Relationship{Resource: resource, Relation: relation, Subject: subject}
+}
+
+// Operation is what an update does to its relationship.
+type Operation int
+
+const (
+	// Create writes a relationship that must not exist yet.
+	Create Operation = iota + 1
+	// Touch writes a relationship whether or not it exists.
+	Touch
+	// Delete removes a relationship if it exists.
+	Delete
+)
+
+// Update is one change of a write.
+type Update struct {
+	Op           Operation
+	Relationship Relationship
+}
+
+// Filter selects relationships. Empty fields match anything; ResourceID and
+// ResourceIDPrefix exclude each other.
+type Filter struct {
+	ResourceType     string
+	ResourceID       string
+	ResourceIDPrefix string
+	Relation         string
+	SubjectType      string
+	SubjectID        string
+}
+
+// FilterOf is the filter that matches exactly r.
+func FilterOf(r Relationship) Filter {
+	return Filter{ResourceType: r.Resource.Type, ResourceID: r.Resource.ID, Relation: r.Relation, SubjectType: r.Subject.Type, SubjectID: r.Subject.ID}
+}
+
+// Matches reports whether r passes the filter.
+func (f Filter) Matches(r Relationship) bool {
+	return (f.ResourceType == "" || f.ResourceType == r.Resource.Type) &&
+		(f.ResourceID == "" || f.ResourceID == r.Resource.ID) &&
+		strings.HasPrefix(r.Resource.ID, f.ResourceIDPrefix) &&
+		(f.Relation == "" || f.Relation == r.Relation) &&
+		(f.SubjectType == "" || f.SubjectType == r.Subject.Type) &&
+		(f.SubjectID == "" || f.SubjectID == r.Subject.ID)
+}
+
+// Precondition must hold, inside the write's transaction, for the write to apply.
+type Precondition struct {
+	// MustMatch: at least one relationship matches Filter; otherwise none may.
+	MustMatch bool
+	Filter    Filter
+}
+
+// Revision is a point in the graph's history: a SpiceDB ZedToken. It is opaque
+// outside the adapter; the empty revision means "none".
+type Revision string
+
+// Consistency says how fresh a read must be.
+type Consistency struct {
+	mode     consistencyMode
+	revision Revision
+}
+
+type consistencyMode int
+
+const (
+	fullyConsistent consistencyMode = iota
+	atLeastAsFresh
+	atExactSnapshot
+)
+
+// Full reads the newest data.
+func Full() Consistency { return Consistency{mode: fullyConsistent} }
+
+// AtLeast reads data at least as fresh as rev; an empty rev means Full.
+func AtLeast(rev Revision) Consistency {
+	if rev == "" {
+		return Full()
+	}
+	return Consistency{mode: atLeastAsFresh, revision: rev}
+}
+
+// At reads data exactly at rev.
+func At(rev Revision) Consistency { return Consistency{mode: atExactSnapshot, revision: rev} }
+
+// Revision is the revision the consistency names, if any.
+func (c Consistency) Revision() Revision { return c.revision }
+
+// IsExact reports whether c reads at exactly its revision.
+func (c Consistency) IsExact() bool { return c.mode == atExactSnapshot }
+
+// IsAtLeast reports whether c reads at least as fresh as its revision.
+func (c Consistency) IsAtLeast() bool { return c.mode == atLeastAsFresh }
+
+// Check asks whether subject has permission on resource.
+type Check struct {
+	Resource   Object
+	Permission string
+	Subject    Object
+}
+
+// Graph is the relationship store and permission engine (SpiceDB). Every call
+// returns the revision it was answered at. Errors are *fault.Error of kind
+// Conflict (a precondition failed), Invalid (SpiceDB refused the request),
+// Unavailable (SpiceDB or its datastore cannot be reached) or Internal.
+type Graph interface {
+	// Write applies updates atomically, and only if every precondition holds.
+	Write(ctx context.Context, updates []Update, preconditions []Precondition) (Revision, error)
+	// DeleteMatching removes, atomically, every relationship the filter matches,
+	// only if every precondition holds.
+	DeleteMatching(ctx context.Context, filter Filter, preconditions []Precondition) (Revision, error)
+	// Read returns every relationship the filter matches.
+	Read(ctx context.Context, filter Filter, c Consistency) ([]Relationship, Revision, error)
+	// ReadPage returns up to limit relationships after cursor, and the cursor
+	// to pass for the next page ("" when there is none).
+	ReadPage(ctx context.Context, filter Filter, c Consistency, limit uint32, cursor string) ([]Relationship, string, Revision, error)
+	// Check answers every check, in order.
+	Check(ctx context.Context, checks []Check, c Consistency) ([]bool, Revision, error)
+	// LookupResources returns the ids of every resourceType object on which
+	// subject has permission.
+	LookupResources(ctx context.Context, resourceType, permission string, subject Object, c Consistency) ([]string, Revision, error)
+	// LookupSubjects returns the ids of every subjectType object that has
+	// permission on resource.
+	LookupSubjects(ctx context.Context, resource Object, permission, subjectType string, c Consistency) ([]string, Revision, error)
+}

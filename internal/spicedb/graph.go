@@ -1,0 +1,368 @@
+package spicedb
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+
+	v1 "github.com/authzed/authzed-go/proto/authzed/api/v1"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/mspauthz/mspauthz/internal/fault"
+	"github.com/mspauthz/mspauthz/internal/graph"
+)
+
+// DefaultCallTimeout bounds every SpiceDB call whose context has no earlier deadline.
+const DefaultCallTimeout = 30 * time.Second
+
+// maxBulkCheckItems is SpiceDB's limit on items per CheckBulkPermissions call.
+const maxBulkCheckItems = 10000
+
+// Graph is the graph port over a gRPC connection to SpiceDB.
+type Graph struct {
+	permissions v1.PermissionsServiceClient
+	timeout     time.Duration
+}
+
+var _ graph.Graph = (*Graph)(nil)
+
+// NewGraph returns a Graph talking to SpiceDB over conn.
+func NewGraph(conn grpc.ClientConnInterface) *Graph {
+	return &Graph{permissions: v1.NewPermissionsServiceClient(conn), timeout: DefaultCallTimeout}
+}
+
+func (g *Graph) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, g.timeout)
+}
+
+// Write implements graph.Graph.
+func (g *Graph) Write(ctx context.Context, updates []graph.Update, preconditions []graph.Precondition) (graph.Revision, error) {
+	ctx, cancel := g.bound(ctx)
+	defer cancel()
+	req := &v1.WriteRelationshipsRequest{Updates: make([]*v1.RelationshipUpdate, 0, len(updates))}
+	for _, u := range updates {
+		rel, err := toRelationship(u.Relationship)
+		if err != nil {
+			return "", err
+		}
+		req.Updates = append(req.Updates, &v1.RelationshipUpdate{Operation: toOperation(u.Op), Relationship: rel})
+	}
+	req.OptionalPreconditions = toPreconditions(preconditions)
+	resp, err := g.permissions.WriteRelationships(ctx, req)
+	if err != nil {
+		return "", mapError(ctx, "write relationships", err)
+	}
+	return graph.Revision(resp.GetWrittenAt().GetToken()), nil
+}
+
+// DeleteMatching implements graph.Graph.
+func (g *Graph) DeleteMatching(ctx context.Context, filter graph.Filter, preconditions []graph.Precondition) (graph.Revision, error) {
+	ctx, cancel := g.bound(ctx)
+	defer cancel()
+	resp, err := g.permissions.DeleteRelationships(ctx, &v1.DeleteRelationshipsRequest{
+		RelationshipFilter:    toFilter(filter),
+		OptionalPreconditions: toPreconditions(preconditions),
+	})
+	if err != nil {
+		return "", mapError(ctx, "delete relationships", err)
+	}
+	return graph.Revision(resp.GetDeletedAt().GetToken()), nil
+}
+
+// Read implements graph.Graph.
+func (g *Graph) Read(ctx context.Context, filter graph.Filter, c graph.Consistency) ([]graph.Relationship, graph.Revision, error) {
+	rels, _, rev, err := g.ReadPage(ctx, filter, c, 0, "")
+	return rels, rev, err
+}
+
+// ReadPage implements graph.Graph.
+func (g *Graph) ReadPage(ctx context.Context, filter graph.Filter, c graph.Consistency, limit uint32, cursor string) ([]graph.Relationship, string, graph.Revision, error) {
+	ctx, cancel := g.bound(ctx)
+	defer cancel()
+	req := &v1.ReadRelationshipsRequest{Consistency: toConsistency(c), RelationshipFilter: toFilter(filter), OptionalLimit: limit}
+	if cursor != "" {
+		req.OptionalCursor = &v1.Cursor{Token: cursor}
+	}
+	stream, err := g.permissions.ReadRelationships(ctx, req)
+	if err != nil {
+		return nil, "", "", mapError(ctx, "read relationships", err)
+	}
+	var (
+		rels []graph.Relationship
+		next string
+		rev  = c.Revision()
+	)
+	for {
+		resp, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, "", "", mapError(ctx, "read relationships", err)
+		}
+		rev = graph.Revision(resp.GetReadAt().GetToken())
+		next = resp.GetAfterResultCursor().GetToken()
+		rels = append(rels, fromRelationship(resp.GetRelationship()))
+	}
+	if limit == 0 || uint32(len(rels)) < limit {
+		next = ""
+	}
+	if rev == "" {
+		// Nothing matched: the stream carried no revision. Ask for one at the
+		// same consistency so that callers can always pin what they read.
+		rev, err = g.revisionAt(ctx, c)
+		if err != nil {
+			return nil, "", "", err
+		}
+	}
+	return rels, next, rev, nil
+}
+
+// revisionAt returns the revision a read at c would see, by a check that
+// cannot match anything.
+func (g *Graph) revisionAt(ctx context.Context, c graph.Consistency) (graph.Revision, error) {
+	if c.IsExact() {
+		return c.Revision(), nil
+	}
+	resp, err := g.permissions.CheckBulkPermissions(ctx, &v1.CheckBulkPermissionsRequest{Consistency: toConsistency(c)})
+	if err != nil {
+		return "", mapError(ctx, "read revision", err)
+	}
+	return graph.Revision(resp.GetCheckedAt().GetToken()), nil
+}
+
+// Check implements graph.Graph.
+func (g *Graph) Check(ctx context.Context, checks []graph.Check, c graph.Consistency) ([]bool, graph.Revision, error) {
+	ctx, cancel := g.bound(ctx)
+	defer cancel()
+	if len(checks) == 0 {
+		rev, err := g.revisionAt(ctx, c)
+		return nil, rev, err
+	}
+	out := make([]bool, 0, len(checks))
+	var rev graph.Revision
+	for start := 0; start < len(checks); start += maxBulkCheckItems {
+		req := &v1.CheckBulkPermissionsRequest{Consistency: toConsistency(c)}
+		if rev != "" {
+			// Later chunks answer at the revision of the first one.
+			req.Consistency = toConsistency(graph.At(rev))
+		}
+		chunk := checks[start:min(start+maxBulkCheckItems, len(checks))]
+		for _, ch := range chunk {
+			req.Items = append(req.Items, &v1.CheckBulkPermissionsRequestItem{
+				Resource:   toObject(ch.Resource),
+				Permission: ch.Permission,
+				Subject:    &v1.SubjectReference{Object: toObject(ch.Subject)},
+			})
+		}
+		resp, err := g.permissions.CheckBulkPermissions(ctx, req)
+		if err != nil {
+			return nil, "", mapError(ctx, "check permissions", err)
+		}
+		rev = graph.Revision(resp.GetCheckedAt().GetToken())
+		for i, pair := range resp.GetPairs() {
+			if e := pair.GetError(); e != nil {
+				return nil, "", mapError(ctx, "check "+chunk[i].Resource.String(), status.ErrorProto(e))
+			}
+			out = append(out, pair.GetItem().GetPermissionship() == v1.CheckPermissionResponse_PERMISSIONSHIP_HAS_PERMISSION)
+		}
+	}
+	return out, rev, nil
+}
+
+// LookupResources implements graph.Graph.
+func (g *Graph) LookupResources(ctx context.Context, resourceType, permission string, subject graph.Object, c graph.Consistency) ([]string, graph.Revision, error) {
+	ctx, cancel := g.bound(ctx)
+	defer cancel()
+	stream, err := g.permissions.LookupResources(ctx, &v1.LookupResourcesRequest{
+		Consistency:        toConsistency(c),
+		ResourceObjectType: resourceType,
+		Permission:         permission,
+		Subject:            &v1.SubjectReference{Object: toObject(subject)},
+	})
+	if err != nil {
+		return nil, "", mapError(ctx, "lookup resources", err)
+	}
+	var ids []string
+	rev := c.Revision()
+	for {
+		resp, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, "", mapError(ctx, "lookup resources", err)
+		}
+		rev = graph.Revision(resp.GetLookedUpAt().GetToken())
+		if resp.GetPermissionship() == v1.LookupPermissionship_LOOKUP_PERMISSIONSHIP_HAS_PERMISSION {
+			ids = append(ids, resp.GetResourceObjectId())
+		}
+	}
+	if rev == "" {
+		if rev, err = g.revisionAt(ctx, c); err != nil {
+			return nil, "", err
+		}
+	}
+	return ids, rev, nil
+}
+
+// LookupSubjects implements graph.Graph.
+func (g *Graph) LookupSubjects(ctx context.Context, resource graph.Object, permission, subjectType string, c graph.Consistency) ([]string, graph.Revision, error) {
+	ctx, cancel := g.bound(ctx)
+	defer cancel()
+	stream, err := g.permissions.LookupSubjects(ctx, &v1.LookupSubjectsRequest{
+		Consistency:       toConsistency(c),
+		Resource:          toObject(resource),
+		Permission:        permission,
+		SubjectObjectType: subjectType,
+	})
+	if err != nil {
+		return nil, "", mapError(ctx, "lookup subjects", err)
+	}
+	var ids []string
+	rev := c.Revision()
+	for {
+		resp, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, "", mapError(ctx, "lookup subjects", err)
+		}
+		rev = graph.Revision(resp.GetLookedUpAt().GetToken())
+		if s := resp.GetSubject(); s.GetPermissionship() == v1.LookupPermissionship_LOOKUP_PERMISSIONSHIP_HAS_PERMISSION {
+			ids = append(ids, s.GetSubjectObjectId())
+		}
+	}
+	if rev == "" {
+		if rev, err = g.revisionAt(ctx, c); err != nil {
+			return nil, "", err
+		}
+	}
+	return ids, rev, nil
+}
+
+func toConsistency(c graph.Consistency) *v1.Consistency {
+	switch {
+	case c.IsExact():
+		return &v1.Consistency{Requirement: &v1.Consistency_AtExactSnapshot{AtExactSnapshot: &v1.ZedToken{Token: string(c.Revision())}}}
+	case c.IsAtLeast():
+		return &v1.Consistency{Requirement: &v1.Consistency_AtLeastAsFresh{AtLeastAsFresh: &v1.ZedToken{Token: string(c.Revision())}}}
+	default:
+		return &v1.Consistency{Requirement: &v1.Consistency_FullyConsistent{FullyConsistent: true}}
+	}
+}
+
+func toObject(o graph.Object) *v1.ObjectReference {
+	return &v1.ObjectReference{ObjectType: o.Type, ObjectId: o.ID}
+}
+
+func toOperation(op graph.Operation) v1.RelationshipUpdate_Operation {
+	switch op {
+	case graph.Create:
+		return v1.RelationshipUpdate_OPERATION_CREATE
+	case graph.Touch:
+		return v1.RelationshipUpdate_OPERATION_TOUCH
+	case graph.Delete:
+		return v1.RelationshipUpdate_OPERATION_DELETE
+	}
+	return v1.RelationshipUpdate_OPERATION_UNSPECIFIED
+}
+
+func toRelationship(r graph.Relationship) (*v1.Relationship, error) {
+	rel := &v1.Relationship{
+		Resource: toObject(r.Resource),
+		Relation: r.Relation,
+		Subject:  &v1.SubjectReference{Object: toObject(r.Subject), OptionalRelation: r.SubjectRelation},
+	}
+	if r.Caveat != nil {
+		ctx, err := structpb.NewStruct(r.Caveat.Context)
+		if err != nil {
+			return nil, fault.Wrap(err, fault.Internal, "caveat context of %s", r)
+		}
+		rel.OptionalCaveat = &v1.ContextualizedCaveat{CaveatName: r.Caveat.Name, Context: ctx}
+	}
+	return rel, nil
+}
+
+func fromRelationship(r *v1.Relationship) graph.Relationship {
+	out := graph.Relationship{
+		Resource:        graph.Object{Type: r.GetResource().GetObjectType(), ID: r.GetResource().GetObjectId()},
+		Relation:        r.GetRelation(),
+		Subject:         graph.Object{Type: r.GetSubject().GetObject().GetObjectType(), ID: r.GetSubject().GetObject().GetObjectId()},
+		SubjectRelation: r.GetSubject().GetOptionalRelation(),
+	}
+	if c := r.GetOptionalCaveat(); c != nil {
+		out.Caveat = &graph.Caveat{Name: c.GetCaveatName(), Context: c.GetContext().AsMap()}
+	}
+	return out
+}
+
+func toFilter(f graph.Filter) *v1.RelationshipFilter {
+	out := &v1.RelationshipFilter{
+		ResourceType:             f.ResourceType,
+		OptionalResourceId:       f.ResourceID,
+		OptionalResourceIdPrefix: f.ResourceIDPrefix,
+		OptionalRelation:         f.Relation,
+	}
+	if f.SubjectType != "" {
+		out.OptionalSubjectFilter = &v1.SubjectFilter{SubjectType: f.SubjectType, OptionalSubjectId: f.SubjectID}
+	}
+	return out
+}
+
+func toPreconditions(ps []graph.Precondition) []*v1.Precondition {
+	out := make([]*v1.Precondition, 0, len(ps))
+	for _, p := range ps {
+		op := v1.Precondition_OPERATION_MUST_NOT_MATCH
+		if p.MustMatch {
+			op = v1.Precondition_OPERATION_MUST_MATCH
+		}
+		out = append(out, &v1.Precondition{Operation: op, Filter: toFilter(p.Filter)})
+	}
+	return out
+}
+
+// mapError turns a SpiceDB error into a fault of the graph port's kinds.
+func mapError(ctx context.Context, what string, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil && errors.Is(err, ctxErr) || status.Code(err) == codes.Canceled {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return fault.Wrap(err, fault.Unavailable, "SpiceDB did not answer %s in time", what)
+		}
+		return fault.Wrap(err, fault.Unavailable, "%s canceled", what)
+	}
+	st, _ := status.FromError(err)
+	switch st.Code() {
+	case codes.FailedPrecondition:
+		if reason(st) == v1.ErrorReason_ERROR_REASON_WRITE_OR_DELETE_PRECONDITION_FAILURE.String() {
+			return fault.Wrap(err, fault.Conflict, "%s: a precondition no longer holds", what)
+		}
+		return fault.Wrap(err, fault.Invalid, "SpiceDB refused %s", what)
+	case codes.AlreadyExists:
+		return fault.Wrap(err, fault.Conflict, "%s: a relationship already exists", what)
+	case codes.InvalidArgument:
+		return fault.Wrap(err, fault.Invalid, "SpiceDB refused %s", what)
+	case codes.Unavailable, codes.DeadlineExceeded, codes.ResourceExhausted, codes.Aborted:
+		return fault.Wrap(err, fault.Unavailable, "SpiceDB unavailable for %s", what)
+	case codes.Unauthenticated, codes.PermissionDenied:
+		return fault.Wrap(err, fault.Unavailable, "SpiceDB rejected mspauthz's credentials for %s", what)
+	}
+	return fault.Wrap(err, fault.Internal, "SpiceDB failed %s", what)
+}
+
+func reason(st *status.Status) string {
+	for _, d := range st.Details() {
+		if info, ok := d.(*errdetails.ErrorInfo); ok {
+			return info.GetReason()
+		}
+	}
+	return ""
+}

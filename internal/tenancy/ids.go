@@ -1,0 +1,91 @@
+package tenancy
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/mspauthz/mspauthz/internal/fault"
+	"github.com/mspauthz/mspauthz/internal/graph"
+)
+
+// The object types and relations of schema/msp.zed.
+const (
+	typeMSP            = "msp"
+	typeUser           = "user"
+	typeCustomer       = "customer"
+	typeCustomerGroup  = "customer_group"
+	typeUserAlertGroup = "user_alert_group"
+	typeSaveEpoch      = "save_epoch"
+
+	relMSP            = "msp"
+	relOwner          = "owner"
+	relMember         = "member"
+	relSaveEpoch      = "save_epoch"
+	relAttributes     = "attributes"
+	relDirect         = "direct"
+	relCustomerGroup  = "customer_group"
+	relAccountContact = "account_contact"
+	relCustomer       = "customer"
+	relContact        = "contact"
+
+	// PermissionAccess is the permission "this user reaches this customer".
+	PermissionAccess = "access"
+
+	caveatAttributes = "attributes"
+)
+
+var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+
+// IDPattern is the pattern every id of the API matches.
+const IDPattern = `[a-z0-9][a-z0-9_-]{0,63}`
+
+// checkID returns an Invalid error naming field when id breaks the id pattern.
+func checkID(field, id string) error {
+	if !idPattern.MatchString(id) {
+		return fault.New(fault.Invalid, "%s: %q is not a valid id (lowercase letters, digits, '-' and '_', starting with a letter or digit, at most 64 characters)", field, id)
+	}
+	return nil
+}
+
+// checkSelection checks every id of a form's selection and refuses repeats.
+func checkSelection(field string, ids []string) error {
+	seen := make(map[string]bool, len(ids))
+	for i, id := range ids {
+		if err := checkID(field+"["+strconv.Itoa(i)+"]", id); err != nil {
+			return err
+		}
+		if seen[id] {
+			return fault.New(fault.Invalid, "%s: %q is selected twice", field, id)
+		}
+		seen[id] = true
+	}
+	return nil
+}
+
+// Objects of one MSP carry the MSP id as a prefix: "<msp>/<id>".
+func mspObject(msp string) graph.Object { return graph.Object{Type: typeMSP, ID: msp} }
+
+func scoped(typ, msp, id string) graph.Object { return graph.Object{Type: typ, ID: msp + "/" + id} }
+
+func userObject(msp, id string) graph.Object { return scoped(typeUser, msp, id) }
+
+func customerObject(msp, id string) graph.Object { return scoped(typeCustomer, msp, id) }
+
+func customerGroupObject(msp, id string) graph.Object { return scoped(typeCustomerGroup, msp, id) }
+
+func alertGroupObject(msp, customer, id string) graph.Object {
+	return graph.Object{Type: typeUserAlertGroup, ID: msp + "/" + customer + "/" + id}
+}
+
+// alertGroupPrefix is the id prefix of every alert group of a customer.
+func alertGroupPrefix(msp, customer string) string { return msp + "/" + customer + "/" }
+
+// localID strips the MSP prefix from an object id of msp.
+func localID(msp, id string) string { return strings.TrimPrefix(id, msp+"/") }
+
+// alertGroupIDs splits an alert group object id into its customer and its own id.
+func alertGroupIDs(msp, id string) (customer, alertGroup string) {
+	customer, alertGroup, _ = strings.Cut(localID(msp, id), "/")
+	return customer, alertGroup
+}

@@ -1,0 +1,96 @@
+package tenancy
+
+// MSP is a tenant: a Managed Service Provider.
+type MSP struct {
+	ID          string
+	DisplayName string
+	OwnerUserID string
+}
+
+// User is a person; MSP users belong to one MSP.
+type User struct {
+	ID          string
+	DisplayName string
+}
+
+// Customer is an end-customer account of an MSP.
+type Customer struct {
+	ID          string
+	DisplayName string
+}
+
+// CustomerGroup is a named set of customers.
+type CustomerGroup struct {
+	ID          string
+	DisplayName string
+}
+
+// AlertGroup is a customer's user alert group: the users alerted for it.
+type AlertGroup struct {
+	CustomerID   string
+	AlertGroupID string
+	Contacts     []string
+}
+
+// Pair is a (user, customer) pair of one MSP.
+type Pair struct {
+	UserID     string
+	CustomerID string
+}
+
+// RetainedPair is a pair that lost a path and kept access through Via.
+type RetainedPair struct {
+	Pair
+	Via []string
+}
+
+// AlertContactRemoval is a user taken off a customer's alert group because a
+// save dissociated him from that customer.
+type AlertContactRemoval struct {
+	Pair
+	AlertGroupID string
+}
+
+// Report is what a save did to access, computed by SpiceDB at the revision of
+// the save's own write (or, for validateOnly, predicted at the revision read).
+type Report struct {
+	// WrittenAt is the ZedToken of the save's write; empty when nothing was written.
+	WrittenAt string
+	// Associated pairs had no access before the save and have it after.
+	Associated []Pair
+	// Dissociated pairs lost their last path.
+	Dissociated []Pair
+	// Retained pairs lost a path and kept access through another.
+	Retained []RetainedPair
+	// AlertContactsRemoved lists dissociated users taken off the customer's alert groups.
+	AlertContactsRemoved []AlertContactRemoval
+}
+
+// BlockReason says why a guard refused a save.
+type BlockReason string
+
+const (
+	// BlockAccountContact: the user is the customer's Account Contact.
+	BlockAccountContact BlockReason = "ACCOUNT_CONTACT"
+	// BlockLastAlertGroupContact: the user is the last contact of one of the customer's alert groups.
+	BlockLastAlertGroupContact BlockReason = "LAST_ALERT_GROUP_CONTACT"
+	// BlockAccountOwner: the user is the MSP's account owner.
+	BlockAccountOwner BlockReason = "ACCOUNT_OWNER"
+	// BlockNotAssociated: the user does not reach the customer he is made a contact of.
+	BlockNotAssociated BlockReason = "NOT_ASSOCIATED"
+)
+
+// Block is one reason a save was refused: a user who would lose his last path
+// to a customer that needs him.
+type Block struct {
+	UserID       string
+	CustomerID   string
+	Reason       BlockReason
+	AlertGroupID string
+}
+
+// Access is a user's access to a customer and every path that grants it.
+type Access struct {
+	Pair
+	Via []string
+}

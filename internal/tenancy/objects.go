@@ -1,0 +1,345 @@
+package tenancy
+
+import (
+	"context"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/mspauthz/mspauthz/internal/fault"
+	"github.com/mspauthz/mspauthz/internal/graph"
+)
+
+// maxDisplayName is the longest display name accepted, in characters.
+const maxDisplayName = 200
+
+// scopedTypes are the object types whose ids start with their MSP's id.
+var scopedTypes = []string{typeUser, typeCustomer, typeCustomerGroup, typeUserAlertGroup}
+
+func checkDisplayName(field, name string) error {
+	switch {
+	case strings.TrimSpace(name) == "":
+		return fault.New(fault.Invalid, "%s is required", field)
+	case !utf8.ValidString(name) || strings.IndexFunc(name, unicode.IsControl) >= 0:
+		return fault.New(fault.Invalid, "%s must be printable text", field)
+	case utf8.RuneCountInString(name) > maxDisplayName:
+		return fault.New(fault.Invalid, "%s is longer than %d characters", field, maxDisplayName)
+	}
+	return nil
+}
+
+// attributesOf is the relationship that carries obj's display name.
+func attributesOf(obj graph.Object, msp, displayName string) graph.Relationship {
+	r := graph.Rel(obj, relAttributes, mspObject(msp))
+	r.Caveat = &graph.Caveat{Name: caveatAttributes, Context: map[string]any{"display_name": displayName}}
+	return r
+}
+
+func creates(rels ...graph.Relationship) []graph.Update {
+	out := make([]graph.Update, len(rels))
+	for i, r := range rels {
+		out[i] = graph.Update{Op: graph.Create, Relationship: r}
+	}
+	return out
+}
+
+func deletes(rels []graph.Relationship) []graph.Update {
+	out := make([]graph.Update, len(rels))
+	for i, r := range rels {
+		out[i] = graph.Update{Op: graph.Delete, Relationship: r}
+	}
+	return out
+}
+
+// mspExists is a precondition that msp exists; mspAbsent that it does not.
+func mspExists(msp string) graph.Precondition {
+	return graph.Precondition{MustMatch: true, Filter: graph.Filter{ResourceType: typeMSP, ResourceID: msp, Relation: relSaveEpoch}}
+}
+
+func mspAbsent(msp string) graph.Precondition {
+	return graph.Precondition{Filter: graph.Filter{ResourceType: typeMSP, ResourceID: msp}}
+}
+
+// CreateMSP creates an MSP and its account owner, who becomes its first user.
+func (s *Service) CreateMSP(ctx context.Context, m MSP) (*MSP, error) {
+	if err := firstError(
+		checkID("mspId", m.ID),
+		checkID("ownerUserId", m.OwnerUserID),
+		checkDisplayName("displayName", m.DisplayName),
+	); err != nil {
+		return nil, err
+	}
+	// A deleted MSP whose clean-up was interrupted may have left objects
+	// behind: remove them first, so that a new MSP of the same id starts empty.
+	if err := s.purgeScoped(ctx, m.ID); err != nil {
+		return nil, mspCreateError(err, m.ID)
+	}
+	msp, owner := mspObject(m.ID), userObject(m.ID, m.OwnerUserID)
+	_, err := s.graph.Write(ctx, creates(
+		graph.Rel(msp, relSaveEpoch, graph.Object{Type: typeSaveEpoch, ID: newEpochID()}),
+		graph.Rel(msp, relOwner, owner),
+		graph.Rel(msp, relMember, owner),
+		attributesOf(msp, m.ID, m.DisplayName),
+		graph.Rel(owner, relMSP, msp),
+		attributesOf(owner, m.ID, m.OwnerUserID),
+	), []graph.Precondition{mspAbsent(m.ID)})
+	if err != nil {
+		return nil, mspCreateError(err, m.ID)
+	}
+	return &m, nil
+}
+
+func mspCreateError(err error, msp string) error {
+	if fault.Is(err, fault.Conflict) {
+		return fault.New(fault.AlreadyExists, "msp %q already exists", msp)
+	}
+	return err
+}
+
+// purgeScoped deletes every object of msp's id prefix, provided msp does not exist.
+func (s *Service) purgeScoped(ctx context.Context, msp string) error {
+	for _, typ := range scopedTypes {
+		if _, err := s.graph.DeleteMatching(ctx, graph.Filter{ResourceType: typ, ResourceIDPrefix: msp + "/"}, []graph.Precondition{mspAbsent(msp)}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DeleteMSP deletes an MSP and everything it holds. The MSP's own
+// relationships go first, in one write: from then on nothing of it grants
+// access (every permission intersects with the MSP's members); its objects
+// follow, one type at a time.
+func (s *Service) DeleteMSP(ctx context.Context, msp string) error {
+	if err := checkID("mspId", msp); err != nil {
+		return err
+	}
+	_, err := s.graph.DeleteMatching(ctx, graph.Filter{ResourceType: typeMSP, ResourceID: msp}, []graph.Precondition{mspExists(msp)})
+	if fault.Is(err, fault.Conflict) {
+		return fault.New(fault.NotFound, "msp %q not found", msp)
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.purgeScoped(ctx, msp); err != nil && !fault.Is(err, fault.Conflict) {
+		return err
+	}
+	return nil
+}
+
+// createScoped creates an object of msp with its display name, and extra
+// relationships, refusing an existing id.
+func (s *Service) createScoped(ctx context.Context, msp string, obj graph.Object, displayName string, extra ...graph.Relationship) error {
+	rels := append([]graph.Relationship{graph.Rel(obj, relMSP, mspObject(msp)), attributesOf(obj, msp, displayName)}, extra...)
+	_, err := s.graph.Write(ctx, creates(rels...), []graph.Precondition{
+		mspExists(msp),
+		{Filter: graph.Filter{ResourceType: obj.Type, ResourceID: obj.ID}},
+	})
+	if !fault.Is(err, fault.Conflict) {
+		return err
+	}
+	if _, err := s.snapshot(ctx, msp); err != nil {
+		return err
+	}
+	return fault.New(fault.AlreadyExists, "%s %q already exists", typeNames[obj.Type], localID(msp, obj.ID))
+}
+
+// CreateUser creates an MSP user.
+func (s *Service) CreateUser(ctx context.Context, msp string, u User) (*User, error) {
+	if err := firstError(checkID("mspId", msp), checkID("userId", u.ID), checkDisplayName("displayName", u.DisplayName)); err != nil {
+		return nil, err
+	}
+	obj := userObject(msp, u.ID)
+	if err := s.createScoped(ctx, msp, obj, u.DisplayName, graph.Rel(mspObject(msp), relMember, obj)); err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
+
+// CreateCustomer creates a customer.
+func (s *Service) CreateCustomer(ctx context.Context, msp string, c Customer) (*Customer, error) {
+	if err := firstError(checkID("mspId", msp), checkID("customerId", c.ID), checkDisplayName("displayName", c.DisplayName)); err != nil {
+		return nil, err
+	}
+	if err := s.createScoped(ctx, msp, customerObject(msp, c.ID), c.DisplayName); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// CreateCustomerGroup creates a customer group.
+func (s *Service) CreateCustomerGroup(ctx context.Context, msp string, g CustomerGroup) (*CustomerGroup, error) {
+	if err := firstError(checkID("mspId", msp), checkID("customerGroupId", g.ID), checkDisplayName("displayName", g.DisplayName)); err != nil {
+		return nil, err
+	}
+	if err := s.createScoped(ctx, msp, customerGroupObject(msp, g.ID), g.DisplayName); err != nil {
+		return nil, err
+	}
+	return &g, nil
+}
+
+// readAll reads every filter at the snapshot and returns all that matched.
+func (sn *snapshot) readAll(ctx context.Context, filters ...graph.Filter) ([]graph.Relationship, error) {
+	var all []graph.Relationship
+	err := readEach(ctx, sn, sn.rev, filters, func(f graph.Filter) graph.Filter { return f }, func(_ graph.Filter, rels []graph.Relationship) {
+		all = append(all, rels...)
+	})
+	return all, err
+}
+
+// DeleteUser deletes an MSP user for good, with every association he has.
+// The guards apply as to any save: the account owner, an Account Contact or
+// the last contact of an alert group cannot be deleted.
+func (s *Service) DeleteUser(ctx context.Context, msp, user string) (*Report, error) {
+	if err := checkID("userId", user); err != nil {
+		return nil, err
+	}
+	u := userObject(msp, user)
+	return s.save(ctx, msp, false, func(ctx context.Context, sn *snapshot) ([]graph.Update, error) {
+		if err := sn.requireExisting(ctx, existing{"userId", typeUser, []string{user}}); err != nil {
+			return nil, err
+		}
+		bySubject := func(typ string) graph.Filter {
+			return graph.Filter{ResourceType: typ, SubjectType: typeUser, SubjectID: u.ID}
+		}
+		rels, err := sn.readAll(ctx,
+			graph.Filter{ResourceType: typeUser, ResourceID: u.ID},
+			bySubject(typeMSP), bySubject(typeCustomer), bySubject(typeCustomerGroup), bySubject(typeUserAlertGroup))
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rels {
+			if r.Resource.Type == typeMSP && r.Relation == relOwner {
+				return nil, blockedError([]Block{{UserID: user, Reason: BlockAccountOwner}})
+			}
+		}
+		return deletes(rels), nil
+	})
+}
+
+// DeleteCustomer deletes a customer with its alert groups and every
+// relationship that points at it.
+func (s *Service) DeleteCustomer(ctx context.Context, msp, customer string) (*Report, error) {
+	if err := checkID("customerId", customer); err != nil {
+		return nil, err
+	}
+	return s.save(ctx, msp, false, func(ctx context.Context, sn *snapshot) ([]graph.Update, error) {
+		if err := sn.requireExisting(ctx, existing{"customerId", typeCustomer, []string{customer}}); err != nil {
+			return nil, err
+		}
+		rels, err := sn.readAll(ctx,
+			graph.Filter{ResourceType: typeCustomer, ResourceID: customerObject(msp, customer).ID},
+			graph.Filter{ResourceType: typeUserAlertGroup, ResourceIDPrefix: alertGroupPrefix(msp, customer)})
+		if err != nil {
+			return nil, err
+		}
+		return deletes(rels), nil
+	})
+}
+
+// DeleteCustomerGroup deletes a customer group and every relationship that
+// points at it; the guards apply to the users it leaves without a path.
+func (s *Service) DeleteCustomerGroup(ctx context.Context, msp, group string) (*Report, error) {
+	if err := checkID("customerGroupId", group); err != nil {
+		return nil, err
+	}
+	g := customerGroupObject(msp, group)
+	return s.save(ctx, msp, false, func(ctx context.Context, sn *snapshot) ([]graph.Update, error) {
+		if err := sn.requireExisting(ctx, existing{"customerGroupId", typeCustomerGroup, []string{group}}); err != nil {
+			return nil, err
+		}
+		rels, err := sn.readAll(ctx,
+			graph.Filter{ResourceType: typeCustomerGroup, ResourceID: g.ID},
+			graph.Filter{ResourceType: typeCustomer, Relation: relCustomerGroup, SubjectType: typeCustomerGroup, SubjectID: g.ID})
+		if err != nil {
+			return nil, err
+		}
+		return deletes(rels), nil
+	})
+}
+
+// requireReach refuses users who do not reach the customer at the snapshot.
+func (sn *snapshot) requireReach(ctx context.Context, customer string, users []string) error {
+	pairs := make([]Pair, len(users))
+	for i, u := range users {
+		pairs[i] = Pair{u, customer}
+	}
+	has, err := sn.accessAt(ctx, sn.rev, pairs)
+	if err != nil {
+		return err
+	}
+	var blocks []Block
+	for _, p := range pairs {
+		if !has[p] {
+			blocks = append(blocks, Block{UserID: p.UserID, CustomerID: customer, Reason: BlockNotAssociated})
+		}
+	}
+	if len(blocks) > 0 {
+		return blockedError(blocks)
+	}
+	return nil
+}
+
+// SetAccountContact makes user the customer's Account Contact. He must reach
+// the customer; from then on no save may take his last path to it.
+func (s *Service) SetAccountContact(ctx context.Context, msp, customer, user string) (string, error) {
+	if err := firstError(checkID("customerId", customer), checkID("userId", user)); err != nil {
+		return "", err
+	}
+	c := customerObject(msp, customer)
+	rep, err := s.save(ctx, msp, false, func(ctx context.Context, sn *snapshot) ([]graph.Update, error) {
+		if err := sn.requireExisting(ctx, existing{"customerId", typeCustomer, []string{customer}}, existing{"userId", typeUser, []string{user}}); err != nil {
+			return nil, err
+		}
+		if err := sn.requireReach(ctx, customer, []string{user}); err != nil {
+			return nil, err
+		}
+		current, err := sn.read(ctx, graph.Filter{ResourceType: typeCustomer, ResourceID: c.ID, Relation: relAccountContact})
+		if err != nil {
+			return nil, err
+		}
+		return selectionUpdates(current, relAccountContact, []string{user}, func(id string) graph.Relationship {
+			return graph.Rel(c, relAccountContact, userObject(msp, id))
+		}), nil
+	})
+	if err != nil {
+		return "", err
+	}
+	return rep.WrittenAt, nil
+}
+
+// SetAlertGroupContacts creates or replaces a customer's alert group with the
+// given contacts, each of whom must reach the customer.
+func (s *Service) SetAlertGroupContacts(ctx context.Context, msp, customer, alertGroup string, contacts []string) (string, error) {
+	if err := firstError(
+		checkID("customerId", customer),
+		checkID("alertGroupId", alertGroup),
+		checkSelection("contacts", contacts),
+		checkNotEmpty(SaveOptions{}, "contacts", len(contacts)),
+	); err != nil {
+		return "", err
+	}
+	c, ag := customerObject(msp, customer), alertGroupObject(msp, customer, alertGroup)
+	rep, err := s.save(ctx, msp, false, func(ctx context.Context, sn *snapshot) ([]graph.Update, error) {
+		if err := sn.requireExisting(ctx, existing{"customerId", typeCustomer, []string{customer}}, existing{"contacts", typeUser, contacts}); err != nil {
+			return nil, err
+		}
+		if err := sn.requireReach(ctx, customer, contacts); err != nil {
+			return nil, err
+		}
+		current, err := sn.read(ctx, graph.Filter{ResourceType: typeUserAlertGroup, ResourceID: ag.ID})
+		if err != nil {
+			return nil, err
+		}
+		updates := selectionUpdates(current, relCustomer, []string{customer}, func(string) graph.Relationship {
+			return graph.Rel(ag, relCustomer, c)
+		})
+		return append(updates, selectionUpdates(current, relContact, contacts, func(id string) graph.Relationship {
+			return graph.Rel(ag, relContact, userObject(msp, id))
+		})...), nil
+	})
+	if err != nil {
+		return "", err
+	}
+	return rep.WrittenAt, nil
+}

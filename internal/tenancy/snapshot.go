@@ -1,0 +1,122 @@
+package tenancy
+
+import (
+	"context"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/mspauthz/mspauthz/internal/fault"
+	"github.com/mspauthz/mspauthz/internal/graph"
+)
+
+// snapshot is one MSP's graph as read at one revision: every read of a save is
+// made at the same revision, and the save commits only if the MSP's save epoch
+// is still the one read here.
+type snapshot struct {
+	s     *Service
+	msp   string
+	rev   graph.Revision
+	epoch graph.Relationship
+}
+
+// snapshot reads msp's save epoch at full consistency and pins its revision.
+func (s *Service) snapshot(ctx context.Context, msp string) (*snapshot, error) {
+	if err := checkID("mspId", msp); err != nil {
+		return nil, err
+	}
+	rels, rev, err := s.graph.Read(ctx, graph.Filter{ResourceType: typeMSP, ResourceID: msp, Relation: relSaveEpoch}, graph.Full())
+	if err != nil {
+		return nil, err
+	}
+	if len(rels) == 0 {
+		return nil, fault.New(fault.NotFound, "msp %q not found", msp)
+	}
+	return &snapshot{s: s, msp: msp, rev: rev, epoch: rels[0]}, nil
+}
+
+// read returns the relationships the filter matches at the snapshot's revision.
+func (sn *snapshot) read(ctx context.Context, f graph.Filter) ([]graph.Relationship, error) {
+	rels, _, err := sn.s.graph.Read(ctx, f, graph.At(sn.rev))
+	return rels, err
+}
+
+// each runs fn for every key, at most limit at a time, and returns the first error.
+func each[K any](ctx context.Context, limit int, keys []K, fn func(context.Context, K) error) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(limit)
+	for _, k := range keys {
+		g.Go(func() error { return fn(ctx, k) })
+	}
+	return g.Wait()
+}
+
+// readEach runs one read per key at rev, in parallel, and hands each result to
+// collect (called under a lock, so it may write to shared maps).
+func readEach[K comparable](ctx context.Context, sn *snapshot, rev graph.Revision, keys []K, filter func(K) graph.Filter, collect func(K, []graph.Relationship)) error {
+	var mu sync.Mutex
+	return each(ctx, sn.s.readParallelism, keys, func(ctx context.Context, k K) error {
+		rels, _, err := sn.s.graph.Read(ctx, filter(k), graph.At(rev))
+		if err != nil {
+			return err
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		collect(k, rels)
+		return nil
+	})
+}
+
+// existing names objects of one type that a request refers to, by the
+// request's field.
+type existing struct {
+	field string
+	typ   string
+	ids   []string
+}
+
+// requireExisting returns NotFound naming the field and the first object that
+// does not exist in the MSP at the snapshot's revision. One bulk check answers
+// for every object.
+func (sn *snapshot) requireExisting(ctx context.Context, wants ...existing) error {
+	type ref struct {
+		field, typ, id string
+	}
+	var refs []ref
+	var checks []graph.Check
+	for _, w := range wants {
+		for _, id := range w.ids {
+			refs = append(refs, ref{w.field, w.typ, id})
+			checks = append(checks, graph.Check{Resource: scoped(w.typ, sn.msp, id), Permission: relMSP, Subject: mspObject(sn.msp)})
+		}
+	}
+	if len(checks) == 0 {
+		return nil
+	}
+	found, _, err := sn.s.graph.Check(ctx, checks, graph.At(sn.rev))
+	if err != nil {
+		return err
+	}
+	for i, ok := range found {
+		if !ok {
+			return fault.New(fault.NotFound, "%s: %s %q not found", refs[i].field, typeNames[refs[i].typ], refs[i].id)
+		}
+	}
+	return nil
+}
+
+var typeNames = map[string]string{
+	typeUser:          "user",
+	typeCustomer:      "customer",
+	typeCustomerGroup: "customer group",
+}
+
+// epochUpdates replace the snapshot's save epoch; epochPrecondition requires it unchanged.
+func (sn *snapshot) epochUpdates() []graph.Update {
+	next := graph.Rel(mspObject(sn.msp), relSaveEpoch, graph.Object{Type: typeSaveEpoch, ID: newEpochID()})
+	return []graph.Update{{Op: graph.Delete, Relationship: sn.epoch}, {Op: graph.Create, Relationship: next}}
+}
+
+func (sn *snapshot) epochPrecondition() graph.Precondition {
+	return graph.Precondition{MustMatch: true, Filter: graph.FilterOf(sn.epoch)}
+}
