@@ -88,7 +88,9 @@ func (w *world) dump() []string {
 	return out
 }
 
-func pair(user, customer string) tenancy.Pair { return tenancy.Pair{UserID: user, CustomerID: customer} }
+func pair(user, customer string) tenancy.Pair {
+	return tenancy.Pair{UserID: user, CustomerID: customer}
+}
 
 func retained(user, customer string, via ...string) tenancy.RetainedPair {
 	return tenancy.RetainedPair{Pair: pair(user, customer), Via: via}

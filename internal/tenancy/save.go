@@ -293,4 +293,3 @@ func lessPair(a, b Pair) bool {
 }
 
 func sortPairs(ps []Pair) { sort.Slice(ps, func(i, j int) bool { return lessPair(ps[i], ps[j]) }) }
-
