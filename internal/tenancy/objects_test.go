@@ -1,0 +1,248 @@
+package tenancy_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/mspauthz/mspauthz/internal/fault"
+	"github.com/mspauthz/mspauthz/internal/graph"
+	"github.com/mspauthz/mspauthz/internal/tenancy"
+)
+
+// Globex's objects do not exist for Acme, whatever the call: not found, never
+// forbidden, and nothing is written.
+func TestCrossMSPIsolation(t *testing.T) {
+	w := newWorld(t)
+	w.seedCast()
+	w.msp("globex", []string{"gina"}, []string{"northwind"}, []string{"west"})
+	before := w.dump()
+
+	cases := []struct {
+		name string
+		call func() error
+		msg  string
+	}{
+		{"a Globex customer in Acme's group", func() error {
+			_, err := w.svc.EditCustomerGroup(w.ctx, "acme", "zoho", []string{"northwind"}, tenancy.SaveOptions{})
+			return err
+		}, `customers: customer "northwind" not found`},
+		{"a Globex group on Acme's user", func() error {
+			_, err := w.svc.EditUser(w.ctx, "acme", "alex", []string{"west"}, tenancy.SaveOptions{})
+			return err
+		}, `customerGroups: customer group "west" not found`},
+		{"a Globex user on Acme's customer", func() error {
+			_, err := w.svc.EditCustomerPreferences(w.ctx, "acme", "zylker", nil, []string{"gina"}, tenancy.SaveOptions{})
+			return err
+		}, `users: user "gina" not found`},
+		{"Acme's form on a Globex customer", func() error {
+			_, err := w.svc.EditCustomerPreferences(w.ctx, "acme", "northwind", []string{"zoho"}, nil, tenancy.SaveOptions{})
+			return err
+		}, `customerId: customer "northwind" not found`},
+		{"deleting a Globex user through Acme", func() error {
+			_, err := w.svc.DeleteUser(w.ctx, "acme", "gina")
+			return err
+		}, `userId: user "gina" not found`},
+		{"checking a Globex pair through Acme", func() error {
+			_, err := w.svc.CheckAccess(w.ctx, "acme", "northwind", "gina", "")
+			return err
+		}, `resource: customer "northwind" not found`},
+		{"listing a Globex user's customers through Acme", func() error {
+			_, err := w.svc.CustomersOfUser(w.ctx, "acme", "gina", "")
+			return err
+		}, `userId: user "gina" not found`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			requireKind(t, tc.call(), fault.NotFound, tc.msg)
+			require.Equal(t, before, w.dump())
+		})
+	}
+
+	// The same local ids live side by side in both MSPs.
+	_, err := w.svc.CreateUser(w.ctx, "globex", tenancy.User{ID: "alex", DisplayName: "Alex of Globex"})
+	require.NoError(t, err)
+	w.editGroup("zoho", "zylker")
+	w.editUser("alex", "zoho")
+	reach, err := w.svc.CustomersOfUser(w.ctx, "globex", "alex", "")
+	require.NoError(t, err)
+	require.Empty(t, reach.Access)
+}
+
+// Deleting a customer or a group leaves no relationship pointing at it.
+func TestCascadeDeletes(t *testing.T) {
+	w := newWorld(t)
+	w.seedCast()
+	w.editGroup("zoho", "zylker", "globex")
+	w.editGroup("site24x7", "zylker")
+	w.editUser("alex", "zoho", "site24x7")
+	w.editUser("bob", "zoho")
+	_, err := w.svc.EditCustomerPreferences(w.ctx, "acme", "zylker", []string{"zoho", "site24x7"}, []string{"carol"}, tenancy.SaveOptions{})
+	require.NoError(t, err)
+	_, err = w.svc.SetAccountContact(w.ctx, "acme", "zylker", "alex")
+	require.NoError(t, err)
+	_, err = w.svc.SetAlertGroupContacts(w.ctx, "acme", "zylker", "ops", []string{"bob", "carol"})
+	require.NoError(t, err)
+
+	rep, err := w.svc.DeleteCustomer(w.ctx, "acme", "zylker")
+	require.NoError(t, err)
+	require.Equal(t, []tenancy.Pair{pair("alex", "zylker"), pair("bob", "zylker"), pair("carol", "zylker")}, rep.Dissociated)
+	for _, rel := range w.dump() {
+		require.NotContains(t, rel, "acme/zylker", "dangling: %s", rel)
+	}
+	requireKind(t, func() error { _, err := w.svc.DeleteCustomer(w.ctx, "acme", "zylker"); return err }(), fault.NotFound, `customer "zylker" not found`)
+
+	rep, err = w.svc.DeleteCustomerGroup(w.ctx, "acme", "zoho")
+	require.NoError(t, err)
+	require.Equal(t, []tenancy.Pair{pair("alex", "globex"), pair("bob", "globex")}, rep.Dissociated)
+	for _, rel := range w.dump() {
+		require.NotContains(t, rel, "acme/zoho", "dangling: %s", rel)
+	}
+
+	rep, err = w.svc.DeleteUser(w.ctx, "acme", "alex")
+	require.NoError(t, err)
+	require.Empty(t, rep.Dissociated)
+	for _, rel := range w.dump() {
+		require.NotContains(t, rel, "acme/alex", "dangling: %s", rel)
+	}
+	// A deleted id can be created again, empty.
+	_, err = w.svc.CreateUser(w.ctx, "acme", tenancy.User{ID: "alex", DisplayName: "Alex"})
+	require.NoError(t, err)
+	require.False(t, w.reaches("alex", "globex"))
+}
+
+// The account owner can never be deleted; deleting an MSP removes all of it.
+func TestAccountOwnerAndMSPDeletion(t *testing.T) {
+	w := newWorld(t)
+	w.seedCast()
+	w.msp("globex", []string{"gina"}, []string{"northwind"}, nil)
+	_, err := w.svc.DeleteUser(w.ctx, "acme", "olivia")
+	require.Equal(t, []tenancy.Block{{UserID: "olivia", Reason: tenancy.BlockAccountOwner}}, blocksOf(t, err))
+	require.Contains(t, err.Error(), "ACCOUNT_OWNER")
+
+	w.editGroup("zoho", "zylker")
+	w.editUser("alex", "zoho")
+	require.NoError(t, w.svc.DeleteMSP(w.ctx, "acme"))
+	for _, rel := range w.dump() {
+		require.False(t, strings.Contains(rel, "acme"), "left behind: %s", rel)
+	}
+	require.NotEmpty(t, w.dump(), "Globex is untouched")
+	requireKind(t, w.svc.DeleteMSP(w.ctx, "acme"), fault.NotFound, `msp "acme" not found`)
+	_, err = w.svc.EditUser(w.ctx, "acme", "alex", []string{"zoho"}, tenancy.SaveOptions{})
+	requireKind(t, err, fault.NotFound, `msp "acme" not found`)
+
+	// An interrupted deletion leaves objects behind; a new MSP of that id starts empty.
+	_, err = w.g.Write(w.ctx, []graph.Update{{Op: graph.Create, Relationship: graph.Rel(
+		graph.Object{Type: "customer", ID: "acme/leftover"}, "msp", graph.Object{Type: "msp", ID: "acme"})}}, nil)
+	require.NoError(t, err)
+	w.seedCast()
+	for _, rel := range w.dump() {
+		require.NotContains(t, rel, "leftover")
+	}
+}
+
+// Bad input: each a clear error of a documented kind, and nothing written.
+func TestBadInput(t *testing.T) {
+	w := newWorld(t)
+	w.seedCast()
+	before := w.dump()
+	none := tenancy.SaveOptions{}
+	cases := []struct {
+		name string
+		call func() error
+		kind fault.Kind
+		msg  string
+	}{
+		{"MSP id with capitals", func() error {
+			_, err := w.svc.CreateMSP(w.ctx, tenancy.MSP{ID: "Acme", DisplayName: "x", OwnerUserID: "o"})
+			return err
+		}, fault.Invalid, `mspId: "Acme" is not a valid id`},
+		{"owner id too long", func() error {
+			_, err := w.svc.CreateMSP(w.ctx, tenancy.MSP{ID: "new", DisplayName: "x", OwnerUserID: strings.Repeat("a", 65)})
+			return err
+		}, fault.Invalid, "ownerUserId"},
+		{"missing display name", func() error {
+			_, err := w.svc.CreateCustomer(w.ctx, "acme", tenancy.Customer{ID: "hooli"})
+			return err
+		}, fault.Invalid, "displayName is required"},
+		{"control character in display name", func() error {
+			_, err := w.svc.CreateUser(w.ctx, "acme", tenancy.User{ID: "eve", DisplayName: "Eve\x00"})
+			return err
+		}, fault.Invalid, "displayName must be printable"},
+		{"duplicate MSP", func() error {
+			_, err := w.svc.CreateMSP(w.ctx, tenancy.MSP{ID: "acme", DisplayName: "Acme", OwnerUserID: "olivia"})
+			return err
+		}, fault.AlreadyExists, `msp "acme" already exists`},
+		{"duplicate user", func() error {
+			_, err := w.svc.CreateUser(w.ctx, "acme", tenancy.User{ID: "alex", DisplayName: "Alex"})
+			return err
+		}, fault.AlreadyExists, `user "alex" already exists`},
+		{"duplicate customer", func() error {
+			_, err := w.svc.CreateCustomer(w.ctx, "acme", tenancy.Customer{ID: "zylker", DisplayName: "Zylker"})
+			return err
+		}, fault.AlreadyExists, `customer "zylker" already exists`},
+		{"duplicate customer group", func() error {
+			_, err := w.svc.CreateCustomerGroup(w.ctx, "acme", tenancy.CustomerGroup{ID: "zoho", DisplayName: "Zoho"})
+			return err
+		}, fault.AlreadyExists, `customer group "zoho" already exists`},
+		{"user in an unknown MSP", func() error {
+			_, err := w.svc.CreateUser(w.ctx, "nosuch", tenancy.User{ID: "alex", DisplayName: "Alex"})
+			return err
+		}, fault.NotFound, `msp "nosuch" not found`},
+		{"form on an unknown MSP", func() error {
+			_, err := w.svc.EditUser(w.ctx, "nosuch", "alex", []string{"zoho"}, none)
+			return err
+		}, fault.NotFound, `msp "nosuch" not found`},
+		{"invalid id in a selection", func() error {
+			_, err := w.svc.EditUser(w.ctx, "acme", "alex", []string{"zoho", "Site 24x7"}, none)
+			return err
+		}, fault.Invalid, `customerGroups[1]: "Site 24x7" is not a valid id`},
+		{"repeated selection", func() error {
+			_, err := w.svc.EditCustomerGroup(w.ctx, "acme", "zoho", []string{"zylker", "globex", "zylker"}, none)
+			return err
+		}, fault.Invalid, `customers: "zylker" is selected twice`},
+		{"empty selection", func() error {
+			_, err := w.svc.EditUser(w.ctx, "acme", "alex", nil, none)
+			return err
+		}, fault.Invalid, "customerGroups: the selection is empty"},
+		{"empty preferences", func() error {
+			_, err := w.svc.EditCustomerPreferences(w.ctx, "acme", "zylker", nil, nil, none)
+			return err
+		}, fault.Invalid, "customerGroups and users: the selection is empty"},
+		{"unknown customer in a selection", func() error {
+			_, err := w.svc.EditCustomerGroup(w.ctx, "acme", "zoho", []string{"zylker", "hooli"}, none)
+			return err
+		}, fault.NotFound, `customers: customer "hooli" not found`},
+		{"unknown group form", func() error {
+			_, err := w.svc.EditCustomerGroup(w.ctx, "acme", "nosuch", []string{"zylker"}, none)
+			return err
+		}, fault.NotFound, `customerGroupId: customer group "nosuch" not found`},
+		{"unknown user form", func() error {
+			_, err := w.svc.EditUser(w.ctx, "acme", "nosuch", []string{"zoho"}, none)
+			return err
+		}, fault.NotFound, `userId: user "nosuch" not found`},
+		{"unknown account contact", func() error {
+			_, err := w.svc.SetAccountContact(w.ctx, "acme", "zylker", "nosuch")
+			return err
+		}, fault.NotFound, `userId: user "nosuch" not found`},
+		{"empty alert group", func() error {
+			_, err := w.svc.SetAlertGroupContacts(w.ctx, "acme", "zylker", "ops", nil)
+			return err
+		}, fault.Invalid, "contacts: the selection is empty"},
+		{"invalid alert group id", func() error {
+			_, err := w.svc.SetAlertGroupContacts(w.ctx, "acme", "zylker", "ops/x", []string{"alex"})
+			return err
+		}, fault.Invalid, "alertGroupId"},
+		{"invalid ZedToken", func() error {
+			_, err := w.svc.CheckAccess(w.ctx, "acme", "zylker", "alex", "not-a-token")
+			return err
+		}, fault.Invalid, "atLeastAsFresh"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			requireKind(t, tc.call(), tc.kind, tc.msg)
+			require.Equal(t, before, w.dump())
+		})
+	}
+}
