@@ -42,19 +42,24 @@ func (s *Service) CheckAccess(ctx context.Context, msp, customer, user, atLeastA
 		return nil, err
 	}
 	c, u := customerObject(msp, customer), userObject(msp, user)
-	answers, rev, err := s.graph.Check(ctx, []graph.Check{
-		{Resource: c, Permission: PermissionAccess, Subject: u},
-		{Resource: c, Permission: relMSP, Subject: mspObject(msp)},
-		{Resource: u, Permission: relMSP, Subject: mspObject(msp)},
-	}, consistency(atLeastAsFresh))
+	allowed, rev, err := s.graph.Check(ctx, []graph.Check{{Resource: c, Permission: PermissionAccess, Subject: u}}, consistency(atLeastAsFresh))
 	if err != nil {
 		return nil, tokenError(err, atLeastAsFresh)
 	}
-	if !answers[1] || !answers[2] {
-		return nil, s.notFound(ctx, msp, existing{"resource", typeCustomer, []string{customer}}, answers[1], existing{"subject", typeUser, []string{user}})
-	}
-	res := &CheckResult{Allowed: answers[0], CheckedAt: string(rev)}
+	res := &CheckResult{Allowed: allowed[0], CheckedAt: string(rev)}
 	if !res.Allowed {
+		// Access implies that both exist in the MSP; a denial must tell an
+		// unknown object apart.
+		found, _, err := s.graph.Check(ctx, []graph.Check{
+			{Resource: c, Permission: relMSP, Subject: mspObject(msp)},
+			{Resource: u, Permission: relMSP, Subject: mspObject(msp)},
+		}, graph.At(rev))
+		if err != nil {
+			return nil, err
+		}
+		if !found[0] || !found[1] {
+			return nil, s.notFound(ctx, msp, existing{"resource", typeCustomer, []string{customer}}, found[0], existing{"subject", typeUser, []string{user}})
+		}
 		return res, nil
 	}
 	sn := &snapshot{s: s, msp: msp, rev: rev}
