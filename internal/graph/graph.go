@@ -39,6 +39,30 @@ func (r Relationship) String() string {
 	return s
 }
 
+// attributesCaveat is the schema's caveat that carries an object's data on a
+// relationship that no permission reads.
+const attributesCaveat = "attributes"
+
+// WithAttributes returns r carrying values in the schema's attributes caveat.
+func (r Relationship) WithAttributes(values map[string]string) Relationship {
+	ctx := make(map[string]any, len(values))
+	for k, v := range values {
+		ctx[k] = v
+	}
+	r.Caveat = &Caveat{Name: attributesCaveat, Context: map[string]any{"values": ctx}}
+	return r
+}
+
+// Attribute returns the value of key in r's attributes, or "".
+func (r Relationship) Attribute(key string) string {
+	if r.Caveat == nil || r.Caveat.Name != attributesCaveat {
+		return ""
+	}
+	values, _ := r.Caveat.Context["values"].(map[string]any)
+	s, _ := values[key].(string)
+	return s
+}
+
 // Rel builds an uncaveated relationship resource#relation@subject.
 func Rel(resource Object, relation string, subject Object) Relationship {
 	return Relationship{Resource: resource, Relation: relation, Subject: subject}

@@ -161,8 +161,8 @@ func BenchmarkCheck(b *testing.B) {
 	})
 	b.Run("domain-with-via", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
-			res, err := svc.CheckAccess(ctx, "bench", "c1", "u1", "")
-			if err != nil || !res.Allowed || len(res.Via) == 0 {
+			res, _, err := svc.CheckAccess(ctx, "bench", []tenancy.Pair{{UserID: "u1", CustomerID: "c1"}}, "")
+			if err != nil || !res[0].Allowed || len(res[0].Via) == 0 {
 				b.Fatal(err, res)
 			}
 		}

@@ -67,9 +67,9 @@ func (w *world) editUser(user string, groups ...string) *tenancy.Report {
 
 func (w *world) reaches(user, customer string) bool {
 	w.t.Helper()
-	res, err := w.svc.CheckAccess(w.ctx, "acme", customer, user, "")
+	res, _, err := w.svc.CheckAccess(w.ctx, "acme", []tenancy.Pair{pair(user, customer)}, "")
 	require.NoError(w.t, err)
-	return res.Allowed
+	return res[0].Allowed
 }
 
 // dump is every relationship of every MSP, sorted: to prove that a refused

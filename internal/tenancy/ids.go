@@ -32,7 +32,8 @@ const (
 	// PermissionAccess is the permission "this user reaches this customer".
 	PermissionAccess = "access"
 
-	caveatAttributes = "attributes"
+	// attrDisplayName is the attribute that holds an object's display name.
+	attrDisplayName = "display_name"
 )
 
 var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)

@@ -30,9 +30,7 @@ func checkDisplayName(field, name string) error {
 
 // attributesOf is the relationship that carries obj's display name.
 func attributesOf(obj graph.Object, msp, displayName string) graph.Relationship {
-	r := graph.Rel(obj, relAttributes, mspObject(msp))
-	r.Caveat = &graph.Caveat{Name: caveatAttributes, Context: map[string]any{"display_name": displayName}}
-	return r
+	return graph.Rel(obj, relAttributes, mspObject(msp)).WithAttributes(map[string]string{attrDisplayName: displayName})
 }
 
 func creates(rels ...graph.Relationship) []graph.Update {

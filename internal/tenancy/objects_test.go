@@ -45,7 +45,7 @@ func TestCrossMSPIsolation(t *testing.T) {
 			return err
 		}, `userId: user "gina" not found`},
 		{"checking a Globex pair through Acme", func() error {
-			_, err := w.svc.CheckAccess(w.ctx, "acme", "northwind", "gina", "")
+			_, _, err := w.svc.CheckAccess(w.ctx, "acme", []tenancy.Pair{pair("gina", "northwind")}, "")
 			return err
 		}, `resource: customer "northwind" not found`},
 		{"listing a Globex user's customers through Acme", func() error {
@@ -235,7 +235,7 @@ func TestBadInput(t *testing.T) {
 			return err
 		}, fault.Invalid, "alertGroupId"},
 		{"invalid ZedToken", func() error {
-			_, err := w.svc.CheckAccess(w.ctx, "acme", "zylker", "alex", "not-a-token")
+			_, _, err := w.svc.CheckAccess(w.ctx, "acme", []tenancy.Pair{pair("alex", "zylker")}, "not-a-token")
 			return err
 		}, fault.Invalid, "atLeastAsFresh"},
 	}
@@ -245,4 +245,50 @@ func TestBadInput(t *testing.T) {
 			require.Equal(t, before, w.dump())
 		})
 	}
+}
+
+// Lists come a page at a time from one snapshot; Get finds one object.
+func TestListAndGet(t *testing.T) {
+	w := newWorld(t)
+	w.seedCast()
+	w.msp("globex", []string{"gina"}, nil, nil)
+
+	var all []string
+	page := tenancy.Page{Size: 2}
+	for {
+		users, next, err := w.svc.ListUsers(w.ctx, "acme", page)
+		require.NoError(t, err)
+		require.LessOrEqual(t, len(users), 2)
+		for _, u := range users {
+			all = append(all, u.ID+"="+u.DisplayName)
+		}
+		if next == "" {
+			break
+		}
+		if len(all) == 2 {
+			// A user created after the first page does not appear in this list.
+			_, err := w.svc.CreateUser(w.ctx, "acme", tenancy.User{ID: "zed", DisplayName: "Zed"})
+			require.NoError(t, err)
+		}
+		page.Token = next
+	}
+	require.Equal(t, []string{"alex=alex", "bob=bob", "carol=carol", "olivia=olivia", "ulla=ulla", "vic=vic"}, all)
+
+	msps, next, err := w.svc.ListMSPs(w.ctx, tenancy.Page{})
+	require.NoError(t, err)
+	require.Empty(t, next)
+	require.Equal(t, []tenancy.MSP{{ID: "acme", DisplayName: "acme IT"}, {ID: "globex", DisplayName: "globex IT"}}, msps)
+
+	m, err := w.svc.GetMSP(w.ctx, "acme")
+	require.NoError(t, err)
+	require.Equal(t, &tenancy.MSP{ID: "acme", DisplayName: "acme IT", OwnerUserID: "olivia"}, m)
+	c, err := w.svc.GetCustomer(w.ctx, "acme", "zylker")
+	require.NoError(t, err)
+	require.Equal(t, &tenancy.Customer{ID: "zylker", DisplayName: "zylker"}, c)
+	_, err = w.svc.GetCustomerGroup(w.ctx, "globex", "zoho")
+	requireKind(t, err, fault.NotFound, `customerGroupId: customer group "zoho" not found`)
+	_, _, err = w.svc.ListCustomers(w.ctx, "acme", tenancy.Page{Token: "garbage"})
+	requireKind(t, err, fault.Invalid, "pageToken")
+	_, _, err = w.svc.ListCustomers(w.ctx, "acme", tenancy.Page{Size: 5000})
+	requireKind(t, err, fault.Invalid, "pageSize")
 }

@@ -233,3 +233,33 @@ func (sn *snapshot) loadPaths(ctx context.Context, rev graph.Revision, sd side, 
 	})
 	return x, err
 }
+
+// loadPairs reads, at rev, what names every path of the given pairs: each
+// customer's direct users and customer groups, and each user's customer
+// groups. One read per distinct user and per distinct customer.
+func (sn *snapshot) loadPairs(ctx context.Context, rev graph.Revision, pairs []Pair) (*pathIndex, error) {
+	x := newPathIndex()
+	users, customers := distinct(pairs)
+	msp := sn.msp
+	var filters []graph.Filter
+	for _, c := range customers {
+		filters = append(filters, graph.Filter{ResourceType: typeCustomer, ResourceID: customerObject(msp, c).ID})
+	}
+	for _, u := range users {
+		filters = append(filters, graph.Filter{ResourceType: typeCustomerGroup, Relation: relMember, SubjectType: typeUser, SubjectID: userObject(msp, u).ID})
+	}
+	err := readEach(ctx, sn, rev, filters, func(f graph.Filter) graph.Filter { return f }, func(_ graph.Filter, rels []graph.Relationship) {
+		for _, r := range rels {
+			from, to := localID(msp, r.Resource.ID), localID(msp, r.Subject.ID)
+			switch {
+			case r.Resource.Type == typeCustomer && r.Relation == relDirect:
+				x.direct[Pair{to, from}] = true
+			case r.Resource.Type == typeCustomer && r.Relation == relCustomerGroup:
+				addTo(x.groupsOf, from, to)
+			case r.Resource.Type == typeCustomerGroup && r.Relation == relMember:
+				addTo(x.membersOf, from, to)
+			}
+		}
+	})
+	return x, err
+}

@@ -2,18 +2,21 @@ package tenancy
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/mspauthz/mspauthz/internal/fault"
 	"github.com/mspauthz/mspauthz/internal/graph"
 )
 
 // CheckResult answers "may this user reach this customer", with every path
-// that grants it and the revision SpiceDB answered at.
+// that grants it.
 type CheckResult struct {
-	Allowed   bool
-	Via       []string
-	CheckedAt string
+	Allowed bool
+	Via     []string
 }
+
+// MaxCheckItems is the most pairs one CheckAccess answers.
+const MaxCheckItems = 1000
 
 // Reach is a list of who reaches what, with paths, and the revision SpiceDB answered at.
 type Reach struct {
@@ -35,69 +38,64 @@ func tokenError(err error, atLeastAsFresh string) error {
 	return err
 }
 
-// CheckAccess answers whether user reaches customer, at a revision at least as
-// fresh as atLeastAsFresh (the newest, when empty), and names every path.
-func (s *Service) CheckAccess(ctx context.Context, msp, customer, user, atLeastAsFresh string) (*CheckResult, error) {
-	if err := firstError(checkID("mspId", msp), checkID("customerId", customer), checkID("userId", user)); err != nil {
-		return nil, err
+// CheckAccess answers, for each pair at one revision at least as fresh as
+// atLeastAsFresh (the newest, when empty), whether the user reaches the
+// customer, and names every path of those who do. It returns the revision.
+func (s *Service) CheckAccess(ctx context.Context, msp string, pairs []Pair, atLeastAsFresh string) ([]CheckResult, string, error) {
+	if err := checkID("mspId", msp); err != nil {
+		return nil, "", err
 	}
-	c, u := customerObject(msp, customer), userObject(msp, user)
-	allowed, rev, err := s.graph.Check(ctx, []graph.Check{{Resource: c, Permission: PermissionAccess, Subject: u}}, consistency(atLeastAsFresh))
+	if len(pairs) == 0 || len(pairs) > MaxCheckItems {
+		return nil, "", fault.New(fault.Invalid, "items: %d checks asked, between 1 and %d answered", len(pairs), MaxCheckItems)
+	}
+	field := func(i int, name string) string {
+		if len(pairs) == 1 {
+			return name
+		}
+		return fmt.Sprintf("items[%d].%s", i, name)
+	}
+	checks := make([]graph.Check, len(pairs))
+	for i, p := range pairs {
+		if err := firstError(checkID(field(i, "resource"), p.CustomerID), checkID(field(i, "subject"), p.UserID)); err != nil {
+			return nil, "", err
+		}
+		checks[i] = graph.Check{Resource: customerObject(msp, p.CustomerID), Permission: PermissionAccess, Subject: userObject(msp, p.UserID)}
+	}
+	allowed, rev, err := s.graph.Check(ctx, checks, consistency(atLeastAsFresh))
 	if err != nil {
-		return nil, tokenError(err, atLeastAsFresh)
-	}
-	res := &CheckResult{Allowed: allowed[0], CheckedAt: string(rev)}
-	if !res.Allowed {
-		// Access implies that both exist in the MSP; a denial must tell an
-		// unknown object apart.
-		found, _, err := s.graph.Check(ctx, []graph.Check{
-			{Resource: c, Permission: relMSP, Subject: mspObject(msp)},
-			{Resource: u, Permission: relMSP, Subject: mspObject(msp)},
-		}, graph.At(rev))
-		if err != nil {
-			return nil, err
-		}
-		if !found[0] || !found[1] {
-			return nil, s.notFound(ctx, msp, existing{"resource", typeCustomer, []string{customer}}, found[0], existing{"subject", typeUser, []string{user}})
-		}
-		return res, nil
+		return nil, "", tokenError(err, atLeastAsFresh)
 	}
 	sn := &snapshot{s: s, msp: msp, rev: rev}
-	x := newPathIndex()
-	err = readEach(ctx, sn, rev, []graph.Filter{
-		{ResourceType: typeCustomer, ResourceID: c.ID, Relation: relDirect, SubjectType: typeUser, SubjectID: u.ID},
-		{ResourceType: typeCustomer, ResourceID: c.ID, Relation: relCustomerGroup},
-		{ResourceType: typeCustomerGroup, Relation: relMember, SubjectType: typeUser, SubjectID: u.ID},
-	}, func(f graph.Filter) graph.Filter { return f }, func(_ graph.Filter, rels []graph.Relationship) {
-		for _, r := range rels {
-			switch r.Relation {
-			case relDirect:
-				x.direct[Pair{user, customer}] = true
-			case relCustomerGroup:
-				addTo(x.groupsOf, customer, localID(msp, r.Subject.ID))
-			case relMember:
-				addTo(x.membersOf, localID(msp, r.Resource.ID), user)
+	// Access implies that both objects exist in the MSP; a denial must tell
+	// an unknown object apart.
+	var refs []existing
+	var granted []Pair
+	for i, p := range pairs {
+		if allowed[i] {
+			granted = append(granted, p)
+			continue
+		}
+		refs = append(refs, existing{field(i, "resource"), typeCustomer, []string{p.CustomerID}}, existing{field(i, "subject"), typeUser, []string{p.UserID}})
+	}
+	if err := sn.requireExisting(ctx, refs...); err != nil {
+		if fault.Is(err, fault.NotFound) {
+			if _, mspErr := s.snapshot(ctx, msp); mspErr != nil {
+				return nil, "", mspErr
 			}
 		}
-	})
+		return nil, "", err
+	}
+	x, err := sn.loadPairs(ctx, rev, granted)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	res.Via = x.paths(user, customer, nil)
-	return res, nil
-}
-
-// notFound explains which of the first object (found or not) and the second
-// one is missing, or that the MSP itself is.
-func (s *Service) notFound(ctx context.Context, msp string, first existing, firstFound bool, second existing) error {
-	if _, err := s.snapshot(ctx, msp); err != nil {
-		return err
+	out := make([]CheckResult, len(pairs))
+	for i, p := range pairs {
+		if allowed[i] {
+			out[i] = CheckResult{Allowed: true, Via: x.paths(p.UserID, p.CustomerID, nil)}
+		}
 	}
-	missing := second
-	if !firstFound {
-		missing = first
-	}
-	return fault.New(fault.NotFound, "%s: %s %q not found", missing.field, typeNames[missing.typ], missing.ids[0])
+	return out, string(rev), nil
 }
 
 // CustomersOfUser lists every customer the user reaches, with paths.
@@ -138,7 +136,10 @@ func (s *Service) reach(ctx context.Context, msp string, obj existing, atLeastAs
 		return nil, tokenError(err, atLeastAsFresh)
 	}
 	if !found[0] {
-		return nil, s.notFound(ctx, msp, obj, false, obj)
+		if _, err := s.snapshot(ctx, msp); err != nil {
+			return nil, err
+		}
+		return nil, fault.New(fault.NotFound, "%s: %s %q not found", obj.field, typeNames[obj.typ], obj.ids[0])
 	}
 	pairs, err := lookup(rev)
 	if err != nil {

@@ -36,16 +36,19 @@ func TestWhoReachesWhatAndWhy(t *testing.T) {
 		{Pair: pair("alex", "zylker"), Via: []string{"direct", "customer_group:site24x7", "customer_group:zoho"}},
 	}, customers.Access)
 
-	check, err := w.svc.CheckAccess(w.ctx, "acme", "zylker", "alex", "")
+	checks, checkedAt, err := w.svc.CheckAccess(w.ctx, "acme", []tenancy.Pair{pair("alex", "zylker"), pair("bob", "globex"), pair("carol", "zylker")}, "")
 	require.NoError(t, err)
-	require.True(t, check.Allowed)
-	require.Equal(t, []string{"direct", "customer_group:site24x7", "customer_group:zoho"}, check.Via)
+	require.NotEmpty(t, checkedAt)
+	require.Equal(t, []tenancy.CheckResult{
+		{Allowed: true, Via: []string{"direct", "customer_group:site24x7", "customer_group:zoho"}},
+		{Allowed: false},
+		{Allowed: true, Via: []string{"direct"}},
+	}, checks)
 
 	rep := w.editGroup("site24x7")
 	require.Equal(t, []tenancy.Pair{pair("bob", "zylker")}, rep.Dissociated)
-	check, err = w.svc.CheckAccess(w.ctx, "acme", "zylker", "bob", rep.WrittenAt)
+	checks, checkedAt, err = w.svc.CheckAccess(w.ctx, "acme", []tenancy.Pair{pair("bob", "zylker")}, rep.WrittenAt)
 	require.NoError(t, err)
-	require.False(t, check.Allowed)
-	require.Empty(t, check.Via)
-	require.NotEmpty(t, check.CheckedAt)
+	require.Equal(t, []tenancy.CheckResult{{Allowed: false}}, checks)
+	require.NotEmpty(t, checkedAt)
 }

@@ -161,12 +161,7 @@ func (sn *snapshot) explainRetained(ctx context.Context, rev graph.Revision, ret
 	for i, r := range retained {
 		pairs[i] = r.Pair
 	}
-	sd, users, customers := sideFor(pairs)
-	ids := users
-	if sd == customerSide {
-		ids = customers
-	}
-	idx, err := sn.loadPaths(ctx, rev, sd, ids, nil)
+	idx, err := sn.loadPairs(ctx, rev, pairs)
 	if err != nil {
 		return err
 	}

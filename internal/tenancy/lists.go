@@ -1,0 +1,218 @@
+package tenancy
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+
+	"github.com/mspauthz/mspauthz/internal/fault"
+	"github.com/mspauthz/mspauthz/internal/graph"
+)
+
+// Page asks for one page of a list.
+type Page struct {
+	// Size is the most items to return: 0 means DefaultPageSize, at most MaxPageSize.
+	Size int
+	// Token is the NextPageToken of the previous page, or "" for the first.
+	Token string
+}
+
+// Page sizes of lists.
+const (
+	DefaultPageSize = 100
+	MaxPageSize     = 1000
+)
+
+// pageToken is what a next-page token holds: the revision the first page was
+// read at (every page reads there, so a list is one consistent snapshot) and
+// SpiceDB's cursor.
+type pageToken struct {
+	Revision graph.Revision `json:"r"`
+	Cursor   string         `json:"c"`
+}
+
+func (p Page) decode() (uint32, pageToken, error) {
+	var tok pageToken
+	if p.Size < 0 || p.Size > MaxPageSize {
+		return 0, tok, fault.New(fault.Invalid, "pageSize: %d is outside 0..%d", p.Size, MaxPageSize)
+	}
+	size := uint32(p.Size)
+	if size == 0 {
+		size = DefaultPageSize
+	}
+	if p.Token == "" {
+		return size, tok, nil
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(p.Token)
+	if err == nil {
+		err = json.Unmarshal(raw, &tok)
+	}
+	if err != nil || tok.Revision == "" || tok.Cursor == "" {
+		return 0, tok, fault.New(fault.Invalid, "pageToken: %q is not a token this list returned", p.Token)
+	}
+	return size, tok, nil
+}
+
+func (t pageToken) encode() string {
+	raw, _ := json.Marshal(t)
+	return base64.RawURLEncoding.EncodeToString(raw)
+}
+
+// named is a listed object: its id (local to its MSP) and display name.
+type named struct {
+	ID          string
+	DisplayName string
+}
+
+// listNamed lists the objects whose attributes relationship the filter
+// selects, a page at a time, at the revision rev for the first page.
+func (s *Service) listNamed(ctx context.Context, f graph.Filter, rev graph.Revision, page Page, localize func(string) string) ([]named, string, error) {
+	size, tok, err := page.decode()
+	if err != nil {
+		return nil, "", err
+	}
+	if tok.Revision != "" {
+		rev = tok.Revision
+	}
+	f.Relation = relAttributes
+	c := graph.Full()
+	if rev != "" {
+		c = graph.At(rev)
+	}
+	rels, cursor, readAt, err := s.graph.ReadPage(ctx, f, c, size, tok.Cursor)
+	if fault.Is(err, fault.Invalid) && tok.Cursor != "" {
+		return nil, "", fault.Wrap(err, fault.Invalid, "pageToken: the list it continues can no longer be read; start again")
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]named, len(rels))
+	for i, r := range rels {
+		out[i] = named{ID: localize(r.Resource.ID), DisplayName: r.Attribute(attrDisplayName)}
+	}
+	if cursor == "" {
+		return out, "", nil
+	}
+	return out, pageToken{Revision: readAt, Cursor: cursor}.encode(), nil
+}
+
+// ListMSPs lists MSPs, a page at a time.
+func (s *Service) ListMSPs(ctx context.Context, page Page) ([]MSP, string, error) {
+	items, next, err := s.listNamed(ctx, graph.Filter{ResourceType: typeMSP}, "", page, func(id string) string { return id })
+	out := make([]MSP, len(items))
+	for i, it := range items {
+		out[i] = MSP{ID: it.ID, DisplayName: it.DisplayName}
+	}
+	return out, next, err
+}
+
+// listScoped lists msp's objects of one type.
+func (s *Service) listScoped(ctx context.Context, msp, typ string, page Page) ([]named, string, error) {
+	sn, err := s.snapshot(ctx, msp)
+	if err != nil {
+		return nil, "", err
+	}
+	return s.listNamed(ctx, graph.Filter{ResourceType: typ, ResourceIDPrefix: msp + "/"}, sn.rev, page, func(id string) string { return localID(msp, id) })
+}
+
+// ListUsers lists an MSP's users, a page at a time.
+func (s *Service) ListUsers(ctx context.Context, msp string, page Page) ([]User, string, error) {
+	items, next, err := s.listScoped(ctx, msp, typeUser, page)
+	out := make([]User, len(items))
+	for i, it := range items {
+		out[i] = User(it)
+	}
+	return out, next, err
+}
+
+// ListCustomers lists an MSP's customers, a page at a time.
+func (s *Service) ListCustomers(ctx context.Context, msp string, page Page) ([]Customer, string, error) {
+	items, next, err := s.listScoped(ctx, msp, typeCustomer, page)
+	out := make([]Customer, len(items))
+	for i, it := range items {
+		out[i] = Customer(it)
+	}
+	return out, next, err
+}
+
+// ListCustomerGroups lists an MSP's customer groups, a page at a time.
+func (s *Service) ListCustomerGroups(ctx context.Context, msp string, page Page) ([]CustomerGroup, string, error) {
+	items, next, err := s.listScoped(ctx, msp, typeCustomerGroup, page)
+	out := make([]CustomerGroup, len(items))
+	for i, it := range items {
+		out[i] = CustomerGroup(it)
+	}
+	return out, next, err
+}
+
+// GetMSP returns an MSP with its owner.
+func (s *Service) GetMSP(ctx context.Context, msp string) (*MSP, error) {
+	sn, err := s.snapshot(ctx, msp)
+	if err != nil {
+		return nil, err
+	}
+	rels, err := sn.readAll(ctx,
+		graph.Filter{ResourceType: typeMSP, ResourceID: msp, Relation: relOwner},
+		graph.Filter{ResourceType: typeMSP, ResourceID: msp, Relation: relAttributes})
+	if err != nil {
+		return nil, err
+	}
+	m := &MSP{ID: msp}
+	for _, r := range rels {
+		if r.Relation == relOwner {
+			m.OwnerUserID = localID(msp, r.Subject.ID)
+		} else {
+			m.DisplayName = r.Attribute(attrDisplayName)
+		}
+	}
+	return m, nil
+}
+
+// getNamed returns one of msp's objects by id, or NotFound naming field.
+func (s *Service) getNamed(ctx context.Context, msp, field, typ, id string) (named, error) {
+	if err := checkID(field, id); err != nil {
+		return named{}, err
+	}
+	sn, err := s.snapshot(ctx, msp)
+	if err != nil {
+		return named{}, err
+	}
+	rels, err := sn.read(ctx, graph.Filter{ResourceType: typ, ResourceID: scoped(typ, msp, id).ID, Relation: relAttributes})
+	if err != nil {
+		return named{}, err
+	}
+	if len(rels) == 0 {
+		return named{}, fault.New(fault.NotFound, "%s: %s %q not found", field, typeNames[typ], id)
+	}
+	return named{ID: id, DisplayName: rels[0].Attribute(attrDisplayName)}, nil
+}
+
+// GetUser returns an MSP user.
+func (s *Service) GetUser(ctx context.Context, msp, user string) (*User, error) {
+	n, err := s.getNamed(ctx, msp, "userId", typeUser, user)
+	if err != nil {
+		return nil, err
+	}
+	u := User(n)
+	return &u, nil
+}
+
+// GetCustomer returns a customer.
+func (s *Service) GetCustomer(ctx context.Context, msp, customer string) (*Customer, error) {
+	n, err := s.getNamed(ctx, msp, "customerId", typeCustomer, customer)
+	if err != nil {
+		return nil, err
+	}
+	c := Customer(n)
+	return &c, nil
+}
+
+// GetCustomerGroup returns a customer group.
+func (s *Service) GetCustomerGroup(ctx context.Context, msp, group string) (*CustomerGroup, error) {
+	n, err := s.getNamed(ctx, msp, "customerGroupId", typeCustomerGroup, group)
+	if err != nil {
+		return nil, err
+	}
+	g := CustomerGroup(n)
+	return &g, nil
+}
