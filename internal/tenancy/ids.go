@@ -17,6 +17,7 @@ const (
 	typeCustomerGroup  = "customer_group"
 	typeUserAlertGroup = "user_alert_group"
 	typeSaveEpoch      = "save_epoch"
+	typeAPIToken       = "api_token"
 
 	relMSP            = "msp"
 	relOwner          = "owner"

@@ -96,13 +96,28 @@ func (s *Service) listNamed(ctx context.Context, f graph.Filter, rev graph.Revis
 	return out, pageToken{Revision: readAt, Cursor: cursor}.encode(), nil
 }
 
-// ListMSPs lists MSPs, a page at a time.
+// ListMSPs lists MSPs with their owners, a page at a time.
 func (s *Service) ListMSPs(ctx context.Context, page Page) ([]MSP, string, error) {
 	items, next, err := s.listNamed(ctx, graph.Filter{ResourceType: typeMSP}, "", page, func(id string) string { return id })
-	out := make([]MSP, len(items))
-	for i, it := range items {
-		out[i] = MSP{ID: it.ID, DisplayName: it.DisplayName}
+	if err != nil {
+		return nil, "", err
 	}
+	out := make([]MSP, len(items))
+	indexes := make([]int, len(items))
+	for i := range indexes {
+		indexes[i] = i
+	}
+	err = each(ctx, s.readParallelism, indexes, func(ctx context.Context, i int) error {
+		m, err := s.GetMSP(ctx, items[i].ID)
+		if fault.Is(err, fault.NotFound) {
+			// Deleted since the page was read: list it as it was.
+			m, err = &MSP{ID: items[i].ID, DisplayName: items[i].DisplayName}, nil
+		}
+		if err == nil {
+			out[i] = *m
+		}
+		return err
+	})
 	return out, next, err
 }
 

@@ -94,10 +94,15 @@ func mspCreateError(err error, msp string) error {
 	return err
 }
 
-// purgeScoped deletes every object of msp's id prefix, provided msp does not exist.
+// purgeScoped deletes every object of msp's id prefix, and the API tokens
+// scoped to msp, provided msp does not exist.
 func (s *Service) purgeScoped(ctx context.Context, msp string) error {
+	filters := []graph.Filter{{ResourceType: typeAPIToken, SubjectType: typeMSP, SubjectID: msp}}
 	for _, typ := range scopedTypes {
-		if _, err := s.graph.DeleteMatching(ctx, graph.Filter{ResourceType: typ, ResourceIDPrefix: msp + "/"}, []graph.Precondition{mspAbsent(msp)}); err != nil {
+		filters = append(filters, graph.Filter{ResourceType: typ, ResourceIDPrefix: msp + "/"})
+	}
+	for _, f := range filters {
+		if _, err := s.graph.DeleteMatching(ctx, f, []graph.Precondition{mspAbsent(msp)}); err != nil {
 			return err
 		}
 	}

@@ -277,7 +277,7 @@ func TestListAndGet(t *testing.T) {
 	msps, next, err := w.svc.ListMSPs(w.ctx, tenancy.Page{})
 	require.NoError(t, err)
 	require.Empty(t, next)
-	require.Equal(t, []tenancy.MSP{{ID: "acme", DisplayName: "acme IT"}, {ID: "globex", DisplayName: "globex IT"}}, msps)
+	require.Equal(t, []tenancy.MSP{{ID: "acme", DisplayName: "acme IT", OwnerUserID: "olivia"}, {ID: "globex", DisplayName: "globex IT", OwnerUserID: "olivia"}}, msps)
 
 	m, err := w.svc.GetMSP(w.ctx, "acme")
 	require.NoError(t, err)

@@ -1,0 +1,128 @@
+// Package gateway serves the REST API: grpc-gateway's handlers generated from
+// the mspauthz.v1 contract, the OpenAPI document, a body limit and a request
+// log. It holds no API logic of its own.
+package gateway
+
+import (
+	"context"
+	_ "embed"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	pb "github.com/mspauthz/mspauthz/api/mspauthz/v1"
+	"github.com/mspauthz/mspauthz/internal/api"
+)
+
+// OpenAPI is the OpenAPI (Swagger 2.0) document generated with the contract.
+//
+//go:embed openapi.json
+var OpenAPI []byte
+
+// MaxBodyBytes is the largest request body accepted.
+const MaxBodyBytes = 4 << 20
+
+// callerHeader is api.CallerHeader as the gateway's response header.
+var callerHeader = http.CanonicalHeaderKey(api.CallerHeader)
+
+// New returns the REST handler, which calls the gRPC services over conn.
+func New(ctx context.Context, conn *grpc.ClientConn, log *slog.Logger) (http.Handler, error) {
+	mux := runtime.NewServeMux(
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, jsonBody{&runtime.JSONPb{
+			MarshalOptions:   protojson.MarshalOptions{EmitUnpopulated: true},
+			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
+		}}),
+		// Only Authorization reaches the services (grpc-gateway always passes it).
+		runtime.WithIncomingHeaderMatcher(func(string) (string, bool) { return "", false }),
+		runtime.WithOutgoingHeaderMatcher(func(key string) (string, bool) { return callerHeader, key == api.CallerHeader }),
+	)
+	for _, register := range []func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error{
+		pb.RegisterTenancyServiceHandler,
+		pb.RegisterAccessServiceHandler,
+		pb.RegisterTokenServiceHandler,
+	} {
+		if err := register(ctx, mux, conn); err != nil {
+			return nil, fmt.Errorf("register REST handlers: %w", err)
+		}
+	}
+	root := http.NewServeMux()
+	root.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(OpenAPI)
+	})
+	root.Handle("/", limitBody(mux))
+	return logRequests(root, log), nil
+}
+
+// jsonBody is grpc-gateway's JSON marshaler whose decoding errors say that
+// the request body is at fault.
+type jsonBody struct{ *runtime.JSONPb }
+
+func (m jsonBody) NewDecoder(r io.Reader) runtime.Decoder {
+	d := m.JSONPb.NewDecoder(r)
+	return runtime.DecoderFunc(func(v any) error {
+		if err := d.Decode(v); err != nil {
+			return fmt.Errorf("request body: %w", err)
+		}
+		return nil
+	})
+}
+
+// limitBody caps request bodies at MaxBodyBytes; a decoder reading past it
+// fails, and the gateway answers INVALID_ARGUMENT "http: request body too large".
+func limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// statusWriter records the status of a response and takes the caller header
+// out of it for the log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	caller string
+}
+
+func (w *statusWriter) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+		w.caller = w.Header().Get(callerHeader)
+		w.Header().Del(callerHeader)
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// logRequests writes one line per request: method, path, status, duration and
+// caller (never the token).
+func logRequests(next http.Handler, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		caller := sw.caller
+		if caller == "" {
+			caller = "anonymous"
+		}
+		log.LogAttrs(r.Context(), slog.LevelInfo, "http request",
+			slog.String("method", r.Method),
+			slog.String("path", r.URL.Path),
+			slog.Int("status", sw.status),
+			slog.Duration("duration", time.Since(start)),
+			slog.String("caller", caller))
+	})
+}

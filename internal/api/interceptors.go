@@ -1,0 +1,129 @@
+package api
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/status"
+
+	"github.com/mspauthz/mspauthz/internal/auth"
+	"github.com/mspauthz/mspauthz/internal/fault"
+)
+
+// CallerHeader is the response header in which a call through the REST
+// gateway reports its caller to the gateway's request log; the gateway
+// removes it before answering.
+const CallerHeader = "x-mspauthz-caller"
+
+// GatewayNetwork is the network name of the in-process listener the REST
+// gateway uses: calls that arrive on it are logged by the gateway, not here.
+const GatewayNetwork = "bufconn"
+
+// access says who may call a method.
+type access int
+
+const (
+	// platformOnly: the platform administrator only.
+	platformOnly access = iota
+	// mspScoped: the platform administrator, or a token of the request's MSP.
+	mspScoped
+	// anyCaller: any authenticated caller; the handler scopes the answer.
+	anyCaller
+)
+
+var methodAccess = map[string]access{
+	"/mspauthz.v1.TenancyService/CreateMSP": platformOnly,
+	"/mspauthz.v1.TenancyService/DeleteMSP": platformOnly,
+	"/mspauthz.v1.TenancyService/ListMSPs":  anyCaller,
+	"/mspauthz.v1.TokenService/CreateToken": platformOnly,
+	"/mspauthz.v1.TokenService/ListTokens":  platformOnly,
+	"/mspauthz.v1.TokenService/DeleteToken": platformOnly,
+}
+
+// accessOf is a method's access: methods of the services not listed are MSP-scoped.
+func accessOf(method string) access {
+	if a, ok := methodAccess[method]; ok {
+		return a
+	}
+	if strings.HasPrefix(method, "/mspauthz.v1.") {
+		return mspScoped
+	}
+	return platformOnly
+}
+
+type mspRequest interface{ GetMspId() string }
+
+// authorize decides whether caller may make req to method. A token of one MSP
+// learns nothing of another: its requests there are "not found".
+func authorize(caller auth.Caller, method string, req any) error {
+	if caller.Platform {
+		return nil
+	}
+	a := accessOf(method)
+	if a == anyCaller {
+		return nil
+	}
+	if r, ok := req.(mspRequest); ok && r.GetMspId() != caller.MSP {
+		return fault.New(fault.NotFound, "msp %q not found", r.GetMspId())
+	}
+	if a == platformOnly {
+		return fault.New(fault.PermissionDenied, "%s needs the platform token", method[strings.LastIndex(method, "/")+1:])
+	}
+	return nil
+}
+
+// UnaryInterceptor authenticates every call with its bearer token, authorizes
+// it, maps its error to the contract and logs it.
+func UnaryInterceptor(tokens *auth.Tokens, log *slog.Logger) grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		start := time.Now()
+		caller, err := authenticate(ctx, tokens)
+		var resp any
+		if err == nil {
+			ctx = auth.WithCaller(ctx, caller)
+			err = authorize(caller, info.FullMethod, req)
+		}
+		if err == nil {
+			resp, err = handler(ctx, req)
+		}
+		err = toStatus(ctx, err)
+		logCall(ctx, log, info.FullMethod, caller, err, start)
+		return resp, err
+	}
+}
+
+func authenticate(ctx context.Context, tokens *auth.Tokens) (auth.Caller, error) {
+	md, _ := metadata.FromIncomingContext(ctx)
+	values := md.Get("authorization")
+	if len(values) > 1 {
+		return auth.Caller{}, fault.New(fault.Unauthenticated, "more than one Authorization header")
+	}
+	header := ""
+	if len(values) == 1 {
+		header = values[0]
+	}
+	return tokens.Authenticate(ctx, header)
+}
+
+// logCall writes one line per call that did not come through the gateway;
+// for gateway calls it hands the caller to the gateway's request log.
+func logCall(ctx context.Context, log *slog.Logger, method string, caller auth.Caller, err error, start time.Time) {
+	who := "anonymous"
+	if caller != (auth.Caller{}) {
+		who = caller.String()
+	}
+	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil && p.Addr.Network() == GatewayNetwork {
+		_ = grpc.SetHeader(ctx, metadata.Pairs(CallerHeader, who))
+		return
+	}
+	log.LogAttrs(ctx, slog.LevelInfo, "grpc request",
+		slog.String("method", method),
+		slog.String("status", status.Code(err).String()),
+		slog.Duration("duration", time.Since(start)),
+		slog.String("caller", who))
+}

@@ -1,0 +1,16 @@
+package api
+
+import (
+	"google.golang.org/grpc"
+
+	pb "github.com/mspauthz/mspauthz/api/mspauthz/v1"
+	"github.com/mspauthz/mspauthz/internal/auth"
+	"github.com/mspauthz/mspauthz/internal/tenancy"
+)
+
+// Register adds the mspauthz.v1 services to s.
+func Register(s grpc.ServiceRegistrar, domain *tenancy.Service, tokens *auth.Tokens) {
+	pb.RegisterTenancyServiceServer(s, &tenancyServer{domain: domain})
+	pb.RegisterAccessServiceServer(s, &accessServer{domain: domain})
+	pb.RegisterTokenServiceServer(s, &tokenServer{domain: domain, tokens: tokens})
+}

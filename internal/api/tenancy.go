@@ -1,0 +1,216 @@
+package api
+
+import (
+	"context"
+
+	pb "github.com/mspauthz/mspauthz/api/mspauthz/v1"
+	"github.com/mspauthz/mspauthz/internal/auth"
+	"github.com/mspauthz/mspauthz/internal/tenancy"
+)
+
+type tenancyServer struct {
+	pb.UnimplementedTenancyServiceServer
+	domain *tenancy.Service
+}
+
+func mspMessage(m *tenancy.MSP) *pb.MSP {
+	return &pb.MSP{MspId: m.ID, DisplayName: m.DisplayName, OwnerUserId: m.OwnerUserID}
+}
+
+func (s *tenancyServer) CreateMSP(ctx context.Context, req *pb.CreateMSPRequest) (*pb.MSP, error) {
+	m, err := s.domain.CreateMSP(ctx, tenancy.MSP{ID: req.GetMspId(), DisplayName: req.GetDisplayName(), OwnerUserID: req.GetOwnerUserId()})
+	if err != nil {
+		return nil, err
+	}
+	return mspMessage(m), nil
+}
+
+func (s *tenancyServer) GetMSP(ctx context.Context, req *pb.GetMSPRequest) (*pb.MSP, error) {
+	m, err := s.domain.GetMSP(ctx, req.GetMspId())
+	if err != nil {
+		return nil, err
+	}
+	return mspMessage(m), nil
+}
+
+// ListMSPs lists every MSP to the platform, and its own MSP to an MSP token.
+func (s *tenancyServer) ListMSPs(ctx context.Context, req *pb.ListMSPsRequest) (*pb.ListMSPsResponse, error) {
+	if caller, _ := auth.CallerFrom(ctx); !caller.Platform {
+		m, err := s.domain.GetMSP(ctx, caller.MSP)
+		if err != nil {
+			return nil, err
+		}
+		return &pb.ListMSPsResponse{Msps: []*pb.MSP{mspMessage(m)}}, nil
+	}
+	msps, next, err := s.domain.ListMSPs(ctx, page(req))
+	if err != nil {
+		return nil, err
+	}
+	resp := &pb.ListMSPsResponse{NextPageToken: next}
+	for i := range msps {
+		resp.Msps = append(resp.Msps, mspMessage(&msps[i]))
+	}
+	return resp, nil
+}
+
+func (s *tenancyServer) DeleteMSP(ctx context.Context, req *pb.DeleteMSPRequest) (*pb.DeleteMSPResponse, error) {
+	return &pb.DeleteMSPResponse{}, s.domain.DeleteMSP(ctx, req.GetMspId())
+}
+
+type pageRequest interface {
+	GetPageSize() int32
+	GetPageToken() string
+}
+
+func page(req pageRequest) tenancy.Page {
+	return tenancy.Page{Size: int(req.GetPageSize()), Token: req.GetPageToken()}
+}
+
+func (s *tenancyServer) CreateUser(ctx context.Context, req *pb.CreateUserRequest) (*pb.User, error) {
+	u, err := s.domain.CreateUser(ctx, req.GetMspId(), tenancy.User{ID: req.GetUserId(), DisplayName: req.GetDisplayName()})
+	if err != nil {
+		return nil, err
+	}
+	return &pb.User{UserId: u.ID, DisplayName: u.DisplayName}, nil
+}
+
+func (s *tenancyServer) GetUser(ctx context.Context, req *pb.GetUserRequest) (*pb.User, error) {
+	u, err := s.domain.GetUser(ctx, req.GetMspId(), req.GetUserId())
+	if err != nil {
+		return nil, err
+	}
+	return &pb.User{UserId: u.ID, DisplayName: u.DisplayName}, nil
+}
+
+func (s *tenancyServer) ListUsers(ctx context.Context, req *pb.ListUsersRequest) (*pb.ListUsersResponse, error) {
+	users, next, err := s.domain.ListUsers(ctx, req.GetMspId(), page(req))
+	if err != nil {
+		return nil, err
+	}
+	resp := &pb.ListUsersResponse{NextPageToken: next}
+	for _, u := range users {
+		resp.Users = append(resp.Users, &pb.User{UserId: u.ID, DisplayName: u.DisplayName})
+	}
+	return resp, nil
+}
+
+func (s *tenancyServer) DeleteUser(ctx context.Context, req *pb.DeleteUserRequest) (*pb.SaveReport, error) {
+	return saveReport(s.domain.DeleteUser(ctx, req.GetMspId(), req.GetUserId()))
+}
+
+func (s *tenancyServer) CreateCustomer(ctx context.Context, req *pb.CreateCustomerRequest) (*pb.Customer, error) {
+	c, err := s.domain.CreateCustomer(ctx, req.GetMspId(), tenancy.Customer{ID: req.GetCustomerId(), DisplayName: req.GetDisplayName()})
+	if err != nil {
+		return nil, err
+	}
+	return &pb.Customer{CustomerId: c.ID, DisplayName: c.DisplayName}, nil
+}
+
+func (s *tenancyServer) GetCustomer(ctx context.Context, req *pb.GetCustomerRequest) (*pb.Customer, error) {
+	c, err := s.domain.GetCustomer(ctx, req.GetMspId(), req.GetCustomerId())
+	if err != nil {
+		return nil, err
+	}
+	return &pb.Customer{CustomerId: c.ID, DisplayName: c.DisplayName}, nil
+}
+
+func (s *tenancyServer) ListCustomers(ctx context.Context, req *pb.ListCustomersRequest) (*pb.ListCustomersResponse, error) {
+	customers, next, err := s.domain.ListCustomers(ctx, req.GetMspId(), page(req))
+	if err != nil {
+		return nil, err
+	}
+	resp := &pb.ListCustomersResponse{NextPageToken: next}
+	for _, c := range customers {
+		resp.Customers = append(resp.Customers, &pb.Customer{CustomerId: c.ID, DisplayName: c.DisplayName})
+	}
+	return resp, nil
+}
+
+func (s *tenancyServer) DeleteCustomer(ctx context.Context, req *pb.DeleteCustomerRequest) (*pb.SaveReport, error) {
+	return saveReport(s.domain.DeleteCustomer(ctx, req.GetMspId(), req.GetCustomerId()))
+}
+
+func (s *tenancyServer) CreateCustomerGroup(ctx context.Context, req *pb.CreateCustomerGroupRequest) (*pb.CustomerGroup, error) {
+	g, err := s.domain.CreateCustomerGroup(ctx, req.GetMspId(), tenancy.CustomerGroup{ID: req.GetCustomerGroupId(), DisplayName: req.GetDisplayName()})
+	if err != nil {
+		return nil, err
+	}
+	return &pb.CustomerGroup{CustomerGroupId: g.ID, DisplayName: g.DisplayName}, nil
+}
+
+func (s *tenancyServer) GetCustomerGroup(ctx context.Context, req *pb.GetCustomerGroupRequest) (*pb.CustomerGroup, error) {
+	g, err := s.domain.GetCustomerGroup(ctx, req.GetMspId(), req.GetCustomerGroupId())
+	if err != nil {
+		return nil, err
+	}
+	return &pb.CustomerGroup{CustomerGroupId: g.ID, DisplayName: g.DisplayName}, nil
+}
+
+func (s *tenancyServer) ListCustomerGroups(ctx context.Context, req *pb.ListCustomerGroupsRequest) (*pb.ListCustomerGroupsResponse, error) {
+	groups, next, err := s.domain.ListCustomerGroups(ctx, req.GetMspId(), page(req))
+	if err != nil {
+		return nil, err
+	}
+	resp := &pb.ListCustomerGroupsResponse{NextPageToken: next}
+	for _, g := range groups {
+		resp.CustomerGroups = append(resp.CustomerGroups, &pb.CustomerGroup{CustomerGroupId: g.ID, DisplayName: g.DisplayName})
+	}
+	return resp, nil
+}
+
+func (s *tenancyServer) DeleteCustomerGroup(ctx context.Context, req *pb.DeleteCustomerGroupRequest) (*pb.SaveReport, error) {
+	return saveReport(s.domain.DeleteCustomerGroup(ctx, req.GetMspId(), req.GetCustomerGroupId()))
+}
+
+func (s *tenancyServer) SetAccountContact(ctx context.Context, req *pb.SetAccountContactRequest) (*pb.AccountContact, error) {
+	written, err := s.domain.SetAccountContact(ctx, req.GetMspId(), req.GetCustomerId(), req.GetUserId())
+	if err != nil {
+		return nil, err
+	}
+	return &pb.AccountContact{CustomerId: req.GetCustomerId(), UserId: req.GetUserId(), WrittenAt: written}, nil
+}
+
+func (s *tenancyServer) SetAlertGroup(ctx context.Context, req *pb.SetAlertGroupRequest) (*pb.AlertGroup, error) {
+	written, err := s.domain.SetAlertGroupContacts(ctx, req.GetMspId(), req.GetCustomerId(), req.GetAlertGroupId(), req.GetContacts())
+	if err != nil {
+		return nil, err
+	}
+	return &pb.AlertGroup{CustomerId: req.GetCustomerId(), AlertGroupId: req.GetAlertGroupId(), Contacts: req.GetContacts(), WrittenAt: written}, nil
+}
+
+func (s *tenancyServer) EditCustomerPreferences(ctx context.Context, req *pb.EditCustomerPreferencesRequest) (*pb.SaveReport, error) {
+	return saveReport(s.domain.EditCustomerPreferences(ctx, req.GetMspId(), req.GetCustomerId(), req.GetCustomerGroups(), req.GetUsers(),
+		tenancy.SaveOptions{ValidateOnly: req.GetValidateOnly(), AllowEmpty: req.GetAllowEmpty()}))
+}
+
+func (s *tenancyServer) EditCustomerGroup(ctx context.Context, req *pb.EditCustomerGroupRequest) (*pb.SaveReport, error) {
+	return saveReport(s.domain.EditCustomerGroup(ctx, req.GetMspId(), req.GetCustomerGroupId(), req.GetCustomers(),
+		tenancy.SaveOptions{ValidateOnly: req.GetValidateOnly(), AllowEmpty: req.GetAllowEmpty()}))
+}
+
+func (s *tenancyServer) EditUser(ctx context.Context, req *pb.EditUserRequest) (*pb.SaveReport, error) {
+	return saveReport(s.domain.EditUser(ctx, req.GetMspId(), req.GetUserId(), req.GetCustomerGroups(),
+		tenancy.SaveOptions{ValidateOnly: req.GetValidateOnly(), AllowEmpty: req.GetAllowEmpty()}))
+}
+
+func pairs(ps []tenancy.Pair) []*pb.Pair {
+	out := make([]*pb.Pair, len(ps))
+	for i, p := range ps {
+		out[i] = &pb.Pair{UserId: p.UserID, CustomerId: p.CustomerID}
+	}
+	return out
+}
+
+func saveReport(rep *tenancy.Report, err error) (*pb.SaveReport, error) {
+	if err != nil {
+		return nil, err
+	}
+	out := &pb.SaveReport{WrittenAt: rep.WrittenAt, Associated: pairs(rep.Associated), Dissociated: pairs(rep.Dissociated)}
+	for _, r := range rep.Retained {
+		out.Retained = append(out.Retained, &pb.RetainedPair{UserId: r.UserID, CustomerId: r.CustomerID, Via: r.Via})
+	}
+	for _, r := range rep.AlertContactsRemoved {
+		out.AlertContactsRemoved = append(out.AlertContactsRemoved, &pb.AlertContactRemoval{UserId: r.UserID, CustomerId: r.CustomerID, AlertGroupId: r.AlertGroupID})
+	}
+	return out, nil
+}

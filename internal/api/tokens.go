@@ -1,0 +1,44 @@
+package api
+
+import (
+	"context"
+
+	pb "github.com/mspauthz/mspauthz/api/mspauthz/v1"
+	"github.com/mspauthz/mspauthz/internal/auth"
+	"github.com/mspauthz/mspauthz/internal/tenancy"
+)
+
+type tokenServer struct {
+	pb.UnimplementedTokenServiceServer
+	domain *tenancy.Service
+	tokens *auth.Tokens
+}
+
+func (s *tokenServer) CreateToken(ctx context.Context, req *pb.CreateTokenRequest) (*pb.CreateTokenResponse, error) {
+	if _, err := s.domain.GetMSP(ctx, req.GetMspId()); err != nil {
+		return nil, err
+	}
+	id, token, err := s.tokens.Issue(ctx, req.GetMspId())
+	if err != nil {
+		return nil, err
+	}
+	return &pb.CreateTokenResponse{TokenId: id, MspId: req.GetMspId(), Token: token}, nil
+}
+
+func (s *tokenServer) ListTokens(ctx context.Context, req *pb.ListTokensRequest) (*pb.ListTokensResponse, error) {
+	if _, err := s.domain.GetMSP(ctx, req.GetMspId()); err != nil {
+		return nil, err
+	}
+	ids, err := s.tokens.List(ctx, req.GetMspId())
+	if err != nil {
+		return nil, err
+	}
+	return &pb.ListTokensResponse{TokenIds: ids}, nil
+}
+
+func (s *tokenServer) DeleteToken(ctx context.Context, req *pb.DeleteTokenRequest) (*pb.DeleteTokenResponse, error) {
+	if _, err := s.domain.GetMSP(ctx, req.GetMspId()); err != nil {
+		return nil, err
+	}
+	return &pb.DeleteTokenResponse{}, s.tokens.Revoke(ctx, req.GetMspId(), req.GetTokenId())
+}

@@ -1,0 +1,195 @@
+// Package app wires mspauthz together: which SpiceDB, the domain, the gRPC
+// server and the REST gateway, health endpoints, and an orderly shutdown.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/test/bufconn"
+
+	"github.com/mspauthz/mspauthz/fixtures"
+	"github.com/mspauthz/mspauthz/gateway"
+	"github.com/mspauthz/mspauthz/internal/api"
+	"github.com/mspauthz/mspauthz/internal/auth"
+	"github.com/mspauthz/mspauthz/internal/graph"
+	"github.com/mspauthz/mspauthz/internal/spicedb"
+	"github.com/mspauthz/mspauthz/internal/tenancy"
+	"github.com/mspauthz/mspauthz/schema"
+)
+
+// Defaults of serve.
+const (
+	DefaultHTTPAddr = "127.0.0.1:8080"
+	DefaultGRPCAddr = "127.0.0.1:50051"
+	// ShutdownGrace is how long in-flight requests may run on after a shutdown signal.
+	ShutdownGrace = 10 * time.Second
+)
+
+// Config is what serve is told.
+type Config struct {
+	HTTPAddr string
+	GRPCAddr string
+	// Fixtures is a fixtures file to load before serving.
+	Fixtures string
+	// AdminToken is the bootstrap platform token; empty means generate one
+	// and print it once to Stdout.
+	AdminToken string
+	Log        *slog.Logger
+	Stdout     io.Writer
+}
+
+// App is a completed configuration, listening and ready to Run.
+type App struct {
+	log        *slog.Logger
+	grpcServer *grpc.Server
+	httpServer *http.Server
+	grpcLis    net.Listener
+	httpLis    net.Listener
+	gatewayLis *bufconn.Listener
+	closers    []func() error
+}
+
+// Complete starts SpiceDB, writes the schema, loads fixtures and opens the
+// listeners. On error everything it started is stopped again.
+func (c Config) Complete(ctx context.Context) (_ *App, err error) {
+	a := &App{log: c.Log}
+	defer func() {
+		if err != nil {
+			_ = a.close()
+		}
+	}()
+
+	embedded, err := spicedb.StartEmbedded(ctx, spicedb.EmbeddedOptions{})
+	if err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, embedded.Close)
+	if _, err := spicedb.EnsureSchema(ctx, embedded.Conn(), schema.Text); err != nil {
+		return nil, fmt.Errorf("write schema: %w", err)
+	}
+	g := spicedb.NewGraph(embedded.Conn())
+	domain := tenancy.New(g)
+
+	token := c.AdminToken
+	if token == "" {
+		token = auth.GeneratePlatformToken()
+		fmt.Fprintf(c.Stdout, "platform token (shown once; set MSPAUTHZ_ADMIN_TOKEN to choose it): %s\n", token)
+	}
+	tokens, err := auth.NewTokens(g, token)
+	if err != nil {
+		return nil, fmt.Errorf("MSPAUTHZ_ADMIN_TOKEN: %w", err)
+	}
+	if c.Fixtures != "" {
+		if err := fixtures.LoadFile(ctx, domain, c.Fixtures); err != nil {
+			return nil, fmt.Errorf("load fixtures: %w", err)
+		}
+	}
+
+	a.grpcServer = grpc.NewServer(grpc.ChainUnaryInterceptor(api.UnaryInterceptor(tokens, c.Log)))
+	api.Register(a.grpcServer, domain, tokens)
+
+	if a.grpcLis, err = net.Listen("tcp", c.GRPCAddr); err != nil {
+		return nil, fmt.Errorf("listen for gRPC: %w", err)
+	}
+	a.closers = append(a.closers, ignoreClosed(a.grpcLis.Close))
+	a.gatewayLis = bufconn.Listen(1 << 20)
+	conn, err := grpc.NewClient("passthrough:///gateway",
+		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return a.gatewayLis.DialContext(ctx) }),
+		grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, conn.Close)
+	rest, err := gateway.New(ctx, conn, c.Log)
+	if err != nil {
+		return nil, err
+	}
+	root := http.NewServeMux()
+	root.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
+	root.HandleFunc("GET /readyz", readiness(g))
+	root.Handle("/", rest)
+	a.httpServer = &http.Server{Handler: root, ReadHeaderTimeout: 10 * time.Second}
+	if a.httpLis, err = net.Listen("tcp", c.HTTPAddr); err != nil {
+		return nil, fmt.Errorf("listen for HTTP: %w", err)
+	}
+	a.closers = append(a.closers, ignoreClosed(a.httpLis.Close))
+	return a, nil
+}
+
+// readiness answers 200 while SpiceDB answers, 503 otherwise.
+func readiness(g graph.Graph) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if _, _, err := g.Check(ctx, nil, graph.Full()); err != nil {
+			http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = io.WriteString(w, "ready\n")
+	}
+}
+
+func ignoreClosed(close func() error) func() error {
+	return func() error {
+		if err := close(); err != nil && !errors.Is(err, net.ErrClosed) {
+			return err
+		}
+		return nil
+	}
+}
+
+// GRPCAddr is the address the gRPC server listens on.
+func (a *App) GRPCAddr() string { return a.grpcLis.Addr().String() }
+
+// HTTPAddr is the address the REST gateway listens on.
+func (a *App) HTTPAddr() string { return a.httpLis.Addr().String() }
+
+// Run serves until ctx is done, then drains in-flight requests (at most
+// ShutdownGrace) and stops everything, last started first.
+func (a *App) Run(ctx context.Context) error {
+	errs := make(chan error, 3)
+	go func() { errs <- a.grpcServer.Serve(a.grpcLis) }()
+	go func() { errs <- a.grpcServer.Serve(a.gatewayLis) }()
+	go func() { errs <- a.httpServer.Serve(a.httpLis) }()
+	a.log.Info("serving", "http", a.HTTPAddr(), "grpc", a.GRPCAddr())
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-errs:
+	}
+	a.log.Info("shutting down")
+	drain, cancel := context.WithTimeout(context.Background(), ShutdownGrace)
+	defer cancel()
+	shutdownErr := a.httpServer.Shutdown(drain)
+	stopped := make(chan struct{})
+	go func() { a.grpcServer.GracefulStop(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-drain.Done():
+		a.grpcServer.Stop()
+	}
+	if errors.Is(shutdownErr, context.DeadlineExceeded) {
+		shutdownErr = nil
+	}
+	return errors.Join(runErr, shutdownErr, a.close())
+}
+
+// close runs the closers, last first.
+func (a *App) close() error {
+	var errs []error
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		errs = append(errs, a.closers[i]())
+	}
+	a.closers = nil
+	return errors.Join(errs...)
+}

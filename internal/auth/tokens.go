@@ -1,0 +1,193 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mspauthz/mspauthz/internal/fault"
+	"github.com/mspauthz/mspauthz/internal/graph"
+)
+
+// Token format: "mspz_<id>_<secret>". The id is public (it names the token in
+// lists and logs); the secret is 32 random bytes, stored only as its SHA-256.
+const tokenPrefix = "mspz_"
+
+var (
+	tokenPattern   = regexp.MustCompile(`^mspz_([0-9a-f]{24})_([A-Za-z0-9_-]{43})$`)
+	tokenIDPattern = regexp.MustCompile(`^[0-9a-f]{24}$`)
+)
+
+// MinPlatformTokenLength is the shortest bootstrap platform token accepted.
+const MinPlatformTokenLength = 16
+
+// DefaultCacheTTL is how long a verified token is trusted without asking
+// SpiceDB again. A token revoked through another mspauthz process stops
+// working within this time; through this process, at once.
+const DefaultCacheTTL = 5 * time.Second
+
+const (
+	typeAPIToken = "api_token"
+	typeMSP      = "msp"
+	relScope     = "scope"
+	attrSecret   = "secret_sha256"
+)
+
+// Tokens verifies bearer tokens: the bootstrap platform token, held in memory
+// as a hash, and MSP-scoped tokens, stored as relationships in SpiceDB.
+type Tokens struct {
+	graph        graph.Graph
+	platformHash [sha256.Size]byte
+	ttl          time.Duration
+
+	mu    sync.Mutex
+	cache map[string]cachedToken
+}
+
+type cachedToken struct {
+	msp     string
+	hash    string
+	expires time.Time
+}
+
+// NewTokens returns Tokens over g that accept platformToken as the platform
+// administrator's token.
+func NewTokens(g graph.Graph, platformToken string) (*Tokens, error) {
+	if len(platformToken) < MinPlatformTokenLength {
+		return nil, fault.New(fault.Invalid, "the platform token must be at least %d characters", MinPlatformTokenLength)
+	}
+	return &Tokens{graph: g, platformHash: sha256.Sum256([]byte(platformToken)), ttl: DefaultCacheTTL, cache: map[string]cachedToken{}}, nil
+}
+
+// GeneratePlatformToken returns a fresh random platform token.
+func GeneratePlatformToken() string {
+	return "mspz_platform_" + randomText(32)
+}
+
+func randomText(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func hashHex(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+// Authenticate verifies an Authorization header value ("Bearer <token>") and
+// returns the caller. Errors are Unauthenticated, or Unavailable when SpiceDB
+// cannot be asked.
+func (t *Tokens) Authenticate(ctx context.Context, header string) (Caller, error) {
+	scheme, token, ok := strings.Cut(header, " ")
+	if header == "" {
+		return Caller{}, fault.New(fault.Unauthenticated, "missing Authorization: Bearer token")
+	}
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+		return Caller{}, fault.New(fault.Unauthenticated, "malformed Authorization header: want \"Bearer <token>\"")
+	}
+	sum := sha256.Sum256([]byte(token))
+	if subtle.ConstantTimeCompare(sum[:], t.platformHash[:]) == 1 {
+		return Caller{Platform: true, TokenID: "platform"}, nil
+	}
+	m := tokenPattern.FindStringSubmatch(token)
+	if m == nil {
+		return Caller{}, fault.New(fault.Unauthenticated, "unknown or revoked token")
+	}
+	id, secret := m[1], m[2]
+	entry, err := t.lookup(ctx, id)
+	if err != nil {
+		return Caller{}, err
+	}
+	if subtle.ConstantTimeCompare([]byte(hashHex(secret)), []byte(entry.hash)) != 1 {
+		return Caller{}, fault.New(fault.Unauthenticated, "unknown or revoked token")
+	}
+	return Caller{MSP: entry.msp, TokenID: id}, nil
+}
+
+func (t *Tokens) lookup(ctx context.Context, id string) (cachedToken, error) {
+	now := time.Now()
+	t.mu.Lock()
+	entry, ok := t.cache[id]
+	t.mu.Unlock()
+	if ok && now.Before(entry.expires) {
+		return entry, nil
+	}
+	rels, _, err := t.graph.Read(ctx, graph.Filter{ResourceType: typeAPIToken, ResourceID: id, Relation: relScope}, graph.Full())
+	if err != nil {
+		return cachedToken{}, err
+	}
+	if len(rels) != 1 || rels[0].Attribute(attrSecret) == "" {
+		return cachedToken{}, fault.New(fault.Unauthenticated, "unknown or revoked token")
+	}
+	entry = cachedToken{msp: rels[0].Subject.ID, hash: rels[0].Attribute(attrSecret), expires: now.Add(t.ttl)}
+	t.mu.Lock()
+	t.cache[id] = entry
+	t.mu.Unlock()
+	return entry, nil
+}
+
+// Issue creates a token scoped to msp and returns its id and the token, whose
+// secret is not kept anywhere. Errors: NotFound for an unknown MSP.
+func (t *Tokens) Issue(ctx context.Context, msp string) (id, token string, err error) {
+	id, secret := randomID(), randomText(32)
+	rel := graph.Rel(graph.Object{Type: typeAPIToken, ID: id}, relScope, graph.Object{Type: typeMSP, ID: msp}).
+		WithAttributes(map[string]string{attrSecret: hashHex(secret)})
+	_, err = t.graph.Write(ctx, []graph.Update{{Op: graph.Create, Relationship: rel}}, []graph.Precondition{
+		{MustMatch: true, Filter: graph.Filter{ResourceType: typeMSP, ResourceID: msp, Relation: "save_epoch"}},
+	})
+	if fault.Is(err, fault.Conflict) {
+		return "", "", fault.New(fault.NotFound, "msp %q not found", msp)
+	}
+	if err != nil {
+		return "", "", err
+	}
+	return id, tokenPrefix + id + "_" + secret, nil
+}
+
+func randomID() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// Revoke deletes a token of msp; it stops working at once in this process.
+// Errors: NotFound for a token that is not msp's.
+func (t *Tokens) Revoke(ctx context.Context, msp, id string) error {
+	if !tokenIDPattern.MatchString(id) {
+		return fault.New(fault.NotFound, "tokenId: token %q not found", id)
+	}
+	tok := graph.Object{Type: typeAPIToken, ID: id}
+	_, err := t.graph.DeleteMatching(ctx, graph.Filter{ResourceType: typeAPIToken, ResourceID: id}, []graph.Precondition{
+		{MustMatch: true, Filter: graph.Filter{ResourceType: tok.Type, ResourceID: tok.ID, Relation: relScope, SubjectType: typeMSP, SubjectID: msp}},
+	})
+	t.mu.Lock()
+	delete(t.cache, id)
+	t.mu.Unlock()
+	if fault.Is(err, fault.Conflict) {
+		return fault.New(fault.NotFound, "tokenId: token %q not found", id)
+	}
+	return err
+}
+
+// List returns the ids of msp's tokens.
+func (t *Tokens) List(ctx context.Context, msp string) ([]string, error) {
+	rels, _, err := t.graph.Read(ctx, graph.Filter{ResourceType: typeAPIToken, Relation: relScope, SubjectType: typeMSP, SubjectID: msp}, graph.Full())
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(rels))
+	for i, r := range rels {
+		ids[i] = r.Resource.ID
+	}
+	slices.Sort(ids)
+	return ids, nil
+}
