@@ -28,8 +28,11 @@ const GatewayNetwork = "bufconn"
 type access int
 
 const (
-	// platformOnly: the platform administrator only.
-	platformOnly access = iota
+	// platform: the platform administrator only.
+	platform access = iota
+	// platformInMSP: the platform administrator only, acting in the request's
+	// MSP (which an MSP token of another MSP does not learn of).
+	platformInMSP
 	// mspScoped: the platform administrator, or a token of the request's MSP.
 	mspScoped
 	// anyCaller: any authenticated caller; the handler scopes the answer.
@@ -37,12 +40,12 @@ const (
 )
 
 var methodAccess = map[string]access{
-	"/mspauthz.v1.TenancyService/CreateMSP": platformOnly,
-	"/mspauthz.v1.TenancyService/DeleteMSP": platformOnly,
+	"/mspauthz.v1.TenancyService/CreateMSP": platform,
+	"/mspauthz.v1.TenancyService/DeleteMSP": platformInMSP,
 	"/mspauthz.v1.TenancyService/ListMSPs":  anyCaller,
-	"/mspauthz.v1.TokenService/CreateToken": platformOnly,
-	"/mspauthz.v1.TokenService/ListTokens":  platformOnly,
-	"/mspauthz.v1.TokenService/DeleteToken": platformOnly,
+	"/mspauthz.v1.TokenService/CreateToken": platformInMSP,
+	"/mspauthz.v1.TokenService/ListTokens":  platformInMSP,
+	"/mspauthz.v1.TokenService/DeleteToken": platformInMSP,
 }
 
 // accessOf is a method's access: methods of the services not listed are MSP-scoped.
@@ -53,7 +56,7 @@ func accessOf(method string) access {
 	if strings.HasPrefix(method, "/mspauthz.v1.") {
 		return mspScoped
 	}
-	return platformOnly
+	return platform
 }
 
 type mspRequest interface{ GetMspId() string }
@@ -65,14 +68,22 @@ func authorize(caller auth.Caller, method string, req any) error {
 		return nil
 	}
 	a := accessOf(method)
-	if a == anyCaller {
+	denied := fault.New(fault.PermissionDenied, "%s needs the platform token", method[strings.LastIndex(method, "/")+1:])
+	switch a {
+	case anyCaller:
 		return nil
+	case platform:
+		return denied
 	}
-	if r, ok := req.(mspRequest); ok && r.GetMspId() != caller.MSP {
+	r, ok := req.(mspRequest)
+	if !ok {
+		return denied
+	}
+	if r.GetMspId() != caller.MSP {
 		return fault.New(fault.NotFound, "msp %q not found", r.GetMspId())
 	}
-	if a == platformOnly {
-		return fault.New(fault.PermissionDenied, "%s needs the platform token", method[strings.LastIndex(method, "/")+1:])
+	if a == platformInMSP {
+		return denied
 	}
 	return nil
 }

@@ -83,11 +83,22 @@ func (g *Graph) Read(ctx context.Context, filter graph.Filter, c graph.Consisten
 	return rels, rev, err
 }
 
+// pageReadLimit is the limit of every paged ReadRelationships: SpiceDB ties a
+// cursor to the limit it was made with, so one fixed limit lets callers change
+// their page size from page to page.
+const pageReadLimit = 1000
+
 // ReadPage implements graph.Graph.
 func (g *Graph) ReadPage(ctx context.Context, filter graph.Filter, c graph.Consistency, limit uint32, cursor string) ([]graph.Relationship, string, graph.Revision, error) {
+	if limit > pageReadLimit {
+		return nil, "", "", fault.New(fault.Invalid, "page size %d is above %d", limit, pageReadLimit)
+	}
 	ctx, cancel := g.bound(ctx)
 	defer cancel()
-	req := &v1.ReadRelationshipsRequest{Consistency: toConsistency(c), RelationshipFilter: toFilter(filter), OptionalLimit: limit}
+	req := &v1.ReadRelationshipsRequest{Consistency: toConsistency(c), RelationshipFilter: toFilter(filter)}
+	if limit > 0 {
+		req.OptionalLimit = pageReadLimit
+	}
 	if cursor != "" {
 		req.OptionalCursor = &v1.Cursor{Token: cursor}
 	}
@@ -97,7 +108,8 @@ func (g *Graph) ReadPage(ctx context.Context, filter graph.Filter, c graph.Consi
 	}
 	var (
 		rels []graph.Relationship
-		next string
+		last string // the cursor after the last result kept
+		more bool
 		rev  = c.Revision()
 	)
 	for {
@@ -109,11 +121,18 @@ func (g *Graph) ReadPage(ctx context.Context, filter graph.Filter, c graph.Consi
 			return nil, "", "", mapError(ctx, "read relationships", err)
 		}
 		rev = graph.Revision(resp.GetReadAt().GetToken())
-		next = resp.GetAfterResultCursor().GetToken()
+		if limit > 0 && uint32(len(rels)) == limit {
+			more = true
+			break
+		}
+		last = resp.GetAfterResultCursor().GetToken()
 		rels = append(rels, fromRelationship(resp.GetRelationship()))
 	}
-	if limit == 0 || uint32(len(rels)) < limit {
-		next = ""
+	// A full page of SpiceDB's own may have more after it (or an empty page).
+	more = more || (limit > 0 && len(rels) == pageReadLimit)
+	next := ""
+	if more {
+		next = last
 	}
 	if rev == "" {
 		// Nothing matched: the stream carried no revision. Ask for one at the
