@@ -50,6 +50,8 @@ type Config struct {
 // App is a completed configuration, listening and ready to Run.
 type App struct {
 	log        *slog.Logger
+	domain     *tenancy.Service
+	spicedb    *grpc.ClientConn
 	grpcServer *grpc.Server
 	httpServer *http.Server
 	grpcLis    net.Listener
@@ -78,6 +80,7 @@ func (c Config) Complete(ctx context.Context) (_ *App, err error) {
 	}
 	g := spicedb.NewGraph(embedded.Conn())
 	domain := tenancy.New(g)
+	a.domain, a.spicedb = domain, embedded.Conn()
 
 	token := c.AdminToken
 	if token == "" {
@@ -146,6 +149,12 @@ func ignoreClosed(close func() error) func() error {
 		return nil
 	}
 }
+
+// Domain is the domain the services call: the in-process Go API.
+func (a *App) Domain() *tenancy.Service { return a.domain }
+
+// SpiceDB is the connection to SpiceDB.
+func (a *App) SpiceDB() *grpc.ClientConn { return a.spicedb }
 
 // GRPCAddr is the address the gRPC server listens on.
 func (a *App) GRPCAddr() string { return a.grpcLis.Addr().String() }
