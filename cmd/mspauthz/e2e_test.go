@@ -386,3 +386,25 @@ func TestEndToEnd_GeneratedPlatformToken(t *testing.T) {
 		require.Equal(t, 200, resp.StatusCode, path)
 	}
 }
+
+// validate runs validation files for users' CI: exit 0 when they hold, 1 with
+// file:line:col messages when one does not.
+func TestValidateCommand(t *testing.T) {
+	files, err := filepath.Glob("../../schema/*.yaml")
+	require.NoError(t, err)
+	out, err := exec.Command(binary, append([]string{"validate"}, files...)...).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	require.Contains(t, string(out), "tenancy.yaml: ok")
+
+	dir := t.TempDir()
+	zed, err := os.ReadFile("../../schema/msp.zed")
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "msp.zed"), zed, 0o644))
+	wrong := filepath.Join(dir, "wrong.yaml")
+	require.NoError(t, os.WriteFile(wrong, []byte("schemaFile: msp.zed\nrelationships: |-\n  customer:acme/zylker#msp@msp:acme\nassertions:\n  assertTrue:\n    - customer:acme/zylker#access@user:acme/alex\n"), 0o644))
+	cmd := exec.Command(binary, "validate", wrong)
+	out, err = cmd.CombinedOutput()
+	require.Error(t, err)
+	require.Equal(t, 1, cmd.ProcessState.ExitCode())
+	require.Contains(t, string(out), "wrong.yaml:6:7: [ASSERTION_FAILED] Expected relation or permission customer:acme/zylker#access@user:acme/alex to exist")
+}

@@ -3,10 +3,7 @@
 // interface that a SpiceDB adapter implements. It imports no transport.
 package graph
 
-import (
-	"context"
-	"strings"
-)
+import "context"
 
 // Object is a node of the graph: a type from the schema and an id.
 type Object struct {
@@ -100,16 +97,6 @@ type Filter struct {
 // FilterOf is the filter that matches exactly r.
 func FilterOf(r Relationship) Filter {
 	return Filter{ResourceType: r.Resource.Type, ResourceID: r.Resource.ID, Relation: r.Relation, SubjectType: r.Subject.Type, SubjectID: r.Subject.ID}
-}
-
-// Matches reports whether r passes the filter.
-func (f Filter) Matches(r Relationship) bool {
-	return (f.ResourceType == "" || f.ResourceType == r.Resource.Type) &&
-		(f.ResourceID == "" || f.ResourceID == r.Resource.ID) &&
-		strings.HasPrefix(r.Resource.ID, f.ResourceIDPrefix) &&
-		(f.Relation == "" || f.Relation == r.Relation) &&
-		(f.SubjectType == "" || f.SubjectType == r.Subject.Type) &&
-		(f.SubjectID == "" || f.SubjectID == r.Subject.ID)
 }
 
 // Precondition must hold, inside the write's transaction, for the write to apply.

@@ -221,30 +221,9 @@ func (g *Graph) LookupResources(ctx context.Context, resourceType, permission st
 		Permission:         permission,
 		Subject:            &v1.SubjectReference{Object: toObject(subject)},
 	})
-	if err != nil {
-		return nil, "", mapError(ctx, "lookup resources", err)
-	}
-	var ids []string
-	rev := c.Revision()
-	for {
-		resp, err := stream.Recv()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, "", mapError(ctx, "lookup resources", err)
-		}
-		rev = graph.Revision(resp.GetLookedUpAt().GetToken())
-		if resp.GetPermissionship() == v1.LookupPermissionship_LOOKUP_PERMISSIONSHIP_HAS_PERMISSION {
-			ids = append(ids, resp.GetResourceObjectId())
-		}
-	}
-	if rev == "" {
-		if rev, err = g.revisionAt(ctx, c); err != nil {
-			return nil, "", err
-		}
-	}
-	return ids, rev, nil
+	return lookedUp(ctx, g, c, "lookup resources", stream, err, func(r *v1.LookupResourcesResponse) (string, v1.LookupPermissionship, *v1.ZedToken) {
+		return r.GetResourceObjectId(), r.GetPermissionship(), r.GetLookedUpAt()
+	})
 }
 
 // LookupSubjects implements graph.Graph.
@@ -257,8 +236,16 @@ func (g *Graph) LookupSubjects(ctx context.Context, resource graph.Object, permi
 		Permission:        permission,
 		SubjectObjectType: subjectType,
 	})
+	return lookedUp(ctx, g, c, "lookup subjects", stream, err, func(r *v1.LookupSubjectsResponse) (string, v1.LookupPermissionship, *v1.ZedToken) {
+		return r.GetSubject().GetSubjectObjectId(), r.GetSubject().GetPermissionship(), r.GetLookedUpAt()
+	})
+}
+
+// lookedUp drains a lookup stream into the ids found with permission (not
+// merely conditional), and the revision they were looked up at.
+func lookedUp[R any](ctx context.Context, g *Graph, c graph.Consistency, what string, stream interface{ Recv() (R, error) }, err error, fields func(R) (string, v1.LookupPermissionship, *v1.ZedToken)) ([]string, graph.Revision, error) {
 	if err != nil {
-		return nil, "", mapError(ctx, "lookup subjects", err)
+		return nil, "", mapError(ctx, what, err)
 	}
 	var ids []string
 	rev := c.Revision()
@@ -268,11 +255,12 @@ func (g *Graph) LookupSubjects(ctx context.Context, resource graph.Object, permi
 			break
 		}
 		if err != nil {
-			return nil, "", mapError(ctx, "lookup subjects", err)
+			return nil, "", mapError(ctx, what, err)
 		}
-		rev = graph.Revision(resp.GetLookedUpAt().GetToken())
-		if s := resp.GetSubject(); s.GetPermissionship() == v1.LookupPermissionship_LOOKUP_PERMISSIONSHIP_HAS_PERMISSION {
-			ids = append(ids, s.GetSubjectObjectId())
+		id, permissionship, at := fields(resp)
+		rev = graph.Revision(at.GetToken())
+		if permissionship == v1.LookupPermissionship_LOOKUP_PERMISSIONSHIP_HAS_PERMISSION {
+			ids = append(ids, id)
 		}
 	}
 	if rev == "" {

@@ -77,11 +77,6 @@ func (d *delta) has(e edge, before bool) bool {
 	return d.added[e] || (before && !d.removed[e])
 }
 
-// empty reports whether the delta changes no path.
-func (d *delta) empty() bool {
-	return len(d.removed) == 0 && len(d.added) == 0 && len(d.goneUsers) == 0 && len(d.goneCustomers) == 0
-}
-
 // side is the end of the (user, customer) pairs from which a computation reads:
 // one read per user or one per customer, whichever is fewer.
 type side int
