@@ -13,6 +13,8 @@ import (
 	devinterface "github.com/authzed/spicedb/pkg/proto/developer/v1"
 )
 
+//go:generate go run ./gen
+
 // Text is the schema that mspauthz writes to SpiceDB.
 //
 //go:embed msp.zed

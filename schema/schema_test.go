@@ -43,3 +43,11 @@ assertions:
 	require.Len(t, found, 1)
 	require.Equal(t, "wrong.yaml:7:7: [ASSERTION_FAILED] Expected relation or permission customer:acme/zylker#access@user:acme/alex to exist", found[0].String())
 }
+
+// TestSchemaIsGenerated fails when msp.zed and the catalog or the template
+// disagree: run go generate ./schema.
+func TestSchemaIsGenerated(t *testing.T) {
+	text, err := schema.Render(schema.Template)
+	require.NoError(t, err)
+	require.Equal(t, string(text), schema.Text, "msp.zed is stale: run go generate ./schema")
+}
