@@ -81,6 +81,9 @@ func (c Config) Complete(ctx context.Context) (_ *App, err error) {
 	g := spicedb.NewGraph(embedded.Conn())
 	domain := tenancy.New(g)
 	a.domain, a.spicedb = domain, embedded.Conn()
+	if err := domain.EnsureBuiltinRoles(ctx); err != nil {
+		return nil, fmt.Errorf("write built-in roles: %w", err)
+	}
 
 	token := c.AdminToken
 	if token == "" {

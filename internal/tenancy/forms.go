@@ -38,6 +38,12 @@ func (s *Service) EditCustomerPreferences(ctx context.Context, msp, customer str
 		); err != nil {
 			return nil, err
 		}
+		if err := sn.authorize(ctx, permCustomersManage, mspObject(msp)); err != nil {
+			return nil, err
+		}
+		if err := sn.requireConfinedTo(ctx, customer, users); err != nil {
+			return nil, err
+		}
 		current, err := sn.read(ctx, graph.Filter{ResourceType: typeCustomer, ResourceID: c.ID})
 		if err != nil {
 			return nil, err
@@ -70,6 +76,9 @@ func (s *Service) EditCustomerGroup(ctx context.Context, msp, group string, cust
 		); err != nil {
 			return nil, err
 		}
+		if err := sn.authorize(ctx, permCustomerGroupsManage, mspObject(msp)); err != nil {
+			return nil, err
+		}
 		current, err := sn.read(ctx, graph.Filter{ResourceType: typeCustomer, Relation: relCustomerGroup, SubjectType: typeCustomerGroup, SubjectID: g.ID})
 		if err != nil {
 			return nil, err
@@ -97,6 +106,14 @@ func (s *Service) EditUser(ctx context.Context, msp, user string, customerGroups
 			existing{"customerGroups", typeCustomerGroup, customerGroups},
 		); err != nil {
 			return nil, err
+		}
+		if err := sn.authorize(ctx, permUsersManage, mspObject(msp)); err != nil {
+			return nil, err
+		}
+		if len(customerGroups) > 0 {
+			if err := sn.requireUnconfined(ctx, "", []string{user}); err != nil {
+				return nil, err
+			}
 		}
 		current, err := sn.read(ctx, graph.Filter{ResourceType: typeCustomerGroup, Relation: relMember, SubjectType: typeUser, SubjectID: u.ID})
 		if err != nil {

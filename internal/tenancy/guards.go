@@ -41,6 +41,10 @@ func describeReason(b Block) string {
 		return "is the MSP's account owner (ACCOUNT_OWNER)"
 	case BlockNotAssociated:
 		return "does not reach the customer: associate him first (NOT_ASSOCIATED)"
+	case BlockSingleCustomer:
+		return "is a single-customer user, confined to one customer (SINGLE_CUSTOMER)"
+	case BlockRoleInUse:
+		return fmt.Sprintf("holds the role through security group %q (ROLE_IN_USE)", b.SecurityGroupID)
 	}
 	return string(b.Reason)
 }

@@ -23,7 +23,9 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	g := spicedbtest.Graph(t)
-	return &world{t: t, ctx: context.Background(), g: g, svc: tenancy.New(g)}
+	svc := tenancy.New(g)
+	require.NoError(t, svc.EnsureBuiltinRoles(context.Background()))
+	return &world{t: t, ctx: context.Background(), g: g, svc: svc}
 }
 
 // msp creates an MSP owned by olivia, with users, customers and groups.
@@ -77,7 +79,7 @@ func (w *world) reaches(user, customer string) bool {
 func (w *world) dump() []string {
 	w.t.Helper()
 	var out []string
-	for _, typ := range []string{"msp", "user", "customer", "customer_group", "user_alert_group"} {
+	for _, typ := range []string{"msp", "user", "customer", "customer_group", "user_alert_group", "role", "security_group"} {
 		rels, _, err := w.g.Read(w.ctx, graph.Filter{ResourceType: typ}, graph.Full())
 		require.NoError(w.t, err)
 		for _, r := range rels {

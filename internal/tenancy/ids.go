@@ -18,6 +18,8 @@ const (
 	typeUserAlertGroup = "user_alert_group"
 	typeSaveEpoch      = "save_epoch"
 	typeAPIToken       = "api_token"
+	typeRole           = "role"
+	typeSecurityGroup  = "security_group"
 
 	relMSP            = "msp"
 	relOwner          = "owner"
@@ -29,9 +31,16 @@ const (
 	relAccountContact = "account_contact"
 	relCustomer       = "customer"
 	relContact        = "contact"
+	relRole           = "role"
+	relSecurityGroup  = "security_group"
+	relAllCustomersSG = "all_customers_security_group"
+	relAssociatedSG   = "associated_security_group"
+	relConfines       = "confines"
 
 	// PermissionAccess is the permission "this user reaches this customer".
 	PermissionAccess = "access"
+	// permissionVisible is "this MSP user may know of this customer".
+	permissionVisible = "visible"
 
 	// attrDisplayName is the attribute that holds an object's display name.
 	attrDisplayName = "display_name"

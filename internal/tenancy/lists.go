@@ -2,6 +2,7 @@ package tenancy
 
 import (
 	"context"
+	"sort"
 	"encoding/base64"
 	"encoding/json"
 
@@ -132,16 +133,33 @@ func (s *Service) listScoped(ctx context.Context, msp, typ string, page Page) ([
 
 // ListUsers lists an MSP's users, a page at a time.
 func (s *Service) ListUsers(ctx context.Context, msp string, page Page) ([]User, string, error) {
+	sn, err := s.snapshot(ctx, msp)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := sn.authorize(ctx, permUsersManage, mspObject(msp)); err != nil {
+		return nil, "", err
+	}
 	items, next, err := s.listScoped(ctx, msp, typeUser, page)
+	if err != nil {
+		return nil, "", err
+	}
+	single, err := sn.singleCustomers(ctx)
+	if err != nil {
+		return nil, "", err
+	}
 	out := make([]User, len(items))
 	for i, it := range items {
-		out[i] = User(it)
+		out[i] = User{ID: it.ID, DisplayName: it.DisplayName, SingleCustomerID: single[it.ID]}
 	}
-	return out, next, err
+	return out, next, nil
 }
 
 // ListCustomers lists an MSP's customers, a page at a time.
 func (s *Service) ListCustomers(ctx context.Context, msp string, page Page) ([]Customer, string, error) {
+	if a := actorFrom(ctx); a.UserID != "" {
+		return s.listVisibleCustomers(ctx, msp, a)
+	}
 	items, next, err := s.listScoped(ctx, msp, typeCustomer, page)
 	out := make([]Customer, len(items))
 	for i, it := range items {
@@ -152,6 +170,13 @@ func (s *Service) ListCustomers(ctx context.Context, msp string, page Page) ([]C
 
 // ListCustomerGroups lists an MSP's customer groups, a page at a time.
 func (s *Service) ListCustomerGroups(ctx context.Context, msp string, page Page) ([]CustomerGroup, string, error) {
+	sn, err := s.snapshot(ctx, msp)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := sn.authorize(ctx, permCustomerGroupsManage, mspObject(msp)); err != nil {
+		return nil, "", err
+	}
 	items, next, err := s.listScoped(ctx, msp, typeCustomerGroup, page)
 	out := make([]CustomerGroup, len(items))
 	for i, it := range items {
@@ -192,6 +217,9 @@ func (s *Service) getNamed(ctx context.Context, msp, field, typ, id string) (nam
 	if err != nil {
 		return named{}, err
 	}
+	if err := sn.authorizeSight(ctx, typ, id); err != nil {
+		return named{}, err
+	}
 	rels, err := sn.read(ctx, graph.Filter{ResourceType: typ, ResourceID: scoped(typ, msp, id).ID, Relation: relAttributes})
 	if err != nil {
 		return named{}, err
@@ -208,8 +236,15 @@ func (s *Service) GetUser(ctx context.Context, msp, user string) (*User, error) 
 	if err != nil {
 		return nil, err
 	}
-	u := User(n)
-	return &u, nil
+	sn, err := s.snapshot(ctx, msp)
+	if err != nil {
+		return nil, err
+	}
+	single, err := sn.singleCustomers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &User{ID: n.ID, DisplayName: n.DisplayName, SingleCustomerID: single[n.ID]}, nil
 }
 
 // GetCustomer returns a customer.
@@ -230,4 +265,52 @@ func (s *Service) GetCustomerGroup(ctx context.Context, msp, group string) (*Cus
 	}
 	g := CustomerGroup(n)
 	return &g, nil
+}
+
+// authorizeSight refuses an actor who may not see one of msp's objects: a
+// customer he cannot see does not exist for him; users (but himself) and
+// customer groups need the permission that manages them.
+func (sn *snapshot) authorizeSight(ctx context.Context, typ, id string) error {
+	a := actorFrom(ctx)
+	switch {
+	case a.UserID == "":
+		return nil
+	case typ == typeUser && id == a.UserID:
+		return nil
+	case typ == typeUser:
+		return sn.authorize(ctx, permUsersManage, mspObject(sn.msp))
+	case typ == typeCustomerGroup:
+		return sn.authorize(ctx, permCustomerGroupsManage, mspObject(sn.msp))
+	}
+	ok, _, err := sn.s.graph.Check(ctx, []graph.Check{{Resource: customerObject(sn.msp, id), Permission: permissionVisible, Subject: userObject(sn.msp, a.UserID)}}, graph.At(sn.rev))
+	if err != nil {
+		return err
+	}
+	if !ok[0] {
+		return fault.New(fault.NotFound, "customerId: customer %q not found", id)
+	}
+	return nil
+}
+
+// listVisibleCustomers lists, in one page, the customers an actor may see.
+func (s *Service) listVisibleCustomers(ctx context.Context, msp string, a Actor) ([]Customer, string, error) {
+	sn, err := s.snapshot(ctx, msp)
+	if err != nil {
+		return nil, "", err
+	}
+	ids, _, err := s.graph.LookupResources(ctx, typeCustomer, permissionVisible, userObject(msp, a.UserID), graph.At(sn.rev))
+	if err != nil {
+		return nil, "", err
+	}
+	sort.Strings(ids)
+	out := make([]Customer, len(ids))
+	err = readEach(ctx, sn, sn.rev, indexes(len(ids)), func(i int) graph.Filter {
+		return graph.Filter{ResourceType: typeCustomer, ResourceID: ids[i], Relation: relAttributes}
+	}, func(i int, rels []graph.Relationship) {
+		out[i] = Customer{ID: localID(msp, ids[i])}
+		if len(rels) > 0 {
+			out[i].DisplayName = rels[0].Attribute(attrDisplayName)
+		}
+	})
+	return out, "", err
 }

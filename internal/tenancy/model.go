@@ -11,6 +11,8 @@ type MSP struct {
 type User struct {
 	ID          string
 	DisplayName string
+	// SingleCustomerID is the customer a single-customer user is confined to.
+	SingleCustomerID string
 }
 
 // Customer is an end-customer account of an MSP.
@@ -78,15 +80,20 @@ const (
 	BlockAccountOwner BlockReason = "ACCOUNT_OWNER"
 	// BlockNotAssociated: the user does not reach the customer he is made a contact of.
 	BlockNotAssociated BlockReason = "NOT_ASSOCIATED"
+	// BlockRoleInUse: a security group still binds the role being deleted.
+	BlockRoleInUse BlockReason = "ROLE_IN_USE"
+	// BlockSingleCustomer: the user is confined to one customer (seed 004).
+	BlockSingleCustomer BlockReason = "SINGLE_CUSTOMER"
 )
 
 // Block is one reason a save was refused: a user who would lose his last path
 // to a customer that needs him.
 type Block struct {
-	UserID       string
-	CustomerID   string
-	Reason       BlockReason
-	AlertGroupID string
+	UserID          string
+	CustomerID      string
+	Reason          BlockReason
+	AlertGroupID    string
+	SecurityGroupID string
 }
 
 // Access is a user's access to a customer and every path that grants it.

@@ -14,7 +14,7 @@ import (
 const maxDisplayName = 200
 
 // scopedTypes are the object types whose ids start with their MSP's id.
-var scopedTypes = []string{typeUser, typeCustomer, typeCustomerGroup, typeUserAlertGroup}
+var scopedTypes = []string{typeUser, typeCustomer, typeCustomerGroup, typeUserAlertGroup, typeRole, typeSecurityGroup}
 
 func checkDisplayName(field, name string) error {
 	switch {
@@ -73,14 +73,14 @@ func (s *Service) CreateMSP(ctx context.Context, m MSP) (*MSP, error) {
 		return nil, mspCreateError(err, m.ID)
 	}
 	msp, owner := mspObject(m.ID), userObject(m.ID, m.OwnerUserID)
-	_, err := s.graph.Write(ctx, creates(
+	_, err := s.graph.Write(ctx, creates(append([]graph.Relationship{
 		graph.Rel(msp, relSaveEpoch, graph.Object{Type: typeSaveEpoch, ID: newEpochID()}),
 		graph.Rel(msp, relOwner, owner),
 		graph.Rel(msp, relMember, owner),
 		attributesOf(msp, m.ID, m.DisplayName),
 		graph.Rel(owner, relMSP, msp),
 		attributesOf(owner, m.ID, m.OwnerUserID),
-	), []graph.Precondition{mspAbsent(m.ID)})
+	}, builtinGroupRels(m.ID, m.OwnerUserID)...)...), []graph.Precondition{mspAbsent(m.ID)})
 	if err != nil {
 		return nil, mspCreateError(err, m.ID)
 	}
@@ -131,10 +131,17 @@ func (s *Service) DeleteMSP(ctx context.Context, msp string) error {
 }
 
 // createScoped creates an object of msp with its display name, and extra
-// relationships, refusing an existing id.
-func (s *Service) createScoped(ctx context.Context, msp string, obj graph.Object, displayName string, extra ...graph.Relationship) error {
+// relationships, refusing an existing id. The actor needs permission manage.
+func (s *Service) createScoped(ctx context.Context, msp, manage string, obj graph.Object, displayName string, extra ...graph.Relationship) error {
+	sn, err := s.snapshot(ctx, msp)
+	if err != nil {
+		return err
+	}
+	if err := sn.authorize(ctx, manage, mspObject(msp)); err != nil {
+		return err
+	}
 	rels := append([]graph.Relationship{graph.Rel(obj, relMSP, mspObject(msp)), attributesOf(obj, msp, displayName)}, extra...)
-	_, err := s.graph.Write(ctx, creates(rels...), []graph.Precondition{
+	_, err = s.graph.Write(ctx, creates(rels...), []graph.Precondition{
 		mspExists(msp),
 		{Filter: graph.Filter{ResourceType: obj.Type, ResourceID: obj.ID}},
 	})
@@ -153,7 +160,7 @@ func (s *Service) CreateUser(ctx context.Context, msp string, u User) (*User, er
 		return nil, err
 	}
 	obj := userObject(msp, u.ID)
-	if err := s.createScoped(ctx, msp, obj, u.DisplayName, graph.Rel(mspObject(msp), relMember, obj)); err != nil {
+	if err := s.createScoped(ctx, msp, permUsersManage, obj, u.DisplayName, graph.Rel(mspObject(msp), relMember, obj)); err != nil {
 		return nil, err
 	}
 	return &u, nil
@@ -164,7 +171,7 @@ func (s *Service) CreateCustomer(ctx context.Context, msp string, c Customer) (*
 	if err := firstError(checkID("mspId", msp), checkID("customerId", c.ID), checkDisplayName("displayName", c.DisplayName)); err != nil {
 		return nil, err
 	}
-	if err := s.createScoped(ctx, msp, customerObject(msp, c.ID), c.DisplayName); err != nil {
+	if err := s.createScoped(ctx, msp, permCustomersManage, customerObject(msp, c.ID), c.DisplayName); err != nil {
 		return nil, err
 	}
 	return &c, nil
@@ -175,7 +182,7 @@ func (s *Service) CreateCustomerGroup(ctx context.Context, msp string, g Custome
 	if err := firstError(checkID("mspId", msp), checkID("customerGroupId", g.ID), checkDisplayName("displayName", g.DisplayName)); err != nil {
 		return nil, err
 	}
-	if err := s.createScoped(ctx, msp, customerGroupObject(msp, g.ID), g.DisplayName); err != nil {
+	if err := s.createScoped(ctx, msp, permCustomerGroupsManage, customerGroupObject(msp, g.ID), g.DisplayName); err != nil {
 		return nil, err
 	}
 	return &g, nil
@@ -199,7 +206,7 @@ func (s *Service) DeleteUser(ctx context.Context, msp, user string) (*Report, er
 	}
 	u := userObject(msp, user)
 	return s.save(ctx, msp, false, func(ctx context.Context, sn *snapshot) ([]graph.Update, error) {
-		if err := sn.requireExisting(ctx, existing{"userId", typeUser, []string{user}}); err != nil {
+		if err := firstError(sn.authorize(ctx, permUsersManage, mspObject(msp)), sn.requireExisting(ctx, existing{"userId", typeUser, []string{user}})); err != nil {
 			return nil, err
 		}
 		bySubject := func(typ string) graph.Filter {
@@ -207,7 +214,7 @@ func (s *Service) DeleteUser(ctx context.Context, msp, user string) (*Report, er
 		}
 		rels, err := sn.readAll(ctx,
 			graph.Filter{ResourceType: typeUser, ResourceID: u.ID},
-			bySubject(typeMSP), bySubject(typeCustomer), bySubject(typeCustomerGroup), bySubject(typeUserAlertGroup))
+			bySubject(typeMSP), bySubject(typeCustomer), bySubject(typeCustomerGroup), bySubject(typeUserAlertGroup), bySubject(typeSecurityGroup))
 		if err != nil {
 			return nil, err
 		}
@@ -227,7 +234,7 @@ func (s *Service) DeleteCustomer(ctx context.Context, msp, customer string) (*Re
 		return nil, err
 	}
 	return s.save(ctx, msp, false, func(ctx context.Context, sn *snapshot) ([]graph.Update, error) {
-		if err := sn.requireExisting(ctx, existing{"customerId", typeCustomer, []string{customer}}); err != nil {
+		if err := firstError(sn.authorize(ctx, permCustomersManage, mspObject(msp)), sn.requireExisting(ctx, existing{"customerId", typeCustomer, []string{customer}})); err != nil {
 			return nil, err
 		}
 		rels, err := sn.readAll(ctx,
@@ -248,7 +255,7 @@ func (s *Service) DeleteCustomerGroup(ctx context.Context, msp, group string) (*
 	}
 	g := customerGroupObject(msp, group)
 	return s.save(ctx, msp, false, func(ctx context.Context, sn *snapshot) ([]graph.Update, error) {
-		if err := sn.requireExisting(ctx, existing{"customerGroupId", typeCustomerGroup, []string{group}}); err != nil {
+		if err := firstError(sn.authorize(ctx, permCustomerGroupsManage, mspObject(msp)), sn.requireExisting(ctx, existing{"customerGroupId", typeCustomerGroup, []string{group}})); err != nil {
 			return nil, err
 		}
 		rels, err := sn.readAll(ctx,
@@ -294,6 +301,9 @@ func (s *Service) SetAccountContact(ctx context.Context, msp, customer, user str
 		if err := sn.requireExisting(ctx, existing{"customerId", typeCustomer, []string{customer}}, existing{"userId", typeUser, []string{user}}); err != nil {
 			return nil, err
 		}
+		if err := sn.authorize(ctx, permCustomersEdit, c); err != nil {
+			return nil, err
+		}
 		if err := sn.requireReach(ctx, customer, []string{user}); err != nil {
 			return nil, err
 		}
@@ -325,6 +335,9 @@ func (s *Service) SetAlertGroupContacts(ctx context.Context, msp, customer, aler
 	c, ag := customerObject(msp, customer), alertGroupObject(msp, customer, alertGroup)
 	rep, err := s.save(ctx, msp, false, func(ctx context.Context, sn *snapshot) ([]graph.Update, error) {
 		if err := sn.requireExisting(ctx, existing{"customerId", typeCustomer, []string{customer}}, existing{"contacts", typeUser, contacts}); err != nil {
+			return nil, err
+		}
+		if err := sn.authorize(ctx, permCustomersEdit, c); err != nil {
 			return nil, err
 		}
 		if err := sn.requireReach(ctx, customer, contacts); err != nil {

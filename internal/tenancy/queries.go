@@ -66,6 +66,9 @@ func (s *Service) CheckAccess(ctx context.Context, msp string, pairs []Pair, atL
 		return nil, "", tokenError(err, atLeastAsFresh)
 	}
 	sn := &snapshot{s: s, msp: msp, rev: rev}
+	if err := sn.authorizeAbout(ctx, pairs); err != nil {
+		return nil, "", err
+	}
 	// Access implies that both objects exist in the MSP; a denial must tell
 	// an unknown object apart.
 	var refs []existing
@@ -141,6 +144,15 @@ func (s *Service) reach(ctx context.Context, msp string, obj existing, atLeastAs
 		}
 		return nil, fault.New(fault.NotFound, "%s: %s %q not found", obj.field, typeNames[obj.typ], obj.ids[0])
 	}
+	sn := &snapshot{s: s, msp: msp, rev: rev}
+	if obj.typ == typeUser {
+		err = sn.authorizeAbout(ctx, []Pair{{UserID: obj.ids[0]}})
+	} else {
+		err = sn.authorize(ctx, permUsersManage, mspObject(msp))
+	}
+	if err != nil {
+		return nil, err
+	}
 	pairs, err := lookup(rev)
 	if err != nil {
 		return nil, err
@@ -153,7 +165,6 @@ func (s *Service) reach(ctx context.Context, msp string, obj existing, atLeastAs
 	if obj.typ == typeUser {
 		sd = userSide
 	}
-	sn := &snapshot{s: s, msp: msp, rev: rev}
 	x, err := sn.loadPaths(ctx, rev, sd, obj.ids, nil)
 	if err != nil {
 		return nil, err
@@ -163,4 +174,19 @@ func (s *Service) reach(ctx context.Context, msp string, obj existing, atLeastAs
 		out.Access = append(out.Access, Access{Pair: p, Via: x.paths(p.UserID, p.CustomerID, nil)})
 	}
 	return out, nil
+}
+
+// authorizeAbout lets an actor ask about himself; asking about other users
+// needs users.manage.
+func (sn *snapshot) authorizeAbout(ctx context.Context, pairs []Pair) error {
+	a := actorFrom(ctx)
+	if a.UserID == "" {
+		return nil
+	}
+	for _, p := range pairs {
+		if p.UserID != a.UserID {
+			return sn.authorize(ctx, permUsersManage, mspObject(sn.msp))
+		}
+	}
+	return nil
 }

@@ -109,6 +109,8 @@ var typeNames = map[string]string{
 	typeUser:          "user",
 	typeCustomer:      "customer",
 	typeCustomerGroup: "customer group",
+	typeRole:          "role",
+	typeSecurityGroup: "security group",
 }
 
 // epochUpdates replace the snapshot's save epoch; epochPrecondition requires it unchanged.

@@ -1,0 +1,108 @@
+package tenancy
+
+import (
+	"context"
+	"strings"
+
+	"github.com/mspauthz/mspauthz/internal/catalog"
+	"github.com/mspauthz/mspauthz/internal/fault"
+	"github.com/mspauthz/mspauthz/internal/graph"
+)
+
+// Actor is the user on whose behalf a call is made. The zero Actor is a
+// trusted service (the platform, or an MSP's service token acting for nobody),
+// which holds every right within the MSPs it may reach.
+type Actor struct {
+	UserID string
+}
+
+type actorKey struct{}
+
+// WithActor returns ctx acting as a.
+func WithActor(ctx context.Context, a Actor) context.Context {
+	return context.WithValue(ctx, actorKey{}, a)
+}
+
+func actorFrom(ctx context.Context) Actor {
+	a, _ := ctx.Value(actorKey{}).(Actor)
+	return a
+}
+
+// The permissions of the catalog that admin calls require.
+const (
+	permUsersManage          = "users.manage"
+	permCustomersManage      = "customers.manage"
+	permCustomerGroupsManage = "customer_groups.manage"
+	permRolesManage          = "roles.manage"
+	permSecurityGroupsManage = "security_groups.manage"
+	permSettingsManage       = "settings.manage"
+	permCustomersEdit        = "customers.edit"
+)
+
+// relationOf is the schema name of a permission of the catalog.
+func relationOf(permission string) string { return strings.ReplaceAll(permission, ".", "_") }
+
+// authorize refuses an actor who lacks permission on obj at the snapshot.
+func (sn *snapshot) authorize(ctx context.Context, permission string, obj graph.Object) error {
+	a := actorFrom(ctx)
+	if a.UserID == "" {
+		return nil
+	}
+	ok, _, err := sn.s.graph.Check(ctx, []graph.Check{{Resource: obj, Permission: relationOf(permission), Subject: userObject(sn.msp, a.UserID)}}, graph.At(sn.rev))
+	if err != nil {
+		return err
+	}
+	if !ok[0] {
+		return fault.New(fault.PermissionDenied, "user %q lacks %s", a.UserID, permission)
+	}
+	return nil
+}
+
+// authorizeGrant refuses an actor who may not manage what he grants (manage),
+// or who would grant permissions he does not hold himself over the scope: no
+// privilege escalation. Customer permissions over a few customers must be held
+// on each of them; over a wider scope (customer groups, whose customers
+// change, every customer, or each member's associated customers) they must be
+// held on every customer.
+func (sn *snapshot) authorizeGrant(ctx context.Context, manage string, permissions []string, scope Scope) error {
+	if err := sn.authorize(ctx, manage, mspObject(sn.msp)); err != nil {
+		return err
+	}
+	a := actorFrom(ctx)
+	if a.UserID == "" {
+		return nil
+	}
+	actor := userObject(sn.msp, a.UserID)
+	var checks []graph.Check
+	var names []string
+	for _, id := range permissions {
+		p, _ := catalog.Lookup(id)
+		switch {
+		case p.Level == catalog.MSP:
+			checks = append(checks, graph.Check{Resource: mspObject(sn.msp), Permission: p.Relation(), Subject: actor})
+			names = append(names, id)
+		case scope.limited() && len(scope.CustomerGroups) == 0:
+			for _, c := range scope.Customers {
+				checks = append(checks, graph.Check{Resource: customerObject(sn.msp, c), Permission: p.Relation(), Subject: actor})
+				names = append(names, id+" on customer "+c)
+			}
+		default:
+			checks = append(checks, graph.Check{Resource: mspObject(sn.msp), Permission: "all_" + p.Relation(), Subject: actor})
+			names = append(names, id+" on every customer")
+		}
+	}
+	held, _, err := sn.s.graph.Check(ctx, checks, graph.At(sn.rev))
+	if err != nil {
+		return err
+	}
+	var missing []string
+	for i, ok := range held {
+		if !ok {
+			missing = append(missing, names[i])
+		}
+	}
+	if len(missing) > 0 {
+		return fault.New(fault.PermissionDenied, "user %q cannot grant what he does not hold: %s", a.UserID, strings.Join(missing, ", "))
+	}
+	return nil
+}
