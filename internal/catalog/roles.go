@@ -46,7 +46,6 @@ func LookupBuiltinRole(id string) (BuiltinRole, bool) {
 	return BuiltinRole{}, false
 }
 
-
 // EndCustomerRole is one of the seven roles an end-customer user holds in a
 // customer (seed 001).
 type EndCustomerRole struct {

@@ -2,9 +2,9 @@ package tenancy
 
 import (
 	"context"
-	"sort"
 	"encoding/base64"
 	"encoding/json"
+	"sort"
 
 	"github.com/mspauthz/mspauthz/internal/fault"
 	"github.com/mspauthz/mspauthz/internal/graph"
