@@ -38,14 +38,18 @@ func New(ctx context.Context, conn *grpc.ClientConn, log *slog.Logger) (http.Han
 			MarshalOptions:   protojson.MarshalOptions{EmitUnpopulated: true},
 			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
 		}}),
-		// Only Authorization reaches the services (grpc-gateway always passes it).
-		runtime.WithIncomingHeaderMatcher(func(string) (string, bool) { return "", false }),
+		// Only Authorization (grpc-gateway always passes it) and X-On-Behalf-Of reach the services.
+		runtime.WithIncomingHeaderMatcher(func(key string) (string, bool) {
+			return api.OnBehalfOfHeader, http.CanonicalHeaderKey(key) == http.CanonicalHeaderKey(api.OnBehalfOfHeader)
+		}),
 		runtime.WithOutgoingHeaderMatcher(func(key string) (string, bool) { return callerHeader, key == api.CallerHeader }),
 	)
 	for _, register := range []func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error{
 		pb.RegisterTenancyServiceHandler,
 		pb.RegisterAccessServiceHandler,
 		pb.RegisterTokenServiceHandler,
+		pb.RegisterRoleServiceHandler,
+		pb.RegisterEndCustomerServiceHandler,
 	} {
 		if err := register(ctx, mux, conn); err != nil {
 			return nil, fmt.Errorf("register REST handlers: %w", err)

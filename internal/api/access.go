@@ -15,36 +15,33 @@ type accessServer struct {
 	domain *tenancy.Service
 }
 
-// checkItem is the part of a check request that names one pair.
+// checkItem is the part of a check request that asks one question.
 type checkItem interface {
 	GetResource() string
 	GetPermission() string
 	GetSubject() string
 }
 
-// pairOf parses "customer:<id>", "access" and "user:<id>"; field prefixes the
-// names of the request's fields in errors.
-func pairOf(item checkItem, field string) (tenancy.Pair, error) {
-	if p := item.GetPermission(); p != tenancy.PermissionAccess {
-		return tenancy.Pair{}, fault.New(fault.Invalid, "%spermission: %q is not a permission of customers (want %q)", field, p, tenancy.PermissionAccess)
-	}
-	customer, ok := strings.CutPrefix(item.GetResource(), "customer:")
+// questionOf parses "<type>:<id>", the permission and "user:<id>"; field
+// prefixes the names of the request's fields in errors.
+func questionOf(item checkItem, field string) (tenancy.Question, error) {
+	typ, id, ok := strings.Cut(item.GetResource(), ":")
 	if !ok {
-		return tenancy.Pair{}, fault.New(fault.Invalid, "%sresource: %q is not \"customer:<id>\"", field, item.GetResource())
+		return tenancy.Question{}, fault.New(fault.Invalid, "%sresource: %q is not \"<type>:<id>\" (e.g. \"customer:zylker\")", field, item.GetResource())
 	}
 	user, ok := strings.CutPrefix(item.GetSubject(), "user:")
 	if !ok {
-		return tenancy.Pair{}, fault.New(fault.Invalid, "%ssubject: %q is not \"user:<id>\"", field, item.GetSubject())
+		return tenancy.Question{}, fault.New(fault.Invalid, "%ssubject: %q is not \"user:<id>\"", field, item.GetSubject())
 	}
-	return tenancy.Pair{UserID: user, CustomerID: customer}, nil
+	return tenancy.Question{ResourceType: typ, ResourceID: id, Permission: item.GetPermission(), UserID: user}, nil
 }
 
 func (s *accessServer) Check(ctx context.Context, req *pb.CheckRequest) (*pb.CheckResponse, error) {
-	p, err := pairOf(req, "")
+	q, err := questionOf(req, "")
 	if err != nil {
 		return nil, err
 	}
-	results, checkedAt, err := s.domain.CheckAccess(ctx, req.GetMspId(), []tenancy.Pair{p}, req.GetAtLeastAsFresh())
+	results, checkedAt, err := s.domain.Check(ctx, req.GetMspId(), []tenancy.Question{q}, req.GetAtLeastAsFresh())
 	if err != nil {
 		return nil, err
 	}
@@ -52,15 +49,15 @@ func (s *accessServer) Check(ctx context.Context, req *pb.CheckRequest) (*pb.Che
 }
 
 func (s *accessServer) CheckBulk(ctx context.Context, req *pb.CheckBulkRequest) (*pb.CheckBulkResponse, error) {
-	ps := make([]tenancy.Pair, len(req.GetItems()))
+	qs := make([]tenancy.Question, len(req.GetItems()))
 	for i, item := range req.GetItems() {
-		p, err := pairOf(item, fmt.Sprintf("items[%d].", i))
+		q, err := questionOf(item, fmt.Sprintf("items[%d].", i))
 		if err != nil {
 			return nil, err
 		}
-		ps[i] = p
+		qs[i] = q
 	}
-	results, checkedAt, err := s.domain.CheckAccess(ctx, req.GetMspId(), ps, req.GetAtLeastAsFresh())
+	results, checkedAt, err := s.domain.Check(ctx, req.GetMspId(), qs, req.GetAtLeastAsFresh())
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/mspauthz/mspauthz/internal/auth"
 	"github.com/mspauthz/mspauthz/internal/fault"
+	"github.com/mspauthz/mspauthz/internal/tenancy"
 )
 
 // CallerHeader is the response header in which a call through the REST
@@ -40,12 +41,14 @@ const (
 )
 
 var methodAccess = map[string]access{
-	"/mspauthz.v1.TenancyService/CreateMSP": platform,
-	"/mspauthz.v1.TenancyService/DeleteMSP": platformInMSP,
-	"/mspauthz.v1.TenancyService/ListMSPs":  anyCaller,
-	"/mspauthz.v1.TokenService/CreateToken": platformInMSP,
-	"/mspauthz.v1.TokenService/ListTokens":  platformInMSP,
-	"/mspauthz.v1.TokenService/DeleteToken": platformInMSP,
+	"/mspauthz.v1.TenancyService/CreateMSP":     platform,
+	"/mspauthz.v1.TenancyService/DeleteMSP":     platformInMSP,
+	"/mspauthz.v1.TenancyService/ListMSPs":      anyCaller,
+	"/mspauthz.v1.RoleService/ListPermissions":  anyCaller,
+	"/mspauthz.v1.TokenService/CreateUserToken": platformInMSP,
+	"/mspauthz.v1.TokenService/CreateToken":     platformInMSP,
+	"/mspauthz.v1.TokenService/ListTokens":      platformInMSP,
+	"/mspauthz.v1.TokenService/DeleteToken":     platformInMSP,
 }
 
 // accessOf is a method's access: methods of the services not listed are MSP-scoped.
@@ -97,6 +100,7 @@ func UnaryInterceptor(tokens *auth.Tokens, log *slog.Logger) grpc.UnaryServerInt
 		var resp any
 		if err == nil {
 			ctx = auth.WithCaller(ctx, caller)
+			ctx = tenancy.WithActor(ctx, tenancy.Actor{UserID: caller.ActingUser()})
 			err = authorize(caller, info.FullMethod, req)
 		}
 		if err == nil {
@@ -118,8 +122,28 @@ func authenticate(ctx context.Context, tokens *auth.Tokens) (auth.Caller, error)
 	if len(values) == 1 {
 		header = values[0]
 	}
-	return tokens.Authenticate(ctx, header)
+	caller, err := tokens.Authenticate(ctx, header)
+	if err != nil {
+		return caller, err
+	}
+	onBehalfOf := md.Get(OnBehalfOfHeader)
+	switch {
+	case len(onBehalfOf) == 0:
+	case len(onBehalfOf) > 1:
+		return caller, fault.New(fault.Invalid, "%s: given more than once", OnBehalfOfHeader)
+	case caller.User != "":
+		return caller, fault.New(fault.PermissionDenied, "%s: a user token acts as its own user only", OnBehalfOfHeader)
+	case !tenancy.ValidID(onBehalfOf[0]):
+		return caller, fault.New(fault.Invalid, "%s: %q is not a valid user id", OnBehalfOfHeader, onBehalfOf[0])
+	default:
+		caller.OnBehalfOf = onBehalfOf[0]
+	}
+	return caller, nil
 }
+
+// OnBehalfOfHeader names the user a service token acts for; the call then has
+// that user's rights, and the log records both.
+const OnBehalfOfHeader = "x-on-behalf-of"
 
 // logCall writes one line per call that did not come through the gateway;
 // for gateway calls it hands the caller to the gateway's request log.

@@ -13,4 +13,6 @@ func Register(s grpc.ServiceRegistrar, domain *tenancy.Service, tokens *auth.Tok
 	pb.RegisterTenancyServiceServer(s, &tenancyServer{domain: domain})
 	pb.RegisterAccessServiceServer(s, &accessServer{domain: domain})
 	pb.RegisterTokenServiceServer(s, &tokenServer{domain: domain, tokens: tokens})
+	pb.RegisterRoleServiceServer(s, &roleServer{domain: domain})
+	pb.RegisterEndCustomerServiceServer(s, &endCustomerServer{domain: domain})
 }

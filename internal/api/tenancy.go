@@ -66,12 +66,23 @@ func page(req pageRequest) tenancy.Page {
 	return tenancy.Page{Size: int(req.GetPageSize()), Token: req.GetPageToken()}
 }
 
+func userMessage(u *tenancy.User) *pb.User {
+	return &pb.User{UserId: u.ID, DisplayName: u.DisplayName, SingleCustomerId: u.SingleCustomerID}
+}
+
 func (s *tenancyServer) CreateUser(ctx context.Context, req *pb.CreateUserRequest) (*pb.User, error) {
-	u, err := s.domain.CreateUser(ctx, req.GetMspId(), tenancy.User{ID: req.GetUserId(), DisplayName: req.GetDisplayName()})
+	user := tenancy.User{ID: req.GetUserId(), DisplayName: req.GetDisplayName()}
+	var u *tenancy.User
+	var err error
+	if sc := req.GetSingleCustomer(); sc != nil {
+		u, err = s.domain.CreateSingleCustomerUser(ctx, req.GetMspId(), user, sc.GetCustomerId(), sc.GetPermissions())
+	} else {
+		u, err = s.domain.CreateUser(ctx, req.GetMspId(), user)
+	}
 	if err != nil {
 		return nil, err
 	}
-	return &pb.User{UserId: u.ID, DisplayName: u.DisplayName}, nil
+	return userMessage(u), nil
 }
 
 func (s *tenancyServer) GetUser(ctx context.Context, req *pb.GetUserRequest) (*pb.User, error) {
@@ -79,7 +90,7 @@ func (s *tenancyServer) GetUser(ctx context.Context, req *pb.GetUserRequest) (*p
 	if err != nil {
 		return nil, err
 	}
-	return &pb.User{UserId: u.ID, DisplayName: u.DisplayName}, nil
+	return userMessage(u), nil
 }
 
 func (s *tenancyServer) ListUsers(ctx context.Context, req *pb.ListUsersRequest) (*pb.ListUsersResponse, error) {
@@ -88,8 +99,8 @@ func (s *tenancyServer) ListUsers(ctx context.Context, req *pb.ListUsersRequest)
 		return nil, err
 	}
 	resp := &pb.ListUsersResponse{NextPageToken: next}
-	for _, u := range users {
-		resp.Users = append(resp.Users, &pb.User{UserId: u.ID, DisplayName: u.DisplayName})
+	for i := range users {
+		resp.Users = append(resp.Users, userMessage(&users[i]))
 	}
 	return resp, nil
 }

@@ -25,6 +25,17 @@ func (s *tokenServer) CreateToken(ctx context.Context, req *pb.CreateTokenReques
 	return &pb.CreateTokenResponse{TokenId: id, MspId: req.GetMspId(), Token: token}, nil
 }
 
+func (s *tokenServer) CreateUserToken(ctx context.Context, req *pb.CreateUserTokenRequest) (*pb.CreateTokenResponse, error) {
+	if _, err := s.domain.GetMSP(ctx, req.GetMspId()); err != nil {
+		return nil, err
+	}
+	id, token, err := s.tokens.IssueForUser(ctx, req.GetMspId(), req.GetUserId())
+	if err != nil {
+		return nil, err
+	}
+	return &pb.CreateTokenResponse{TokenId: id, MspId: req.GetMspId(), UserId: req.GetUserId(), Token: token}, nil
+}
+
 func (s *tokenServer) ListTokens(ctx context.Context, req *pb.ListTokensRequest) (*pb.ListTokensResponse, error) {
 	if _, err := s.domain.GetMSP(ctx, req.GetMspId()); err != nil {
 		return nil, err

@@ -54,9 +54,9 @@ func BenchmarkCheck(b *testing.B) {
 		}
 	})
 	b.Run("go-api", func(b *testing.B) {
-		pairs := []tenancy.Pair{{UserID: "alex", CustomerID: "zylker"}}
+		questions := []tenancy.Question{{ResourceType: "customer", ResourceID: "zylker", Permission: "access", UserID: "alex"}}
 		for b.Loop() {
-			res, _, err := a.Domain().CheckAccess(ctx, "acme", pairs, "")
+			res, _, err := a.Domain().Check(ctx, "acme", questions, "")
 			if err != nil || !res[0].Allowed {
 				b.Fatal(err)
 			}

@@ -10,14 +10,35 @@ type Caller struct {
 	MSP string
 	// TokenID identifies the token, never its secret.
 	TokenID string
+	// User is the user a user token acts as.
+	User string
+	// OnBehalfOf is the user a service (or platform) token says it acts for.
+	OnBehalfOf string
+}
+
+// ActingUser is the user whose rights the call has: the user token's user,
+// or the user a service token acts on behalf of; "" for a service acting for
+// nobody.
+func (c Caller) ActingUser() string {
+	if c.User != "" {
+		return c.User
+	}
+	return c.OnBehalfOf
 }
 
 // String names the caller for logs.
 func (c Caller) String() string {
-	if c.Platform {
-		return "platform"
+	s := "token:" + c.TokenID + "@" + c.MSP
+	switch {
+	case c.Platform:
+		s = "platform"
+	case c.User != "":
+		s += "/" + c.User
 	}
-	return "token:" + c.TokenID + "@" + c.MSP
+	if c.OnBehalfOf != "" {
+		s += " on behalf of " + c.OnBehalfOf
+	}
+	return s
 }
 
 type callerKey struct{}

@@ -7,6 +7,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -37,6 +38,7 @@ const DefaultCacheTTL = 5 * time.Second
 const (
 	typeAPIToken = "api_token"
 	typeMSP      = "msp"
+	typeUser     = "user"
 	relScope     = "scope"
 	attrSecret   = "secret_sha256"
 )
@@ -54,6 +56,7 @@ type Tokens struct {
 
 type cachedToken struct {
 	msp     string
+	user    string
 	hash    string
 	expires time.Time
 }
@@ -110,7 +113,7 @@ func (t *Tokens) Authenticate(ctx context.Context, header string) (Caller, error
 	if subtle.ConstantTimeCompare([]byte(hashHex(secret)), []byte(entry.hash)) != 1 {
 		return Caller{}, fault.New(fault.Unauthenticated, "unknown or revoked token")
 	}
-	return Caller{MSP: entry.msp, TokenID: id}, nil
+	return Caller{MSP: entry.msp, User: entry.user, TokenID: id}, nil
 }
 
 func (t *Tokens) lookup(ctx context.Context, id string) (cachedToken, error) {
@@ -129,23 +132,37 @@ func (t *Tokens) lookup(ctx context.Context, id string) (cachedToken, error) {
 		return cachedToken{}, fault.New(fault.Unauthenticated, "unknown or revoked token")
 	}
 	entry = cachedToken{msp: rels[0].Subject.ID, hash: rels[0].Attribute(attrSecret), expires: now.Add(t.ttl)}
+	if rels[0].Subject.Type == typeUser {
+		entry.msp, entry.user, _ = strings.Cut(rels[0].Subject.ID, "/")
+	}
 	t.mu.Lock()
 	t.cache[id] = entry
 	t.mu.Unlock()
 	return entry, nil
 }
 
-// Issue creates a token scoped to msp and returns its id and the token, whose
+// Issue creates a service token of msp and returns its id and the token, whose
 // secret is not kept anywhere. Errors: NotFound for an unknown MSP.
 func (t *Tokens) Issue(ctx context.Context, msp string) (id, token string, err error) {
+	return t.issue(ctx, graph.Object{Type: typeMSP, ID: msp},
+		graph.Filter{ResourceType: typeMSP, ResourceID: msp, Relation: "save_epoch"}, fmt.Sprintf("msp %q", msp))
+}
+
+// IssueForUser creates a token that acts as user of msp. Errors: NotFound
+// for an unknown user.
+func (t *Tokens) IssueForUser(ctx context.Context, msp, user string) (id, token string, err error) {
+	u := graph.Object{Type: typeUser, ID: msp + "/" + user}
+	return t.issue(ctx, u, graph.Filter{ResourceType: typeUser, ResourceID: u.ID, Relation: "msp"}, fmt.Sprintf("userId: user %q", user))
+}
+
+// issue writes a token scoped to scope, which must exist (exists matches it).
+func (t *Tokens) issue(ctx context.Context, scope graph.Object, exists graph.Filter, what string) (id, token string, err error) {
 	id, secret := randomID(), randomText(32)
-	rel := graph.Rel(graph.Object{Type: typeAPIToken, ID: id}, relScope, graph.Object{Type: typeMSP, ID: msp}).
+	rel := graph.Rel(graph.Object{Type: typeAPIToken, ID: id}, relScope, scope).
 		WithAttributes(map[string]string{attrSecret: hashHex(secret)})
-	_, err = t.graph.Write(ctx, []graph.Update{{Op: graph.Create, Relationship: rel}}, []graph.Precondition{
-		{MustMatch: true, Filter: graph.Filter{ResourceType: typeMSP, ResourceID: msp, Relation: "save_epoch"}},
-	})
+	_, err = t.graph.Write(ctx, []graph.Update{{Op: graph.Create, Relationship: rel}}, []graph.Precondition{{MustMatch: true, Filter: exists}})
 	if fault.Is(err, fault.Conflict) {
-		return "", "", fault.New(fault.NotFound, "msp %q not found", msp)
+		return "", "", fault.New(fault.NotFound, "%s not found", what)
 	}
 	if err != nil {
 		return "", "", err
@@ -165,29 +182,64 @@ func (t *Tokens) Revoke(ctx context.Context, msp, id string) error {
 	if !tokenIDPattern.MatchString(id) {
 		return fault.New(fault.NotFound, "tokenId: token %q not found", id)
 	}
-	tok := graph.Object{Type: typeAPIToken, ID: id}
-	_, err := t.graph.DeleteMatching(ctx, graph.Filter{ResourceType: typeAPIToken, ResourceID: id}, []graph.Precondition{
-		{MustMatch: true, Filter: graph.Filter{ResourceType: tok.Type, ResourceID: tok.ID, Relation: relScope, SubjectType: typeMSP, SubjectID: msp}},
+	notFound := fault.New(fault.NotFound, "tokenId: token %q not found", id)
+	rels, _, err := t.graph.Read(ctx, graph.Filter{ResourceType: typeAPIToken, ResourceID: id, Relation: relScope}, graph.Full())
+	if err != nil {
+		return err
+	}
+	if len(rels) != 1 || !belongsTo(rels[0], msp) {
+		return notFound
+	}
+	// The precondition makes sure the token read is the one deleted.
+	_, err = t.graph.DeleteMatching(ctx, graph.Filter{ResourceType: typeAPIToken, ResourceID: id}, []graph.Precondition{
+		{MustMatch: true, Filter: graph.FilterOf(rels[0])},
 	})
 	t.mu.Lock()
 	delete(t.cache, id)
 	t.mu.Unlock()
 	if fault.Is(err, fault.Conflict) {
-		return fault.New(fault.NotFound, "tokenId: token %q not found", id)
+		return notFound
 	}
 	return err
 }
 
-// List returns the ids of msp's tokens.
+// belongsTo reports whether a token's scope relationship is of msp: its
+// service token, or a token of one of its users.
+func belongsTo(scope graph.Relationship, msp string) bool {
+	return scope.Subject == graph.Object{Type: typeMSP, ID: msp} ||
+		scope.Subject.Type == typeUser && strings.HasPrefix(scope.Subject.ID, msp+"/")
+}
+
+// List returns the ids of msp's tokens, service and user tokens alike.
 func (t *Tokens) List(ctx context.Context, msp string) ([]string, error) {
-	rels, _, err := t.graph.Read(ctx, graph.Filter{ResourceType: typeAPIToken, Relation: relScope, SubjectType: typeMSP, SubjectID: msp}, graph.Full())
+	service, _, err := t.graph.Read(ctx, graph.Filter{ResourceType: typeAPIToken, Relation: relScope, SubjectType: typeMSP, SubjectID: msp}, graph.Full())
 	if err != nil {
 		return nil, err
 	}
-	ids := make([]string, len(rels))
-	for i, r := range rels {
-		ids[i] = r.Resource.ID
+	users, err := t.userTokens(ctx, msp)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, r := range append(service, users...) {
+		ids = append(ids, r.Resource.ID)
 	}
 	slices.Sort(ids)
 	return ids, nil
+}
+
+// userTokens reads the scope relationships of msp's user tokens. SpiceDB
+// cannot filter subjects by id prefix: this reads every user token.
+func (t *Tokens) userTokens(ctx context.Context, msp string) ([]graph.Relationship, error) {
+	rels, _, err := t.graph.Read(ctx, graph.Filter{ResourceType: typeAPIToken, Relation: relScope, SubjectType: typeUser}, graph.Full())
+	if err != nil {
+		return nil, err
+	}
+	var out []graph.Relationship
+	for _, r := range rels {
+		if belongsTo(r, msp) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
 }

@@ -161,7 +161,7 @@ func BenchmarkCheck(b *testing.B) {
 	})
 	b.Run("domain-with-via", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
-			res, _, err := svc.CheckAccess(ctx, "bench", []tenancy.Pair{{UserID: "u1", CustomerID: "c1"}}, "")
+			res, _, err := svc.Check(ctx, "bench", []tenancy.Question{{ResourceType: "customer", ResourceID: "c1", Permission: "access", UserID: "u1"}}, "")
 			if err != nil || !res[0].Allowed || len(res[0].Via) == 0 {
 				b.Fatal(err, res)
 			}

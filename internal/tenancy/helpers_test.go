@@ -69,7 +69,7 @@ func (w *world) editUser(user string, groups ...string) *tenancy.Report {
 
 func (w *world) reaches(user, customer string) bool {
 	w.t.Helper()
-	res, _, err := w.svc.CheckAccess(w.ctx, "acme", []tenancy.Pair{pair(user, customer)}, "")
+	res, _, err := w.svc.Check(w.ctx, "acme", []tenancy.Question{accessOf(user, customer)}, "")
 	require.NoError(w.t, err)
 	return res[0].Allowed
 }
@@ -92,6 +92,10 @@ func (w *world) dump() []string {
 
 func pair(user, customer string) tenancy.Pair {
 	return tenancy.Pair{UserID: user, CustomerID: customer}
+}
+
+func accessOf(user, customer string) tenancy.Question {
+	return tenancy.Question{ResourceType: "customer", ResourceID: customer, Permission: "access", UserID: user}
 }
 
 func retained(user, customer string, via ...string) tenancy.RetainedPair {

@@ -20,22 +20,32 @@ const (
 	typeAPIToken       = "api_token"
 	typeRole           = "role"
 	typeSecurityGroup  = "security_group"
+	typeWindow         = "maintenance_window"
+	typeOutageComment  = "outage_comment"
+	typeMonitorGroup   = "monitor_group"
+	typeMonitor        = "monitor"
 
-	relMSP            = "msp"
-	relOwner          = "owner"
-	relMember         = "member"
-	relSaveEpoch      = "save_epoch"
-	relAttributes     = "attributes"
-	relDirect         = "direct"
-	relCustomerGroup  = "customer_group"
-	relAccountContact = "account_contact"
-	relCustomer       = "customer"
-	relContact        = "contact"
-	relRole           = "role"
-	relSecurityGroup  = "security_group"
-	relAllCustomersSG = "all_customers_security_group"
-	relAssociatedSG   = "associated_security_group"
-	relConfines       = "confines"
+	relMSP             = "msp"
+	relOwner           = "owner"
+	relMember          = "member"
+	relSaveEpoch       = "save_epoch"
+	relAttributes      = "attributes"
+	relDirect          = "direct"
+	relCustomerGroup   = "customer_group"
+	relAccountContact  = "account_contact"
+	relCustomer        = "customer"
+	relContact         = "contact"
+	relRole            = "role"
+	relSecurityGroup   = "security_group"
+	relAllCustomersSG  = "all_customers_security_group"
+	relAssociatedSG    = "associated_security_group"
+	relConfines        = "confines"
+	relEndCustomer     = "end_customer_user"
+	relRoleSelection   = "end_customer_role_selection"
+	relCreator         = "creator"
+	relModifiedByOther = "modified_by_other"
+	relSpokesperson    = "spokesperson"
+	relMonitorGroup    = "monitor_group"
 
 	// PermissionAccess is the permission "this user reaches this customer".
 	PermissionAccess = "access"
@@ -50,6 +60,9 @@ var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
 
 // IDPattern is the pattern every id of the API matches.
 const IDPattern = `[a-z0-9][a-z0-9_-]{0,63}`
+
+// ValidID reports whether id matches the id pattern of the API.
+func ValidID(id string) bool { return idPattern.MatchString(id) }
 
 // checkID returns an Invalid error naming field when id breaks the id pattern.
 func checkID(field, id string) error {
@@ -89,8 +102,17 @@ func alertGroupObject(msp, customer, id string) graph.Object {
 	return graph.Object{Type: typeUserAlertGroup, ID: msp + "/" + customer + "/" + id}
 }
 
-// alertGroupPrefix is the id prefix of every alert group of a customer.
+// alertGroupPrefix is the id prefix of every alert group of a customer, and
+// of every other object that belongs to one customer.
 func alertGroupPrefix(msp, customer string) string { return msp + "/" + customer + "/" }
+
+// customerObjectOf is an object that belongs to one customer: typ:<msp>/<customer>/<id>.
+func customerObjectOf(typ, msp, customer, id string) graph.Object {
+	return graph.Object{Type: typ, ID: alertGroupPrefix(msp, customer) + id}
+}
+
+// customerTypes are the types of objects that belong to one customer.
+var customerTypes = []string{typeUserAlertGroup, typeWindow, typeOutageComment, typeMonitorGroup, typeMonitor}
 
 // localID strips the MSP prefix from an object id of msp.
 func localID(msp, id string) string { return strings.TrimPrefix(id, msp+"/") }

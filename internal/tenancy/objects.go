@@ -14,7 +14,7 @@ import (
 const maxDisplayName = 200
 
 // scopedTypes are the object types whose ids start with their MSP's id.
-var scopedTypes = []string{typeUser, typeCustomer, typeCustomerGroup, typeUserAlertGroup, typeRole, typeSecurityGroup}
+var scopedTypes = append([]string{typeUser, typeCustomer, typeCustomerGroup, typeRole, typeSecurityGroup}, customerTypes...)
 
 func checkDisplayName(field, name string) error {
 	switch {
@@ -106,7 +106,23 @@ func (s *Service) purgeScoped(ctx context.Context, msp string) error {
 			return err
 		}
 	}
-	return nil
+	// Tokens of the MSP's users: SpiceDB cannot filter subjects by id
+	// prefix, so every user token is read and the MSP's are deleted.
+	rels, _, err := s.graph.Read(ctx, graph.Filter{ResourceType: typeAPIToken, SubjectType: typeUser}, graph.Full())
+	if err != nil {
+		return err
+	}
+	var stale []graph.Relationship
+	for _, r := range rels {
+		if strings.HasPrefix(r.Subject.ID, msp+"/") {
+			stale = append(stale, r)
+		}
+	}
+	if len(stale) == 0 {
+		return nil
+	}
+	_, err = s.graph.Write(ctx, deletes(stale), []graph.Precondition{mspAbsent(msp)})
+	return err
 }
 
 // DeleteMSP deletes an MSP and everything it holds. The MSP's own
@@ -214,7 +230,7 @@ func (s *Service) DeleteUser(ctx context.Context, msp, user string) (*Report, er
 		}
 		rels, err := sn.readAll(ctx,
 			graph.Filter{ResourceType: typeUser, ResourceID: u.ID},
-			bySubject(typeMSP), bySubject(typeCustomer), bySubject(typeCustomerGroup), bySubject(typeUserAlertGroup), bySubject(typeSecurityGroup))
+			bySubject(typeMSP), bySubject(typeCustomer), bySubject(typeCustomerGroup), bySubject(typeUserAlertGroup), bySubject(typeSecurityGroup), bySubject(typeAPIToken))
 		if err != nil {
 			return nil, err
 		}
@@ -237,9 +253,11 @@ func (s *Service) DeleteCustomer(ctx context.Context, msp, customer string) (*Re
 		if err := firstError(sn.authorize(ctx, permCustomersManage, mspObject(msp)), sn.requireExisting(ctx, existing{"customerId", typeCustomer, []string{customer}})); err != nil {
 			return nil, err
 		}
-		rels, err := sn.readAll(ctx,
-			graph.Filter{ResourceType: typeCustomer, ResourceID: customerObject(msp, customer).ID},
-			graph.Filter{ResourceType: typeUserAlertGroup, ResourceIDPrefix: alertGroupPrefix(msp, customer)})
+		filters := []graph.Filter{{ResourceType: typeCustomer, ResourceID: customerObject(msp, customer).ID}}
+		for _, typ := range customerTypes {
+			filters = append(filters, graph.Filter{ResourceType: typ, ResourceIDPrefix: alertGroupPrefix(msp, customer)})
+		}
+		rels, err := sn.readAll(ctx, filters...)
 		if err != nil {
 			return nil, err
 		}

@@ -45,7 +45,7 @@ func TestCrossMSPIsolation(t *testing.T) {
 			return err
 		}, `userId: user "gina" not found`},
 		{"checking a Globex pair through Acme", func() error {
-			_, _, err := w.svc.CheckAccess(w.ctx, "acme", []tenancy.Pair{pair("gina", "northwind")}, "")
+			_, _, err := w.svc.Check(w.ctx, "acme", []tenancy.Question{accessOf("gina", "northwind")}, "")
 			return err
 		}, `resource: customer "northwind" not found`},
 		{"listing a Globex user's customers through Acme", func() error {
@@ -235,7 +235,7 @@ func TestBadInput(t *testing.T) {
 			return err
 		}, fault.Invalid, "alertGroupId"},
 		{"invalid ZedToken", func() error {
-			_, _, err := w.svc.CheckAccess(w.ctx, "acme", []tenancy.Pair{pair("alex", "zylker")}, "not-a-token")
+			_, _, err := w.svc.Check(w.ctx, "acme", []tenancy.Question{accessOf("alex", "zylker")}, "not-a-token")
 			return err
 		}, fault.Invalid, "atLeastAsFresh"},
 	}

@@ -2,21 +2,10 @@ package tenancy
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/mspauthz/mspauthz/internal/fault"
 	"github.com/mspauthz/mspauthz/internal/graph"
 )
-
-// CheckResult answers "may this user reach this customer", with every path
-// that grants it.
-type CheckResult struct {
-	Allowed bool
-	Via     []string
-}
-
-// MaxCheckItems is the most pairs one CheckAccess answers.
-const MaxCheckItems = 1000
 
 // Reach is a list of who reaches what, with paths, and the revision SpiceDB answered at.
 type Reach struct {
@@ -36,69 +25,6 @@ func tokenError(err error, atLeastAsFresh string) error {
 		return fault.Wrap(err, fault.Invalid, "atLeastAsFresh: %q is not a ZedToken this SpiceDB accepts", atLeastAsFresh)
 	}
 	return err
-}
-
-// CheckAccess answers, for each pair at one revision at least as fresh as
-// atLeastAsFresh (the newest, when empty), whether the user reaches the
-// customer, and names every path of those who do. It returns the revision.
-func (s *Service) CheckAccess(ctx context.Context, msp string, pairs []Pair, atLeastAsFresh string) ([]CheckResult, string, error) {
-	if err := checkID("mspId", msp); err != nil {
-		return nil, "", err
-	}
-	if len(pairs) == 0 || len(pairs) > MaxCheckItems {
-		return nil, "", fault.New(fault.Invalid, "items: %d checks asked, between 1 and %d answered", len(pairs), MaxCheckItems)
-	}
-	field := func(i int, name string) string {
-		if len(pairs) == 1 {
-			return name
-		}
-		return fmt.Sprintf("items[%d].%s", i, name)
-	}
-	checks := make([]graph.Check, len(pairs))
-	for i, p := range pairs {
-		if err := firstError(checkID(field(i, "resource"), p.CustomerID), checkID(field(i, "subject"), p.UserID)); err != nil {
-			return nil, "", err
-		}
-		checks[i] = graph.Check{Resource: customerObject(msp, p.CustomerID), Permission: PermissionAccess, Subject: userObject(msp, p.UserID)}
-	}
-	allowed, rev, err := s.graph.Check(ctx, checks, consistency(atLeastAsFresh))
-	if err != nil {
-		return nil, "", tokenError(err, atLeastAsFresh)
-	}
-	sn := &snapshot{s: s, msp: msp, rev: rev}
-	if err := sn.authorizeAbout(ctx, pairs); err != nil {
-		return nil, "", err
-	}
-	// Access implies that both objects exist in the MSP; a denial must tell
-	// an unknown object apart.
-	var refs []existing
-	var granted []Pair
-	for i, p := range pairs {
-		if allowed[i] {
-			granted = append(granted, p)
-			continue
-		}
-		refs = append(refs, existing{field(i, "resource"), typeCustomer, []string{p.CustomerID}}, existing{field(i, "subject"), typeUser, []string{p.UserID}})
-	}
-	if err := sn.requireExisting(ctx, refs...); err != nil {
-		if fault.Is(err, fault.NotFound) {
-			if _, mspErr := s.snapshot(ctx, msp); mspErr != nil {
-				return nil, "", mspErr
-			}
-		}
-		return nil, "", err
-	}
-	x, err := sn.loadPairs(ctx, rev, granted)
-	if err != nil {
-		return nil, "", err
-	}
-	out := make([]CheckResult, len(pairs))
-	for i, p := range pairs {
-		if allowed[i] {
-			out[i] = CheckResult{Allowed: true, Via: x.paths(p.UserID, p.CustomerID, nil)}
-		}
-	}
-	return out, string(rev), nil
 }
 
 // CustomersOfUser lists every customer the user reaches, with paths.

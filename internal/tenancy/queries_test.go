@@ -36,7 +36,7 @@ func TestWhoReachesWhatAndWhy(t *testing.T) {
 		{Pair: pair("alex", "zylker"), Via: []string{"direct", "customer_group:site24x7", "customer_group:zoho"}},
 	}, customers.Access)
 
-	checks, checkedAt, err := w.svc.CheckAccess(w.ctx, "acme", []tenancy.Pair{pair("alex", "zylker"), pair("bob", "globex"), pair("carol", "zylker")}, "")
+	checks, checkedAt, err := w.svc.Check(w.ctx, "acme", []tenancy.Question{accessOf("alex", "zylker"), accessOf("bob", "globex"), accessOf("carol", "zylker")}, "")
 	require.NoError(t, err)
 	require.NotEmpty(t, checkedAt)
 	require.Equal(t, []tenancy.CheckResult{
@@ -47,7 +47,7 @@ func TestWhoReachesWhatAndWhy(t *testing.T) {
 
 	rep := w.editGroup("site24x7")
 	require.Equal(t, []tenancy.Pair{pair("bob", "zylker")}, rep.Dissociated)
-	checks, checkedAt, err = w.svc.CheckAccess(w.ctx, "acme", []tenancy.Pair{pair("bob", "zylker")}, rep.WrittenAt)
+	checks, checkedAt, err = w.svc.Check(w.ctx, "acme", []tenancy.Question{accessOf("bob", "zylker")}, rep.WrittenAt)
 	require.NoError(t, err)
 	require.Equal(t, []tenancy.CheckResult{{Allowed: false}}, checks)
 	require.NotEmpty(t, checkedAt)

@@ -373,11 +373,13 @@ func (*DeleteMSPResponse) Descriptor() ([]byte, []int) {
 }
 
 type User struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	UserId        string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
-	DisplayName   string                 `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	UserId      string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	DisplayName string                 `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	// The customer a single-customer user is confined to (seed 004).
+	SingleCustomerId string `protobuf:"bytes,3,opt,name=single_customer_id,json=singleCustomerId,proto3" json:"single_customer_id,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *User) Reset() {
@@ -424,13 +426,23 @@ func (x *User) GetDisplayName() string {
 	return ""
 }
 
+func (x *User) GetSingleCustomerId() string {
+	if x != nil {
+		return x.SingleCustomerId
+	}
+	return ""
+}
+
 type CreateUserRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	MspId         string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
-	UserId        string                 `protobuf:"bytes,2,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
-	DisplayName   string                 `protobuf:"bytes,3,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	MspId       string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
+	UserId      string                 `protobuf:"bytes,2,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	DisplayName string                 `protobuf:"bytes,3,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	// Makes the user a single-customer user: associated with that customer and
+	// given a customer-specific security group there, named after him.
+	SingleCustomer *SingleCustomer `protobuf:"bytes,4,opt,name=single_customer,json=singleCustomer,proto3" json:"single_customer,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *CreateUserRequest) Reset() {
@@ -484,6 +496,67 @@ func (x *CreateUserRequest) GetDisplayName() string {
 	return ""
 }
 
+func (x *CreateUserRequest) GetSingleCustomer() *SingleCustomer {
+	if x != nil {
+		return x.SingleCustomer
+	}
+	return nil
+}
+
+type SingleCustomer struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	CustomerId string                 `protobuf:"bytes,1,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	// The permissions of the customer-specific group; empty means every
+	// permission a customer-scoped group may grant.
+	Permissions   []string `protobuf:"bytes,2,rep,name=permissions,proto3" json:"permissions,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SingleCustomer) Reset() {
+	*x = SingleCustomer{}
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SingleCustomer) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SingleCustomer) ProtoMessage() {}
+
+func (x *SingleCustomer) ProtoReflect() protoreflect.Message {
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SingleCustomer.ProtoReflect.Descriptor instead.
+func (*SingleCustomer) Descriptor() ([]byte, []int) {
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *SingleCustomer) GetCustomerId() string {
+	if x != nil {
+		return x.CustomerId
+	}
+	return ""
+}
+
+func (x *SingleCustomer) GetPermissions() []string {
+	if x != nil {
+		return x.Permissions
+	}
+	return nil
+}
+
 type GetUserRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	MspId         string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
@@ -494,7 +567,7 @@ type GetUserRequest struct {
 
 func (x *GetUserRequest) Reset() {
 	*x = GetUserRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[9]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -506,7 +579,7 @@ func (x *GetUserRequest) String() string {
 func (*GetUserRequest) ProtoMessage() {}
 
 func (x *GetUserRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[9]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -519,7 +592,7 @@ func (x *GetUserRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetUserRequest.ProtoReflect.Descriptor instead.
 func (*GetUserRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{9}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *GetUserRequest) GetMspId() string {
@@ -547,7 +620,7 @@ type ListUsersRequest struct {
 
 func (x *ListUsersRequest) Reset() {
 	*x = ListUsersRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[10]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -559,7 +632,7 @@ func (x *ListUsersRequest) String() string {
 func (*ListUsersRequest) ProtoMessage() {}
 
 func (x *ListUsersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[10]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -572,7 +645,7 @@ func (x *ListUsersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUsersRequest.ProtoReflect.Descriptor instead.
 func (*ListUsersRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{10}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ListUsersRequest) GetMspId() string {
@@ -606,7 +679,7 @@ type ListUsersResponse struct {
 
 func (x *ListUsersResponse) Reset() {
 	*x = ListUsersResponse{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[11]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -618,7 +691,7 @@ func (x *ListUsersResponse) String() string {
 func (*ListUsersResponse) ProtoMessage() {}
 
 func (x *ListUsersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[11]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -631,7 +704,7 @@ func (x *ListUsersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUsersResponse.ProtoReflect.Descriptor instead.
 func (*ListUsersResponse) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{11}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListUsersResponse) GetUsers() []*User {
@@ -658,7 +731,7 @@ type DeleteUserRequest struct {
 
 func (x *DeleteUserRequest) Reset() {
 	*x = DeleteUserRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[12]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -670,7 +743,7 @@ func (x *DeleteUserRequest) String() string {
 func (*DeleteUserRequest) ProtoMessage() {}
 
 func (x *DeleteUserRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[12]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -683,7 +756,7 @@ func (x *DeleteUserRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteUserRequest.ProtoReflect.Descriptor instead.
 func (*DeleteUserRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{12}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *DeleteUserRequest) GetMspId() string {
@@ -710,7 +783,7 @@ type Customer struct {
 
 func (x *Customer) Reset() {
 	*x = Customer{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[13]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -722,7 +795,7 @@ func (x *Customer) String() string {
 func (*Customer) ProtoMessage() {}
 
 func (x *Customer) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[13]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -735,7 +808,7 @@ func (x *Customer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Customer.ProtoReflect.Descriptor instead.
 func (*Customer) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{13}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Customer) GetCustomerId() string {
@@ -763,7 +836,7 @@ type CreateCustomerRequest struct {
 
 func (x *CreateCustomerRequest) Reset() {
 	*x = CreateCustomerRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[14]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -775,7 +848,7 @@ func (x *CreateCustomerRequest) String() string {
 func (*CreateCustomerRequest) ProtoMessage() {}
 
 func (x *CreateCustomerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[14]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -788,7 +861,7 @@ func (x *CreateCustomerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateCustomerRequest.ProtoReflect.Descriptor instead.
 func (*CreateCustomerRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{14}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *CreateCustomerRequest) GetMspId() string {
@@ -822,7 +895,7 @@ type GetCustomerRequest struct {
 
 func (x *GetCustomerRequest) Reset() {
 	*x = GetCustomerRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[15]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -834,7 +907,7 @@ func (x *GetCustomerRequest) String() string {
 func (*GetCustomerRequest) ProtoMessage() {}
 
 func (x *GetCustomerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[15]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -847,7 +920,7 @@ func (x *GetCustomerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCustomerRequest.ProtoReflect.Descriptor instead.
 func (*GetCustomerRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{15}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *GetCustomerRequest) GetMspId() string {
@@ -875,7 +948,7 @@ type ListCustomersRequest struct {
 
 func (x *ListCustomersRequest) Reset() {
 	*x = ListCustomersRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[16]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -887,7 +960,7 @@ func (x *ListCustomersRequest) String() string {
 func (*ListCustomersRequest) ProtoMessage() {}
 
 func (x *ListCustomersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[16]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -900,7 +973,7 @@ func (x *ListCustomersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCustomersRequest.ProtoReflect.Descriptor instead.
 func (*ListCustomersRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{16}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ListCustomersRequest) GetMspId() string {
@@ -934,7 +1007,7 @@ type ListCustomersResponse struct {
 
 func (x *ListCustomersResponse) Reset() {
 	*x = ListCustomersResponse{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[17]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -946,7 +1019,7 @@ func (x *ListCustomersResponse) String() string {
 func (*ListCustomersResponse) ProtoMessage() {}
 
 func (x *ListCustomersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[17]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -959,7 +1032,7 @@ func (x *ListCustomersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCustomersResponse.ProtoReflect.Descriptor instead.
 func (*ListCustomersResponse) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{17}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ListCustomersResponse) GetCustomers() []*Customer {
@@ -986,7 +1059,7 @@ type DeleteCustomerRequest struct {
 
 func (x *DeleteCustomerRequest) Reset() {
 	*x = DeleteCustomerRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[18]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -998,7 +1071,7 @@ func (x *DeleteCustomerRequest) String() string {
 func (*DeleteCustomerRequest) ProtoMessage() {}
 
 func (x *DeleteCustomerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[18]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1011,7 +1084,7 @@ func (x *DeleteCustomerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteCustomerRequest.ProtoReflect.Descriptor instead.
 func (*DeleteCustomerRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{18}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *DeleteCustomerRequest) GetMspId() string {
@@ -1038,7 +1111,7 @@ type CustomerGroup struct {
 
 func (x *CustomerGroup) Reset() {
 	*x = CustomerGroup{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[19]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1050,7 +1123,7 @@ func (x *CustomerGroup) String() string {
 func (*CustomerGroup) ProtoMessage() {}
 
 func (x *CustomerGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[19]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1063,7 +1136,7 @@ func (x *CustomerGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CustomerGroup.ProtoReflect.Descriptor instead.
 func (*CustomerGroup) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{19}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *CustomerGroup) GetCustomerGroupId() string {
@@ -1091,7 +1164,7 @@ type CreateCustomerGroupRequest struct {
 
 func (x *CreateCustomerGroupRequest) Reset() {
 	*x = CreateCustomerGroupRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[20]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1103,7 +1176,7 @@ func (x *CreateCustomerGroupRequest) String() string {
 func (*CreateCustomerGroupRequest) ProtoMessage() {}
 
 func (x *CreateCustomerGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[20]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1116,7 +1189,7 @@ func (x *CreateCustomerGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateCustomerGroupRequest.ProtoReflect.Descriptor instead.
 func (*CreateCustomerGroupRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{20}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *CreateCustomerGroupRequest) GetMspId() string {
@@ -1150,7 +1223,7 @@ type GetCustomerGroupRequest struct {
 
 func (x *GetCustomerGroupRequest) Reset() {
 	*x = GetCustomerGroupRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[21]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1162,7 +1235,7 @@ func (x *GetCustomerGroupRequest) String() string {
 func (*GetCustomerGroupRequest) ProtoMessage() {}
 
 func (x *GetCustomerGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[21]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1175,7 +1248,7 @@ func (x *GetCustomerGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCustomerGroupRequest.ProtoReflect.Descriptor instead.
 func (*GetCustomerGroupRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{21}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *GetCustomerGroupRequest) GetMspId() string {
@@ -1203,7 +1276,7 @@ type ListCustomerGroupsRequest struct {
 
 func (x *ListCustomerGroupsRequest) Reset() {
 	*x = ListCustomerGroupsRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[22]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1215,7 +1288,7 @@ func (x *ListCustomerGroupsRequest) String() string {
 func (*ListCustomerGroupsRequest) ProtoMessage() {}
 
 func (x *ListCustomerGroupsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[22]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1228,7 +1301,7 @@ func (x *ListCustomerGroupsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCustomerGroupsRequest.ProtoReflect.Descriptor instead.
 func (*ListCustomerGroupsRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{22}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ListCustomerGroupsRequest) GetMspId() string {
@@ -1262,7 +1335,7 @@ type ListCustomerGroupsResponse struct {
 
 func (x *ListCustomerGroupsResponse) Reset() {
 	*x = ListCustomerGroupsResponse{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[23]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1274,7 +1347,7 @@ func (x *ListCustomerGroupsResponse) String() string {
 func (*ListCustomerGroupsResponse) ProtoMessage() {}
 
 func (x *ListCustomerGroupsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[23]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1287,7 +1360,7 @@ func (x *ListCustomerGroupsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCustomerGroupsResponse.ProtoReflect.Descriptor instead.
 func (*ListCustomerGroupsResponse) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{23}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ListCustomerGroupsResponse) GetCustomerGroups() []*CustomerGroup {
@@ -1314,7 +1387,7 @@ type DeleteCustomerGroupRequest struct {
 
 func (x *DeleteCustomerGroupRequest) Reset() {
 	*x = DeleteCustomerGroupRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[24]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1326,7 +1399,7 @@ func (x *DeleteCustomerGroupRequest) String() string {
 func (*DeleteCustomerGroupRequest) ProtoMessage() {}
 
 func (x *DeleteCustomerGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[24]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1339,7 +1412,7 @@ func (x *DeleteCustomerGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteCustomerGroupRequest.ProtoReflect.Descriptor instead.
 func (*DeleteCustomerGroupRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{24}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *DeleteCustomerGroupRequest) GetMspId() string {
@@ -1367,7 +1440,7 @@ type AccountContact struct {
 
 func (x *AccountContact) Reset() {
 	*x = AccountContact{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[25]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1379,7 +1452,7 @@ func (x *AccountContact) String() string {
 func (*AccountContact) ProtoMessage() {}
 
 func (x *AccountContact) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[25]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1392,7 +1465,7 @@ func (x *AccountContact) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AccountContact.ProtoReflect.Descriptor instead.
 func (*AccountContact) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{25}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *AccountContact) GetCustomerId() string {
@@ -1427,7 +1500,7 @@ type SetAccountContactRequest struct {
 
 func (x *SetAccountContactRequest) Reset() {
 	*x = SetAccountContactRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[26]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1439,7 +1512,7 @@ func (x *SetAccountContactRequest) String() string {
 func (*SetAccountContactRequest) ProtoMessage() {}
 
 func (x *SetAccountContactRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[26]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1452,7 +1525,7 @@ func (x *SetAccountContactRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetAccountContactRequest.ProtoReflect.Descriptor instead.
 func (*SetAccountContactRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{26}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *SetAccountContactRequest) GetMspId() string {
@@ -1488,7 +1561,7 @@ type AlertGroup struct {
 
 func (x *AlertGroup) Reset() {
 	*x = AlertGroup{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[27]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1500,7 +1573,7 @@ func (x *AlertGroup) String() string {
 func (*AlertGroup) ProtoMessage() {}
 
 func (x *AlertGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[27]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1513,7 +1586,7 @@ func (x *AlertGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AlertGroup.ProtoReflect.Descriptor instead.
 func (*AlertGroup) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{27}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *AlertGroup) GetCustomerId() string {
@@ -1557,7 +1630,7 @@ type SetAlertGroupRequest struct {
 
 func (x *SetAlertGroupRequest) Reset() {
 	*x = SetAlertGroupRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[28]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1569,7 +1642,7 @@ func (x *SetAlertGroupRequest) String() string {
 func (*SetAlertGroupRequest) ProtoMessage() {}
 
 func (x *SetAlertGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[28]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1582,7 +1655,7 @@ func (x *SetAlertGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetAlertGroupRequest.ProtoReflect.Descriptor instead.
 func (*SetAlertGroupRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{28}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *SetAlertGroupRequest) GetMspId() string {
@@ -1631,7 +1704,7 @@ type EditCustomerPreferencesRequest struct {
 
 func (x *EditCustomerPreferencesRequest) Reset() {
 	*x = EditCustomerPreferencesRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[29]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1643,7 +1716,7 @@ func (x *EditCustomerPreferencesRequest) String() string {
 func (*EditCustomerPreferencesRequest) ProtoMessage() {}
 
 func (x *EditCustomerPreferencesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[29]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1656,7 +1729,7 @@ func (x *EditCustomerPreferencesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EditCustomerPreferencesRequest.ProtoReflect.Descriptor instead.
 func (*EditCustomerPreferencesRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{29}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *EditCustomerPreferencesRequest) GetMspId() string {
@@ -1715,7 +1788,7 @@ type EditCustomerGroupRequest struct {
 
 func (x *EditCustomerGroupRequest) Reset() {
 	*x = EditCustomerGroupRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[30]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1727,7 +1800,7 @@ func (x *EditCustomerGroupRequest) String() string {
 func (*EditCustomerGroupRequest) ProtoMessage() {}
 
 func (x *EditCustomerGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[30]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1740,7 +1813,7 @@ func (x *EditCustomerGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EditCustomerGroupRequest.ProtoReflect.Descriptor instead.
 func (*EditCustomerGroupRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{30}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *EditCustomerGroupRequest) GetMspId() string {
@@ -1792,7 +1865,7 @@ type EditUserRequest struct {
 
 func (x *EditUserRequest) Reset() {
 	*x = EditUserRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[31]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1804,7 +1877,7 @@ func (x *EditUserRequest) String() string {
 func (*EditUserRequest) ProtoMessage() {}
 
 func (x *EditUserRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[31]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1817,7 +1890,7 @@ func (x *EditUserRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EditUserRequest.ProtoReflect.Descriptor instead.
 func (*EditUserRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{31}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *EditUserRequest) GetMspId() string {
@@ -1879,14 +1952,20 @@ const file_mspauthz_v1_tenancy_proto_rawDesc = "" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\")\n" +
 	"\x10DeleteMSPRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\"\x13\n" +
-	"\x11DeleteMSPResponse\"B\n" +
+	"\x11DeleteMSPResponse\"p\n" +
 	"\x04User\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12!\n" +
-	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\"f\n" +
+	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12,\n" +
+	"\x12single_customer_id\x18\x03 \x01(\tR\x10singleCustomerId\"\xac\x01\n" +
 	"\x11CreateUserRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x17\n" +
 	"\auser_id\x18\x02 \x01(\tR\x06userId\x12!\n" +
-	"\fdisplay_name\x18\x03 \x01(\tR\vdisplayName\"@\n" +
+	"\fdisplay_name\x18\x03 \x01(\tR\vdisplayName\x12D\n" +
+	"\x0fsingle_customer\x18\x04 \x01(\v2\x1b.mspauthz.v1.SingleCustomerR\x0esingleCustomer\"S\n" +
+	"\x0eSingleCustomer\x12\x1f\n" +
+	"\vcustomer_id\x18\x01 \x01(\tR\n" +
+	"customerId\x12 \n" +
+	"\vpermissions\x18\x02 \x03(\tR\vpermissions\"@\n" +
 	"\x0eGetUserRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x17\n" +
 	"\auser_id\x18\x02 \x01(\tR\x06userId\"e\n" +
@@ -2033,7 +2112,7 @@ func file_mspauthz_v1_tenancy_proto_rawDescGZIP() []byte {
 	return file_mspauthz_v1_tenancy_proto_rawDescData
 }
 
-var file_mspauthz_v1_tenancy_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
+var file_mspauthz_v1_tenancy_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
 var file_mspauthz_v1_tenancy_proto_goTypes = []any{
 	(*MSP)(nil),                            // 0: mspauthz.v1.MSP
 	(*CreateMSPRequest)(nil),               // 1: mspauthz.v1.CreateMSPRequest
@@ -2044,83 +2123,85 @@ var file_mspauthz_v1_tenancy_proto_goTypes = []any{
 	(*DeleteMSPResponse)(nil),              // 6: mspauthz.v1.DeleteMSPResponse
 	(*User)(nil),                           // 7: mspauthz.v1.User
 	(*CreateUserRequest)(nil),              // 8: mspauthz.v1.CreateUserRequest
-	(*GetUserRequest)(nil),                 // 9: mspauthz.v1.GetUserRequest
-	(*ListUsersRequest)(nil),               // 10: mspauthz.v1.ListUsersRequest
-	(*ListUsersResponse)(nil),              // 11: mspauthz.v1.ListUsersResponse
-	(*DeleteUserRequest)(nil),              // 12: mspauthz.v1.DeleteUserRequest
-	(*Customer)(nil),                       // 13: mspauthz.v1.Customer
-	(*CreateCustomerRequest)(nil),          // 14: mspauthz.v1.CreateCustomerRequest
-	(*GetCustomerRequest)(nil),             // 15: mspauthz.v1.GetCustomerRequest
-	(*ListCustomersRequest)(nil),           // 16: mspauthz.v1.ListCustomersRequest
-	(*ListCustomersResponse)(nil),          // 17: mspauthz.v1.ListCustomersResponse
-	(*DeleteCustomerRequest)(nil),          // 18: mspauthz.v1.DeleteCustomerRequest
-	(*CustomerGroup)(nil),                  // 19: mspauthz.v1.CustomerGroup
-	(*CreateCustomerGroupRequest)(nil),     // 20: mspauthz.v1.CreateCustomerGroupRequest
-	(*GetCustomerGroupRequest)(nil),        // 21: mspauthz.v1.GetCustomerGroupRequest
-	(*ListCustomerGroupsRequest)(nil),      // 22: mspauthz.v1.ListCustomerGroupsRequest
-	(*ListCustomerGroupsResponse)(nil),     // 23: mspauthz.v1.ListCustomerGroupsResponse
-	(*DeleteCustomerGroupRequest)(nil),     // 24: mspauthz.v1.DeleteCustomerGroupRequest
-	(*AccountContact)(nil),                 // 25: mspauthz.v1.AccountContact
-	(*SetAccountContactRequest)(nil),       // 26: mspauthz.v1.SetAccountContactRequest
-	(*AlertGroup)(nil),                     // 27: mspauthz.v1.AlertGroup
-	(*SetAlertGroupRequest)(nil),           // 28: mspauthz.v1.SetAlertGroupRequest
-	(*EditCustomerPreferencesRequest)(nil), // 29: mspauthz.v1.EditCustomerPreferencesRequest
-	(*EditCustomerGroupRequest)(nil),       // 30: mspauthz.v1.EditCustomerGroupRequest
-	(*EditUserRequest)(nil),                // 31: mspauthz.v1.EditUserRequest
-	(*SaveReport)(nil),                     // 32: mspauthz.v1.SaveReport
+	(*SingleCustomer)(nil),                 // 9: mspauthz.v1.SingleCustomer
+	(*GetUserRequest)(nil),                 // 10: mspauthz.v1.GetUserRequest
+	(*ListUsersRequest)(nil),               // 11: mspauthz.v1.ListUsersRequest
+	(*ListUsersResponse)(nil),              // 12: mspauthz.v1.ListUsersResponse
+	(*DeleteUserRequest)(nil),              // 13: mspauthz.v1.DeleteUserRequest
+	(*Customer)(nil),                       // 14: mspauthz.v1.Customer
+	(*CreateCustomerRequest)(nil),          // 15: mspauthz.v1.CreateCustomerRequest
+	(*GetCustomerRequest)(nil),             // 16: mspauthz.v1.GetCustomerRequest
+	(*ListCustomersRequest)(nil),           // 17: mspauthz.v1.ListCustomersRequest
+	(*ListCustomersResponse)(nil),          // 18: mspauthz.v1.ListCustomersResponse
+	(*DeleteCustomerRequest)(nil),          // 19: mspauthz.v1.DeleteCustomerRequest
+	(*CustomerGroup)(nil),                  // 20: mspauthz.v1.CustomerGroup
+	(*CreateCustomerGroupRequest)(nil),     // 21: mspauthz.v1.CreateCustomerGroupRequest
+	(*GetCustomerGroupRequest)(nil),        // 22: mspauthz.v1.GetCustomerGroupRequest
+	(*ListCustomerGroupsRequest)(nil),      // 23: mspauthz.v1.ListCustomerGroupsRequest
+	(*ListCustomerGroupsResponse)(nil),     // 24: mspauthz.v1.ListCustomerGroupsResponse
+	(*DeleteCustomerGroupRequest)(nil),     // 25: mspauthz.v1.DeleteCustomerGroupRequest
+	(*AccountContact)(nil),                 // 26: mspauthz.v1.AccountContact
+	(*SetAccountContactRequest)(nil),       // 27: mspauthz.v1.SetAccountContactRequest
+	(*AlertGroup)(nil),                     // 28: mspauthz.v1.AlertGroup
+	(*SetAlertGroupRequest)(nil),           // 29: mspauthz.v1.SetAlertGroupRequest
+	(*EditCustomerPreferencesRequest)(nil), // 30: mspauthz.v1.EditCustomerPreferencesRequest
+	(*EditCustomerGroupRequest)(nil),       // 31: mspauthz.v1.EditCustomerGroupRequest
+	(*EditUserRequest)(nil),                // 32: mspauthz.v1.EditUserRequest
+	(*SaveReport)(nil),                     // 33: mspauthz.v1.SaveReport
 }
 var file_mspauthz_v1_tenancy_proto_depIdxs = []int32{
 	0,  // 0: mspauthz.v1.ListMSPsResponse.msps:type_name -> mspauthz.v1.MSP
-	7,  // 1: mspauthz.v1.ListUsersResponse.users:type_name -> mspauthz.v1.User
-	13, // 2: mspauthz.v1.ListCustomersResponse.customers:type_name -> mspauthz.v1.Customer
-	19, // 3: mspauthz.v1.ListCustomerGroupsResponse.customer_groups:type_name -> mspauthz.v1.CustomerGroup
-	1,  // 4: mspauthz.v1.TenancyService.CreateMSP:input_type -> mspauthz.v1.CreateMSPRequest
-	2,  // 5: mspauthz.v1.TenancyService.GetMSP:input_type -> mspauthz.v1.GetMSPRequest
-	3,  // 6: mspauthz.v1.TenancyService.ListMSPs:input_type -> mspauthz.v1.ListMSPsRequest
-	5,  // 7: mspauthz.v1.TenancyService.DeleteMSP:input_type -> mspauthz.v1.DeleteMSPRequest
-	8,  // 8: mspauthz.v1.TenancyService.CreateUser:input_type -> mspauthz.v1.CreateUserRequest
-	9,  // 9: mspauthz.v1.TenancyService.GetUser:input_type -> mspauthz.v1.GetUserRequest
-	10, // 10: mspauthz.v1.TenancyService.ListUsers:input_type -> mspauthz.v1.ListUsersRequest
-	12, // 11: mspauthz.v1.TenancyService.DeleteUser:input_type -> mspauthz.v1.DeleteUserRequest
-	14, // 12: mspauthz.v1.TenancyService.CreateCustomer:input_type -> mspauthz.v1.CreateCustomerRequest
-	15, // 13: mspauthz.v1.TenancyService.GetCustomer:input_type -> mspauthz.v1.GetCustomerRequest
-	16, // 14: mspauthz.v1.TenancyService.ListCustomers:input_type -> mspauthz.v1.ListCustomersRequest
-	18, // 15: mspauthz.v1.TenancyService.DeleteCustomer:input_type -> mspauthz.v1.DeleteCustomerRequest
-	20, // 16: mspauthz.v1.TenancyService.CreateCustomerGroup:input_type -> mspauthz.v1.CreateCustomerGroupRequest
-	21, // 17: mspauthz.v1.TenancyService.GetCustomerGroup:input_type -> mspauthz.v1.GetCustomerGroupRequest
-	22, // 18: mspauthz.v1.TenancyService.ListCustomerGroups:input_type -> mspauthz.v1.ListCustomerGroupsRequest
-	24, // 19: mspauthz.v1.TenancyService.DeleteCustomerGroup:input_type -> mspauthz.v1.DeleteCustomerGroupRequest
-	26, // 20: mspauthz.v1.TenancyService.SetAccountContact:input_type -> mspauthz.v1.SetAccountContactRequest
-	28, // 21: mspauthz.v1.TenancyService.SetAlertGroup:input_type -> mspauthz.v1.SetAlertGroupRequest
-	29, // 22: mspauthz.v1.TenancyService.EditCustomerPreferences:input_type -> mspauthz.v1.EditCustomerPreferencesRequest
-	30, // 23: mspauthz.v1.TenancyService.EditCustomerGroup:input_type -> mspauthz.v1.EditCustomerGroupRequest
-	31, // 24: mspauthz.v1.TenancyService.EditUser:input_type -> mspauthz.v1.EditUserRequest
-	0,  // 25: mspauthz.v1.TenancyService.CreateMSP:output_type -> mspauthz.v1.MSP
-	0,  // 26: mspauthz.v1.TenancyService.GetMSP:output_type -> mspauthz.v1.MSP
-	4,  // 27: mspauthz.v1.TenancyService.ListMSPs:output_type -> mspauthz.v1.ListMSPsResponse
-	6,  // 28: mspauthz.v1.TenancyService.DeleteMSP:output_type -> mspauthz.v1.DeleteMSPResponse
-	7,  // 29: mspauthz.v1.TenancyService.CreateUser:output_type -> mspauthz.v1.User
-	7,  // 30: mspauthz.v1.TenancyService.GetUser:output_type -> mspauthz.v1.User
-	11, // 31: mspauthz.v1.TenancyService.ListUsers:output_type -> mspauthz.v1.ListUsersResponse
-	32, // 32: mspauthz.v1.TenancyService.DeleteUser:output_type -> mspauthz.v1.SaveReport
-	13, // 33: mspauthz.v1.TenancyService.CreateCustomer:output_type -> mspauthz.v1.Customer
-	13, // 34: mspauthz.v1.TenancyService.GetCustomer:output_type -> mspauthz.v1.Customer
-	17, // 35: mspauthz.v1.TenancyService.ListCustomers:output_type -> mspauthz.v1.ListCustomersResponse
-	32, // 36: mspauthz.v1.TenancyService.DeleteCustomer:output_type -> mspauthz.v1.SaveReport
-	19, // 37: mspauthz.v1.TenancyService.CreateCustomerGroup:output_type -> mspauthz.v1.CustomerGroup
-	19, // 38: mspauthz.v1.TenancyService.GetCustomerGroup:output_type -> mspauthz.v1.CustomerGroup
-	23, // 39: mspauthz.v1.TenancyService.ListCustomerGroups:output_type -> mspauthz.v1.ListCustomerGroupsResponse
-	32, // 40: mspauthz.v1.TenancyService.DeleteCustomerGroup:output_type -> mspauthz.v1.SaveReport
-	25, // 41: mspauthz.v1.TenancyService.SetAccountContact:output_type -> mspauthz.v1.AccountContact
-	27, // 42: mspauthz.v1.TenancyService.SetAlertGroup:output_type -> mspauthz.v1.AlertGroup
-	32, // 43: mspauthz.v1.TenancyService.EditCustomerPreferences:output_type -> mspauthz.v1.SaveReport
-	32, // 44: mspauthz.v1.TenancyService.EditCustomerGroup:output_type -> mspauthz.v1.SaveReport
-	32, // 45: mspauthz.v1.TenancyService.EditUser:output_type -> mspauthz.v1.SaveReport
-	25, // [25:46] is the sub-list for method output_type
-	4,  // [4:25] is the sub-list for method input_type
-	4,  // [4:4] is the sub-list for extension type_name
-	4,  // [4:4] is the sub-list for extension extendee
-	0,  // [0:4] is the sub-list for field type_name
+	9,  // 1: mspauthz.v1.CreateUserRequest.single_customer:type_name -> mspauthz.v1.SingleCustomer
+	7,  // 2: mspauthz.v1.ListUsersResponse.users:type_name -> mspauthz.v1.User
+	14, // 3: mspauthz.v1.ListCustomersResponse.customers:type_name -> mspauthz.v1.Customer
+	20, // 4: mspauthz.v1.ListCustomerGroupsResponse.customer_groups:type_name -> mspauthz.v1.CustomerGroup
+	1,  // 5: mspauthz.v1.TenancyService.CreateMSP:input_type -> mspauthz.v1.CreateMSPRequest
+	2,  // 6: mspauthz.v1.TenancyService.GetMSP:input_type -> mspauthz.v1.GetMSPRequest
+	3,  // 7: mspauthz.v1.TenancyService.ListMSPs:input_type -> mspauthz.v1.ListMSPsRequest
+	5,  // 8: mspauthz.v1.TenancyService.DeleteMSP:input_type -> mspauthz.v1.DeleteMSPRequest
+	8,  // 9: mspauthz.v1.TenancyService.CreateUser:input_type -> mspauthz.v1.CreateUserRequest
+	10, // 10: mspauthz.v1.TenancyService.GetUser:input_type -> mspauthz.v1.GetUserRequest
+	11, // 11: mspauthz.v1.TenancyService.ListUsers:input_type -> mspauthz.v1.ListUsersRequest
+	13, // 12: mspauthz.v1.TenancyService.DeleteUser:input_type -> mspauthz.v1.DeleteUserRequest
+	15, // 13: mspauthz.v1.TenancyService.CreateCustomer:input_type -> mspauthz.v1.CreateCustomerRequest
+	16, // 14: mspauthz.v1.TenancyService.GetCustomer:input_type -> mspauthz.v1.GetCustomerRequest
+	17, // 15: mspauthz.v1.TenancyService.ListCustomers:input_type -> mspauthz.v1.ListCustomersRequest
+	19, // 16: mspauthz.v1.TenancyService.DeleteCustomer:input_type -> mspauthz.v1.DeleteCustomerRequest
+	21, // 17: mspauthz.v1.TenancyService.CreateCustomerGroup:input_type -> mspauthz.v1.CreateCustomerGroupRequest
+	22, // 18: mspauthz.v1.TenancyService.GetCustomerGroup:input_type -> mspauthz.v1.GetCustomerGroupRequest
+	23, // 19: mspauthz.v1.TenancyService.ListCustomerGroups:input_type -> mspauthz.v1.ListCustomerGroupsRequest
+	25, // 20: mspauthz.v1.TenancyService.DeleteCustomerGroup:input_type -> mspauthz.v1.DeleteCustomerGroupRequest
+	27, // 21: mspauthz.v1.TenancyService.SetAccountContact:input_type -> mspauthz.v1.SetAccountContactRequest
+	29, // 22: mspauthz.v1.TenancyService.SetAlertGroup:input_type -> mspauthz.v1.SetAlertGroupRequest
+	30, // 23: mspauthz.v1.TenancyService.EditCustomerPreferences:input_type -> mspauthz.v1.EditCustomerPreferencesRequest
+	31, // 24: mspauthz.v1.TenancyService.EditCustomerGroup:input_type -> mspauthz.v1.EditCustomerGroupRequest
+	32, // 25: mspauthz.v1.TenancyService.EditUser:input_type -> mspauthz.v1.EditUserRequest
+	0,  // 26: mspauthz.v1.TenancyService.CreateMSP:output_type -> mspauthz.v1.MSP
+	0,  // 27: mspauthz.v1.TenancyService.GetMSP:output_type -> mspauthz.v1.MSP
+	4,  // 28: mspauthz.v1.TenancyService.ListMSPs:output_type -> mspauthz.v1.ListMSPsResponse
+	6,  // 29: mspauthz.v1.TenancyService.DeleteMSP:output_type -> mspauthz.v1.DeleteMSPResponse
+	7,  // 30: mspauthz.v1.TenancyService.CreateUser:output_type -> mspauthz.v1.User
+	7,  // 31: mspauthz.v1.TenancyService.GetUser:output_type -> mspauthz.v1.User
+	12, // 32: mspauthz.v1.TenancyService.ListUsers:output_type -> mspauthz.v1.ListUsersResponse
+	33, // 33: mspauthz.v1.TenancyService.DeleteUser:output_type -> mspauthz.v1.SaveReport
+	14, // 34: mspauthz.v1.TenancyService.CreateCustomer:output_type -> mspauthz.v1.Customer
+	14, // 35: mspauthz.v1.TenancyService.GetCustomer:output_type -> mspauthz.v1.Customer
+	18, // 36: mspauthz.v1.TenancyService.ListCustomers:output_type -> mspauthz.v1.ListCustomersResponse
+	33, // 37: mspauthz.v1.TenancyService.DeleteCustomer:output_type -> mspauthz.v1.SaveReport
+	20, // 38: mspauthz.v1.TenancyService.CreateCustomerGroup:output_type -> mspauthz.v1.CustomerGroup
+	20, // 39: mspauthz.v1.TenancyService.GetCustomerGroup:output_type -> mspauthz.v1.CustomerGroup
+	24, // 40: mspauthz.v1.TenancyService.ListCustomerGroups:output_type -> mspauthz.v1.ListCustomerGroupsResponse
+	33, // 41: mspauthz.v1.TenancyService.DeleteCustomerGroup:output_type -> mspauthz.v1.SaveReport
+	26, // 42: mspauthz.v1.TenancyService.SetAccountContact:output_type -> mspauthz.v1.AccountContact
+	28, // 43: mspauthz.v1.TenancyService.SetAlertGroup:output_type -> mspauthz.v1.AlertGroup
+	33, // 44: mspauthz.v1.TenancyService.EditCustomerPreferences:output_type -> mspauthz.v1.SaveReport
+	33, // 45: mspauthz.v1.TenancyService.EditCustomerGroup:output_type -> mspauthz.v1.SaveReport
+	33, // 46: mspauthz.v1.TenancyService.EditUser:output_type -> mspauthz.v1.SaveReport
+	26, // [26:47] is the sub-list for method output_type
+	5,  // [5:26] is the sub-list for method input_type
+	5,  // [5:5] is the sub-list for extension type_name
+	5,  // [5:5] is the sub-list for extension extendee
+	0,  // [0:5] is the sub-list for field type_name
 }
 
 func init() { file_mspauthz_v1_tenancy_proto_init() }
@@ -2135,7 +2216,7 @@ func file_mspauthz_v1_tenancy_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mspauthz_v1_tenancy_proto_rawDesc), len(file_mspauthz_v1_tenancy_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   32,
+			NumMessages:   33,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

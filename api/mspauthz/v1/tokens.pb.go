@@ -66,10 +66,64 @@ func (x *CreateTokenRequest) GetMspId() string {
 	return ""
 }
 
+type CreateUserTokenRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	MspId         string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
+	UserId        string                 `protobuf:"bytes,2,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateUserTokenRequest) Reset() {
+	*x = CreateUserTokenRequest{}
+	mi := &file_mspauthz_v1_tokens_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateUserTokenRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateUserTokenRequest) ProtoMessage() {}
+
+func (x *CreateUserTokenRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mspauthz_v1_tokens_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateUserTokenRequest.ProtoReflect.Descriptor instead.
+func (*CreateUserTokenRequest) Descriptor() ([]byte, []int) {
+	return file_mspauthz_v1_tokens_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *CreateUserTokenRequest) GetMspId() string {
+	if x != nil {
+		return x.MspId
+	}
+	return ""
+}
+
+func (x *CreateUserTokenRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
 type CreateTokenResponse struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	TokenId string                 `protobuf:"bytes,1,opt,name=token_id,json=tokenId,proto3" json:"token_id,omitempty"`
 	MspId   string                 `protobuf:"bytes,2,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
+	// The user a user token acts as; empty for an MSP service token.
+	UserId string `protobuf:"bytes,4,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
 	// The bearer token. It is not stored and cannot be shown again.
 	Token         string `protobuf:"bytes,3,opt,name=token,proto3" json:"token,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -78,7 +132,7 @@ type CreateTokenResponse struct {
 
 func (x *CreateTokenResponse) Reset() {
 	*x = CreateTokenResponse{}
-	mi := &file_mspauthz_v1_tokens_proto_msgTypes[1]
+	mi := &file_mspauthz_v1_tokens_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -90,7 +144,7 @@ func (x *CreateTokenResponse) String() string {
 func (*CreateTokenResponse) ProtoMessage() {}
 
 func (x *CreateTokenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tokens_proto_msgTypes[1]
+	mi := &file_mspauthz_v1_tokens_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -103,7 +157,7 @@ func (x *CreateTokenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTokenResponse.ProtoReflect.Descriptor instead.
 func (*CreateTokenResponse) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tokens_proto_rawDescGZIP(), []int{1}
+	return file_mspauthz_v1_tokens_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *CreateTokenResponse) GetTokenId() string {
@@ -116,6 +170,13 @@ func (x *CreateTokenResponse) GetTokenId() string {
 func (x *CreateTokenResponse) GetMspId() string {
 	if x != nil {
 		return x.MspId
+	}
+	return ""
+}
+
+func (x *CreateTokenResponse) GetUserId() string {
+	if x != nil {
+		return x.UserId
 	}
 	return ""
 }
@@ -136,7 +197,7 @@ type ListTokensRequest struct {
 
 func (x *ListTokensRequest) Reset() {
 	*x = ListTokensRequest{}
-	mi := &file_mspauthz_v1_tokens_proto_msgTypes[2]
+	mi := &file_mspauthz_v1_tokens_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -148,7 +209,7 @@ func (x *ListTokensRequest) String() string {
 func (*ListTokensRequest) ProtoMessage() {}
 
 func (x *ListTokensRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tokens_proto_msgTypes[2]
+	mi := &file_mspauthz_v1_tokens_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -161,7 +222,7 @@ func (x *ListTokensRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTokensRequest.ProtoReflect.Descriptor instead.
 func (*ListTokensRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tokens_proto_rawDescGZIP(), []int{2}
+	return file_mspauthz_v1_tokens_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *ListTokensRequest) GetMspId() string {
@@ -180,7 +241,7 @@ type ListTokensResponse struct {
 
 func (x *ListTokensResponse) Reset() {
 	*x = ListTokensResponse{}
-	mi := &file_mspauthz_v1_tokens_proto_msgTypes[3]
+	mi := &file_mspauthz_v1_tokens_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -192,7 +253,7 @@ func (x *ListTokensResponse) String() string {
 func (*ListTokensResponse) ProtoMessage() {}
 
 func (x *ListTokensResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tokens_proto_msgTypes[3]
+	mi := &file_mspauthz_v1_tokens_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -205,7 +266,7 @@ func (x *ListTokensResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTokensResponse.ProtoReflect.Descriptor instead.
 func (*ListTokensResponse) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tokens_proto_rawDescGZIP(), []int{3}
+	return file_mspauthz_v1_tokens_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ListTokensResponse) GetTokenIds() []string {
@@ -225,7 +286,7 @@ type DeleteTokenRequest struct {
 
 func (x *DeleteTokenRequest) Reset() {
 	*x = DeleteTokenRequest{}
-	mi := &file_mspauthz_v1_tokens_proto_msgTypes[4]
+	mi := &file_mspauthz_v1_tokens_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -237,7 +298,7 @@ func (x *DeleteTokenRequest) String() string {
 func (*DeleteTokenRequest) ProtoMessage() {}
 
 func (x *DeleteTokenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tokens_proto_msgTypes[4]
+	mi := &file_mspauthz_v1_tokens_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -250,7 +311,7 @@ func (x *DeleteTokenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteTokenRequest.ProtoReflect.Descriptor instead.
 func (*DeleteTokenRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tokens_proto_rawDescGZIP(), []int{4}
+	return file_mspauthz_v1_tokens_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *DeleteTokenRequest) GetMspId() string {
@@ -275,7 +336,7 @@ type DeleteTokenResponse struct {
 
 func (x *DeleteTokenResponse) Reset() {
 	*x = DeleteTokenResponse{}
-	mi := &file_mspauthz_v1_tokens_proto_msgTypes[5]
+	mi := &file_mspauthz_v1_tokens_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -287,7 +348,7 @@ func (x *DeleteTokenResponse) String() string {
 func (*DeleteTokenResponse) ProtoMessage() {}
 
 func (x *DeleteTokenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tokens_proto_msgTypes[5]
+	mi := &file_mspauthz_v1_tokens_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -300,7 +361,7 @@ func (x *DeleteTokenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteTokenResponse.ProtoReflect.Descriptor instead.
 func (*DeleteTokenResponse) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tokens_proto_rawDescGZIP(), []int{5}
+	return file_mspauthz_v1_tokens_proto_rawDescGZIP(), []int{6}
 }
 
 var File_mspauthz_v1_tokens_proto protoreflect.FileDescriptor
@@ -309,10 +370,14 @@ const file_mspauthz_v1_tokens_proto_rawDesc = "" +
 	"\n" +
 	"\x18mspauthz/v1/tokens.proto\x12\vmspauthz.v1\x1a\x1cgoogle/api/annotations.proto\"+\n" +
 	"\x12CreateTokenRequest\x12\x15\n" +
-	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\"]\n" +
+	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\"H\n" +
+	"\x16CreateUserTokenRequest\x12\x15\n" +
+	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x17\n" +
+	"\auser_id\x18\x02 \x01(\tR\x06userId\"v\n" +
 	"\x13CreateTokenResponse\x12\x19\n" +
 	"\btoken_id\x18\x01 \x01(\tR\atokenId\x12\x15\n" +
-	"\x06msp_id\x18\x02 \x01(\tR\x05mspId\x12\x14\n" +
+	"\x06msp_id\x18\x02 \x01(\tR\x05mspId\x12\x17\n" +
+	"\auser_id\x18\x04 \x01(\tR\x06userId\x12\x14\n" +
 	"\x05token\x18\x03 \x01(\tR\x05token\"*\n" +
 	"\x11ListTokensRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\"1\n" +
@@ -321,9 +386,10 @@ const file_mspauthz_v1_tokens_proto_rawDesc = "" +
 	"\x12DeleteTokenRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x19\n" +
 	"\btoken_id\x18\x02 \x01(\tR\atokenId\"\x15\n" +
-	"\x13DeleteTokenResponse2\xf5\x02\n" +
+	"\x13DeleteTokenResponse2\x85\x04\n" +
 	"\fTokenService\x12u\n" +
-	"\vCreateToken\x12\x1f.mspauthz.v1.CreateTokenRequest\x1a .mspauthz.v1.CreateTokenResponse\"#\x82\xd3\xe4\x93\x02\x1d:\x01*\"\x18/v1/msps/{msp_id}/tokens\x12o\n" +
+	"\vCreateToken\x12\x1f.mspauthz.v1.CreateTokenRequest\x1a .mspauthz.v1.CreateTokenResponse\"#\x82\xd3\xe4\x93\x02\x1d:\x01*\"\x18/v1/msps/{msp_id}/tokens\x12\x8d\x01\n" +
+	"\x0fCreateUserToken\x12#.mspauthz.v1.CreateUserTokenRequest\x1a .mspauthz.v1.CreateTokenResponse\"3\x82\xd3\xe4\x93\x02-:\x01*\"(/v1/msps/{msp_id}/users/{user_id}/tokens\x12o\n" +
 	"\n" +
 	"ListTokens\x12\x1e.mspauthz.v1.ListTokensRequest\x1a\x1f.mspauthz.v1.ListTokensResponse\" \x82\xd3\xe4\x93\x02\x1a\x12\x18/v1/msps/{msp_id}/tokens\x12}\n" +
 	"\vDeleteToken\x12\x1f.mspauthz.v1.DeleteTokenRequest\x1a .mspauthz.v1.DeleteTokenResponse\"+\x82\xd3\xe4\x93\x02%*#/v1/msps/{msp_id}/tokens/{token_id}B9Z7github.com/mspauthz/mspauthz/api/mspauthz/v1;mspauthzv1b\x06proto3"
@@ -340,24 +406,27 @@ func file_mspauthz_v1_tokens_proto_rawDescGZIP() []byte {
 	return file_mspauthz_v1_tokens_proto_rawDescData
 }
 
-var file_mspauthz_v1_tokens_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_mspauthz_v1_tokens_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_mspauthz_v1_tokens_proto_goTypes = []any{
-	(*CreateTokenRequest)(nil),  // 0: mspauthz.v1.CreateTokenRequest
-	(*CreateTokenResponse)(nil), // 1: mspauthz.v1.CreateTokenResponse
-	(*ListTokensRequest)(nil),   // 2: mspauthz.v1.ListTokensRequest
-	(*ListTokensResponse)(nil),  // 3: mspauthz.v1.ListTokensResponse
-	(*DeleteTokenRequest)(nil),  // 4: mspauthz.v1.DeleteTokenRequest
-	(*DeleteTokenResponse)(nil), // 5: mspauthz.v1.DeleteTokenResponse
+	(*CreateTokenRequest)(nil),     // 0: mspauthz.v1.CreateTokenRequest
+	(*CreateUserTokenRequest)(nil), // 1: mspauthz.v1.CreateUserTokenRequest
+	(*CreateTokenResponse)(nil),    // 2: mspauthz.v1.CreateTokenResponse
+	(*ListTokensRequest)(nil),      // 3: mspauthz.v1.ListTokensRequest
+	(*ListTokensResponse)(nil),     // 4: mspauthz.v1.ListTokensResponse
+	(*DeleteTokenRequest)(nil),     // 5: mspauthz.v1.DeleteTokenRequest
+	(*DeleteTokenResponse)(nil),    // 6: mspauthz.v1.DeleteTokenResponse
 }
 var file_mspauthz_v1_tokens_proto_depIdxs = []int32{
 	0, // 0: mspauthz.v1.TokenService.CreateToken:input_type -> mspauthz.v1.CreateTokenRequest
-	2, // 1: mspauthz.v1.TokenService.ListTokens:input_type -> mspauthz.v1.ListTokensRequest
-	4, // 2: mspauthz.v1.TokenService.DeleteToken:input_type -> mspauthz.v1.DeleteTokenRequest
-	1, // 3: mspauthz.v1.TokenService.CreateToken:output_type -> mspauthz.v1.CreateTokenResponse
-	3, // 4: mspauthz.v1.TokenService.ListTokens:output_type -> mspauthz.v1.ListTokensResponse
-	5, // 5: mspauthz.v1.TokenService.DeleteToken:output_type -> mspauthz.v1.DeleteTokenResponse
-	3, // [3:6] is the sub-list for method output_type
-	0, // [0:3] is the sub-list for method input_type
+	1, // 1: mspauthz.v1.TokenService.CreateUserToken:input_type -> mspauthz.v1.CreateUserTokenRequest
+	3, // 2: mspauthz.v1.TokenService.ListTokens:input_type -> mspauthz.v1.ListTokensRequest
+	5, // 3: mspauthz.v1.TokenService.DeleteToken:input_type -> mspauthz.v1.DeleteTokenRequest
+	2, // 4: mspauthz.v1.TokenService.CreateToken:output_type -> mspauthz.v1.CreateTokenResponse
+	2, // 5: mspauthz.v1.TokenService.CreateUserToken:output_type -> mspauthz.v1.CreateTokenResponse
+	4, // 6: mspauthz.v1.TokenService.ListTokens:output_type -> mspauthz.v1.ListTokensResponse
+	6, // 7: mspauthz.v1.TokenService.DeleteToken:output_type -> mspauthz.v1.DeleteTokenResponse
+	4, // [4:8] is the sub-list for method output_type
+	0, // [0:4] is the sub-list for method input_type
 	0, // [0:0] is the sub-list for extension type_name
 	0, // [0:0] is the sub-list for extension extendee
 	0, // [0:0] is the sub-list for field type_name
@@ -374,7 +443,7 @@ func file_mspauthz_v1_tokens_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mspauthz_v1_tokens_proto_rawDesc), len(file_mspauthz_v1_tokens_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   6,
+			NumMessages:   7,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,9 +19,10 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	TokenService_CreateToken_FullMethodName = "/mspauthz.v1.TokenService/CreateToken"
-	TokenService_ListTokens_FullMethodName  = "/mspauthz.v1.TokenService/ListTokens"
-	TokenService_DeleteToken_FullMethodName = "/mspauthz.v1.TokenService/DeleteToken"
+	TokenService_CreateToken_FullMethodName     = "/mspauthz.v1.TokenService/CreateToken"
+	TokenService_CreateUserToken_FullMethodName = "/mspauthz.v1.TokenService/CreateUserToken"
+	TokenService_ListTokens_FullMethodName      = "/mspauthz.v1.TokenService/ListTokens"
+	TokenService_DeleteToken_FullMethodName     = "/mspauthz.v1.TokenService/DeleteToken"
 )
 
 // TokenServiceClient is the client API for TokenService service.
@@ -32,6 +33,8 @@ const (
 type TokenServiceClient interface {
 	// CreateToken issues a token scoped to one MSP; its secret is shown only here.
 	CreateToken(ctx context.Context, in *CreateTokenRequest, opts ...grpc.CallOption) (*CreateTokenResponse, error)
+	// CreateUserToken issues a token that acts as one user of the MSP.
+	CreateUserToken(ctx context.Context, in *CreateUserTokenRequest, opts ...grpc.CallOption) (*CreateTokenResponse, error)
 	// ListTokens lists the ids of an MSP's tokens (never their secrets).
 	ListTokens(ctx context.Context, in *ListTokensRequest, opts ...grpc.CallOption) (*ListTokensResponse, error)
 	// DeleteToken revokes a token.
@@ -50,6 +53,16 @@ func (c *tokenServiceClient) CreateToken(ctx context.Context, in *CreateTokenReq
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(CreateTokenResponse)
 	err := c.cc.Invoke(ctx, TokenService_CreateToken_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *tokenServiceClient) CreateUserToken(ctx context.Context, in *CreateUserTokenRequest, opts ...grpc.CallOption) (*CreateTokenResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CreateTokenResponse)
+	err := c.cc.Invoke(ctx, TokenService_CreateUserToken_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -84,6 +97,8 @@ func (c *tokenServiceClient) DeleteToken(ctx context.Context, in *DeleteTokenReq
 type TokenServiceServer interface {
 	// CreateToken issues a token scoped to one MSP; its secret is shown only here.
 	CreateToken(context.Context, *CreateTokenRequest) (*CreateTokenResponse, error)
+	// CreateUserToken issues a token that acts as one user of the MSP.
+	CreateUserToken(context.Context, *CreateUserTokenRequest) (*CreateTokenResponse, error)
 	// ListTokens lists the ids of an MSP's tokens (never their secrets).
 	ListTokens(context.Context, *ListTokensRequest) (*ListTokensResponse, error)
 	// DeleteToken revokes a token.
@@ -100,6 +115,9 @@ type UnimplementedTokenServiceServer struct{}
 
 func (UnimplementedTokenServiceServer) CreateToken(context.Context, *CreateTokenRequest) (*CreateTokenResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CreateToken not implemented")
+}
+func (UnimplementedTokenServiceServer) CreateUserToken(context.Context, *CreateUserTokenRequest) (*CreateTokenResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateUserToken not implemented")
 }
 func (UnimplementedTokenServiceServer) ListTokens(context.Context, *ListTokensRequest) (*ListTokensResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListTokens not implemented")
@@ -142,6 +160,24 @@ func _TokenService_CreateToken_Handler(srv interface{}, ctx context.Context, dec
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(TokenServiceServer).CreateToken(ctx, req.(*CreateTokenRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _TokenService_CreateUserToken_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateUserTokenRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TokenServiceServer).CreateUserToken(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TokenService_CreateUserToken_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TokenServiceServer).CreateUserToken(ctx, req.(*CreateUserTokenRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -192,6 +228,10 @@ var TokenService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CreateToken",
 			Handler:    _TokenService_CreateToken_Handler,
+		},
+		{
+			MethodName: "CreateUserToken",
+			Handler:    _TokenService_CreateUserToken_Handler,
 		},
 		{
 			MethodName: "ListTokens",

@@ -1,0 +1,280 @@
+package tenancy
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/mspauthz/mspauthz/internal/catalog"
+	"github.com/mspauthz/mspauthz/internal/fault"
+	"github.com/mspauthz/mspauthz/internal/graph"
+)
+
+// Question asks whether a user has a permission on a resource.
+type Question struct {
+	// ResourceType is customer, msp, maintenance_window, outage_comment or monitor.
+	ResourceType string
+	// ResourceID is the resource's id: a customer's or the MSP's own, or
+	// "<customer>/<id>" for an object that belongs to a customer.
+	ResourceID string
+	// Permission is "access", an end-customer channel (access_portal,
+	// access_web_client, receive_alerts), a permission of the catalog
+	// ("tickets.create", or "users.manage" on the MSP), or an object's own
+	// (edit, delete on maintenance windows; edit on outage comments; view on
+	// monitors).
+	Permission string
+	UserID     string
+}
+
+// CheckResult answers a question, with every path that grants it.
+type CheckResult struct {
+	Allowed bool
+	// Via names each grant: "direct" and "customer_group:<id>" for access;
+	// "security_group:<id>" and "end_customer_role:<role>" for permissions of
+	// the catalog. Object permissions name no path.
+	Via []string
+}
+
+// MaxCheckItems is the most questions one Check answers.
+const MaxCheckItems = 1000
+
+var channels = []string{"access_portal", "access_web_client", "receive_alerts"}
+
+var objectPermissions = map[string][]string{
+	typeWindow:        {"edit", "delete"},
+	typeOutageComment: {"edit"},
+	typeMonitor:       {"view"},
+}
+
+// resolve validates a question and returns the graph check it asks, and the
+// check that proves its resource exists.
+func (q Question) resolve(msp, field string) (graph.Check, graph.Check, error) {
+	var resource, exists graph.Check
+	subject := userObject(msp, q.UserID)
+	if err := checkID(field+"subject", q.UserID); err != nil {
+		return resource, exists, err
+	}
+	bad := func() error {
+		return fault.New(fault.Invalid, "%spermission: %q is not a permission of %s (GET /v1/permissions lists them)", field, q.Permission, q.ResourceType)
+	}
+	switch q.ResourceType {
+	case typeCustomer:
+		if err := checkID(field+"resource", q.ResourceID); err != nil {
+			return resource, exists, err
+		}
+		obj := customerObject(msp, q.ResourceID)
+		relation := q.Permission
+		if p, ok := catalog.Lookup(q.Permission); ok && p.Level == catalog.Customer {
+			relation = p.Relation()
+		} else if q.Permission != PermissionAccess && !slices.Contains(channels, q.Permission) {
+			return resource, exists, bad()
+		}
+		return graph.Check{Resource: obj, Permission: relation, Subject: subject}, graph.Check{Resource: obj, Permission: relMSP, Subject: mspObject(msp)}, nil
+	case typeMSP:
+		if q.ResourceID != msp {
+			return resource, exists, fault.New(fault.NotFound, "%sresource: msp %q not found", field, q.ResourceID)
+		}
+		p, ok := catalog.Lookup(q.Permission)
+		if !ok || p.Level != catalog.MSP {
+			return resource, exists, bad()
+		}
+		return graph.Check{Resource: mspObject(msp), Permission: p.Relation(), Subject: subject}, graph.Check{}, nil
+	case typeWindow, typeOutageComment, typeMonitor:
+		customer, id, _ := strings.Cut(q.ResourceID, "/")
+		if err := firstError(checkID(field+"resource", customer), checkID(field+"resource", id)); err != nil {
+			return resource, exists, fault.New(fault.Invalid, "%sresource: %q is not \"%s:<customer>/<id>\"", field, q.ResourceType+":"+q.ResourceID, q.ResourceType)
+		}
+		if !slices.Contains(objectPermissions[q.ResourceType], q.Permission) {
+			return resource, exists, bad()
+		}
+		obj := customerObjectOf(q.ResourceType, msp, customer, id)
+		return graph.Check{Resource: obj, Permission: q.Permission, Subject: subject}, graph.Check{Resource: obj, Permission: relCustomer, Subject: customerObject(msp, customer)}, nil
+	}
+	return resource, exists, fault.New(fault.Invalid, "%sresource: %q is not a type that answers permissions (customer, msp, maintenance_window, outage_comment, monitor)", field, q.ResourceType)
+}
+
+// Check answers every question at one revision at least as fresh as
+// atLeastAsFresh (the newest, when empty), naming the grants of those
+// allowed, and returns that revision. An actor may ask about himself; asking
+// about other users needs users.manage.
+func (s *Service) Check(ctx context.Context, msp string, questions []Question, atLeastAsFresh string) ([]CheckResult, string, error) {
+	if err := checkID("mspId", msp); err != nil {
+		return nil, "", err
+	}
+	if len(questions) == 0 || len(questions) > MaxCheckItems {
+		return nil, "", fault.New(fault.Invalid, "items: %d checks asked, between 1 and %d answered", len(questions), MaxCheckItems)
+	}
+	checks := make([]graph.Check, len(questions))
+	exists := make([]graph.Check, len(questions))
+	for i, q := range questions {
+		field := ""
+		if len(questions) > 1 {
+			field = fmt.Sprintf("items[%d].", i)
+		}
+		var err error
+		if checks[i], exists[i], err = q.resolve(msp, field); err != nil {
+			return nil, "", err
+		}
+	}
+	allowed, rev, err := s.graph.Check(ctx, checks, consistency(atLeastAsFresh))
+	if err != nil {
+		return nil, "", tokenError(err, atLeastAsFresh)
+	}
+	sn := &snapshot{s: s, msp: msp, rev: rev}
+	pairs := make([]Pair, len(questions))
+	for i, q := range questions {
+		pairs[i] = Pair{UserID: q.UserID}
+	}
+	if err := sn.authorizeAbout(ctx, pairs); err != nil {
+		return nil, "", err
+	}
+	if err := sn.requireAnswerable(ctx, questions, allowed, exists); err != nil {
+		return nil, "", err
+	}
+	out := make([]CheckResult, len(questions))
+	for i := range questions {
+		out[i].Allowed = allowed[i]
+	}
+	return out, string(rev), sn.explain(ctx, questions, out)
+}
+
+// requireAnswerable turns a denial about an object that does not exist into
+// NotFound: an allowed question proves its objects exist.
+func (sn *snapshot) requireAnswerable(ctx context.Context, questions []Question, allowed []bool, exists []graph.Check) error {
+	var checks []graph.Check
+	var names []string
+	for i, q := range questions {
+		if allowed[i] {
+			continue
+		}
+		field := ""
+		if len(questions) > 1 {
+			field = fmt.Sprintf("items[%d].", i)
+		}
+		if exists[i].Resource.Type != "" {
+			checks = append(checks, exists[i])
+			names = append(names, fmt.Sprintf("%sresource: %s %q not found", field, strings.ReplaceAll(q.ResourceType, "_", " "), q.ResourceID))
+		}
+		checks = append(checks, graph.Check{Resource: userObject(sn.msp, q.UserID), Permission: relMSP, Subject: mspObject(sn.msp)})
+		names = append(names, fmt.Sprintf("%ssubject: user %q not found", field, q.UserID))
+	}
+	if len(checks) == 0 {
+		return nil
+	}
+	found, _, err := sn.s.graph.Check(ctx, checks, graph.At(sn.rev))
+	if err != nil {
+		return err
+	}
+	for i, ok := range found {
+		if !ok {
+			if _, err := sn.s.snapshot(ctx, sn.msp); err != nil {
+				return err
+			}
+			return fault.New(fault.NotFound, "%s", names[i])
+		}
+	}
+	return nil
+}
+
+// explain fills in the grants of the allowed answers: the paths of access,
+// and the security groups and end-customer roles behind catalog permissions.
+func (sn *snapshot) explain(ctx context.Context, questions []Question, results []CheckResult) error {
+	var accessPairs []Pair
+	var grants []int
+	for i, q := range questions {
+		switch {
+		case !results[i].Allowed || q.ResourceType != typeCustomer:
+		case q.Permission == PermissionAccess:
+			accessPairs = append(accessPairs, Pair{q.UserID, q.ResourceID})
+		default:
+			if _, ok := catalog.Lookup(q.Permission); ok {
+				grants = append(grants, i)
+			}
+		}
+	}
+	if len(accessPairs) > 0 {
+		x, err := sn.loadPairs(ctx, sn.rev, accessPairs)
+		if err != nil {
+			return err
+		}
+		for i, q := range questions {
+			if results[i].Allowed && q.ResourceType == typeCustomer && q.Permission == PermissionAccess {
+				results[i].Via = x.paths(q.UserID, q.ResourceID, nil)
+			}
+		}
+	}
+	for _, i := range grants {
+		via, err := sn.grantsOf(ctx, questions[i])
+		if err != nil {
+			return err
+		}
+		results[i].Via = via
+	}
+	return nil
+}
+
+// grantsOf names what grants a user a catalog permission on a customer: each
+// of his security groups whose role grants it and whose scope holds the
+// customer, and his end-customer role there.
+func (sn *snapshot) grantsOf(ctx context.Context, q Question) ([]string, error) {
+	msp, user := sn.msp, userObject(sn.msp, q.UserID)
+	p, _ := catalog.Lookup(q.Permission)
+	rels, err := sn.readAll(ctx,
+		graph.Filter{ResourceType: typeSecurityGroup, Relation: relMember, SubjectType: typeUser, SubjectID: user.ID},
+		graph.Filter{ResourceType: typeCustomer, ResourceID: customerObject(msp, q.ResourceID).ID})
+	if err != nil {
+		return nil, err
+	}
+	var groups []string
+	var roles, customerGroups []string
+	scoped := map[string]bool{}
+	for _, r := range rels {
+		switch {
+		case r.Resource.Type == typeSecurityGroup:
+			groups = append(groups, localID(msp, r.Resource.ID))
+		case r.Relation == relCustomerGroup:
+			customerGroups = append(customerGroups, localID(msp, r.Subject.ID))
+		case r.Relation == relSecurityGroup:
+			scoped[localID(msp, r.Subject.ID)] = true
+		case strings.HasPrefix(r.Relation, endCustomerRelPrefix) && r.Subject == user:
+			role := strings.TrimPrefix(r.Relation, endCustomerRelPrefix)
+			if ecr, ok := catalog.LookupEndCustomerRole(role); ok && slices.Contains(ecr.Permissions, q.Permission) {
+				roles = append(roles, "end_customer_role:"+role)
+			}
+		}
+	}
+	slices.Sort(groups)
+	checks := make([]graph.Check, len(groups))
+	for i, id := range groups {
+		checks[i] = graph.Check{Resource: securityGroupObject(msp, id), Permission: p.Relation(), Subject: user}
+	}
+	granting := make([]bool, len(groups))
+	if len(checks) > 0 {
+		if granting, _, err = sn.s.graph.Check(ctx, checks, graph.At(sn.rev)); err != nil {
+			return nil, err
+		}
+	}
+	var via []string
+	for i, id := range groups {
+		if !granting[i] {
+			continue
+		}
+		g, err := sn.readSecurityGroup(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		covers := g.Scope.AllCustomers || scoped[id] || slices.ContainsFunc(g.Scope.CustomerGroups, func(cg string) bool { return slices.Contains(customerGroups, cg) })
+		if !covers && g.Scope.Associated {
+			access, _, err := sn.s.graph.Check(ctx, []graph.Check{{Resource: customerObject(msp, q.ResourceID), Permission: PermissionAccess, Subject: user}}, graph.At(sn.rev))
+			if err != nil {
+				return nil, err
+			}
+			covers = access[0]
+		}
+		if covers {
+			via = append(via, typeSecurityGroup+":"+id)
+		}
+	}
+	return append(via, roles...), nil
+}
