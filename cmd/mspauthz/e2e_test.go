@@ -126,8 +126,8 @@ func (s *server) stop() {
 	}
 }
 
-// call makes one REST call and decodes the JSON answer.
-func (s *server) call(token, method, path string, body any) (int, map[string]any) {
+// request builds one REST request.
+func (s *server) request(token, method, path string, body any) *http.Request {
 	s.t.Helper()
 	var r io.Reader
 	switch b := body.(type) {
@@ -146,14 +146,26 @@ func (s *server) call(token, method, path string, body any) (int, map[string]any
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
+	return req
+}
+
+// do sends a request and decodes the JSON answer.
+func (s *server) do(req *http.Request) (int, map[string]any) {
+	s.t.Helper()
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(s.t, err)
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
 	require.NoError(s.t, err)
 	var out map[string]any
-	require.NoError(s.t, json.Unmarshal(raw, &out), "answer of %s %s: %s", method, path, raw)
+	require.NoError(s.t, json.Unmarshal(raw, &out), "answer of %s %s: %s", req.Method, req.URL.Path, raw)
 	return resp.StatusCode, out
+}
+
+// call makes one REST call and decodes the JSON answer.
+func (s *server) call(token, method, path string, body any) (int, map[string]any) {
+	s.t.Helper()
+	return s.do(s.request(token, method, path, body))
 }
 
 // ok makes a call that must answer 200.

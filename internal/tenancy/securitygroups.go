@@ -506,8 +506,10 @@ func (s *Service) CreateSingleCustomerUser(ctx context.Context, msp string, u Us
 	if err := checkPermissions("singleCustomer.permissions", permissions); err != nil {
 		return nil, err
 	}
-	if err := checkScopeGrants(Scope{Customers: []string{customer}}, u.ID, permissions); err != nil {
-		return nil, fault.Wrap(err, fault.Invalid, "singleCustomer.permissions")
+	for _, id := range permissions {
+		if p, _ := catalog.Lookup(id); !p.Scoped {
+			return nil, fault.New(fault.Invalid, "singleCustomer.permissions: %s is never granted to a single-customer user (only a group spanning every customer grants it)", id)
+		}
 	}
 	if _, ok := catalog.LookupBuiltinRole(u.ID); ok {
 		return nil, fault.New(fault.Invalid, "userId: %q names a built-in role; a single-customer user's group and role are named after him", u.ID)
