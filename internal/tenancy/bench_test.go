@@ -3,6 +3,7 @@ package tenancy_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -167,4 +168,61 @@ func BenchmarkCheck(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkPermissionCheck compares one allowed check through a custom role in
+// a customer-scoped security group, in a group-scoped one, and through the
+// built-in technician role (associated scope), with the check of a direct
+// association, each as SpiceDB answers it (the adapter) and as the domain
+// answers it (with the grants named).
+func BenchmarkPermissionCheck(b *testing.B) {
+	g := spicedbtest.Graph(b)
+	svc, _ := generated(b, g, 10)
+	ctx := context.Background()
+	require.NoError(b, svc.EnsureBuiltinRoles(ctx))
+	_, err := svc.CreateRole(ctx, "bench", tenancy.Role{ID: "scripter", DisplayName: "Scripter", Permissions: []string{"scripts.create", "tickets.create"}})
+	require.NoError(b, err)
+	for _, sg := range []tenancy.SecurityGroup{
+		{ID: "one", DisplayName: "One", RoleID: "scripter", Scope: tenancy.Scope{Customers: []string{"c1"}}, Members: []string{"u1"}},
+		{ID: "west", DisplayName: "West", RoleID: "scripter", Scope: tenancy.Scope{CustomerGroups: []string{"g2"}}, Members: []string{"u2"}},
+	} {
+		_, err := svc.CreateSecurityGroup(ctx, "bench", sg)
+		require.NoError(b, err)
+	}
+	_, err = svc.EditCustomerPreferences(ctx, "bench", "c1", []string{"g1"}, []string{"u3"}, tenancy.SaveOptions{})
+	require.NoError(b, err)
+	require.NoError(b, svc.SetUserSecurityGroups(ctx, "bench", "u3", []string{"technician"}, tenancy.SaveOptions{}))
+
+	cases := []struct {
+		name       string
+		customer   string
+		permission string
+		user       string
+	}{
+		{"direct-association", "c1", "access", "u3"},
+		{"custom-role-customer-scope", "c1", "scripts.create", "u1"},
+		{"custom-role-group-scope", "c2", "scripts.create", "u2"},
+		{"builtin-technician-associated", "c1", "tickets.create", "u3"},
+	}
+	for _, tc := range cases {
+		relation := strings.ReplaceAll(tc.permission, ".", "_")
+		check := []graph.Check{{Resource: graph.Object{Type: "customer", ID: "bench/" + tc.customer}, Permission: relation, Subject: graph.Object{Type: "user", ID: "bench/" + tc.user}}}
+		b.Run("spicedb/"+tc.name, func(b *testing.B) {
+			for b.Loop() {
+				ok, _, err := g.Check(ctx, check, graph.Full())
+				if err != nil || !ok[0] {
+					b.Fatal(err, tc)
+				}
+			}
+		})
+		q := []tenancy.Question{{ResourceType: "customer", ResourceID: tc.customer, Permission: tc.permission, UserID: tc.user}}
+		b.Run("domain/"+tc.name, func(b *testing.B) {
+			for b.Loop() {
+				res, _, err := svc.Check(ctx, "bench", q, "")
+				if err != nil || !res[0].Allowed || len(res[0].Via) == 0 {
+					b.Fatal(err, res)
+				}
+			}
+		})
+	}
 }
