@@ -2,6 +2,7 @@ package schema_test
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -50,4 +51,7 @@ func TestSchemaIsGenerated(t *testing.T) {
 	text, err := schema.Render(schema.Template)
 	require.NoError(t, err)
 	require.Equal(t, string(text), schema.Text, "msp.zed is stale: run go generate ./schema")
+	roles, err := os.ReadFile("builtin_roles.yaml")
+	require.NoError(t, err)
+	require.Equal(t, string(schema.RenderBuiltinRoles()), string(roles), "builtin_roles.yaml is stale: run go generate ./schema")
 }
