@@ -2,6 +2,7 @@ package tenancy
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/mspauthz/mspauthz/internal/catalog"
@@ -53,9 +54,31 @@ func (sn *snapshot) authorize(ctx context.Context, permission string, obj graph.
 		return err
 	}
 	if !ok[0] {
-		return fault.New(fault.PermissionDenied, "user %q lacks %s", a.UserID, permission)
+		return sn.denied(ctx, a, obj, fault.New(fault.PermissionDenied, "user %q lacks %s", a.UserID, permission))
 	}
 	return nil
+}
+
+// denied is the error for an actor refused on obj: "forbidden" when he may
+// know of the customer obj is or belongs to, "not found" when he may not.
+func (sn *snapshot) denied(ctx context.Context, a Actor, obj graph.Object, forbidden error) error {
+	customer := ""
+	switch {
+	case obj.Type == typeCustomer:
+		customer = localID(sn.msp, obj.ID)
+	case slices.Contains(customerTypes, obj.Type):
+		customer, _ = alertGroupIDs(sn.msp, obj.ID)
+	default:
+		return forbidden
+	}
+	visible, _, err := sn.s.graph.Check(ctx, []graph.Check{{Resource: customerObject(sn.msp, customer), Permission: permissionVisible, Subject: userObject(sn.msp, a.UserID)}}, graph.At(sn.rev))
+	if err != nil {
+		return err
+	}
+	if !visible[0] {
+		return fault.New(fault.NotFound, "customerId: customer %q not found", customer)
+	}
+	return forbidden
 }
 
 // authorizeGrant refuses an actor who may not manage what he grants (manage),

@@ -97,7 +97,7 @@ func (sn *snapshot) authorizeOn(ctx context.Context, obj graph.Object, permissio
 		return err
 	}
 	if !ok[0] {
-		return fault.New(fault.PermissionDenied, "user %q may not %s %s", a.UserID, permission, obj)
+		return sn.denied(ctx, a, obj, fault.New(fault.PermissionDenied, "user %q may not %s %s", a.UserID, permission, obj))
 	}
 	return nil
 }

@@ -169,3 +169,42 @@ func TestNoPrivilegeEscalation(t *testing.T) {
 	err = owner.svc.SetUserSecurityGroups(owner.ctx, "acme", "olivia", []string{"super_admin"}, tenancy.SaveOptions{})
 	requireKind(t, err, fault.Blocked, "ACCOUNT_OWNER")
 }
+
+// A single-customer user learns nothing of other customers, even by trying to
+// edit them; end-customer roles and the Spokesperson's monitors.
+func TestOutsideHisCustomerIsNotFound(t *testing.T) {
+	w := newWorld(t)
+	w.msp("acme", nil, []string{"contoso", "northwind"}, nil)
+	_, err := w.svc.CreateSingleCustomerUser(w.ctx, "acme", tenancy.User{ID: "ivan", DisplayName: "Ivan"}, "contoso", nil)
+	require.NoError(t, err)
+	ivan := w.as("ivan")
+	_, err = ivan.svc.SetAlertGroupContacts(ivan.ctx, "acme", "northwind", "ops", []string{"ivan"})
+	requireKind(t, err, fault.NotFound, `customer "northwind" not found`)
+	_, err = ivan.svc.SetAlertGroupContacts(ivan.ctx, "acme", "contoso", "ops", []string{"ivan"})
+	require.NoError(t, err, "customers.edit on his own customer")
+
+	_, err = w.svc.UpdateSettings(w.ctx, "acme", tenancy.Settings{EndCustomerRoleSelection: true})
+	require.NoError(t, err)
+	_, err = w.svc.CreateEndCustomerUser(w.ctx, "acme", "contoso", tenancy.EndCustomerUser{UserID: "sam", DisplayName: "Sam", Role: "spokesperson"})
+	require.NoError(t, err)
+	require.NoError(t, w.svc.SetMonitorGroup(w.ctx, "acme", "contoso", "web", []string{"sam"}))
+	require.NoError(t, w.svc.SetMonitorGroup(w.ctx, "acme", "contoso", "db", nil))
+	require.NoError(t, w.svc.SetMonitor(w.ctx, "acme", "contoso", "site", "web"))
+	require.NoError(t, w.svc.SetMonitor(w.ctx, "acme", "contoso", "postgres", "db"))
+	res, _, err := w.svc.Check(w.ctx, "acme", []tenancy.Question{
+		{ResourceType: "monitor", ResourceID: "contoso/site", Permission: "view", UserID: "sam"},
+		{ResourceType: "monitor", ResourceID: "contoso/postgres", Permission: "view", UserID: "sam"},
+		{ResourceType: "customer", ResourceID: "contoso", Permission: "reports.view", UserID: "sam"},
+	}, "")
+	require.NoError(t, err)
+	require.True(t, res[0].Allowed)
+	require.False(t, res[1].Allowed)
+	require.Equal(t, tenancy.CheckResult{Allowed: true, Via: []string{"end_customer_role:spokesperson"}}, res[2])
+	users, err := w.svc.ListEndCustomerUsers(w.ctx, "acme", "contoso")
+	require.NoError(t, err)
+	require.Equal(t, []tenancy.EndCustomerUser{{UserID: "sam", DisplayName: "Sam", CustomerID: "contoso", Role: "spokesperson"}}, users)
+	require.NoError(t, w.svc.DeleteEndCustomerUser(w.ctx, "acme", "contoso", "sam"))
+	for _, rel := range w.dump() {
+		require.NotContains(t, rel, "acme/sam")
+	}
+}
