@@ -79,7 +79,7 @@ func RenderBuiltinRoles() []byte {
 	rels = append(rels, "customer:acme/mine#msp@msp:acme", "customer:acme/other#msp@msp:acme")
 	for _, r := range catalog.BuiltinRoles {
 		user, group := "user:acme/"+r.ID, "security_group:acme/"+r.ID
-		rels = append(rels, "msp:acme#member@"+user, group+"#role@role:builtin/"+r.ID, group+"#member@"+user, "customer:acme/mine#direct@"+user)
+		rels = append(rels, "msp:acme#member@"+user, group+"#role@role:_builtin/"+r.ID, group+"#member@"+user, "customer:acme/mine#direct@"+user)
 		if r.AllCustomers {
 			rels = append(rels, "msp:acme#all_customers_security_group@"+group)
 		} else {
@@ -88,7 +88,7 @@ func RenderBuiltinRoles() []byte {
 		for _, p := range catalog.All {
 			granted := slices.Contains(r.Permissions, p.ID)
 			if granted {
-				rels = append(rels, "role:builtin/"+r.ID+"#"+p.Relation()+"@user:*")
+				rels = append(rels, "role:_builtin/"+r.ID+"#"+p.Relation()+"@user:*")
 			}
 			var asks []string
 			switch {

@@ -10,7 +10,7 @@ import (
 
 // Register adds the mspauthz.v1 services to s.
 func Register(s grpc.ServiceRegistrar, domain *tenancy.Service, tokens *auth.Tokens) {
-	pb.RegisterTenancyServiceServer(s, &tenancyServer{domain: domain})
+	pb.RegisterTenancyServiceServer(s, &tenancyServer{domain: domain, tokens: tokens})
 	pb.RegisterAccessServiceServer(s, &accessServer{domain: domain})
 	pb.RegisterTokenServiceServer(s, &tokenServer{domain: domain, tokens: tokens})
 	pb.RegisterRoleServiceServer(s, &roleServer{domain: domain})

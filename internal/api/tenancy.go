@@ -11,6 +11,7 @@ import (
 type tenancyServer struct {
 	pb.UnimplementedTenancyServiceServer
 	domain *tenancy.Service
+	tokens *auth.Tokens
 }
 
 func mspMessage(m *tenancy.MSP) *pb.MSP {
@@ -54,7 +55,9 @@ func (s *tenancyServer) ListMSPs(ctx context.Context, req *pb.ListMSPsRequest) (
 }
 
 func (s *tenancyServer) DeleteMSP(ctx context.Context, req *pb.DeleteMSPRequest) (*pb.DeleteMSPResponse, error) {
-	return &pb.DeleteMSPResponse{}, s.domain.DeleteMSP(ctx, req.GetMspId())
+	err := s.domain.DeleteMSP(ctx, req.GetMspId())
+	s.tokens.Forget(req.GetMspId(), "")
+	return &pb.DeleteMSPResponse{}, err
 }
 
 type pageRequest interface {
@@ -106,7 +109,11 @@ func (s *tenancyServer) ListUsers(ctx context.Context, req *pb.ListUsersRequest)
 }
 
 func (s *tenancyServer) DeleteUser(ctx context.Context, req *pb.DeleteUserRequest) (*pb.SaveReport, error) {
-	return saveReport(s.domain.DeleteUser(ctx, req.GetMspId(), req.GetUserId()))
+	rep, err := s.domain.DeleteUser(ctx, req.GetMspId(), req.GetUserId())
+	if err == nil {
+		s.tokens.Forget(req.GetMspId(), req.GetUserId())
+	}
+	return saveReport(rep, err)
 }
 
 func (s *tenancyServer) CreateCustomer(ctx context.Context, req *pb.CreateCustomerRequest) (*pb.Customer, error) {

@@ -203,6 +203,19 @@ func (t *Tokens) Revoke(ctx context.Context, msp, id string) error {
 	return err
 }
 
+// Forget drops from the cache the tokens of msp (of user, when given): for
+// an MSP or a user just deleted, whose tokens then fail at once in this
+// process (other processes trust their cache up to DefaultCacheTTL).
+func (t *Tokens) Forget(msp, user string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for id, e := range t.cache {
+		if e.msp == msp && (user == "" || e.user == user) {
+			delete(t.cache, id)
+		}
+	}
+}
+
 // belongsTo reports whether a token's scope relationship is of msp: its
 // service token, or a token of one of its users.
 func belongsTo(scope graph.Relationship, msp string) bool {

@@ -81,8 +81,13 @@ func TestTokens(t *testing.T) {
 	// Deleting an MSP revokes its tokens.
 	_, token, err = tokens.Issue(ctx, "globex")
 	require.NoError(t, err)
+	_, err = tokens.Authenticate(ctx, "Bearer "+token)
+	require.NoError(t, err, "now cached")
 	require.NoError(t, svc.DeleteMSP(ctx, "globex"))
 	require.Empty(t, dumpTokens(t, g))
+	tokens.Forget("globex", "")
+	_, err = tokens.Authenticate(ctx, "Bearer "+token)
+	require.True(t, fault.Is(err, fault.Unauthenticated), "forgotten at once: %v", err)
 	fresh, err := auth.NewTokens(g, platform)
 	require.NoError(t, err)
 	_, err = fresh.Authenticate(ctx, "Bearer "+token)

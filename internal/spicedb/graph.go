@@ -110,7 +110,7 @@ func (g *Graph) ReadPage(ctx context.Context, filter graph.Filter, c graph.Consi
 		rels []graph.Relationship
 		last string // the cursor after the last result kept
 		more bool
-		rev  = c.Revision()
+		rev  graph.Revision
 	)
 	for {
 		resp, err := stream.Recv()
@@ -248,7 +248,7 @@ func lookedUp[R any](ctx context.Context, g *Graph, c graph.Consistency, what st
 		return nil, "", mapError(ctx, what, err)
 	}
 	var ids []string
-	rev := c.Revision()
+	var rev graph.Revision
 	for {
 		resp, err := stream.Recv()
 		if errors.Is(err, io.EOF) {
@@ -369,7 +369,9 @@ func mapError(ctx context.Context, what string, err error) error {
 		return fault.Wrap(err, fault.Invalid, "SpiceDB refused %s", what)
 	case codes.AlreadyExists:
 		return fault.Wrap(err, fault.Conflict, "%s: a relationship already exists", what)
-	case codes.InvalidArgument:
+	case codes.InvalidArgument, codes.OutOfRange:
+		// OutOfRange: a ZedToken or cursor SpiceDB cannot use (malformed, from
+		// the future, or older than its garbage collection window).
 		return fault.Wrap(err, fault.Invalid, "SpiceDB refused %s", what)
 	case codes.Unavailable, codes.DeadlineExceeded, codes.ResourceExhausted, codes.Aborted:
 		return fault.Wrap(err, fault.Unavailable, "SpiceDB unavailable for %s", what)

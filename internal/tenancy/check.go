@@ -156,7 +156,7 @@ func (sn *snapshot) requireAnswerable(ctx context.Context, questions []Question,
 			checks = append(checks, exists[i])
 			names = append(names, fmt.Sprintf("%sresource: %s %q not found", field, strings.ReplaceAll(q.ResourceType, "_", " "), q.ResourceID))
 		}
-		checks = append(checks, graph.Check{Resource: userObject(sn.msp, q.UserID), Permission: relMSP, Subject: mspObject(sn.msp)})
+		checks = append(checks, graph.Check{Resource: userObject(sn.msp, q.UserID), Permission: relMSP, Subject: mspObject(sn.msp)}) // staff or end-customer user
 		names = append(names, fmt.Sprintf("%ssubject: user %q not found", field, q.UserID))
 	}
 	if len(checks) == 0 {

@@ -248,7 +248,10 @@ func (s *Service) DeleteEndCustomerUser(ctx context.Context, msp, customer, user
 			own, err := sn.readAll(ctx,
 				graph.Filter{ResourceType: typeUser, ResourceID: u.ID},
 				graph.Filter{ResourceType: typeMSP, ResourceID: msp, Relation: relEndCustomer, SubjectType: typeUser, SubjectID: u.ID},
-				graph.Filter{ResourceType: typeAPIToken, SubjectType: typeUser, SubjectID: u.ID})
+				graph.Filter{ResourceType: typeAPIToken, SubjectType: typeUser, SubjectID: u.ID},
+				graph.Filter{ResourceType: typeWindow, SubjectType: typeUser, SubjectID: u.ID},
+				graph.Filter{ResourceType: typeOutageComment, SubjectType: typeUser, SubjectID: u.ID},
+				graph.Filter{ResourceType: typeMonitorGroup, SubjectType: typeUser, SubjectID: u.ID})
 			if err != nil {
 				return nil, err
 			}

@@ -76,11 +76,7 @@ func (s *Service) listNamed(ctx context.Context, f graph.Filter, rev graph.Revis
 		rev = tok.Revision
 	}
 	f.Relation = relAttributes
-	c := graph.Full()
-	if rev != "" {
-		c = graph.At(rev)
-	}
-	rels, cursor, readAt, err := s.graph.ReadPage(ctx, f, c, size, tok.Cursor)
+	rels, cursor, readAt, err := s.graph.ReadPage(ctx, f, graph.At(rev), size, tok.Cursor)
 	if fault.Is(err, fault.Invalid) && tok.Cursor != "" {
 		return nil, "", fault.Wrap(err, fault.Invalid, "pageToken: the list it continues can no longer be read; start again")
 	}
@@ -99,7 +95,12 @@ func (s *Service) listNamed(ctx context.Context, f graph.Filter, rev graph.Revis
 
 // ListMSPs lists MSPs with their owners, a page at a time.
 func (s *Service) ListMSPs(ctx context.Context, page Page) ([]MSP, string, error) {
-	items, next, err := s.listNamed(ctx, graph.Filter{ResourceType: typeMSP}, "", page, func(id string) string { return id })
+	// Every page reads at one revision: pin it before the first.
+	_, rev, err := s.graph.Check(ctx, nil, graph.Full())
+	if err != nil {
+		return nil, "", err
+	}
+	items, next, err := s.listNamed(ctx, graph.Filter{ResourceType: typeMSP}, rev, page, func(id string) string { return id })
 	if err != nil {
 		return nil, "", err
 	}
@@ -131,7 +132,8 @@ func (s *Service) listScoped(ctx context.Context, msp, typ string, page Page) ([
 	return s.listNamed(ctx, graph.Filter{ResourceType: typ, ResourceIDPrefix: msp + "/"}, sn.rev, page, func(id string) string { return localID(msp, id) })
 }
 
-// ListUsers lists an MSP's users, a page at a time.
+// ListUsers lists an MSP's users (its staff; end-customer users are listed
+// per customer), a page at a time.
 func (s *Service) ListUsers(ctx context.Context, msp string, page Page) ([]User, string, error) {
 	sn, err := s.snapshot(ctx, msp)
 	if err != nil {
@@ -140,19 +142,39 @@ func (s *Service) ListUsers(ctx context.Context, msp string, page Page) ([]User,
 	if err := sn.authorize(ctx, permUsersManage, mspObject(msp)); err != nil {
 		return nil, "", err
 	}
-	items, next, err := s.listScoped(ctx, msp, typeUser, page)
+	size, tok, err := page.decode()
 	if err != nil {
 		return nil, "", err
 	}
-	single, err := sn.singleCustomers(ctx)
+	rev := sn.rev
+	if tok.Revision != "" {
+		rev = tok.Revision
+	}
+	members, cursor, readAt, err := s.graph.ReadPage(ctx, graph.Filter{ResourceType: typeMSP, ResourceID: msp, Relation: relMember}, graph.At(rev), size, tok.Cursor)
+	if err != nil {
+		if fault.Is(err, fault.Invalid) && tok.Cursor != "" {
+			return nil, "", fault.Wrap(err, fault.Invalid, "pageToken: the list it continues can no longer be read; start again")
+		}
+		return nil, "", err
+	}
+	single, err := (&snapshot{s: s, msp: msp, rev: rev}).singleCustomers(ctx)
 	if err != nil {
 		return nil, "", err
 	}
-	out := make([]User, len(items))
-	for i, it := range items {
-		out[i] = User{ID: it.ID, DisplayName: it.DisplayName, SingleCustomerID: single[it.ID]}
+	out := make([]User, len(members))
+	err = readEach(ctx, sn, rev, indexes(len(members)), func(i int) graph.Filter {
+		return graph.Filter{ResourceType: typeUser, ResourceID: members[i].Subject.ID, Relation: relAttributes}
+	}, func(i int, attrs []graph.Relationship) {
+		id := localID(msp, members[i].Subject.ID)
+		out[i] = User{ID: id, SingleCustomerID: single[id]}
+		if len(attrs) > 0 {
+			out[i].DisplayName = attrs[0].Attribute(attrDisplayName)
+		}
+	})
+	if err != nil || cursor == "" {
+		return out, "", err
 	}
-	return out, next, nil
+	return out, pageToken{Revision: readAt, Cursor: cursor}.encode(), nil
 }
 
 // ListCustomers lists an MSP's customers, a page at a time.

@@ -212,7 +212,7 @@ func (s *Service) SetMonitorGroup(ctx context.Context, msp, customer, id string,
 	}
 	obj, c := customerObjectOf(typeMonitorGroup, msp, customer, id), customerObject(msp, customer)
 	_, err := s.save(ctx, msp, false, func(ctx context.Context, sn *snapshot) ([]graph.Update, error) {
-		if err := sn.requireExisting(ctx, existing{"customerId", typeCustomer, []string{customer}}, existing{"spokespersons", typeUser, spokespersons}); err != nil {
+		if err := sn.requireExisting(ctx, existing{"customerId", typeCustomer, []string{customer}}, existing{"spokespersons", typeEndCustomerUser, spokespersons}); err != nil {
 			return nil, err
 		}
 		if err := sn.authorize(ctx, permCustomersEdit, c); err != nil {

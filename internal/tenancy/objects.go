@@ -230,7 +230,8 @@ func (s *Service) DeleteUser(ctx context.Context, msp, user string) (*Report, er
 		}
 		rels, err := sn.readAll(ctx,
 			graph.Filter{ResourceType: typeUser, ResourceID: u.ID},
-			bySubject(typeMSP), bySubject(typeCustomer), bySubject(typeCustomerGroup), bySubject(typeUserAlertGroup), bySubject(typeSecurityGroup), bySubject(typeAPIToken))
+			bySubject(typeMSP), bySubject(typeCustomer), bySubject(typeCustomerGroup), bySubject(typeUserAlertGroup), bySubject(typeSecurityGroup), bySubject(typeAPIToken),
+			bySubject(typeWindow), bySubject(typeOutageComment), bySubject(typeMonitorGroup))
 		if err != nil {
 			return nil, err
 		}

@@ -20,8 +20,10 @@ type Role struct {
 	Permissions []string
 }
 
-// builtinPrefix is the id prefix of built-in roles, shared by every MSP.
-const builtinPrefix = "builtin/"
+// builtinPrefix is the id prefix of built-in roles, shared by every MSP. No
+// MSP id can produce it (ids never start with "_"), so no MSP's clean-up can
+// touch them.
+const builtinPrefix = "_builtin/"
 
 // roleObject is the object of role id as msp sees it: a built-in role, or
 // one of msp's custom roles.

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 
+	"github.com/mspauthz/mspauthz/internal/fault"
 	"github.com/mspauthz/mspauthz/internal/graph"
 )
 
@@ -105,15 +106,19 @@ func (sn *snapshot) apply(ctx context.Context, updates []graph.Update, validateO
 		return nil, err
 	}
 
-	// From here on the save has landed: the report is asked of SpiceDB at rev.
+	// From here on the save has landed: the report is asked of SpiceDB at
+	// rev. If it cannot be, the caller must still learn that the save landed.
 	rep := &Report{WrittenAt: string(rev), AlertContactsRemoved: removals}
+	landed := func(err error) error {
+		return fault.Wrap(err, fault.Unavailable, "the save was written at %s, but its report could not be computed; ask again with atLeastAsFresh", rev).WithDetails(rev)
+	}
 	hasAccess, err := sn.accessAt(ctx, rev, append(slices.Clone(lost), gained...))
 	if err != nil {
-		return nil, err
+		return nil, landed(err)
 	}
 	classify(rep, lost, gained, hadAccess, func(p Pair) bool { return hasAccess[p] })
 	if err := sn.explainRetained(ctx, rev, rep.Retained); err != nil {
-		return nil, err
+		return nil, landed(err)
 	}
 	for _, p := range rep.Dissociated {
 		if len(predicted[p]) > 0 {

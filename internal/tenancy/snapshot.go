@@ -87,7 +87,7 @@ func (sn *snapshot) requireExisting(ctx context.Context, wants ...existing) erro
 	for _, w := range wants {
 		for _, id := range w.ids {
 			refs = append(refs, ref{w.field, w.typ, id})
-			checks = append(checks, graph.Check{Resource: scoped(w.typ, sn.msp, id), Permission: relMSP, Subject: mspObject(sn.msp)})
+			checks = append(checks, existenceCheck(sn.msp, w.typ, id))
 		}
 	}
 	if len(checks) == 0 {
@@ -105,12 +105,30 @@ func (sn *snapshot) requireExisting(ctx context.Context, wants ...existing) erro
 	return nil
 }
 
+// typeEndCustomerUser names, for existence checks only, a user of one of the
+// MSP's customers; typeUser there means an MSP user (staff).
+const typeEndCustomerUser = "end_customer_user"
+
+// existenceCheck is the check that proves one of msp's objects exists. An MSP
+// user exists as a member of the MSP, an end-customer user as one of its
+// customers' users; other objects by their msp relationship.
+func existenceCheck(msp, typ, id string) graph.Check {
+	switch typ {
+	case typeUser:
+		return graph.Check{Resource: mspObject(msp), Permission: relMember, Subject: userObject(msp, id)}
+	case typeEndCustomerUser:
+		return graph.Check{Resource: mspObject(msp), Permission: relEndCustomer, Subject: userObject(msp, id)}
+	}
+	return graph.Check{Resource: scoped(typ, msp, id), Permission: relMSP, Subject: mspObject(msp)}
+}
+
 var typeNames = map[string]string{
-	typeUser:          "user",
-	typeCustomer:      "customer",
-	typeCustomerGroup: "customer group",
-	typeRole:          "role",
-	typeSecurityGroup: "security group",
+	typeEndCustomerUser: "end-customer user",
+	typeUser:            "user",
+	typeCustomer:        "customer",
+	typeCustomerGroup:   "customer group",
+	typeRole:            "role",
+	typeSecurityGroup:   "security group",
 }
 
 // epochUpdates replace the snapshot's save epoch; epochPrecondition requires it unchanged.
