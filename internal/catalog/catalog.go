@@ -97,6 +97,13 @@ var All = []Permission{
 	customer("outage_comments.edit_own", "Update the outage comments one posted"),
 	customer("reports.view", "Read custom and global benchmark reports"),
 
+	// Seed 003 (an email-security MSP console): partner access to customer domains.
+	customer("customers.login_as", "Login As the customer (while its partner access is on)"),
+	customer("global_views.email_tracker", "See the customer in the global live email tracker"),
+	customer("global_views.policies", "See the customer in the global policy view"),
+	customer("global_views.rules", "See the customer in the global rules view"),
+	customer("email_logs.view", "View the customer domain's internal email logs"),
+
 	// The administration of the MSP (seed 002 and the API's admin calls).
 	msp("users.manage", "Add, edit and delete MSP users and their customer groups"),
 	msp("customers.manage", "Create and delete customers, edit their preferences and contacts"),
@@ -104,6 +111,8 @@ var All = []Permission{
 	msp("roles.manage", "Create, edit and delete custom roles"),
 	msp("security_groups.manage", "Create, edit and delete security groups and their members"),
 	msp("settings.manage", "Change the MSP's settings"),
+	msp("audit.view", "Read and export the MSP's audit trail"),
+	msp("grants.manage", "Request time-bound access to customers"),
 }
 
 var byID = func() map[string]Permission {

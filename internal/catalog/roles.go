@@ -30,9 +30,12 @@ var BuiltinRoles = []BuiltinRole{
 			"api_tokens.manage", "assets.delete", "customers.edit", "customers.remote_access_enable",
 			"rmm_alerts.delete", "ticket_comments.delete", "tickets.delete", "tickets.merge",
 			"maintenance_windows.edit", "maintenance_windows.delete", "outage_comments.edit",
+			"customers.login_as", "global_views.email_tracker", "global_views.policies", "global_views.rules", "email_logs.view",
 		}, p.ID)
 	})},
-	{ID: "partner", DisplayName: "Partner", AllCustomers: true, Permissions: append(append([]string{}, readOnly...), "ticket_comments.create", "tickets.create")},
+	{ID: "partner", DisplayName: "Partner", AllCustomers: true, Permissions: append(append([]string{}, readOnly...),
+		"ticket_comments.create", "tickets.create", "customers.login_as", "global_views.email_tracker", "global_views.policies",
+		"global_views.rules", "email_logs.view")},
 	{ID: "read_only", DisplayName: "Read only", Permissions: readOnly},
 }
 
