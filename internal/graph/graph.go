@@ -174,6 +174,9 @@ type Graph interface {
 	// LookupResources returns the ids of every resourceType object on which
 	// subject has permission.
 	LookupResources(ctx context.Context, resourceType, permission string, subject Object, c Consistency) ([]string, Revision, error)
+	// LookupResourcesPage returns up to limit of those ids after cursor, and
+	// the cursor of the next page ("" when there is none).
+	LookupResourcesPage(ctx context.Context, resourceType, permission string, subject Object, c Consistency, limit uint32, cursor string) ([]string, string, Revision, error)
 	// LookupSubjects returns the ids of every subjectType object that has
 	// permission on resource.
 	LookupSubjects(ctx context.Context, resource Object, permission, subjectType string, c Consistency) ([]string, Revision, error)

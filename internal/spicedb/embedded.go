@@ -56,6 +56,11 @@ func StartEmbedded(ctx context.Context, opts EmbeddedOptions) (*Embedded, error)
 		server.WithSilentlyDisableTelemetry(true),
 		server.WithMaximumUpdatesPerWrite(MaxUpdatesPerWrite),
 		server.WithMaximumPreconditionCount(MaxUpdatesPerWrite),
+		// SpiceDB v1.56.0 serves cached dispatch answers computed before a
+		// relationship expired until the revision moves (NOTES-stack.md, trap
+		// 2): a time-bound grant must deny the moment it ends, so no caches.
+		server.WithDispatchCacheConfig(server.CacheConfig{Name: "dispatch", Enabled: false}),
+		server.WithClusterDispatchCacheConfig(server.CacheConfig{Name: "cluster_dispatch", Enabled: false}),
 	)
 	runnable, err := cfg.Complete(ctx)
 	if err != nil {

@@ -226,6 +226,52 @@ func (g *Graph) LookupResources(ctx context.Context, resourceType, permission st
 	})
 }
 
+// LookupResourcesPage implements graph.Graph.
+func (g *Graph) LookupResourcesPage(ctx context.Context, resourceType, permission string, subject graph.Object, c graph.Consistency, limit uint32, cursor string) ([]string, string, graph.Revision, error) {
+	ctx, cancel := g.bound(ctx)
+	defer cancel()
+	req := &v1.LookupResourcesRequest{
+		Consistency:        toConsistency(c),
+		ResourceObjectType: resourceType,
+		Permission:         permission,
+		Subject:            &v1.SubjectReference{Object: toObject(subject)},
+		OptionalLimit:      limit,
+	}
+	if cursor != "" {
+		req.OptionalCursor = &v1.Cursor{Token: cursor}
+	}
+	stream, err := g.permissions.LookupResources(ctx, req)
+	if err != nil {
+		return nil, "", "", mapError(ctx, "lookup resources", err)
+	}
+	var ids []string
+	var rev graph.Revision
+	next := ""
+	for {
+		resp, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, "", "", mapError(ctx, "lookup resources", err)
+		}
+		rev = graph.Revision(resp.GetLookedUpAt().GetToken())
+		next = resp.GetAfterResultCursor().GetToken()
+		if resp.GetPermissionship() == v1.LookupPermissionship_LOOKUP_PERMISSIONSHIP_HAS_PERMISSION {
+			ids = append(ids, resp.GetResourceObjectId())
+		}
+	}
+	if uint32(len(ids)) < limit {
+		next = ""
+	}
+	if rev == "" {
+		if rev, err = g.revisionAt(ctx, c); err != nil {
+			return nil, "", "", err
+		}
+	}
+	return ids, next, rev, nil
+}
+
 // LookupSubjects implements graph.Graph.
 func (g *Graph) LookupSubjects(ctx context.Context, resource graph.Object, permission, subjectType string, c graph.Consistency) ([]string, graph.Revision, error) {
 	ctx, cancel := g.bound(ctx)

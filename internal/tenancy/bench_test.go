@@ -42,6 +42,11 @@ func (c *countingGraph) LookupResources(ctx context.Context, t, p string, s grap
 	return c.Graph.LookupResources(ctx, t, p, s, cs)
 }
 
+func (c *countingGraph) LookupResourcesPage(ctx context.Context, t, p string, s graph.Object, cs graph.Consistency, limit uint32, cursor string) ([]string, string, graph.Revision, error) {
+	c.calls.Add(1)
+	return c.Graph.LookupResourcesPage(ctx, t, p, s, cs, limit, cursor)
+}
+
 func (c *countingGraph) LookupSubjects(ctx context.Context, r graph.Object, p, t string, cs graph.Consistency) ([]string, graph.Revision, error) {
 	c.calls.Add(1)
 	return c.Graph.LookupSubjects(ctx, r, p, t, cs)

@@ -16,6 +16,9 @@ type Settings struct {
 	// EndCustomerRoleSelection lets new end-customer users get any role;
 	// without it they all get the portal role.
 	EndCustomerRoleSelection bool
+	// OwnDomainCustomerID is the customer that is the MSP's own domain (seed
+	// 003), whose administrators may be MSP staff; "" for none.
+	OwnDomainCustomerID string
 }
 
 // EndCustomerUser is a user of a customer account and his role there.
@@ -44,11 +47,20 @@ func (sn *snapshot) settings(ctx context.Context) (*Settings, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Settings{EndCustomerRoleSelection: len(rels) > 0}, nil
+	own, err := sn.ownDomain(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &Settings{EndCustomerRoleSelection: len(rels) > 0, OwnDomainCustomerID: own}, nil
 }
 
 // UpdateSettings replaces msp's settings.
 func (s *Service) UpdateSettings(ctx context.Context, msp string, settings Settings) (*Settings, error) {
+	if settings.OwnDomainCustomerID != "" {
+		if err := checkID("ownDomainCustomerId", settings.OwnDomainCustomerID); err != nil {
+			return nil, err
+		}
+	}
 	selection := graph.Rel(mspObject(msp), relRoleSelection, mspObject(msp))
 	_, err := s.save(ctx, msp, false, func(ctx context.Context, sn *snapshot) ([]graph.Update, error) {
 		if err := sn.authorize(ctx, permSettingsManage, mspObject(msp)); err != nil {
@@ -58,7 +70,21 @@ func (s *Service) UpdateSettings(ctx context.Context, msp string, settings Setti
 		if settings.EndCustomerRoleSelection {
 			op = graph.Touch
 		}
-		return []graph.Update{{Op: op, Relationship: selection}}, nil
+		updates := []graph.Update{{Op: op, Relationship: selection}}
+		var own []string
+		if settings.OwnDomainCustomerID != "" {
+			own = []string{settings.OwnDomainCustomerID}
+			if err := sn.requireExisting(ctx, existing{"ownDomainCustomerId", typeCustomer, own}); err != nil {
+				return nil, err
+			}
+		}
+		current, err := sn.read(ctx, graph.Filter{ResourceType: typeMSP, ResourceID: msp, Relation: relOwnDomain})
+		if err != nil {
+			return nil, err
+		}
+		return append(updates, selectionUpdates(current, relOwnDomain, own, func(c string) graph.Relationship {
+			return graph.Rel(mspObject(msp), relOwnDomain, customerObject(msp, c))
+		})...), nil
 	})
 	if err != nil {
 		return nil, err
@@ -120,10 +146,18 @@ func (s *Service) CreateEndCustomerUser(ctx context.Context, msp, customer strin
 		if err != nil {
 			return nil, err
 		}
+		own, err := sn.ownDomain(ctx)
+		if err != nil {
+			return nil, err
+		}
+		staff := false
 		for _, r := range known {
 			if r.Relation == relMember {
-				return nil, fault.New(fault.Blocked, "userId: %q is an MSP user, not an end-customer user", u.UserID)
+				staff = true
 			}
+		}
+		if staff && customer != own {
+			return nil, fault.New(fault.Blocked, "userId: %q is an MSP user; MSP users hold end-customer roles only in the MSP's own domain", u.UserID)
 		}
 		held, err := sn.endCustomerRoles(ctx, customer, u.UserID)
 		if err != nil {
@@ -133,7 +167,7 @@ func (s *Service) CreateEndCustomerUser(ctx context.Context, msp, customer strin
 			return nil, fault.New(fault.AlreadyExists, "user %q is already a user of customer %q", u.UserID, customer)
 		}
 		rels := []graph.Relationship{graph.Rel(c, endCustomerRel(u.Role), user)}
-		if len(known) == 0 {
+		if !staff && !slices.ContainsFunc(known, func(r graph.Relationship) bool { return r.Relation == relMSP }) {
 			rels = append(rels, graph.Rel(user, relMSP, mspObject(msp)), attributesOf(user, msp, u.DisplayName), graph.Rel(mspObject(msp), relEndCustomer, user))
 		}
 		return creates(rels...), nil

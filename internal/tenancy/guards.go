@@ -41,6 +41,8 @@ func describeReason(b Block) string {
 		return "is the MSP's account owner (ACCOUNT_OWNER)"
 	case BlockNotAssociated:
 		return "does not reach the customer: associate him first (NOT_ASSOCIATED)"
+	case BlockLastBuiltinAdministrator:
+		return "is the last built-in administrator of a domain whose partner access is off (LAST_BUILTIN_ADMINISTRATOR)"
 	case BlockSingleCustomer:
 		return "is a single-customer user, confined to one customer (SINGLE_CUSTOMER)"
 	case BlockRoleInUse:

@@ -24,6 +24,7 @@ const (
 	typeOutageComment  = "outage_comment"
 	typeMonitorGroup   = "monitor_group"
 	typeMonitor        = "monitor"
+	typeGrant          = "grant"
 
 	relMSP             = "msp"
 	relOwner           = "owner"
@@ -46,6 +47,9 @@ const (
 	relModifiedByOther = "modified_by_other"
 	relSpokesperson    = "spokesperson"
 	relMonitorGroup    = "monitor_group"
+	relOwnDomain       = "own_domain"
+	relPartnerOff      = "partner_access_off"
+	relGrant           = "grant"
 
 	// PermissionAccess is the permission "this user reaches this customer".
 	PermissionAccess = "access"

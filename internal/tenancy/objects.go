@@ -14,7 +14,7 @@ import (
 const maxDisplayName = 200
 
 // scopedTypes are the object types whose ids start with their MSP's id.
-var scopedTypes = append([]string{typeUser, typeCustomer, typeCustomerGroup, typeRole, typeSecurityGroup}, customerTypes...)
+var scopedTypes = append([]string{typeUser, typeCustomer, typeCustomerGroup, typeRole, typeSecurityGroup, typeGrant}, customerTypes...)
 
 func checkDisplayName(field, name string) error {
 	switch {

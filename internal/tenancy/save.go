@@ -46,6 +46,9 @@ func (sn *snapshot) apply(ctx context.Context, updates []graph.Update, validateO
 	if len(updates) == 0 {
 		return &Report{WrittenAt: writtenAt(sn.rev, validateOnly)}, nil
 	}
+	if err := sn.guardAdministrators(ctx, updates); err != nil {
+		return nil, err
+	}
 	d := deltaOf(sn.msp, updates)
 	pairs, err := sn.affectedPairs(ctx, d)
 	if err != nil {

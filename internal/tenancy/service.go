@@ -17,6 +17,7 @@ const DefaultSaveAttempts = 8
 // Service runs the domain's operations against the graph.
 type Service struct {
 	graph        graph.Graph
+	now          func() time.Time
 	saveAttempts int
 	// readParallelism bounds the SpiceDB reads one operation runs at once.
 	readParallelism int
@@ -24,7 +25,7 @@ type Service struct {
 
 // New returns a Service over g.
 func New(g graph.Graph) *Service {
-	return &Service{graph: g, saveAttempts: DefaultSaveAttempts, readParallelism: 8}
+	return &Service{graph: g, now: time.Now, saveAttempts: DefaultSaveAttempts, readParallelism: 8}
 }
 
 // retry runs op until it succeeds or fails with anything but a conflict, at

@@ -1,0 +1,267 @@
+package tenancy
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/mspauthz/mspauthz/internal/fault"
+	"github.com/mspauthz/mspauthz/internal/graph"
+)
+
+// LoginAsDuration is how long a Login As grant lasts.
+const LoginAsDuration = time.Hour
+
+// PartnerAccess says whether a customer's partner ("MSP management") access is on.
+type PartnerAccess struct {
+	CustomerID string
+	Enabled    bool
+	WrittenAt  string
+}
+
+func partnerOff(msp, customer string) graph.Relationship {
+	return graph.Rel(customerObject(msp, customer), relPartnerOff, graph.Object{Type: typeUser, ID: "*"})
+}
+
+// GetPartnerAccess tells whether a customer's partner access is on.
+func (s *Service) GetPartnerAccess(ctx context.Context, msp, customer string) (*PartnerAccess, error) {
+	if err := checkID("customerId", customer); err != nil {
+		return nil, err
+	}
+	sn, err := s.snapshot(ctx, msp)
+	if err != nil {
+		return nil, err
+	}
+	if err := firstError(sn.requireExisting(ctx, existing{"customerId", typeCustomer, []string{customer}}), sn.authorizeSight(ctx, typeCustomer, customer)); err != nil {
+		return nil, err
+	}
+	off, err := sn.read(ctx, graph.FilterOf(partnerOff(msp, customer)))
+	if err != nil {
+		return nil, err
+	}
+	return &PartnerAccess{CustomerID: customer, Enabled: len(off) == 0}, nil
+}
+
+// SetPartnerAccess switches a customer's partner access on or off, as its own
+// administrator (seed 003). Switching it off needs a built-in administrator on
+// the customer's domain, so that the account can never become unreachable.
+func (s *Service) SetPartnerAccess(ctx context.Context, msp, customer string, enabled bool) (*PartnerAccess, error) {
+	if err := firstError(checkID("mspId", msp), checkID("customerId", customer)); err != nil {
+		return nil, err
+	}
+	rep, err := s.save(ctx, msp, false, func(ctx context.Context, sn *snapshot) ([]graph.Update, error) {
+		if err := sn.requireExisting(ctx, existing{"customerId", typeCustomer, []string{customer}}); err != nil {
+			return nil, err
+		}
+		if err := sn.authorizeOn(ctx, customerObject(msp, customer), "builtin_administrator"); err != nil {
+			return nil, err
+		}
+		if enabled {
+			return []graph.Update{{Op: graph.Delete, Relationship: partnerOff(msp, customer)}}, nil
+		}
+		admins, _, err := sn.s.graph.LookupSubjects(ctx, customerObject(msp, customer), "builtin_administrator", typeUser, graph.At(sn.rev))
+		if err != nil {
+			return nil, err
+		}
+		if len(admins) == 0 {
+			return nil, fault.New(fault.Blocked, "customer %q has no built-in administrator on its own domain: partner access stays on, so that the account can never become unreachable (NO_BUILTIN_ADMINISTRATOR)", customer).
+				WithDetails([]Block{{CustomerID: customer, Reason: BlockNoBuiltinAdministrator}})
+		}
+		return []graph.Update{{Op: graph.Touch, Relationship: partnerOff(msp, customer)}}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &PartnerAccess{CustomerID: customer, Enabled: enabled, WrittenAt: rep.WrittenAt}, nil
+}
+
+// guardAdministrators refuses a save that would take away the last built-in
+// administrator of a customer domain whose partner access is off.
+func (sn *snapshot) guardAdministrators(ctx context.Context, updates []graph.Update) error {
+	leaving := map[string][]string{} // customer -> administrators the save removes
+	var goneUsers []string
+	for _, u := range updates {
+		r := u.Relationship
+		if u.Op != graph.Delete {
+			continue
+		}
+		switch {
+		case r.Resource.Type == typeCustomer && r.Relation == endCustomerRel("admin"):
+			c := localID(sn.msp, r.Resource.ID)
+			leaving[c] = append(leaving[c], localID(sn.msp, r.Subject.ID))
+		case r.Resource.Type == typeMSP && (r.Relation == relMember || r.Relation == relEndCustomer):
+			goneUsers = append(goneUsers, localID(sn.msp, r.Subject.ID))
+		}
+	}
+	if len(goneUsers) > 0 {
+		// A user leaving the MSP leaves every domain he administers.
+		for _, u := range goneUsers {
+			rels, err := sn.read(ctx, graph.Filter{ResourceType: typeCustomer, Relation: endCustomerRel("admin"), SubjectType: typeUser, SubjectID: userObject(sn.msp, u).ID})
+			if err != nil {
+				return err
+			}
+			for _, r := range rels {
+				c := localID(sn.msp, r.Resource.ID)
+				leaving[c] = append(leaving[c], u)
+			}
+		}
+	}
+	var blocks []Block
+	for c, users := range leaving {
+		off, err := sn.read(ctx, graph.FilterOf(partnerOff(sn.msp, c)))
+		if err != nil {
+			return err
+		}
+		if len(off) == 0 {
+			continue
+		}
+		admins, _, err := sn.s.graph.LookupSubjects(ctx, customerObject(sn.msp, c), "builtin_administrator", typeUser, graph.At(sn.rev))
+		if err != nil {
+			return err
+		}
+		remaining := slices.DeleteFunc(admins, func(id string) bool { return slices.Contains(users, localID(sn.msp, id)) })
+		if len(remaining) == 0 {
+			for _, u := range users {
+				blocks = append(blocks, Block{UserID: u, CustomerID: c, Reason: BlockLastBuiltinAdministrator})
+			}
+		}
+	}
+	if len(blocks) > 0 {
+		return blockedError(blocks)
+	}
+	return nil
+}
+
+// LoginAsGrant lets a user act in a customer's domain until it expires.
+type LoginAsGrant struct {
+	UserID     string
+	CustomerID string
+	ExpiresAt  time.Time
+	CheckedAt  string
+}
+
+// LoginAs checks whether the actor may Login As the customer and grants it
+// for LoginAsDuration. A denial says why: PARTNER_ACCESS_DISABLED or
+// NOT_PERMITTED.
+func (s *Service) LoginAs(ctx context.Context, msp, customer string) (*LoginAsGrant, error) {
+	if err := firstError(checkID("mspId", msp), checkID("customerId", customer)); err != nil {
+		return nil, err
+	}
+	a, err := requireActor(ctx, "Login As")
+	if err != nil {
+		return nil, err
+	}
+	sn, err := s.snapshot(ctx, msp)
+	if err != nil {
+		return nil, err
+	}
+	if err := sn.requireExisting(ctx, existing{"customerId", typeCustomer, []string{customer}}); err != nil {
+		return nil, err
+	}
+	c, u := customerObject(msp, customer), userObject(msp, a.UserID)
+	answers, _, err := s.graph.Check(ctx, []graph.Check{
+		{Resource: c, Permission: "login_as", Subject: u},
+		{Resource: c, Permission: "customers_login_as", Subject: u},
+	}, graph.At(sn.rev))
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case answers[0]:
+		return &LoginAsGrant{UserID: a.UserID, CustomerID: customer, ExpiresAt: s.now().Add(LoginAsDuration), CheckedAt: string(sn.rev)}, nil
+	case answers[1]:
+		return nil, fault.New(fault.PermissionDenied, "Login As %q refused: the customer has switched partner access off (PARTNER_ACCESS_DISABLED)", customer).
+			WithDetails([]Block{{UserID: a.UserID, CustomerID: customer, Reason: BlockPartnerAccessDisabled}})
+	}
+	return nil, sn.denied(ctx, a, c, fault.New(fault.PermissionDenied, "Login As %q refused: user %q holds no customers.login_as there (NOT_PERMITTED)", customer, a.UserID).
+		WithDetails([]Block{{UserID: a.UserID, CustomerID: customer, Reason: BlockNotPermitted}}))
+}
+
+// GlobalViews are the MSP-wide views a customer appears in unless its
+// partner access is off, by the permission that shows it there.
+var GlobalViews = map[string]string{
+	"email_tracker": "global_email_tracker",
+	"policies":      "global_policies",
+	"rules":         "global_rules",
+}
+
+// GlobalViewCustomers lists, a page at a time, the customers the actor may
+// see in a global view (all customers whose partner access is on, for a
+// trusted service).
+func (s *Service) GlobalViewCustomers(ctx context.Context, msp, view string, page Page) ([]Customer, string, string, error) {
+	permission, ok := GlobalViews[view]
+	if !ok {
+		return nil, "", "", fault.New(fault.Invalid, "view: %q is not a global view (email_tracker, policies, rules)", view)
+	}
+	size, tok, err := page.decode()
+	if err != nil {
+		return nil, "", "", err
+	}
+	sn, err := s.snapshot(ctx, msp)
+	if err != nil {
+		return nil, "", "", err
+	}
+	rev := sn.rev
+	if tok.Revision != "" {
+		rev = tok.Revision
+	}
+	a := actorFrom(ctx)
+	var ids []string
+	var next string
+	if a.UserID != "" {
+		ids, next, _, err = s.graph.LookupResourcesPage(ctx, typeCustomer, permission, userObject(msp, a.UserID), graph.At(rev), size, tok.Cursor)
+	} else {
+		ids, next, err = s.openCustomers(ctx, msp, rev, size, tok.Cursor)
+	}
+	if err != nil {
+		if fault.Is(err, fault.Invalid) && tok.Cursor != "" {
+			return nil, "", "", fault.Wrap(err, fault.Invalid, "pageToken: the list it continues can no longer be read; start again")
+		}
+		return nil, "", "", err
+	}
+	out := make([]Customer, len(ids))
+	err = readEach(ctx, sn, rev, indexes(len(ids)), func(i int) graph.Filter {
+		return graph.Filter{ResourceType: typeCustomer, ResourceID: ids[i], Relation: relAttributes}
+	}, func(i int, rels []graph.Relationship) {
+		out[i] = Customer{ID: localID(msp, ids[i])}
+		if len(rels) > 0 {
+			out[i].DisplayName = rels[0].Attribute(attrDisplayName)
+		}
+	})
+	if err != nil {
+		return nil, "", "", err
+	}
+	if next != "" {
+		next = pageToken{Revision: rev, Cursor: next}.encode()
+	}
+	return out, next, string(rev), nil
+}
+
+// openCustomers pages through msp's customers, leaving out those whose
+// partner access is off.
+func (s *Service) openCustomers(ctx context.Context, msp string, rev graph.Revision, size uint32, cursor string) ([]string, string, error) {
+	rels, next, _, err := s.graph.ReadPage(ctx, graph.Filter{ResourceType: typeCustomer, ResourceIDPrefix: msp + "/", Relation: relMSP}, graph.At(rev), size, cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	off, _, err := s.graph.Read(ctx, graph.Filter{ResourceType: typeCustomer, ResourceIDPrefix: msp + "/", Relation: relPartnerOff}, graph.At(rev))
+	if err != nil {
+		return nil, "", err
+	}
+	var ids []string
+	for _, r := range rels {
+		if !slices.ContainsFunc(off, func(o graph.Relationship) bool { return o.Resource == r.Resource }) {
+			ids = append(ids, r.Resource.ID)
+		}
+	}
+	return ids, next, nil
+}
+
+// ownDomain reads the MSP's own domain, if it has one.
+func (sn *snapshot) ownDomain(ctx context.Context) (string, error) {
+	rels, err := sn.read(ctx, graph.Filter{ResourceType: typeMSP, ResourceID: sn.msp, Relation: relOwnDomain})
+	if err != nil || len(rels) == 0 {
+		return "", err
+	}
+	return localID(sn.msp, rels[0].Subject.ID), nil
+}
