@@ -3,7 +3,10 @@
 // interface that a SpiceDB adapter implements. It imports no transport.
 package graph
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Object is a node of the graph: a type from the schema and an id.
 type Object struct {
@@ -26,6 +29,8 @@ type Relationship struct {
 	Subject         Object
 	SubjectRelation string
 	Caveat          *Caveat
+	// Expires, when set, is when the relationship stops existing by itself.
+	Expires time.Time
 }
 
 func (r Relationship) String() string {

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/structpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/mspauthz/mspauthz/internal/fault"
 	"github.com/mspauthz/mspauthz/internal/graph"
@@ -350,6 +351,9 @@ func toRelationship(r graph.Relationship) (*v1.Relationship, error) {
 		Relation: r.Relation,
 		Subject:  &v1.SubjectReference{Object: toObject(r.Subject), OptionalRelation: r.SubjectRelation},
 	}
+	if !r.Expires.IsZero() {
+		rel.OptionalExpiresAt = timestamppb.New(r.Expires)
+	}
 	if r.Caveat != nil {
 		ctx, err := structpb.NewStruct(r.Caveat.Context)
 		if err != nil {
@@ -369,6 +373,9 @@ func fromRelationship(r *v1.Relationship) graph.Relationship {
 	}
 	if c := r.GetOptionalCaveat(); c != nil {
 		out.Caveat = &graph.Caveat{Name: c.GetCaveatName(), Context: c.GetContext().AsMap()}
+	}
+	if e := r.GetOptionalExpiresAt(); e != nil {
+		out.Expires = e.AsTime()
 	}
 	return out
 }

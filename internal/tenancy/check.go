@@ -31,8 +31,8 @@ type Question struct {
 type CheckResult struct {
 	Allowed bool
 	// Via names each grant: "direct" and "customer_group:<id>" for access;
-	// "security_group:<id>" and "end_customer_role:<role>" for permissions of
-	// the catalog. Object permissions name no path.
+	// "security_group:<id>", "grant:<id>" (a time-bound grant) and
+	// "end_customer_role:<role>" for permissions of the catalog. Object permissions name no path.
 	Via []string
 }
 
@@ -227,7 +227,7 @@ func (sn *snapshot) grantsOf(ctx context.Context, q Question) ([]string, error) 
 		return nil, err
 	}
 	var groups []string
-	var roles, customerGroups []string
+	var roles, customerGroups, grants []string
 	scoped := map[string]bool{}
 	for _, r := range rels {
 		switch {
@@ -237,6 +237,8 @@ func (sn *snapshot) grantsOf(ctx context.Context, q Question) ([]string, error) 
 			customerGroups = append(customerGroups, localID(msp, r.Subject.ID))
 		case r.Relation == relSecurityGroup:
 			scoped[localID(msp, r.Subject.ID)] = true
+		case r.Relation == relGrant && p.Scoped:
+			grants = append(grants, localID(msp, r.Subject.ID))
 		case strings.HasPrefix(r.Relation, endCustomerRelPrefix) && r.Subject == user:
 			role := strings.TrimPrefix(r.Relation, endCustomerRelPrefix)
 			if ecr, ok := catalog.LookupEndCustomerRole(role); ok && slices.Contains(ecr.Permissions, q.Permission) {
@@ -245,17 +247,26 @@ func (sn *snapshot) grantsOf(ctx context.Context, q Question) ([]string, error) 
 		}
 	}
 	slices.Sort(groups)
-	checks := make([]graph.Check, len(groups))
-	for i, id := range groups {
-		checks[i] = graph.Check{Resource: securityGroupObject(msp, id), Permission: p.Relation(), Subject: user}
+	slices.Sort(grants)
+	checks := make([]graph.Check, 0, len(groups)+len(grants))
+	for _, id := range groups {
+		checks = append(checks, graph.Check{Resource: securityGroupObject(msp, id), Permission: p.Relation(), Subject: user})
 	}
-	granting := make([]bool, len(groups))
+	for _, id := range grants {
+		checks = append(checks, graph.Check{Resource: grantObject(msp, id), Permission: p.Relation(), Subject: user})
+	}
+	granting := make([]bool, len(checks))
 	if len(checks) > 0 {
 		if granting, _, err = sn.s.graph.Check(ctx, checks, graph.At(sn.rev)); err != nil {
 			return nil, err
 		}
 	}
-	var via []string
+	var via, viaGrants []string
+	for i, id := range grants {
+		if granting[len(groups)+i] {
+			viaGrants = append(viaGrants, typeGrant+":"+id)
+		}
+	}
 	for i, id := range groups {
 		if !granting[i] {
 			continue
@@ -276,5 +287,5 @@ func (sn *snapshot) grantsOf(ctx context.Context, q Question) ([]string, error) 
 			via = append(via, typeSecurityGroup+":"+id)
 		}
 	}
-	return append(via, roles...), nil
+	return append(append(via, viaGrants...), roles...), nil
 }

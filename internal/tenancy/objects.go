@@ -244,8 +244,8 @@ func (s *Service) DeleteUser(ctx context.Context, msp, user string) (*Report, er
 	})
 }
 
-// DeleteCustomer deletes a customer with its alert groups and every
-// relationship that points at it.
+// DeleteCustomer deletes a customer with its alert groups, its grants and
+// every relationship that points at it.
 func (s *Service) DeleteCustomer(ctx context.Context, msp, customer string) (*Report, error) {
 	if err := checkID("customerId", customer); err != nil {
 		return nil, err
@@ -262,7 +262,11 @@ func (s *Service) DeleteCustomer(ctx context.Context, msp, customer string) (*Re
 		if err != nil {
 			return nil, err
 		}
-		return deletes(rels), nil
+		grants, err := sn.grantsPointingAt(ctx, relCustomer, customerObject(msp, customer))
+		if err != nil {
+			return nil, err
+		}
+		return deletes(append(rels, grants...)), nil
 	})
 }
 

@@ -279,8 +279,8 @@ func (s *Service) UpdateRole(ctx context.Context, msp string, r Role) (*Role, er
 	return &r, nil
 }
 
-// DeleteRole deletes a custom role that no security group binds; otherwise it
-// is refused with every holder.
+// DeleteRole deletes a custom role that no security group binds, with the
+// time-bound grants of it; otherwise it is refused with every holder.
 func (s *Service) DeleteRole(ctx context.Context, msp, id string) error {
 	if err := firstError(checkID("mspId", msp), checkID("roleId", id)); err != nil {
 		return err
@@ -318,7 +318,11 @@ func (s *Service) DeleteRole(ctx context.Context, msp, id string) error {
 		if len(blocks) > 0 {
 			return nil, fault.New(fault.Blocked, "role %q is still assigned, through security groups %s: remove it from them first", id, strings.Join(names, ", ")).WithDetails(blocks)
 		}
-		return deletes(current), nil
+		grants, err := sn.grantsPointingAt(ctx, relRole, obj)
+		if err != nil {
+			return nil, err
+		}
+		return deletes(append(current, grants...)), nil
 	})
 	return err
 }

@@ -463,8 +463,8 @@ func symmetricDifference(a, b []string) []string {
 	return append(without(a, b), without(b, a)...)
 }
 
-// DeleteSecurityGroup deletes a security group: its members lose what it
-// granted. Deleting a customer-specific group releases its user, who may then
+// DeleteSecurityGroup deletes a security group and its time-bound grants:
+// its members lose what it granted. Deleting a customer-specific group releases its user, who may then
 // be given a full-permission group. Built-in groups cannot be deleted.
 func (s *Service) DeleteSecurityGroup(ctx context.Context, msp, id string) error {
 	if err := firstError(checkID("mspId", msp), checkID("securityGroupId", id)); err != nil {
@@ -481,7 +481,11 @@ func (s *Service) DeleteSecurityGroup(ctx context.Context, msp, id string) error
 		if err != nil {
 			return nil, err
 		}
-		return deletes(rels), nil
+		grants, err := sn.grantsPointingAt(ctx, relSecurityGroup, securityGroupObject(msp, id))
+		if err != nil {
+			return nil, err
+		}
+		return deletes(append(rels, grants...)), nil
 	})
 	return err
 }

@@ -21,11 +21,13 @@ type Service struct {
 	saveAttempts int
 	// readParallelism bounds the SpiceDB reads one operation runs at once.
 	readParallelism int
+	// grantDay is how long a day of a time-bound grant lasts.
+	grantDay time.Duration
 }
 
 // New returns a Service over g.
 func New(g graph.Graph) *Service {
-	return &Service{graph: g, now: time.Now, saveAttempts: DefaultSaveAttempts, readParallelism: 8}
+	return &Service{graph: g, now: time.Now, saveAttempts: DefaultSaveAttempts, readParallelism: 8, grantDay: 24 * time.Hour}
 }
 
 // retry runs op until it succeeds or fails with anything but a conflict, at

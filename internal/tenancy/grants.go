@@ -1,0 +1,503 @@
+package tenancy
+
+import (
+	"context"
+	"log/slog"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mspauthz/mspauthz/internal/catalog"
+	"github.com/mspauthz/mspauthz/internal/fault"
+	"github.com/mspauthz/mspauthz/internal/graph"
+)
+
+// Time-bound grants (as Microsoft's GDAP): the MSP requests a role on one
+// customer for the members of one of its security groups, for 1 to 730 days;
+// the customer's own administrator approves or declines; the approved grant
+// is customer#grant with a SpiceDB expiration, so it ends by itself.
+const (
+	MinGrantDays = 1
+	MaxGrantDays = 730
+	// PendingGrantDays is how long a request waits for the customer's answer.
+	PendingGrantDays = 90
+	// AutoExtendDays is how much an auto-extending grant gains each time.
+	AutoExtendDays = 180
+	// autoExtendLeadDays: an auto-extending grant is extended once it has
+	// less than this left.
+	autoExtendLeadDays = 1
+)
+
+// GrantStatus is where a grant stands.
+type GrantStatus string
+
+// Grant statuses.
+const (
+	GrantPending  GrantStatus = "PENDING"
+	GrantActive   GrantStatus = "ACTIVE"
+	GrantDeclined GrantStatus = "DECLINED"
+	GrantRevoked  GrantStatus = "REVOKED"
+	// GrantExpired: the request went unanswered for PendingGrantDays, or the
+	// approved grant reached its expiry.
+	GrantExpired GrantStatus = "EXPIRED"
+)
+
+// Grant is a time-bound grant and its history.
+type Grant struct {
+	ID              string
+	CustomerID      string
+	SecurityGroupID string
+	RoleID          string
+	DurationDays    int
+	AutoExtend      bool
+	Status          GrantStatus
+	RequestedBy     string
+	RequestedAt     time.Time
+	DecidedBy       string
+	DecidedAt       time.Time
+	// ExpiresAt is when an approved grant ends, or when a pending request lapses.
+	ExpiresAt time.Time
+	WrittenAt string
+}
+
+// The attributes of a grant, on its attributes relationship.
+const (
+	attrState        = "state"
+	attrDays         = "durationDays"
+	attrAutoExtend   = "autoExtend"
+	attrRequestedBy  = "requestedBy"
+	attrRequestedAt  = "requestedAt"
+	attrDecidedBy    = "decidedBy"
+	attrDecidedAt    = "decidedAt"
+	attrExpiresAt    = "expiresAt"
+	stateRequested   = "requested"
+	stateApproved    = "approved"
+	stateDeclined    = "declined"
+	stateRevoked     = "revoked"
+	serviceActorName = "service"
+)
+
+// Block reasons of grants.
+const (
+	// BlockTopRoleNotExtendable: a grant of the top role never auto-extends.
+	BlockTopRoleNotExtendable BlockReason = "TOP_ROLE_NOT_EXTENDABLE"
+	// BlockGrantNotPending: only a pending request can be approved or declined.
+	BlockGrantNotPending BlockReason = "GRANT_NOT_PENDING"
+	// BlockGrantNotActive: only an active grant can be revoked.
+	BlockGrantNotActive BlockReason = "GRANT_NOT_ACTIVE"
+)
+
+func grantObject(msp, id string) graph.Object { return scoped(typeGrant, msp, id) }
+
+// SetGrantDayLength makes a grant's day last d: for tests and demos of
+// expiry only (the default is 24 hours).
+func (s *Service) SetGrantDayLength(d time.Duration) { s.grantDay = d }
+
+func (s *Service) days(n int) time.Duration { return time.Duration(n) * s.grantDay }
+
+// isTopRole reports whether a role holds every permission of the catalog
+// (the built-in account owner and super admin, or a custom role equal to them).
+func isTopRole(r *Role) bool { return len(r.Permissions) == len(catalog.All) }
+
+// RequestGrant records the MSP's request for a role on a customer, for the
+// members of a security group. The requester needs grants.manage and must
+// hold the role's customer permissions on the customer himself.
+func (s *Service) RequestGrant(ctx context.Context, msp string, g Grant) (*Grant, error) {
+	if err := firstError(checkID("mspId", msp), checkID("customerId", g.CustomerID), checkID("securityGroupId", g.SecurityGroupID), checkID("roleId", g.RoleID)); err != nil {
+		return nil, err
+	}
+	if g.DurationDays < MinGrantDays || g.DurationDays > MaxGrantDays {
+		return nil, fault.New(fault.Invalid, "durationDays: %d is outside %d..%d", g.DurationDays, MinGrantDays, MaxGrantDays)
+	}
+	g.ID = "g" + newEpochID()[:16]
+	g.Status, g.RequestedBy, g.DecidedBy, g.DecidedAt = GrantPending, actorName(ctx), "", time.Time{}
+	rep, err := s.save(ctx, msp, false, func(ctx context.Context, sn *snapshot) ([]graph.Update, error) {
+		if err := sn.requireExisting(ctx,
+			existing{"customerId", typeCustomer, []string{g.CustomerID}},
+			existing{"securityGroupId", typeSecurityGroup, []string{g.SecurityGroupID}}); err != nil {
+			return nil, err
+		}
+		role, err := sn.readRole(ctx, g.RoleID)
+		if err != nil {
+			return nil, err
+		}
+		if g.AutoExtend && isTopRole(role) {
+			return nil, fault.New(fault.Blocked, "role %q is the top role: its grants never auto-extend (TOP_ROLE_NOT_EXTENDABLE)", g.RoleID).
+				WithDetails([]Block{{CustomerID: g.CustomerID, Reason: BlockTopRoleNotExtendable}})
+		}
+		scopedPerms := slices.DeleteFunc(slices.Clone(role.Permissions), func(id string) bool { p, _ := catalog.Lookup(id); return !p.Scoped })
+		if len(scopedPerms) == 0 {
+			return nil, fault.New(fault.Invalid, "roleId: role %q holds no customer permission a grant can give", g.RoleID)
+		}
+		if err := sn.authorizeGrant(ctx, permGrantsManage, scopedPerms, Scope{Customers: []string{g.CustomerID}}); err != nil {
+			return nil, err
+		}
+		g.RequestedAt = s.now().UTC()
+		g.ExpiresAt = g.RequestedAt.Add(s.days(PendingGrantDays))
+		obj := grantObject(msp, g.ID)
+		return creates(
+			graph.Rel(obj, relMSP, mspObject(msp)),
+			graph.Rel(obj, relCustomer, customerObject(msp, g.CustomerID)),
+			graph.Rel(obj, relSecurityGroup, securityGroupObject(msp, g.SecurityGroupID)),
+			graph.Rel(obj, relRole, roleObject(msp, g.RoleID)),
+			grantAttributes(msp, g, stateRequested),
+		), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	g.WrittenAt = rep.WrittenAt
+	return &g, nil
+}
+
+const permGrantsManage = "grants.manage"
+
+// actorName is who the actor is, as recorded on a grant.
+func actorName(ctx context.Context) string {
+	if a := actorFrom(ctx); a.UserID != "" {
+		return a.UserID
+	}
+	return serviceActorName
+}
+
+func grantAttributes(msp string, g Grant, state string) graph.Relationship {
+	values := map[string]string{
+		attrState:       state,
+		attrDays:        strconv.Itoa(g.DurationDays),
+		attrAutoExtend:  strconv.FormatBool(g.AutoExtend),
+		attrRequestedBy: g.RequestedBy,
+		attrRequestedAt: g.RequestedAt.Format(time.RFC3339Nano),
+		attrExpiresAt:   g.ExpiresAt.Format(time.RFC3339Nano),
+	}
+	if g.DecidedBy != "" {
+		values[attrDecidedBy] = g.DecidedBy
+		values[attrDecidedAt] = g.DecidedAt.Format(time.RFC3339Nano)
+	}
+	return graph.Rel(grantObject(msp, g.ID), relAttributes, mspObject(msp)).WithAttributes(values)
+}
+
+// grantOf assembles a grant from its relationships, as it stands at now.
+func grantOf(msp, id string, rels []graph.Relationship, now time.Time) (*Grant, string, error) {
+	g := &Grant{ID: id}
+	state := ""
+	for _, r := range rels {
+		switch r.Relation {
+		case relCustomer:
+			g.CustomerID = localID(msp, r.Subject.ID)
+		case relSecurityGroup:
+			g.SecurityGroupID = localID(msp, r.Subject.ID)
+		case relRole:
+			g.RoleID = strings.TrimPrefix(localID(msp, r.Subject.ID), builtinPrefix)
+		case relAttributes:
+			state = r.Attribute(attrState)
+			g.DurationDays, _ = strconv.Atoi(r.Attribute(attrDays))
+			g.AutoExtend = r.Attribute(attrAutoExtend) == "true"
+			g.RequestedBy, g.DecidedBy = r.Attribute(attrRequestedBy), r.Attribute(attrDecidedBy)
+			g.RequestedAt = parseTime(r.Attribute(attrRequestedAt))
+			g.DecidedAt = parseTime(r.Attribute(attrDecidedAt))
+			g.ExpiresAt = parseTime(r.Attribute(attrExpiresAt))
+		}
+	}
+	if state == "" {
+		return nil, "", fault.New(fault.NotFound, "grantId: grant %q not found", id)
+	}
+	switch state {
+	case stateRequested:
+		g.Status = GrantPending
+	case stateApproved:
+		g.Status = GrantActive
+	case stateDeclined:
+		g.Status = GrantDeclined
+	case stateRevoked:
+		g.Status = GrantRevoked
+	}
+	if (g.Status == GrantPending || g.Status == GrantActive) && !now.Before(g.ExpiresAt) {
+		g.Status = GrantExpired
+	}
+	return g, state, nil
+}
+
+func parseTime(s string) time.Time {
+	t, _ := time.Parse(time.RFC3339Nano, s)
+	return t
+}
+
+// readGrant reads a grant at the snapshot, with its relationships (for deletion).
+func (sn *snapshot) readGrant(ctx context.Context, id string) (*Grant, []graph.Relationship, error) {
+	rels, err := sn.read(ctx, graph.Filter{ResourceType: typeGrant, ResourceID: grantObject(sn.msp, id).ID})
+	if err != nil {
+		return nil, nil, err
+	}
+	g, _, err := grantOf(sn.msp, id, rels, sn.s.now())
+	return g, rels, err
+}
+
+// approved is the relationship by which the customer gives what a grant holds, until expires.
+func approved(msp string, g *Grant) graph.Relationship {
+	r := graph.Rel(customerObject(msp, g.CustomerID), relGrant, grantObject(msp, g.ID))
+	r.Expires = g.ExpiresAt
+	return r
+}
+
+// decideGrant runs a customer's decision on a grant: only its own built-in
+// administrator (or a trusted service) decides.
+func (s *Service) decideGrant(ctx context.Context, msp, id string, decide func(sn *snapshot, g *Grant) ([]graph.Update, error)) (*Grant, error) {
+	if err := firstError(checkID("mspId", msp), checkID("grantId", id)); err != nil {
+		return nil, err
+	}
+	var out *Grant
+	rep, err := s.save(ctx, msp, false, func(ctx context.Context, sn *snapshot) ([]graph.Update, error) {
+		g, _, err := sn.readGrant(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		updates, err := decide(sn, g)
+		out = g
+		return updates, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out.WrittenAt = rep.WrittenAt
+	return out, nil
+}
+
+// requireCustomerAdministrator refuses anyone but the customer's own
+// built-in administrators (and trusted services).
+func (sn *snapshot) requireCustomerAdministrator(ctx context.Context, customer, what string) error {
+	a := actorFrom(ctx)
+	if a.UserID == "" {
+		return nil
+	}
+	ok, _, err := sn.s.graph.Check(ctx, []graph.Check{{Resource: customerObject(sn.msp, customer), Permission: "builtin_administrator", Subject: userObject(sn.msp, a.UserID)}}, graph.At(sn.rev))
+	if err != nil {
+		return err
+	}
+	if !ok[0] {
+		return sn.denied(ctx, a, customerObject(sn.msp, customer), fault.New(fault.PermissionDenied, "only a built-in administrator of customer %q may %s", customer, what))
+	}
+	return nil
+}
+
+func notPending(g *Grant) error {
+	return fault.New(fault.Blocked, "grant %q is %s: only a pending request can be answered (GRANT_NOT_PENDING)", g.ID, g.Status).
+		WithDetails([]Block{{CustomerID: g.CustomerID, Reason: BlockGrantNotPending}})
+}
+
+// ApproveGrant approves a pending request: from now on the members of its
+// security group hold its role's customer permissions on the customer, until
+// the grant expires DurationDays later.
+func (s *Service) ApproveGrant(ctx context.Context, msp, id string) (*Grant, error) {
+	return s.decideGrant(ctx, msp, id, func(sn *snapshot, g *Grant) ([]graph.Update, error) {
+		if err := sn.requireCustomerAdministrator(ctx, g.CustomerID, "approve its grants"); err != nil {
+			return nil, err
+		}
+		if g.Status != GrantPending {
+			return nil, notPending(g)
+		}
+		g.Status, g.DecidedBy, g.DecidedAt = GrantActive, actorName(ctx), s.now().UTC()
+		g.ExpiresAt = g.DecidedAt.Add(s.days(g.DurationDays))
+		return []graph.Update{
+			{Op: graph.Touch, Relationship: grantAttributes(msp, *g, stateApproved)},
+			{Op: graph.Touch, Relationship: approved(msp, g)},
+		}, nil
+	})
+}
+
+// DeclineGrant declines a pending request.
+func (s *Service) DeclineGrant(ctx context.Context, msp, id string) (*Grant, error) {
+	return s.decideGrant(ctx, msp, id, func(sn *snapshot, g *Grant) ([]graph.Update, error) {
+		if err := sn.requireCustomerAdministrator(ctx, g.CustomerID, "decline its grants"); err != nil {
+			return nil, err
+		}
+		if g.Status != GrantPending {
+			return nil, notPending(g)
+		}
+		g.Status, g.DecidedBy, g.DecidedAt = GrantDeclined, actorName(ctx), s.now().UTC()
+		return []graph.Update{{Op: graph.Touch, Relationship: grantAttributes(msp, *g, stateDeclined)}}, nil
+	})
+}
+
+// RevokeGrant ends an active grant at once: the customer's administrator may,
+// and so may the MSP (grants.manage).
+func (s *Service) RevokeGrant(ctx context.Context, msp, id string) (*Grant, error) {
+	return s.decideGrant(ctx, msp, id, func(sn *snapshot, g *Grant) ([]graph.Update, error) {
+		if err := sn.requireCustomerAdministrator(ctx, g.CustomerID, "revoke its grants"); err != nil {
+			if !fault.Is(err, fault.PermissionDenied) && !fault.Is(err, fault.NotFound) {
+				return nil, err
+			}
+			if sn.authorize(ctx, permGrantsManage, mspObject(msp)) != nil {
+				return nil, err
+			}
+		}
+		if g.Status != GrantActive {
+			return nil, fault.New(fault.Blocked, "grant %q is %s: only an active grant can be revoked (GRANT_NOT_ACTIVE)", g.ID, g.Status).
+				WithDetails([]Block{{CustomerID: g.CustomerID, Reason: BlockGrantNotActive}})
+		}
+		g.Status, g.DecidedBy, g.DecidedAt = GrantRevoked, actorName(ctx), s.now().UTC()
+		return []graph.Update{
+			{Op: graph.Touch, Relationship: grantAttributes(msp, *g, stateRevoked)},
+			{Op: graph.Delete, Relationship: approved(msp, g)},
+		}, nil
+	})
+}
+
+// GrantQuery selects grants; empty fields select every grant.
+type GrantQuery struct {
+	CustomerID string
+	// ExpiringWithinDays, when positive, selects active grants that end
+	// within that many days.
+	ExpiringWithinDays int
+}
+
+// ListGrants lists the MSP's grants, newest request first. The MSP's
+// grants.manage holders see all of them; a customer's built-in
+// administrator sees his customer's (he must name it).
+func (s *Service) ListGrants(ctx context.Context, msp string, q GrantQuery) ([]Grant, string, error) {
+	if q.CustomerID != "" {
+		if err := checkID("customerId", q.CustomerID); err != nil {
+			return nil, "", err
+		}
+	}
+	if q.ExpiringWithinDays < 0 || q.ExpiringWithinDays > MaxGrantDays {
+		return nil, "", fault.New(fault.Invalid, "expiringWithinDays: %d is outside 0..%d", q.ExpiringWithinDays, MaxGrantDays)
+	}
+	sn, err := s.snapshot(ctx, msp)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := sn.authorize(ctx, permGrantsManage, mspObject(msp)); err != nil {
+		if q.CustomerID == "" || !fault.Is(err, fault.PermissionDenied) {
+			return nil, "", err
+		}
+		if err := firstError(sn.requireExisting(ctx, existing{"customerId", typeCustomer, []string{q.CustomerID}}), sn.requireCustomerAdministrator(ctx, q.CustomerID, "list its grants")); err != nil {
+			return nil, "", err
+		}
+	}
+	rels, err := sn.read(ctx, graph.Filter{ResourceType: typeGrant, ResourceIDPrefix: msp + "/"})
+	if err != nil {
+		return nil, "", err
+	}
+	byGrant := map[string][]graph.Relationship{}
+	for _, r := range rels {
+		byGrant[r.Resource.ID] = append(byGrant[r.Resource.ID], r)
+	}
+	now := s.now()
+	var out []Grant
+	for obj, rels := range byGrant {
+		g, _, err := grantOf(msp, localID(msp, obj), rels, now)
+		if err != nil {
+			continue // a grant being deleted
+		}
+		if q.CustomerID != "" && g.CustomerID != q.CustomerID {
+			continue
+		}
+		if q.ExpiringWithinDays > 0 && (g.Status != GrantActive || g.ExpiresAt.After(now.Add(s.days(q.ExpiringWithinDays)))) {
+			continue
+		}
+		out = append(out, *g)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].RequestedAt.Equal(out[j].RequestedAt) {
+			return out[i].RequestedAt.After(out[j].RequestedAt)
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out, string(sn.rev), nil
+}
+
+// GetGrant returns one grant, to whoever may list it.
+func (s *Service) GetGrant(ctx context.Context, msp, id string) (*Grant, error) {
+	if err := checkID("grantId", id); err != nil {
+		return nil, err
+	}
+	sn, err := s.snapshot(ctx, msp)
+	if err != nil {
+		return nil, err
+	}
+	g, _, err := sn.readGrant(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := sn.authorize(ctx, permGrantsManage, mspObject(msp)); err != nil {
+		if !fault.Is(err, fault.PermissionDenied) {
+			return nil, err
+		}
+		if err := sn.requireCustomerAdministrator(ctx, g.CustomerID, "read its grants"); err != nil {
+			return nil, err
+		}
+	}
+	g.WrittenAt = string(sn.rev)
+	return g, nil
+}
+
+// ExtendDueGrants extends, by AutoExtendDays, every active auto-extending
+// grant of every MSP that ends within a day, unless its role has become the
+// top role. It returns the grants it extended. The server runs it
+// periodically; each extension is its own save.
+func (s *Service) ExtendDueGrants(ctx context.Context) ([]Grant, error) {
+	rels, _, err := s.graph.Read(ctx, graph.Filter{ResourceType: typeGrant, Relation: relAttributes}, graph.Full())
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	var extended []Grant
+	for _, r := range rels {
+		msp := r.Subject.ID
+		g, _, err := grantOf(msp, localID(msp, r.Resource.ID), []graph.Relationship{r}, now)
+		if err != nil || g.Status != GrantActive || !g.AutoExtend || g.ExpiresAt.After(now.Add(s.days(autoExtendLeadDays))) {
+			continue
+		}
+		due := false
+		out, err := s.decideGrant(ctx, msp, g.ID, func(sn *snapshot, g *Grant) ([]graph.Update, error) {
+			due = g.Status == GrantActive && g.AutoExtend && !g.ExpiresAt.After(now.Add(s.days(autoExtendLeadDays)))
+			if !due {
+				return nil, nil
+			}
+			role, err := sn.readRole(ctx, g.RoleID)
+			if err != nil {
+				return nil, err
+			}
+			if isTopRole(role) {
+				return nil, fault.New(fault.Blocked, "grant %q carries the top role %q: not extended (TOP_ROLE_NOT_EXTENDABLE)", g.ID, g.RoleID)
+			}
+			g.ExpiresAt = g.ExpiresAt.Add(s.days(AutoExtendDays))
+			return []graph.Update{
+				{Op: graph.Touch, Relationship: grantAttributes(msp, *g, stateApproved)},
+				{Op: graph.Touch, Relationship: approved(msp, g)},
+			}, nil
+		})
+		if err != nil {
+			slog.WarnContext(ctx, "grant not extended", "msp", msp, "grant", g.ID, "error", err.Error())
+			continue
+		}
+		if due {
+			extended = append(extended, *out)
+		}
+	}
+	return extended, nil
+}
+
+// grantsPointingAt reads every relationship of the grants that name obj
+// (their customer, security group or role), and each approval of them: a
+// deleted object takes its grants with it, so that an object re-created
+// under the same id inherits none.
+func (sn *snapshot) grantsPointingAt(ctx context.Context, relation string, obj graph.Object) ([]graph.Relationship, error) {
+	refs, err := sn.read(ctx, graph.Filter{ResourceType: typeGrant, ResourceIDPrefix: sn.msp + "/", Relation: relation, SubjectType: obj.Type, SubjectID: obj.ID})
+	if err != nil {
+		return nil, err
+	}
+	var out []graph.Relationship
+	for _, ref := range refs {
+		rels, err := sn.readAll(ctx,
+			graph.Filter{ResourceType: typeGrant, ResourceID: ref.Resource.ID},
+			graph.Filter{ResourceType: typeCustomer, Relation: relGrant, SubjectType: typeGrant, SubjectID: ref.Resource.ID})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rels...)
+	}
+	return out, nil
+}
