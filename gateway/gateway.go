@@ -34,10 +34,11 @@ var callerHeader = http.CanonicalHeaderKey(api.CallerHeader)
 // New returns the REST handler, which calls the gRPC services over conn.
 func New(ctx context.Context, conn *grpc.ClientConn, log *slog.Logger) (http.Handler, error) {
 	mux := runtime.NewServeMux(
-		runtime.WithMarshalerOption(runtime.MIMEWildcard, jsonBody{&runtime.JSONPb{
+		// JSON everywhere, but a google.api.HttpBody (the audit export) is its own body.
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.HTTPBodyMarshaler{Marshaler: jsonBody{&runtime.JSONPb{
 			MarshalOptions:   protojson.MarshalOptions{EmitUnpopulated: true},
 			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
-		}}),
+		}}}),
 		// Only Authorization (grpc-gateway always passes it) and X-On-Behalf-Of reach the services.
 		runtime.WithIncomingHeaderMatcher(func(key string) (string, bool) {
 			return api.OnBehalfOfHeader, http.CanonicalHeaderKey(key) == http.CanonicalHeaderKey(api.OnBehalfOfHeader)
@@ -50,6 +51,9 @@ func New(ctx context.Context, conn *grpc.ClientConn, log *slog.Logger) (http.Han
 		pb.RegisterTokenServiceHandler,
 		pb.RegisterRoleServiceHandler,
 		pb.RegisterEndCustomerServiceHandler,
+		pb.RegisterPartnerServiceHandler,
+		pb.RegisterGrantServiceHandler,
+		pb.RegisterAuditServiceHandler,
 	} {
 		if err := register(ctx, mux, conn); err != nil {
 			return nil, fmt.Errorf("register REST handlers: %w", err)

@@ -15,6 +15,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+	"time"
 
 	"github.com/mspauthz/mspauthz/internal/app"
 	"github.com/mspauthz/mspauthz/schema"
@@ -58,6 +59,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.HTTPAddr, "http-addr", app.DefaultHTTPAddr, "address of the REST gateway")
 	fs.StringVar(&cfg.GRPCAddr, "grpc-addr", app.DefaultGRPCAddr, "address of the gRPC API")
 	fs.StringVar(&cfg.Fixtures, "fixtures", "", "fixtures file to load before serving (e.g. fixtures/demo.yaml)")
+	fs.DurationVar(&cfg.GrantDay, "grant-day", 24*time.Hour, "how long a day of a time-bound grant lasts (shorten it only to demo or test expiry)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}

@@ -17,15 +17,15 @@ func (s *endCustomerServer) GetSettings(ctx context.Context, req *pb.GetSettings
 	if err != nil {
 		return nil, err
 	}
-	return &pb.Settings{EndCustomerRoleSelection: st.EndCustomerRoleSelection}, nil
+	return &pb.Settings{EndCustomerRoleSelection: st.EndCustomerRoleSelection, OwnDomainCustomerId: st.OwnDomainCustomerID}, nil
 }
 
 func (s *endCustomerServer) UpdateSettings(ctx context.Context, req *pb.UpdateSettingsRequest) (*pb.Settings, error) {
-	st, err := s.domain.UpdateSettings(ctx, req.GetMspId(), tenancy.Settings{EndCustomerRoleSelection: req.GetEndCustomerRoleSelection()})
+	st, err := s.domain.UpdateSettings(ctx, req.GetMspId(), tenancy.Settings{EndCustomerRoleSelection: req.GetEndCustomerRoleSelection(), OwnDomainCustomerID: req.GetOwnDomainCustomerId()})
 	if err != nil {
 		return nil, err
 	}
-	return &pb.Settings{EndCustomerRoleSelection: st.EndCustomerRoleSelection}, nil
+	return &pb.Settings{EndCustomerRoleSelection: st.EndCustomerRoleSelection, OwnDomainCustomerId: st.OwnDomainCustomerID}, nil
 }
 
 func endCustomerUserMessage(u *tenancy.EndCustomerUser) *pb.EndCustomerUser {

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 
+	"github.com/mspauthz/mspauthz/internal/audit"
 	"github.com/mspauthz/mspauthz/internal/auth"
 	"github.com/mspauthz/mspauthz/internal/fault"
 	"github.com/mspauthz/mspauthz/internal/tenancy"
@@ -92,8 +93,9 @@ func authorize(caller auth.Caller, method string, req any) error {
 }
 
 // UnaryInterceptor authenticates every call with its bearer token, authorizes
-// it, maps its error to the contract and logs it.
-func UnaryInterceptor(tokens *auth.Tokens, log *slog.Logger) grpc.UnaryServerInterceptor {
+// it, maps its error to the contract, records it on the audit trail when it
+// must (see auditCall) and logs it.
+func UnaryInterceptor(tokens *auth.Tokens, trail *audit.Log, log *slog.Logger) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		start := time.Now()
 		caller, err := authenticate(ctx, tokens)
@@ -107,6 +109,9 @@ func UnaryInterceptor(tokens *auth.Tokens, log *slog.Logger) grpc.UnaryServerInt
 			resp, err = handler(ctx, req)
 		}
 		err = toStatus(ctx, err)
+		if aerr := auditCall(ctx, trail, info.FullMethod, caller, req, resp, err); aerr != nil {
+			resp, err = nil, aerr
+		}
 		logCall(ctx, log, info.FullMethod, caller, err, start)
 		return resp, err
 	}

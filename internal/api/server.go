@@ -4,15 +4,19 @@ import (
 	"google.golang.org/grpc"
 
 	pb "github.com/mspauthz/mspauthz/api/mspauthz/v1"
+	"github.com/mspauthz/mspauthz/internal/audit"
 	"github.com/mspauthz/mspauthz/internal/auth"
 	"github.com/mspauthz/mspauthz/internal/tenancy"
 )
 
 // Register adds the mspauthz.v1 services to s.
-func Register(s grpc.ServiceRegistrar, domain *tenancy.Service, tokens *auth.Tokens) {
+func Register(s grpc.ServiceRegistrar, domain *tenancy.Service, tokens *auth.Tokens, trail *audit.Log) {
 	pb.RegisterTenancyServiceServer(s, &tenancyServer{domain: domain, tokens: tokens})
 	pb.RegisterAccessServiceServer(s, &accessServer{domain: domain})
 	pb.RegisterTokenServiceServer(s, &tokenServer{domain: domain, tokens: tokens})
 	pb.RegisterRoleServiceServer(s, &roleServer{domain: domain})
 	pb.RegisterEndCustomerServiceServer(s, &endCustomerServer{domain: domain})
+	pb.RegisterPartnerServiceServer(s, &partnerServer{domain: domain})
+	pb.RegisterGrantServiceServer(s, &grantServer{domain: domain})
+	pb.RegisterAuditServiceServer(s, &auditServer{domain: domain, trail: trail})
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/mspauthz/mspauthz/fixtures"
 	"github.com/mspauthz/mspauthz/gateway"
 	"github.com/mspauthz/mspauthz/internal/api"
+	"github.com/mspauthz/mspauthz/internal/audit"
 	"github.com/mspauthz/mspauthz/internal/auth"
 	"github.com/mspauthz/mspauthz/internal/graph"
 	"github.com/mspauthz/mspauthz/internal/spicedb"
@@ -45,12 +46,17 @@ type Config struct {
 	AdminToken string
 	Log        *slog.Logger
 	Stdout     io.Writer
+	// GrantDay is how long a day of a time-bound grant lasts (24 hours unless
+	// a test or demo shortens it); 0 means 24 hours.
+	GrantDay time.Duration
 }
 
 // App is a completed configuration, listening and ready to Run.
 type App struct {
 	log        *slog.Logger
 	domain     *tenancy.Service
+	trail      *audit.Log
+	grantDay   time.Duration
 	spicedb    *grpc.ClientConn
 	grpcServer *grpc.Server
 	httpServer *http.Server
@@ -80,7 +86,12 @@ func (c Config) Complete(ctx context.Context) (_ *App, err error) {
 	}
 	g := spicedb.NewGraph(embedded.Conn())
 	domain := tenancy.New(g)
-	a.domain, a.spicedb = domain, embedded.Conn()
+	a.grantDay = c.GrantDay
+	if a.grantDay <= 0 {
+		a.grantDay = 24 * time.Hour
+	}
+	domain.SetGrantDayLength(a.grantDay)
+	a.domain, a.spicedb, a.trail = domain, embedded.Conn(), audit.New(g)
 	if err := domain.EnsureBuiltinRoles(ctx); err != nil {
 		return nil, fmt.Errorf("write built-in roles: %w", err)
 	}
@@ -100,8 +111,8 @@ func (c Config) Complete(ctx context.Context) (_ *App, err error) {
 		}
 	}
 
-	a.grpcServer = grpc.NewServer(grpc.ChainUnaryInterceptor(api.UnaryInterceptor(tokens, c.Log)))
-	api.Register(a.grpcServer, domain, tokens)
+	a.grpcServer = grpc.NewServer(grpc.ChainUnaryInterceptor(api.UnaryInterceptor(tokens, a.trail, c.Log)))
+	api.Register(a.grpcServer, domain, tokens, a.trail)
 
 	if a.grpcLis, err = net.Listen("tcp", c.GRPCAddr); err != nil {
 		return nil, fmt.Errorf("listen for gRPC: %w", err)
@@ -173,6 +184,9 @@ func (a *App) Run(ctx context.Context) error {
 	go func() { errs <- a.grpcServer.Serve(a.gatewayLis) }()
 	go func() { errs <- a.httpServer.Serve(a.httpLis) }()
 	a.log.Info("serving", "http", a.HTTPAddr(), "grpc", a.GRPCAddr())
+	extending, stopExtending := context.WithCancel(ctx)
+	defer stopExtending()
+	go a.extendGrants(extending)
 
 	var runErr error
 	select {
@@ -194,6 +208,34 @@ func (a *App) Run(ctx context.Context) error {
 		shutdownErr = nil
 	}
 	return errors.Join(runErr, shutdownErr, a.close())
+}
+
+// extendGrants extends the due auto-extending grants once per hour of a
+// grant day, and records each extension on the audit trail.
+func (a *App) extendGrants(ctx context.Context) {
+	tick := time.NewTicker(max(a.grantDay/24, 100*time.Millisecond))
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		extended, err := a.domain.ExtendDueGrants(ctx)
+		if err != nil {
+			a.log.Warn("extend grants", "error", err.Error())
+			continue
+		}
+		for _, g := range extended {
+			_, err := a.trail.Record(ctx, audit.Event{
+				MSP: g.MSP, Actor: "system", Action: "GrantService/ExtendGrant", Target: "grant:" + g.ID + " customer:" + g.CustomerID,
+				Outcome: "OK: extended to " + g.ExpiresAt.Format(time.RFC3339), ZedToken: g.WrittenAt,
+			})
+			if err != nil {
+				a.log.Error("audit event not recorded", "action", "ExtendGrant", "msp", g.MSP, "error", err.Error())
+			}
+		}
+	}
 }
 
 // close runs the closers, last first.

@@ -129,3 +129,19 @@ func (sn *snapshot) authorizeGrant(ctx context.Context, manage string, permissio
 	}
 	return nil
 }
+
+// PermAuditView is the permission to read the MSP's audit trail.
+const PermAuditView = "audit.view"
+
+// AuthorizeMSP refuses an actor who lacks an MSP permission of the catalog in
+// msp (which must exist), for callers outside the domain (the audit trail).
+func (s *Service) AuthorizeMSP(ctx context.Context, msp, permission string) error {
+	if p, ok := catalog.Lookup(permission); !ok || p.Level != catalog.MSP {
+		return fault.New(fault.Internal, "%q is not an MSP permission of the catalog", permission)
+	}
+	sn, err := s.snapshot(ctx, msp)
+	if err != nil {
+		return err
+	}
+	return sn.authorize(ctx, permission, mspObject(msp))
+}

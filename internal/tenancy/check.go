@@ -67,6 +67,9 @@ func (q Question) resolve(msp, field string) (graph.Check, graph.Check, error) {
 		relation := q.Permission
 		if p, ok := catalog.Lookup(q.Permission); ok && p.Level == catalog.Customer {
 			relation = p.Relation()
+			if gated, ok := partnerGated[p.ID]; ok {
+				relation = gated
+			}
 		} else if q.Permission != PermissionAccess && !slices.Contains(channels, q.Permission) {
 			return resource, exists, bad()
 		}

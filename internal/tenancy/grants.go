@@ -47,6 +47,7 @@ const (
 // Grant is a time-bound grant and its history.
 type Grant struct {
 	ID              string
+	MSP             string
 	CustomerID      string
 	SecurityGroupID string
 	RoleID          string
@@ -180,7 +181,7 @@ func grantAttributes(msp string, g Grant, state string) graph.Relationship {
 
 // grantOf assembles a grant from its relationships, as it stands at now.
 func grantOf(msp, id string, rels []graph.Relationship, now time.Time) (*Grant, string, error) {
-	g := &Grant{ID: id}
+	g := &Grant{ID: id, MSP: msp}
 	state := ""
 	for _, r := range rels {
 		switch r.Relation {

@@ -185,6 +185,17 @@ var GlobalViews = map[string]string{
 	"rules":         "global_rules",
 }
 
+// partnerGated maps the catalog permissions that partner access gates to the
+// schema permissions that apply the gate: a check of customers.login_as is
+// answered as Login As would be, with the customer's switch applied.
+var partnerGated = map[string]string{
+	"customers.login_as":         "login_as",
+	"email_logs.view":            "email_logs",
+	"global_views.email_tracker": GlobalViews["email_tracker"],
+	"global_views.policies":      GlobalViews["policies"],
+	"global_views.rules":         GlobalViews["rules"],
+}
+
 // GlobalViewCustomers lists, a page at a time, the customers the actor may
 // see in a global view (all customers whose partner access is on, for a
 // trusted service).

@@ -26,8 +26,11 @@ type Settings struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// When false (the default) every new end-customer user gets the portal role.
 	EndCustomerRoleSelection bool `protobuf:"varint,1,opt,name=end_customer_role_selection,json=endCustomerRoleSelection,proto3" json:"end_customer_role_selection,omitempty"`
-	unknownFields            protoimpl.UnknownFields
-	sizeCache                protoimpl.SizeCache
+	// The customer that is the MSP's own domain (seed 003), whose built-in
+	// administrators may be MSP staff; empty for none.
+	OwnDomainCustomerId string `protobuf:"bytes,2,opt,name=own_domain_customer_id,json=ownDomainCustomerId,proto3" json:"own_domain_customer_id,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *Settings) Reset() {
@@ -65,6 +68,13 @@ func (x *Settings) GetEndCustomerRoleSelection() bool {
 		return x.EndCustomerRoleSelection
 	}
 	return false
+}
+
+func (x *Settings) GetOwnDomainCustomerId() string {
+	if x != nil {
+		return x.OwnDomainCustomerId
+	}
+	return ""
 }
 
 type GetSettingsRequest struct {
@@ -115,6 +125,7 @@ type UpdateSettingsRequest struct {
 	state                    protoimpl.MessageState `protogen:"open.v1"`
 	MspId                    string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
 	EndCustomerRoleSelection bool                   `protobuf:"varint,2,opt,name=end_customer_role_selection,json=endCustomerRoleSelection,proto3" json:"end_customer_role_selection,omitempty"`
+	OwnDomainCustomerId      string                 `protobuf:"bytes,3,opt,name=own_domain_customer_id,json=ownDomainCustomerId,proto3" json:"own_domain_customer_id,omitempty"`
 	unknownFields            protoimpl.UnknownFields
 	sizeCache                protoimpl.SizeCache
 }
@@ -161,6 +172,13 @@ func (x *UpdateSettingsRequest) GetEndCustomerRoleSelection() bool {
 		return x.EndCustomerRoleSelection
 	}
 	return false
+}
+
+func (x *UpdateSettingsRequest) GetOwnDomainCustomerId() string {
+	if x != nil {
+		return x.OwnDomainCustomerId
+	}
+	return ""
 }
 
 type EndCustomerUser struct {
@@ -1342,14 +1360,16 @@ var File_mspauthz_v1_endcustomers_proto protoreflect.FileDescriptor
 
 const file_mspauthz_v1_endcustomers_proto_rawDesc = "" +
 	"\n" +
-	"\x1emspauthz/v1/endcustomers.proto\x12\vmspauthz.v1\x1a\x1cgoogle/api/annotations.proto\"I\n" +
+	"\x1emspauthz/v1/endcustomers.proto\x12\vmspauthz.v1\x1a\x1cgoogle/api/annotations.proto\"~\n" +
 	"\bSettings\x12=\n" +
-	"\x1bend_customer_role_selection\x18\x01 \x01(\bR\x18endCustomerRoleSelection\"+\n" +
+	"\x1bend_customer_role_selection\x18\x01 \x01(\bR\x18endCustomerRoleSelection\x123\n" +
+	"\x16own_domain_customer_id\x18\x02 \x01(\tR\x13ownDomainCustomerId\"+\n" +
 	"\x12GetSettingsRequest\x12\x15\n" +
-	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\"m\n" +
+	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\"\xa2\x01\n" +
 	"\x15UpdateSettingsRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12=\n" +
-	"\x1bend_customer_role_selection\x18\x02 \x01(\bR\x18endCustomerRoleSelection\"\x82\x01\n" +
+	"\x1bend_customer_role_selection\x18\x02 \x01(\bR\x18endCustomerRoleSelection\x123\n" +
+	"\x16own_domain_customer_id\x18\x03 \x01(\tR\x13ownDomainCustomerId\"\x82\x01\n" +
 	"\x0fEndCustomerUser\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12\x1f\n" +

@@ -1,0 +1,65 @@
+package audit
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/mspauthz/mspauthz/internal/fault"
+	"github.com/mspauthz/mspauthz/internal/spicedb/spicedbtest"
+)
+
+// TestList_PagesThroughAFilteredTrailOldestFirst records 50 events, of which
+// every fifth is Cara's, in two MSPs, and reads Cara's two at a time.
+func TestList_PagesThroughAFilteredTrailOldestFirst(t *testing.T) {
+	ctx := context.Background()
+	l := New(spicedbtest.Graph(t))
+	start := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	i := 0
+	l.now = func() time.Time { i++; return start.Add(time.Duration(i) * time.Minute) }
+	for n := range 50 {
+		actor := "pat"
+		if n%5 == 0 {
+			actor = "cara"
+		}
+		for _, msp := range []string{"acme", "globex"} {
+			_, err := l.Record(ctx, Event{MSP: msp, Actor: actor, Action: "PartnerService/LoginAs", Target: fmt.Sprintf("customer:c%d", n), Outcome: "OK"})
+			require.NoError(t, err)
+		}
+	}
+
+	var got []Event
+	token := ""
+	for {
+		page, next, err := l.List(ctx, "acme", Query{Actor: "cara"}, 2, token)
+		require.NoError(t, err)
+		require.LessOrEqual(t, len(page), 2)
+		got = append(got, page...)
+		if next == "" {
+			break
+		}
+		token = next
+	}
+	require.Len(t, got, 10)
+	for k, e := range got {
+		require.Equal(t, "acme", e.MSP)
+		require.Equal(t, fmt.Sprintf("customer:c%d", 5*k), e.Target)
+		if k > 0 {
+			require.True(t, got[k-1].Time.Before(e.Time))
+		}
+	}
+
+	window, _, err := l.List(ctx, "acme", Query{Since: got[2].Time, Until: got[4].Time, Actor: "cara"}, 100, "")
+	require.NoError(t, err)
+	require.Equal(t, []Event{got[2], got[3]}, window, "since is inclusive, until exclusive")
+	one, _, err := l.List(ctx, "globex", Query{Target: "customer:c49"}, 100, "")
+	require.NoError(t, err)
+	require.Len(t, one, 1)
+	require.Equal(t, "pat", one[0].Actor)
+
+	_, _, err = l.List(ctx, "acme", Query{}, 10, "not-a-token")
+	require.Equal(t, fault.Invalid, fault.KindOf(err))
+}
