@@ -325,14 +325,43 @@ func (s *Service) listVisibleCustomers(ctx context.Context, msp string, a Actor)
 		return nil, "", err
 	}
 	sort.Strings(ids)
-	out := make([]Customer, len(ids))
-	err = readEach(ctx, sn, sn.rev, indexes(len(ids)), func(i int) graph.Filter {
-		return graph.Filter{ResourceType: typeCustomer, ResourceID: ids[i], Relation: relAttributes}
-	}, func(i int, rels []graph.Relationship) {
-		out[i] = Customer{ID: localID(msp, ids[i])}
-		if len(rels) > 0 {
-			out[i].DisplayName = rels[0].Attribute(attrDisplayName)
-		}
-	})
+	out, err := sn.customersNamed(ctx, sn.rev, ids)
 	return out, "", err
+}
+
+// pointReadLimit is the most customers customersNamed reads one by one; for
+// more, one read of every customer's attributes costs fewer calls.
+const pointReadLimit = 32
+
+// customersNamed returns the customers of ids (graph ids, of the snapshot's
+// MSP) with their display names as of rev, in the order of ids.
+func (sn *snapshot) customersNamed(ctx context.Context, rev graph.Revision, ids []string) ([]Customer, error) {
+	out := make([]Customer, len(ids))
+	for i, id := range ids {
+		out[i] = Customer{ID: localID(sn.msp, id)}
+	}
+	name := func(rels []graph.Relationship) string {
+		if len(rels) == 0 {
+			return ""
+		}
+		return rels[0].Attribute(attrDisplayName)
+	}
+	if len(ids) <= pointReadLimit {
+		err := readEach(ctx, sn, rev, indexes(len(ids)), func(i int) graph.Filter {
+			return graph.Filter{ResourceType: typeCustomer, ResourceID: ids[i], Relation: relAttributes}
+		}, func(i int, rels []graph.Relationship) { out[i].DisplayName = name(rels) })
+		return out, err
+	}
+	rels, _, err := sn.s.graph.Read(ctx, graph.Filter{ResourceType: typeCustomer, ResourceIDPrefix: sn.msp + "/", Relation: relAttributes}, graph.At(rev))
+	if err != nil {
+		return nil, err
+	}
+	names := make(map[string]string, len(rels))
+	for _, r := range rels {
+		names[r.Resource.ID] = r.Attribute(attrDisplayName)
+	}
+	for i, id := range ids {
+		out[i].DisplayName = names[id]
+	}
+	return out, nil
 }

@@ -230,15 +230,7 @@ func (s *Service) GlobalViewCustomers(ctx context.Context, msp, view string, pag
 		}
 		return nil, "", "", err
 	}
-	out := make([]Customer, len(ids))
-	err = readEach(ctx, sn, rev, indexes(len(ids)), func(i int) graph.Filter {
-		return graph.Filter{ResourceType: typeCustomer, ResourceID: ids[i], Relation: relAttributes}
-	}, func(i int, rels []graph.Relationship) {
-		out[i] = Customer{ID: localID(msp, ids[i])}
-		if len(rels) > 0 {
-			out[i].DisplayName = rels[0].Attribute(attrDisplayName)
-		}
-	})
+	out, err := sn.customersNamed(ctx, rev, ids)
 	if err != nil {
 		return nil, "", "", err
 	}
@@ -259,9 +251,13 @@ func (s *Service) openCustomers(ctx context.Context, msp string, rev graph.Revis
 	if err != nil {
 		return nil, "", err
 	}
+	closed := make(map[graph.Object]bool, len(off))
+	for _, o := range off {
+		closed[o.Resource] = true
+	}
 	var ids []string
 	for _, r := range rels {
-		if !slices.ContainsFunc(off, func(o graph.Relationship) bool { return o.Resource == r.Resource }) {
+		if !closed[r.Resource] {
 			ids = append(ids, r.Resource.ID)
 		}
 	}
