@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -25,6 +26,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	pb "github.com/mspauthz/mspauthz/api/mspauthz/v1"
+	"github.com/mspauthz/mspauthz/internal/pgtest"
 )
 
 // binary is the mspauthz binary built once for the end-to-end tests.
@@ -42,6 +44,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
+	pgtest.StopShared()
 	_ = os.RemoveAll(dir)
 	os.Exit(code)
 }
@@ -80,6 +83,9 @@ var servingLine = regexp.MustCompile(`"msg":"serving","http":"([^"]+)","grpc":"(
 // start runs the binary on free ports and waits until it serves.
 func start(t *testing.T, env []string, args ...string) *server {
 	t.Helper()
+	if pgtest.Backend() == "postgres" && !slices.Contains(args, "--datastore") {
+		args = append(args, "--datastore", pgtest.Database(t))
+	}
 	cmd := exec.Command(binary, append([]string{"serve", "--http-addr", "127.0.0.1:0", "--grpc-addr", "127.0.0.1:0"}, args...)...)
 	cmd.Env = append(os.Environ(), env...)
 	s := &server{t: t, cmd: cmd, stdout: &safeBuffer{mu: make(chan struct{}, 1)}, logs: &safeBuffer{mu: make(chan struct{}, 1)}}

@@ -1,6 +1,7 @@
 // Command mspauthz is the authorization service for Managed Service Providers.
 //
-//	mspauthz serve [--http-addr A] [--grpc-addr A] [--fixtures FILE]
+//	mspauthz serve [--http-addr A] [--grpc-addr A] [--fixtures FILE] [--datastore postgres://...]
+//	mspauthz migrate --datastore postgres://...
 //	mspauthz validate FILE...
 //	mspauthz version
 package main
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"github.com/mspauthz/mspauthz/internal/app"
+	"github.com/mspauthz/mspauthz/internal/spicedb"
 	"github.com/mspauthz/mspauthz/schema"
 )
 
@@ -25,7 +27,8 @@ import (
 var version = "dev"
 
 const usage = `usage:
-  mspauthz serve [--http-addr ADDR] [--grpc-addr ADDR] [--fixtures FILE]
+  mspauthz serve [--http-addr ADDR] [--grpc-addr ADDR] [--fixtures FILE] [--datastore postgres://...] [--grant-day 24h]
+  mspauthz migrate --datastore postgres://...   bring a PostgreSQL datastore to SpiceDB's migration head
   mspauthz validate FILE...   run SpiceDB validation files; non-zero exit on failure
   mspauthz version
 `
@@ -44,6 +47,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return serve(args[1:], stdout, stderr)
 	case "validate":
 		return validate(args[1:], stdout, stderr)
+	case "migrate":
+		return migrate(args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintf(stdout, "mspauthz %s (SpiceDB %s)\n", version, spicedbVersion())
 		return 0
@@ -59,6 +64,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.HTTPAddr, "http-addr", app.DefaultHTTPAddr, "address of the REST gateway")
 	fs.StringVar(&cfg.GRPCAddr, "grpc-addr", app.DefaultGRPCAddr, "address of the gRPC API")
 	fs.StringVar(&cfg.Fixtures, "fixtures", "", "fixtures file to load before serving (e.g. fixtures/demo.yaml)")
+	fs.StringVar(&cfg.Datastore, "datastore", "", "PostgreSQL URI of the datastore (migrated with `mspauthz migrate`); empty: in memory, lost at exit")
 	fs.DurationVar(&cfg.GrantDay, "grant-day", 24*time.Hour, "how long a day of a time-bound grant lasts (shorten it only to demo or test expiry)")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -76,6 +82,27 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		cfg.Log.Error("stopped with an error", "error", err.Error())
 		return 1
 	}
+	return 0
+}
+
+func migrate(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	uri := fs.String("datastore", "", "PostgreSQL URI of the datastore")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *uri == "" || fs.NArg() > 0 {
+		fmt.Fprint(stderr, "migrate: give --datastore postgres://... and nothing else\n")
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := spicedb.Migrate(ctx, *uri); err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "datastore migrated to %s\n", spicedb.HeadMigration)
 	return 0
 }
 

@@ -46,6 +46,9 @@ type Config struct {
 	AdminToken string
 	Log        *slog.Logger
 	Stdout     io.Writer
+	// Datastore is the PostgreSQL URI of the embedded SpiceDB's datastore,
+	// which must be migrated; empty means the memory datastore.
+	Datastore string
 	// GrantDay is how long a day of a time-bound grant lasts (24 hours unless
 	// a test or demo shortens it); 0 means 24 hours.
 	GrantDay time.Duration
@@ -76,7 +79,12 @@ func (c Config) Complete(ctx context.Context) (_ *App, err error) {
 		}
 	}()
 
-	embedded, err := spicedb.StartEmbedded(ctx, spicedb.EmbeddedOptions{})
+	if c.Datastore != "" {
+		if err := spicedb.CheckMigrated(ctx, c.Datastore); err != nil {
+			return nil, err
+		}
+	}
+	embedded, err := spicedb.StartEmbedded(ctx, spicedb.EmbeddedOptions{DatastoreURI: c.Datastore})
 	if err != nil {
 		return nil, err
 	}

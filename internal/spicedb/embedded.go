@@ -37,6 +37,9 @@ func StartEmbedded(ctx context.Context, opts EmbeddedOptions) (*Embedded, error)
 	dsOpts := []datastore.ConfigOption{
 		datastore.DefaultDatastoreConfig().ToOption(),
 		datastore.WithRequestHedgingEnabled(false),
+		// Its collectors are process-global: a second embedded server (tests)
+		// would fail to register them.
+		datastore.WithEnableDatastoreMetrics(false),
 	}
 	if opts.DatastoreURI != "" {
 		dsOpts = append(dsOpts, datastore.WithEngine(datastore.PostgresEngine), datastore.WithURI(opts.DatastoreURI))

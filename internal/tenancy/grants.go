@@ -98,6 +98,10 @@ func (s *Service) SetGrantDayLength(d time.Duration) { s.grantDay = d }
 
 func (s *Service) days(n int) time.Duration { return time.Duration(n) * s.grantDay }
 
+// grantClock is the time of a grant's events, to the microsecond: PostgreSQL
+// keeps a relationship's expiration no finer.
+func (s *Service) grantClock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
+
 // isTopRole reports whether a role holds every permission of the catalog
 // (the built-in account owner and super admin, or a custom role equal to them).
 func isTopRole(r *Role) bool { return len(r.Permissions) == len(catalog.All) }
@@ -135,7 +139,7 @@ func (s *Service) RequestGrant(ctx context.Context, msp string, g Grant) (*Grant
 		if err := sn.authorizeGrant(ctx, permGrantsManage, scopedPerms, Scope{Customers: []string{g.CustomerID}}); err != nil {
 			return nil, err
 		}
-		g.RequestedAt = s.now().UTC()
+		g.RequestedAt = s.grantClock()
 		g.ExpiresAt = g.RequestedAt.Add(s.days(PendingGrantDays))
 		obj := grantObject(msp, g.ID)
 		return creates(
@@ -298,7 +302,7 @@ func (s *Service) ApproveGrant(ctx context.Context, msp, id string) (*Grant, err
 		if g.Status != GrantPending {
 			return nil, notPending(g)
 		}
-		g.Status, g.DecidedBy, g.DecidedAt = GrantActive, actorName(ctx), s.now().UTC()
+		g.Status, g.DecidedBy, g.DecidedAt = GrantActive, actorName(ctx), s.grantClock()
 		g.ExpiresAt = g.DecidedAt.Add(s.days(g.DurationDays))
 		return []graph.Update{
 			{Op: graph.Touch, Relationship: grantAttributes(msp, *g, stateApproved)},
@@ -316,7 +320,7 @@ func (s *Service) DeclineGrant(ctx context.Context, msp, id string) (*Grant, err
 		if g.Status != GrantPending {
 			return nil, notPending(g)
 		}
-		g.Status, g.DecidedBy, g.DecidedAt = GrantDeclined, actorName(ctx), s.now().UTC()
+		g.Status, g.DecidedBy, g.DecidedAt = GrantDeclined, actorName(ctx), s.grantClock()
 		return []graph.Update{{Op: graph.Touch, Relationship: grantAttributes(msp, *g, stateDeclined)}}, nil
 	})
 }
@@ -337,7 +341,7 @@ func (s *Service) RevokeGrant(ctx context.Context, msp, id string) (*Grant, erro
 			return nil, fault.New(fault.Blocked, "grant %q is %s: only an active grant can be revoked (GRANT_NOT_ACTIVE)", g.ID, g.Status).
 				WithDetails([]Block{{CustomerID: g.CustomerID, Reason: BlockGrantNotActive}})
 		}
-		g.Status, g.DecidedBy, g.DecidedAt = GrantRevoked, actorName(ctx), s.now().UTC()
+		g.Status, g.DecidedBy, g.DecidedAt = GrantRevoked, actorName(ctx), s.grantClock()
 		return []graph.Update{
 			{Op: graph.Touch, Relationship: grantAttributes(msp, *g, stateRevoked)},
 			{Op: graph.Delete, Relationship: approved(msp, g)},

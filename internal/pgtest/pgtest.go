@@ -1,0 +1,213 @@
+// Package pgtest runs a throwaway PostgreSQL 15 server for tests: initdb into
+// a temporary directory, a free port, track_commit_timestamp on (SpiceDB's
+// PostgreSQL datastore wants it), stopped and removed at the end. Each test
+// gets a database of its own, copied from a template that SpiceDB's
+// migrations already brought to head.
+package pgtest
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/mspauthz/mspauthz/internal/spicedb"
+)
+
+// Server is a running throwaway PostgreSQL.
+type Server struct {
+	dir  string
+	port int
+	bin  string
+}
+
+var (
+	once    sync.Once
+	shared  *Server
+	sharedE error
+	nextDB  atomic.Int64
+)
+
+// Main runs a package's tests and then stops the shared server, if one was
+// started: call it from TestMain.
+func Main(m interface{ Run() int }) {
+	code := m.Run()
+	StopShared()
+	os.Exit(code)
+}
+
+// StopShared stops the shared server, if one was started.
+func StopShared() {
+	if shared != nil {
+		if err := shared.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, "pgtest:", err)
+		}
+	}
+}
+
+// binDir finds Debian's PostgreSQL 15 binaries (kept off PATH).
+func binDir() (string, error) {
+	for _, dir := range []string{"/usr/lib/postgresql/15/bin"} {
+		if _, err := os.Stat(filepath.Join(dir, "initdb")); err == nil {
+			return dir, nil
+		}
+	}
+	if p, err := exec.LookPath("initdb"); err == nil {
+		return filepath.Dir(p), nil
+	}
+	return "", fmt.Errorf("PostgreSQL 15 not found (apt-get install -y postgresql-15)")
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// asPostgres runs a PostgreSQL binary as the postgres user when we are root
+// (initdb refuses root).
+func asPostgres(name string, args ...string) *exec.Cmd {
+	if os.Geteuid() == 0 {
+		return exec.Command("runuser", append([]string{"-u", "postgres", "--", name}, args...)...)
+	}
+	return exec.Command(name, args...)
+}
+
+// Start starts a new server.
+func Start() (*Server, error) {
+	bin, err := binDir()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "mspauthz-pg-")
+	if err != nil {
+		return nil, err
+	}
+	if os.Geteuid() == 0 {
+		if out, err := exec.Command("chown", "postgres:postgres", dir).CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("chown %s: %v: %s", dir, err, out)
+		}
+	}
+	s := &Server{dir: dir, bin: bin}
+	if out, err := asPostgres(filepath.Join(bin, "initdb"), "-D", filepath.Join(dir, "data"), "-U", "postgres", "--auth=trust", "-E", "UTF8").CombinedOutput(); err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, fmt.Errorf("initdb: %v: %s", err, out)
+	}
+	for attempt := 0; ; attempt++ {
+		if s.port, err = freePort(); err != nil {
+			return nil, err
+		}
+		out, err := asPostgres(filepath.Join(bin, "pg_ctl"), "-D", filepath.Join(dir, "data"),
+			"-o", fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c track_commit_timestamp=on -c max_connections=500 -c fsync=off", s.port, dir),
+			"-l", filepath.Join(dir, "pg.log"), "-w", "start").CombinedOutput()
+		if err == nil {
+			break
+		}
+		if attempt == 2 {
+			_ = os.RemoveAll(dir)
+			return nil, fmt.Errorf("pg_ctl start: %v: %s", err, out)
+		}
+	}
+	return s, nil
+}
+
+// URI is the connection URI of database db.
+func (s *Server) URI(db string) string {
+	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", s.port, db)
+}
+
+// Stop stops the server and removes its files.
+func (s *Server) Stop() error {
+	out, err := asPostgres(filepath.Join(s.bin, "pg_ctl"), "-D", filepath.Join(s.dir, "data"), "-m", "immediate", "-w", "stop").CombinedOutput()
+	if err != nil {
+		err = fmt.Errorf("pg_ctl stop: %v: %s", err, out)
+	}
+	return errorsJoin(err, os.RemoveAll(s.dir))
+}
+
+func errorsJoin(a, b error) error {
+	if a == nil {
+		return b
+	}
+	if b == nil {
+		return a
+	}
+	return fmt.Errorf("%v; %v", a, b)
+}
+
+// Exec runs one SQL statement on database db.
+func (s *Server) Exec(ctx context.Context, db, sql string) error {
+	conn, err := pgx.Connect(ctx, s.URI(db))
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, sql)
+	return err
+}
+
+const template = "spicedb_head"
+
+// Shared is the package's server, started on first use with a migrated
+// template database; Main stops it.
+func Shared(t testing.TB) *Server {
+	t.Helper()
+	once.Do(func() {
+		shared, sharedE = Start()
+		if sharedE != nil {
+			return
+		}
+		ctx := context.Background()
+		if sharedE = shared.Exec(ctx, "postgres", "CREATE DATABASE "+template); sharedE != nil {
+			return
+		}
+		sharedE = spicedb.Migrate(ctx, shared.URI(template))
+	})
+	if sharedE != nil {
+		t.Fatalf("throwaway PostgreSQL: %v", sharedE)
+	}
+	return shared
+}
+
+// Database returns the URI of a fresh database, at SpiceDB's migration head,
+// for this test alone.
+func Database(t testing.TB) string {
+	t.Helper()
+	s := Shared(t)
+	name := fmt.Sprintf("t%d_%d", os.Getpid(), nextDB.Add(1))
+	if err := s.Exec(context.Background(), "postgres", "CREATE DATABASE "+name+" TEMPLATE "+template); err != nil {
+		t.Fatalf("create database: %v", err)
+	}
+	return s.URI(name)
+}
+
+// Unmigrated returns the URI of a fresh, empty database.
+func Unmigrated(t testing.TB) string {
+	t.Helper()
+	s := Shared(t)
+	name := fmt.Sprintf("u%d_%d", os.Getpid(), nextDB.Add(1))
+	if err := s.Exec(context.Background(), "postgres", "CREATE DATABASE "+name); err != nil {
+		t.Fatalf("create database: %v", err)
+	}
+	return s.URI(name)
+}
+
+// Backend is the datastore tests run on: MSPAUTHZ_TEST_BACKEND=postgres runs
+// them on PostgreSQL; anything else (the default) on memory.
+func Backend() string {
+	if strings.EqualFold(os.Getenv("MSPAUTHZ_TEST_BACKEND"), "postgres") {
+		return "postgres"
+	}
+	return "memory"
+}
