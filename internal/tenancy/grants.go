@@ -6,7 +6,6 @@ import (
 	"slices"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/mspauthz/mspauthz/internal/catalog"
@@ -194,7 +193,7 @@ func grantOf(msp, id string, rels []graph.Relationship, now time.Time) (*Grant, 
 		case relSecurityGroup:
 			g.SecurityGroupID = localID(msp, r.Subject.ID)
 		case relRole:
-			g.RoleID = strings.TrimPrefix(localID(msp, r.Subject.ID), builtinPrefix)
+			g.RoleID = roleIDOf(msp, r.Subject)
 		case relAttributes:
 			state = r.Attribute(attrState)
 			g.DurationDays, _ = strconv.Atoi(r.Attribute(attrDays))
@@ -272,18 +271,19 @@ func (s *Service) decideGrant(ctx context.Context, msp, id string, decide func(s
 // requireCustomerAdministrator refuses anyone but the customer's own
 // built-in administrators (and trusted services).
 func (sn *snapshot) requireCustomerAdministrator(ctx context.Context, customer, what string) error {
-	a := actorFrom(ctx)
-	if a.UserID == "" {
-		return nil
-	}
-	ok, _, err := sn.s.graph.Check(ctx, []graph.Check{{Resource: customerObject(sn.msp, customer), Permission: "builtin_administrator", Subject: userObject(sn.msp, a.UserID)}}, graph.At(sn.rev))
-	if err != nil {
+	return sn.requirePermission(ctx, customerObject(sn.msp, customer), permissionBuiltinAdministrator, func(string) error {
+		return fault.New(fault.PermissionDenied, "only a built-in administrator of customer %q may %s", customer, what)
+	})
+}
+
+// authorizeGrantParty lets through the two parties of a customer's grants:
+// the MSP's grants.manage holders and the customer's built-in administrators
+// (the refusal is the customer's: "not found" to whoever may not know of it).
+func (sn *snapshot) authorizeGrantParty(ctx context.Context, customer, what string) error {
+	if err := sn.authorize(ctx, permGrantsManage, mspObject(sn.msp)); err == nil || !fault.Is(err, fault.PermissionDenied) {
 		return err
 	}
-	if !ok[0] {
-		return sn.denied(ctx, a, customerObject(sn.msp, customer), fault.New(fault.PermissionDenied, "only a built-in administrator of customer %q may %s", customer, what))
-	}
-	return nil
+	return sn.requireCustomerAdministrator(ctx, customer, what)
 }
 
 func notPending(g *Grant) error {
@@ -329,13 +329,8 @@ func (s *Service) DeclineGrant(ctx context.Context, msp, id string) (*Grant, err
 // and so may the MSP (grants.manage).
 func (s *Service) RevokeGrant(ctx context.Context, msp, id string) (*Grant, error) {
 	return s.decideGrant(ctx, msp, id, func(sn *snapshot, g *Grant) ([]graph.Update, error) {
-		if err := sn.requireCustomerAdministrator(ctx, g.CustomerID, "revoke its grants"); err != nil {
-			if !fault.Is(err, fault.PermissionDenied) && !fault.Is(err, fault.NotFound) {
-				return nil, err
-			}
-			if sn.authorize(ctx, permGrantsManage, mspObject(msp)) != nil {
-				return nil, err
-			}
+		if err := sn.authorizeGrantParty(ctx, g.CustomerID, "revoke its grants"); err != nil {
+			return nil, err
 		}
 		if g.Status != GrantActive {
 			return nil, fault.New(fault.Blocked, "grant %q is %s: only an active grant can be revoked (GRANT_NOT_ACTIVE)", g.ID, g.Status).
@@ -373,13 +368,13 @@ func (s *Service) ListGrants(ctx context.Context, msp string, q GrantQuery) ([]G
 	if err != nil {
 		return nil, "", err
 	}
-	if err := sn.authorize(ctx, permGrantsManage, mspObject(msp)); err != nil {
-		if q.CustomerID == "" || !fault.Is(err, fault.PermissionDenied) {
-			return nil, "", err
-		}
-		if err := firstError(sn.requireExisting(ctx, existing{"customerId", typeCustomer, []string{q.CustomerID}}), sn.requireCustomerAdministrator(ctx, q.CustomerID, "list its grants")); err != nil {
-			return nil, "", err
-		}
+	if q.CustomerID == "" {
+		err = sn.authorize(ctx, permGrantsManage, mspObject(msp))
+	} else {
+		err = sn.authorizeGrantParty(ctx, q.CustomerID, "list its grants")
+	}
+	if err != nil {
+		return nil, "", err
 	}
 	rels, err := sn.read(ctx, graph.Filter{ResourceType: typeGrant, ResourceIDPrefix: msp + "/"})
 	if err != nil {
@@ -426,13 +421,8 @@ func (s *Service) GetGrant(ctx context.Context, msp, id string) (*Grant, error) 
 	if err != nil {
 		return nil, err
 	}
-	if err := sn.authorize(ctx, permGrantsManage, mspObject(msp)); err != nil {
-		if !fault.Is(err, fault.PermissionDenied) {
-			return nil, err
-		}
-		if err := sn.requireCustomerAdministrator(ctx, g.CustomerID, "read its grants"); err != nil {
-			return nil, err
-		}
+	if err := sn.authorizeGrantParty(ctx, g.CustomerID, "read its grants"); err != nil {
+		return nil, err
 	}
 	g.WrittenAt = string(sn.rev)
 	return g, nil
@@ -452,12 +442,12 @@ func (s *Service) ExtendDueGrants(ctx context.Context) ([]Grant, error) {
 	for _, r := range rels {
 		msp := r.Subject.ID
 		g, _, err := grantOf(msp, localID(msp, r.Resource.ID), []graph.Relationship{r}, now)
-		if err != nil || g.Status != GrantActive || !g.AutoExtend || g.ExpiresAt.After(now.Add(s.days(autoExtendLeadDays))) {
+		if err != nil || !s.dueForExtension(g, now) {
 			continue
 		}
 		due := false
 		out, err := s.decideGrant(ctx, msp, g.ID, func(sn *snapshot, g *Grant) ([]graph.Update, error) {
-			due = g.Status == GrantActive && g.AutoExtend && !g.ExpiresAt.After(now.Add(s.days(autoExtendLeadDays)))
+			due = s.dueForExtension(g, now)
 			if !due {
 				return nil, nil
 			}
@@ -483,6 +473,12 @@ func (s *Service) ExtendDueGrants(ctx context.Context) ([]Grant, error) {
 		}
 	}
 	return extended, nil
+}
+
+// dueForExtension reports whether an active auto-extending grant has less
+// than autoExtendLeadDays left at now.
+func (s *Service) dueForExtension(g *Grant, now time.Time) bool {
+	return g.Status == GrantActive && g.AutoExtend && !g.ExpiresAt.After(now.Add(s.days(autoExtendLeadDays)))
 }
 
 // grantsPointingAt reads every relationship of the grants that name obj

@@ -88,18 +88,9 @@ func (sn *snapshot) readOwned(ctx context.Context, obj graph.Object, field strin
 // authorizeOn refuses an actor without permission on obj (an object
 // permission of the schema, such as maintenance_window#edit).
 func (sn *snapshot) authorizeOn(ctx context.Context, obj graph.Object, permission string) error {
-	a := actorFrom(ctx)
-	if a.UserID == "" {
-		return nil
-	}
-	ok, _, err := sn.s.graph.Check(ctx, []graph.Check{{Resource: obj, Permission: permission, Subject: userObject(sn.msp, a.UserID)}}, graph.At(sn.rev))
-	if err != nil {
-		return err
-	}
-	if !ok[0] {
-		return sn.denied(ctx, a, obj, fault.New(fault.PermissionDenied, "user %q may not %s %s", a.UserID, permission, obj))
-	}
-	return nil
+	return sn.requirePermission(ctx, obj, permission, func(user string) error {
+		return fault.New(fault.PermissionDenied, "user %q may not %s %s", user, permission, obj)
+	})
 }
 
 // CreateMaintenanceWindow schedules a window; the actor is its creator.

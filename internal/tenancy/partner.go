@@ -9,6 +9,9 @@ import (
 	"github.com/mspauthz/mspauthz/internal/graph"
 )
 
+// permissionBuiltinAdministrator: an administrator of the customer's own domain.
+const permissionBuiltinAdministrator = "builtin_administrator"
+
 // LoginAsDuration is how long a Login As grant lasts.
 const LoginAsDuration = time.Hour
 
@@ -53,13 +56,13 @@ func (s *Service) SetPartnerAccess(ctx context.Context, msp, customer string, en
 		if err := sn.requireExisting(ctx, existing{"customerId", typeCustomer, []string{customer}}); err != nil {
 			return nil, err
 		}
-		if err := sn.authorizeOn(ctx, customerObject(msp, customer), "builtin_administrator"); err != nil {
+		if err := sn.authorizeOn(ctx, customerObject(msp, customer), permissionBuiltinAdministrator); err != nil {
 			return nil, err
 		}
 		if enabled {
 			return []graph.Update{{Op: graph.Delete, Relationship: partnerOff(msp, customer)}}, nil
 		}
-		admins, _, err := sn.s.graph.LookupSubjects(ctx, customerObject(msp, customer), "builtin_administrator", typeUser, graph.At(sn.rev))
+		admins, _, err := sn.s.graph.LookupSubjects(ctx, customerObject(msp, customer), permissionBuiltinAdministrator, typeUser, graph.At(sn.rev))
 		if err != nil {
 			return nil, err
 		}
@@ -115,7 +118,7 @@ func (sn *snapshot) guardAdministrators(ctx context.Context, updates []graph.Upd
 		if len(off) == 0 {
 			continue
 		}
-		admins, _, err := sn.s.graph.LookupSubjects(ctx, customerObject(sn.msp, c), "builtin_administrator", typeUser, graph.At(sn.rev))
+		admins, _, err := sn.s.graph.LookupSubjects(ctx, customerObject(sn.msp, c), permissionBuiltinAdministrator, typeUser, graph.At(sn.rev))
 		if err != nil {
 			return err
 		}

@@ -34,6 +34,11 @@ func roleObject(msp, id string) graph.Object {
 	return scoped(typeRole, msp, id)
 }
 
+// roleIDOf is the id msp knows a role object by (roleObject's inverse).
+func roleIDOf(msp string, role graph.Object) string {
+	return strings.TrimPrefix(localID(msp, role.ID), builtinPrefix)
+}
+
 // roleRelations maps a schema relation of role to its catalog permission id.
 var roleRelations = func() map[string]string {
 	m := map[string]string{}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strings"
 
 	"github.com/mspauthz/mspauthz/internal/catalog"
 	"github.com/mspauthz/mspauthz/internal/fault"
@@ -128,7 +127,7 @@ func (sn *snapshot) readSecurityGroupRels(ctx context.Context, id string) (*Secu
 		case r.Resource.Type == typeSecurityGroup && r.Relation == relAttributes:
 			g.DisplayName = r.Attribute(attrDisplayName)
 		case r.Resource.Type == typeSecurityGroup && r.Relation == relRole:
-			g.RoleID = strings.TrimPrefix(localID(sn.msp, r.Subject.ID), builtinPrefix)
+			g.RoleID = roleIDOf(sn.msp, r.Subject)
 		case r.Resource.Type == typeSecurityGroup && r.Relation == relMember:
 			g.Members = append(g.Members, localID(sn.msp, r.Subject.ID))
 		case r.Resource.Type == typeSecurityGroup && r.Relation == relConfines:
