@@ -139,9 +139,6 @@ type auditServer struct {
 	trail  *audit.Log
 }
 
-// exportPageSize is how many events the export reads at a time.
-const exportPageSize = audit.MaxPageSize
-
 func queryOf(req *pb.ListAuditEventsRequest) audit.Query {
 	q := audit.Query{Actor: req.GetActor(), Target: req.GetTarget(), Action: req.GetAction()}
 	if req.Since != nil {
@@ -154,17 +151,10 @@ func queryOf(req *pb.ListAuditEventsRequest) audit.Query {
 }
 
 func (s *auditServer) ListAuditEvents(ctx context.Context, req *pb.ListAuditEventsRequest) (*pb.ListAuditEventsResponse, error) {
-	if req.GetPageSize() < 0 || req.GetPageSize() > audit.MaxPageSize {
-		return nil, fault.New(fault.Invalid, "pageSize: %d is outside 0..%d", req.GetPageSize(), audit.MaxPageSize)
-	}
 	if err := s.domain.AuthorizeMSP(ctx, req.GetMspId(), tenancy.PermAuditView); err != nil {
 		return nil, err
 	}
-	size := int(req.GetPageSize())
-	if size == 0 {
-		size = tenancy.DefaultPageSize
-	}
-	events, next, err := s.trail.List(ctx, req.GetMspId(), queryOf(req), size, req.GetPageToken())
+	events, next, err := s.trail.List(ctx, req.GetMspId(), queryOf(req), int(req.GetPageSize()), req.GetPageToken())
 	if err != nil {
 		return nil, err
 	}
@@ -187,7 +177,7 @@ func (s *auditServer) ExportAuditEvents(ctx context.Context, req *pb.ListAuditEv
 	var out []byte
 	token := ""
 	for {
-		events, next, err := s.trail.List(ctx, req.GetMspId(), queryOf(req), exportPageSize, token)
+		events, next, err := s.trail.List(ctx, req.GetMspId(), queryOf(req), audit.MaxPageSize, token)
 		if err != nil {
 			return nil, err
 		}

@@ -73,14 +73,10 @@ func grantMessage(g *tenancy.Grant) *pb.Grant {
 }
 
 func (s *grantServer) RequestGrant(ctx context.Context, req *pb.RequestGrantRequest) (*pb.Grant, error) {
-	g, err := s.domain.RequestGrant(ctx, req.GetMspId(), tenancy.Grant{
+	return grantReply(s.domain.RequestGrant(ctx, req.GetMspId(), tenancy.Grant{
 		CustomerID: req.GetCustomerId(), SecurityGroupID: req.GetSecurityGroupId(), RoleID: req.GetRoleId(),
 		DurationDays: int(req.GetDurationDays()), AutoExtend: req.GetAutoExtend(),
-	})
-	if err != nil {
-		return nil, err
-	}
-	return grantMessage(g), nil
+	}))
 }
 
 func (s *grantServer) ListGrants(ctx context.Context, req *pb.ListGrantsRequest) (*pb.ListGrantsResponse, error) {

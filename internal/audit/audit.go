@@ -7,7 +7,6 @@ package audit
 import (
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -91,28 +90,27 @@ func (q Query) matches(e Event) bool {
 		(q.Until.IsZero() || e.Time.Before(q.Until))
 }
 
-type pageToken struct {
-	Revision graph.Revision `json:"r"`
-	Cursor   string         `json:"c"`
-}
-
-// MaxPageSize is the most events one page holds.
-const MaxPageSize = 1000
+// Page sizes of the trail.
+const (
+	DefaultPageSize = 100
+	MaxPageSize     = 1000
+)
 
 // List returns, oldest first, up to size events of msp that q selects after
-// the page token, and the token of the next page ("" at the end).
+// the page token (0: DefaultPageSize), and the token of the next page ("" at
+// the end). Every page reads at the first page's revision.
 func (l *Log) List(ctx context.Context, msp string, q Query, size int, token string) ([]Event, string, error) {
-	if size <= 0 || size > MaxPageSize {
-		size = MaxPageSize
+	if size < 0 || size > MaxPageSize {
+		return nil, "", fault.New(fault.Invalid, "pageSize: %d is outside 0..%d", size, MaxPageSize)
 	}
-	var tok pageToken
+	if size == 0 {
+		size = DefaultPageSize
+	}
+	var tok graph.PageToken
 	if token != "" {
-		raw, err := base64.RawURLEncoding.DecodeString(token)
-		if err == nil {
-			err = json.Unmarshal(raw, &tok)
-		}
-		if err != nil || tok.Revision == "" {
-			return nil, "", fault.New(fault.Invalid, "pageToken: %q is not a token this list returned", token)
+		var err error
+		if tok, err = graph.DecodePageToken(token); err != nil {
+			return nil, "", err
 		}
 	} else {
 		_, rev, err := l.graph.Check(ctx, nil, graph.Full())
@@ -128,10 +126,7 @@ func (l *Log) List(ctx context.Context, msp string, q Query, size int, token str
 		// can be kept, so the cursor never skips one.
 		rels, next, _, err := l.graph.ReadPage(ctx, filter, graph.At(tok.Revision), uint32(size-len(out)), tok.Cursor)
 		if err != nil {
-			if fault.Is(err, fault.Invalid) && tok.Cursor != "" {
-				return nil, "", fault.Wrap(err, fault.Invalid, "pageToken: the list it continues can no longer be read; start again")
-			}
-			return nil, "", err
+			return nil, "", graph.ContinuationError(err, tok)
 		}
 		for _, r := range rels {
 			var e Event
@@ -151,6 +146,5 @@ func (l *Log) List(ctx context.Context, msp string, q Query, size int, token str
 	if tok.Cursor == "" {
 		return out, "", nil
 	}
-	raw, _ := json.Marshal(tok)
-	return out, base64.RawURLEncoding.EncodeToString(raw), nil
+	return out, tok.Encode(), nil
 }

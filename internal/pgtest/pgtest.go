@@ -7,6 +7,7 @@ package pgtest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -55,10 +56,9 @@ func StopShared() {
 
 // binDir finds Debian's PostgreSQL 15 binaries (kept off PATH).
 func binDir() (string, error) {
-	for _, dir := range []string{"/usr/lib/postgresql/15/bin"} {
-		if _, err := os.Stat(filepath.Join(dir, "initdb")); err == nil {
-			return dir, nil
-		}
+	const debian = "/usr/lib/postgresql/15/bin"
+	if _, err := os.Stat(filepath.Join(debian, "initdb")); err == nil {
+		return debian, nil
 	}
 	if p, err := exec.LookPath("initdb"); err == nil {
 		return filepath.Dir(p), nil
@@ -133,17 +133,7 @@ func (s *Server) Stop() error {
 	if err != nil {
 		err = fmt.Errorf("pg_ctl stop: %v: %s", err, out)
 	}
-	return errorsJoin(err, os.RemoveAll(s.dir))
-}
-
-func errorsJoin(a, b error) error {
-	if a == nil {
-		return b
-	}
-	if b == nil {
-		return a
-	}
-	return fmt.Errorf("%v; %v", a, b)
+	return errors.Join(err, os.RemoveAll(s.dir))
 }
 
 // Exec runs one SQL statement on database db.
@@ -184,20 +174,20 @@ func Shared(t testing.TB) *Server {
 // for this test alone.
 func Database(t testing.TB) string {
 	t.Helper()
-	s := Shared(t)
-	name := fmt.Sprintf("t%d_%d", os.Getpid(), nextDB.Add(1))
-	if err := s.Exec(context.Background(), "postgres", "CREATE DATABASE "+name+" TEMPLATE "+template); err != nil {
-		t.Fatalf("create database: %v", err)
-	}
-	return s.URI(name)
+	return createDatabase(t, " TEMPLATE "+template)
 }
 
 // Unmigrated returns the URI of a fresh, empty database.
 func Unmigrated(t testing.TB) string {
 	t.Helper()
+	return createDatabase(t, "")
+}
+
+func createDatabase(t testing.TB, options string) string {
+	t.Helper()
 	s := Shared(t)
-	name := fmt.Sprintf("u%d_%d", os.Getpid(), nextDB.Add(1))
-	if err := s.Exec(context.Background(), "postgres", "CREATE DATABASE "+name); err != nil {
+	name := fmt.Sprintf("t%d_%d", os.Getpid(), nextDB.Add(1))
+	if err := s.Exec(context.Background(), "postgres", "CREATE DATABASE "+name+options); err != nil {
 		t.Fatalf("create database: %v", err)
 	}
 	return s.URI(name)

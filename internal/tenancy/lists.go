@@ -2,8 +2,6 @@ package tenancy
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"sort"
 
 	"github.com/mspauthz/mspauthz/internal/fault"
@@ -24,39 +22,19 @@ const (
 	MaxPageSize     = 1000
 )
 
-// pageToken is what a next-page token holds: the revision the first page was
-// read at (every page reads there, so a list is one consistent snapshot) and
-// SpiceDB's cursor.
-type pageToken struct {
-	Revision graph.Revision `json:"r"`
-	Cursor   string         `json:"c"`
-}
-
-func (p Page) decode() (uint32, pageToken, error) {
-	var tok pageToken
+func (p Page) decode() (uint32, graph.PageToken, error) {
 	if p.Size < 0 || p.Size > MaxPageSize {
-		return 0, tok, fault.New(fault.Invalid, "pageSize: %d is outside 0..%d", p.Size, MaxPageSize)
+		return 0, graph.PageToken{}, fault.New(fault.Invalid, "pageSize: %d is outside 0..%d", p.Size, MaxPageSize)
 	}
 	size := uint32(p.Size)
 	if size == 0 {
 		size = DefaultPageSize
 	}
 	if p.Token == "" {
-		return size, tok, nil
+		return size, graph.PageToken{}, nil
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(p.Token)
-	if err == nil {
-		err = json.Unmarshal(raw, &tok)
-	}
-	if err != nil || tok.Revision == "" || tok.Cursor == "" {
-		return 0, tok, fault.New(fault.Invalid, "pageToken: %q is not a token this list returned", p.Token)
-	}
-	return size, tok, nil
-}
-
-func (t pageToken) encode() string {
-	raw, _ := json.Marshal(t)
-	return base64.RawURLEncoding.EncodeToString(raw)
+	tok, err := graph.DecodePageToken(p.Token)
+	return size, tok, err
 }
 
 // named is a listed object: its id (local to its MSP) and display name.
@@ -77,11 +55,8 @@ func (s *Service) listNamed(ctx context.Context, f graph.Filter, rev graph.Revis
 	}
 	f.Relation = relAttributes
 	rels, cursor, readAt, err := s.graph.ReadPage(ctx, f, graph.At(rev), size, tok.Cursor)
-	if fault.Is(err, fault.Invalid) && tok.Cursor != "" {
-		return nil, "", fault.Wrap(err, fault.Invalid, "pageToken: the list it continues can no longer be read; start again")
-	}
 	if err != nil {
-		return nil, "", err
+		return nil, "", graph.ContinuationError(err, tok)
 	}
 	out := make([]named, len(rels))
 	for i, r := range rels {
@@ -90,7 +65,7 @@ func (s *Service) listNamed(ctx context.Context, f graph.Filter, rev graph.Revis
 	if cursor == "" {
 		return out, "", nil
 	}
-	return out, pageToken{Revision: readAt, Cursor: cursor}.encode(), nil
+	return out, graph.PageToken{Revision: readAt, Cursor: cursor}.Encode(), nil
 }
 
 // ListMSPs lists MSPs with their owners, a page at a time.
@@ -152,10 +127,7 @@ func (s *Service) ListUsers(ctx context.Context, msp string, page Page) ([]User,
 	}
 	members, cursor, readAt, err := s.graph.ReadPage(ctx, graph.Filter{ResourceType: typeMSP, ResourceID: msp, Relation: relMember}, graph.At(rev), size, tok.Cursor)
 	if err != nil {
-		if fault.Is(err, fault.Invalid) && tok.Cursor != "" {
-			return nil, "", fault.Wrap(err, fault.Invalid, "pageToken: the list it continues can no longer be read; start again")
-		}
-		return nil, "", err
+		return nil, "", graph.ContinuationError(err, tok)
 	}
 	single, err := (&snapshot{s: s, msp: msp, rev: rev}).singleCustomers(ctx)
 	if err != nil {
@@ -174,7 +146,7 @@ func (s *Service) ListUsers(ctx context.Context, msp string, page Page) ([]User,
 	if err != nil || cursor == "" {
 		return out, "", err
 	}
-	return out, pageToken{Revision: readAt, Cursor: cursor}.encode(), nil
+	return out, graph.PageToken{Revision: readAt, Cursor: cursor}.Encode(), nil
 }
 
 // ListCustomers lists an MSP's customers, a page at a time.

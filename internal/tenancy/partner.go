@@ -228,17 +228,14 @@ func (s *Service) GlobalViewCustomers(ctx context.Context, msp, view string, pag
 		ids, next, err = s.openCustomers(ctx, msp, rev, size, tok.Cursor)
 	}
 	if err != nil {
-		if fault.Is(err, fault.Invalid) && tok.Cursor != "" {
-			return nil, "", "", fault.Wrap(err, fault.Invalid, "pageToken: the list it continues can no longer be read; start again")
-		}
-		return nil, "", "", err
+		return nil, "", "", graph.ContinuationError(err, tok)
 	}
 	out, err := sn.customersNamed(ctx, rev, ids)
 	if err != nil {
 		return nil, "", "", err
 	}
 	if next != "" {
-		next = pageToken{Revision: rev, Cursor: next}.encode()
+		next = graph.PageToken{Revision: rev, Cursor: next}.Encode()
 	}
 	return out, next, string(rev), nil
 }
