@@ -26,7 +26,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	pb "github.com/mspauthz/mspauthz/api/mspauthz/v1"
-	"github.com/mspauthz/mspauthz/internal/pgtest"
+	"github.com/mspauthz/mspauthz/internal/spicedb/spicedbtest"
 )
 
 // binary is the mspauthz binary built once for the end-to-end tests.
@@ -44,7 +44,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
-	pgtest.StopShared()
+	spicedbtest.Stop()
 	_ = os.RemoveAll(dir)
 	os.Exit(code)
 }
@@ -83,8 +83,8 @@ var servingLine = regexp.MustCompile(`"msg":"serving","http":"([^"]+)","grpc":"(
 // start runs the binary on free ports and waits until it serves.
 func start(t *testing.T, env []string, args ...string) *server {
 	t.Helper()
-	if pgtest.Backend() == "postgres" && !slices.Contains(args, "--datastore") {
-		args = append(args, "--datastore", pgtest.Database(t))
+	if !slices.Contains(args, "--datastore") && !slices.Contains(args, "--spicedb-endpoint") {
+		args = append(args, spicedbtest.ServeArgs(t)...)
 	}
 	cmd := exec.Command(binary, append([]string{"serve", "--http-addr", "127.0.0.1:0", "--grpc-addr", "127.0.0.1:0"}, args...)...)
 	cmd.Env = append(os.Environ(), env...)
@@ -398,11 +398,46 @@ func TestEndToEnd_GeneratedPlatformToken(t *testing.T) {
 	s.ok(m[1], "GET", "/v1/msps", nil)
 	require.NotContains(t, s.logs.String(), m[1])
 	for _, path := range []string{"/healthz", "/readyz"} {
-		resp, err := http.Get(s.base + path)
-		require.NoError(t, err)
-		resp.Body.Close()
-		require.Equal(t, 200, resp.StatusCode, path)
+		require.Equal(t, 200, s.status(path), path)
 	}
+}
+
+// /metrics counts calls by method and code, form saves by outcome, guard
+// refusals and SpiceDB calls; `mspauthz health` is the image's health check.
+func TestEndToEnd_MetricsAndHealthCommand(t *testing.T) {
+	s := start(t, []string{"MSPAUTHZ_ADMIN_TOKEN=" + adminToken})
+	a := adminToken
+	s.ok(a, "POST", "/v1/msps", j{"mspId": "acme", "displayName": "Acme IT", "ownerUserId": "olivia"})
+	s.ok(a, "POST", "/v1/msps/acme/customerGroups", j{"customerGroupId": "zoho", "displayName": "Zoho"})
+	s.ok(a, "PUT", "/v1/msps/acme/users/olivia/customerGroups", j{"customerGroups": []string{"zoho"}})
+	s.fails(400, "ACCOUNT_OWNER", a, "DELETE", "/v1/msps/acme/users/olivia", nil)
+	s.ok(a, "POST", "/v1/msps/acme/check", j{"resource": "msp:acme", "permission": "users.manage", "subject": "user:olivia"})
+
+	resp, err := http.Get(s.base + "/metrics")
+	require.NoError(t, err)
+	raw, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	m := string(raw)
+	for _, line := range []string{
+		`mspauthz_requests_seconds_count{code="OK",method="CreateMSP"} 1`,
+		`mspauthz_requests_seconds_count{code="FailedPrecondition",method="DeleteUser"} 1`,
+		`mspauthz_form_saves_total{form="EditUser",outcome="OK"} 1`,
+		`mspauthz_form_saves_total{form="DeleteUser",outcome="FailedPrecondition"} 1`,
+		`mspauthz_guard_refusals_total{method="DeleteUser"} 1`,
+	} {
+		require.Contains(t, m, line+"\n")
+	}
+	require.NotContains(t, m, `mspauthz_form_saves_total{form="Check"`, "a check saves nothing")
+	require.Regexp(t, `mspauthz_spicedb_call_seconds_count\{code="OK",method="WriteRelationships"\} [1-9]`, m)
+	require.Regexp(t, `mspauthz_spicedb_call_seconds_count\{code="OK",method="ReadRelationships"\} [1-9]`, m, "streams are timed too")
+
+	out, err := exec.Command(binary, "health", "--url", s.base+"/readyz").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	require.Equal(t, "ready\n", string(out))
+	out, err = exec.Command(binary, "health", "--url", s.base+"/nowhere").CombinedOutput()
+	require.Error(t, err)
+	require.Contains(t, string(out), "unhealthy: 404")
 }
 
 // validate runs validation files for users' CI: exit 0 when they hold, 1 with

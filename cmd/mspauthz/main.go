@@ -1,17 +1,20 @@
 // Command mspauthz is the authorization service for Managed Service Providers.
 //
-//	mspauthz serve [--http-addr A] [--grpc-addr A] [--fixtures FILE] [--datastore postgres://...]
-//	mspauthz migrate --datastore postgres://...
+//	mspauthz serve [--http-addr A] [--grpc-addr A] [--fixtures FILE] [--datastore postgres://... | --spicedb-endpoint HOST:PORT[,HOST:PORT] --spicedb-token KEY [--spicedb-insecure]]
+//	mspauthz migrate --datastore postgres://... | --spicedb-endpoint HOST:PORT[,HOST:PORT] --spicedb-token KEY [--spicedb-insecure]
+//	mspauthz health [--url URL]
 //	mspauthz validate FILE...
 //	mspauthz version
 package main
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -27,8 +30,12 @@ import (
 var version = "dev"
 
 const usage = `usage:
-  mspauthz serve [--http-addr ADDR] [--grpc-addr ADDR] [--fixtures FILE] [--datastore postgres://...] [--grant-day 24h]
-  mspauthz migrate --datastore postgres://...   bring a PostgreSQL datastore to SpiceDB's migration head
+  mspauthz serve [--http-addr ADDR] [--grpc-addr ADDR] [--fixtures FILE] [--grant-day 24h]
+                 [--datastore postgres://... | --spicedb-endpoint HOST:PORT[,HOST:PORT...] --spicedb-token KEY [--spicedb-insecure]]
+  mspauthz migrate --datastore postgres://...   SpiceDB's migrations to head, then the schema and built-in roles
+  mspauthz migrate --spicedb-endpoint HOST:PORT[,...] --spicedb-token KEY [--spicedb-insecure]
+                                                the schema and built-in roles on a remote cluster
+  mspauthz health [--url http://127.0.0.1:8080/readyz]   exit 0 when the URL answers 200
   mspauthz validate FILE...   run SpiceDB validation files; non-zero exit on failure
   mspauthz version
 `
@@ -49,6 +56,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return validate(args[1:], stdout, stderr)
 	case "migrate":
 		return migrate(args[1:], stdout, stderr)
+	case "health":
+		return health(args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintf(stdout, "mspauthz %s (SpiceDB %s)\n", version, spicedbVersion())
 		return 0
@@ -64,9 +73,13 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.HTTPAddr, "http-addr", app.DefaultHTTPAddr, "address of the REST gateway")
 	fs.StringVar(&cfg.GRPCAddr, "grpc-addr", app.DefaultGRPCAddr, "address of the gRPC API")
 	fs.StringVar(&cfg.Fixtures, "fixtures", "", "fixtures file to load before serving (e.g. fixtures/demo.yaml)")
-	fs.StringVar(&cfg.Datastore, "datastore", "", "PostgreSQL URI of the datastore (migrated with `mspauthz migrate`); empty: in memory, lost at exit")
 	fs.DurationVar(&cfg.GrantDay, "grant-day", 24*time.Hour, "how long a day of a time-bound grant lasts (shorten it only to demo or test expiry)")
+	backend := backendFlags(fs, &cfg)
 	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if err := backend(); err != nil {
+		fmt.Fprintln(stderr, "serve:", err)
 		return 2
 	}
 	cfg.Log = slog.New(slog.NewJSONHandler(stderr, nil))
@@ -85,24 +98,79 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// backendFlags declares the flags that choose SpiceDB — an embedded one in
+// memory (none given) or on PostgreSQL, or a remote cluster — and returns
+// the function that checks and applies them after parsing.
+func backendFlags(fs *flag.FlagSet, cfg *app.Config) func() error {
+	fs.StringVar(&cfg.Datastore, "datastore", "", "PostgreSQL URI of the embedded SpiceDB's datastore (migrated with `mspauthz migrate`); empty: in memory, lost at exit")
+	endpoints := fs.String("spicedb-endpoint", "", "a remote SpiceDB cluster instead of the embedded one: HOST:PORT, or its nodes HOST:PORT,HOST:PORT")
+	fs.StringVar(&cfg.Remote.Token, "spicedb-token", os.Getenv("MSPAUTHZ_SPICEDB_TOKEN"), "the cluster's preshared key (default $MSPAUTHZ_SPICEDB_TOKEN)")
+	fs.BoolVar(&cfg.Remote.Insecure, "spicedb-insecure", false, "talk to the cluster in plaintext instead of TLS")
+	return func() error {
+		if fs.NArg() > 0 {
+			return fmt.Errorf("unexpected arguments %q", fs.Args())
+		}
+		if *endpoints == "" {
+			return nil
+		}
+		var err error
+		cfg.Remote.Endpoints, err = spicedb.ParseEndpoints(*endpoints)
+		return err
+	}
+}
+
 func migrate(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	uri := fs.String("datastore", "", "PostgreSQL URI of the datastore")
+	cfg := app.Config{}
+	backend := backendFlags(fs, &cfg)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if *uri == "" || fs.NArg() > 0 {
-		fmt.Fprint(stderr, "migrate: give --datastore postgres://... and nothing else\n")
+	if err := backend(); err != nil {
+		fmt.Fprintln(stderr, "migrate:", err)
+		return 2
+	}
+	if cfg.Datastore == "" && len(cfg.Remote.Endpoints) == 0 {
+		fmt.Fprint(stderr, "migrate: give --datastore postgres://... or --spicedb-endpoint HOST:PORT (the memory datastore needs no migration)\n")
 		return 2
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := spicedb.Migrate(ctx, *uri); err != nil {
+	if err := cfg.Migrate(ctx); err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "datastore migrated to %s\n", spicedb.HeadMigration)
+	if cfg.Datastore != "" {
+		fmt.Fprintf(stdout, "datastore migrated to %s; ", spicedb.HeadMigration)
+	}
+	fmt.Fprintln(stdout, "schema and built-in roles up to date")
+	return 0
+}
+
+// health asks a URL (the readiness endpoint) and exits 0 only on 200: the
+// health check of a container image that has no shell or curl.
+func health(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("health", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	url := fs.String("url", "http://"+app.DefaultHTTPAddr+"/readyz", "URL that must answer 200")
+	timeout := fs.Duration("timeout", 5*time.Second, "how long to wait for the answer")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	client := &http.Client{Timeout: *timeout}
+	resp, err := client.Get(*url)
+	if err != nil {
+		fmt.Fprintln(stderr, "unhealthy:", err)
+		return 1
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	if resp.StatusCode != http.StatusOK {
+		fmt.Fprintf(stderr, "unhealthy: %s: %s\n", resp.Status, bytes.TrimSpace(body))
+		return 1
+	}
+	fmt.Fprintf(stdout, "%s", body)
 	return 0
 }
 

@@ -12,7 +12,8 @@ import (
 
 // On PostgreSQL, what mspauthz stores outlives the process: a restarted
 // server answers the same access, grant and audit trail. An unmigrated
-// database is refused with the command that fixes it.
+// database is refused with the command that fixes it. Fixtures loaded at a
+// restart leave an MSP that exists as it is.
 func TestEndToEnd_PostgresKeepsEverythingAcrossARestart(t *testing.T) {
 	uri := pgtest.Unmigrated(t)
 	out, err := exec.Command(binary, "serve", "--http-addr", "127.0.0.1:0", "--grpc-addr", "127.0.0.1:0", "--datastore", uri).CombinedOutput()
@@ -43,7 +44,8 @@ func TestEndToEnd_PostgresKeepsEverythingAcrossARestart(t *testing.T) {
 	require.NotEmpty(t, before)
 	s.stop()
 
-	s = start(t, env, "--datastore", uri)
+	s = start(t, env, "--datastore", uri, "--fixtures", "../../fixtures/demo.yaml")
+	require.Contains(t, s.logs.String(), `"msg":"fixtures: these MSPs exist already and were left as they are","msps":["acme"]`)
 	allowed := s.ok(a, "POST", "/v1/msps/acme/check", j{"resource": "customer:fabrikam", "permission": "tickets.create", "subject": "user:gus"})
 	require.Equal(t, []any{"grant:" + id}, allowed["via"])
 	require.Equal(t, "ACTIVE", s.ok(a, "GET", "/v1/msps/acme/grants/"+id, nil)["status"])

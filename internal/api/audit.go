@@ -34,6 +34,10 @@ func isRead(method string) bool {
 	return false
 }
 
+// IsFormSave reports whether method saves something (a form, a token, a
+// grant's answer...): every call but reads and Login As.
+func IsFormSave(method string) bool { return !isRead(method) && method != methodLoginAs }
+
 // auditCall records a call on the audit trail when it must be: every call
 // that writes (whatever its outcome), every Login As, and every refusal of an
 // authenticated caller. A refused call is recorded in the MSP it asked about

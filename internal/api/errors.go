@@ -33,11 +33,13 @@ func toStatus(ctx context.Context, err error) error {
 	if err == nil {
 		return nil
 	}
-	if _, ok := status.FromError(err); ok {
-		return err
-	}
+	// A fault decides, even when it wraps a gRPC status (SpiceDB's): a lost
+	// race is ABORTED, not the FAILED_PRECONDITION SpiceDB said.
 	var f *fault.Error
 	if !errors.As(err, &f) {
+		if _, ok := status.FromError(err); ok {
+			return err
+		}
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 			return status.Error(codes.Canceled, "request canceled")
 		}

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"time"
 
 	"google.golang.org/grpc"
@@ -22,6 +23,7 @@ import (
 	"github.com/mspauthz/mspauthz/internal/audit"
 	"github.com/mspauthz/mspauthz/internal/auth"
 	"github.com/mspauthz/mspauthz/internal/graph"
+	"github.com/mspauthz/mspauthz/internal/metrics"
 	"github.com/mspauthz/mspauthz/internal/spicedb"
 	"github.com/mspauthz/mspauthz/internal/tenancy"
 	"github.com/mspauthz/mspauthz/schema"
@@ -49,6 +51,9 @@ type Config struct {
 	// Datastore is the PostgreSQL URI of the embedded SpiceDB's datastore,
 	// which must be migrated; empty means the memory datastore.
 	Datastore string
+	// Remote, when it names endpoints, is the SpiceDB cluster to use instead
+	// of an embedded SpiceDB.
+	Remote spicedb.RemoteOptions
 	// GrantDay is how long a day of a time-bound grant lasts (24 hours unless
 	// a test or demo shortens it); 0 means 24 hours.
 	GrantDay time.Duration
@@ -59,6 +64,7 @@ type App struct {
 	log        *slog.Logger
 	domain     *tenancy.Service
 	trail      *audit.Log
+	metrics    *metrics.Metrics
 	grantDay   time.Duration
 	spicedb    *grpc.ClientConn
 	grpcServer *grpc.Server
@@ -79,30 +85,17 @@ func (c Config) Complete(ctx context.Context) (_ *App, err error) {
 		}
 	}()
 
-	if c.Datastore != "" {
-		if err := spicedb.CheckMigrated(ctx, c.Datastore); err != nil {
-			return nil, err
-		}
-	}
-	embedded, err := spicedb.StartEmbedded(ctx, spicedb.EmbeddedOptions{DatastoreURI: c.Datastore})
+	a.metrics = metrics.New(api.IsFormSave)
+	server, err := c.spiceDB(ctx, a.metrics.SpiceDBDialOptions()...)
 	if err != nil {
 		return nil, err
 	}
-	a.closers = append(a.closers, embedded.Close)
-	if _, err := spicedb.EnsureSchema(ctx, embedded.Conn(), schema.Text); err != nil {
-		return nil, fmt.Errorf("write schema: %w", err)
+	a.closers = append(a.closers, server.Close)
+	g, domain, err := c.prepare(ctx, server)
+	if err != nil {
+		return nil, err
 	}
-	g := spicedb.NewGraph(embedded.Conn())
-	domain := tenancy.New(g)
-	a.grantDay = c.GrantDay
-	if a.grantDay <= 0 {
-		a.grantDay = 24 * time.Hour
-	}
-	domain.SetGrantDayLength(a.grantDay)
-	a.domain, a.spicedb, a.trail = domain, embedded.Conn(), audit.New(g)
-	if err := domain.EnsureBuiltinRoles(ctx); err != nil {
-		return nil, fmt.Errorf("write built-in roles: %w", err)
-	}
+	a.domain, a.spicedb, a.trail, a.grantDay = domain, server.Conn(), audit.New(g), c.grantDay()
 
 	token := c.AdminToken
 	if token == "" {
@@ -114,12 +107,16 @@ func (c Config) Complete(ctx context.Context) (_ *App, err error) {
 		return nil, fmt.Errorf("MSPAUTHZ_ADMIN_TOKEN: %w", err)
 	}
 	if c.Fixtures != "" {
-		if err := fixtures.LoadFile(ctx, domain, c.Fixtures); err != nil {
+		skipped, err := fixtures.LoadFile(ctx, domain, c.Fixtures)
+		if err != nil {
 			return nil, fmt.Errorf("load fixtures: %w", err)
+		}
+		if len(skipped) > 0 {
+			c.Log.Info("fixtures: these MSPs exist already and were left as they are", "msps", skipped)
 		}
 	}
 
-	a.grpcServer = grpc.NewServer(grpc.ChainUnaryInterceptor(api.UnaryInterceptor(tokens, a.trail, c.Log)))
+	a.grpcServer = grpc.NewServer(grpc.ChainUnaryInterceptor(a.metrics.UnaryServerInterceptor(), api.UnaryInterceptor(tokens, a.trail, c.Log)))
 	api.Register(a.grpcServer, domain, tokens, a.trail)
 
 	if a.grpcLis, err = net.Listen("tcp", c.GRPCAddr); err != nil {
@@ -141,6 +138,7 @@ func (c Config) Complete(ctx context.Context) (_ *App, err error) {
 	root := http.NewServeMux()
 	root.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
 	root.HandleFunc("GET /readyz", readiness(g))
+	root.Handle("GET /metrics", a.metrics.Handler())
 	root.Handle("/", rest)
 	a.httpServer = &http.Server{Handler: root, ReadHeaderTimeout: 10 * time.Second}
 	if a.httpLis, err = net.Listen("tcp", c.HTTPAddr); err != nil {
@@ -148,6 +146,65 @@ func (c Config) Complete(ctx context.Context) (_ *App, err error) {
 	}
 	a.closers = append(a.closers, ignoreClosed(a.httpLis.Close))
 	return a, nil
+}
+
+func (c Config) grantDay() time.Duration {
+	if c.GrantDay <= 0 {
+		return 24 * time.Hour
+	}
+	return c.GrantDay
+}
+
+// prepare brings SpiceDB to what this version needs — the schema (written
+// only when it differs) and the built-in roles — and builds the domain on it.
+func (c Config) prepare(ctx context.Context, server spicedb.Server) (*spicedb.Graph, *tenancy.Service, error) {
+	if _, err := spicedb.EnsureSchema(ctx, server.Conn(), schema.Text); err != nil {
+		return nil, nil, fmt.Errorf("write schema: %w", err)
+	}
+	g := spicedb.NewGraph(server.Conn())
+	domain := tenancy.New(g)
+	domain.SetGrantDayLength(c.grantDay())
+	if err := domain.EnsureBuiltinRoles(ctx); err != nil {
+		return nil, nil, fmt.Errorf("write built-in roles: %w", err)
+	}
+	return g, domain, nil
+}
+
+// Migrate brings the SpiceDB the configuration names to this version:
+// SpiceDB's own migrations on a PostgreSQL datastore, then the schema and
+// the built-in roles. It is idempotent.
+func (c Config) Migrate(ctx context.Context) error {
+	if c.Datastore != "" {
+		if err := spicedb.Migrate(ctx, c.Datastore); err != nil {
+			return err
+		}
+	}
+	server, err := c.spiceDB(ctx)
+	if err != nil {
+		return err
+	}
+	_, _, err = c.prepare(ctx, server)
+	return errors.Join(err, server.Close())
+}
+
+// spiceDB starts or reaches the SpiceDB the configuration names: a remote
+// cluster, or an embedded server on PostgreSQL (which must be migrated) or
+// in memory.
+func (c Config) spiceDB(ctx context.Context, dialOpts ...grpc.DialOption) (spicedb.Server, error) {
+	if len(c.Remote.Endpoints) > 0 {
+		if c.Datastore != "" {
+			return nil, errors.New("give either --datastore (embedded SpiceDB) or --spicedb-endpoint (remote cluster), not both")
+		}
+		remote := c.Remote
+		remote.DialOptions = append(slices.Clip(remote.DialOptions), dialOpts...)
+		return spicedb.DialRemote(ctx, remote)
+	}
+	if c.Datastore != "" {
+		if err := spicedb.CheckMigrated(ctx, c.Datastore); err != nil {
+			return nil, err
+		}
+	}
+	return spicedb.StartEmbedded(ctx, spicedb.EmbeddedOptions{DatastoreURI: c.Datastore, DialOptions: dialOpts})
 }
 
 // readiness answers 200 while SpiceDB answers, 503 otherwise.

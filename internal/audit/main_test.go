@@ -3,8 +3,8 @@ package audit
 import (
 	"testing"
 
-	"github.com/mspauthz/mspauthz/internal/pgtest"
+	"github.com/mspauthz/mspauthz/internal/spicedb/spicedbtest"
 )
 
-// TestMain stops the throwaway PostgreSQL of MSPAUTHZ_TEST_BACKEND=postgres.
-func TestMain(m *testing.M) { pgtest.Main(m) }
+// TestMain stops the throwaway PostgreSQL and SpiceDB cluster of MSPAUTHZ_TEST_BACKEND.
+func TestMain(m *testing.M) { spicedbtest.Main(m) }

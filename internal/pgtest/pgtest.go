@@ -13,7 +13,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -108,9 +107,7 @@ func Start() (*Server, error) {
 		if s.port, err = freePort(); err != nil {
 			return nil, err
 		}
-		out, err := asPostgres(filepath.Join(bin, "pg_ctl"), "-D", filepath.Join(dir, "data"),
-			"-o", fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c track_commit_timestamp=on -c max_connections=500 -c fsync=off", s.port, dir),
-			"-l", filepath.Join(dir, "pg.log"), "-w", "start").CombinedOutput()
+		out, err := s.pgCtl("start")
 		if err == nil {
 			break
 		}
@@ -122,6 +119,23 @@ func Start() (*Server, error) {
 	return s, nil
 }
 
+// pgCtl runs pg_ctl's action on the server, waiting for it to complete.
+func (s *Server) pgCtl(action string, args ...string) ([]byte, error) {
+	args = append([]string{"-D", filepath.Join(s.dir, "data"),
+		"-o", fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c track_commit_timestamp=on -c max_connections=500 -c fsync=off", s.port, s.dir),
+		"-l", filepath.Join(s.dir, "pg.log"), "-w", action}, args...)
+	return asPostgres(filepath.Join(s.bin, "pg_ctl"), args...).CombinedOutput()
+}
+
+// Restart restarts the server as an operator would (fast shutdown: open
+// connections are cut, running transactions roll back).
+func (s *Server) Restart() error {
+	if out, err := s.pgCtl("restart", "-m", "fast"); err != nil {
+		return fmt.Errorf("pg_ctl restart: %v: %s", err, out)
+	}
+	return nil
+}
+
 // URI is the connection URI of database db.
 func (s *Server) URI(db string) string {
 	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", s.port, db)
@@ -129,7 +143,7 @@ func (s *Server) URI(db string) string {
 
 // Stop stops the server and removes its files.
 func (s *Server) Stop() error {
-	out, err := asPostgres(filepath.Join(s.bin, "pg_ctl"), "-D", filepath.Join(s.dir, "data"), "-m", "immediate", "-w", "stop").CombinedOutput()
+	out, err := s.pgCtl("stop", "-m", "immediate")
 	if err != nil {
 		err = fmt.Errorf("pg_ctl stop: %v: %s", err, out)
 	}
@@ -191,13 +205,4 @@ func createDatabase(t testing.TB, options string) string {
 		t.Fatalf("create database: %v", err)
 	}
 	return s.URI(name)
-}
-
-// Backend is the datastore tests run on: MSPAUTHZ_TEST_BACKEND=postgres runs
-// them on PostgreSQL; anything else (the default) on memory.
-func Backend() string {
-	if strings.EqualFold(os.Getenv("MSPAUTHZ_TEST_BACKEND"), "postgres") {
-		return "postgres"
-	}
-	return "memory"
 }

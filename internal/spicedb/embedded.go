@@ -30,6 +30,8 @@ type Embedded struct {
 type EmbeddedOptions struct {
 	// DatastoreURI is a PostgreSQL connection URI; empty means the memory datastore.
 	DatastoreURI string
+	// DialOptions are added to the connection's (interceptors, say).
+	DialOptions []grpc.DialOption
 }
 
 // StartEmbedded starts an embedded SpiceDB server and connects to it.
@@ -76,7 +78,7 @@ func StartEmbedded(ctx context.Context, opts EmbeddedOptions) (*Embedded, error)
 		err := runnable.Run(runCtx)
 		e.done <- errors.Join(err, ds.Close())
 	}()
-	conn, err := runnable.NewClient(grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := runnable.NewClient(append([]grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}, opts.DialOptions...)...)
 	if err != nil {
 		_ = e.Close()
 		return nil, fmt.Errorf("connect to embedded SpiceDB: %w", err)

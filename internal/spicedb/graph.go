@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"strings"
 	"time"
 
 	v1 "github.com/authzed/authzed-go/proto/authzed/api/v1"
@@ -430,8 +431,33 @@ func mapError(ctx context.Context, what string, err error) error {
 		return fault.Wrap(err, fault.Unavailable, "SpiceDB unavailable for %s", what)
 	case codes.Unauthenticated, codes.PermissionDenied:
 		return fault.Wrap(err, fault.Unavailable, "SpiceDB rejected mspauthz's credentials for %s", what)
+	case codes.Internal:
+		// SpiceDB's answer to any PostgreSQL error it does not classify,
+		// among them every lost or refused connection (a restart, a
+		// failover): the datastore, not the request, is at fault.
+		if datastoreUnavailable(st.Message()) {
+			return fault.Wrap(err, fault.Unavailable, "SpiceDB's datastore failed %s; try again", what)
+		}
 	}
 	return fault.Wrap(err, fault.Internal, "SpiceDB failed %s", what)
+}
+
+// datastoreUnavailable reports whether SpiceDB's INTERNAL message says that
+// its datastore is out of reach: SpiceDB v1.56.0's message for a PostgreSQL
+// error it does not classify (internal/services/shared/errors.go), or one
+// that passes PostgreSQL's own through — a connection exception (SQLSTATE
+// class 08), an operator intervention such as a shutdown (57P0x), too few
+// resources (53) — or the driver's for a connection that failed or closed.
+func datastoreUnavailable(msg string) bool {
+	if msg == "an internal error occurred while accessing the datastore" {
+		return true
+	}
+	for _, sign := range []string{"(SQLSTATE 08", "(SQLSTATE 57P0", "(SQLSTATE 53", "failed to connect", "connection refused", "conn closed", "unexpected EOF"} {
+		if strings.Contains(msg, sign) {
+			return true
+		}
+	}
+	return false
 }
 
 func reason(st *status.Status) string {

@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mspauthz/mspauthz/internal/fault"
-	"github.com/mspauthz/mspauthz/internal/pgtest"
+	"github.com/mspauthz/mspauthz/internal/spicedb/spicedbtest"
 	"github.com/mspauthz/mspauthz/internal/tenancy"
 )
 
@@ -101,7 +101,7 @@ func TestSecondPages(t *testing.T) {
 
 // A ZedToken from the future is bad input naming the field, not an internal error.
 func TestFutureZedTokenIsInvalid(t *testing.T) {
-	if pgtest.Backend() != "memory" {
+	if spicedbtest.Backend() != spicedbtest.Memory {
 		t.Skip("crafts a revision of the memory datastore's format")
 	}
 	w := newWorld(t)

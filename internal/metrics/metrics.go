@@ -1,0 +1,129 @@
+// Package metrics keeps the Prometheus metrics of one mspauthz process:
+// every API call (count and latency, by method and code), every call to
+// SpiceDB (latency, by SpiceDB method and code), form saves (by form and
+// outcome) and guard refusals (by method). They are served at /metrics.
+package metrics
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// Metrics are one process's collectors, in a registry of their own (so that
+// tests may run several servers in one process).
+type Metrics struct {
+	registry *prometheus.Registry
+	requests *prometheus.HistogramVec
+	spicedb  *prometheus.HistogramVec
+	saves    *prometheus.CounterVec
+	refusals *prometheus.CounterVec
+	isSave   func(method string) bool
+}
+
+// New returns the collectors; isSave tells which API methods save a form.
+func New(isSave func(method string) bool) *Metrics {
+	m := &Metrics{
+		registry: prometheus.NewRegistry(),
+		isSave:   isSave,
+		requests: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "mspauthz_requests_seconds",
+			Help:    "API calls (gRPC, and REST through the gateway) by method and gRPC code: count and latency.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
+		}, []string{"method", "code"}),
+		spicedb: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "mspauthz_spicedb_call_seconds",
+			Help:    "Calls mspauthz makes to SpiceDB, by SpiceDB method and gRPC code (streams: until the last message).",
+			Buckets: prometheus.ExponentialBuckets(0.0002, 2, 18),
+		}, []string{"method", "code"}),
+		saves: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mspauthz_form_saves_total",
+			Help: "Form saves and other writes, by form and outcome (OK, or the gRPC code of the refusal).",
+		}, []string{"form", "outcome"}),
+		refusals: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mspauthz_guard_refusals_total",
+			Help: "Saves a guard refused (FAILED_PRECONDITION: nothing was written), by method.",
+		}, []string{"method"}),
+	}
+	m.registry.MustRegister(m.requests, m.spicedb, m.saves, m.refusals,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Handler serves the metrics in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry})
+}
+
+func shortName(method string) string { return method[strings.LastIndex(method, "/")+1:] }
+
+// UnaryServerInterceptor observes every API call. Put it first in the chain:
+// it sees the final status.
+func (m *Metrics) UnaryServerInterceptor() grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		start := time.Now()
+		resp, err := handler(ctx, req)
+		code := status.Code(err)
+		method := shortName(info.FullMethod)
+		m.requests.WithLabelValues(method, code.String()).Observe(time.Since(start).Seconds())
+		if m.isSave(info.FullMethod) {
+			m.saves.WithLabelValues(method, code.String()).Inc()
+		}
+		if code == codes.FailedPrecondition {
+			m.refusals.WithLabelValues(method).Inc()
+		}
+		return resp, err
+	}
+}
+
+// SpiceDBDialOptions time every call on a connection to SpiceDB.
+func (m *Metrics) SpiceDBDialOptions() []grpc.DialOption {
+	return []grpc.DialOption{
+		grpc.WithChainUnaryInterceptor(func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+			start := time.Now()
+			err := invoker(ctx, method, req, reply, cc, opts...)
+			m.spicedb.WithLabelValues(shortName(method), status.Code(err).String()).Observe(time.Since(start).Seconds())
+			return err
+		}),
+		grpc.WithChainStreamInterceptor(func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+			start := time.Now()
+			s, err := streamer(ctx, desc, cc, method, opts...)
+			if err != nil {
+				m.spicedb.WithLabelValues(shortName(method), status.Code(err).String()).Observe(time.Since(start).Seconds())
+				return nil, err
+			}
+			return &timedStream{ClientStream: s, done: func(err error) {
+				m.spicedb.WithLabelValues(shortName(method), status.Code(err).String()).Observe(time.Since(start).Seconds())
+			}}, nil
+		}),
+	}
+}
+
+// timedStream reports once, when the stream ends (io.EOF is success).
+type timedStream struct {
+	grpc.ClientStream
+	done     func(error)
+	reported bool
+}
+
+func (s *timedStream) RecvMsg(msg any) error {
+	err := s.ClientStream.RecvMsg(msg)
+	if err != nil && !s.reported {
+		s.reported = true
+		if err == io.EOF {
+			s.done(nil)
+		} else {
+			s.done(err)
+		}
+	}
+	return err
+}
