@@ -303,6 +303,10 @@ func (a *App) extendGrants(ctx context.Context) {
 	}
 }
 
+// Close releases an App that was completed but never run (Run releases
+// everything itself).
+func (a *App) Close() error { return a.close() }
+
 // close runs the closers, last first.
 func (a *App) close() error {
 	var errs []error

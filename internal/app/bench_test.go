@@ -16,6 +16,9 @@ import (
 
 	pb "github.com/mspauthz/mspauthz/api/mspauthz/v1"
 	"github.com/mspauthz/mspauthz/internal/app"
+	"github.com/mspauthz/mspauthz/internal/pgtest"
+	"github.com/mspauthz/mspauthz/internal/spicedb"
+	"github.com/mspauthz/mspauthz/internal/spicedb/spicedbtest"
 	"github.com/mspauthz/mspauthz/internal/tenancy"
 )
 
@@ -94,4 +97,59 @@ func BenchmarkCheck(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkBackends compares one check (Alex reaches Zylker through two
+// groups) and one form save (Edit Customer Group: Zoho drops Globex or takes
+// it back, proved by SpiceDB at the write's revision) on the three backends,
+// each on the demo data, through the in-process Go API: the embedded SpiceDB
+// in memory, the embedded SpiceDB on PostgreSQL, and a remote cluster of two
+// spicedb processes over PostgreSQL.
+func BenchmarkBackends(b *testing.B) {
+	for _, backend := range []string{spicedbtest.Memory, spicedbtest.Postgres, spicedbtest.Remote} {
+		b.Run(backend, func(b *testing.B) {
+			cfg := app.Config{
+				HTTPAddr: "127.0.0.1:0", GRPCAddr: "127.0.0.1:0",
+				Fixtures: "../../fixtures/demo.yaml", AdminToken: token,
+				Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Stdout: io.Discard,
+			}
+			switch backend {
+			case spicedbtest.Postgres:
+				cfg.Datastore = pgtest.Database(b)
+			case spicedbtest.Remote:
+				c := spicedbtest.SharedCluster(b)
+				conn, err := c.A.Dial()
+				require.NoError(b, err)
+				require.NoError(b, spicedbtest.Clear(context.Background(), conn))
+				require.NoError(b, conn.Close())
+				cfg.Remote = spicedb.RemoteOptions{Endpoints: c.Endpoints(), Token: spicedbtest.ClusterKey, Insecure: true}
+			}
+			ctx := context.Background()
+			a, err := cfg.Complete(ctx)
+			require.NoError(b, err)
+			b.Cleanup(func() { require.NoError(b, a.Close()) })
+			domain := a.Domain()
+
+			b.Run("check", func(b *testing.B) {
+				questions := []tenancy.Question{{ResourceType: "customer", ResourceID: "zylker", Permission: "access", UserID: "alex"}}
+				for b.Loop() {
+					res, _, err := domain.Check(ctx, "acme", questions, "")
+					if err != nil || !res[0].Allowed {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run("save", func(b *testing.B) {
+				selections := [][]string{{"zylker"}, {"zylker", "globex"}}
+				i := 0
+				for b.Loop() {
+					rep, err := domain.EditCustomerGroup(ctx, "acme", "zoho", selections[i%2], tenancy.SaveOptions{})
+					if err != nil || len(rep.Dissociated)+len(rep.Associated) != 2 {
+						b.Fatal(err, rep)
+					}
+					i++
+				}
+			})
+		})
+	}
 }

@@ -65,7 +65,8 @@ func binDir() (string, error) {
 	return "", fmt.Errorf("PostgreSQL 15 not found (apt-get install -y postgresql-15)")
 }
 
-func freePort() (int, error) {
+// FreePort is a TCP port on 127.0.0.1 that nothing listens on (yet).
+func FreePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, err
@@ -104,7 +105,7 @@ func Start() (*Server, error) {
 		return nil, fmt.Errorf("initdb: %v: %s", err, out)
 	}
 	for attempt := 0; ; attempt++ {
-		if s.port, err = freePort(); err != nil {
+		if s.port, err = FreePort(); err != nil {
 			return nil, err
 		}
 		out, err := s.pgCtl("start")

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,6 +20,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
+
+	"github.com/mspauthz/mspauthz/internal/pgtest"
 )
 
 // ClusterKey is the preshared key of every test cluster.
@@ -121,7 +122,7 @@ func StartCluster(ctx context.Context, uri string) (_ *Cluster, err error) {
 func (c *Cluster) newNode(name, upstream string) (*Node, error) {
 	n := &Node{Name: name, logPath: filepath.Join(c.dir, "spicedb-"+name+".log")}
 	for _, addr := range []*string{&n.GRPCAddr, &n.DispatchAddr, &n.MetricsAddr} {
-		port, err := freePort()
+		port, err := pgtest.FreePort()
 		if err != nil {
 			return nil, err
 		}
@@ -151,15 +152,6 @@ func NodeArgs(uri, grpcAddr, dispatchAddr, metricsAddr, upstream string) []strin
 		args = append(args, "--dispatch-upstream-addr", upstream)
 	}
 	return args
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // Start starts the node (again, after Kill) and waits until it answers; a
