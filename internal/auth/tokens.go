@@ -124,7 +124,7 @@ func (t *Tokens) lookup(ctx context.Context, id string) (cachedToken, error) {
 	if ok && now.Before(entry.expires) {
 		return entry, nil
 	}
-	rels, _, err := t.graph.Read(ctx, graph.Filter{ResourceType: typeAPIToken, ResourceID: id, Relation: relScope}, graph.Full())
+	rels, err := t.readToken(ctx, id)
 	if err != nil {
 		return cachedToken{}, err
 	}
@@ -139,6 +139,25 @@ func (t *Tokens) lookup(ctx context.Context, id string) (cachedToken, error) {
 	t.cache[id] = entry
 	t.mu.Unlock()
 	return entry, nil
+}
+
+// readToken reads a token's scope relationship. When a fully consistent read
+// finds none, it asks again at a revision that sees every write acknowledged
+// before: under load SpiceDB v1.56.0's fully consistent read can miss a token
+// issued a moment ago (see graph.Full). The second read costs a write that
+// changes nothing, shared by the callers that wait at once.
+func (t *Tokens) readToken(ctx context.Context, id string) ([]graph.Relationship, error) {
+	filter := graph.Filter{ResourceType: typeAPIToken, ResourceID: id, Relation: relScope}
+	rels, _, err := t.graph.Read(ctx, filter, graph.Full())
+	if err != nil || len(rels) > 0 {
+		return rels, err
+	}
+	fresh, err := t.graph.FreshRevision(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rels, _, err = t.graph.Read(ctx, filter, graph.AtLeast(fresh))
+	return rels, err
 }
 
 // Issue creates a service token of msp and returns its id and the token, whose
@@ -183,7 +202,7 @@ func (t *Tokens) Revoke(ctx context.Context, msp, id string) error {
 		return fault.New(fault.NotFound, "tokenId: token %q not found", id)
 	}
 	notFound := fault.New(fault.NotFound, "tokenId: token %q not found", id)
-	rels, _, err := t.graph.Read(ctx, graph.Filter{ResourceType: typeAPIToken, ResourceID: id, Relation: relScope}, graph.Full())
+	rels, err := t.readToken(ctx, id)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ package fault
 import (
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // Kind classifies an error by what the caller can do about it.
@@ -92,3 +93,8 @@ func KindOf(err error) Kind {
 
 // Is reports whether err is of kind k.
 func Is(err error, k Kind) bool { return err != nil && KindOf(err) == k }
+
+// IsAny reports whether err is a fault of one of the kinds.
+func IsAny(err error, kinds ...Kind) bool {
+	return err != nil && slices.Contains(kinds, KindOf(err))
+}

@@ -129,7 +129,11 @@ const (
 	atExactSnapshot
 )
 
-// Full reads the newest data.
+// Full reads the newest data as SpiceDB's fully consistent mode does: at its
+// head revision. SpiceDB v1.56.0 shares one in-flight head-revision query
+// among concurrent requests (internal/datastore/proxy/singleflight.go), so
+// under load Full can miss a write acknowledged a moment before the read
+// began. Where that matters, read at AtLeast(FreshRevision(...)).
 func Full() Consistency { return Consistency{mode: fullyConsistent} }
 
 // AtLeast reads data at least as fresh as rev; an empty rev means Full.
@@ -185,4 +189,7 @@ type Graph interface {
 	// LookupSubjects returns the ids of every subjectType object that has
 	// permission on resource.
 	LookupSubjects(ctx context.Context, resource Object, permission, subjectType string, c Consistency) ([]string, Revision, error)
+	// FreshRevision returns a revision at which every write acknowledged
+	// before the call is visible.
+	FreshRevision(ctx context.Context) (Revision, error)
 }

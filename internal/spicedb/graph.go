@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	v1 "github.com/authzed/authzed-go/proto/authzed/api/v1"
@@ -29,6 +30,7 @@ const maxBulkCheckItems = 10000
 type Graph struct {
 	permissions v1.PermissionsServiceClient
 	timeout     time.Duration
+	fresh       freshFlights
 }
 
 var _ graph.Graph = (*Graph)(nil)
@@ -77,6 +79,69 @@ func (g *Graph) DeleteMatching(ctx context.Context, filter graph.Filter, precond
 		return "", mapError(ctx, "delete relationships", err)
 	}
 	return graph.Revision(resp.GetDeletedAt().GetToken()), nil
+}
+
+// FreshRevision implements graph.Graph with the revision of a write that
+// changes nothing: a write's revision is later than every write committed
+// before it began — unlike a fully consistent read's, which may come from a
+// head-revision query another request started earlier. Concurrent calls share
+// one such write, but only one that starts after they arrive, so that there
+// is at most one in flight however many callers ask.
+func (g *Graph) FreshRevision(ctx context.Context) (graph.Revision, error) {
+	g.fresh.mu.Lock()
+	f := g.fresh.next
+	if f == nil {
+		f = &freshFlight{done: make(chan struct{})}
+		g.fresh.next = f
+	}
+	if !g.fresh.running {
+		g.startFresh()
+	}
+	g.fresh.mu.Unlock()
+	select {
+	case <-f.done:
+		return f.rev, f.err
+	case <-ctx.Done():
+		return "", mapError(ctx, "read a fresh revision", ctx.Err())
+	}
+}
+
+// freshProbe matches nothing: no MSP id starts with an underscore.
+var freshProbe = &v1.RelationshipFilter{ResourceType: "msp", OptionalResourceId: "_fresh_revision", OptionalRelation: "save_epoch"}
+
+type freshFlights struct {
+	mu      sync.Mutex
+	running bool
+	next    *freshFlight // the flight that starts when the running one ends
+}
+
+type freshFlight struct {
+	done chan struct{}
+	rev  graph.Revision
+	err  error
+}
+
+// startFresh starts the next flight; the caller holds g.fresh.mu.
+func (g *Graph) startFresh() {
+	f := g.fresh.next
+	g.fresh.next, g.fresh.running = nil, true
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), g.timeout)
+		defer cancel()
+		resp, err := g.permissions.DeleteRelationships(ctx, &v1.DeleteRelationshipsRequest{RelationshipFilter: freshProbe})
+		if err != nil {
+			f.err = mapError(ctx, "read a fresh revision", err)
+		} else {
+			f.rev = graph.Revision(resp.GetDeletedAt().GetToken())
+		}
+		close(f.done)
+		g.fresh.mu.Lock()
+		g.fresh.running = false
+		if g.fresh.next != nil {
+			g.startFresh()
+		}
+		g.fresh.mu.Unlock()
+	}()
 }
 
 // Read implements graph.Graph.

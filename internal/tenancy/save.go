@@ -27,7 +27,7 @@ type plan func(ctx context.Context, sn *snapshot) ([]graph.Update, error)
 // report is then asked of SpiceDB at the write's own revision.
 func (s *Service) save(ctx context.Context, msp string, validateOnly bool, build plan) (*Report, error) {
 	var rep *Report
-	err := s.retry(ctx, msp, func() error {
+	err := s.retry(ctx, msp, func(ctx context.Context) error {
 		sn, err := s.snapshot(ctx, msp)
 		if err != nil {
 			return err

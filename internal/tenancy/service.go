@@ -31,17 +31,34 @@ func New(g graph.Graph) *Service {
 }
 
 // retry runs op until it succeeds or fails with anything but a conflict, at
-// most s.saveAttempts times, with a short jittered pause between attempts.
-func (s *Service) retry(ctx context.Context, msp string, op func() error) error {
+// most s.saveAttempts times, with a random pause between attempts that grows
+// with the attempts and with how long one takes.
+// A refusal that depends on the graph (not found, blocked, already exists,
+// not permitted) is confirmed once more on a snapshot that sees every write
+// acknowledged before it: the first snapshot's fully consistent read may have
+// missed the write that makes the save valid (see graph.Full).
+func (s *Service) retry(ctx context.Context, msp string, op func(context.Context) error) error {
+	confirmed := false
 	for attempt := 1; ; attempt++ {
-		err := op()
+		began := time.Now()
+		err := op(ctx)
+		if !confirmed && fault.IsAny(err, fault.NotFound, fault.Blocked, fault.AlreadyExists, fault.PermissionDenied) {
+			confirmed = true
+			if ctx, err = s.withFreshFloor(ctx); err != nil {
+				return err
+			}
+			attempt--
+			continue
+		}
 		if !fault.Is(err, fault.Conflict) {
 			return err
 		}
 		if attempt >= s.saveAttempts {
 			return fault.Wrap(err, fault.Conflict, "MSP %q is being changed by other saves; nothing was written, try again", msp)
 		}
-		pause := time.Duration(attempt) * time.Duration(1+rand.IntN(5)) * time.Millisecond
+		// Racing saves take about as long as this one did: spread the next
+		// attempts over a window that many times as long, widening with each.
+		pause := time.Millisecond + rand.N(time.Duration(attempt)*time.Since(began))
 		select {
 		case <-ctx.Done():
 			return fault.Wrap(ctx.Err(), fault.Unavailable, "save canceled")

@@ -20,12 +20,17 @@ type snapshot struct {
 	epoch graph.Relationship
 }
 
-// snapshot reads msp's save epoch at full consistency and pins its revision.
+// snapshot reads msp's save epoch at full consistency — or at least as fresh
+// as the context's floor (withFreshFloor) — and pins its revision.
 func (s *Service) snapshot(ctx context.Context, msp string) (*snapshot, error) {
 	if err := checkID("mspId", msp); err != nil {
 		return nil, err
 	}
-	rels, rev, err := s.graph.Read(ctx, graph.Filter{ResourceType: typeMSP, ResourceID: msp, Relation: relSaveEpoch}, graph.Full())
+	consistency := graph.Full()
+	if floor, ok := ctx.Value(freshFloorKey{}).(graph.Revision); ok {
+		consistency = graph.AtLeast(floor)
+	}
+	rels, rev, err := s.graph.Read(ctx, graph.Filter{ResourceType: typeMSP, ResourceID: msp, Relation: relSaveEpoch}, consistency)
 	if err != nil {
 		return nil, err
 	}
@@ -33,6 +38,19 @@ func (s *Service) snapshot(ctx context.Context, msp string) (*snapshot, error) {
 		return nil, fault.New(fault.NotFound, "msp %q not found", msp)
 	}
 	return &snapshot{s: s, msp: msp, rev: rev, epoch: rels[0]}, nil
+}
+
+type freshFloorKey struct{}
+
+// withFreshFloor makes the snapshots taken with the returned context see
+// every write acknowledged before now, which a fully consistent read of
+// SpiceDB v1.56.0 does not promise under load (see graph.Full).
+func (s *Service) withFreshFloor(ctx context.Context) (context.Context, error) {
+	rev, err := s.graph.FreshRevision(ctx)
+	if err != nil {
+		return ctx, err
+	}
+	return context.WithValue(ctx, freshFloorKey{}, rev), nil
 }
 
 // read returns the relationships the filter matches at the snapshot's revision.
