@@ -24,8 +24,8 @@ func serveFails(t *testing.T, args ...string) string {
 	return string(out)
 }
 
-// serve refuses, with the reason, a cluster nobody answers at, bad flags,
-// and both kinds of backend at once.
+// serve refuses, with the reason, a cluster or a database nobody answers at,
+// a URI that is not PostgreSQL's, bad flags, and both kinds of backend at once.
 func TestRemote_ServeRefusesAnUnreachableEndpointAndBadFlags(t *testing.T) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -40,6 +40,10 @@ func TestRemote_ServeRefusesAnUnreachableEndpointAndBadFlags(t *testing.T) {
 	require.Contains(t, out, `SpiceDB endpoint "no-port" is not host:port`)
 	out = serveFails(t, "--spicedb-endpoint", dead, "--spicedb-token", "k", "--datastore", "postgres://x@127.0.0.1:1/db")
 	require.Contains(t, out, "not both")
+	out = serveFails(t, "--datastore", "postgres://x@"+dead+"/db")
+	require.Contains(t, out, "cannot connect")
+	out = serveFails(t, "--datastore", "mysql://x@"+dead+"/db")
+	require.Contains(t, out, "is not a PostgreSQL URI")
 }
 
 // On a real cluster: a wrong key is refused at start, `mspauthz migrate`

@@ -496,10 +496,10 @@ func mapError(ctx context.Context, what string, err error) error {
 		return fault.Wrap(err, fault.Unavailable, "SpiceDB unavailable for %s", what)
 	case codes.Unauthenticated, codes.PermissionDenied:
 		return fault.Wrap(err, fault.Unavailable, "SpiceDB rejected mspauthz's credentials for %s", what)
-	case codes.Internal:
-		// SpiceDB's answer to any PostgreSQL error it does not classify,
-		// among them every lost or refused connection (a restart, a
-		// failover): the datastore, not the request, is at fault.
+	case codes.Internal, codes.Unknown:
+		// SpiceDB's answers to PostgreSQL errors it does not classify (a
+		// write's is UNKNOWN), among them every lost or refused connection
+		// (a restart, a failover): the datastore, not the request, is at fault.
 		if datastoreUnavailable(st.Message()) {
 			return fault.Wrap(err, fault.Unavailable, "SpiceDB's datastore failed %s; try again", what)
 		}
