@@ -36,15 +36,17 @@ func New(g graph.Graph) *Service {
 // A refusal that depends on the graph (not found, blocked, already exists,
 // not permitted) is confirmed once more on a snapshot that sees every write
 // acknowledged before it: the first snapshot's fully consistent read may have
-// missed the write that makes the save valid (see graph.Full).
+// missed the write that makes the save valid (see graph.Full). From then on
+// every attempt reads at such a revision, renewed after each lost race (a
+// snapshot at the old one would lose the same race again).
 func (s *Service) retry(ctx context.Context, msp string, op func(context.Context) error) error {
-	confirmed := false
+	base, fresh := ctx, false
 	for attempt := 1; ; attempt++ {
 		began := time.Now()
 		err := op(ctx)
-		if !confirmed && fault.IsAny(err, fault.NotFound, fault.Blocked, fault.AlreadyExists, fault.PermissionDenied) {
-			confirmed = true
-			if ctx, err = s.withFreshFloor(ctx); err != nil {
+		if !fresh && fault.IsAny(err, fault.NotFound, fault.Blocked, fault.AlreadyExists, fault.PermissionDenied) {
+			fresh = true
+			if ctx, err = s.withFreshFloor(base); err != nil {
 				return err
 			}
 			attempt--
@@ -63,6 +65,11 @@ func (s *Service) retry(ctx context.Context, msp string, op func(context.Context
 		case <-ctx.Done():
 			return fault.Wrap(ctx.Err(), fault.Unavailable, "save canceled")
 		case <-time.After(pause):
+		}
+		if fresh {
+			if ctx, err = s.withFreshFloor(base); err != nil {
+				return err
+			}
 		}
 	}
 }
