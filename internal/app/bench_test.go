@@ -16,8 +16,6 @@ import (
 
 	pb "github.com/mspauthz/mspauthz/api/mspauthz/v1"
 	"github.com/mspauthz/mspauthz/internal/app"
-	"github.com/mspauthz/mspauthz/internal/pgtest"
-	"github.com/mspauthz/mspauthz/internal/spicedb"
 	"github.com/mspauthz/mspauthz/internal/spicedb/spicedbtest"
 	"github.com/mspauthz/mspauthz/internal/tenancy"
 )
@@ -113,17 +111,8 @@ func BenchmarkBackends(b *testing.B) {
 				Fixtures: "../../fixtures/demo.yaml", AdminToken: token,
 				Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Stdout: io.Discard,
 			}
-			switch backend {
-			case spicedbtest.Postgres:
-				cfg.Datastore = pgtest.Database(b)
-			case spicedbtest.Remote:
-				c := spicedbtest.SharedCluster(b)
-				conn, err := c.A.Dial()
-				require.NoError(b, err)
-				require.NoError(b, spicedbtest.Clear(context.Background(), conn))
-				require.NoError(b, conn.Close())
-				cfg.Remote = spicedb.RemoteOptions{Endpoints: c.Endpoints(), Token: spicedbtest.ClusterKey, Insecure: true}
-			}
+			target := spicedbtest.TargetOn(b, backend)
+			cfg.Datastore, cfg.Remote = target.Datastore, target.Remote
 			ctx := context.Background()
 			a, err := cfg.Complete(ctx)
 			require.NoError(b, err)

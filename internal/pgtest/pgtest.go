@@ -36,14 +36,6 @@ var (
 	nextDB  atomic.Int64
 )
 
-// Main runs a package's tests and then stops the shared server, if one was
-// started: call it from TestMain.
-func Main(m interface{ Run() int }) {
-	code := m.Run()
-	StopShared()
-	os.Exit(code)
-}
-
 // StopShared stops the shared server, if one was started.
 func StopShared() {
 	if shared != nil {
@@ -165,7 +157,7 @@ func (s *Server) Exec(ctx context.Context, db, sql string) error {
 const template = "spicedb_head"
 
 // Shared is the package's server, started on first use with a migrated
-// template database; Main stops it.
+// template database; StopShared (spicedbtest.Main calls it) stops it.
 func Shared(t testing.TB) *Server {
 	t.Helper()
 	once.Do(func() {

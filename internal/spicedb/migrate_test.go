@@ -8,10 +8,11 @@ import (
 
 	"github.com/mspauthz/mspauthz/internal/pgtest"
 	"github.com/mspauthz/mspauthz/internal/spicedb"
+	"github.com/mspauthz/mspauthz/internal/spicedb/spicedbtest"
 	"github.com/mspauthz/mspauthz/schema"
 )
 
-func TestMain(m *testing.M) { pgtest.Main(m) }
+func TestMain(m *testing.M) { spicedbtest.Main(m) }
 
 // An unmigrated database is refused before SpiceDB starts on it; Migrate
 // brings it to head, twice without harm; then the schema is written once.

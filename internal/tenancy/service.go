@@ -42,14 +42,17 @@ func New(g graph.Graph) *Service {
 func (s *Service) retry(ctx context.Context, msp string, op func(context.Context) error) error {
 	base, fresh := ctx, false
 	for attempt := 1; ; attempt++ {
+		if fresh {
+			var err error
+			if ctx, err = s.withFreshFloor(base); err != nil {
+				return err
+			}
+		}
 		began := time.Now()
 		err := op(ctx)
 		if !fresh && fault.IsAny(err, fault.NotFound, fault.Blocked, fault.AlreadyExists, fault.PermissionDenied) {
 			fresh = true
-			if ctx, err = s.withFreshFloor(base); err != nil {
-				return err
-			}
-			attempt--
+			attempt-- // the confirmation is not a lost race
 			continue
 		}
 		if !fault.Is(err, fault.Conflict) {
@@ -65,11 +68,6 @@ func (s *Service) retry(ctx context.Context, msp string, op func(context.Context
 		case <-ctx.Done():
 			return fault.Wrap(ctx.Err(), fault.Unavailable, "save canceled")
 		case <-time.After(pause):
-		}
-		if fresh {
-			if ctx, err = s.withFreshFloor(base); err != nil {
-				return err
-			}
 		}
 	}
 }

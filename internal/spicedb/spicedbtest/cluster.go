@@ -240,11 +240,6 @@ func (n *Node) Log() string {
 // Endpoints are the API addresses of both nodes.
 func (c *Cluster) Endpoints() []string { return []string{c.A.GRPCAddr, c.B.GRPCAddr} }
 
-// ServeArgs are the arguments that point `mspauthz serve` at the cluster.
-func (c *Cluster) ServeArgs() []string {
-	return []string{"--spicedb-endpoint", strings.Join(c.Endpoints(), ","), "--spicedb-token", ClusterKey, "--spicedb-insecure"}
-}
-
 // Stop kills the nodes and removes their logs.
 func (c *Cluster) Stop() {
 	for _, n := range []*Node{c.A, c.B} {
@@ -260,7 +255,12 @@ var definitionName = regexp.MustCompile(`(?m)^definition\s+(\S+)\s*\{`)
 // Clear deletes every relationship the cluster holds (its schema stays), so
 // that a test starts from an empty graph as it would on a fresh embedded
 // server.
-func Clear(ctx context.Context, conn grpc.ClientConnInterface) error {
+func (c *Cluster) Clear(ctx context.Context) error {
+	conn, err := c.A.Dial()
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
 	schema, err := v1.NewSchemaServiceClient(conn).ReadSchema(ctx, &v1.ReadSchemaRequest{})
 	if status.Code(err) == codes.NotFound {
 		return nil

@@ -76,23 +76,57 @@ func SharedCluster(t testing.TB) *Cluster {
 	return cluster
 }
 
+// Target is an empty SpiceDB with no relationships on one backend, as
+// mspauthz is told of it: a PostgreSQL datastore for an embedded SpiceDB, a
+// remote cluster, or neither (an embedded SpiceDB in memory).
+type Target struct {
+	Datastore string
+	Remote    spicedb.RemoteOptions
+}
+
+// TargetOn gives the test an empty SpiceDB on backend: nothing to prepare on
+// memory, a fresh migrated database on postgres, the shared cluster emptied
+// on remote.
+func TargetOn(t testing.TB, backend string) Target {
+	t.Helper()
+	switch backend {
+	case Remote:
+		c := SharedCluster(t)
+		require.NoError(t, c.Clear(context.Background()))
+		return Target{Remote: spicedb.RemoteOptions{Endpoints: c.Endpoints(), Token: ClusterKey, Insecure: true}}
+	case Postgres:
+		return Target{Datastore: pgtest.Database(t)}
+	}
+	return Target{}
+}
+
+// Args are the flags of `mspauthz serve` that name the target.
+func (tg Target) Args() []string {
+	switch {
+	case len(tg.Remote.Endpoints) > 0:
+		args := []string{"--spicedb-endpoint", strings.Join(tg.Remote.Endpoints, ","), "--spicedb-token", tg.Remote.Token}
+		if tg.Remote.Insecure {
+			args = append(args, "--spicedb-insecure")
+		}
+		return args
+	case tg.Datastore != "":
+		return []string{"--datastore", tg.Datastore}
+	}
+	return nil
+}
+
 // Conn returns a connection to a SpiceDB holding the schema and no
 // relationships, on the test backend; it is closed when the test ends.
 func Conn(t testing.TB) grpc.ClientConnInterface {
 	t.Helper()
 	ctx := context.Background()
+	tg := TargetOn(t, Backend())
 	var server spicedb.Server
 	var err error
-	switch Backend() {
-	case Remote:
-		c := SharedCluster(t)
-		server, err = spicedb.DialRemote(ctx, spicedb.RemoteOptions{Endpoints: c.Endpoints(), Token: ClusterKey, Insecure: true})
-		require.NoError(t, err)
-		require.NoError(t, Clear(ctx, server.Conn()))
-	case Postgres:
-		server, err = spicedb.StartEmbedded(ctx, spicedb.EmbeddedOptions{DatastoreURI: pgtest.Database(t)})
-	default:
-		server, err = spicedb.StartEmbedded(ctx, spicedb.EmbeddedOptions{})
+	if len(tg.Remote.Endpoints) > 0 {
+		server, err = spicedb.DialRemote(ctx, tg.Remote)
+	} else {
+		server, err = spicedb.StartEmbedded(ctx, spicedb.EmbeddedOptions{DatastoreURI: tg.Datastore})
 	}
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, server.Close()) })
@@ -108,20 +142,8 @@ func Graph(t testing.TB) *spicedb.Graph {
 }
 
 // ServeArgs are the arguments that give `mspauthz serve` an empty SpiceDB
-// on the test backend: none on memory, a fresh migrated database on
-// postgres, the shared cluster emptied on remote.
+// on the test backend.
 func ServeArgs(t testing.TB) []string {
 	t.Helper()
-	switch Backend() {
-	case Remote:
-		c := SharedCluster(t)
-		conn, err := c.A.Dial()
-		require.NoError(t, err)
-		defer conn.Close()
-		require.NoError(t, Clear(context.Background(), conn))
-		return c.ServeArgs()
-	case Postgres:
-		return []string{"--datastore", pgtest.Database(t)}
-	}
-	return nil
+	return TargetOn(t, Backend()).Args()
 }
