@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
@@ -25,8 +26,12 @@ import (
 //go:embed openapi.json
 var OpenAPI []byte
 
-// MaxBodyBytes is the largest request body accepted.
+// MaxBodyBytes is the largest request body accepted, but for a sync.
 const MaxBodyBytes = 4 << 20
+
+// MaxSyncBodyBytes is the largest sync snapshot accepted (about 100,000
+// users with their groups); api.MaxMessageBytes lets it through to gRPC.
+const MaxSyncBodyBytes = api.MaxMessageBytes
 
 // callerHeader is api.CallerHeader as the gateway's response header.
 var callerHeader = http.CanonicalHeaderKey(api.CallerHeader)
@@ -54,6 +59,8 @@ func New(ctx context.Context, conn *grpc.ClientConn, log *slog.Logger) (http.Han
 		pb.RegisterPartnerServiceHandler,
 		pb.RegisterGrantServiceHandler,
 		pb.RegisterAuditServiceHandler,
+		pb.RegisterChangeServiceHandler,
+		pb.RegisterSyncServiceHandler,
 	} {
 		if err := register(ctx, mux, conn); err != nil {
 			return nil, fmt.Errorf("register REST handlers: %w", err)
@@ -82,11 +89,16 @@ func (m jsonBody) NewDecoder(r io.Reader) runtime.Decoder {
 	})
 }
 
-// limitBody caps request bodies at MaxBodyBytes; a decoder reading past it
-// fails, and the gateway answers INVALID_ARGUMENT "http: request body too large".
+// limitBody caps request bodies at MaxBodyBytes (MaxSyncBodyBytes for a
+// sync's snapshot); a decoder reading past it fails, and the gateway answers
+// INVALID_ARGUMENT "http: request body too large".
 func limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		limit := int64(MaxBodyBytes)
+		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, ":run") && strings.Contains(r.URL.Path, "/syncs/") {
+			limit = MaxSyncBodyBytes
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		next.ServeHTTP(w, r)
 	})
 }
@@ -114,6 +126,10 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	}
 	return w.ResponseWriter.Write(b)
 }
+
+// Unwrap lets grpc-gateway flush each message of a streamed answer (the
+// change feed) through http.ResponseController.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // logRequests writes one line per request: method, path, status, duration and
 // caller (never the token).

@@ -217,7 +217,7 @@ func TestEndToEnd_SeedScenariosOverREST(t *testing.T) {
 		s.ok(a, "POST", "/v1/msps/acme/customers", j{"customerId": c, "displayName": c})
 	}
 	for _, g := range []string{"zoho", "site24x7"} {
-		require.Equal(t, j{"customerGroupId": g, "displayName": g}, s.ok(a, "POST", "/v1/msps/acme/customerGroups", j{"customerGroupId": g, "displayName": g}))
+		require.Equal(t, j{"customerGroupId": g, "displayName": g, "origin": "local", "members": []any{}}, s.ok(a, "POST", "/v1/msps/acme/customerGroups", j{"customerGroupId": g, "displayName": g}))
 	}
 	s.fails(409, `customer "zylker" already exists`, a, "POST", "/v1/msps/acme/customers", j{"customerId": "zylker", "displayName": "Zylker"})
 
@@ -302,7 +302,8 @@ func TestEndToEnd_SeedScenariosOverREST(t *testing.T) {
 	require.NotEmpty(t, list["nextPageToken"])
 	list = s.ok(a, "GET", "/v1/msps/acme/users?pageSize=10&pageToken="+list["nextPageToken"].(string), nil)
 	require.Len(t, list["users"], 3)
-	require.Equal(t, j{"userId": "alex", "displayName": "Alex", "singleCustomerId": ""}, s.ok(a, "GET", "/v1/msps/acme/users/alex", nil))
+	require.Equal(t, j{"userId": "alex", "displayName": "Alex", "singleCustomerId": "", "origin": "local",
+		"customerGroups": []any{j{"customerGroupId": "zoho", "origin": "local"}}, "securityGroups": []any{}}, s.ok(a, "GET", "/v1/msps/acme/users/alex", nil))
 	require.Equal(t, j{"mspId": "acme", "displayName": "Acme IT", "ownerUserId": "olivia"}, s.ok(a, "GET", "/v1/msps/acme", nil))
 	require.Len(t, s.ok(a, "GET", "/v1/msps/acme/customers", nil)["customers"], 2)
 	require.Len(t, s.ok(a, "GET", "/v1/msps/acme/customerGroups", nil)["customerGroups"], 1)

@@ -3,6 +3,7 @@
 //	mspauthz serve [--http-addr A] [--grpc-addr A] [--fixtures FILE] [--datastore postgres://... | --spicedb-endpoint HOST:PORT[,HOST:PORT] --spicedb-token KEY [--spicedb-insecure]]
 //	mspauthz migrate --datastore postgres://... | --spicedb-endpoint HOST:PORT[,HOST:PORT] --spicedb-token KEY [--spicedb-insecure]
 //	mspauthz health [--url URL]
+//	mspauthz sync --system SYSTEM --file SNAPSHOT.json [--msp MSP] [--dry-run] [--allow-mass-removal] [--url URL] [--token TOKEN]
 //	mspauthz validate FILE...
 //	mspauthz version
 package main
@@ -36,6 +37,8 @@ const usage = `usage:
   mspauthz migrate --spicedb-endpoint HOST:PORT[,...] --spicedb-token KEY [--spicedb-insecure]
                                                 the schema and built-in roles on a remote cluster
   mspauthz health [--url http://127.0.0.1:8080/readyz]   exit 0 when the URL answers 200
+  mspauthz sync --system rmm --file snapshot.json [--msp MSP] [--dry-run] [--allow-mass-removal]
+                [--url http://127.0.0.1:8080] [--token TOKEN]   run a connected system's sync
   mspauthz validate FILE...   run SpiceDB validation files; non-zero exit on failure
   mspauthz version
 `
@@ -58,6 +61,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return migrate(args[1:], stdout, stderr)
 	case "health":
 		return health(args[1:], stdout, stderr)
+	case "sync":
+		return syncCommand(args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintf(stdout, "mspauthz %s (SpiceDB %s)\n", version, spicedbVersion())
 		return 0

@@ -2,11 +2,13 @@ package api
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
@@ -112,9 +114,66 @@ func UnaryInterceptor(tokens *auth.Tokens, trail *audit.Log, log *slog.Logger) g
 		if aerr := auditCall(ctx, trail, info.FullMethod, caller, req, resp, err); aerr != nil {
 			resp, err = nil, aerr
 		}
-		logCall(ctx, log, info.FullMethod, caller, err, start)
+		if !reportCaller(ctx, caller) {
+			logCall(ctx, log, info.FullMethod, caller, err, start)
+		}
 		return resp, err
 	}
+}
+
+// errDraining ends the streams still open when the server shuts down.
+var errDraining = status.Error(codes.Unavailable, "the server is shutting down; call again (a change feed resumes from its last changedAt)")
+
+// StreamInterceptor does for streaming calls (the change feed) what
+// UnaryInterceptor does: it authenticates the call when it opens, authorizes
+// its request as it is received, maps its error, records a refusal on the
+// audit trail and logs the call when it ends. Streams still open when
+// draining is done (the server shuts down) end UNAVAILABLE.
+func StreamInterceptor(tokens *auth.Tokens, trail *audit.Log, log *slog.Logger, draining context.Context) grpc.StreamServerInterceptor {
+	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+		start := time.Now()
+		ctx, cancel := context.WithCancelCause(ss.Context())
+		defer cancel(nil)
+		defer context.AfterFunc(draining, func() { cancel(errDraining) })()
+		caller, err := authenticate(ctx, tokens)
+		viaGateway := reportCaller(ctx, caller)
+		stream := &authorizedStream{ServerStream: ss, ctx: ctx}
+		if err == nil {
+			stream.ctx = tenancy.WithActor(auth.WithCaller(ctx, caller), tenancy.Actor{UserID: caller.ActingUser()})
+			stream.authorize = func(req any) error { return authorize(caller, info.FullMethod, req) }
+			err = handler(srv, stream)
+		}
+		if errors.Is(context.Cause(ctx), errDraining) {
+			err = errDraining
+		}
+		err = toStatus(stream.ctx, err)
+		if aerr := auditCall(stream.ctx, trail, info.FullMethod, caller, stream.req, nil, err); aerr != nil {
+			err = aerr
+		}
+		if !viaGateway {
+			logCall(stream.ctx, log, info.FullMethod, caller, err, start)
+		}
+		return err
+	}
+}
+
+// authorizedStream is a server stream in the caller's context whose requests
+// are authorized as they are received.
+type authorizedStream struct {
+	grpc.ServerStream
+	ctx       context.Context
+	authorize func(req any) error
+	req       any // the last request received
+}
+
+func (s *authorizedStream) Context() context.Context { return s.ctx }
+
+func (s *authorizedStream) RecvMsg(m any) error {
+	if err := s.ServerStream.RecvMsg(m); err != nil {
+		return err
+	}
+	s.req = m
+	return s.authorize(m)
 }
 
 func authenticate(ctx context.Context, tokens *auth.Tokens) (auth.Caller, error) {
@@ -150,20 +209,30 @@ func authenticate(ctx context.Context, tokens *auth.Tokens) (auth.Caller, error)
 // that user's rights, and the log records both.
 const OnBehalfOfHeader = "x-on-behalf-of"
 
-// logCall writes one line per call that did not come through the gateway;
-// for gateway calls it hands the caller to the gateway's request log.
+func callerName(caller auth.Caller) string {
+	if caller == (auth.Caller{}) {
+		return "anonymous"
+	}
+	return caller.String()
+}
+
+// reportCaller hands the caller of a call that came through the gateway to
+// the gateway's request log, in a response header, and reports whether it
+// did: the gateway logs those calls, logCall the others.
+func reportCaller(ctx context.Context, caller auth.Caller) bool {
+	p, ok := peer.FromContext(ctx)
+	if !ok || p.Addr == nil || p.Addr.Network() != GatewayNetwork {
+		return false
+	}
+	_ = grpc.SetHeader(ctx, metadata.Pairs(CallerHeader, callerName(caller)))
+	return true
+}
+
+// logCall writes one line for a call.
 func logCall(ctx context.Context, log *slog.Logger, method string, caller auth.Caller, err error, start time.Time) {
-	who := "anonymous"
-	if caller != (auth.Caller{}) {
-		who = caller.String()
-	}
-	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil && p.Addr.Network() == GatewayNetwork {
-		_ = grpc.SetHeader(ctx, metadata.Pairs(CallerHeader, who))
-		return
-	}
 	log.LogAttrs(ctx, slog.LevelInfo, "grpc request",
 		slog.String("method", method),
 		slog.String("status", status.Code(err).String()),
 		slog.Duration("duration", time.Since(start)),
-		slog.String("caller", who))
+		slog.String("caller", callerName(caller)))
 }

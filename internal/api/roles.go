@@ -70,7 +70,7 @@ func (s *roleServer) DeleteRole(ctx context.Context, req *pb.DeleteRoleRequest) 
 func securityGroupMessage(g *tenancy.SecurityGroup) *pb.SecurityGroup {
 	return &pb.SecurityGroup{
 		SecurityGroupId: g.ID, DisplayName: g.DisplayName, RoleId: g.RoleID, Members: g.Members, BuiltIn: g.BuiltIn,
-		SingleCustomerUserId: g.SingleCustomerUser,
+		SingleCustomerUserId: g.SingleCustomerUser, Origin: g.Origin,
 		Scope: &pb.Scope{AllCustomers: g.Scope.AllCustomers, AssociatedCustomers: g.Scope.Associated,
 			Customers: g.Scope.Customers, CustomerGroups: g.Scope.CustomerGroups},
 	}

@@ -9,6 +9,10 @@ import (
 	"github.com/mspauthz/mspauthz/internal/tenancy"
 )
 
+// MaxMessageBytes is the largest gRPC request the server accepts: a sync's
+// snapshot of an MSP at scale exceeds gRPC's default of 4 MB.
+const MaxMessageBytes = 32 << 20
+
 // Register adds the mspauthz.v1 services to s.
 func Register(s grpc.ServiceRegistrar, domain *tenancy.Service, tokens *auth.Tokens, trail *audit.Log) {
 	pb.RegisterTenancyServiceServer(s, &tenancyServer{domain: domain, tokens: tokens})
@@ -19,4 +23,6 @@ func Register(s grpc.ServiceRegistrar, domain *tenancy.Service, tokens *auth.Tok
 	pb.RegisterPartnerServiceServer(s, &partnerServer{domain: domain})
 	pb.RegisterGrantServiceServer(s, &grantServer{domain: domain})
 	pb.RegisterAuditServiceServer(s, &auditServer{domain: domain, trail: trail})
+	pb.RegisterChangeServiceServer(s, &changeServer{domain: domain})
+	pb.RegisterSyncServiceServer(s, &syncServer{domain: domain})
 }

@@ -70,7 +70,22 @@ func page(req pageRequest) tenancy.Page {
 }
 
 func userMessage(u *tenancy.User) *pb.User {
-	return &pb.User{UserId: u.ID, DisplayName: u.DisplayName, SingleCustomerId: u.SingleCustomerID}
+	out := &pb.User{UserId: u.ID, DisplayName: u.DisplayName, SingleCustomerId: u.SingleCustomerID, Origin: u.Origin}
+	for _, m := range u.CustomerGroups {
+		out.CustomerGroups = append(out.CustomerGroups, &pb.CustomerGroupMembership{CustomerGroupId: m.ID, Origin: m.Origin})
+	}
+	for _, m := range u.SecurityGroups {
+		out.SecurityGroups = append(out.SecurityGroups, &pb.SecurityGroupMembership{SecurityGroupId: m.ID, Origin: m.Origin})
+	}
+	return out
+}
+
+func customerGroupMessage(g *tenancy.CustomerGroup) *pb.CustomerGroup {
+	out := &pb.CustomerGroup{CustomerGroupId: g.ID, DisplayName: g.DisplayName, Origin: g.Origin}
+	for _, m := range g.Members {
+		out.Members = append(out.Members, &pb.Member{UserId: m.ID, Origin: m.Origin})
+	}
+	return out
 }
 
 func (s *tenancyServer) CreateUser(ctx context.Context, req *pb.CreateUserRequest) (*pb.User, error) {
@@ -153,7 +168,7 @@ func (s *tenancyServer) CreateCustomerGroup(ctx context.Context, req *pb.CreateC
 	if err != nil {
 		return nil, err
 	}
-	return &pb.CustomerGroup{CustomerGroupId: g.ID, DisplayName: g.DisplayName}, nil
+	return customerGroupMessage(g), nil
 }
 
 func (s *tenancyServer) GetCustomerGroup(ctx context.Context, req *pb.GetCustomerGroupRequest) (*pb.CustomerGroup, error) {
@@ -161,7 +176,7 @@ func (s *tenancyServer) GetCustomerGroup(ctx context.Context, req *pb.GetCustome
 	if err != nil {
 		return nil, err
 	}
-	return &pb.CustomerGroup{CustomerGroupId: g.ID, DisplayName: g.DisplayName}, nil
+	return customerGroupMessage(g), nil
 }
 
 func (s *tenancyServer) ListCustomerGroups(ctx context.Context, req *pb.ListCustomerGroupsRequest) (*pb.ListCustomerGroupsResponse, error) {
@@ -171,7 +186,7 @@ func (s *tenancyServer) ListCustomerGroups(ctx context.Context, req *pb.ListCust
 	}
 	resp := &pb.ListCustomerGroupsResponse{NextPageToken: next}
 	for _, g := range groups {
-		resp.CustomerGroups = append(resp.CustomerGroups, &pb.CustomerGroup{CustomerGroupId: g.ID, DisplayName: g.DisplayName})
+		resp.CustomerGroups = append(resp.CustomerGroups, customerGroupMessage(&g))
 	}
 	return resp, nil
 }

@@ -72,13 +72,18 @@ type App struct {
 	grpcLis    net.Listener
 	httpLis    net.Listener
 	gatewayLis *bufconn.Listener
-	closers    []func() error
+	// draining is done once the server starts to shut down: open streams
+	// (change feeds) end then.
+	draining    context.Context
+	stopStreams context.CancelFunc
+	closers     []func() error
 }
 
 // Complete starts SpiceDB, writes the schema, loads fixtures and opens the
 // listeners. On error everything it started is stopped again.
 func (c Config) Complete(ctx context.Context) (_ *App, err error) {
 	a := &App{log: c.Log}
+	a.draining, a.stopStreams = context.WithCancel(context.Background())
 	defer func() {
 		if err != nil {
 			_ = a.close()
@@ -116,7 +121,9 @@ func (c Config) Complete(ctx context.Context) (_ *App, err error) {
 		}
 	}
 
-	a.grpcServer = grpc.NewServer(grpc.ChainUnaryInterceptor(a.metrics.UnaryServerInterceptor(), api.UnaryInterceptor(tokens, a.trail, c.Log)))
+	a.grpcServer = grpc.NewServer(grpc.MaxRecvMsgSize(api.MaxMessageBytes),
+		grpc.ChainUnaryInterceptor(a.metrics.UnaryServerInterceptor(), api.UnaryInterceptor(tokens, a.trail, c.Log)),
+		grpc.ChainStreamInterceptor(a.metrics.StreamServerInterceptor(), api.StreamInterceptor(tokens, a.trail, c.Log, a.draining)))
 	api.Register(a.grpcServer, domain, tokens, a.trail)
 
 	if a.grpcLis, err = net.Listen("tcp", c.GRPCAddr); err != nil {
@@ -126,7 +133,8 @@ func (c Config) Complete(ctx context.Context) (_ *App, err error) {
 	a.gatewayLis = bufconn.Listen(1 << 20)
 	conn, err := grpc.NewClient("passthrough:///gateway",
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return a.gatewayLis.DialContext(ctx) }),
-		grpc.WithTransportCredentials(insecure.NewCredentials()))
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.MaxCallSendMsgSize(api.MaxMessageBytes), grpc.MaxCallRecvMsgSize(api.MaxMessageBytes)))
 	if err != nil {
 		return nil, err
 	}
@@ -259,6 +267,7 @@ func (a *App) Run(ctx context.Context) error {
 	case runErr = <-errs:
 	}
 	a.log.Info("shutting down")
+	a.stopStreams()
 	drain, cancel := context.WithTimeout(context.Background(), ShutdownGrace)
 	defer cancel()
 	shutdownErr := a.httpServer.Shutdown(drain)

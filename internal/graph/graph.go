@@ -192,4 +192,46 @@ type Graph interface {
 	// FreshRevision returns a revision at which every write acknowledged
 	// before the call is visible.
 	FreshRevision(ctx context.Context) (Revision, error)
+	// Watch starts watching, after revision since (after now when since is
+	// empty), the relationships that any of filters matches. It fails with
+	// Invalid when SpiceDB cannot watch from since (a malformed revision, one
+	// of another datastore, or one older than its garbage collection window,
+	// whose changes are gone), and with the kinds above.
+	Watch(ctx context.Context, filters []Filter, since Revision) (ChangeStream, error)
+}
+
+// Changes are what one revision changed among the relationships a watch selects.
+type Changes struct {
+	// Revision is the revision that made the changes: watching after it
+	// yields the changes of later revisions only.
+	Revision Revision
+	// Updates are the changes: Touch (written: created, or replaced with new
+	// caveat context or expiration) or Delete.
+	Updates []Update
+	// Metadata is the metadata the write was made with (WithWriteMetadata),
+	// or nil.
+	Metadata map[string]string
+}
+
+// ChangeStream is a watch under way.
+type ChangeStream interface {
+	// Next waits for the changes of the next revision. It fails with the
+	// watch's context's error once that is done, and otherwise with
+	// Unavailable (SpiceDB or its datastore went away, or the watch fell too
+	// far behind) or Internal; the watch is over then.
+	Next() (Changes, error)
+}
+
+type writeMetadataKey struct{}
+
+// WithWriteMetadata returns ctx whose writes (Write, DeleteMatching) carry
+// metadata, which Watch reports with their changes.
+func WithWriteMetadata(ctx context.Context, metadata map[string]string) context.Context {
+	return context.WithValue(ctx, writeMetadataKey{}, metadata)
+}
+
+// WriteMetadata is the metadata the writes made with ctx carry, or nil.
+func WriteMetadata(ctx context.Context) map[string]string {
+	m, _ := ctx.Value(writeMetadataKey{}).(map[string]string)
+	return m
 }

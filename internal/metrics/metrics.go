@@ -66,22 +66,38 @@ func (m *Metrics) Handler() http.Handler {
 
 func shortName(method string) string { return method[strings.LastIndex(method, "/")+1:] }
 
-// UnaryServerInterceptor observes every API call. Put it first in the chain:
-// it sees the final status.
+// UnaryServerInterceptor observes every unary API call. Put it first in the
+// chain: it sees the final status.
 func (m *Metrics) UnaryServerInterceptor() grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		start := time.Now()
 		resp, err := handler(ctx, req)
-		code := status.Code(err)
-		method := shortName(info.FullMethod)
-		m.requests.WithLabelValues(method, code.String()).Observe(time.Since(start).Seconds())
-		if m.isSave(info.FullMethod) {
-			m.saves.WithLabelValues(method, code.String()).Inc()
-		}
-		if code == codes.FailedPrecondition {
-			m.refusals.WithLabelValues(method).Inc()
-		}
+		m.observe(info.FullMethod, err, start)
 		return resp, err
+	}
+}
+
+// StreamServerInterceptor observes every streaming API call (the change
+// feed) when it ends. Put it first in the chain: it sees the final status.
+func (m *Metrics) StreamServerInterceptor() grpc.StreamServerInterceptor {
+	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+		start := time.Now()
+		err := handler(srv, ss)
+		m.observe(info.FullMethod, err, start)
+		return err
+	}
+}
+
+// observe records an API call that started at start and ended with err.
+func (m *Metrics) observe(fullMethod string, err error, start time.Time) {
+	code := status.Code(err)
+	method := shortName(fullMethod)
+	m.requests.WithLabelValues(method, code.String()).Observe(time.Since(start).Seconds())
+	if m.isSave(fullMethod) {
+		m.saves.WithLabelValues(method, code.String()).Inc()
+	}
+	if code == codes.FailedPrecondition {
+		m.refusals.WithLabelValues(method).Inc()
 	}
 }
 

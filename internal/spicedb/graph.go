@@ -29,6 +29,7 @@ const maxBulkCheckItems = 10000
 // Graph is the graph port over a gRPC connection to SpiceDB.
 type Graph struct {
 	permissions v1.PermissionsServiceClient
+	watch       v1.WatchServiceClient
 	timeout     time.Duration
 	fresh       freshFlights
 }
@@ -37,7 +38,7 @@ var _ graph.Graph = (*Graph)(nil)
 
 // NewGraph returns a Graph talking to SpiceDB over conn.
 func NewGraph(conn grpc.ClientConnInterface) *Graph {
-	return &Graph{permissions: v1.NewPermissionsServiceClient(conn), timeout: DefaultCallTimeout}
+	return &Graph{permissions: v1.NewPermissionsServiceClient(conn), watch: v1.NewWatchServiceClient(conn), timeout: DefaultCallTimeout}
 }
 
 func (g *Graph) bound(ctx context.Context) (context.Context, context.CancelFunc) {
@@ -60,6 +61,7 @@ func (g *Graph) Write(ctx context.Context, updates []graph.Update, preconditions
 		req.Updates = append(req.Updates, &v1.RelationshipUpdate{Operation: toOperation(u.Op), Relationship: rel})
 	}
 	req.OptionalPreconditions = toPreconditions(preconditions)
+	req.OptionalTransactionMetadata = toMetadata(ctx)
 	resp, err := g.permissions.WriteRelationships(ctx, req)
 	if err != nil {
 		return "", mapError(ctx, "write relationships", err)
@@ -72,8 +74,9 @@ func (g *Graph) DeleteMatching(ctx context.Context, filter graph.Filter, precond
 	ctx, cancel := g.bound(ctx)
 	defer cancel()
 	resp, err := g.permissions.DeleteRelationships(ctx, &v1.DeleteRelationshipsRequest{
-		RelationshipFilter:    toFilter(filter),
-		OptionalPreconditions: toPreconditions(preconditions),
+		RelationshipFilter:          toFilter(filter),
+		OptionalPreconditions:       toPreconditions(preconditions),
+		OptionalTransactionMetadata: toMetadata(ctx),
 	})
 	if err != nil {
 		return "", mapError(ctx, "delete relationships", err)
@@ -457,6 +460,20 @@ func toFilter(f graph.Filter) *v1.RelationshipFilter {
 		out.OptionalSubjectFilter = &v1.SubjectFilter{SubjectType: f.SubjectType, OptionalSubjectId: f.SubjectID}
 	}
 	return out
+}
+
+// toMetadata is the transaction metadata of the writes made with ctx
+// (graph.WithWriteMetadata), or nil.
+func toMetadata(ctx context.Context) *structpb.Struct {
+	m := graph.WriteMetadata(ctx)
+	if len(m) == 0 {
+		return nil
+	}
+	fields := make(map[string]*structpb.Value, len(m))
+	for k, v := range m {
+		fields[k] = structpb.NewStringValue(v)
+	}
+	return &structpb.Struct{Fields: fields}
 }
 
 func toPreconditions(ps []graph.Precondition) []*v1.Precondition {

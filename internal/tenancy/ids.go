@@ -25,6 +25,7 @@ const (
 	typeMonitorGroup   = "monitor_group"
 	typeMonitor        = "monitor"
 	typeGrant          = "grant"
+	typeSyncOrigin     = "sync_origin"
 
 	relMSP             = "msp"
 	relOwner           = "owner"
@@ -50,6 +51,8 @@ const (
 	relOwnDomain       = "own_domain"
 	relPartnerOff      = "partner_access_off"
 	relGrant           = "grant"
+	relSyncedMember    = "synced_member"
+	relDrifted         = "drifted"
 
 	// PermissionAccess is the permission "this user reaches this customer".
 	PermissionAccess = "access"
@@ -58,6 +61,9 @@ const (
 
 	// attrDisplayName is the attribute that holds an object's display name.
 	attrDisplayName = "display_name"
+	// attrOrigin is the attribute that names the connected system an object
+	// came from; a local object has none.
+	attrOrigin = "origin"
 )
 
 var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)

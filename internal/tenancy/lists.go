@@ -37,10 +37,22 @@ func (p Page) decode() (uint32, graph.PageToken, error) {
 	return size, tok, err
 }
 
-// named is a listed object: its id (local to its MSP) and display name.
+// named is a listed object: its id (local to its MSP), display name and origin.
 type named struct {
 	ID          string
 	DisplayName string
+	Origin      string
+}
+
+// namedOf is the object whose attributes relationship is attributes.
+func namedOf(id string, attributes graph.Relationship) named {
+	return named{ID: id, DisplayName: attributes.Attribute(attrDisplayName), Origin: originOf(attributes)}
+}
+
+func (n named) customer() Customer { return Customer{ID: n.ID, DisplayName: n.DisplayName} }
+
+func (n named) customerGroup() CustomerGroup {
+	return CustomerGroup{ID: n.ID, DisplayName: n.DisplayName, Origin: n.Origin}
 }
 
 // listNamed lists the objects whose attributes relationship the filter
@@ -60,7 +72,7 @@ func (s *Service) listNamed(ctx context.Context, f graph.Filter, rev graph.Revis
 	}
 	out := make([]named, len(rels))
 	for i, r := range rels {
-		out[i] = named{ID: localize(r.Resource.ID), DisplayName: r.Attribute(attrDisplayName)}
+		out[i] = namedOf(localize(r.Resource.ID), r)
 	}
 	if cursor == "" {
 		return out, "", nil
@@ -138,9 +150,9 @@ func (s *Service) ListUsers(ctx context.Context, msp string, page Page) ([]User,
 		return graph.Filter{ResourceType: typeUser, ResourceID: members[i].Subject.ID, Relation: relAttributes}
 	}, func(i int, attrs []graph.Relationship) {
 		id := localID(msp, members[i].Subject.ID)
-		out[i] = User{ID: id, SingleCustomerID: single[id]}
+		out[i] = User{ID: id, SingleCustomerID: single[id], Origin: OriginLocal}
 		if len(attrs) > 0 {
-			out[i].DisplayName = attrs[0].Attribute(attrDisplayName)
+			out[i].DisplayName, out[i].Origin = attrs[0].Attribute(attrDisplayName), originOf(attrs[0])
 		}
 	})
 	if err != nil || cursor == "" {
@@ -157,7 +169,7 @@ func (s *Service) ListCustomers(ctx context.Context, msp string, page Page) ([]C
 	items, next, err := s.listScoped(ctx, msp, typeCustomer, page)
 	out := make([]Customer, len(items))
 	for i, it := range items {
-		out[i] = Customer(it)
+		out[i] = it.customer()
 	}
 	return out, next, err
 }
@@ -174,7 +186,7 @@ func (s *Service) ListCustomerGroups(ctx context.Context, msp string, page Page)
 	items, next, err := s.listScoped(ctx, msp, typeCustomerGroup, page)
 	out := make([]CustomerGroup, len(items))
 	for i, it := range items {
-		out[i] = CustomerGroup(it)
+		out[i] = it.customerGroup()
 	}
 	return out, next, err
 }
@@ -221,7 +233,7 @@ func (s *Service) getNamed(ctx context.Context, msp, field, typ, id string) (nam
 	if len(rels) == 0 {
 		return named{}, fault.New(fault.NotFound, "%s: %s %q not found", field, typeNames[typ], id)
 	}
-	return named{ID: id, DisplayName: rels[0].Attribute(attrDisplayName)}, nil
+	return namedOf(id, rels[0]), nil
 }
 
 // GetUser returns an MSP user.
@@ -238,7 +250,14 @@ func (s *Service) GetUser(ctx context.Context, msp, user string) (*User, error) 
 	if err != nil {
 		return nil, err
 	}
-	return &User{ID: n.ID, DisplayName: n.DisplayName, SingleCustomerID: single[n.ID]}, nil
+	u := &User{ID: n.ID, DisplayName: n.DisplayName, SingleCustomerID: single[n.ID], Origin: n.Origin}
+	if u.CustomerGroups, err = sn.membershipsOf(ctx, user, typeCustomerGroup); err != nil {
+		return nil, err
+	}
+	if u.SecurityGroups, err = sn.membershipsOf(ctx, user, typeSecurityGroup); err != nil {
+		return nil, err
+	}
+	return u, nil
 }
 
 // GetCustomer returns a customer.
@@ -247,7 +266,7 @@ func (s *Service) GetCustomer(ctx context.Context, msp, customer string) (*Custo
 	if err != nil {
 		return nil, err
 	}
-	c := Customer(n)
+	c := n.customer()
 	return &c, nil
 }
 
@@ -257,7 +276,30 @@ func (s *Service) GetCustomerGroup(ctx context.Context, msp, group string) (*Cus
 	if err != nil {
 		return nil, err
 	}
-	g := CustomerGroup(n)
+	g := n.customerGroup()
+	sn, err := s.snapshot(ctx, msp)
+	if err != nil {
+		return nil, err
+	}
+	obj := customerGroupObject(msp, group)
+	rels, err := sn.readAll(ctx,
+		graph.Filter{ResourceType: typeCustomerGroup, ResourceID: obj.ID, Relation: relMember},
+		graph.Filter{ResourceType: typeCustomerGroup, ResourceID: obj.ID, Relation: relSyncedMember})
+	if err != nil {
+		return nil, err
+	}
+	synced := map[string]bool{}
+	for _, r := range rels {
+		if r.Relation == relSyncedMember {
+			synced[r.Subject.ID] = true
+		}
+	}
+	for _, r := range rels {
+		if r.Relation == relMember {
+			g.Members = append(g.Members, Membership{ID: localID(msp, r.Subject.ID), Origin: membershipOrigin(g.Origin, synced[r.Subject.ID])})
+		}
+	}
+	sortMemberships(g.Members)
 	return &g, nil
 }
 
@@ -336,4 +378,41 @@ func (sn *snapshot) customersNamed(ctx context.Context, rev graph.Revision, ids 
 		out[i].DisplayName = names[id]
 	}
 	return out, nil
+}
+
+// membershipsOf lists the groups of type typ (customer or security groups)
+// the user is a member of, each with the membership's origin.
+func (sn *snapshot) membershipsOf(ctx context.Context, user, typ string) ([]Membership, error) {
+	u := userObject(sn.msp, user)
+	rels, err := sn.readAll(ctx,
+		graph.Filter{ResourceType: typ, Relation: relMember, SubjectType: typeUser, SubjectID: u.ID},
+		graph.Filter{ResourceType: typ, Relation: relSyncedMember, SubjectType: typeUser, SubjectID: u.ID})
+	if err != nil {
+		return nil, err
+	}
+	synced := map[graph.Object]bool{}
+	var groups []graph.Object
+	for _, r := range rels {
+		if r.Relation == relSyncedMember {
+			synced[r.Resource] = true
+		} else {
+			groups = append(groups, r.Resource)
+		}
+	}
+	var out []Membership
+	err = readEach(ctx, sn, sn.rev, groups, func(g graph.Object) graph.Filter {
+		return graph.Filter{ResourceType: g.Type, ResourceID: g.ID, Relation: relAttributes}
+	}, func(g graph.Object, attrs []graph.Relationship) {
+		origin := OriginLocal
+		if len(attrs) > 0 {
+			origin = originOf(attrs[0])
+		}
+		out = append(out, Membership{ID: localID(sn.msp, g.ID), Origin: membershipOrigin(origin, synced[g])})
+	})
+	sortMemberships(out)
+	return out, err
+}
+
+func sortMemberships(ms []Membership) {
+	sort.Slice(ms, func(i, j int) bool { return ms[i].ID < ms[j].ID })
 }

@@ -13,6 +13,19 @@ type User struct {
 	DisplayName string
 	// SingleCustomerID is the customer a single-customer user is confined to.
 	SingleCustomerID string
+	// Origin is OriginLocal, or the connected system that created the user.
+	Origin string
+	// CustomerGroups and SecurityGroups are the user's memberships, with
+	// their origins (GetUser only).
+	CustomerGroups []Membership
+	SecurityGroups []Membership
+}
+
+// Membership is a member of a group, with its origin. ID names the other
+// end: the group in a user's list, the user in a group's.
+type Membership struct {
+	ID     string
+	Origin string
 }
 
 // Customer is an end-customer account of an MSP.
@@ -25,6 +38,10 @@ type Customer struct {
 type CustomerGroup struct {
 	ID          string
 	DisplayName string
+	// Origin is OriginLocal, or the connected system that created the group.
+	Origin string
+	// Members are the group's users with their memberships' origins (GetCustomerGroup only).
+	Members []Membership
 }
 
 // AlertGroup is a customer's user alert group: the users alerted for it.

@@ -14,7 +14,7 @@ import (
 const maxDisplayName = 200
 
 // scopedTypes are the object types whose ids start with their MSP's id.
-var scopedTypes = append([]string{typeUser, typeCustomer, typeCustomerGroup, typeRole, typeSecurityGroup, typeGrant}, customerTypes...)
+var scopedTypes = append([]string{typeUser, typeCustomer, typeCustomerGroup, typeRole, typeSecurityGroup, typeGrant, typeSyncOrigin}, customerTypes...)
 
 func checkDisplayName(field, name string) error {
 	switch {
@@ -73,7 +73,7 @@ func (s *Service) CreateMSP(ctx context.Context, m MSP) (*MSP, error) {
 		return nil, mspCreateError(err, m.ID)
 	}
 	msp, owner := mspObject(m.ID), userObject(m.ID, m.OwnerUserID)
-	_, err := s.graph.Write(ctx, creates(append([]graph.Relationship{
+	_, err := s.graph.Write(writtenBy(ctx, OriginLocal), creates(append([]graph.Relationship{
 		graph.Rel(msp, relSaveEpoch, graph.Object{Type: typeSaveEpoch, ID: newEpochID()}),
 		graph.Rel(msp, relOwner, owner),
 		graph.Rel(msp, relMember, owner),
@@ -133,6 +133,7 @@ func (s *Service) DeleteMSP(ctx context.Context, msp string) error {
 	if err := checkID("mspId", msp); err != nil {
 		return err
 	}
+	ctx = writtenBy(ctx, OriginLocal)
 	_, err := s.graph.DeleteMatching(ctx, graph.Filter{ResourceType: typeMSP, ResourceID: msp}, []graph.Precondition{mspExists(msp)})
 	if fault.Is(err, fault.Conflict) {
 		return fault.New(fault.NotFound, "msp %q not found", msp)
@@ -157,7 +158,7 @@ func (s *Service) createScoped(ctx context.Context, msp, manage string, obj grap
 		return err
 	}
 	rels := append([]graph.Relationship{graph.Rel(obj, relMSP, mspObject(msp)), attributesOf(obj, msp, displayName)}, extra...)
-	_, err = s.graph.Write(ctx, creates(rels...), []graph.Precondition{
+	_, err = s.graph.Write(writtenBy(ctx, OriginLocal), creates(rels...), []graph.Precondition{
 		mspExists(msp),
 		{Filter: graph.Filter{ResourceType: obj.Type, ResourceID: obj.ID}},
 	})
@@ -179,6 +180,7 @@ func (s *Service) CreateUser(ctx context.Context, msp string, u User) (*User, er
 	if err := s.createScoped(ctx, msp, permUsersManage, obj, u.DisplayName, graph.Rel(mspObject(msp), relMember, obj)); err != nil {
 		return nil, err
 	}
+	u.Origin = OriginLocal
 	return &u, nil
 }
 
@@ -201,6 +203,7 @@ func (s *Service) CreateCustomerGroup(ctx context.Context, msp string, g Custome
 	if err := s.createScoped(ctx, msp, permCustomerGroupsManage, customerGroupObject(msp, g.ID), g.DisplayName); err != nil {
 		return nil, err
 	}
+	g.Origin = OriginLocal
 	return &g, nil
 }
 
@@ -220,28 +223,34 @@ func (s *Service) DeleteUser(ctx context.Context, msp, user string) (*Report, er
 	if err := checkID("userId", user); err != nil {
 		return nil, err
 	}
-	u := userObject(msp, user)
 	return s.save(ctx, msp, false, func(ctx context.Context, sn *snapshot) ([]graph.Update, error) {
 		if err := firstError(sn.authorize(ctx, permUsersManage, mspObject(msp)), sn.requireExisting(ctx, existing{"userId", typeUser, []string{user}})); err != nil {
 			return nil, err
 		}
-		bySubject := func(typ string) graph.Filter {
-			return graph.Filter{ResourceType: typ, SubjectType: typeUser, SubjectID: u.ID}
-		}
-		rels, err := sn.readAll(ctx,
-			graph.Filter{ResourceType: typeUser, ResourceID: u.ID},
-			bySubject(typeMSP), bySubject(typeCustomer), bySubject(typeCustomerGroup), bySubject(typeUserAlertGroup), bySubject(typeSecurityGroup), bySubject(typeAPIToken),
-			bySubject(typeWindow), bySubject(typeOutageComment), bySubject(typeMonitorGroup))
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range rels {
-			if r.Resource.Type == typeMSP && r.Relation == relOwner {
-				return nil, blockedError([]Block{{UserID: user, Reason: BlockAccountOwner}})
-			}
-		}
-		return deletes(rels), nil
+		return sn.userDeletion(ctx, user)
 	})
+}
+
+// userDeletion deletes a user and every relationship that points at him,
+// unless he is the account owner.
+func (sn *snapshot) userDeletion(ctx context.Context, user string) ([]graph.Update, error) {
+	u := userObject(sn.msp, user)
+	bySubject := func(typ string) graph.Filter {
+		return graph.Filter{ResourceType: typ, SubjectType: typeUser, SubjectID: u.ID}
+	}
+	rels, err := sn.readAll(ctx,
+		graph.Filter{ResourceType: typeUser, ResourceID: u.ID},
+		bySubject(typeMSP), bySubject(typeCustomer), bySubject(typeCustomerGroup), bySubject(typeUserAlertGroup), bySubject(typeSecurityGroup), bySubject(typeAPIToken),
+		bySubject(typeWindow), bySubject(typeOutageComment), bySubject(typeMonitorGroup))
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rels {
+		if r.Resource.Type == typeMSP && r.Relation == relOwner {
+			return nil, blockedError([]Block{{UserID: user, Reason: BlockAccountOwner}})
+		}
+	}
+	return deletes(rels), nil
 }
 
 // DeleteCustomer deletes a customer with its alert groups, its grants and
@@ -276,19 +285,25 @@ func (s *Service) DeleteCustomerGroup(ctx context.Context, msp, group string) (*
 	if err := checkID("customerGroupId", group); err != nil {
 		return nil, err
 	}
-	g := customerGroupObject(msp, group)
 	return s.save(ctx, msp, false, func(ctx context.Context, sn *snapshot) ([]graph.Update, error) {
 		if err := firstError(sn.authorize(ctx, permCustomerGroupsManage, mspObject(msp)), sn.requireExisting(ctx, existing{"customerGroupId", typeCustomerGroup, []string{group}})); err != nil {
 			return nil, err
 		}
-		rels, err := sn.readAll(ctx,
-			graph.Filter{ResourceType: typeCustomerGroup, ResourceID: g.ID},
-			graph.Filter{ResourceType: typeCustomer, Relation: relCustomerGroup, SubjectType: typeCustomerGroup, SubjectID: g.ID})
-		if err != nil {
-			return nil, err
-		}
-		return deletes(rels), nil
+		return sn.customerGroupDeletion(ctx, group)
 	})
+}
+
+// customerGroupDeletion deletes a customer group and every relationship that
+// points at it.
+func (sn *snapshot) customerGroupDeletion(ctx context.Context, group string) ([]graph.Update, error) {
+	g := customerGroupObject(sn.msp, group)
+	rels, err := sn.readAll(ctx,
+		graph.Filter{ResourceType: typeCustomerGroup, ResourceID: g.ID},
+		graph.Filter{ResourceType: typeCustomer, Relation: relCustomerGroup, SubjectType: typeCustomerGroup, SubjectID: g.ID})
+	if err != nil {
+		return nil, err
+	}
+	return deletes(rels), nil
 }
 
 // requireReach refuses users who do not reach the customer at the snapshot.

@@ -27,13 +27,15 @@ type edge struct {
 // users and customers it deletes outright.
 type delta struct {
 	removed, added map[edge]bool
-	goneUsers      map[string]bool
-	goneCustomers  map[string]bool
+	// joined are the customer groups each customer joins (its added customer_group edges).
+	joined        map[string][]string
+	goneUsers     map[string]bool
+	goneCustomers map[string]bool
 }
 
 // deltaOf classifies a save's updates of msp.
 func deltaOf(msp string, updates []graph.Update) *delta {
-	d := &delta{removed: map[edge]bool{}, added: map[edge]bool{}, goneUsers: map[string]bool{}, goneCustomers: map[string]bool{}}
+	d := &delta{removed: map[edge]bool{}, added: map[edge]bool{}, joined: map[string][]string{}, goneUsers: map[string]bool{}, goneCustomers: map[string]bool{}}
 	for _, u := range updates {
 		r := u.Relationship
 		set := d.added
@@ -42,6 +44,9 @@ func deltaOf(msp string, updates []graph.Update) *delta {
 		}
 		if e, ok := edgeOf(msp, r); ok {
 			set[e] = true
+			if u.Op != graph.Delete && e.relation == relCustomerGroup {
+				d.joined[e.from] = append(d.joined[e.from], e.to)
+			}
 			continue
 		}
 		if u.Op != graph.Delete {
@@ -135,13 +140,14 @@ func (x *pathIndex) paths(user, customer string, d *delta) []string {
 	groups := x.groupsOf[customer]
 	candidates := slices.Collect(maps.Keys(groups))
 	if d != nil {
-		for e := range d.added {
-			if e.relation == relCustomerGroup && e.from == customer && !groups[e.to] {
-				candidates = append(candidates, e.to)
+		for _, g := range d.joined[customer] {
+			if !groups[g] {
+				candidates = append(candidates, g)
 			}
 		}
 	}
 	sort.Strings(candidates)
+	candidates = slices.Compact(candidates)
 	for _, g := range candidates {
 		if d.has(edge{relCustomerGroup, customer, g}, groups[g]) &&
 			d.has(edge{relMember, g, user}, x.membersOf[g][user]) {

@@ -26,12 +26,20 @@ type plan func(ctx context.Context, sn *snapshot) ([]graph.Update, error)
 // save committed since R the write fails and everything is recomputed. The
 // report is then asked of SpiceDB at the write's own revision.
 func (s *Service) save(ctx context.Context, msp string, validateOnly bool, build plan) (*Report, error) {
+	return s.saveAs(ctx, msp, OriginLocal, validateOnly, build)
+}
+
+// saveAs runs a save on behalf of origin: OriginLocal for the forms, which
+// mark the connected systems' objects they edit as drifted, or the connected
+// system whose sync it is.
+func (s *Service) saveAs(ctx context.Context, msp, origin string, validateOnly bool, build plan) (*Report, error) {
 	var rep *Report
 	err := s.retry(ctx, msp, func(ctx context.Context) error {
 		sn, err := s.snapshot(ctx, msp)
 		if err != nil {
 			return err
 		}
+		sn.origin = origin
 		updates, err := build(ctx, sn)
 		if err != nil {
 			return err
@@ -103,8 +111,14 @@ func (sn *snapshot) apply(ctx context.Context, updates []graph.Update, validateO
 		written = append(written, graph.Update{Op: graph.Delete, Relationship: graph.Rel(
 			alertGroupObject(sn.msp, r.CustomerID, r.AlertGroupID), relContact, userObject(sn.msp, r.UserID))})
 	}
-	written = append(dedupe(written), sn.epochUpdates()...)
-	rev, err := sn.s.graph.Write(ctx, written, []graph.Precondition{sn.epochPrecondition()})
+	if sn.origin == OriginLocal {
+		marks, err := sn.driftMarks(ctx, written)
+		if err != nil {
+			return nil, err
+		}
+		written = append(written, marks...)
+	}
+	rev, err := sn.write(ctx, dedupe(written))
 	if err != nil {
 		return nil, err
 	}
@@ -130,6 +144,51 @@ func (sn *snapshot) apply(ctx context.Context, updates []graph.Update, validateO
 		}
 	}
 	return rep, nil
+}
+
+// write commits a save's updates with the snapshot's epoch rotation, in one
+// atomic WriteRelationships call when they fit in one (s.maxUpdatesPerWrite),
+// and otherwise in a chain of calls: each requires the epoch the previous one
+// wrote, so no other save interleaves, and every removal is written before
+// any addition, so no state along the chain grants an access that the state
+// before the save did not grant or the state after it will not grant. If a
+// later call of the chain fails, the save is partly written: the error says
+// so, and running the same save again completes it. It returns the revision
+// of the last call, and counts the calls in sn.writes.
+func (sn *snapshot) write(ctx context.Context, updates []graph.Update) (graph.Revision, error) {
+	ctx = writtenBy(ctx, sn.origin)
+	per := sn.s.maxUpdatesPerWrite - 2 // each call also rotates the epoch
+	if len(updates) <= per {
+		sn.writes = 1
+		return sn.s.graph.Write(ctx, append(updates, sn.epochUpdates()...), []graph.Precondition{sn.epochPrecondition()})
+	}
+	ordered := slices.Clone(updates)
+	slices.SortStableFunc(ordered, func(a, b graph.Update) int {
+		return boolRank(a.Op != graph.Delete) - boolRank(b.Op != graph.Delete)
+	})
+	calls := (len(ordered) + per - 1) / per
+	var rev graph.Revision
+	for i := range calls {
+		chunk := ordered[i*per : min((i+1)*per, len(ordered))]
+		next, err := sn.s.graph.Write(ctx, append(slices.Clone(chunk), sn.epochUpdates()...), []graph.Precondition{sn.epochPrecondition()})
+		if err != nil && i > 0 {
+			return "", fault.Wrap(err, fault.Unavailable,
+				"the save was partly written: %d of its %d writes landed (the last at %s) before this one failed; run it again to complete it", i, calls, rev)
+		}
+		if err != nil {
+			return "", err
+		}
+		rev, sn.writes = next, i+1
+		sn.epoch = sn.nextEpoch
+	}
+	return rev, nil
+}
+
+func boolRank(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func writtenAt(rev graph.Revision, validateOnly bool) string {

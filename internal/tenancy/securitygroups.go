@@ -62,6 +62,8 @@ type SecurityGroup struct {
 	BuiltIn bool
 	// SingleCustomerUser is the user a customer-specific group confines to its customer.
 	SingleCustomerUser string
+	// Origin is OriginLocal, or the connected system that created the group.
+	Origin string
 }
 
 func securityGroupObject(msp, id string) graph.Object { return scoped(typeSecurityGroup, msp, id) }
@@ -117,7 +119,7 @@ func (sn *snapshot) readSecurityGroupRels(ctx context.Context, id string) (*Secu
 	if err != nil {
 		return nil, nil, err
 	}
-	g := &SecurityGroup{ID: id}
+	g := &SecurityGroup{ID: id, Origin: OriginLocal}
 	_, g.BuiltIn = catalog.LookupBuiltinRole(id)
 	found := false
 	for _, r := range rels {
@@ -125,7 +127,7 @@ func (sn *snapshot) readSecurityGroupRels(ctx context.Context, id string) (*Secu
 		case r.Resource.Type == typeSecurityGroup && r.Relation == relMSP:
 			found = true
 		case r.Resource.Type == typeSecurityGroup && r.Relation == relAttributes:
-			g.DisplayName = r.Attribute(attrDisplayName)
+			g.DisplayName, g.Origin = r.Attribute(attrDisplayName), originOf(r)
 		case r.Resource.Type == typeSecurityGroup && r.Relation == relRole:
 			g.RoleID = roleIDOf(sn.msp, r.Subject)
 		case r.Resource.Type == typeSecurityGroup && r.Relation == relMember:
@@ -242,6 +244,7 @@ func (s *Service) CreateSecurityGroup(ctx context.Context, msp string, g Securit
 		return nil, err
 	}
 	sort.Strings(g.Members)
+	g.Origin = OriginLocal
 	return &g, nil
 }
 
@@ -476,17 +479,23 @@ func (s *Service) DeleteSecurityGroup(ctx context.Context, msp, id string) error
 		if err := sn.authorize(ctx, permSecurityGroupsManage, mspObject(msp)); err != nil {
 			return nil, err
 		}
-		_, rels, err := sn.readSecurityGroupRels(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		grants, err := sn.grantsPointingAt(ctx, relSecurityGroup, securityGroupObject(msp, id))
-		if err != nil {
-			return nil, err
-		}
-		return deletes(append(rels, grants...)), nil
+		return sn.securityGroupDeletion(ctx, id)
 	})
 	return err
+}
+
+// securityGroupDeletion deletes a security group, everything that points at
+// it, and its time-bound grants.
+func (sn *snapshot) securityGroupDeletion(ctx context.Context, id string) ([]graph.Update, error) {
+	_, rels, err := sn.readSecurityGroupRels(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	grants, err := sn.grantsPointingAt(ctx, relSecurityGroup, securityGroupObject(sn.msp, id))
+	if err != nil {
+		return nil, err
+	}
+	return deletes(append(rels, grants...)), nil
 }
 
 // singleCustomerPermissions are what a single-customer user gets unless told
@@ -552,6 +561,6 @@ func (s *Service) CreateSingleCustomerUser(ctx context.Context, msp string, u Us
 	if err != nil {
 		return nil, err
 	}
-	u.SingleCustomerID = customer
+	u.SingleCustomerID, u.Origin = customer, OriginLocal
 	return &u, nil
 }

@@ -23,11 +23,23 @@ type Service struct {
 	readParallelism int
 	// grantDay is how long a day of a time-bound grant lasts.
 	grantDay time.Duration
+	// maxUpdatesPerWrite is the most updates one write may carry (see snapshot.write).
+	maxUpdatesPerWrite int
 }
+
+// SetMaxUpdatesPerWrite sets how many relationship updates one save writes
+// in one call (DefaultMaxUpdatesPerWrite unless set; at least 3).
+func (s *Service) SetMaxUpdatesPerWrite(n int) { s.maxUpdatesPerWrite = max(n, 3) }
+
+// DefaultMaxUpdatesPerWrite is how many relationship updates one save writes
+// in one call: well within SpiceDB's limit on updates per call as mspauthz
+// configures it, and, at the longest ids and display names, within gRPC's
+// 4 MB message.
+const DefaultMaxUpdatesPerWrite = 5000
 
 // New returns a Service over g.
 func New(g graph.Graph) *Service {
-	return &Service{graph: g, now: time.Now, saveAttempts: DefaultSaveAttempts, readParallelism: 8, grantDay: 24 * time.Hour}
+	return &Service{graph: g, now: time.Now, saveAttempts: DefaultSaveAttempts, readParallelism: 8, grantDay: 24 * time.Hour, maxUpdatesPerWrite: DefaultMaxUpdatesPerWrite}
 }
 
 // retry runs op until it succeeds or fails with anything but a conflict, at

@@ -18,6 +18,12 @@ type snapshot struct {
 	msp   string
 	rev   graph.Revision
 	epoch graph.Relationship
+	// nextEpoch is the epoch the last epochUpdates wrote.
+	nextEpoch graph.Relationship
+	// origin is who the save is made for: OriginLocal, or a connected system.
+	origin string
+	// writes counts the WriteRelationships calls of the save's write.
+	writes int
 }
 
 // snapshot reads msp's save epoch at full consistency — or at least as fresh
@@ -151,8 +157,8 @@ var typeNames = map[string]string{
 
 // epochUpdates replace the snapshot's save epoch; epochPrecondition requires it unchanged.
 func (sn *snapshot) epochUpdates() []graph.Update {
-	next := graph.Rel(mspObject(sn.msp), relSaveEpoch, graph.Object{Type: typeSaveEpoch, ID: newEpochID()})
-	return []graph.Update{{Op: graph.Delete, Relationship: sn.epoch}, {Op: graph.Create, Relationship: next}}
+	sn.nextEpoch = graph.Rel(mspObject(sn.msp), relSaveEpoch, graph.Object{Type: typeSaveEpoch, ID: newEpochID()})
+	return []graph.Update{{Op: graph.Delete, Relationship: sn.epoch}, {Op: graph.Create, Relationship: sn.nextEpoch}}
 }
 
 func (sn *snapshot) epochPrecondition() graph.Precondition {

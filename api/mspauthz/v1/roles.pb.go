@@ -701,8 +701,10 @@ type SecurityGroup struct {
 	BuiltIn         bool                   `protobuf:"varint,6,opt,name=built_in,json=builtIn,proto3" json:"built_in,omitempty"`
 	// The single-customer user a customer-specific group confines (seed 004).
 	SingleCustomerUserId string `protobuf:"bytes,7,opt,name=single_customer_user_id,json=singleCustomerUserId,proto3" json:"single_customer_user_id,omitempty"`
-	unknownFields        protoimpl.UnknownFields
-	sizeCache            protoimpl.SizeCache
+	// "local", or the connected system that created the group (seed 002).
+	Origin        string `protobuf:"bytes,8,opt,name=origin,proto3" json:"origin,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SecurityGroup) Reset() {
@@ -780,6 +782,13 @@ func (x *SecurityGroup) GetBuiltIn() bool {
 func (x *SecurityGroup) GetSingleCustomerUserId() string {
 	if x != nil {
 		return x.SingleCustomerUserId
+	}
+	return ""
+}
+
+func (x *SecurityGroup) GetOrigin() string {
+	if x != nil {
+		return x.Origin
 	}
 	return ""
 }
@@ -1331,7 +1340,7 @@ const file_mspauthz_v1_roles_proto_rawDesc = "" +
 	"\rall_customers\x18\x01 \x01(\bR\fallCustomers\x121\n" +
 	"\x14associated_customers\x18\x02 \x01(\bR\x13associatedCustomers\x12\x1c\n" +
 	"\tcustomers\x18\x03 \x03(\tR\tcustomers\x12'\n" +
-	"\x0fcustomer_groups\x18\x04 \x03(\tR\x0ecustomerGroups\"\x8d\x02\n" +
+	"\x0fcustomer_groups\x18\x04 \x03(\tR\x0ecustomerGroups\"\xa5\x02\n" +
 	"\rSecurityGroup\x12*\n" +
 	"\x11security_group_id\x18\x01 \x01(\tR\x0fsecurityGroupId\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12\x17\n" +
@@ -1339,7 +1348,8 @@ const file_mspauthz_v1_roles_proto_rawDesc = "" +
 	"\x05scope\x18\x04 \x01(\v2\x12.mspauthz.v1.ScopeR\x05scope\x12\x18\n" +
 	"\amembers\x18\x05 \x03(\tR\amembers\x12\x19\n" +
 	"\bbuilt_in\x18\x06 \x01(\bR\abuiltIn\x125\n" +
-	"\x17single_customer_user_id\x18\a \x01(\tR\x14singleCustomerUserId\"2\n" +
+	"\x17single_customer_user_id\x18\a \x01(\tR\x14singleCustomerUserId\x12\x16\n" +
+	"\x06origin\x18\b \x01(\tR\x06origin\"2\n" +
 	"\x19ListSecurityGroupsRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\"a\n" +
 	"\x1aListSecurityGroupsResponse\x12C\n" +

@@ -378,8 +378,14 @@ type User struct {
 	DisplayName string                 `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
 	// The customer a single-customer user is confined to (seed 004).
 	SingleCustomerId string `protobuf:"bytes,3,opt,name=single_customer_id,json=singleCustomerId,proto3" json:"single_customer_id,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// "local", or the connected system that created the user (seed 002).
+	Origin string `protobuf:"bytes,4,opt,name=origin,proto3" json:"origin,omitempty"`
+	// The user's customer groups and security groups, each with the origin of
+	// the membership (GetUser only).
+	CustomerGroups []*CustomerGroupMembership `protobuf:"bytes,5,rep,name=customer_groups,json=customerGroups,proto3" json:"customer_groups,omitempty"`
+	SecurityGroups []*SecurityGroupMembership `protobuf:"bytes,6,rep,name=security_groups,json=securityGroups,proto3" json:"security_groups,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *User) Reset() {
@@ -433,6 +439,188 @@ func (x *User) GetSingleCustomerId() string {
 	return ""
 }
 
+func (x *User) GetOrigin() string {
+	if x != nil {
+		return x.Origin
+	}
+	return ""
+}
+
+func (x *User) GetCustomerGroups() []*CustomerGroupMembership {
+	if x != nil {
+		return x.CustomerGroups
+	}
+	return nil
+}
+
+func (x *User) GetSecurityGroups() []*SecurityGroupMembership {
+	if x != nil {
+		return x.SecurityGroups
+	}
+	return nil
+}
+
+// CustomerGroupMembership is a user's membership of a customer group.
+type CustomerGroupMembership struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	CustomerGroupId string                 `protobuf:"bytes,1,opt,name=customer_group_id,json=customerGroupId,proto3" json:"customer_group_id,omitempty"`
+	// "local", or the connected system that assigned it.
+	Origin        string `protobuf:"bytes,2,opt,name=origin,proto3" json:"origin,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CustomerGroupMembership) Reset() {
+	*x = CustomerGroupMembership{}
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CustomerGroupMembership) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CustomerGroupMembership) ProtoMessage() {}
+
+func (x *CustomerGroupMembership) ProtoReflect() protoreflect.Message {
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CustomerGroupMembership.ProtoReflect.Descriptor instead.
+func (*CustomerGroupMembership) Descriptor() ([]byte, []int) {
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *CustomerGroupMembership) GetCustomerGroupId() string {
+	if x != nil {
+		return x.CustomerGroupId
+	}
+	return ""
+}
+
+func (x *CustomerGroupMembership) GetOrigin() string {
+	if x != nil {
+		return x.Origin
+	}
+	return ""
+}
+
+// SecurityGroupMembership is a user's membership of a security group: a role assignment.
+type SecurityGroupMembership struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	SecurityGroupId string                 `protobuf:"bytes,1,opt,name=security_group_id,json=securityGroupId,proto3" json:"security_group_id,omitempty"`
+	// "local", or the connected system that assigned it.
+	Origin        string `protobuf:"bytes,2,opt,name=origin,proto3" json:"origin,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SecurityGroupMembership) Reset() {
+	*x = SecurityGroupMembership{}
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SecurityGroupMembership) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SecurityGroupMembership) ProtoMessage() {}
+
+func (x *SecurityGroupMembership) ProtoReflect() protoreflect.Message {
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SecurityGroupMembership.ProtoReflect.Descriptor instead.
+func (*SecurityGroupMembership) Descriptor() ([]byte, []int) {
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *SecurityGroupMembership) GetSecurityGroupId() string {
+	if x != nil {
+		return x.SecurityGroupId
+	}
+	return ""
+}
+
+func (x *SecurityGroupMembership) GetOrigin() string {
+	if x != nil {
+		return x.Origin
+	}
+	return ""
+}
+
+// Member is a user in a group, with the origin of the membership.
+type Member struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserId        string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	Origin        string                 `protobuf:"bytes,2,opt,name=origin,proto3" json:"origin,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Member) Reset() {
+	*x = Member{}
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Member) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Member) ProtoMessage() {}
+
+func (x *Member) ProtoReflect() protoreflect.Message {
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Member.ProtoReflect.Descriptor instead.
+func (*Member) Descriptor() ([]byte, []int) {
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *Member) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *Member) GetOrigin() string {
+	if x != nil {
+		return x.Origin
+	}
+	return ""
+}
+
 type CreateUserRequest struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
 	MspId       string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
@@ -447,7 +635,7 @@ type CreateUserRequest struct {
 
 func (x *CreateUserRequest) Reset() {
 	*x = CreateUserRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[8]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -459,7 +647,7 @@ func (x *CreateUserRequest) String() string {
 func (*CreateUserRequest) ProtoMessage() {}
 
 func (x *CreateUserRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[8]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -472,7 +660,7 @@ func (x *CreateUserRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateUserRequest.ProtoReflect.Descriptor instead.
 func (*CreateUserRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{8}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *CreateUserRequest) GetMspId() string {
@@ -515,7 +703,7 @@ type SingleCustomer struct {
 
 func (x *SingleCustomer) Reset() {
 	*x = SingleCustomer{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[9]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -527,7 +715,7 @@ func (x *SingleCustomer) String() string {
 func (*SingleCustomer) ProtoMessage() {}
 
 func (x *SingleCustomer) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[9]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -540,7 +728,7 @@ func (x *SingleCustomer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SingleCustomer.ProtoReflect.Descriptor instead.
 func (*SingleCustomer) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{9}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *SingleCustomer) GetCustomerId() string {
@@ -567,7 +755,7 @@ type GetUserRequest struct {
 
 func (x *GetUserRequest) Reset() {
 	*x = GetUserRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[10]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -579,7 +767,7 @@ func (x *GetUserRequest) String() string {
 func (*GetUserRequest) ProtoMessage() {}
 
 func (x *GetUserRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[10]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -592,7 +780,7 @@ func (x *GetUserRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetUserRequest.ProtoReflect.Descriptor instead.
 func (*GetUserRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{10}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *GetUserRequest) GetMspId() string {
@@ -620,7 +808,7 @@ type ListUsersRequest struct {
 
 func (x *ListUsersRequest) Reset() {
 	*x = ListUsersRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[11]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -632,7 +820,7 @@ func (x *ListUsersRequest) String() string {
 func (*ListUsersRequest) ProtoMessage() {}
 
 func (x *ListUsersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[11]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -645,7 +833,7 @@ func (x *ListUsersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUsersRequest.ProtoReflect.Descriptor instead.
 func (*ListUsersRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{11}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ListUsersRequest) GetMspId() string {
@@ -679,7 +867,7 @@ type ListUsersResponse struct {
 
 func (x *ListUsersResponse) Reset() {
 	*x = ListUsersResponse{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[12]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -691,7 +879,7 @@ func (x *ListUsersResponse) String() string {
 func (*ListUsersResponse) ProtoMessage() {}
 
 func (x *ListUsersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[12]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -704,7 +892,7 @@ func (x *ListUsersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUsersResponse.ProtoReflect.Descriptor instead.
 func (*ListUsersResponse) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{12}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ListUsersResponse) GetUsers() []*User {
@@ -731,7 +919,7 @@ type DeleteUserRequest struct {
 
 func (x *DeleteUserRequest) Reset() {
 	*x = DeleteUserRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[13]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -743,7 +931,7 @@ func (x *DeleteUserRequest) String() string {
 func (*DeleteUserRequest) ProtoMessage() {}
 
 func (x *DeleteUserRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[13]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -756,7 +944,7 @@ func (x *DeleteUserRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteUserRequest.ProtoReflect.Descriptor instead.
 func (*DeleteUserRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{13}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *DeleteUserRequest) GetMspId() string {
@@ -783,7 +971,7 @@ type Customer struct {
 
 func (x *Customer) Reset() {
 	*x = Customer{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[14]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -795,7 +983,7 @@ func (x *Customer) String() string {
 func (*Customer) ProtoMessage() {}
 
 func (x *Customer) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[14]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -808,7 +996,7 @@ func (x *Customer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Customer.ProtoReflect.Descriptor instead.
 func (*Customer) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{14}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Customer) GetCustomerId() string {
@@ -836,7 +1024,7 @@ type CreateCustomerRequest struct {
 
 func (x *CreateCustomerRequest) Reset() {
 	*x = CreateCustomerRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[15]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -848,7 +1036,7 @@ func (x *CreateCustomerRequest) String() string {
 func (*CreateCustomerRequest) ProtoMessage() {}
 
 func (x *CreateCustomerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[15]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -861,7 +1049,7 @@ func (x *CreateCustomerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateCustomerRequest.ProtoReflect.Descriptor instead.
 func (*CreateCustomerRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{15}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *CreateCustomerRequest) GetMspId() string {
@@ -895,7 +1083,7 @@ type GetCustomerRequest struct {
 
 func (x *GetCustomerRequest) Reset() {
 	*x = GetCustomerRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[16]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -907,7 +1095,7 @@ func (x *GetCustomerRequest) String() string {
 func (*GetCustomerRequest) ProtoMessage() {}
 
 func (x *GetCustomerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[16]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -920,7 +1108,7 @@ func (x *GetCustomerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCustomerRequest.ProtoReflect.Descriptor instead.
 func (*GetCustomerRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{16}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *GetCustomerRequest) GetMspId() string {
@@ -948,7 +1136,7 @@ type ListCustomersRequest struct {
 
 func (x *ListCustomersRequest) Reset() {
 	*x = ListCustomersRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[17]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -960,7 +1148,7 @@ func (x *ListCustomersRequest) String() string {
 func (*ListCustomersRequest) ProtoMessage() {}
 
 func (x *ListCustomersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[17]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -973,7 +1161,7 @@ func (x *ListCustomersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCustomersRequest.ProtoReflect.Descriptor instead.
 func (*ListCustomersRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{17}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ListCustomersRequest) GetMspId() string {
@@ -1007,7 +1195,7 @@ type ListCustomersResponse struct {
 
 func (x *ListCustomersResponse) Reset() {
 	*x = ListCustomersResponse{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[18]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1019,7 +1207,7 @@ func (x *ListCustomersResponse) String() string {
 func (*ListCustomersResponse) ProtoMessage() {}
 
 func (x *ListCustomersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[18]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1032,7 +1220,7 @@ func (x *ListCustomersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCustomersResponse.ProtoReflect.Descriptor instead.
 func (*ListCustomersResponse) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{18}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ListCustomersResponse) GetCustomers() []*Customer {
@@ -1059,7 +1247,7 @@ type DeleteCustomerRequest struct {
 
 func (x *DeleteCustomerRequest) Reset() {
 	*x = DeleteCustomerRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[19]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1071,7 +1259,7 @@ func (x *DeleteCustomerRequest) String() string {
 func (*DeleteCustomerRequest) ProtoMessage() {}
 
 func (x *DeleteCustomerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[19]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1084,7 +1272,7 @@ func (x *DeleteCustomerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteCustomerRequest.ProtoReflect.Descriptor instead.
 func (*DeleteCustomerRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{19}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *DeleteCustomerRequest) GetMspId() string {
@@ -1105,13 +1293,17 @@ type CustomerGroup struct {
 	state           protoimpl.MessageState `protogen:"open.v1"`
 	CustomerGroupId string                 `protobuf:"bytes,1,opt,name=customer_group_id,json=customerGroupId,proto3" json:"customer_group_id,omitempty"`
 	DisplayName     string                 `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// "local", or the connected system that created the group (seed 002).
+	Origin string `protobuf:"bytes,3,opt,name=origin,proto3" json:"origin,omitempty"`
+	// The group's users, each with the origin of the membership (GetCustomerGroup only).
+	Members       []*Member `protobuf:"bytes,4,rep,name=members,proto3" json:"members,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CustomerGroup) Reset() {
 	*x = CustomerGroup{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[20]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1123,7 +1315,7 @@ func (x *CustomerGroup) String() string {
 func (*CustomerGroup) ProtoMessage() {}
 
 func (x *CustomerGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[20]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1136,7 +1328,7 @@ func (x *CustomerGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CustomerGroup.ProtoReflect.Descriptor instead.
 func (*CustomerGroup) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{20}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *CustomerGroup) GetCustomerGroupId() string {
@@ -1153,6 +1345,20 @@ func (x *CustomerGroup) GetDisplayName() string {
 	return ""
 }
 
+func (x *CustomerGroup) GetOrigin() string {
+	if x != nil {
+		return x.Origin
+	}
+	return ""
+}
+
+func (x *CustomerGroup) GetMembers() []*Member {
+	if x != nil {
+		return x.Members
+	}
+	return nil
+}
+
 type CreateCustomerGroupRequest struct {
 	state           protoimpl.MessageState `protogen:"open.v1"`
 	MspId           string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
@@ -1164,7 +1370,7 @@ type CreateCustomerGroupRequest struct {
 
 func (x *CreateCustomerGroupRequest) Reset() {
 	*x = CreateCustomerGroupRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[21]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1176,7 +1382,7 @@ func (x *CreateCustomerGroupRequest) String() string {
 func (*CreateCustomerGroupRequest) ProtoMessage() {}
 
 func (x *CreateCustomerGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[21]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1189,7 +1395,7 @@ func (x *CreateCustomerGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateCustomerGroupRequest.ProtoReflect.Descriptor instead.
 func (*CreateCustomerGroupRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{21}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *CreateCustomerGroupRequest) GetMspId() string {
@@ -1223,7 +1429,7 @@ type GetCustomerGroupRequest struct {
 
 func (x *GetCustomerGroupRequest) Reset() {
 	*x = GetCustomerGroupRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[22]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1235,7 +1441,7 @@ func (x *GetCustomerGroupRequest) String() string {
 func (*GetCustomerGroupRequest) ProtoMessage() {}
 
 func (x *GetCustomerGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[22]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1248,7 +1454,7 @@ func (x *GetCustomerGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCustomerGroupRequest.ProtoReflect.Descriptor instead.
 func (*GetCustomerGroupRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{22}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *GetCustomerGroupRequest) GetMspId() string {
@@ -1276,7 +1482,7 @@ type ListCustomerGroupsRequest struct {
 
 func (x *ListCustomerGroupsRequest) Reset() {
 	*x = ListCustomerGroupsRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[23]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1288,7 +1494,7 @@ func (x *ListCustomerGroupsRequest) String() string {
 func (*ListCustomerGroupsRequest) ProtoMessage() {}
 
 func (x *ListCustomerGroupsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[23]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1301,7 +1507,7 @@ func (x *ListCustomerGroupsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCustomerGroupsRequest.ProtoReflect.Descriptor instead.
 func (*ListCustomerGroupsRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{23}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ListCustomerGroupsRequest) GetMspId() string {
@@ -1335,7 +1541,7 @@ type ListCustomerGroupsResponse struct {
 
 func (x *ListCustomerGroupsResponse) Reset() {
 	*x = ListCustomerGroupsResponse{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[24]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1347,7 +1553,7 @@ func (x *ListCustomerGroupsResponse) String() string {
 func (*ListCustomerGroupsResponse) ProtoMessage() {}
 
 func (x *ListCustomerGroupsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[24]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1360,7 +1566,7 @@ func (x *ListCustomerGroupsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCustomerGroupsResponse.ProtoReflect.Descriptor instead.
 func (*ListCustomerGroupsResponse) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{24}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ListCustomerGroupsResponse) GetCustomerGroups() []*CustomerGroup {
@@ -1387,7 +1593,7 @@ type DeleteCustomerGroupRequest struct {
 
 func (x *DeleteCustomerGroupRequest) Reset() {
 	*x = DeleteCustomerGroupRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[25]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1399,7 +1605,7 @@ func (x *DeleteCustomerGroupRequest) String() string {
 func (*DeleteCustomerGroupRequest) ProtoMessage() {}
 
 func (x *DeleteCustomerGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[25]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1412,7 +1618,7 @@ func (x *DeleteCustomerGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteCustomerGroupRequest.ProtoReflect.Descriptor instead.
 func (*DeleteCustomerGroupRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{25}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *DeleteCustomerGroupRequest) GetMspId() string {
@@ -1440,7 +1646,7 @@ type AccountContact struct {
 
 func (x *AccountContact) Reset() {
 	*x = AccountContact{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[26]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1452,7 +1658,7 @@ func (x *AccountContact) String() string {
 func (*AccountContact) ProtoMessage() {}
 
 func (x *AccountContact) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[26]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1465,7 +1671,7 @@ func (x *AccountContact) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AccountContact.ProtoReflect.Descriptor instead.
 func (*AccountContact) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{26}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *AccountContact) GetCustomerId() string {
@@ -1500,7 +1706,7 @@ type SetAccountContactRequest struct {
 
 func (x *SetAccountContactRequest) Reset() {
 	*x = SetAccountContactRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[27]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1512,7 +1718,7 @@ func (x *SetAccountContactRequest) String() string {
 func (*SetAccountContactRequest) ProtoMessage() {}
 
 func (x *SetAccountContactRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[27]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1525,7 +1731,7 @@ func (x *SetAccountContactRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetAccountContactRequest.ProtoReflect.Descriptor instead.
 func (*SetAccountContactRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{27}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *SetAccountContactRequest) GetMspId() string {
@@ -1561,7 +1767,7 @@ type AlertGroup struct {
 
 func (x *AlertGroup) Reset() {
 	*x = AlertGroup{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[28]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1573,7 +1779,7 @@ func (x *AlertGroup) String() string {
 func (*AlertGroup) ProtoMessage() {}
 
 func (x *AlertGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[28]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1586,7 +1792,7 @@ func (x *AlertGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AlertGroup.ProtoReflect.Descriptor instead.
 func (*AlertGroup) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{28}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *AlertGroup) GetCustomerId() string {
@@ -1630,7 +1836,7 @@ type SetAlertGroupRequest struct {
 
 func (x *SetAlertGroupRequest) Reset() {
 	*x = SetAlertGroupRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[29]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1642,7 +1848,7 @@ func (x *SetAlertGroupRequest) String() string {
 func (*SetAlertGroupRequest) ProtoMessage() {}
 
 func (x *SetAlertGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[29]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1655,7 +1861,7 @@ func (x *SetAlertGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetAlertGroupRequest.ProtoReflect.Descriptor instead.
 func (*SetAlertGroupRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{29}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *SetAlertGroupRequest) GetMspId() string {
@@ -1704,7 +1910,7 @@ type EditCustomerPreferencesRequest struct {
 
 func (x *EditCustomerPreferencesRequest) Reset() {
 	*x = EditCustomerPreferencesRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[30]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1716,7 +1922,7 @@ func (x *EditCustomerPreferencesRequest) String() string {
 func (*EditCustomerPreferencesRequest) ProtoMessage() {}
 
 func (x *EditCustomerPreferencesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[30]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1729,7 +1935,7 @@ func (x *EditCustomerPreferencesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EditCustomerPreferencesRequest.ProtoReflect.Descriptor instead.
 func (*EditCustomerPreferencesRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{30}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *EditCustomerPreferencesRequest) GetMspId() string {
@@ -1788,7 +1994,7 @@ type EditCustomerGroupRequest struct {
 
 func (x *EditCustomerGroupRequest) Reset() {
 	*x = EditCustomerGroupRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[31]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1800,7 +2006,7 @@ func (x *EditCustomerGroupRequest) String() string {
 func (*EditCustomerGroupRequest) ProtoMessage() {}
 
 func (x *EditCustomerGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[31]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1813,7 +2019,7 @@ func (x *EditCustomerGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EditCustomerGroupRequest.ProtoReflect.Descriptor instead.
 func (*EditCustomerGroupRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{31}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *EditCustomerGroupRequest) GetMspId() string {
@@ -1865,7 +2071,7 @@ type EditUserRequest struct {
 
 func (x *EditUserRequest) Reset() {
 	*x = EditUserRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[32]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1877,7 +2083,7 @@ func (x *EditUserRequest) String() string {
 func (*EditUserRequest) ProtoMessage() {}
 
 func (x *EditUserRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[32]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1890,7 +2096,7 @@ func (x *EditUserRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EditUserRequest.ProtoReflect.Descriptor instead.
 func (*EditUserRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{32}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *EditUserRequest) GetMspId() string {
@@ -1952,11 +2158,23 @@ const file_mspauthz_v1_tenancy_proto_rawDesc = "" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\")\n" +
 	"\x10DeleteMSPRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\"\x13\n" +
-	"\x11DeleteMSPResponse\"p\n" +
+	"\x11DeleteMSPResponse\"\xa6\x02\n" +
 	"\x04User\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12,\n" +
-	"\x12single_customer_id\x18\x03 \x01(\tR\x10singleCustomerId\"\xac\x01\n" +
+	"\x12single_customer_id\x18\x03 \x01(\tR\x10singleCustomerId\x12\x16\n" +
+	"\x06origin\x18\x04 \x01(\tR\x06origin\x12M\n" +
+	"\x0fcustomer_groups\x18\x05 \x03(\v2$.mspauthz.v1.CustomerGroupMembershipR\x0ecustomerGroups\x12M\n" +
+	"\x0fsecurity_groups\x18\x06 \x03(\v2$.mspauthz.v1.SecurityGroupMembershipR\x0esecurityGroups\"]\n" +
+	"\x17CustomerGroupMembership\x12*\n" +
+	"\x11customer_group_id\x18\x01 \x01(\tR\x0fcustomerGroupId\x12\x16\n" +
+	"\x06origin\x18\x02 \x01(\tR\x06origin\"]\n" +
+	"\x17SecurityGroupMembership\x12*\n" +
+	"\x11security_group_id\x18\x01 \x01(\tR\x0fsecurityGroupId\x12\x16\n" +
+	"\x06origin\x18\x02 \x01(\tR\x06origin\"9\n" +
+	"\x06Member\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x16\n" +
+	"\x06origin\x18\x02 \x01(\tR\x06origin\"\xac\x01\n" +
 	"\x11CreateUserRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x17\n" +
 	"\auser_id\x18\x02 \x01(\tR\x06userId\x12!\n" +
@@ -2004,10 +2222,12 @@ const file_mspauthz_v1_tenancy_proto_rawDesc = "" +
 	"\x15DeleteCustomerRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x1f\n" +
 	"\vcustomer_id\x18\x02 \x01(\tR\n" +
-	"customerId\"^\n" +
+	"customerId\"\xa5\x01\n" +
 	"\rCustomerGroup\x12*\n" +
 	"\x11customer_group_id\x18\x01 \x01(\tR\x0fcustomerGroupId\x12!\n" +
-	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\"\x82\x01\n" +
+	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12\x16\n" +
+	"\x06origin\x18\x03 \x01(\tR\x06origin\x12-\n" +
+	"\amembers\x18\x04 \x03(\v2\x13.mspauthz.v1.MemberR\amembers\"\x82\x01\n" +
 	"\x1aCreateCustomerGroupRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12*\n" +
 	"\x11customer_group_id\x18\x02 \x01(\tR\x0fcustomerGroupId\x12!\n" +
@@ -2112,7 +2332,7 @@ func file_mspauthz_v1_tenancy_proto_rawDescGZIP() []byte {
 	return file_mspauthz_v1_tenancy_proto_rawDescData
 }
 
-var file_mspauthz_v1_tenancy_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
+var file_mspauthz_v1_tenancy_proto_msgTypes = make([]protoimpl.MessageInfo, 36)
 var file_mspauthz_v1_tenancy_proto_goTypes = []any{
 	(*MSP)(nil),                            // 0: mspauthz.v1.MSP
 	(*CreateMSPRequest)(nil),               // 1: mspauthz.v1.CreateMSPRequest
@@ -2122,86 +2342,92 @@ var file_mspauthz_v1_tenancy_proto_goTypes = []any{
 	(*DeleteMSPRequest)(nil),               // 5: mspauthz.v1.DeleteMSPRequest
 	(*DeleteMSPResponse)(nil),              // 6: mspauthz.v1.DeleteMSPResponse
 	(*User)(nil),                           // 7: mspauthz.v1.User
-	(*CreateUserRequest)(nil),              // 8: mspauthz.v1.CreateUserRequest
-	(*SingleCustomer)(nil),                 // 9: mspauthz.v1.SingleCustomer
-	(*GetUserRequest)(nil),                 // 10: mspauthz.v1.GetUserRequest
-	(*ListUsersRequest)(nil),               // 11: mspauthz.v1.ListUsersRequest
-	(*ListUsersResponse)(nil),              // 12: mspauthz.v1.ListUsersResponse
-	(*DeleteUserRequest)(nil),              // 13: mspauthz.v1.DeleteUserRequest
-	(*Customer)(nil),                       // 14: mspauthz.v1.Customer
-	(*CreateCustomerRequest)(nil),          // 15: mspauthz.v1.CreateCustomerRequest
-	(*GetCustomerRequest)(nil),             // 16: mspauthz.v1.GetCustomerRequest
-	(*ListCustomersRequest)(nil),           // 17: mspauthz.v1.ListCustomersRequest
-	(*ListCustomersResponse)(nil),          // 18: mspauthz.v1.ListCustomersResponse
-	(*DeleteCustomerRequest)(nil),          // 19: mspauthz.v1.DeleteCustomerRequest
-	(*CustomerGroup)(nil),                  // 20: mspauthz.v1.CustomerGroup
-	(*CreateCustomerGroupRequest)(nil),     // 21: mspauthz.v1.CreateCustomerGroupRequest
-	(*GetCustomerGroupRequest)(nil),        // 22: mspauthz.v1.GetCustomerGroupRequest
-	(*ListCustomerGroupsRequest)(nil),      // 23: mspauthz.v1.ListCustomerGroupsRequest
-	(*ListCustomerGroupsResponse)(nil),     // 24: mspauthz.v1.ListCustomerGroupsResponse
-	(*DeleteCustomerGroupRequest)(nil),     // 25: mspauthz.v1.DeleteCustomerGroupRequest
-	(*AccountContact)(nil),                 // 26: mspauthz.v1.AccountContact
-	(*SetAccountContactRequest)(nil),       // 27: mspauthz.v1.SetAccountContactRequest
-	(*AlertGroup)(nil),                     // 28: mspauthz.v1.AlertGroup
-	(*SetAlertGroupRequest)(nil),           // 29: mspauthz.v1.SetAlertGroupRequest
-	(*EditCustomerPreferencesRequest)(nil), // 30: mspauthz.v1.EditCustomerPreferencesRequest
-	(*EditCustomerGroupRequest)(nil),       // 31: mspauthz.v1.EditCustomerGroupRequest
-	(*EditUserRequest)(nil),                // 32: mspauthz.v1.EditUserRequest
-	(*SaveReport)(nil),                     // 33: mspauthz.v1.SaveReport
+	(*CustomerGroupMembership)(nil),        // 8: mspauthz.v1.CustomerGroupMembership
+	(*SecurityGroupMembership)(nil),        // 9: mspauthz.v1.SecurityGroupMembership
+	(*Member)(nil),                         // 10: mspauthz.v1.Member
+	(*CreateUserRequest)(nil),              // 11: mspauthz.v1.CreateUserRequest
+	(*SingleCustomer)(nil),                 // 12: mspauthz.v1.SingleCustomer
+	(*GetUserRequest)(nil),                 // 13: mspauthz.v1.GetUserRequest
+	(*ListUsersRequest)(nil),               // 14: mspauthz.v1.ListUsersRequest
+	(*ListUsersResponse)(nil),              // 15: mspauthz.v1.ListUsersResponse
+	(*DeleteUserRequest)(nil),              // 16: mspauthz.v1.DeleteUserRequest
+	(*Customer)(nil),                       // 17: mspauthz.v1.Customer
+	(*CreateCustomerRequest)(nil),          // 18: mspauthz.v1.CreateCustomerRequest
+	(*GetCustomerRequest)(nil),             // 19: mspauthz.v1.GetCustomerRequest
+	(*ListCustomersRequest)(nil),           // 20: mspauthz.v1.ListCustomersRequest
+	(*ListCustomersResponse)(nil),          // 21: mspauthz.v1.ListCustomersResponse
+	(*DeleteCustomerRequest)(nil),          // 22: mspauthz.v1.DeleteCustomerRequest
+	(*CustomerGroup)(nil),                  // 23: mspauthz.v1.CustomerGroup
+	(*CreateCustomerGroupRequest)(nil),     // 24: mspauthz.v1.CreateCustomerGroupRequest
+	(*GetCustomerGroupRequest)(nil),        // 25: mspauthz.v1.GetCustomerGroupRequest
+	(*ListCustomerGroupsRequest)(nil),      // 26: mspauthz.v1.ListCustomerGroupsRequest
+	(*ListCustomerGroupsResponse)(nil),     // 27: mspauthz.v1.ListCustomerGroupsResponse
+	(*DeleteCustomerGroupRequest)(nil),     // 28: mspauthz.v1.DeleteCustomerGroupRequest
+	(*AccountContact)(nil),                 // 29: mspauthz.v1.AccountContact
+	(*SetAccountContactRequest)(nil),       // 30: mspauthz.v1.SetAccountContactRequest
+	(*AlertGroup)(nil),                     // 31: mspauthz.v1.AlertGroup
+	(*SetAlertGroupRequest)(nil),           // 32: mspauthz.v1.SetAlertGroupRequest
+	(*EditCustomerPreferencesRequest)(nil), // 33: mspauthz.v1.EditCustomerPreferencesRequest
+	(*EditCustomerGroupRequest)(nil),       // 34: mspauthz.v1.EditCustomerGroupRequest
+	(*EditUserRequest)(nil),                // 35: mspauthz.v1.EditUserRequest
+	(*SaveReport)(nil),                     // 36: mspauthz.v1.SaveReport
 }
 var file_mspauthz_v1_tenancy_proto_depIdxs = []int32{
 	0,  // 0: mspauthz.v1.ListMSPsResponse.msps:type_name -> mspauthz.v1.MSP
-	9,  // 1: mspauthz.v1.CreateUserRequest.single_customer:type_name -> mspauthz.v1.SingleCustomer
-	7,  // 2: mspauthz.v1.ListUsersResponse.users:type_name -> mspauthz.v1.User
-	14, // 3: mspauthz.v1.ListCustomersResponse.customers:type_name -> mspauthz.v1.Customer
-	20, // 4: mspauthz.v1.ListCustomerGroupsResponse.customer_groups:type_name -> mspauthz.v1.CustomerGroup
-	1,  // 5: mspauthz.v1.TenancyService.CreateMSP:input_type -> mspauthz.v1.CreateMSPRequest
-	2,  // 6: mspauthz.v1.TenancyService.GetMSP:input_type -> mspauthz.v1.GetMSPRequest
-	3,  // 7: mspauthz.v1.TenancyService.ListMSPs:input_type -> mspauthz.v1.ListMSPsRequest
-	5,  // 8: mspauthz.v1.TenancyService.DeleteMSP:input_type -> mspauthz.v1.DeleteMSPRequest
-	8,  // 9: mspauthz.v1.TenancyService.CreateUser:input_type -> mspauthz.v1.CreateUserRequest
-	10, // 10: mspauthz.v1.TenancyService.GetUser:input_type -> mspauthz.v1.GetUserRequest
-	11, // 11: mspauthz.v1.TenancyService.ListUsers:input_type -> mspauthz.v1.ListUsersRequest
-	13, // 12: mspauthz.v1.TenancyService.DeleteUser:input_type -> mspauthz.v1.DeleteUserRequest
-	15, // 13: mspauthz.v1.TenancyService.CreateCustomer:input_type -> mspauthz.v1.CreateCustomerRequest
-	16, // 14: mspauthz.v1.TenancyService.GetCustomer:input_type -> mspauthz.v1.GetCustomerRequest
-	17, // 15: mspauthz.v1.TenancyService.ListCustomers:input_type -> mspauthz.v1.ListCustomersRequest
-	19, // 16: mspauthz.v1.TenancyService.DeleteCustomer:input_type -> mspauthz.v1.DeleteCustomerRequest
-	21, // 17: mspauthz.v1.TenancyService.CreateCustomerGroup:input_type -> mspauthz.v1.CreateCustomerGroupRequest
-	22, // 18: mspauthz.v1.TenancyService.GetCustomerGroup:input_type -> mspauthz.v1.GetCustomerGroupRequest
-	23, // 19: mspauthz.v1.TenancyService.ListCustomerGroups:input_type -> mspauthz.v1.ListCustomerGroupsRequest
-	25, // 20: mspauthz.v1.TenancyService.DeleteCustomerGroup:input_type -> mspauthz.v1.DeleteCustomerGroupRequest
-	27, // 21: mspauthz.v1.TenancyService.SetAccountContact:input_type -> mspauthz.v1.SetAccountContactRequest
-	29, // 22: mspauthz.v1.TenancyService.SetAlertGroup:input_type -> mspauthz.v1.SetAlertGroupRequest
-	30, // 23: mspauthz.v1.TenancyService.EditCustomerPreferences:input_type -> mspauthz.v1.EditCustomerPreferencesRequest
-	31, // 24: mspauthz.v1.TenancyService.EditCustomerGroup:input_type -> mspauthz.v1.EditCustomerGroupRequest
-	32, // 25: mspauthz.v1.TenancyService.EditUser:input_type -> mspauthz.v1.EditUserRequest
-	0,  // 26: mspauthz.v1.TenancyService.CreateMSP:output_type -> mspauthz.v1.MSP
-	0,  // 27: mspauthz.v1.TenancyService.GetMSP:output_type -> mspauthz.v1.MSP
-	4,  // 28: mspauthz.v1.TenancyService.ListMSPs:output_type -> mspauthz.v1.ListMSPsResponse
-	6,  // 29: mspauthz.v1.TenancyService.DeleteMSP:output_type -> mspauthz.v1.DeleteMSPResponse
-	7,  // 30: mspauthz.v1.TenancyService.CreateUser:output_type -> mspauthz.v1.User
-	7,  // 31: mspauthz.v1.TenancyService.GetUser:output_type -> mspauthz.v1.User
-	12, // 32: mspauthz.v1.TenancyService.ListUsers:output_type -> mspauthz.v1.ListUsersResponse
-	33, // 33: mspauthz.v1.TenancyService.DeleteUser:output_type -> mspauthz.v1.SaveReport
-	14, // 34: mspauthz.v1.TenancyService.CreateCustomer:output_type -> mspauthz.v1.Customer
-	14, // 35: mspauthz.v1.TenancyService.GetCustomer:output_type -> mspauthz.v1.Customer
-	18, // 36: mspauthz.v1.TenancyService.ListCustomers:output_type -> mspauthz.v1.ListCustomersResponse
-	33, // 37: mspauthz.v1.TenancyService.DeleteCustomer:output_type -> mspauthz.v1.SaveReport
-	20, // 38: mspauthz.v1.TenancyService.CreateCustomerGroup:output_type -> mspauthz.v1.CustomerGroup
-	20, // 39: mspauthz.v1.TenancyService.GetCustomerGroup:output_type -> mspauthz.v1.CustomerGroup
-	24, // 40: mspauthz.v1.TenancyService.ListCustomerGroups:output_type -> mspauthz.v1.ListCustomerGroupsResponse
-	33, // 41: mspauthz.v1.TenancyService.DeleteCustomerGroup:output_type -> mspauthz.v1.SaveReport
-	26, // 42: mspauthz.v1.TenancyService.SetAccountContact:output_type -> mspauthz.v1.AccountContact
-	28, // 43: mspauthz.v1.TenancyService.SetAlertGroup:output_type -> mspauthz.v1.AlertGroup
-	33, // 44: mspauthz.v1.TenancyService.EditCustomerPreferences:output_type -> mspauthz.v1.SaveReport
-	33, // 45: mspauthz.v1.TenancyService.EditCustomerGroup:output_type -> mspauthz.v1.SaveReport
-	33, // 46: mspauthz.v1.TenancyService.EditUser:output_type -> mspauthz.v1.SaveReport
-	26, // [26:47] is the sub-list for method output_type
-	5,  // [5:26] is the sub-list for method input_type
-	5,  // [5:5] is the sub-list for extension type_name
-	5,  // [5:5] is the sub-list for extension extendee
-	0,  // [0:5] is the sub-list for field type_name
+	8,  // 1: mspauthz.v1.User.customer_groups:type_name -> mspauthz.v1.CustomerGroupMembership
+	9,  // 2: mspauthz.v1.User.security_groups:type_name -> mspauthz.v1.SecurityGroupMembership
+	12, // 3: mspauthz.v1.CreateUserRequest.single_customer:type_name -> mspauthz.v1.SingleCustomer
+	7,  // 4: mspauthz.v1.ListUsersResponse.users:type_name -> mspauthz.v1.User
+	17, // 5: mspauthz.v1.ListCustomersResponse.customers:type_name -> mspauthz.v1.Customer
+	10, // 6: mspauthz.v1.CustomerGroup.members:type_name -> mspauthz.v1.Member
+	23, // 7: mspauthz.v1.ListCustomerGroupsResponse.customer_groups:type_name -> mspauthz.v1.CustomerGroup
+	1,  // 8: mspauthz.v1.TenancyService.CreateMSP:input_type -> mspauthz.v1.CreateMSPRequest
+	2,  // 9: mspauthz.v1.TenancyService.GetMSP:input_type -> mspauthz.v1.GetMSPRequest
+	3,  // 10: mspauthz.v1.TenancyService.ListMSPs:input_type -> mspauthz.v1.ListMSPsRequest
+	5,  // 11: mspauthz.v1.TenancyService.DeleteMSP:input_type -> mspauthz.v1.DeleteMSPRequest
+	11, // 12: mspauthz.v1.TenancyService.CreateUser:input_type -> mspauthz.v1.CreateUserRequest
+	13, // 13: mspauthz.v1.TenancyService.GetUser:input_type -> mspauthz.v1.GetUserRequest
+	14, // 14: mspauthz.v1.TenancyService.ListUsers:input_type -> mspauthz.v1.ListUsersRequest
+	16, // 15: mspauthz.v1.TenancyService.DeleteUser:input_type -> mspauthz.v1.DeleteUserRequest
+	18, // 16: mspauthz.v1.TenancyService.CreateCustomer:input_type -> mspauthz.v1.CreateCustomerRequest
+	19, // 17: mspauthz.v1.TenancyService.GetCustomer:input_type -> mspauthz.v1.GetCustomerRequest
+	20, // 18: mspauthz.v1.TenancyService.ListCustomers:input_type -> mspauthz.v1.ListCustomersRequest
+	22, // 19: mspauthz.v1.TenancyService.DeleteCustomer:input_type -> mspauthz.v1.DeleteCustomerRequest
+	24, // 20: mspauthz.v1.TenancyService.CreateCustomerGroup:input_type -> mspauthz.v1.CreateCustomerGroupRequest
+	25, // 21: mspauthz.v1.TenancyService.GetCustomerGroup:input_type -> mspauthz.v1.GetCustomerGroupRequest
+	26, // 22: mspauthz.v1.TenancyService.ListCustomerGroups:input_type -> mspauthz.v1.ListCustomerGroupsRequest
+	28, // 23: mspauthz.v1.TenancyService.DeleteCustomerGroup:input_type -> mspauthz.v1.DeleteCustomerGroupRequest
+	30, // 24: mspauthz.v1.TenancyService.SetAccountContact:input_type -> mspauthz.v1.SetAccountContactRequest
+	32, // 25: mspauthz.v1.TenancyService.SetAlertGroup:input_type -> mspauthz.v1.SetAlertGroupRequest
+	33, // 26: mspauthz.v1.TenancyService.EditCustomerPreferences:input_type -> mspauthz.v1.EditCustomerPreferencesRequest
+	34, // 27: mspauthz.v1.TenancyService.EditCustomerGroup:input_type -> mspauthz.v1.EditCustomerGroupRequest
+	35, // 28: mspauthz.v1.TenancyService.EditUser:input_type -> mspauthz.v1.EditUserRequest
+	0,  // 29: mspauthz.v1.TenancyService.CreateMSP:output_type -> mspauthz.v1.MSP
+	0,  // 30: mspauthz.v1.TenancyService.GetMSP:output_type -> mspauthz.v1.MSP
+	4,  // 31: mspauthz.v1.TenancyService.ListMSPs:output_type -> mspauthz.v1.ListMSPsResponse
+	6,  // 32: mspauthz.v1.TenancyService.DeleteMSP:output_type -> mspauthz.v1.DeleteMSPResponse
+	7,  // 33: mspauthz.v1.TenancyService.CreateUser:output_type -> mspauthz.v1.User
+	7,  // 34: mspauthz.v1.TenancyService.GetUser:output_type -> mspauthz.v1.User
+	15, // 35: mspauthz.v1.TenancyService.ListUsers:output_type -> mspauthz.v1.ListUsersResponse
+	36, // 36: mspauthz.v1.TenancyService.DeleteUser:output_type -> mspauthz.v1.SaveReport
+	17, // 37: mspauthz.v1.TenancyService.CreateCustomer:output_type -> mspauthz.v1.Customer
+	17, // 38: mspauthz.v1.TenancyService.GetCustomer:output_type -> mspauthz.v1.Customer
+	21, // 39: mspauthz.v1.TenancyService.ListCustomers:output_type -> mspauthz.v1.ListCustomersResponse
+	36, // 40: mspauthz.v1.TenancyService.DeleteCustomer:output_type -> mspauthz.v1.SaveReport
+	23, // 41: mspauthz.v1.TenancyService.CreateCustomerGroup:output_type -> mspauthz.v1.CustomerGroup
+	23, // 42: mspauthz.v1.TenancyService.GetCustomerGroup:output_type -> mspauthz.v1.CustomerGroup
+	27, // 43: mspauthz.v1.TenancyService.ListCustomerGroups:output_type -> mspauthz.v1.ListCustomerGroupsResponse
+	36, // 44: mspauthz.v1.TenancyService.DeleteCustomerGroup:output_type -> mspauthz.v1.SaveReport
+	29, // 45: mspauthz.v1.TenancyService.SetAccountContact:output_type -> mspauthz.v1.AccountContact
+	31, // 46: mspauthz.v1.TenancyService.SetAlertGroup:output_type -> mspauthz.v1.AlertGroup
+	36, // 47: mspauthz.v1.TenancyService.EditCustomerPreferences:output_type -> mspauthz.v1.SaveReport
+	36, // 48: mspauthz.v1.TenancyService.EditCustomerGroup:output_type -> mspauthz.v1.SaveReport
+	36, // 49: mspauthz.v1.TenancyService.EditUser:output_type -> mspauthz.v1.SaveReport
+	29, // [29:50] is the sub-list for method output_type
+	8,  // [8:29] is the sub-list for method input_type
+	8,  // [8:8] is the sub-list for extension type_name
+	8,  // [8:8] is the sub-list for extension extendee
+	0,  // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_mspauthz_v1_tenancy_proto_init() }
@@ -2216,7 +2442,7 @@ func file_mspauthz_v1_tenancy_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mspauthz_v1_tenancy_proto_rawDesc), len(file_mspauthz_v1_tenancy_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   33,
+			NumMessages:   36,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

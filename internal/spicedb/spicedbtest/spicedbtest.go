@@ -115,12 +115,31 @@ func (tg Target) Args() []string {
 	return nil
 }
 
+// Analyze refreshes the planner's statistics of the target's PostgreSQL
+// database, if it has one (see pgtest.Analyze).
+func (tg Target) Analyze(t testing.TB) {
+	t.Helper()
+	uri := tg.Datastore
+	if len(tg.Remote.Endpoints) > 0 {
+		uri = SharedCluster(t).URI
+	}
+	if uri != "" {
+		require.NoError(t, pgtest.Analyze(context.Background(), uri))
+	}
+}
+
 // Conn returns a connection to a SpiceDB holding the schema and no
 // relationships, on the test backend; it is closed when the test ends.
 func Conn(t testing.TB) grpc.ClientConnInterface {
 	t.Helper()
+	return TargetOn(t, Backend()).Conn(t)
+}
+
+// Conn returns a connection to the target's SpiceDB, with the schema; it is
+// closed when the test ends.
+func (tg Target) Conn(t testing.TB) grpc.ClientConnInterface {
+	t.Helper()
 	ctx := context.Background()
-	tg := TargetOn(t, Backend())
 	var server spicedb.Server
 	var err error
 	if len(tg.Remote.Endpoints) > 0 {

@@ -1,0 +1,161 @@
+package main_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// rmmSnapshot is acme's RMM dashboard: Erin (made there) and Alex in its
+// group Servers, with Zylker and Initech; Erin is a technician.
+func rmmSnapshot(extraUsers ...string) j {
+	users := []any{
+		j{"userId": "alex", "displayName": "alex@acme.example"},
+		j{"userId": "erin", "displayName": "erin@acme.example", "roles": []string{"technician"}},
+	}
+	assignments := []any{j{"userId": "alex", "customerGroupId": "servers"}, j{"userId": "erin", "customerGroupId": "servers"}}
+	for _, u := range extraUsers {
+		users = append(users, j{"userId": u, "displayName": u})
+		assignments = append(assignments, j{"userId": u, "customerGroupId": "servers"})
+	}
+	return j{
+		"mspId":          "acme",
+		"users":          users,
+		"customerGroups": []any{j{"customerGroupId": "servers", "displayName": "Servers", "customers": []string{"zylker", "initech"}}},
+		"assignments":    assignments,
+	}
+}
+
+// syncCLI runs `mspauthz sync` against s with the snapshot written to a file.
+func (s *server) syncCLI(snapshot any, args ...string) (code int, stdout, stderr string) {
+	s.t.Helper()
+	file := filepath.Join(s.t.TempDir(), "snapshot.json")
+	raw, ok := snapshot.([]byte)
+	if !ok {
+		var err error
+		raw, err = json.Marshal(snapshot)
+		require.NoError(s.t, err)
+	}
+	require.NoError(s.t, os.WriteFile(file, raw, 0o600))
+	cmd := exec.Command(binary, append([]string{"sync", "--url", s.base, "--system", "rmm", "--file", file}, args...)...)
+	cmd.Env = append(os.Environ(), "MSPAUTHZ_TOKEN="+adminToken)
+	var out, errOut safeBuffer
+	out.mu, errOut.mu = make(chan struct{}, 1), make(chan struct{}, 1)
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	if exit, ok := err.(*exec.ExitError); ok {
+		return exit.ExitCode(), out.String(), errOut.String()
+	}
+	require.NoError(s.t, err)
+	return 0, out.String(), errOut.String()
+}
+
+// Seed 002 over REST and the sync command: the dashboard's group and users
+// arrive only with a sync, carry their origin, and a local edit of them is
+// drift that the next sync overwrites.
+func TestEndToEnd_SyncWithTheMonitoringDashboard(t *testing.T) {
+	s := start(t, []string{"MSPAUTHZ_ADMIN_TOKEN=" + adminToken}, "--fixtures", "../../fixtures/demo.yaml")
+	run := "/v1/msps/acme/syncs/rmm:run"
+
+	preview := s.ok(adminToken, "POST", run, j{"snapshot": rmmSnapshot(), "validateOnly": true})
+	require.Equal(t, j{"created": []any{"erin"}, "updated": []any{}, "removed": []any{}}, preview["users"])
+	require.Equal(t, "", preview["report"].(j)["writtenAt"])
+	s.fails(http.StatusNotFound, `user "erin" not found`, adminToken, "GET", "/v1/msps/acme/users/erin", nil)
+
+	code, stdout, stderr := s.syncCLI(rmmSnapshot(), "--dry-run")
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, stderr, "dry run: nothing written")
+	require.Contains(t, stderr, "sync rmm -> acme: 2 users, 1 customer groups, 2 assignments")
+	var dry j
+	require.NoError(t, json.Unmarshal([]byte(stdout), &dry))
+	require.Equal(t, preview["users"], dry["users"])
+
+	code, stdout, stderr = s.syncCLI(rmmSnapshot())
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, stderr, "users +1 ~0 -0, customer groups +1 ~0 -0, assignments +2 -0, role assignments +1 -0")
+	var res j
+	require.NoError(t, json.Unmarshal([]byte(stdout), &res))
+	report := res["report"].(j)
+	require.NotEmpty(t, report["writtenAt"])
+	require.Contains(t, report["associated"], j{"userId": "erin", "customerId": "zylker"})
+
+	erin := s.ok(adminToken, "GET", "/v1/msps/acme/users/erin", nil)
+	require.Equal(t, "rmm", erin["origin"])
+	require.Equal(t, []any{j{"customerGroupId": "servers", "origin": "rmm"}}, erin["customerGroups"])
+	alex := s.ok(adminToken, "GET", "/v1/msps/acme/users/alex", nil)
+	require.Equal(t, "local", alex["origin"])
+	require.Equal(t, []any{
+		j{"customerGroupId": "servers", "origin": "rmm"},
+		j{"customerGroupId": "site24x7", "origin": "local"},
+		j{"customerGroupId": "zoho", "origin": "local"},
+	}, alex["customerGroups"])
+	require.Equal(t, "local", s.ok(adminToken, "GET", "/v1/msps/acme/customerGroups/zoho", nil)["origin"])
+	servers := s.ok(adminToken, "GET", "/v1/msps/acme/customerGroups/servers", nil)
+	require.Equal(t, "rmm", servers["origin"])
+
+	// A local edit of the dashboard's group: allowed, and marked.
+	s.ok(adminToken, "PUT", "/v1/msps/acme/customerGroups/servers/customers", j{"customers": []string{"zylker"}})
+	drift := s.ok(adminToken, "GET", "/v1/msps/acme/syncs/rmm/drift", nil)
+	require.Equal(t, []any{j{"kind": "customerGroup", "id": "servers", "deleted": false}}, drift["objects"])
+	require.NotEmpty(t, drift["lastSyncedAt"])
+	again := s.ok(adminToken, "POST", run, j{"snapshot": rmmSnapshot(), "validateOnly": true})
+	require.Equal(t, []any{j{"kind": "customerGroup", "id": "servers"}}, again["overwrites"])
+	s.ok(adminToken, "POST", run, j{"snapshot": rmmSnapshot()})
+	require.Equal(t, []any{}, s.ok(adminToken, "GET", "/v1/msps/acme/syncs/rmm/drift", nil)["objects"])
+}
+
+func TestEndToEnd_SyncBadInputWritesNothing(t *testing.T) {
+	s := start(t, []string{"MSPAUTHZ_ADMIN_TOKEN=" + adminToken}, "--fixtures", "../../fixtures/demo.yaml")
+	run := "/v1/msps/acme/syncs/rmm:run"
+	other := rmmSnapshot()
+	other["mspId"] = "northwind"
+	unknown := rmmSnapshot()
+	unknown["customerGroups"] = []any{j{"customerGroupId": "servers", "displayName": "Servers", "customers": []string{"contoso"}}}
+	local := rmmSnapshot()
+	local["customerGroups"] = []any{j{"customerGroupId": "zoho", "displayName": "Zoho", "customers": []string{"zylker"}}}
+	local["assignments"] = []any{}
+	for _, tc := range []struct {
+		name   string
+		path   string
+		body   any
+		status int
+		msg    string
+	}{
+		{"malformed JSON", run, `{"snapshot": {"mspId": "acme",`, http.StatusBadRequest, ""},
+		{"an unknown field", run, `{"snapshot": {"mspId": "acme", "groups": []}}`, http.StatusBadRequest, "groups"},
+		{"no snapshot", run, j{}, http.StatusBadRequest, "snapshot.mspId is required"},
+		{"another MSP's snapshot", run, j{"snapshot": other}, http.StatusBadRequest, `the snapshot is for MSP "northwind", not "acme"`},
+		{"another MSP's customer", run, j{"snapshot": unknown}, http.StatusNotFound, `customer "contoso" not found`},
+		{"a local group's id", run, j{"snapshot": local}, http.StatusConflict, `exists here with origin "local"`},
+		{"an unknown MSP", "/v1/msps/umbrella/syncs/rmm:run", j{"snapshot": j{"mspId": "umbrella"}}, http.StatusNotFound, `msp "umbrella" not found`},
+		{"the local system", "/v1/msps/acme/syncs/local:run", j{"snapshot": rmmSnapshot()}, http.StatusBadRequest, "not a connected system"},
+	} {
+		code, out := s.call(adminToken, "POST", tc.path, tc.body)
+		require.Equal(t, tc.status, code, "%s: %v", tc.name, out)
+		require.Contains(t, out["message"], tc.msg, tc.name)
+	}
+	// Nothing was written by any of them.
+	s.fails(http.StatusNotFound, `user "erin" not found`, adminToken, "GET", "/v1/msps/acme/users/erin", nil)
+
+	code, _, stderr := s.syncCLI([]byte(`{"mspId": "acme", "users": [`))
+	require.Equal(t, 1, code)
+	require.Contains(t, stderr, "is not a snapshot")
+
+	// A snapshot that lost most of the dashboard's users needs consent.
+	code, _, stderr = s.syncCLI(rmmSnapshot("u1", "u2", "u3", "u4", "u5"))
+	require.Equal(t, 0, code, stderr)
+	code, _, stderr = s.syncCLI(j{"mspId": "acme"})
+	require.Equal(t, 1, code)
+	require.Contains(t, stderr, "MASS_REMOVAL")
+	s.ok(adminToken, "GET", "/v1/msps/acme/users/u1", nil)
+	code, _, stderr = s.syncCLI(j{"mspId": "acme"}, "--allow-mass-removal")
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, stderr, fmt.Sprintf("users +0 ~0 -%d", 6))
+	s.fails(http.StatusNotFound, `user "u1" not found`, adminToken, "GET", "/v1/msps/acme/users/u1", nil)
+}

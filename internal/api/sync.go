@@ -1,0 +1,80 @@
+package api
+
+import (
+	"context"
+
+	pb "github.com/mspauthz/mspauthz/api/mspauthz/v1"
+	"github.com/mspauthz/mspauthz/internal/tenancy"
+)
+
+type syncServer struct {
+	pb.UnimplementedSyncServiceServer
+	domain *tenancy.Service
+}
+
+func (s *syncServer) RunSync(ctx context.Context, req *pb.RunSyncRequest) (*pb.SyncResult, error) {
+	res, err := s.domain.RunSync(ctx, req.GetMspId(), req.GetSystem(), syncSnapshot(req.GetSnapshot()),
+		tenancy.SyncOptions{ValidateOnly: req.GetValidateOnly(), AllowMassRemoval: req.GetAllowMassRemoval()})
+	if err != nil {
+		return nil, err
+	}
+	report, _ := saveReport(&res.Report, nil)
+	out := &pb.SyncResult{
+		System: res.System, Users: objectChanges(res.Users), CustomerGroups: objectChanges(res.CustomerGroups),
+		AssignmentsAdded: assignments(res.AssignmentsAdded), AssignmentsRemoved: assignments(res.AssignmentsRemoved),
+		RoleAssignmentsAdded: roleAssignments(res.RoleAssignmentsAdded), RoleAssignmentsRemoved: roleAssignments(res.RoleAssignmentsRemoved),
+		Report: report, Writes: int32(res.Writes),
+	}
+	for _, o := range res.Overwrites {
+		out.Overwrites = append(out.Overwrites, &pb.ObjectRef{Kind: string(o.Kind), Id: o.ID})
+	}
+	return out, nil
+}
+
+func (s *syncServer) GetDrift(ctx context.Context, req *pb.GetDriftRequest) (*pb.Drift, error) {
+	d, err := s.domain.Drift(ctx, req.GetMspId(), req.GetSystem())
+	if err != nil {
+		return nil, err
+	}
+	out := &pb.Drift{System: d.System, LastSyncedAt: d.LastSyncedAt}
+	for _, o := range d.Objects {
+		out.Objects = append(out.Objects, &pb.DriftedObject{Kind: string(o.Kind), Id: o.ID, Deleted: o.Deleted})
+	}
+	return out, nil
+}
+
+// syncSnapshot is the domain's snapshot of a request's (absent: empty, which
+// names no MSP and is refused).
+func syncSnapshot(in *pb.SyncSnapshot) tenancy.SyncSnapshot {
+	out := tenancy.SyncSnapshot{MSPID: in.GetMspId()}
+	for _, u := range in.GetUsers() {
+		out.Users = append(out.Users, tenancy.SyncUser{ID: u.GetUserId(), DisplayName: u.GetDisplayName(), Roles: u.GetRoles()})
+	}
+	for _, g := range in.GetCustomerGroups() {
+		out.CustomerGroups = append(out.CustomerGroups, tenancy.SyncCustomerGroup{ID: g.GetCustomerGroupId(), DisplayName: g.GetDisplayName(), Customers: g.GetCustomers()})
+	}
+	for _, a := range in.GetAssignments() {
+		out.Assignments = append(out.Assignments, tenancy.Assignment{UserID: a.GetUserId(), CustomerGroupID: a.GetCustomerGroupId()})
+	}
+	return out
+}
+
+func objectChanges(c tenancy.ObjectChanges) *pb.ObjectChanges {
+	return &pb.ObjectChanges{Created: c.Created, Updated: c.Updated, Removed: c.Removed}
+}
+
+func assignments(as []tenancy.Assignment) []*pb.Assignment {
+	out := make([]*pb.Assignment, len(as))
+	for i, a := range as {
+		out[i] = &pb.Assignment{UserId: a.UserID, CustomerGroupId: a.CustomerGroupID}
+	}
+	return out
+}
+
+func roleAssignments(as []tenancy.RoleAssignment) []*pb.RoleAssignment {
+	out := make([]*pb.RoleAssignment, len(as))
+	for i, a := range as {
+		out[i] = &pb.RoleAssignment{UserId: a.UserID, RoleId: a.RoleID}
+	}
+	return out
+}

@@ -1,0 +1,615 @@
+package tenancy
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/mspauthz/mspauthz/internal/catalog"
+	"github.com/mspauthz/mspauthz/internal/fault"
+	"github.com/mspauthz/mspauthz/internal/graph"
+)
+
+// SyncSnapshot is the full state of a connected system (seed 002's
+// monitoring dashboard), as its sync sends it: its users with their roles,
+// its customer groups with their customers, and which of its users are in
+// which of its groups.
+type SyncSnapshot struct {
+	// MSPID is the MSP the snapshot is for; it must be the MSP synced.
+	MSPID          string
+	Users          []SyncUser
+	CustomerGroups []SyncCustomerGroup
+	Assignments    []Assignment
+}
+
+// SyncUser is a user of a connected system. DisplayName carries the
+// system's username.
+type SyncUser struct {
+	ID          string
+	DisplayName string
+	// Roles are ids of roles here (built-in or custom) the system gives him.
+	Roles []string
+}
+
+// SyncCustomerGroup is a customer group of a connected system (seed 002's
+// client access group), with the customers it holds.
+type SyncCustomerGroup struct {
+	ID          string
+	DisplayName string
+	Customers   []string
+}
+
+// Assignment is a user in a customer group.
+type Assignment struct {
+	UserID          string
+	CustomerGroupID string
+}
+
+// RoleAssignment is a user given a role.
+type RoleAssignment struct {
+	UserID string
+	RoleID string
+}
+
+// SyncOptions qualify a sync.
+type SyncOptions struct {
+	// ValidateOnly computes the diff and the report and writes nothing.
+	ValidateOnly bool
+	// AllowMassRemoval lets a sync remove more than MassRemovalShare of what
+	// its system owns here.
+	AllowMassRemoval bool
+}
+
+// A sync that would remove more than MassRemovalShare of the users, customer
+// groups and assignments its system owns here, when it owns at least
+// MassRemovalMinimum of them, is refused unless AllowMassRemoval is set: an
+// empty or truncated export must not wipe the MSP.
+const (
+	MassRemovalShare   = 0.5
+	MassRemovalMinimum = 10
+)
+
+// BlockMassRemoval: the sync would remove most of what its system owns here.
+const BlockMassRemoval BlockReason = "MASS_REMOVAL"
+
+// ObjectChanges lists the objects of one kind a sync creates, updates and removes.
+type ObjectChanges struct {
+	Created []string
+	Updated []string
+	Removed []string
+}
+
+// SyncResult is what a sync did (or, validateOnly, would do): the diff of the
+// system's objects, the local edits it overwrites, and its report on access.
+type SyncResult struct {
+	Report
+	System                 string
+	Users                  ObjectChanges
+	CustomerGroups         ObjectChanges
+	AssignmentsAdded       []Assignment
+	AssignmentsRemoved     []Assignment
+	RoleAssignmentsAdded   []RoleAssignment
+	RoleAssignmentsRemoved []RoleAssignment
+	// Overwrites are objects edited here since the last sync (see Drift)
+	// that this sync changes back to the system's state.
+	Overwrites []ObjectRef
+	// Writes is how many WriteRelationships calls the sync took: 1 unless
+	// it exceeded one call's limit (see snapshot.write).
+	Writes int
+}
+
+// checkSystem refuses a system name that is not an id, or is "local".
+func checkSystem(system string) error {
+	if err := checkID("system", system); err != nil {
+		return err
+	}
+	if system == OriginLocal {
+		return fault.New(fault.Invalid, "system: %q is the origin of what is made here, not a connected system", system)
+	}
+	return nil
+}
+
+// roleGroupID is the id of the security group through which system gives role.
+func roleGroupID(system, role string) string { return system + "-" + role }
+
+// checkSnapshot refuses a malformed snapshot, or one of another MSP, before
+// anything is read.
+func checkSnapshot(msp, system string, snap SyncSnapshot) error {
+	if err := checkSystem(system); err != nil {
+		return err
+	}
+	switch snap.MSPID {
+	case msp:
+	case "":
+		return fault.New(fault.Invalid, "snapshot.mspId is required: it must name the MSP synced, %q", msp)
+	default:
+		return fault.New(fault.Invalid, "snapshot.mspId: the snapshot is for MSP %q, not %q", snap.MSPID, msp)
+	}
+	users := map[string]bool{}
+	for i, u := range snap.Users {
+		field := fmt.Sprintf("snapshot.users[%d]", i)
+		if err := firstError(checkID(field+".userId", u.ID), checkDisplayName(field+".displayName", u.DisplayName), checkSelection(field+".roles", u.Roles)); err != nil {
+			return err
+		}
+		if users[u.ID] {
+			return fault.New(fault.Invalid, "%s.userId: user %q appears twice", field, u.ID)
+		}
+		users[u.ID] = true
+		for j, r := range u.Roles {
+			if r == "account_owner" {
+				return fault.New(fault.Invalid, "%s.roles[%d]: the account owner's role is never synced", field, j)
+			}
+			if err := checkID(fmt.Sprintf("%s.roles[%d] (as security group %q)", field, j, roleGroupID(system, r)), roleGroupID(system, r)); err != nil {
+				return err
+			}
+		}
+	}
+	groups := map[string]bool{}
+	for i, g := range snap.CustomerGroups {
+		field := fmt.Sprintf("snapshot.customerGroups[%d]", i)
+		if err := firstError(checkID(field+".customerGroupId", g.ID), checkDisplayName(field+".displayName", g.DisplayName), checkSelection(field+".customers", g.Customers)); err != nil {
+			return err
+		}
+		if groups[g.ID] {
+			return fault.New(fault.Invalid, "%s.customerGroupId: customer group %q appears twice", field, g.ID)
+		}
+		groups[g.ID] = true
+	}
+	seen := map[Assignment]bool{}
+	for i, a := range snap.Assignments {
+		field := fmt.Sprintf("snapshot.assignments[%d]", i)
+		if err := firstError(checkID(field+".userId", a.UserID), checkID(field+".customerGroupId", a.CustomerGroupID)); err != nil {
+			return err
+		}
+		switch {
+		case !users[a.UserID]:
+			return fault.New(fault.Invalid, "%s.userId: user %q is not among the snapshot's users", field, a.UserID)
+		case !groups[a.CustomerGroupID]:
+			return fault.New(fault.Invalid, "%s.customerGroupId: customer group %q is not among the snapshot's customer groups (only the system's own groups are synced)", field, a.CustomerGroupID)
+		case seen[a]:
+			return fault.New(fault.Invalid, "%s: user %q is assigned to customer group %q twice", field, a.UserID, a.CustomerGroupID)
+		}
+		seen[a] = true
+	}
+	return nil
+}
+
+// RunSync reconciles msp with a connected system's full snapshot, as one
+// save: it creates, updates and removes the users, customer groups, group
+// memberships and role assignments whose origin is system, never touches
+// local objects (or another system's), and reports the diff, the local edits
+// it overwrites, and who gained and lost access at the write's revision. The
+// guards of any save apply: a sync that would dissociate an Account Contact
+// is refused whole.
+func (s *Service) RunSync(ctx context.Context, msp, system string, snap SyncSnapshot, opts SyncOptions) (*SyncResult, error) {
+	if err := firstError(checkID("mspId", msp), checkSnapshot(msp, system, snap)); err != nil {
+		return nil, err
+	}
+	var res *SyncResult
+	var last *snapshot
+	rep, err := s.saveAs(ctx, msp, system, opts.ValidateOnly, func(ctx context.Context, sn *snapshot) ([]graph.Update, error) {
+		last = sn
+		mspObj := mspObject(msp)
+		if err := firstError(
+			sn.authorize(ctx, permUsersManage, mspObj),
+			sn.authorize(ctx, permCustomerGroupsManage, mspObj),
+			sn.authorize(ctx, permSecurityGroupsManage, mspObj),
+		); err != nil {
+			return nil, err
+		}
+		st, err := sn.readSyncState(ctx, system)
+		if err != nil {
+			return nil, err
+		}
+		r := &reconciler{sn: sn, system: system, st: st, res: &SyncResult{System: system}, changed: map[graph.Object]bool{}}
+		if err := r.run(ctx, snap); err != nil {
+			return nil, err
+		}
+		if err := r.refuseMassRemoval(opts.AllowMassRemoval); err != nil {
+			return nil, err
+		}
+		res = r.res
+		return r.updates, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	res.Report, res.Writes = *rep, last.writes
+	return res, nil
+}
+
+// syncState is what a sync reads of the MSP, at the snapshot's revision.
+type syncState struct {
+	users, groups, securityGroups map[string]graph.Relationship // id -> attributes
+	staff, customers              map[string]bool
+	groupCustomers                map[string][]graph.Relationship // group -> customer#customer_group edges
+	members, synced               map[graph.Object]map[string]bool
+	drifted                       []graph.Relationship
+}
+
+func (sn *snapshot) readSyncState(ctx context.Context, system string) (*syncState, error) {
+	msp, prefix := sn.msp, sn.msp+"/"
+	st := &syncState{
+		users: map[string]graph.Relationship{}, groups: map[string]graph.Relationship{}, securityGroups: map[string]graph.Relationship{},
+		staff: map[string]bool{}, customers: map[string]bool{}, groupCustomers: map[string][]graph.Relationship{},
+		members: map[graph.Object]map[string]bool{}, synced: map[graph.Object]map[string]bool{},
+	}
+	byPrefix := func(typ, relation string) graph.Filter {
+		return graph.Filter{ResourceType: typ, ResourceIDPrefix: prefix, Relation: relation}
+	}
+	rels, err := sn.readAll(ctx,
+		byPrefix(typeUser, relAttributes), byPrefix(typeCustomerGroup, relAttributes), byPrefix(typeSecurityGroup, relAttributes),
+		graph.Filter{ResourceType: typeMSP, ResourceID: msp, Relation: relMember},
+		byPrefix(typeCustomer, relMSP), byPrefix(typeCustomer, relCustomerGroup),
+		byPrefix(typeCustomerGroup, relMember), byPrefix(typeCustomerGroup, relSyncedMember),
+		byPrefix(typeSecurityGroup, relMember), byPrefix(typeSecurityGroup, relSyncedMember),
+		graph.Filter{ResourceType: typeSyncOrigin, ResourceID: syncOriginObject(msp, system).ID, Relation: relDrifted})
+	if err != nil {
+		return nil, err
+	}
+	add := func(set map[graph.Object]map[string]bool, r graph.Relationship) {
+		if set[r.Resource] == nil {
+			set[r.Resource] = map[string]bool{}
+		}
+		set[r.Resource][localID(msp, r.Subject.ID)] = true
+	}
+	for _, r := range rels {
+		id := localID(msp, r.Resource.ID)
+		switch {
+		case r.Relation == relAttributes && r.Resource.Type == typeUser:
+			st.users[id] = r
+		case r.Relation == relAttributes && r.Resource.Type == typeCustomerGroup:
+			st.groups[id] = r
+		case r.Relation == relAttributes && r.Resource.Type == typeSecurityGroup:
+			st.securityGroups[id] = r
+		case r.Resource.Type == typeMSP:
+			st.staff[localID(msp, r.Subject.ID)] = true
+		case r.Resource.Type == typeCustomer && r.Relation == relMSP:
+			st.customers[id] = true
+		case r.Resource.Type == typeCustomer:
+			g := localID(msp, r.Subject.ID)
+			st.groupCustomers[g] = append(st.groupCustomers[g], r)
+		case r.Relation == relMember:
+			add(st.members, r)
+		case r.Relation == relSyncedMember:
+			add(st.synced, r)
+		case r.Resource.Type == typeSyncOrigin:
+			st.drifted = append(st.drifted, r)
+		}
+	}
+	return st, nil
+}
+
+// reconciler builds a sync's updates and its diff.
+type reconciler struct {
+	sn      *snapshot
+	system  string
+	st      *syncState
+	res     *SyncResult
+	updates []graph.Update
+	// changed are the objects the sync changes, to find the local edits it overwrites.
+	changed map[graph.Object]bool
+	// owned counts what the system owned here before the sync; removed what the sync removes.
+	owned, removed int
+	// joined are the users the sync adds to groups.
+	joined []string
+}
+
+func (r *reconciler) write(op graph.Operation, rels ...graph.Relationship) {
+	for _, rel := range rels {
+		r.updates = append(r.updates, graph.Update{Op: op, Relationship: rel})
+	}
+}
+
+// ownedBy reports whether attributes (of an existing object) record the system as origin.
+func (r *reconciler) ownedBy(attributes graph.Relationship, exists bool) bool {
+	return exists && originOf(attributes) == r.system
+}
+
+// conflict refuses an object of the snapshot whose id is taken here by an
+// object the system does not own.
+func (r *reconciler) conflict(field, typ, id string, attributes graph.Relationship) error {
+	return fault.New(fault.AlreadyExists, "%s: %s %q exists here with origin %q; a sync never takes over an object it did not create: rename it here or in %s",
+		field, typeNames[typ], id, originOf(attributes), r.system)
+}
+
+func (r *reconciler) attributes(obj graph.Object, displayName string) graph.Relationship {
+	return graph.Rel(obj, relAttributes, mspObject(r.sn.msp)).WithAttributes(map[string]string{attrDisplayName: displayName, attrOrigin: r.system})
+}
+
+func (r *reconciler) run(ctx context.Context, snap SyncSnapshot) error {
+	if err := r.customerGroups(ctx, snap); err != nil {
+		return err
+	}
+	if err := r.users(ctx, snap); err != nil {
+		return err
+	}
+	r.assignments(snap)
+	if err := r.roles(ctx, snap); err != nil {
+		return err
+	}
+	// A single-customer user (seed 004) is in no group but his own.
+	slices.Sort(r.joined)
+	if err := r.sn.requireUnconfined(ctx, "", slices.Compact(r.joined)); err != nil {
+		return err
+	}
+	r.record()
+	return nil
+}
+
+// customerGroups creates, renames, refills and removes the system's groups.
+func (r *reconciler) customerGroups(ctx context.Context, snap SyncSnapshot) error {
+	msp, st := r.sn.msp, r.st
+	wanted := map[string]bool{}
+	for i, g := range snap.CustomerGroups {
+		wanted[g.ID] = true
+		obj := customerGroupObject(msp, g.ID)
+		attrs, exists := st.groups[g.ID]
+		switch {
+		case exists && !r.ownedBy(attrs, exists):
+			return r.conflict(fmt.Sprintf("snapshot.customerGroups[%d].customerGroupId", i), typeCustomerGroup, g.ID, attrs)
+		case !exists:
+			r.write(graph.Create, graph.Rel(obj, relMSP, mspObject(msp)), r.attributes(obj, g.DisplayName))
+			r.res.CustomerGroups.Created = append(r.res.CustomerGroups.Created, g.ID)
+			r.changed[obj] = true
+		case attrs.Attribute(attrDisplayName) != g.DisplayName:
+			r.write(graph.Touch, r.attributes(obj, g.DisplayName))
+			r.res.CustomerGroups.Updated = append(r.res.CustomerGroups.Updated, g.ID)
+			r.changed[obj] = true
+		}
+		for _, c := range g.Customers {
+			if !st.customers[c] {
+				return fault.New(fault.NotFound, "snapshot.customerGroups[%d].customers: customer %q not found", i, c)
+			}
+		}
+		edges := selectionUpdates(st.groupCustomers[g.ID], relCustomerGroup, g.Customers, func(c string) graph.Relationship {
+			return graph.Rel(customerObject(msp, c), relCustomerGroup, obj)
+		})
+		if len(edges) > 0 {
+			r.updates = append(r.updates, edges...)
+			r.changed[obj] = true
+			if exists && !slices.Contains(r.res.CustomerGroups.Updated, g.ID) {
+				r.res.CustomerGroups.Updated = append(r.res.CustomerGroups.Updated, g.ID)
+			}
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(st.groups)) {
+		if !r.ownedBy(st.groups[id], true) {
+			continue
+		}
+		r.owned++
+		if wanted[id] {
+			continue
+		}
+		obj := customerGroupObject(msp, id)
+		deletion, err := r.sn.customerGroupDeletion(ctx, id)
+		if err != nil {
+			return err
+		}
+		r.updates = append(r.updates, deletion...)
+		for _, u := range slices.Sorted(maps.Keys(st.synced[obj])) {
+			r.res.AssignmentsRemoved = append(r.res.AssignmentsRemoved, Assignment{u, id})
+		}
+		r.res.CustomerGroups.Removed = append(r.res.CustomerGroups.Removed, id)
+		r.changed[obj] = true
+		r.owned += len(st.synced[obj])
+		r.removed += 1 + len(st.synced[obj])
+	}
+	return nil
+}
+
+// users creates, renames and removes the system's users. A user of the
+// snapshot who exists here as a local user stays local: only his
+// memberships and roles from the system are synced.
+func (r *reconciler) users(ctx context.Context, snap SyncSnapshot) error {
+	msp, st := r.sn.msp, r.st
+	wanted := map[string]bool{}
+	for i, u := range snap.Users {
+		wanted[u.ID] = true
+		obj := userObject(msp, u.ID)
+		attrs, exists := st.users[u.ID]
+		switch {
+		case exists && !st.staff[u.ID]:
+			return fault.New(fault.AlreadyExists, "snapshot.users[%d].userId: %q is an end-customer user here, not an MSP user", i, u.ID)
+		case !exists:
+			r.write(graph.Create, graph.Rel(obj, relMSP, mspObject(msp)), r.attributes(obj, u.DisplayName), graph.Rel(mspObject(msp), relMember, obj))
+			r.res.Users.Created = append(r.res.Users.Created, u.ID)
+			r.changed[obj] = true
+		case r.ownedBy(attrs, exists) && attrs.Attribute(attrDisplayName) != u.DisplayName:
+			r.write(graph.Touch, r.attributes(obj, u.DisplayName))
+			r.res.Users.Updated = append(r.res.Users.Updated, u.ID)
+			r.changed[obj] = true
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(st.users)) {
+		if !r.ownedBy(st.users[id], true) {
+			continue
+		}
+		r.owned++
+		if wanted[id] {
+			continue
+		}
+		deletion, err := r.sn.userDeletion(ctx, id)
+		if err != nil {
+			return err
+		}
+		r.updates = append(r.updates, deletion...)
+		r.res.Users.Removed = append(r.res.Users.Removed, id)
+		r.changed[userObject(msp, id)] = true
+		r.removed++
+	}
+	return nil
+}
+
+// assignments syncs the memberships of the system's customer groups.
+func (r *reconciler) assignments(snap SyncSnapshot) {
+	wanted := map[string][]string{}
+	for _, a := range snap.Assignments {
+		wanted[a.CustomerGroupID] = append(wanted[a.CustomerGroupID], a.UserID)
+	}
+	for _, g := range snap.CustomerGroups {
+		added, removed := r.members(customerGroupObject(r.sn.msp, g.ID), wanted[g.ID])
+		for _, u := range added {
+			r.res.AssignmentsAdded = append(r.res.AssignmentsAdded, Assignment{u, g.ID})
+		}
+		for _, u := range removed {
+			r.res.AssignmentsRemoved = append(r.res.AssignmentsRemoved, Assignment{u, g.ID})
+		}
+	}
+}
+
+// members syncs the system's members of group: it adds the wanted users who
+// are not members, and removes the members it assigned that are no longer
+// wanted. A member added here (not synced) stays, wanted or not.
+func (r *reconciler) members(group graph.Object, wanted []string) (added, removed []string) {
+	msp := r.sn.msp
+	members, synced := r.st.members[group], r.st.synced[group]
+	r.owned += len(synced)
+	want := map[string]bool{}
+	for _, u := range wanted {
+		want[u] = true
+		user := userObject(msp, u)
+		switch {
+		case members[u] && !synced[u]:
+			// A local membership: the system's assignment leaves it local.
+		case members[u]:
+		case synced[u]:
+			r.write(graph.Create, graph.Rel(group, relMember, user))
+			added = append(added, u)
+		default:
+			r.write(graph.Create, graph.Rel(group, relMember, user), graph.Rel(group, relSyncedMember, user))
+			added = append(added, u)
+		}
+	}
+	for _, u := range slices.Sorted(maps.Keys(synced)) {
+		if want[u] {
+			continue
+		}
+		user := userObject(msp, u)
+		r.write(graph.Delete, graph.Rel(group, relSyncedMember, user))
+		if members[u] {
+			r.write(graph.Delete, graph.Rel(group, relMember, user))
+			removed = append(removed, u)
+			r.removed++
+		}
+	}
+	if len(added)+len(removed) > 0 {
+		r.changed[group] = true
+	}
+	r.joined = append(r.joined, added...)
+	return added, removed
+}
+
+// roles syncs role assignments: the system gives role R through its own
+// security group "<system>-R", which binds R to the role's natural scope
+// (every customer for a built-in role that spans them, else each member's
+// associated customers), created when first needed and removed when no
+// user of the snapshot has R any more.
+func (r *reconciler) roles(ctx context.Context, snap SyncSnapshot) error {
+	msp, st := r.sn.msp, r.st
+	holders := map[string][]string{}
+	for _, u := range snap.Users {
+		for _, role := range u.Roles {
+			holders[role] = append(holders[role], u.ID)
+		}
+	}
+	for _, role := range slices.Sorted(maps.Keys(holders)) {
+		id := roleGroupID(r.system, role)
+		obj := securityGroupObject(msp, id)
+		attrs, exists := st.securityGroups[id]
+		if exists && !r.ownedBy(attrs, exists) {
+			return r.conflict("snapshot.users[].roles ("+role+")", typeSecurityGroup, id, attrs)
+		}
+		ro, err := r.sn.readRole(ctx, role)
+		if fault.Is(err, fault.NotFound) {
+			return fault.New(fault.NotFound, "snapshot.users[].roles: role %q not found (user %q)", role, holders[role][0])
+		}
+		if err != nil {
+			return err
+		}
+		b, _ := catalog.LookupBuiltinRole(role)
+		scope := Scope{AllCustomers: b.AllCustomers, Associated: !b.AllCustomers}
+		if err := r.sn.authorizeGrant(ctx, permSecurityGroupsManage, ro.Permissions, scope); err != nil {
+			return err
+		}
+		if !exists {
+			r.write(graph.Create, graph.Rel(obj, relMSP, mspObject(msp)), r.attributes(obj, ro.DisplayName+" ("+r.system+")"), graph.Rel(obj, relRole, roleObject(msp, role)))
+			r.write(graph.Create, scopeRels(msp, obj, scope)...)
+			r.changed[obj] = true
+		}
+		added, removed := r.members(obj, holders[role])
+		for _, u := range added {
+			r.res.RoleAssignmentsAdded = append(r.res.RoleAssignmentsAdded, RoleAssignment{u, role})
+		}
+		for _, u := range removed {
+			r.res.RoleAssignmentsRemoved = append(r.res.RoleAssignmentsRemoved, RoleAssignment{u, role})
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(st.securityGroups)) {
+		obj := securityGroupObject(msp, id)
+		role, ok := strings.CutPrefix(id, r.system+"-")
+		if !ok || !r.ownedBy(st.securityGroups[id], true) || holders[role] != nil {
+			continue
+		}
+		deletion, err := r.sn.securityGroupDeletion(ctx, id)
+		if err != nil {
+			return err
+		}
+		r.updates = append(r.updates, deletion...)
+		for _, u := range slices.Sorted(maps.Keys(st.synced[obj])) {
+			r.res.RoleAssignmentsRemoved = append(r.res.RoleAssignmentsRemoved, RoleAssignment{u, role})
+			r.owned++
+			r.removed++
+		}
+		r.changed[obj] = true
+	}
+	return nil
+}
+
+// record lists the local edits the sync overwrites, clears the system's
+// drift marks and stamps the sync's time.
+func (r *reconciler) record() {
+	o := syncOriginObject(r.sn.msp, r.system)
+	for _, d := range r.st.drifted {
+		r.write(graph.Delete, d)
+		if r.changed[d.Subject] {
+			r.res.Overwrites = append(r.res.Overwrites, ObjectRef{kindOfType[d.Subject.Type], localID(r.sn.msp, d.Subject.ID)})
+		}
+	}
+	sortRefs(r.res.Overwrites, func(o ObjectRef) ObjectRef { return o })
+	r.write(graph.Touch, graph.Rel(o, relMSP, mspObject(r.sn.msp)),
+		graph.Rel(o, relAttributes, mspObject(r.sn.msp)).WithAttributes(map[string]string{attrLastSyncedAt: r.sn.s.now().UTC().Format(time.RFC3339)}))
+	for _, list := range [][]string{r.res.Users.Created, r.res.Users.Updated, r.res.Users.Removed, r.res.CustomerGroups.Created, r.res.CustomerGroups.Updated, r.res.CustomerGroups.Removed} {
+		sort.Strings(list)
+	}
+	sortAssignments(r.res.AssignmentsAdded)
+	sortAssignments(r.res.AssignmentsRemoved)
+	sortRoleAssignments(r.res.RoleAssignmentsAdded)
+	sortRoleAssignments(r.res.RoleAssignmentsRemoved)
+}
+
+// refuseMassRemoval refuses a sync that removes most of what its system owns here.
+func (r *reconciler) refuseMassRemoval(allowed bool) error {
+	if allowed || r.owned < MassRemovalMinimum || float64(r.removed) <= MassRemovalShare*float64(r.owned) {
+		return nil
+	}
+	return fault.New(fault.Blocked,
+		"sync refused, nothing was written: it would remove %d of the %d users, customer groups and assignments %s owns here, more than %d%% (MASS_REMOVAL); if the snapshot is complete, run it again with allowMassRemoval (mspauthz sync --allow-mass-removal)",
+		r.removed, r.owned, r.system, int(MassRemovalShare*100)).WithDetails([]Block{{Reason: BlockMassRemoval}})
+}
+
+func sortAssignments(as []Assignment) {
+	sort.Slice(as, func(i, j int) bool {
+		return as[i].UserID < as[j].UserID || as[i].UserID == as[j].UserID && as[i].CustomerGroupID < as[j].CustomerGroupID
+	})
+}
+
+func sortRoleAssignments(as []RoleAssignment) {
+	sort.Slice(as, func(i, j int) bool {
+		return as[i].UserID < as[j].UserID || as[i].UserID == as[j].UserID && as[i].RoleID < as[j].RoleID
+	})
+}

@@ -1,0 +1,333 @@
+package tenancy_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/mspauthz/mspauthz/internal/fault"
+	"github.com/mspauthz/mspauthz/internal/tenancy"
+)
+
+// dashboard is seed 002's Monitoring Dashboard as acme's RMM exports it:
+// Alex (a user made here and pushed to it) and Dana (made there) in its
+// client access group Servers, which holds Zylker and Globex; Dana is a
+// technician.
+func dashboard() tenancy.SyncSnapshot {
+	return tenancy.SyncSnapshot{
+		MSPID: "acme",
+		Users: []tenancy.SyncUser{
+			{ID: "alex", DisplayName: "alex@acme.example"},
+			{ID: "dana", DisplayName: "dana@acme.example", Roles: []string{"technician"}},
+		},
+		CustomerGroups: []tenancy.SyncCustomerGroup{{ID: "servers", DisplayName: "Servers", Customers: []string{"zylker", "globex"}}},
+		Assignments:    []tenancy.Assignment{{UserID: "alex", CustomerGroupID: "servers"}, {UserID: "dana", CustomerGroupID: "servers"}},
+	}
+}
+
+func (w *world) sync(snap tenancy.SyncSnapshot, opts tenancy.SyncOptions) *tenancy.SyncResult {
+	w.t.Helper()
+	res, err := w.svc.RunSync(w.ctx, "acme", "rmm", snap, opts)
+	require.NoError(w.t, err)
+	return res
+}
+
+// Seed 002: groups that came from the monitoring system stay synchronized;
+// groups created here stay local; each user, group and association knows its
+// origin; a change made in the dashboard arrives only with a sync.
+func TestSync_TheDashboardsGroupsFollowItAndLocalGroupsStayLocal(t *testing.T) {
+	w := newWorld(t)
+	w.seedCast()
+	w.editGroup("zoho", "zylker", "initech")
+	w.editUser("alex", "zoho")
+
+	res := w.sync(dashboard(), tenancy.SyncOptions{})
+	require.Equal(t, []string{"dana"}, res.Users.Created)
+	require.Equal(t, []string{"servers"}, res.CustomerGroups.Created)
+	require.Equal(t, []tenancy.Assignment{{UserID: "alex", CustomerGroupID: "servers"}, {UserID: "dana", CustomerGroupID: "servers"}}, res.AssignmentsAdded)
+	require.Equal(t, []tenancy.RoleAssignment{{UserID: "dana", RoleID: "technician"}}, res.RoleAssignmentsAdded)
+	require.Equal(t, []tenancy.Pair{pair("alex", "globex"), pair("dana", "globex"), pair("dana", "zylker")}, res.Associated)
+	require.NotEmpty(t, res.WrittenAt)
+	require.Equal(t, 1, res.Writes)
+
+	alex, err := w.svc.GetUser(w.ctx, "acme", "alex")
+	require.NoError(t, err)
+	require.Equal(t, "local", alex.Origin, "a user made here stays local when the dashboard knows him too")
+	require.Equal(t, "alex", alex.DisplayName)
+	require.Equal(t, []tenancy.Membership{{ID: "servers", Origin: "rmm"}, {ID: "zoho", Origin: "local"}}, alex.CustomerGroups)
+	dana, err := w.svc.GetUser(w.ctx, "acme", "dana")
+	require.NoError(t, err)
+	require.Equal(t, "rmm", dana.Origin)
+	require.Equal(t, "dana@acme.example", dana.DisplayName)
+	require.Contains(t, dana.SecurityGroups, tenancy.Membership{ID: "rmm-technician", Origin: "rmm"})
+	zoho, err := w.svc.GetCustomerGroup(w.ctx, "acme", "zoho")
+	require.NoError(t, err)
+	require.Equal(t, "local", zoho.Origin)
+	servers, err := w.svc.GetCustomerGroup(w.ctx, "acme", "servers")
+	require.NoError(t, err)
+	require.Equal(t, "rmm", servers.Origin)
+	require.Equal(t, []tenancy.Membership{{ID: "alex", Origin: "rmm"}, {ID: "dana", Origin: "rmm"}}, servers.Members)
+
+	// In the dashboard Globex leaves Servers: nothing changes here until
+	// someone synchronizes.
+	next := dashboard()
+	next.CustomerGroups[0].Customers = []string{"zylker"}
+	require.True(t, w.reaches("dana", "globex"))
+	res = w.sync(next, tenancy.SyncOptions{})
+	require.Equal(t, []string{"servers"}, res.CustomerGroups.Updated)
+	require.Equal(t, []tenancy.Pair{pair("alex", "globex"), pair("dana", "globex")}, res.Dissociated)
+	require.False(t, w.reaches("dana", "globex"))
+	require.True(t, w.reaches("dana", "zylker"))
+
+	// The local group Zoho and Alex's local membership were never touched.
+	require.True(t, w.reaches("alex", "initech"))
+	zoho, err = w.svc.GetCustomerGroup(w.ctx, "acme", "zoho")
+	require.NoError(t, err)
+	require.Equal(t, []tenancy.Membership{{ID: "alex", Origin: "local"}}, zoho.Members)
+
+	// The same snapshot again changes nothing.
+	res = w.sync(next, tenancy.SyncOptions{})
+	require.Empty(t, res.Users.Created)
+	require.Empty(t, res.CustomerGroups.Updated)
+	require.Empty(t, res.AssignmentsAdded)
+	require.Empty(t, res.Associated)
+	require.Empty(t, res.Dissociated)
+}
+
+// A membership added here to the dashboard's group is local: the sync leaves
+// it, even when the dashboard assigns the same user later and drops him again.
+func TestSync_AMembershipAddedHereStaysLocal(t *testing.T) {
+	w := newWorld(t)
+	w.seedCast()
+	w.sync(dashboard(), tenancy.SyncOptions{})
+	w.editUser("bob", "servers")
+	require.Equal(t, []tenancy.ObjectRef{{Kind: tenancy.KindCustomerGroup, ID: "servers"}}, w.driftObjects(), "a local edit of the dashboard's group")
+	res := w.sync(dashboard(), tenancy.SyncOptions{})
+	require.Empty(t, res.AssignmentsRemoved)
+	require.Empty(t, res.Overwrites, "the sync changes nothing of Servers")
+	require.Empty(t, w.driftObjects())
+	require.True(t, w.reaches("bob", "zylker"))
+	g, err := w.svc.GetCustomerGroup(w.ctx, "acme", "servers")
+	require.NoError(t, err)
+	require.Contains(t, g.Members, tenancy.Membership{ID: "bob", Origin: "local"})
+}
+
+func (w *world) driftObjects() []tenancy.ObjectRef {
+	w.t.Helper()
+	d, err := w.svc.Drift(w.ctx, "acme", "rmm")
+	require.NoError(w.t, err)
+	var out []tenancy.ObjectRef
+	for _, o := range d.Objects {
+		out = append(out, o.ObjectRef)
+	}
+	return out
+}
+
+// A local edit of the dashboard's objects is allowed but marked; the next
+// sync says what it will overwrite, overwrites it, and clears the marks.
+func TestSync_LocalEditsOfTheDashboardsObjectsAreDriftTheNextSyncOverwrites(t *testing.T) {
+	w := newWorld(t)
+	w.seedCast()
+	w.sync(dashboard(), tenancy.SyncOptions{})
+	require.Empty(t, w.driftObjects())
+
+	w.editGroup("servers", "zylker", "initech")
+	w.editUser("dana")
+	_, err := w.svc.DeleteUser(w.ctx, "acme", "alex")
+	require.NoError(t, err)
+	w.editGroup("zoho", "globex") // a local group: no drift
+	d, err := w.svc.Drift(w.ctx, "acme", "rmm")
+	require.NoError(t, err)
+	require.Equal(t, []tenancy.DriftedObject{{ObjectRef: tenancy.ObjectRef{Kind: tenancy.KindCustomerGroup, ID: "servers"}}}, d.Objects,
+		"alex is local: deleting him is no drift; dana's membership belongs to Servers")
+	require.NotEmpty(t, d.LastSyncedAt)
+
+	preview := w.sync(dashboard(), tenancy.SyncOptions{ValidateOnly: true})
+	require.Empty(t, preview.WrittenAt)
+	require.Equal(t, []tenancy.ObjectRef{{Kind: tenancy.KindCustomerGroup, ID: "servers"}}, preview.Overwrites)
+	require.Equal(t, []tenancy.Pair{pair("alex", "globex"), pair("alex", "zylker"), pair("dana", "globex"), pair("dana", "zylker")}, preview.Associated)
+	require.Len(t, w.driftObjects(), 1, "validateOnly writes nothing")
+
+	res := w.sync(dashboard(), tenancy.SyncOptions{})
+	require.Equal(t, preview.Overwrites, res.Overwrites)
+	require.Equal(t, preview.Associated, res.Associated)
+	require.Equal(t, []string{"alex"}, res.Users.Created, "every login of the dashboard is imported (seed 002): Alex, deleted here, comes back as its user")
+	require.Equal(t, []tenancy.Assignment{{UserID: "alex", CustomerGroupID: "servers"}, {UserID: "dana", CustomerGroupID: "servers"}}, res.AssignmentsAdded)
+	require.Empty(t, w.driftObjects())
+	require.True(t, w.reaches("dana", "globex"))
+	require.False(t, w.reaches("dana", "initech"))
+	alex, err := w.svc.GetUser(w.ctx, "acme", "alex")
+	require.NoError(t, err)
+	require.Equal(t, "rmm", alex.Origin)
+}
+
+// Deleting one of the dashboard's users here is drift; the next sync brings him back.
+func TestSync_AUserOfTheDashboardDeletedHereComesBackWithTheNextSync(t *testing.T) {
+	w := newWorld(t)
+	w.seedCast()
+	w.sync(dashboard(), tenancy.SyncOptions{})
+	_, err := w.svc.DeleteUser(w.ctx, "acme", "dana")
+	require.NoError(t, err)
+	d, err := w.svc.Drift(w.ctx, "acme", "rmm")
+	require.NoError(t, err)
+	require.Contains(t, d.Objects, tenancy.DriftedObject{ObjectRef: tenancy.ObjectRef{Kind: tenancy.KindUser, ID: "dana"}, Deleted: true})
+
+	res := w.sync(dashboard(), tenancy.SyncOptions{})
+	require.Equal(t, []string{"dana"}, res.Users.Created)
+	require.Contains(t, res.Overwrites, tenancy.ObjectRef{Kind: tenancy.KindUser, ID: "dana"})
+	require.True(t, w.reaches("dana", "zylker"))
+}
+
+// The dashboard's roles: Dana moves from technician to read only; the
+// technician group the sync made for her goes when no one holds it.
+func TestSync_RolesFollowTheDashboard(t *testing.T) {
+	w := newWorld(t)
+	w.seedCast()
+	w.sync(dashboard(), tenancy.SyncOptions{})
+	next := dashboard()
+	next.Users[1].Roles = []string{"read_only"}
+	res := w.sync(next, tenancy.SyncOptions{})
+	require.Equal(t, []tenancy.RoleAssignment{{UserID: "dana", RoleID: "read_only"}}, res.RoleAssignmentsAdded)
+	require.Equal(t, []tenancy.RoleAssignment{{UserID: "dana", RoleID: "technician"}}, res.RoleAssignmentsRemoved)
+	_, err := w.svc.GetSecurityGroup(w.ctx, "acme", "rmm-technician")
+	requireKind(t, err, fault.NotFound, "rmm-technician")
+	g, err := w.svc.GetSecurityGroup(w.ctx, "acme", "rmm-read_only")
+	require.NoError(t, err)
+	require.Equal(t, "rmm", g.Origin)
+	require.Equal(t, "read_only", g.RoleID)
+	require.Equal(t, []string{"dana"}, g.Members)
+}
+
+// The guards of the core apply: a sync that would dissociate an Account
+// Contact is refused whole, with the blocks listed.
+func TestSync_RefusedWholeWhenItWouldDissociateAnAccountContact(t *testing.T) {
+	w := newWorld(t)
+	w.seedCast()
+	w.sync(dashboard(), tenancy.SyncOptions{})
+	_, err := w.svc.SetAccountContact(w.ctx, "acme", "globex", "dana")
+	require.NoError(t, err)
+	before := w.dump()
+
+	next := dashboard()
+	next.CustomerGroups[0].Customers = []string{"zylker"}
+	next.Users = append(next.Users, tenancy.SyncUser{ID: "erin", DisplayName: "erin@acme.example"})
+	_, err = w.svc.RunSync(w.ctx, "acme", "rmm", next, tenancy.SyncOptions{})
+	require.Equal(t, []tenancy.Block{{UserID: "dana", CustomerID: "globex", Reason: tenancy.BlockAccountContact}}, blocksOf(t, err))
+	require.Equal(t, before, w.dump(), "a refused sync writes nothing")
+}
+
+// Bad snapshots are refused with the field named, and nothing is written.
+func TestSync_BadSnapshotsWriteNothing(t *testing.T) {
+	w := newWorld(t)
+	w.seedCast()
+	w.msp("globex-msp", []string{"gina"}, []string{"hooli"}, []string{"west"})
+	w.sync(dashboard(), tenancy.SyncOptions{})
+	before := w.dump()
+	edit := func(f func(*tenancy.SyncSnapshot)) tenancy.SyncSnapshot {
+		s := dashboard()
+		f(&s)
+		return s
+	}
+	for _, tc := range []struct {
+		name   string
+		system string
+		snap   tenancy.SyncSnapshot
+		kind   fault.Kind
+		msg    string
+	}{
+		{"another MSP's snapshot", "rmm", edit(func(s *tenancy.SyncSnapshot) { s.MSPID = "globex-msp" }), fault.Invalid, `snapshot.mspId: the snapshot is for MSP "globex-msp", not "acme"`},
+		{"no MSP named", "rmm", edit(func(s *tenancy.SyncSnapshot) { s.MSPID = "" }), fault.Invalid, "snapshot.mspId is required"},
+		{"a bad system", "RMM!", dashboard(), fault.Invalid, "system"},
+		{"the local origin as a system", "local", dashboard(), fault.Invalid, `"local" is the origin of what is made here`},
+		{"a bad user id", "rmm", edit(func(s *tenancy.SyncSnapshot) { s.Users[0].ID = "Alex" }), fault.Invalid, "snapshot.users[0].userId"},
+		{"a user twice", "rmm", edit(func(s *tenancy.SyncSnapshot) { s.Users[1].ID = "alex" }), fault.Invalid, `snapshot.users[1].userId: user "alex" appears twice`},
+		{"no display name", "rmm", edit(func(s *tenancy.SyncSnapshot) { s.Users[1].DisplayName = " " }), fault.Invalid, "snapshot.users[1].displayName"},
+		{"a group twice", "rmm", edit(func(s *tenancy.SyncSnapshot) { s.CustomerGroups = append(s.CustomerGroups, s.CustomerGroups[0]) }), fault.Invalid, `customer group "servers" appears twice`},
+		{"a customer twice", "rmm", edit(func(s *tenancy.SyncSnapshot) { s.CustomerGroups[0].Customers = []string{"zylker", "zylker"} }), fault.Invalid, "snapshot.customerGroups[0].customers"},
+		{"an assignment twice", "rmm", edit(func(s *tenancy.SyncSnapshot) { s.Assignments = append(s.Assignments, s.Assignments[0]) }), fault.Invalid, "snapshot.assignments[2]"},
+		{"an assignment of a stranger", "rmm", edit(func(s *tenancy.SyncSnapshot) { s.Assignments[0].UserID = "zed" }), fault.Invalid, `user "zed" is not among the snapshot's users`},
+		{"an assignment to a local group", "rmm", edit(func(s *tenancy.SyncSnapshot) { s.Assignments[0].CustomerGroupID = "zoho" }), fault.Invalid, "only the system's own groups are synced"},
+		{"the owner's role", "rmm", edit(func(s *tenancy.SyncSnapshot) { s.Users[0].Roles = []string{"account_owner"} }), fault.Invalid, "never synced"},
+		{"an unknown customer", "rmm", edit(func(s *tenancy.SyncSnapshot) { s.CustomerGroups[0].Customers = []string{"umbrella"} }), fault.NotFound, `snapshot.customerGroups[0].customers: customer "umbrella" not found`},
+		{"another MSP's customer", "rmm", edit(func(s *tenancy.SyncSnapshot) { s.CustomerGroups[0].Customers = []string{"hooli"} }), fault.NotFound, `customer "hooli" not found`},
+		{"an unknown role", "rmm", edit(func(s *tenancy.SyncSnapshot) { s.Users[0].Roles = []string{"wizard"} }), fault.NotFound, `role "wizard" not found`},
+		{"a local group's id", "rmm", edit(func(s *tenancy.SyncSnapshot) { s.CustomerGroups[0].ID = "zoho"; s.Assignments = nil }), fault.AlreadyExists, `customer group "zoho" exists here with origin "local"`},
+		{"a user of another system's", "psa", dashboard(), fault.AlreadyExists, `customer group "servers" exists here with origin "rmm"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := w.svc.RunSync(w.ctx, "acme", tc.system, tc.snap, tenancy.SyncOptions{})
+			requireKind(t, err, tc.kind, tc.msg)
+			require.Equal(t, before, w.dump())
+		})
+	}
+}
+
+// An export that lost most of the dashboard's users and groups must not wipe
+// the MSP: past the threshold the sync needs explicit consent.
+func TestSync_MassRemovalNeedsConsent(t *testing.T) {
+	w := newWorld(t)
+	w.seedCast()
+	snap := dashboard()
+	for _, id := range []string{"u1", "u2", "u3", "u4", "u5", "u6", "u7", "u8"} {
+		snap.Users = append(snap.Users, tenancy.SyncUser{ID: id, DisplayName: id})
+		snap.Assignments = append(snap.Assignments, tenancy.Assignment{UserID: id, CustomerGroupID: "servers"})
+	}
+	w.sync(snap, tenancy.SyncOptions{})
+	before := w.dump()
+
+	empty := tenancy.SyncSnapshot{MSPID: "acme"}
+	_, err := w.svc.RunSync(w.ctx, "acme", "rmm", empty, tenancy.SyncOptions{})
+	requireKind(t, err, fault.Blocked, "MASS_REMOVAL")
+	require.Equal(t, before, w.dump())
+
+	res := w.sync(empty, tenancy.SyncOptions{AllowMassRemoval: true})
+	require.Len(t, res.Users.Removed, 9, "dana and u1..u8; alex is local")
+	require.Equal(t, []string{"servers"}, res.CustomerGroups.Removed)
+	_, err = w.svc.GetUser(w.ctx, "acme", "u1")
+	requireKind(t, err, fault.NotFound, "u1")
+	_, err = w.svc.GetUser(w.ctx, "acme", "alex")
+	require.NoError(t, err, "a local user survives every sync")
+}
+
+// A sync larger than one write's limit is written as a chain of writes, with
+// the same outcome as one.
+func TestSync_LargerThanOneWriteIsChained(t *testing.T) {
+	w := newWorld(t)
+	w.seedCast()
+	w.svc.SetMaxUpdatesPerWrite(5)
+	res := w.sync(dashboard(), tenancy.SyncOptions{})
+	require.Greater(t, res.Writes, 3)
+	require.Equal(t, []tenancy.Pair{pair("alex", "globex"), pair("alex", "zylker"), pair("dana", "globex"), pair("dana", "zylker")}, res.Associated)
+	res = w.sync(dashboard(), tenancy.SyncOptions{})
+	require.Empty(t, res.Associated)
+	require.Equal(t, 1, res.Writes)
+}
+
+// A username changed in the dashboard renames its user here.
+func TestSync_ARenameInTheDashboardRenamesItsUser(t *testing.T) {
+	w := newWorld(t)
+	w.seedCast()
+	w.sync(dashboard(), tenancy.SyncOptions{})
+	next := dashboard()
+	next.Users[1].DisplayName = "dana.new@acme.example"
+	next.Users[0].DisplayName = "alex.new@acme.example"
+	res := w.sync(next, tenancy.SyncOptions{})
+	require.Equal(t, []string{"dana"}, res.Users.Updated, "Alex is local: his name here is his own")
+	dana, err := w.svc.GetUser(w.ctx, "acme", "dana")
+	require.NoError(t, err)
+	require.Equal(t, "dana.new@acme.example", dana.DisplayName)
+}
+
+// The dashboard's own changes reach the change feed marked with its origin,
+// so that its automatic direction can skip them; a local edit is "local".
+func TestSync_TheFeedNamesTheDashboardAsTheOriginOfItsSync(t *testing.T) {
+	w := newWorld(t)
+	w.seedCast()
+	f := w.feed("")
+	w.sync(dashboard(), tenancy.SyncOptions{})
+	c := next(t, f)
+	require.Equal(t, "rmm", c.Origin)
+	require.Contains(t, c.Events, tenancy.ChangeEvent{Kind: tenancy.UserCreated, UserID: "dana", DisplayName: "dana@acme.example"})
+	w.editGroup("servers", "zylker")
+	require.Equal(t, tenancy.OriginLocal, next(t, f).Origin)
+}
