@@ -147,33 +147,39 @@ func (sn *snapshot) apply(ctx context.Context, updates []graph.Update, validateO
 }
 
 // write commits a save's updates with the snapshot's epoch rotation, in one
-// atomic WriteRelationships call when they fit in one (s.maxUpdatesPerWrite),
-// and otherwise in a chain of calls: each requires the epoch the previous one
-// wrote, so no other save interleaves, and every removal is written before
-// any addition, so no state along the chain grants an access that the state
-// before the save did not grant or the state after it will not grant. If a
-// later call of the chain fails, the save is partly written: the error says
-// so, and running the same save again completes it. It returns the revision
-// of the last call, and counts the calls in sn.writes.
+// atomic WriteRelationships call when they fit in one (at most
+// s.maxUpdatesPerWrite updates, of which at most s.maxDeletesPerWrite
+// deletions), and otherwise in a chain of calls: each requires the epoch the
+// previous one wrote, so no other save interleaves, and every removal is
+// written before any addition, so no state along the chain grants an access
+// that the state before the save did not grant or the state after it will
+// not grant. If a later call of the chain fails, the save is partly written:
+// the error says so, and running the same save again completes it. It
+// returns the revision of the last call, and counts the calls in sn.writes.
 func (sn *snapshot) write(ctx context.Context, updates []graph.Update) (graph.Revision, error) {
 	ctx = writtenBy(ctx, sn.origin)
-	per := sn.s.maxUpdatesPerWrite - 2 // each call also rotates the epoch
-	if len(updates) <= per {
-		sn.writes = 1
-		return sn.s.graph.Write(ctx, append(updates, sn.epochUpdates()...), []graph.Precondition{sn.epochPrecondition()})
+	// Each call also rotates the epoch: one deletion and one creation.
+	per, perDeletes := sn.s.maxUpdatesPerWrite-2, sn.s.maxDeletesPerWrite-1
+	var removals, additions []graph.Update
+	for _, u := range updates {
+		if u.Op == graph.Delete {
+			removals = append(removals, u)
+		} else {
+			additions = append(additions, u)
+		}
 	}
-	ordered := slices.Clone(updates)
-	slices.SortStableFunc(ordered, func(a, b graph.Update) int {
-		return boolRank(a.Op != graph.Delete) - boolRank(b.Op != graph.Delete)
-	})
-	calls := (len(ordered) + per - 1) / per
+	var chunks [][]graph.Update
+	if len(updates) <= per && len(removals) <= perDeletes {
+		chunks = [][]graph.Update{updates}
+	} else {
+		chunks = append(chunked(removals, min(per, perDeletes)), chunked(additions, per)...)
+	}
 	var rev graph.Revision
-	for i := range calls {
-		chunk := ordered[i*per : min((i+1)*per, len(ordered))]
+	for i, chunk := range chunks {
 		next, err := sn.s.graph.Write(ctx, append(slices.Clone(chunk), sn.epochUpdates()...), []graph.Precondition{sn.epochPrecondition()})
 		if err != nil && i > 0 {
 			return "", fault.Wrap(err, fault.Unavailable,
-				"the save was partly written: %d of its %d writes landed (the last at %s) before this one failed; run it again to complete it", i, calls, rev)
+				"the save was partly written: %d of its %d writes landed (the last at %s) before this one failed; run it again to complete it", i, len(chunks), rev)
 		}
 		if err != nil {
 			return "", err
@@ -184,11 +190,15 @@ func (sn *snapshot) write(ctx context.Context, updates []graph.Update) (graph.Re
 	return rev, nil
 }
 
-func boolRank(b bool) int {
-	if b {
-		return 1
+// chunked cuts updates into runs of at most n.
+func chunked(updates []graph.Update, n int) [][]graph.Update {
+	var out [][]graph.Update
+	for len(updates) > 0 {
+		k := min(n, len(updates))
+		out = append(out, updates[:k])
+		updates = updates[k:]
 	}
-	return 0
+	return out
 }
 
 func writtenAt(rev graph.Revision, validateOnly bool) string {

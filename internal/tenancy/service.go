@@ -23,13 +23,16 @@ type Service struct {
 	readParallelism int
 	// grantDay is how long a day of a time-bound grant lasts.
 	grantDay time.Duration
-	// maxUpdatesPerWrite is the most updates one write may carry (see snapshot.write).
-	maxUpdatesPerWrite int
+	// maxUpdatesPerWrite and maxDeletesPerWrite bound one write (see snapshot.write).
+	maxUpdatesPerWrite, maxDeletesPerWrite int
 }
 
-// SetMaxUpdatesPerWrite sets how many relationship updates one save writes
-// in one call (DefaultMaxUpdatesPerWrite unless set; at least 3).
-func (s *Service) SetMaxUpdatesPerWrite(n int) { s.maxUpdatesPerWrite = max(n, 3) }
+// SetMaxUpdatesPerWrite sets how many relationship updates, and of them
+// deletions, one save writes in one call (DefaultMaxUpdatesPerWrite and
+// DefaultMaxDeletesPerWrite unless set; at least 3 and 2).
+func (s *Service) SetMaxUpdatesPerWrite(updates, deletes int) {
+	s.maxUpdatesPerWrite, s.maxDeletesPerWrite = max(updates, 3), max(deletes, 2)
+}
 
 // DefaultMaxUpdatesPerWrite is how many relationship updates one save writes
 // in one call: well within SpiceDB's limit on updates per call as mspauthz
@@ -37,9 +40,16 @@ func (s *Service) SetMaxUpdatesPerWrite(n int) { s.maxUpdatesPerWrite = max(n, 3
 // 4 MB message.
 const DefaultMaxUpdatesPerWrite = 5000
 
+// DefaultMaxDeletesPerWrite is how many of them may be deletions. SpiceDB
+// v1.56.0 deletes a write's relationships on PostgreSQL with one query of an
+// OR per relationship; past about 3,000 the planner scans the whole table
+// (measured here at 400,000 relationships: 5,000 deletions in 18 s, 3,000 in
+// 0.7 s, 2,000 in 0.3 s).
+const DefaultMaxDeletesPerWrite = 2000
+
 // New returns a Service over g.
 func New(g graph.Graph) *Service {
-	return &Service{graph: g, now: time.Now, saveAttempts: DefaultSaveAttempts, readParallelism: 8, grantDay: 24 * time.Hour, maxUpdatesPerWrite: DefaultMaxUpdatesPerWrite}
+	return &Service{graph: g, now: time.Now, saveAttempts: DefaultSaveAttempts, readParallelism: 8, grantDay: 24 * time.Hour, maxUpdatesPerWrite: DefaultMaxUpdatesPerWrite, maxDeletesPerWrite: DefaultMaxDeletesPerWrite}
 }
 
 // retry runs op until it succeeds or fails with anything but a conflict, at

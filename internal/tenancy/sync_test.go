@@ -294,7 +294,7 @@ func TestSync_MassRemovalNeedsConsent(t *testing.T) {
 func TestSync_LargerThanOneWriteIsChained(t *testing.T) {
 	w := newWorld(t)
 	w.seedCast()
-	w.svc.SetMaxUpdatesPerWrite(5)
+	w.svc.SetMaxUpdatesPerWrite(5, 3)
 	res := w.sync(dashboard(), tenancy.SyncOptions{})
 	require.Greater(t, res.Writes, 3)
 	require.Equal(t, []tenancy.Pair{pair("alex", "globex"), pair("alex", "zylker"), pair("dana", "globex"), pair("dana", "zylker")}, res.Associated)
