@@ -317,6 +317,16 @@ func (r *reconciler) conflict(field, typ, id string, attributes graph.Relationsh
 		field, typeNames[typ], id, originOf(attributes), r.system)
 }
 
+// create writes a new object: its relationships, then its attributes, which
+// carry its origin. Should a chain of writes break between them (see
+// snapshot.write, which keeps additions in order), the object does not yet
+// exist for the next sync, which writes it all again: hence Touch.
+func (r *reconciler) create(obj graph.Object, attributes graph.Relationship, rels ...graph.Relationship) {
+	r.write(graph.Touch, rels...)
+	r.write(graph.Touch, attributes)
+	r.changed[obj] = true
+}
+
 func (r *reconciler) attributes(obj graph.Object, displayName string) graph.Relationship {
 	return graph.Rel(obj, relAttributes, mspObject(r.sn.msp)).WithAttributes(map[string]string{attrDisplayName: displayName, attrOrigin: r.system})
 }
@@ -353,7 +363,7 @@ func (r *reconciler) customerGroups(ctx context.Context, snap SyncSnapshot) erro
 		case exists && !r.ownedBy(attrs, exists):
 			return r.conflict(fmt.Sprintf("snapshot.customerGroups[%d].customerGroupId", i), typeCustomerGroup, g.ID, attrs)
 		case !exists:
-			r.write(graph.Create, graph.Rel(obj, relMSP, mspObject(msp)), r.attributes(obj, g.DisplayName))
+			r.create(obj, r.attributes(obj, g.DisplayName), graph.Rel(obj, relMSP, mspObject(msp)))
 			r.res.CustomerGroups.Created = append(r.res.CustomerGroups.Created, g.ID)
 			r.changed[obj] = true
 		case attrs.Attribute(attrDisplayName) != g.DisplayName:
@@ -413,10 +423,10 @@ func (r *reconciler) users(ctx context.Context, snap SyncSnapshot) error {
 		obj := userObject(msp, u.ID)
 		attrs, exists := st.users[u.ID]
 		switch {
-		case exists && !st.staff[u.ID]:
+		case exists && !st.staff[u.ID] && !r.ownedBy(attrs, exists):
 			return fault.New(fault.AlreadyExists, "snapshot.users[%d].userId: %q is an end-customer user here, not an MSP user", i, u.ID)
 		case !exists:
-			r.write(graph.Create, graph.Rel(obj, relMSP, mspObject(msp)), r.attributes(obj, u.DisplayName), graph.Rel(mspObject(msp), relMember, obj))
+			r.create(obj, r.attributes(obj, u.DisplayName), graph.Rel(obj, relMSP, mspObject(msp)), graph.Rel(mspObject(msp), relMember, obj))
 			r.res.Users.Created = append(r.res.Users.Created, u.ID)
 			r.changed[obj] = true
 		case r.ownedBy(attrs, exists) && attrs.Attribute(attrDisplayName) != u.DisplayName:
@@ -537,8 +547,8 @@ func (r *reconciler) roles(ctx context.Context, snap SyncSnapshot) error {
 			return err
 		}
 		if !exists {
-			r.write(graph.Create, graph.Rel(obj, relMSP, mspObject(msp)), r.attributes(obj, ro.DisplayName+" ("+r.system+")"), graph.Rel(obj, relRole, roleObject(msp, role)))
-			r.write(graph.Create, scopeRels(msp, obj, scope)...)
+			r.create(obj, r.attributes(obj, ro.DisplayName+" ("+r.system+")"),
+				append([]graph.Relationship{graph.Rel(obj, relMSP, mspObject(msp)), graph.Rel(obj, relRole, roleObject(msp, role))}, scopeRels(msp, obj, scope)...)...)
 			r.changed[obj] = true
 		}
 		added, removed := r.members(obj, holders[role])

@@ -1,11 +1,13 @@
 package tenancy_test
 
 import (
+	"context"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/mspauthz/mspauthz/internal/fault"
+	"github.com/mspauthz/mspauthz/internal/graph"
 	"github.com/mspauthz/mspauthz/internal/tenancy"
 )
 
@@ -330,4 +332,43 @@ func TestSync_TheFeedNamesTheDashboardAsTheOriginOfItsSync(t *testing.T) {
 	require.Contains(t, c.Events, tenancy.ChangeEvent{Kind: tenancy.UserCreated, UserID: "dana", DisplayName: "dana@acme.example"})
 	w.editGroup("servers", "zylker")
 	require.Equal(t, tenancy.OriginLocal, next(t, f).Origin)
+}
+
+// failingWrites fails the write calls whose numbers (from 1) are in fail.
+type failingWrites struct {
+	graph.Graph
+	calls int
+	fail  map[int]bool
+}
+
+func (f *failingWrites) Write(ctx context.Context, u []graph.Update, p []graph.Precondition) (graph.Revision, error) {
+	f.calls++
+	if f.fail[f.calls] {
+		return "", fault.New(fault.Unavailable, "SpiceDB unavailable (injected)")
+	}
+	return f.Graph.Write(ctx, u, p)
+}
+
+// A chain of writes broken halfway (here with Dana half written: her
+// relationships without her attributes) says the sync was partly written;
+// the same sync run again completes it.
+func TestSync_AChainBrokenHalfwayIsCompletedByRunningItAgain(t *testing.T) {
+	w := newWorld(t)
+	w.seedCast()
+	failing := &failingWrites{Graph: w.g}
+	svc := tenancy.New(failing)
+	svc.SetMaxUpdatesPerWrite(5, 3)
+	failing.fail = map[int]bool{failing.calls + 3: true}
+	_, err := svc.RunSync(w.ctx, "acme", "rmm", dashboard(), tenancy.SyncOptions{})
+	requireKind(t, err, fault.Unavailable, "the save was partly written: 2 of its")
+
+	res, err := svc.RunSync(w.ctx, "acme", "rmm", dashboard(), tenancy.SyncOptions{})
+	require.NoError(t, err)
+	require.NotEmpty(t, res.Users.Created)
+	again := w.sync(dashboard(), tenancy.SyncOptions{})
+	require.Empty(t, again.Users.Created)
+	require.Empty(t, again.AssignmentsAdded)
+	require.Empty(t, again.RoleAssignmentsAdded)
+	require.True(t, w.reaches("dana", "globex"))
+	require.True(t, w.reaches("alex", "zylker"))
 }
