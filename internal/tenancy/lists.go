@@ -214,35 +214,32 @@ func (s *Service) GetMSP(ctx context.Context, msp string) (*MSP, error) {
 	return m, nil
 }
 
-// getNamed returns one of msp's objects by id, or NotFound naming field.
-func (s *Service) getNamed(ctx context.Context, msp, field, typ, id string) (named, error) {
+// getNamed returns one of msp's objects by id, or NotFound naming field,
+// and the snapshot it was read at.
+func (s *Service) getNamed(ctx context.Context, msp, field, typ, id string) (named, *snapshot, error) {
 	if err := checkID(field, id); err != nil {
-		return named{}, err
+		return named{}, nil, err
 	}
 	sn, err := s.snapshot(ctx, msp)
 	if err != nil {
-		return named{}, err
+		return named{}, nil, err
 	}
 	if err := sn.authorizeSight(ctx, typ, id); err != nil {
-		return named{}, err
+		return named{}, nil, err
 	}
 	rels, err := sn.read(ctx, graph.Filter{ResourceType: typ, ResourceID: scoped(typ, msp, id).ID, Relation: relAttributes})
 	if err != nil {
-		return named{}, err
+		return named{}, nil, err
 	}
 	if len(rels) == 0 {
-		return named{}, fault.New(fault.NotFound, "%s: %s %q not found", field, typeNames[typ], id)
+		return named{}, nil, fault.New(fault.NotFound, "%s: %s %q not found", field, typeNames[typ], id)
 	}
-	return namedOf(id, rels[0]), nil
+	return namedOf(id, rels[0]), sn, nil
 }
 
 // GetUser returns an MSP user.
 func (s *Service) GetUser(ctx context.Context, msp, user string) (*User, error) {
-	n, err := s.getNamed(ctx, msp, "userId", typeUser, user)
-	if err != nil {
-		return nil, err
-	}
-	sn, err := s.snapshot(ctx, msp)
+	n, sn, err := s.getNamed(ctx, msp, "userId", typeUser, user)
 	if err != nil {
 		return nil, err
 	}
@@ -262,7 +259,7 @@ func (s *Service) GetUser(ctx context.Context, msp, user string) (*User, error) 
 
 // GetCustomer returns a customer.
 func (s *Service) GetCustomer(ctx context.Context, msp, customer string) (*Customer, error) {
-	n, err := s.getNamed(ctx, msp, "customerId", typeCustomer, customer)
+	n, _, err := s.getNamed(ctx, msp, "customerId", typeCustomer, customer)
 	if err != nil {
 		return nil, err
 	}
@@ -272,15 +269,11 @@ func (s *Service) GetCustomer(ctx context.Context, msp, customer string) (*Custo
 
 // GetCustomerGroup returns a customer group.
 func (s *Service) GetCustomerGroup(ctx context.Context, msp, group string) (*CustomerGroup, error) {
-	n, err := s.getNamed(ctx, msp, "customerGroupId", typeCustomerGroup, group)
+	n, sn, err := s.getNamed(ctx, msp, "customerGroupId", typeCustomerGroup, group)
 	if err != nil {
 		return nil, err
 	}
 	g := n.customerGroup()
-	sn, err := s.snapshot(ctx, msp)
-	if err != nil {
-		return nil, err
-	}
 	obj := customerGroupObject(msp, group)
 	rels, err := sn.readAll(ctx,
 		graph.Filter{ResourceType: typeCustomerGroup, ResourceID: obj.ID, Relation: relMember},

@@ -176,7 +176,8 @@ func (sn *snapshot) write(ctx context.Context, updates []graph.Update) (graph.Re
 	}
 	var rev graph.Revision
 	for i, chunk := range chunks {
-		next, err := sn.s.graph.Write(ctx, append(slices.Clone(chunk), sn.epochUpdates()...), []graph.Precondition{sn.epochPrecondition()})
+		rotation := sn.epochUpdates()
+		next, err := sn.s.graph.Write(ctx, append(slices.Clone(chunk), rotation...), []graph.Precondition{sn.epochPrecondition()})
 		if err != nil && i > 0 {
 			return "", fault.Wrap(err, fault.Unavailable,
 				"the save was partly written: %d of its %d writes landed (the last at %s) before this one failed; run it again to complete it", i, len(chunks), rev)
@@ -185,7 +186,7 @@ func (sn *snapshot) write(ctx context.Context, updates []graph.Update) (graph.Re
 			return "", err
 		}
 		rev, sn.writes = next, i+1
-		sn.epoch = sn.nextEpoch
+		sn.epoch = rotation[1].Relationship // the next call requires the epoch this one wrote
 	}
 	return rev, nil
 }

@@ -18,8 +18,6 @@ type snapshot struct {
 	msp   string
 	rev   graph.Revision
 	epoch graph.Relationship
-	// nextEpoch is the epoch the last epochUpdates wrote.
-	nextEpoch graph.Relationship
 	// origin is who the save is made for: OriginLocal, or a connected system.
 	origin string
 	// writes counts the WriteRelationships calls of the save's write.
@@ -157,8 +155,8 @@ var typeNames = map[string]string{
 
 // epochUpdates replace the snapshot's save epoch; epochPrecondition requires it unchanged.
 func (sn *snapshot) epochUpdates() []graph.Update {
-	sn.nextEpoch = graph.Rel(mspObject(sn.msp), relSaveEpoch, graph.Object{Type: typeSaveEpoch, ID: newEpochID()})
-	return []graph.Update{{Op: graph.Delete, Relationship: sn.epoch}, {Op: graph.Create, Relationship: sn.nextEpoch}}
+	next := graph.Rel(mspObject(sn.msp), relSaveEpoch, graph.Object{Type: typeSaveEpoch, ID: newEpochID()})
+	return []graph.Update{{Op: graph.Delete, Relationship: sn.epoch}, {Op: graph.Create, Relationship: next}}
 }
 
 func (sn *snapshot) epochPrecondition() graph.Precondition {

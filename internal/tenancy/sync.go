@@ -484,9 +484,8 @@ func (r *reconciler) members(group graph.Object, wanted []string) (added, remove
 		want[u] = true
 		user := userObject(msp, u)
 		switch {
-		case members[u] && !synced[u]:
-			// A local membership: the system's assignment leaves it local.
 		case members[u]:
+			// Already a member: a local membership stays local.
 		case synced[u]:
 			r.write(graph.Create, graph.Rel(group, relMember, user))
 			added = append(added, u)
