@@ -1,7 +1,9 @@
 // Command mspauthz is the authorization service for Managed Service Providers.
 //
-//	mspauthz serve [--http-addr A] [--grpc-addr A] [--fixtures FILE] [--datastore postgres://... | --spicedb-endpoint HOST:PORT[,HOST:PORT] --spicedb-token KEY [--spicedb-insecure]]
+//	mspauthz serve [--http-addr A] [--grpc-addr A] [--fixtures FILE] [--preset NAME] [--datastore postgres://... | --spicedb-endpoint HOST:PORT[,HOST:PORT] --spicedb-token KEY [--spicedb-insecure]]
 //	mspauthz migrate --datastore postgres://... | --spicedb-endpoint HOST:PORT[,HOST:PORT] --spicedb-token KEY [--spicedb-insecure]
+//	mspauthz gen --preset NAME --datastore postgres://... | --spicedb-endpoint ...
+//	mspauthz bench [--preset NAME] [--cell 5s] [--concurrency 1,8,32] [--saves 1,100,1000,10000] [--out FILE] [backend flags]
 //	mspauthz health [--url URL]
 //	mspauthz sync --system SYSTEM --file SNAPSHOT.json [--msp MSP] [--dry-run] [--allow-mass-removal] [--url URL] [--token TOKEN]
 //	mspauthz validate FILE...
@@ -19,9 +21,11 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 	"time"
 
+	"github.com/mspauthz/mspauthz/fixtures"
 	"github.com/mspauthz/mspauthz/internal/app"
 	"github.com/mspauthz/mspauthz/internal/spicedb"
 	"github.com/mspauthz/mspauthz/schema"
@@ -31,11 +35,16 @@ import (
 var version = "dev"
 
 const usage = `usage:
-  mspauthz serve [--http-addr ADDR] [--grpc-addr ADDR] [--fixtures FILE] [--grant-day 24h]
+  mspauthz serve [--http-addr ADDR] [--grpc-addr ADDR] [--fixtures FILE] [--preset NAME] [--grant-day 24h]
                  [--datastore postgres://... | --spicedb-endpoint HOST:PORT[,HOST:PORT...] --spicedb-token KEY [--spicedb-insecure]]
   mspauthz migrate --datastore postgres://...   SpiceDB's migrations to head, then the schema and built-in roles
   mspauthz migrate --spicedb-endpoint HOST:PORT[,...] --spicedb-token KEY [--spicedb-insecure]
                                                 the schema and built-in roles on a remote cluster
+  mspauthz gen --preset NAME (--datastore postgres://... | --spicedb-endpoint ...)
+                                                import a generated dataset (presets: tiny, small, large, msps200)
+  mspauthz bench [--preset small] [--cell 5s] [--cell-ops N] [--concurrency 1,8,32] [--saves 1,100,1000,10000]
+                 [--save-rounds 2] [--listings 20] [--out FILE] [--datastore ... | --spicedb-endpoint ...]
+                                                load a preset into a service started here and measure it (BENCHMARKS.md)
   mspauthz health [--url http://127.0.0.1:8080/readyz]   exit 0 when the URL answers 200
   mspauthz sync --system rmm --file snapshot.json [--msp MSP] [--dry-run] [--allow-mass-removal]
                 [--url http://127.0.0.1:8080] [--token TOKEN]   run a connected system's sync
@@ -63,6 +72,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return health(args[1:], stdout, stderr)
 	case "sync":
 		return syncCommand(args[1:], stdout, stderr)
+	case "gen":
+		return gen(args[1:], stdout, stderr)
+	case "bench":
+		return benchCommand(args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintf(stdout, "mspauthz %s (SpiceDB %s)\n", version, spicedbVersion())
 		return 0
@@ -78,6 +91,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.HTTPAddr, "http-addr", app.DefaultHTTPAddr, "address of the REST gateway")
 	fs.StringVar(&cfg.GRPCAddr, "grpc-addr", app.DefaultGRPCAddr, "address of the gRPC API")
 	fs.StringVar(&cfg.Fixtures, "fixtures", "", "fixtures file to load before serving (e.g. fixtures/demo.yaml)")
+	fs.StringVar(&cfg.Preset, "preset", "", "generated dataset to import before serving: "+strings.Join(fixtures.PresetNames(), ", ")+" (see BENCHMARKS.md)")
 	fs.DurationVar(&cfg.GrantDay, "grant-day", 24*time.Hour, "how long a day of a time-bound grant lasts (shorten it only to demo or test expiry)")
 	backend := backendFlags(fs, &cfg)
 	if err := fs.Parse(args); err != nil {
@@ -122,6 +136,44 @@ func backendFlags(fs *flag.FlagSet, cfg *app.Config) func() error {
 		cfg.Remote.Endpoints, err = spicedb.ParseEndpoints(*endpoints)
 		return err
 	}
+}
+
+// gen imports a generated preset into a SpiceDB that keeps it (a migrated
+// PostgreSQL datastore, or a remote cluster), with a progress line.
+func gen(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("gen", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg := app.Config{Log: slog.New(slog.NewJSONHandler(stderr, nil))}
+	fs.StringVar(&cfg.Preset, "preset", "", "the generated dataset: "+strings.Join(fixtures.PresetNames(), ", "))
+	backend := backendFlags(fs, &cfg)
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if err := backend(); err != nil {
+		fmt.Fprintln(stderr, "gen:", err)
+		return 2
+	}
+	if cfg.Datastore == "" && len(cfg.Remote.Endpoints) == 0 {
+		fmt.Fprint(stderr, "gen: give --datastore postgres://... or --spicedb-endpoint HOST:PORT (the memory datastore keeps nothing: use `mspauthz serve --preset NAME`)\n")
+		return 2
+	}
+	if _, err := fixtures.PresetNamed(cfg.Preset); err != nil {
+		fmt.Fprintln(stderr, "gen: --preset:", err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	start := time.Now()
+	err := cfg.Generate(ctx, func(done, msps, rels int) {
+		fmt.Fprintf(stderr, "\rimported %d relationships, %d of %d MSPs, %s", rels, done, msps, time.Since(start).Round(100*time.Millisecond))
+	})
+	fmt.Fprintln(stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "gen:", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "preset %s imported in %s\n", cfg.Preset, time.Since(start).Round(time.Millisecond))
+	return 0
 }
 
 func migrate(args []string, stdout, stderr io.Writer) int {

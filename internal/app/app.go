@@ -43,6 +43,9 @@ type Config struct {
 	GRPCAddr string
 	// Fixtures is a fixtures file to load before serving.
 	Fixtures string
+	// Preset names a generated dataset (fixtures.Presets) to import before
+	// serving; its MSPs that exist already are left as they are.
+	Preset string
 	// AdminToken is the bootstrap platform token; empty means generate one
 	// and print it once to Stdout.
 	AdminToken string
@@ -121,6 +124,12 @@ func (c Config) Complete(ctx context.Context) (_ *App, err error) {
 		}
 	}
 
+	if c.Preset != "" {
+		if err := c.importPreset(ctx, domain, nil); err != nil {
+			return nil, err
+		}
+	}
+
 	a.grpcServer = grpc.NewServer(grpc.MaxRecvMsgSize(api.MaxMessageBytes),
 		grpc.ChainUnaryInterceptor(a.metrics.UnaryServerInterceptor(), api.UnaryInterceptor(tokens, a.trail, c.Log)),
 		grpc.ChainStreamInterceptor(a.metrics.StreamServerInterceptor(), api.StreamInterceptor(tokens, a.trail, c.Log, a.draining)))
@@ -176,6 +185,39 @@ func (c Config) prepare(ctx context.Context, server spicedb.Server) (*spicedb.Gr
 		return nil, nil, fmt.Errorf("write built-in roles: %w", err)
 	}
 	return g, domain, nil
+}
+
+// Generate imports the preset into the SpiceDB the configuration names
+// (migrated first), as Complete would before serving, and then refreshes the
+// planner's statistics of an embedded SpiceDB's PostgreSQL datastore.
+func (c Config) Generate(ctx context.Context, progress fixtures.Progress) error {
+	server, err := c.spiceDB(ctx)
+	if err != nil {
+		return err
+	}
+	_, domain, err := c.prepare(ctx, server)
+	if err == nil {
+		err = c.importPreset(ctx, domain, progress)
+	}
+	if err == nil && c.Datastore != "" {
+		err = spicedb.Analyze(ctx, c.Datastore)
+	}
+	return errors.Join(err, server.Close())
+}
+
+func (c Config) importPreset(ctx context.Context, domain *tenancy.Service, progress fixtures.Progress) error {
+	p, err := fixtures.PresetNamed(c.Preset)
+	if err != nil {
+		return err
+	}
+	skipped, err := p.Import(ctx, domain, progress)
+	if err != nil {
+		return fmt.Errorf("import preset: %w", err)
+	}
+	if len(skipped) > 0 {
+		c.Log.Info("preset: these MSPs exist already and were left as they are", "msps", len(skipped), "first", skipped[0])
+	}
+	return nil
 }
 
 // Migrate brings the SpiceDB the configuration names to this version:

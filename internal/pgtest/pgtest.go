@@ -158,11 +158,6 @@ func execURI(ctx context.Context, uri, sql string) error {
 	return err
 }
 
-// Analyze refreshes the planner's statistics of the database at uri. A
-// benchmark calls it after a bulk load, as autovacuum would within a
-// minute: on stale statistics SpiceDB's deletes scan the whole table.
-func Analyze(ctx context.Context, uri string) error { return execURI(ctx, uri, "ANALYZE") }
-
 const template = "spicedb_head"
 
 // Shared is the package's server, started on first use with a migrated

@@ -84,6 +84,38 @@ func (g *Graph) DeleteMatching(ctx context.Context, filter graph.Filter, precond
 	return graph.Revision(resp.GetDeletedAt().GetToken()), nil
 }
 
+// importBatch is how many relationships one message of a bulk import carries.
+const importBatch = 1000
+
+// Import implements graph.Graph with ImportBulkRelationships: one stream, one
+// transaction. It is not bounded by DefaultCallTimeout: a bulk import of
+// hundreds of thousands of relationships takes longer, and ctx bounds it.
+func (g *Graph) Import(ctx context.Context, rels []graph.Relationship) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stream, err := g.permissions.ImportBulkRelationships(ctx)
+	if err != nil {
+		return mapError(ctx, "import relationships", err)
+	}
+	for len(rels) > 0 {
+		batch := rels[:min(len(rels), importBatch)]
+		rels = rels[len(batch):]
+		req := &v1.ImportBulkRelationshipsRequest{Relationships: make([]*v1.Relationship, len(batch))}
+		for i, r := range batch {
+			if req.Relationships[i], err = toRelationship(r); err != nil {
+				return err
+			}
+		}
+		if err := stream.Send(req); err != nil {
+			break // the stream's error comes with CloseAndRecv
+		}
+	}
+	if _, err := stream.CloseAndRecv(); err != nil {
+		return mapError(ctx, "import relationships", err)
+	}
+	return nil
+}
+
 // FreshRevision implements graph.Graph with the revision of a write that
 // changes nothing: a write's revision is later than every write committed
 // before it began — unlike a fully consistent read's, which may come from a

@@ -92,3 +92,41 @@ func redact(uri string) string {
 	}
 	return strings.Replace(uri, ":"+cfg.Password+"@", ":***@", 1)
 }
+
+// Analyze refreshes PostgreSQL's planner statistics of the datastore at uri,
+// as autovacuum would within a minute or so. Run it after a bulk import: on
+// the statistics of an empty table SpiceDB's deletes scan the whole table.
+func Analyze(ctx context.Context, uri string) error {
+	_, err := queryInt(ctx, uri, "ANALYZE")
+	return err
+}
+
+// DatastoreBytes is the size on disk of the datastore's database at uri.
+func DatastoreBytes(ctx context.Context, uri string) (int64, error) {
+	return queryInt(ctx, uri, "SELECT pg_database_size(current_database())")
+}
+
+// queryInt runs one statement on the database at uri and returns the integer
+// it answers, or 0 for a statement that answers no rows.
+func queryInt(ctx context.Context, uri, sql string) (int64, error) {
+	if err := checkPostgresURI(uri); err != nil {
+		return 0, err
+	}
+	conn, err := pgx.Connect(ctx, uri)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close(ctx)
+	rows, err := conn.Query(ctx, sql)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	var n int64
+	if rows.Next() {
+		if err := rows.Scan(&n); err != nil {
+			return 0, err
+		}
+	}
+	return n, rows.Err()
+}

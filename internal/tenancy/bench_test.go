@@ -4,58 +4,14 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync/atomic"
 	"testing"
 
-	v1 "github.com/authzed/authzed-go/proto/authzed/api/v1"
 	"github.com/stretchr/testify/require"
 
 	"github.com/mspauthz/mspauthz/internal/graph"
-	"github.com/mspauthz/mspauthz/internal/spicedb"
 	"github.com/mspauthz/mspauthz/internal/spicedb/spicedbtest"
 	"github.com/mspauthz/mspauthz/internal/tenancy"
 )
-
-// countingGraph counts the calls the domain makes to SpiceDB.
-type countingGraph struct {
-	graph.Graph
-	calls atomic.Int64
-}
-
-func (c *countingGraph) Write(ctx context.Context, u []graph.Update, p []graph.Precondition) (graph.Revision, error) {
-	c.calls.Add(1)
-	return c.Graph.Write(ctx, u, p)
-}
-
-func (c *countingGraph) Read(ctx context.Context, f graph.Filter, cs graph.Consistency) ([]graph.Relationship, graph.Revision, error) {
-	c.calls.Add(1)
-	return c.Graph.Read(ctx, f, cs)
-}
-
-func (c *countingGraph) ReadPage(ctx context.Context, f graph.Filter, cs graph.Consistency, limit uint32, cursor string) ([]graph.Relationship, string, graph.Revision, error) {
-	c.calls.Add(1)
-	return c.Graph.ReadPage(ctx, f, cs, limit, cursor)
-}
-
-func (c *countingGraph) Check(ctx context.Context, checks []graph.Check, cs graph.Consistency) ([]bool, graph.Revision, error) {
-	c.calls.Add(1)
-	return c.Graph.Check(ctx, checks, cs)
-}
-
-func (c *countingGraph) LookupResources(ctx context.Context, t, p string, s graph.Object, cs graph.Consistency) ([]string, graph.Revision, error) {
-	c.calls.Add(1)
-	return c.Graph.LookupResources(ctx, t, p, s, cs)
-}
-
-func (c *countingGraph) LookupResourcesPage(ctx context.Context, t, p string, s graph.Object, cs graph.Consistency, limit uint32, cursor string) ([]string, string, graph.Revision, error) {
-	c.calls.Add(1)
-	return c.Graph.LookupResourcesPage(ctx, t, p, s, cs, limit, cursor)
-}
-
-func (c *countingGraph) LookupSubjects(ctx context.Context, r graph.Object, p, t string, cs graph.Consistency) ([]string, graph.Revision, error) {
-	c.calls.Add(1)
-	return c.Graph.LookupSubjects(ctx, r, p, t, cs)
-}
 
 // generated builds MSP "bench": a background of 200 customers in 20 groups
 // and 100 users in 3 groups each, plus group "target" with k members and k
@@ -99,85 +55,6 @@ func generated(b *testing.B, g graph.Graph, k int) (*tenancy.Service, []string) 
 	_, err = g.Write(ctx, updates, nil)
 	require.NoError(b, err)
 	return svc, customers
-}
-
-// BenchmarkFormSave saves Edit Customer Group on a group of k members,
-// alternately associating and dissociating its k customers: k×k pairs per save.
-// It reports the time and the SpiceDB calls per affected pair.
-func BenchmarkFormSave(b *testing.B) {
-	for _, k := range []int{1, 10, 32, 100} {
-		pairs := k * k
-		b.Run(fmt.Sprintf("pairs=%d", pairs), func(b *testing.B) {
-			counting := &countingGraph{Graph: spicedbtest.Graph(b)}
-			svc, customers := generated(b, counting, k)
-			ctx := context.Background()
-			counting.calls.Store(0)
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				selection := customers
-				if i%2 == 1 {
-					selection = nil
-				}
-				rep, err := svc.EditCustomerGroup(ctx, "bench", "target", selection, tenancy.SaveOptions{AllowEmpty: true})
-				if err != nil {
-					b.Fatal(err)
-				}
-				if got := len(rep.Associated) + len(rep.Dissociated); got != pairs {
-					b.Fatalf("save affected %d pairs, want %d", got, pairs)
-				}
-			}
-			b.StopTimer()
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*pairs), "ns/pair")
-			b.ReportMetric(float64(counting.calls.Load())/float64(b.N), "calls/save")
-		})
-	}
-}
-
-// BenchmarkCheck compares one "may Alex reach Zylker" check: SpiceDB's own
-// CheckPermission, the adapter's Check, and the domain's CheckAccess (which
-// also proves both objects exist and names every path).
-func BenchmarkCheck(b *testing.B) {
-	conn := spicedbtest.Conn(b)
-	g := spicedb.NewGraph(conn)
-	svc, _ := generated(b, g, 10)
-	ctx := context.Background()
-	_, err := svc.EditCustomerGroup(ctx, "bench", "g1", []string{"c1", "c21"}, tenancy.SaveOptions{})
-	require.NoError(b, err)
-	customer := graph.Object{Type: "customer", ID: "bench/c1"}
-	user := graph.Object{Type: "user", ID: "bench/u1"}
-
-	b.Run("spicedb-direct", func(b *testing.B) {
-		client := v1.NewPermissionsServiceClient(conn)
-		req := &v1.CheckPermissionRequest{
-			Consistency: &v1.Consistency{Requirement: &v1.Consistency_FullyConsistent{FullyConsistent: true}},
-			Resource:    &v1.ObjectReference{ObjectType: customer.Type, ObjectId: customer.ID},
-			Permission:  "access",
-			Subject:     &v1.SubjectReference{Object: &v1.ObjectReference{ObjectType: user.Type, ObjectId: user.ID}},
-		}
-		for i := 0; i < b.N; i++ {
-			resp, err := client.CheckPermission(ctx, req)
-			if err != nil || resp.GetPermissionship() != v1.CheckPermissionResponse_PERMISSIONSHIP_HAS_PERMISSION {
-				b.Fatal(err, resp)
-			}
-		}
-	})
-	b.Run("adapter", func(b *testing.B) {
-		checks := []graph.Check{{Resource: customer, Permission: "access", Subject: user}}
-		for i := 0; i < b.N; i++ {
-			ok, _, err := g.Check(ctx, checks, graph.Full())
-			if err != nil || !ok[0] {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("domain-with-via", func(b *testing.B) {
-		for i := 0; i < b.N; i++ {
-			res, _, err := svc.Check(ctx, "bench", []tenancy.Question{{ResourceType: "customer", ResourceID: "c1", Permission: "access", UserID: "u1"}}, "")
-			if err != nil || !res[0].Allowed || len(res[0].Via) == 0 {
-				b.Fatal(err, res)
-			}
-		}
-	})
 }
 
 // BenchmarkPermissionCheck compares one allowed check through a custom role in
@@ -244,7 +121,7 @@ func BenchmarkPermissionCheck(b *testing.B) {
 // one whole listing.
 func BenchmarkGlobalView(b *testing.B) {
 	const customers, closed = 10_000, 1_000
-	counting := &countingGraph{Graph: spicedbtest.Graph(b)}
+	counting := &graph.Counting{Graph: spicedbtest.Graph(b)}
 	svc := tenancy.New(counting)
 	ctx := context.Background()
 	require.NoError(b, svc.EnsureBuiltinRoles(ctx))
@@ -293,13 +170,13 @@ func BenchmarkGlobalView(b *testing.B) {
 		{"trusted-service", ctx},
 	} {
 		b.Run(caller.name, func(b *testing.B) {
-			counting.calls.Store(0)
+			counting.Reset()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				list(b, caller.ctx)
 			}
 			b.StopTimer()
-			b.ReportMetric(float64(counting.calls.Load())/float64(b.N), "calls/listing")
+			b.ReportMetric(float64(counting.Calls())/float64(b.N), "calls/listing")
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*(customers-closed)), "ns/customer")
 		})
 	}

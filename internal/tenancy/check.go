@@ -109,21 +109,30 @@ func (s *Service) Check(ctx context.Context, msp string, questions []Question, a
 		return nil, "", fault.New(fault.Invalid, "items: %d checks asked, between 1 and %d answered", len(questions), MaxCheckItems)
 	}
 	checks := make([]graph.Check, len(questions))
-	exists := make([]graph.Check, len(questions))
+	var proofs []proof
 	for i, q := range questions {
 		field := ""
 		if len(questions) > 1 {
 			field = fmt.Sprintf("items[%d].", i)
 		}
+		var exists graph.Check
 		var err error
-		if checks[i], exists[i], err = q.resolve(msp, field); err != nil {
+		if checks[i], exists, err = q.resolve(msp, field); err != nil {
 			return nil, "", err
 		}
+		proofs = append(proofs, q.proofs(msp, i, field, exists)...)
 	}
-	allowed, rev, err := s.graph.Check(ctx, checks, consistency(atLeastAsFresh))
+	// One SpiceDB call answers the questions and proves their objects exist
+	// (a denial about an object that does not exist is NotFound).
+	all := slices.Clone(checks)
+	for _, p := range proofs {
+		all = append(all, p.check)
+	}
+	answers, rev, err := s.graph.Check(ctx, all, consistency(atLeastAsFresh))
 	if err != nil {
 		return nil, "", tokenError(err, atLeastAsFresh)
 	}
+	allowed, found := answers[:len(checks)], answers[len(checks):]
 	sn := &snapshot{s: s, msp: msp, rev: rev}
 	pairs := make([]Pair, len(questions))
 	for i, q := range questions {
@@ -132,8 +141,13 @@ func (s *Service) Check(ctx context.Context, msp string, questions []Question, a
 	if err := sn.authorizeAbout(ctx, pairs); err != nil {
 		return nil, "", err
 	}
-	if err := sn.requireAnswerable(ctx, questions, allowed, exists); err != nil {
-		return nil, "", err
+	for j, proof := range proofs {
+		if !allowed[proof.question] && !found[j] {
+			if _, err := s.snapshot(ctx, msp); err != nil {
+				return nil, "", err
+			}
+			return nil, "", fault.New(fault.NotFound, "%s", proof.name)
+		}
 	}
 	out := make([]CheckResult, len(questions))
 	for i := range questions {
@@ -142,42 +156,24 @@ func (s *Service) Check(ctx context.Context, msp string, questions []Question, a
 	return out, string(rev), sn.explain(ctx, questions, out)
 }
 
-// requireAnswerable turns a denial about an object that does not exist into
-// NotFound: an allowed question proves its objects exist.
-func (sn *snapshot) requireAnswerable(ctx context.Context, questions []Question, allowed []bool, exists []graph.Check) error {
-	var checks []graph.Check
-	var names []string
-	for i, q := range questions {
-		if allowed[i] {
-			continue
-		}
-		field := ""
-		if len(questions) > 1 {
-			field = fmt.Sprintf("items[%d].", i)
-		}
-		if exists[i].Resource.Type != "" {
-			checks = append(checks, exists[i])
-			names = append(names, fmt.Sprintf("%sresource: %s %q not found", field, strings.ReplaceAll(q.ResourceType, "_", " "), q.ResourceID))
-		}
-		checks = append(checks, graph.Check{Resource: userObject(sn.msp, q.UserID), Permission: relMSP, Subject: mspObject(sn.msp)}) // staff or end-customer user
-		names = append(names, fmt.Sprintf("%ssubject: user %q not found", field, q.UserID))
+// proof is a check that one of a question's objects exists, and the error
+// that names it when it does not.
+type proof struct {
+	question int
+	check    graph.Check
+	name     string
+}
+
+// proofs are the checks that the resource of question i (exists, when the
+// question names one) and its user exist: an allowed question proves them,
+// a denied one needs them.
+func (q Question) proofs(msp string, i int, field string, exists graph.Check) []proof {
+	var out []proof
+	if exists.Resource.Type != "" {
+		out = append(out, proof{i, exists, fmt.Sprintf("%sresource: %s %q not found", field, strings.ReplaceAll(q.ResourceType, "_", " "), q.ResourceID)})
 	}
-	if len(checks) == 0 {
-		return nil
-	}
-	found, _, err := sn.s.graph.Check(ctx, checks, graph.At(sn.rev))
-	if err != nil {
-		return err
-	}
-	for i, ok := range found {
-		if !ok {
-			if _, err := sn.s.snapshot(ctx, sn.msp); err != nil {
-				return err
-			}
-			return fault.New(fault.NotFound, "%s", names[i])
-		}
-	}
-	return nil
+	user := graph.Check{Resource: userObject(msp, q.UserID), Permission: relMSP, Subject: mspObject(msp)} // staff or end-customer user
+	return append(out, proof{i, user, fmt.Sprintf("%ssubject: user %q not found", field, q.UserID)})
 }
 
 // explain fills in the grants of the allowed answers: the paths of access,

@@ -49,10 +49,10 @@ func (s *Service) EditCustomerPreferences(ctx context.Context, msp, customer str
 			return nil, err
 		}
 		groups := selectionUpdates(current, relCustomerGroup, customerGroups, func(id string) graph.Relationship {
-			return graph.Rel(c, relCustomerGroup, customerGroupObject(msp, id))
+			return customerInGroup(msp, customer, id)
 		})
 		direct := selectionUpdates(current, relDirect, users, func(id string) graph.Relationship {
-			return graph.Rel(c, relDirect, userObject(msp, id))
+			return directUser(msp, customer, id)
 		})
 		return append(groups, direct...), nil
 	})
@@ -84,7 +84,7 @@ func (s *Service) EditCustomerGroup(ctx context.Context, msp, group string, cust
 			return nil, err
 		}
 		return selectionUpdates(current, relCustomerGroup, customers, func(id string) graph.Relationship {
-			return graph.Rel(customerObject(msp, id), relCustomerGroup, g)
+			return customerInGroup(msp, id, group)
 		}), nil
 	})
 }
@@ -120,7 +120,7 @@ func (s *Service) EditUser(ctx context.Context, msp, user string, customerGroups
 			return nil, err
 		}
 		return selectionUpdates(current, relMember, customerGroups, func(id string) graph.Relationship {
-			return graph.Rel(customerGroupObject(msp, id), relMember, u)
+			return groupMember(msp, id, user)
 		}), nil
 	})
 }

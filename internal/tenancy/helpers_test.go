@@ -69,7 +69,12 @@ func (w *world) editUser(user string, groups ...string) *tenancy.Report {
 
 func (w *world) reaches(user, customer string) bool {
 	w.t.Helper()
-	res, _, err := w.svc.Check(w.ctx, "acme", []tenancy.Question{accessOf(user, customer)}, "")
+	return w.reachesIn("acme", user, customer)
+}
+
+func (w *world) reachesIn(msp, user, customer string) bool {
+	w.t.Helper()
+	res, _, err := w.svc.Check(w.ctx, msp, []tenancy.Question{accessOf(user, customer)}, "")
 	require.NoError(w.t, err)
 	return res[0].Allowed
 }

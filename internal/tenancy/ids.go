@@ -132,3 +132,47 @@ func alertGroupIDs(msp, id string) (customer, alertGroup string) {
 	customer, alertGroup, _ = strings.Cut(localID(msp, id), "/")
 	return customer, alertGroup
 }
+
+// The relationships that make an object and the edges between objects, as
+// CreateMSP, the Create calls, the forms and the bulk import write them.
+
+// mspRels are an MSP's own relationships: its save epoch, account owner,
+// first member and display name. The owner's user object is separate.
+func mspRels(m MSP) []graph.Relationship {
+	msp, owner := mspObject(m.ID), userObject(m.ID, m.OwnerUserID)
+	return []graph.Relationship{
+		graph.Rel(msp, relSaveEpoch, graph.Object{Type: typeSaveEpoch, ID: newEpochID()}),
+		graph.Rel(msp, relOwner, owner),
+		graph.Rel(msp, relMember, owner),
+		attributesOf(msp, m.ID, m.DisplayName),
+	}
+}
+
+// objectRels make obj an object of msp with its display name.
+func objectRels(obj graph.Object, msp, displayName string) []graph.Relationship {
+	return []graph.Relationship{graph.Rel(obj, relMSP, mspObject(msp)), attributesOf(obj, msp, displayName)}
+}
+
+func customerInGroup(msp, customer, group string) graph.Relationship {
+	return graph.Rel(customerObject(msp, customer), relCustomerGroup, customerGroupObject(msp, group))
+}
+
+func groupMember(msp, group, user string) graph.Relationship {
+	return graph.Rel(customerGroupObject(msp, group), relMember, userObject(msp, user))
+}
+
+func directUser(msp, customer, user string) graph.Relationship {
+	return graph.Rel(customerObject(msp, customer), relDirect, userObject(msp, user))
+}
+
+func accountContact(msp, customer, user string) graph.Relationship {
+	return graph.Rel(customerObject(msp, customer), relAccountContact, userObject(msp, user))
+}
+
+func alertGroupCustomer(alertGroup graph.Object, msp, customer string) graph.Relationship {
+	return graph.Rel(alertGroup, relCustomer, customerObject(msp, customer))
+}
+
+func alertGroupContact(alertGroup graph.Object, msp, user string) graph.Relationship {
+	return graph.Rel(alertGroup, relContact, userObject(msp, user))
+}

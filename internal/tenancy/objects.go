@@ -72,15 +72,8 @@ func (s *Service) CreateMSP(ctx context.Context, m MSP) (*MSP, error) {
 	if err := s.purgeScoped(ctx, m.ID); err != nil {
 		return nil, mspCreateError(err, m.ID)
 	}
-	msp, owner := mspObject(m.ID), userObject(m.ID, m.OwnerUserID)
-	_, err := s.graph.Write(writtenBy(ctx, OriginLocal), creates(append([]graph.Relationship{
-		graph.Rel(msp, relSaveEpoch, graph.Object{Type: typeSaveEpoch, ID: newEpochID()}),
-		graph.Rel(msp, relOwner, owner),
-		graph.Rel(msp, relMember, owner),
-		attributesOf(msp, m.ID, m.DisplayName),
-		graph.Rel(owner, relMSP, msp),
-		attributesOf(owner, m.ID, m.OwnerUserID),
-	}, builtinGroupRels(m.ID, m.OwnerUserID)...)...), []graph.Precondition{mspAbsent(m.ID)})
+	rels := append(mspRels(m), objectRels(userObject(m.ID, m.OwnerUserID), m.ID, m.OwnerUserID)...)
+	_, err := s.graph.Write(writtenBy(ctx, OriginLocal), creates(append(rels, builtinGroupRels(m.ID, m.OwnerUserID)...)...), []graph.Precondition{mspAbsent(m.ID)})
 	if err != nil {
 		return nil, mspCreateError(err, m.ID)
 	}
@@ -157,7 +150,7 @@ func (s *Service) createScoped(ctx context.Context, msp, manage string, obj grap
 	if err := sn.authorize(ctx, manage, mspObject(msp)); err != nil {
 		return err
 	}
-	rels := append([]graph.Relationship{graph.Rel(obj, relMSP, mspObject(msp)), attributesOf(obj, msp, displayName)}, extra...)
+	rels := append(objectRels(obj, msp, displayName), extra...)
 	_, err = s.graph.Write(writtenBy(ctx, OriginLocal), creates(rels...), []graph.Precondition{
 		mspExists(msp),
 		{Filter: graph.Filter{ResourceType: obj.Type, ResourceID: obj.ID}},
@@ -350,7 +343,7 @@ func (s *Service) SetAccountContact(ctx context.Context, msp, customer, user str
 			return nil, err
 		}
 		return selectionUpdates(current, relAccountContact, []string{user}, func(id string) graph.Relationship {
-			return graph.Rel(c, relAccountContact, userObject(msp, id))
+			return accountContact(msp, customer, id)
 		}), nil
 	})
 	if err != nil {
@@ -386,10 +379,10 @@ func (s *Service) SetAlertGroupContacts(ctx context.Context, msp, customer, aler
 			return nil, err
 		}
 		updates := selectionUpdates(current, relCustomer, []string{customer}, func(string) graph.Relationship {
-			return graph.Rel(ag, relCustomer, c)
+			return alertGroupCustomer(ag, msp, customer)
 		})
 		return append(updates, selectionUpdates(current, relContact, contacts, func(id string) graph.Relationship {
-			return graph.Rel(ag, relContact, userObject(msp, id))
+			return alertGroupContact(ag, msp, id)
 		})...), nil
 	})
 	if err != nil {

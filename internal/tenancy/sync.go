@@ -377,7 +377,7 @@ func (r *reconciler) customerGroups(ctx context.Context, snap SyncSnapshot) erro
 			}
 		}
 		edges := selectionUpdates(st.groupCustomers[g.ID], relCustomerGroup, g.Customers, func(c string) graph.Relationship {
-			return graph.Rel(customerObject(msp, c), relCustomerGroup, obj)
+			return customerInGroup(msp, c, g.ID)
 		})
 		if len(edges) > 0 {
 			r.updates = append(r.updates, edges...)

@@ -115,16 +115,22 @@ func (tg Target) Args() []string {
 	return nil
 }
 
+// PostgresURI is the URI of the target's PostgreSQL database — the embedded
+// SpiceDB's datastore or the cluster's — or "" on memory.
+func (tg Target) PostgresURI(t testing.TB) string {
+	t.Helper()
+	if len(tg.Remote.Endpoints) > 0 {
+		return SharedCluster(t).URI
+	}
+	return tg.Datastore
+}
+
 // Analyze refreshes the planner's statistics of the target's PostgreSQL
-// database, if it has one (see pgtest.Analyze).
+// database, if it has one (see spicedb.Analyze).
 func (tg Target) Analyze(t testing.TB) {
 	t.Helper()
-	uri := tg.Datastore
-	if len(tg.Remote.Endpoints) > 0 {
-		uri = SharedCluster(t).URI
-	}
-	if uri != "" {
-		require.NoError(t, pgtest.Analyze(context.Background(), uri))
+	if uri := tg.PostgresURI(t); uri != "" {
+		require.NoError(t, spicedb.Analyze(context.Background(), uri))
 	}
 }
 

@@ -1,0 +1,114 @@
+package bench_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/mspauthz/mspauthz/fixtures"
+	"github.com/mspauthz/mspauthz/internal/app"
+	"github.com/mspauthz/mspauthz/internal/bench"
+	"github.com/mspauthz/mspauthz/internal/spicedb/spicedbtest"
+)
+
+func TestMain(m *testing.M) { spicedbtest.Main(m) }
+
+const token = "bench-platform-token-0123456789"
+
+// env is a setting of a run from the environment, or its default.
+func env(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func ints(s string) []int {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil {
+			panic("not a list of integers: " + s)
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+// The driver runs whole, on the test backend: by default on the tiny preset
+// with short cells (so that CI keeps it working), and at any size the
+// MSPAUTHZ_BENCH_* variables ask (BENCHMARKS.md). Every answer of every way
+// in agrees with SpiceDB's, every listing finds what SpiceDB's lookup finds,
+// every save affects exactly its pairs.
+func TestRun(t *testing.T) {
+	preset, err := fixtures.PresetNamed(env("MSPAUTHZ_BENCH_PRESET", "tiny"))
+	require.NoError(t, err)
+	cellTime, err := time.ParseDuration(env("MSPAUTHZ_BENCH_CELL", "200ms"))
+	require.NoError(t, err)
+	cfg := bench.Config{
+		Preset:         preset,
+		Token:          token,
+		Backend:        spicedbtest.Backend(),
+		CellTime:       cellTime,
+		CellOps:        ints(env("MSPAUTHZ_BENCH_CELL_OPS", "300"))[0],
+		Concurrency:    ints(env("MSPAUTHZ_BENCH_CONCURRENCY", "1,8,32")),
+		SavePairs:      ints(env("MSPAUTHZ_BENCH_SAVES", "1,100,1000")),
+		SaveRounds:     ints(env("MSPAUTHZ_BENCH_SAVE_ROUNDS", "1"))[0],
+		ListingSamples: ints(env("MSPAUTHZ_BENCH_LISTINGS", "5"))[0],
+		Progress:       os.Stderr,
+	}
+	if !testing.Verbose() {
+		cfg.Progress = nil
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	target := spicedbtest.TargetOn(t, cfg.Backend)
+	cfg.Datastore = target.PostgresURI(t)
+	a, err := app.Config{
+		HTTPAddr: "127.0.0.1:0", GRPCAddr: "127.0.0.1:0", AdminToken: token,
+		Datastore: target.Datastore, Remote: target.Remote,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Stdout: io.Discard,
+	}.Complete(ctx)
+	require.NoError(t, err)
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	t.Cleanup(func() { cancel(); require.NoError(t, <-done) })
+	cfg.App = a
+
+	rep, err := bench.Run(ctx, cfg)
+	require.NoError(t, err)
+
+	require.Greater(t, rep.Load.Relationships, preset.MSPs*(preset.Customers+preset.Users))
+	require.Positive(t, rep.Load.Heap)
+	require.Len(t, rep.Checks, len(bench.Ways)*len(cfg.Concurrency))
+	for _, c := range rep.Checks {
+		require.Positive(t, c.Latency.N, "%s at %d", c.Way, c.Concurrency)
+		require.Positive(t, c.PerSecond)
+		require.LessOrEqual(t, c.Latency.P50, c.Latency.P99)
+	}
+	require.Greater(t, rep.Allowed, 0.0, "some sampled pairs are allowed")
+	require.Less(t, rep.Allowed, 1.0, "some are denied")
+	require.Len(t, rep.Listings, 4)
+	require.Len(t, rep.Saves, len(cfg.SavePairs))
+	for _, s := range rep.Saves {
+		require.Equal(t, s.Pairs, s.Users*s.Customers)
+		require.Equal(t, 2*cfg.SaveRounds, s.Saves)
+	}
+
+	var md strings.Builder
+	rep.Markdown(&md)
+	for _, want := range []string{"### Preset `" + preset.Name + "`", "| go-api | spicedb | 8 |", "| " + bench.UsersOfCustomer + " | " + bench.BySpiceDB, "| 100 | 10 × 10 |"} {
+		require.Contains(t, md.String(), want)
+	}
+	if out := os.Getenv("MSPAUTHZ_BENCH_OUT"); out != "" {
+		require.NoError(t, os.WriteFile(out, []byte(md.String()), 0o644))
+	}
+	t.Log("\n" + md.String())
+}

@@ -1,0 +1,282 @@
+package tenancy
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/mspauthz/mspauthz/internal/fault"
+	"github.com/mspauthz/mspauthz/internal/graph"
+)
+
+// BulkMSP is a whole new MSP and everything it holds, imported at once: what
+// CreateMSP, the Create calls and the forms would write one by one, checked
+// against the same rules, written with SpiceDB's bulk import.
+type BulkMSP struct {
+	MSP MSP
+	// Users are the MSP's users besides its account owner.
+	Users          []User
+	Customers      []Customer
+	CustomerGroups []BulkCustomerGroup
+	// DirectUsers are the users associated directly with a customer.
+	DirectUsers []Pair
+	// AccountContacts are the customers' Account Contacts (one per customer):
+	// each must reach his customer.
+	AccountContacts []Pair
+	AlertGroups     []BulkAlertGroup
+}
+
+// BulkCustomerGroup is a customer group with its customers and members.
+type BulkCustomerGroup struct {
+	ID          string
+	DisplayName string
+	Customers   []string
+	Members     []string
+}
+
+// BulkAlertGroup is a customer's user alert group and its contacts, each of
+// whom must reach the customer.
+type BulkAlertGroup struct {
+	CustomerID string
+	ID         string
+	Contacts   []string
+}
+
+// importChunk is how many relationships one bulk import call carries: each
+// call is a transaction of its own, and reports progress.
+const importChunk = 50_000
+
+// ImportMSP creates b's MSP with everything it holds, refusing an MSP that
+// exists. The relationships go in chunks of importChunk, the MSP's own
+// (its members, owner and save epoch) last: until that last chunk lands the
+// MSP does not exist and nothing of it grants anything, so an import cut
+// short leaves no MSP, and running it again clears what the first one left.
+// progress, if not nil, is told after each chunk how many of the total
+// relationships are written.
+func (s *Service) ImportMSP(ctx context.Context, b BulkMSP, progress func(done, total int)) error {
+	if err := b.check(); err != nil {
+		return err
+	}
+	if err := s.purgeScoped(ctx, b.MSP.ID); err != nil {
+		return mspCreateError(err, b.MSP.ID)
+	}
+	objects, own := b.relationships()
+	total, done := len(objects)+len(own), 0
+	for len(objects) > 0 {
+		chunk := objects[:min(len(objects), importChunk)]
+		objects = objects[len(chunk):]
+		if err := s.graph.Import(ctx, chunk); err != nil {
+			return importError(err, b.MSP.ID, done, total)
+		}
+		done += len(chunk)
+		if progress != nil {
+			progress(done, total)
+		}
+	}
+	if _, err := s.graph.Write(writtenBy(ctx, OriginLocal), creates(own...), []graph.Precondition{mspAbsent(b.MSP.ID)}); err != nil {
+		if fault.Is(err, fault.Conflict) {
+			return mspCreateError(err, b.MSP.ID)
+		}
+		return importError(err, b.MSP.ID, done, total)
+	}
+	if progress != nil {
+		progress(total, total)
+	}
+	return nil
+}
+
+func importError(err error, msp string, done, total int) error {
+	if fault.Is(err, fault.Conflict) { // another writer created objects of the new MSP's ids meanwhile
+		return fault.Wrap(err, fault.Conflict, "import of msp %q: objects of its ids appeared during the import; run it again", msp)
+	}
+	return fault.Wrap(err, fault.KindOf(err), "import of msp %q stopped after %d of %d relationships (the MSP does not exist until all land; running the import again starts over)", msp, done, total)
+}
+
+// relationships are the MSP's objects' relationships and the MSP's own (of
+// which it is the resource), which make it exist.
+func (b BulkMSP) relationships() (objects, own []graph.Relationship) {
+	msp := b.MSP.ID
+	all := append(mspRels(b.MSP), builtinGroupRels(msp, b.MSP.OwnerUserID)...)
+	all = append(all, objectRels(userObject(msp, b.MSP.OwnerUserID), msp, b.MSP.OwnerUserID)...)
+	for _, r := range all {
+		if r.Resource == mspObject(msp) {
+			own = append(own, r)
+		} else {
+			objects = append(objects, r)
+		}
+	}
+	for _, u := range b.Users {
+		obj := userObject(msp, u.ID)
+		objects = append(objects, objectRels(obj, msp, u.DisplayName)...)
+		own = append(own, graph.Rel(mspObject(msp), relMember, obj))
+	}
+	for _, c := range b.Customers {
+		objects = append(objects, objectRels(customerObject(msp, c.ID), msp, c.DisplayName)...)
+	}
+	for _, g := range b.CustomerGroups {
+		objects = append(objects, objectRels(customerGroupObject(msp, g.ID), msp, g.DisplayName)...)
+		for _, c := range g.Customers {
+			objects = append(objects, customerInGroup(msp, c, g.ID))
+		}
+		for _, u := range g.Members {
+			objects = append(objects, groupMember(msp, g.ID, u))
+		}
+	}
+	for _, p := range b.DirectUsers {
+		objects = append(objects, directUser(msp, p.CustomerID, p.UserID))
+	}
+	for _, p := range b.AccountContacts {
+		objects = append(objects, accountContact(msp, p.CustomerID, p.UserID))
+	}
+	for _, ag := range b.AlertGroups {
+		obj := alertGroupObject(msp, ag.CustomerID, ag.ID)
+		objects = append(objects, alertGroupCustomer(obj, msp, ag.CustomerID))
+		for _, u := range ag.Contacts {
+			objects = append(objects, alertGroupContact(obj, msp, u))
+		}
+	}
+	return objects, own
+}
+
+// check applies the rules the Create calls and the forms apply one by one:
+// valid and unique ids and names, references to objects of the MSP, and
+// contacts who reach their customer.
+func (b BulkMSP) check() error {
+	m := b.MSP
+	if err := firstError(checkID("mspId", m.ID), checkID("ownerUserId", m.OwnerUserID), checkDisplayName("displayName", m.DisplayName)); err != nil {
+		return err
+	}
+	users := map[string]bool{m.OwnerUserID: true}
+	for i, u := range b.Users {
+		field := "users[" + strconv.Itoa(i) + "]"
+		if err := firstError(checkID(field+".id", u.ID), checkDisplayName(field+".displayName", u.DisplayName)); err != nil {
+			return err
+		}
+		if users[u.ID] {
+			return fault.New(fault.Invalid, "%s.id: user %q is given twice (the account owner is made with the MSP)", field, u.ID)
+		}
+		users[u.ID] = true
+	}
+	customers := map[string]bool{}
+	for i, c := range b.Customers {
+		field := "customers[" + strconv.Itoa(i) + "]"
+		if err := firstError(checkID(field+".id", c.ID), checkDisplayName(field+".displayName", c.DisplayName)); err != nil {
+			return err
+		}
+		if customers[c.ID] {
+			return fault.New(fault.Invalid, "%s.id: customer %q is given twice", field, c.ID)
+		}
+		customers[c.ID] = true
+	}
+	reach := newReach()
+	groups := map[string]bool{}
+	for i, g := range b.CustomerGroups {
+		field := "customerGroups[" + strconv.Itoa(i) + "]"
+		if err := firstError(
+			checkID(field+".id", g.ID), checkDisplayName(field+".displayName", g.DisplayName),
+			checkSelection(field+".customers", g.Customers), checkSelection(field+".members", g.Members),
+			known(field+".customers", "customer", customers, g.Customers...), known(field+".members", "user", users, g.Members...),
+		); err != nil {
+			return err
+		}
+		if groups[g.ID] {
+			return fault.New(fault.Invalid, "%s.id: customer group %q is given twice", field, g.ID)
+		}
+		groups[g.ID] = true
+		reach.group(g.Customers, g.Members)
+	}
+	direct := map[Pair]bool{}
+	for i, p := range b.DirectUsers {
+		field := "directUsers[" + strconv.Itoa(i) + "]"
+		if err := firstError(known(field+".customerId", "customer", customers, p.CustomerID), known(field+".userId", "user", users, p.UserID)); err != nil {
+			return err
+		}
+		if direct[p] {
+			return fault.New(fault.Invalid, "%s: user %q is associated with customer %q twice", field, p.UserID, p.CustomerID)
+		}
+		direct[p] = true
+		reach.associate(p)
+	}
+	contacts := map[string]bool{}
+	for i, p := range b.AccountContacts {
+		field := "accountContacts[" + strconv.Itoa(i) + "]"
+		if err := firstError(known(field+".customerId", "customer", customers, p.CustomerID), known(field+".userId", "user", users, p.UserID), reach.require(field, p)); err != nil {
+			return err
+		}
+		if contacts[p.CustomerID] {
+			return fault.New(fault.Invalid, "%s: customer %q has two Account Contacts", field, p.CustomerID)
+		}
+		contacts[p.CustomerID] = true
+	}
+	alertGroups := map[[2]string]bool{}
+	for i, ag := range b.AlertGroups {
+		field := "alertGroups[" + strconv.Itoa(i) + "]"
+		if err := firstError(
+			known(field+".customerId", "customer", customers, ag.CustomerID), checkID(field+".id", ag.ID),
+			checkSelection(field+".contacts", ag.Contacts), checkNotEmpty(SaveOptions{}, field+".contacts", len(ag.Contacts)),
+			known(field+".contacts", "user", users, ag.Contacts...),
+		); err != nil {
+			return err
+		}
+		key := [2]string{ag.CustomerID, ag.ID}
+		if alertGroups[key] {
+			return fault.New(fault.Invalid, "%s: alert group %q of customer %q is given twice", field, ag.ID, ag.CustomerID)
+		}
+		alertGroups[key] = true
+		for _, u := range ag.Contacts {
+			if err := reach.require(field, Pair{UserID: u, CustomerID: ag.CustomerID}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func known(field, typ string, set map[string]bool, ids ...string) error {
+	for _, id := range ids {
+		if !set[id] {
+			return fault.New(fault.Invalid, "%s: %s %q is not among the MSP's %ss", field, typ, id, typ)
+		}
+	}
+	return nil
+}
+
+// reach answers, for a bulk MSP, whether a user reaches a customer: directly
+// or through a customer group holding both.
+type reach struct {
+	groups           int
+	groupsOfUser     map[string][]int
+	groupsOfCustomer map[string]map[int]bool
+	direct           map[Pair]bool
+}
+
+func newReach() *reach {
+	return &reach{groupsOfUser: map[string][]int{}, groupsOfCustomer: map[string]map[int]bool{}, direct: map[Pair]bool{}}
+}
+
+func (r *reach) group(customers, members []string) {
+	r.groups++
+	g := r.groups
+	for _, u := range members {
+		r.groupsOfUser[u] = append(r.groupsOfUser[u], g)
+	}
+	for _, c := range customers {
+		if r.groupsOfCustomer[c] == nil {
+			r.groupsOfCustomer[c] = map[int]bool{}
+		}
+		r.groupsOfCustomer[c][g] = true
+	}
+}
+
+func (r *reach) associate(p Pair) { r.direct[p] = true }
+
+func (r *reach) require(field string, p Pair) error {
+	if r.direct[p] {
+		return nil
+	}
+	for _, g := range r.groupsOfUser[p.UserID] {
+		if r.groupsOfCustomer[p.CustomerID][g] {
+			return nil
+		}
+	}
+	return fault.New(fault.Invalid, "%s: user %q does not reach customer %q (a contact must be associated with his customer)", field, p.UserID, p.CustomerID)
+}
