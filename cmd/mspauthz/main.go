@@ -145,16 +145,7 @@ func gen(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	cfg := app.Config{Log: slog.New(slog.NewJSONHandler(stderr, nil))}
 	fs.StringVar(&cfg.Preset, "preset", "", "the generated dataset: "+strings.Join(fixtures.PresetNames(), ", "))
-	backend := backendFlags(fs, &cfg)
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if err := backend(); err != nil {
-		fmt.Fprintln(stderr, "gen:", err)
-		return 2
-	}
-	if cfg.Datastore == "" && len(cfg.Remote.Endpoints) == 0 {
-		fmt.Fprint(stderr, "gen: give --datastore postgres://... or --spicedb-endpoint HOST:PORT (the memory datastore keeps nothing: use `mspauthz serve --preset NAME`)\n")
+	if !parsePersistent(fs, &cfg, args, "the memory datastore keeps nothing: use `mspauthz serve --preset NAME`", stderr) {
 		return 2
 	}
 	if _, err := fixtures.PresetNamed(cfg.Preset); err != nil {
@@ -176,20 +167,31 @@ func gen(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// parsePersistent parses the flags of a command that needs a SpiceDB that
+// keeps its data (a PostgreSQL datastore or a remote cluster), and says on
+// stderr what is wrong when they do not name one; why says why memory will
+// not do.
+func parsePersistent(fs *flag.FlagSet, cfg *app.Config, args []string, why string, stderr io.Writer) bool {
+	backend := backendFlags(fs, cfg)
+	if err := fs.Parse(args); err != nil {
+		return false
+	}
+	if err := backend(); err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", fs.Name(), err)
+		return false
+	}
+	if cfg.Datastore == "" && len(cfg.Remote.Endpoints) == 0 {
+		fmt.Fprintf(stderr, "%s: give --datastore postgres://... or --spicedb-endpoint HOST:PORT (%s)\n", fs.Name(), why)
+		return false
+	}
+	return true
+}
+
 func migrate(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfg := app.Config{}
-	backend := backendFlags(fs, &cfg)
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if err := backend(); err != nil {
-		fmt.Fprintln(stderr, "migrate:", err)
-		return 2
-	}
-	if cfg.Datastore == "" && len(cfg.Remote.Endpoints) == 0 {
-		fmt.Fprint(stderr, "migrate: give --datastore postgres://... or --spicedb-endpoint HOST:PORT (the memory datastore needs no migration)\n")
+	if !parsePersistent(fs, &cfg, args, "the memory datastore needs no migration", stderr) {
 		return 2
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

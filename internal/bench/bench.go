@@ -66,9 +66,10 @@ type Load struct {
 	Relationships int
 	Took          time.Duration
 	// RSS is the process's resident memory after the import (after a
-	// garbage collection); PeakRSS its high-water mark, which includes the
-	// generator's and the import's transient memory; Heap the Go heap in use.
-	RSS, PeakRSS, Heap int64
+	// garbage collection), RSSBefore before it; PeakRSS its high-water mark,
+	// which includes the generator's and the import's transient memory; Heap
+	// the Go heap in use after the import.
+	RSS, RSSBefore, PeakRSS, Heap int64
 	// DatastoreBytes is the PostgreSQL database's size, when there is one.
 	DatastoreBytes int64
 }
@@ -125,6 +126,7 @@ func (cfg Config) say(format string, args ...any) {
 // load imports the preset in bulk through the domain, with a progress line.
 func load(ctx context.Context, cfg Config) (Load, error) {
 	var l Load
+	l.RSSBefore, _ = residentMemory()
 	start, last := time.Now(), time.Time{}
 	skipped, err := cfg.Preset.Import(ctx, cfg.App.Domain(), func(done, msps, rels int) {
 		l.Relationships = rels

@@ -147,41 +147,27 @@ func (b BulkMSP) check() error {
 	}
 	users := map[string]bool{m.OwnerUserID: true}
 	for i, u := range b.Users {
-		field := "users[" + strconv.Itoa(i) + "]"
-		if err := firstError(checkID(field+".id", u.ID), checkDisplayName(field+".displayName", u.DisplayName)); err != nil {
+		if err := addNamed(users, "users", i, "user", u.ID, u.DisplayName); err != nil {
 			return err
 		}
-		if users[u.ID] {
-			return fault.New(fault.Invalid, "%s.id: user %q is given twice (the account owner is made with the MSP)", field, u.ID)
-		}
-		users[u.ID] = true
 	}
 	customers := map[string]bool{}
 	for i, c := range b.Customers {
-		field := "customers[" + strconv.Itoa(i) + "]"
-		if err := firstError(checkID(field+".id", c.ID), checkDisplayName(field+".displayName", c.DisplayName)); err != nil {
+		if err := addNamed(customers, "customers", i, "customer", c.ID, c.DisplayName); err != nil {
 			return err
 		}
-		if customers[c.ID] {
-			return fault.New(fault.Invalid, "%s.id: customer %q is given twice", field, c.ID)
-		}
-		customers[c.ID] = true
 	}
 	reach := newReach()
 	groups := map[string]bool{}
 	for i, g := range b.CustomerGroups {
 		field := "customerGroups[" + strconv.Itoa(i) + "]"
 		if err := firstError(
-			checkID(field+".id", g.ID), checkDisplayName(field+".displayName", g.DisplayName),
+			addNamed(groups, "customerGroups", i, "customer group", g.ID, g.DisplayName),
 			checkSelection(field+".customers", g.Customers), checkSelection(field+".members", g.Members),
 			known(field+".customers", "customer", customers, g.Customers...), known(field+".members", "user", users, g.Members...),
 		); err != nil {
 			return err
 		}
-		if groups[g.ID] {
-			return fault.New(fault.Invalid, "%s.id: customer group %q is given twice", field, g.ID)
-		}
-		groups[g.ID] = true
 		reach.group(g.Customers, g.Members)
 	}
 	direct := map[Pair]bool{}
@@ -228,6 +214,20 @@ func (b BulkMSP) check() error {
 			}
 		}
 	}
+	return nil
+}
+
+// addNamed checks the id and display name of the i-th object of a list and
+// adds its id to set, refusing one given twice.
+func addNamed(set map[string]bool, list string, i int, typ, id, displayName string) error {
+	field := list + "[" + strconv.Itoa(i) + "]"
+	if err := firstError(checkID(field+".id", id), checkDisplayName(field+".displayName", displayName)); err != nil {
+		return err
+	}
+	if set[id] {
+		return fault.New(fault.Invalid, "%s.id: %s %q is given twice", field, typ, id)
+	}
+	set[id] = true
 	return nil
 }
 
