@@ -76,14 +76,13 @@ type Load struct {
 
 // Machine is where a run ran.
 type Machine struct {
-	CPU                       string
-	CPUs                      int
-	GoVersion, OS, SpiceDB    string
-	StartedAt                 time.Time
-	CellTime                  time.Duration
-	CellOps, ListingSamples   int
-	SaveRounds                int
-	Concurrency, SavePairsAsk []int
+	CPU                     string
+	CPUs                    int
+	GoVersion, OS, SpiceDB  string
+	StartedAt               time.Time
+	CellTime                time.Duration
+	CellOps, ListingSamples int
+	SaveRounds              int
 }
 
 // Defaults are the settings of a full run, as BENCHMARKS.md reports it;

@@ -35,7 +35,7 @@ func machine(cfg Config) Machine {
 	m := Machine{
 		CPUs: runtime.NumCPU(), GoVersion: runtime.Version(), OS: runtime.GOOS + "/" + runtime.GOARCH,
 		StartedAt: time.Now().UTC(), CellTime: cfg.CellTime, CellOps: cfg.CellOps, ListingSamples: cfg.ListingSamples,
-		SaveRounds: cfg.SaveRounds, Concurrency: cfg.Concurrency, SavePairsAsk: cfg.SavePairs, SpiceDB: "as go.mod pins it",
+		SaveRounds: cfg.SaveRounds, SpiceDB: "as go.mod pins it",
 	}
 	raw, _ := os.ReadFile("/proc/cpuinfo")
 	for line := range strings.Lines(string(raw)) {

@@ -157,7 +157,7 @@ func (b BulkMSP) check() error {
 			return err
 		}
 	}
-	reach := newReach()
+	reach := newPathIndex() // who reaches whom, as the forms' guards see it
 	groups := map[string]bool{}
 	for i, g := range b.CustomerGroups {
 		field := "customerGroups[" + strconv.Itoa(i) + "]"
@@ -168,7 +168,12 @@ func (b BulkMSP) check() error {
 		); err != nil {
 			return err
 		}
-		reach.group(g.Customers, g.Members)
+		for _, c := range g.Customers {
+			addTo(reach.groupsOf, c, g.ID)
+		}
+		for _, u := range g.Members {
+			addTo(reach.membersOf, g.ID, u)
+		}
 	}
 	direct := map[Pair]bool{}
 	for i, p := range b.DirectUsers {
@@ -180,12 +185,12 @@ func (b BulkMSP) check() error {
 			return fault.New(fault.Invalid, "%s: user %q is associated with customer %q twice", field, p.UserID, p.CustomerID)
 		}
 		direct[p] = true
-		reach.associate(p)
+		reach.direct[p] = true
 	}
 	contacts := map[string]bool{}
 	for i, p := range b.AccountContacts {
 		field := "accountContacts[" + strconv.Itoa(i) + "]"
-		if err := firstError(known(field+".customerId", "customer", customers, p.CustomerID), known(field+".userId", "user", users, p.UserID), reach.require(field, p)); err != nil {
+		if err := firstError(known(field+".customerId", "customer", customers, p.CustomerID), known(field+".userId", "user", users, p.UserID), mustReach(reach, field, p)); err != nil {
 			return err
 		}
 		if contacts[p.CustomerID] {
@@ -209,7 +214,7 @@ func (b BulkMSP) check() error {
 		}
 		alertGroups[key] = true
 		for _, u := range ag.Contacts {
-			if err := reach.require(field, Pair{UserID: u, CustomerID: ag.CustomerID}); err != nil {
+			if err := mustReach(reach, field, Pair{UserID: u, CustomerID: ag.CustomerID}); err != nil {
 				return err
 			}
 		}
@@ -240,43 +245,10 @@ func known(field, typ string, set map[string]bool, ids ...string) error {
 	return nil
 }
 
-// reach answers, for a bulk MSP, whether a user reaches a customer: directly
-// or through a customer group holding both.
-type reach struct {
-	groups           int
-	groupsOfUser     map[string][]int
-	groupsOfCustomer map[string]map[int]bool
-	direct           map[Pair]bool
-}
-
-func newReach() *reach {
-	return &reach{groupsOfUser: map[string][]int{}, groupsOfCustomer: map[string]map[int]bool{}, direct: map[Pair]bool{}}
-}
-
-func (r *reach) group(customers, members []string) {
-	r.groups++
-	g := r.groups
-	for _, u := range members {
-		r.groupsOfUser[u] = append(r.groupsOfUser[u], g)
-	}
-	for _, c := range customers {
-		if r.groupsOfCustomer[c] == nil {
-			r.groupsOfCustomer[c] = map[int]bool{}
-		}
-		r.groupsOfCustomer[c][g] = true
-	}
-}
-
-func (r *reach) associate(p Pair) { r.direct[p] = true }
-
-func (r *reach) require(field string, p Pair) error {
-	if r.direct[p] {
+// mustReach refuses a contact who does not reach his customer.
+func mustReach(x *pathIndex, field string, p Pair) error {
+	if len(x.paths(p.UserID, p.CustomerID, nil)) > 0 {
 		return nil
-	}
-	for _, g := range r.groupsOfUser[p.UserID] {
-		if r.groupsOfCustomer[p.CustomerID][g] {
-			return nil
-		}
 	}
 	return fault.New(fault.Invalid, "%s: user %q does not reach customer %q (a contact must be associated with his customer)", field, p.UserID, p.CustomerID)
 }
