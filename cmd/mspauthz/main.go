@@ -21,12 +21,14 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/mspauthz/mspauthz/fixtures"
 	"github.com/mspauthz/mspauthz/internal/app"
+	"github.com/mspauthz/mspauthz/internal/reach"
 	"github.com/mspauthz/mspauthz/internal/spicedb"
 	"github.com/mspauthz/mspauthz/schema"
 )
@@ -94,11 +96,16 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.Preset, "preset", "", "generated dataset to import before serving: "+strings.Join(fixtures.PresetNames(), ", ")+" (see BENCHMARKS.md)")
 	fs.DurationVar(&cfg.GrantDay, "grant-day", 24*time.Hour, "how long a day of a time-bound grant lasts (shorten it only to demo or test expiry)")
 	backend := backendFlags(fs, &cfg)
+	indexFlags(fs, &cfg.Index)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	if err := backend(); err != nil {
 		fmt.Fprintln(stderr, "serve:", err)
+		return 2
+	}
+	if cfg.Index.VerifySample < 0 || cfg.Index.VerifySample > 1 {
+		fmt.Fprintln(stderr, "serve: --index-verify-sample must be between 0 and 1")
 		return 2
 	}
 	cfg.Log = slog.New(slog.NewJSONHandler(stderr, nil))
@@ -117,6 +124,17 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// indexFlags declares the flags of the reachability index.
+func indexFlags(fs *flag.FlagSet, cfg *app.IndexConfig) {
+	fs.BoolFunc("index", "answer customer-access checks and listings from the in-memory reachability index (default true; --index=false asks SpiceDB every time)", func(v string) error {
+		on, err := strconv.ParseBool(v)
+		cfg.Off = !on
+		return err
+	})
+	fs.Float64Var(&cfg.VerifySample, "index-verify-sample", 0, "share of the index's answers (0 to 1) asked of SpiceDB again at the same revision; mismatches count in mspauthz_index_events_total{event=\"mismatch\"}")
+	fs.DurationVar(&cfg.MaxWait, "index-max-wait", reach.DefaultMaxWait, "how long a request carrying atLeastAsFresh waits for the index to apply it before SpiceDB answers")
+}
+
 // backendFlags declares the flags that choose SpiceDB — an embedded one in
 // memory (none given) or on PostgreSQL, or a remote cluster — and returns
 // the function that checks and applies them after parsing.
@@ -125,6 +143,7 @@ func backendFlags(fs *flag.FlagSet, cfg *app.Config) func() error {
 	endpoints := fs.String("spicedb-endpoint", "", "a remote SpiceDB cluster instead of the embedded one: HOST:PORT, or its nodes HOST:PORT,HOST:PORT")
 	fs.StringVar(&cfg.Remote.Token, "spicedb-token", os.Getenv("MSPAUTHZ_SPICEDB_TOKEN"), "the cluster's preshared key (default $MSPAUTHZ_SPICEDB_TOKEN)")
 	fs.BoolVar(&cfg.Remote.Insecure, "spicedb-insecure", false, "talk to the cluster in plaintext instead of TLS")
+	fs.StringVar(&cfg.Remote.Engine, "spicedb-datastore-engine", spicedb.EnginePostgres, "the cluster's datastore engine (postgres, cockroachdb, mysql, spanner): how its ZedTokens are ordered")
 	return func() error {
 		if fs.NArg() > 0 {
 			return fmt.Errorf("unexpected arguments %q", fs.Args())

@@ -3,6 +3,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -24,6 +25,7 @@ import (
 	"github.com/mspauthz/mspauthz/internal/auth"
 	"github.com/mspauthz/mspauthz/internal/graph"
 	"github.com/mspauthz/mspauthz/internal/metrics"
+	"github.com/mspauthz/mspauthz/internal/reach"
 	"github.com/mspauthz/mspauthz/internal/spicedb"
 	"github.com/mspauthz/mspauthz/internal/tenancy"
 	"github.com/mspauthz/mspauthz/schema"
@@ -60,6 +62,19 @@ type Config struct {
 	// GrantDay is how long a day of a time-bound grant lasts (24 hours unless
 	// a test or demo shortens it); 0 means 24 hours.
 	GrantDay time.Duration
+	// Index configures the reachability index.
+	Index IndexConfig
+}
+
+// IndexConfig configures the reachability index (internal/reach).
+type IndexConfig struct {
+	// Off answers every check and listing from SpiceDB.
+	Off bool
+	// VerifySample is the share of the index's answers asked of SpiceDB
+	// again, at the same revision, in the background (shadow mode).
+	VerifySample float64
+	// MaxWait bounds the wait for a token's revision (reach.DefaultMaxWait if 0).
+	MaxWait time.Duration
 }
 
 // App is a completed configuration, listening and ready to Run.
@@ -80,6 +95,7 @@ type App struct {
 	draining    context.Context
 	stopStreams context.CancelFunc
 	closers     []func() error
+	index       *reach.Index[spicedb.Revision]
 }
 
 // Complete starts SpiceDB, writes the schema, loads fixtures and opens the
@@ -129,6 +145,11 @@ func (c Config) Complete(ctx context.Context) (_ *App, err error) {
 			return nil, err
 		}
 	}
+	if !c.Index.Off {
+		if err := a.startIndex(c, g, domain); err != nil {
+			return nil, err
+		}
+	}
 
 	a.grpcServer = grpc.NewServer(grpc.MaxRecvMsgSize(api.MaxMessageBytes),
 		grpc.ChainUnaryInterceptor(a.metrics.UnaryServerInterceptor(), api.UnaryInterceptor(tokens, a.trail, c.Log)),
@@ -163,6 +184,40 @@ func (c Config) Complete(ctx context.Context) (_ *App, err error) {
 	}
 	a.closers = append(a.closers, ignoreClosed(a.httpLis.Close))
 	return a, nil
+}
+
+// startIndex starts the reachability index after the fixtures and presets
+// are in (it reads them in one snapshot) and lets the domain answer from it;
+// until it is live, SpiceDB answers.
+func (a *App) startIndex(c Config, g graph.Graph, domain *tenancy.Service) error {
+	engine := spicedb.EngineMemory
+	switch {
+	case len(c.Remote.Endpoints) > 0:
+		engine = cmp.Or(c.Remote.Engine, spicedb.EnginePostgres)
+	case c.Datastore != "":
+		engine = spicedb.EnginePostgres
+	}
+	revisions, err := spicedb.RevisionsOf(engine)
+	if err != nil {
+		return err
+	}
+	conn := a.spicedb
+	a.index = reach.New(g, revisions, reach.Options{
+		Schema:       func(ctx context.Context) error { return spicedb.CheckSchema(ctx, conn, schema.Text) },
+		MaxWait:      c.Index.MaxWait,
+		VerifySample: c.Index.VerifySample,
+		Observer:     a.metrics.Index(),
+		Log:          c.Log,
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = a.index.Run(ctx)
+	}()
+	a.closers = append(a.closers, func() error { cancel(); <-done; return nil })
+	domain.SetIndex(a.index)
+	return nil
 }
 
 func (c Config) grantDay() time.Duration {
@@ -281,6 +336,9 @@ func ignoreClosed(close func() error) func() error {
 
 // Domain is the domain the services call: the in-process Go API.
 func (a *App) Domain() *tenancy.Service { return a.domain }
+
+// Index is the reachability index, or nil when it is off.
+func (a *App) Index() *reach.Index[spicedb.Revision] { return a.index }
 
 // SpiceDB is the connection to SpiceDB.
 func (a *App) SpiceDB() *grpc.ClientConn { return a.spicedb }

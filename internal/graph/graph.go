@@ -205,7 +205,8 @@ type Graph interface {
 	Watch(ctx context.Context, filters []Filter, since Revision) (ChangeStream, error)
 }
 
-// Changes are what one revision changed among the relationships a watch selects.
+// Changes are what one revision changed among the relationships a watch
+// selects, or a checkpoint, or a change of the schema.
 type Changes struct {
 	// Revision is the revision that made the changes: watching after it
 	// yields the changes of later revisions only.
@@ -216,6 +217,12 @@ type Changes struct {
 	// Metadata is the metadata the write was made with (WithWriteMetadata),
 	// or nil.
 	Metadata map[string]string
+	// Checkpoint (no updates) says the watch has delivered every change of
+	// every revision that Revision covers: a reader may take the changes
+	// delivered so far as the graph at Revision.
+	Checkpoint bool
+	// SchemaChanged (no updates) says the schema changed at Revision.
+	SchemaChanged bool
 }
 
 // ChangeStream is a watch under way.

@@ -1,7 +1,8 @@
 // Package metrics keeps the Prometheus metrics of one mspauthz process:
 // every API call (count and latency, by method and code), every call to
 // SpiceDB (latency, by SpiceDB method and code), form saves (by form and
-// outcome) and guard refusals (by method). They are served at /metrics.
+// outcome), guard refusals (by method) and the reachability index (events,
+// state, lag, size). They are served at /metrics.
 package metrics
 
 import (
@@ -17,6 +18,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/mspauthz/mspauthz/internal/reach"
 )
 
 // Metrics are one process's collectors, in a registry of their own (so that
@@ -142,4 +145,64 @@ func (s *timedStream) RecvMsg(msg any) error {
 		}
 	}
 	return err
+}
+
+// Index is the observer of the reachability index (reach.Observer): its
+// events (answers, fallbacks to SpiceDB, faults, rebuilds, verifications
+// and mismatches), state, lag and size.
+type Index struct {
+	events        *prometheus.CounterVec
+	state         *prometheus.GaugeVec
+	lag           prometheus.Histogram
+	relationships prometheus.Gauge
+	pairs         prometheus.Gauge
+	bytes         prometheus.Gauge
+}
+
+// Index returns the index's collectors, registered with the process's.
+func (m *Metrics) Index() *Index {
+	x := &Index{
+		events: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mspauthz_index_events_total",
+			Help: "What the reachability index did: answered, fallback_* (SpiceDB answered), stale_* (a fault), built, resumed, verified, mismatch, verify_failed, verify_dropped.",
+		}, []string{"event"}),
+		state: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "mspauthz_index_state",
+			Help: "1 for the reachability index's state (building, live, stale, stopped), 0 for the others.",
+		}, []string{"state"}),
+		lag: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "mspauthz_index_lag_seconds",
+			Help:    "Time from a change's commit in SpiceDB to its application in the reachability index.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
+		}),
+		relationships: prometheus.NewGauge(prometheus.GaugeOpts{Name: "mspauthz_index_relationships", Help: "Relationships the reachability index holds."}),
+		pairs:         prometheus.NewGauge(prometheus.GaugeOpts{Name: "mspauthz_index_pairs", Help: "(user, customer) pairs with a path, materialized in the reachability index."}),
+		bytes:         prometheus.NewGauge(prometheus.GaugeOpts{Name: "mspauthz_index_bytes", Help: "Estimated memory the reachability index holds."}),
+	}
+	m.registry.MustRegister(x.events, x.state, x.lag, x.relationships, x.pairs, x.bytes)
+	return x
+}
+
+// Event implements reach.Observer.
+func (x *Index) Event(name string) { x.events.WithLabelValues(name).Inc() }
+
+// State implements reach.Observer.
+func (x *Index) State(s reach.State) {
+	for _, st := range []reach.State{reach.Building, reach.Live, reach.Stale, reach.Stopped} {
+		v := 0.0
+		if st == s {
+			v = 1
+		}
+		x.state.WithLabelValues(string(st)).Set(v)
+	}
+}
+
+// Lag implements reach.Observer.
+func (x *Index) Lag(d time.Duration) { x.lag.Observe(d.Seconds()) }
+
+// Size implements reach.Observer.
+func (x *Index) Size(relationships, pairs int, bytes int64) {
+	x.relationships.Set(float64(relationships))
+	x.pairs.Set(float64(pairs))
+	x.bytes.Set(float64(bytes))
 }

@@ -34,6 +34,12 @@ type EmbeddedOptions struct {
 	DialOptions []grpc.DialOption
 }
 
+// WatchHeartbeat is how often SpiceDB's watch reports a checkpoint when
+// idle, and on PostgreSQL how often it polls for new transactions: 100 ms,
+// the datastore's floor, rather than SpiceDB's default of a second, because
+// the reachability index follows the watch (internal/reach).
+const WatchHeartbeat = 100 * time.Millisecond
+
 // StartEmbedded starts an embedded SpiceDB server and connects to it.
 func StartEmbedded(ctx context.Context, opts EmbeddedOptions) (*Embedded, error) {
 	dsOpts := []datastore.ConfigOption{
@@ -66,6 +72,7 @@ func StartEmbedded(ctx context.Context, opts EmbeddedOptions) (*Embedded, error)
 		// 2): a time-bound grant must deny the moment it ends, so no caches.
 		server.WithDispatchCacheConfig(server.CacheConfig{Name: "dispatch", Enabled: false}),
 		server.WithClusterDispatchCacheConfig(server.CacheConfig{Name: "cluster_dispatch", Enabled: false}),
+		server.WithWatchHeartbeat(WatchHeartbeat),
 	)
 	runnable, err := cfg.Complete(ctx)
 	if err != nil {

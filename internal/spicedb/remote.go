@@ -42,6 +42,9 @@ type RemoteOptions struct {
 	Insecure bool
 	// DialOptions are added to the connection's (interceptors, say).
 	DialOptions []grpc.DialOption
+	// Engine is the cluster's datastore engine, which says how its ZedTokens
+	// are ordered (EnginePostgres when empty).
+	Engine string
 }
 
 // ParseEndpoints splits a comma-separated list of host:port addresses.

@@ -11,6 +11,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/mspauthz/mspauthz/internal/fault"
 )
 
 // EnsureSchema writes schema to SpiceDB unless SpiceDB already holds exactly
@@ -50,4 +52,19 @@ func canonicalSchema(ctx context.Context, text string) (string, error) {
 	slices.SortFunc(defs, func(x, y compiler.SchemaDefinition) int { return strings.Compare(x.GetName(), y.GetName()) })
 	out, _, err := generator.GenerateSchema(ctx, defs)
 	return out, err
+}
+
+// CheckSchema fails unless SpiceDB holds schema (as EnsureSchema would leave
+// it): with Invalid when it holds another, Unavailable when it cannot be asked.
+func CheckSchema(ctx context.Context, conn grpc.ClientConnInterface, schema string) error {
+	current, err := v1.NewSchemaServiceClient(conn).ReadSchema(ctx, &v1.ReadSchemaRequest{})
+	switch {
+	case status.Code(err) == codes.NotFound:
+		return fault.New(fault.Invalid, "SpiceDB holds no schema")
+	case err != nil:
+		return mapError(ctx, "read schema", err)
+	case current.GetSchemaText() == schema || sameSchema(ctx, current.GetSchemaText(), schema):
+		return nil
+	}
+	return fault.New(fault.Invalid, "SpiceDB holds another schema than this mspauthz's")
 }

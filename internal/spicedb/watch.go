@@ -21,13 +21,17 @@ import (
 // (65,535 updates) takes, where gRPC's default of 4 MB is not.
 const maxWatchMessageBytes = 1 << 30
 
-// Watch implements graph.Graph with SpiceDB's Watch, relationship updates
-// only (no checkpoints). SpiceDB's Watch does not check that its start
+// Watch implements graph.Graph with SpiceDB's Watch: relationship updates,
+// checkpoints and schema changes. SpiceDB's Watch does not check that its start
 // revision is still within the garbage collection window, whose changes
 // would be missing without a word; a read at exactly that revision does,
 // so one is made first.
 func (g *Graph) Watch(ctx context.Context, filters []graph.Filter, since graph.Revision) (graph.ChangeStream, error) {
-	req := &v1.WatchRequest{OptionalUpdateKinds: []v1.WatchKind{v1.WatchKind_WATCH_KIND_INCLUDE_RELATIONSHIP_UPDATES}}
+	req := &v1.WatchRequest{OptionalUpdateKinds: []v1.WatchKind{
+		v1.WatchKind_WATCH_KIND_INCLUDE_RELATIONSHIP_UPDATES,
+		v1.WatchKind_WATCH_KIND_INCLUDE_CHECKPOINTS,
+		v1.WatchKind_WATCH_KIND_INCLUDE_SCHEMA_UPDATES,
+	}}
 	for _, f := range filters {
 		req.OptionalRelationshipFilters = append(req.OptionalRelationshipFilters, toFilter(f))
 	}
@@ -88,10 +92,15 @@ func (s *changeStream) Next() (graph.Changes, error) {
 		if err != nil {
 			return graph.Changes{}, watchError(s.ctx, err)
 		}
-		if len(resp.GetUpdates()) == 0 {
-			continue // a schema change: no relationship changed
-		}
 		rev := graph.Revision(resp.GetChangesThrough().GetToken())
+		switch {
+		case resp.GetSchemaUpdated():
+			return graph.Changes{Revision: rev, SchemaChanged: true}, nil
+		case resp.GetIsCheckpoint():
+			return graph.Changes{Revision: rev, Checkpoint: true}, nil
+		case len(resp.GetUpdates()) == 0:
+			continue
+		}
 		if s.delivered.has(rev) {
 			if !s.nudged {
 				s.nudged = true

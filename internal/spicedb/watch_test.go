@@ -30,7 +30,9 @@ func watch(t *testing.T, g graph.Graph, since graph.Revision) watched {
 			if err != nil {
 				return
 			}
-			w <- ch
+			if len(ch.Updates) > 0 { // not a checkpoint
+				w <- ch
+			}
 		}
 	}()
 	return w

@@ -149,6 +149,9 @@ func (f *ChangeFeed) Next() (*Change, error) {
 		if err != nil {
 			return nil, err
 		}
+		if len(ch.Updates) == 0 {
+			continue // a checkpoint or a schema change
+		}
 		c, err := f.change(ch)
 		if err != nil || c != nil {
 			return c, err

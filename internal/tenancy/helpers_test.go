@@ -9,6 +9,7 @@ import (
 
 	"github.com/mspauthz/mspauthz/internal/fault"
 	"github.com/mspauthz/mspauthz/internal/graph"
+	"github.com/mspauthz/mspauthz/internal/reach"
 	"github.com/mspauthz/mspauthz/internal/spicedb/spicedbtest"
 	"github.com/mspauthz/mspauthz/internal/tenancy"
 )
@@ -25,6 +26,10 @@ func newWorld(t *testing.T) *world {
 	g := spicedbtest.Graph(t)
 	svc := tenancy.New(g)
 	require.NoError(t, svc.EnsureBuiltinRoles(context.Background()))
+	if spicedbtest.IndexOn() {
+		x, _ := spicedbtest.Index(t, g, reach.Options{})
+		svc.SetIndex(x)
+	}
 	return &world{t: t, ctx: context.Background(), g: g, svc: svc}
 }
 

@@ -7,6 +7,7 @@ import (
 	"sort"
 
 	"github.com/mspauthz/mspauthz/internal/graph"
+	"github.com/mspauthz/mspauthz/internal/reach"
 )
 
 // The paths that grant a user access to a customer, as named in reports and in
@@ -14,6 +15,18 @@ import (
 const viaDirect = "direct"
 
 func viaCustomerGroup(group string) string { return typeCustomerGroup + ":" + group }
+
+// viaOf names the paths the index found, as paths does.
+func viaOf(msp string, p reach.Paths) []string {
+	var via []string
+	if p.Direct {
+		via = append(via, viaDirect)
+	}
+	for _, g := range p.CustomerGroups {
+		via = append(via, viaCustomerGroup(localID(msp, g)))
+	}
+	return via
+}
 
 // edge is a relationship that makes or breaks a path: customer#direct@user,
 // customer#customer_group@customer_group, or customer_group#member@user. Ids are

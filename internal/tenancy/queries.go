@@ -2,9 +2,11 @@ package tenancy
 
 import (
 	"context"
+	"slices"
 
 	"github.com/mspauthz/mspauthz/internal/fault"
 	"github.com/mspauthz/mspauthz/internal/graph"
+	"github.com/mspauthz/mspauthz/internal/reach"
 )
 
 // Reach is a list of who reaches what, with paths, and the revision SpiceDB answered at.
@@ -32,7 +34,10 @@ func (s *Service) CustomersOfUser(ctx context.Context, msp, user, atLeastAsFresh
 	if err := firstError(checkID("mspId", msp), checkID("userId", user)); err != nil {
 		return nil, err
 	}
-	return s.reach(ctx, msp, existing{"userId", typeUser, []string{user}}, atLeastAsFresh, func(rev graph.Revision) ([]Pair, error) {
+	indexed := func(v reach.View) []Access {
+		return accessOf(msp, v.CustomersOf(userObject(msp, user).ID), func(customer string) Pair { return Pair{user, customer} })
+	}
+	return s.reach(ctx, msp, existing{"userId", typeUser, []string{user}}, atLeastAsFresh, indexed, func(rev graph.Revision) ([]Pair, error) {
 		ids, _, err := s.graph.LookupResources(ctx, typeCustomer, PermissionAccess, userObject(msp, user), graph.At(rev))
 		pairs := make([]Pair, len(ids))
 		for i, id := range ids {
@@ -47,7 +52,10 @@ func (s *Service) UsersOfCustomer(ctx context.Context, msp, customer, atLeastAsF
 	if err := firstError(checkID("mspId", msp), checkID("customerId", customer)); err != nil {
 		return nil, err
 	}
-	return s.reach(ctx, msp, existing{"customerId", typeCustomer, []string{customer}}, atLeastAsFresh, func(rev graph.Revision) ([]Pair, error) {
+	indexed := func(v reach.View) []Access {
+		return accessOf(msp, v.UsersOf(customerObject(msp, customer).ID), func(user string) Pair { return Pair{user, customer} })
+	}
+	return s.reach(ctx, msp, existing{"customerId", typeCustomer, []string{customer}}, atLeastAsFresh, indexed, func(rev graph.Revision) ([]Pair, error) {
 		ids, _, err := s.graph.LookupSubjects(ctx, customerObject(msp, customer), PermissionAccess, typeUser, graph.At(rev))
 		pairs := make([]Pair, len(ids))
 		for i, id := range ids {
@@ -57,12 +65,36 @@ func (s *Service) UsersOfCustomer(ctx context.Context, msp, customer, atLeastAsF
 	})
 }
 
+// accessOf is what the index found, as a listing: pair makes each pair of
+// an object reached (its id local to the MSP).
+func accessOf(msp string, reached []reach.Reached, pair func(id string) Pair) []Access {
+	out := make([]Access, len(reached))
+	for i, r := range reached {
+		out[i] = Access{Pair: pair(localID(msp, r.ID)), Via: viaOf(msp, r.Paths)}
+	}
+	slices.SortFunc(out, func(a, b Access) int { return comparePairs(a.Pair, b.Pair) })
+	return out
+}
+
 // reach checks that the object exists at a revision at least as fresh as the
-// caller asked, looks up its pairs at that same revision, and names their paths.
-func (s *Service) reach(ctx context.Context, msp string, obj existing, atLeastAsFresh string, lookup func(graph.Revision) ([]Pair, error)) (*Reach, error) {
-	found, rev, err := s.graph.Check(ctx, []graph.Check{{Resource: scoped(obj.typ, msp, obj.ids[0]), Permission: relMSP, Subject: mspObject(msp)}}, consistency(atLeastAsFresh))
-	if err != nil {
-		return nil, tokenError(err, atLeastAsFresh)
+// caller asked, and lists its pairs with their paths at that same revision:
+// from the index (indexed) when it can answer, else from SpiceDB (lookup,
+// then the paths' relationships).
+func (s *Service) reach(ctx context.Context, msp string, obj existing, atLeastAsFresh string, indexed func(reach.View) []Access, lookup func(graph.Revision) ([]Pair, error)) (*Reach, error) {
+	exists := []graph.Check{{Resource: scoped(obj.typ, msp, obj.ids[0]), Permission: relMSP, Subject: mspObject(msp)}}
+	var found []bool
+	var listed []Access
+	rev, fromIndex := s.readIndex(ctx, atLeastAsFresh, func(v reach.View) {
+		found, _ = v.Check(exists)
+		if found[0] {
+			listed = indexed(v)
+		}
+	})
+	if !fromIndex {
+		var err error
+		if found, rev, err = s.graph.Check(ctx, exists, consistency(atLeastAsFresh)); err != nil {
+			return nil, tokenError(err, atLeastAsFresh)
+		}
 	}
 	if !found[0] {
 		if _, err := s.snapshot(ctx, msp); err != nil {
@@ -71,6 +103,7 @@ func (s *Service) reach(ctx context.Context, msp string, obj existing, atLeastAs
 		return nil, fault.New(fault.NotFound, "%s: %s %q not found", obj.field, typeNames[obj.typ], obj.ids[0])
 	}
 	sn := &snapshot{s: s, msp: msp, rev: rev}
+	var err error
 	if obj.typ == typeUser {
 		err = sn.authorizeAbout(ctx, []Pair{{UserID: obj.ids[0]}})
 	} else {
@@ -78,6 +111,9 @@ func (s *Service) reach(ctx context.Context, msp string, obj existing, atLeastAs
 	}
 	if err != nil {
 		return nil, err
+	}
+	if fromIndex {
+		return &Reach{CheckedAt: string(rev), Access: listed}, nil
 	}
 	pairs, err := lookup(rev)
 	if err != nil {

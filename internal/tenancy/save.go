@@ -1,11 +1,13 @@
 package tenancy
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"maps"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/mspauthz/mspauthz/internal/fault"
 	"github.com/mspauthz/mspauthz/internal/graph"
@@ -358,11 +360,11 @@ func dedupe(updates []graph.Update) []graph.Update {
 	return out
 }
 
-func lessPair(a, b Pair) bool {
-	if a.UserID != b.UserID {
-		return a.UserID < b.UserID
-	}
-	return a.CustomerID < b.CustomerID
+func lessPair(a, b Pair) bool { return comparePairs(a, b) < 0 }
+
+// comparePairs orders pairs by user, then customer.
+func comparePairs(a, b Pair) int {
+	return cmp.Or(strings.Compare(a.UserID, b.UserID), strings.Compare(a.CustomerID, b.CustomerID))
 }
 
 func sortPairs(ps []Pair) { sort.Slice(ps, func(i, j int) bool { return lessPair(ps[i], ps[j]) }) }

@@ -5,10 +5,12 @@ import (
 	cryptorand "crypto/rand"
 	"encoding/hex"
 	"math/rand/v2"
+	"sync/atomic"
 	"time"
 
 	"github.com/mspauthz/mspauthz/internal/fault"
 	"github.com/mspauthz/mspauthz/internal/graph"
+	"github.com/mspauthz/mspauthz/internal/reach"
 )
 
 // DefaultSaveAttempts is how many times a save is recomputed after losing a race.
@@ -25,6 +27,71 @@ type Service struct {
 	grantDay time.Duration
 	// maxUpdatesPerWrite and maxDeletesPerWrite bound one write (see snapshot.write).
 	maxUpdatesPerWrite, maxDeletesPerWrite int
+	// index, when set, answers the customer-access check and both listings.
+	index Index
+	// written records the revision of the service's last write.
+	written *written
+}
+
+// written is the graph the service writes through: it remembers the
+// revision of the last write acknowledged, so that a read without a token
+// that the index answers sees every write this service made (read your
+// writes).
+type written struct {
+	graph.Graph
+	last atomic.Pointer[graph.Revision]
+}
+
+func (w *written) record(rev graph.Revision, err error) (graph.Revision, error) {
+	if err == nil {
+		w.last.Store(&rev)
+	}
+	return rev, err
+}
+
+// Write implements graph.Graph.
+func (w *written) Write(ctx context.Context, updates []graph.Update, preconditions []graph.Precondition) (graph.Revision, error) {
+	return w.record(w.Graph.Write(ctx, updates, preconditions))
+}
+
+// DeleteMatching implements graph.Graph.
+func (w *written) DeleteMatching(ctx context.Context, filter graph.Filter, preconditions []graph.Precondition) (graph.Revision, error) {
+	return w.record(w.Graph.DeleteMatching(ctx, filter, preconditions))
+}
+
+// latest is the revision of the last write, or "".
+func (w *written) latest() graph.Revision {
+	if rev := w.last.Load(); rev != nil {
+		return *rev
+	}
+	return ""
+}
+
+// Index answers questions of customer access from memory at a revision it
+// knows (internal/reach): Read runs f at a revision at least as fresh as
+// atLeastAsFresh (its own when empty) and returns it, or reports false when
+// it cannot, and SpiceDB answers.
+type Index interface {
+	Read(ctx context.Context, atLeastAsFresh graph.Revision, f func(reach.View)) (graph.Revision, bool)
+}
+
+// SetIndex makes the customer-access check, "customers of a user" and
+// "users of a customer" answer from x whenever it can answer as fresh as
+// asked. The forms' reports keep asking SpiceDB at their write's revision.
+func (s *Service) SetIndex(x Index) { s.index = x }
+
+// readIndex runs f on the index, if there is one and it can answer at
+// least as fresh as asked. Without a token it answers at least as fresh as
+// the service's last write.
+func (s *Service) readIndex(ctx context.Context, atLeastAsFresh string, f func(reach.View)) (graph.Revision, bool) {
+	if s.index == nil {
+		return "", false
+	}
+	floor := graph.Revision(atLeastAsFresh)
+	if floor == "" {
+		floor = s.written.latest()
+	}
+	return s.index.Read(ctx, floor, f)
 }
 
 // SetMaxUpdatesPerWrite sets how many relationship updates, and of them
@@ -49,7 +116,8 @@ const DefaultMaxDeletesPerWrite = 2000
 
 // New returns a Service over g.
 func New(g graph.Graph) *Service {
-	return &Service{graph: g, now: time.Now, saveAttempts: DefaultSaveAttempts, readParallelism: 8, grantDay: 24 * time.Hour, maxUpdatesPerWrite: DefaultMaxUpdatesPerWrite, maxDeletesPerWrite: DefaultMaxDeletesPerWrite}
+	w := &written{Graph: g}
+	return &Service{graph: w, written: w, now: time.Now, saveAttempts: DefaultSaveAttempts, readParallelism: 8, grantDay: 24 * time.Hour, maxUpdatesPerWrite: DefaultMaxUpdatesPerWrite, maxDeletesPerWrite: DefaultMaxDeletesPerWrite}
 }
 
 // retry runs op until it succeeds or fails with anything but a conflict, at

@@ -136,7 +136,8 @@ func (c *Cluster) newNode(name, upstream string) (*Node, error) {
 // passes them: the preshared key, the PostgreSQL datastore, its own metrics
 // address, the dispatch server on, an upstream when it dispatches, dispatch
 // caches off (a time-bound grant must deny the moment it expires: see
-// NOTES-stack.md, trap 2), and room for a form save in one atomic write.
+// NOTES-stack.md, trap 2), room for a form save in one atomic write, and a
+// watch that polls PostgreSQL every 100 ms (see WatchHeartbeat).
 func NodeArgs(uri, grpcAddr, dispatchAddr, metricsAddr, upstream string) []string {
 	args := []string{"serve", "--skip-release-check", "--log-level", "warn",
 		"--grpc-preshared-key", ClusterKey,
@@ -147,6 +148,7 @@ func NodeArgs(uri, grpcAddr, dispatchAddr, metricsAddr, upstream string) []strin
 		"--write-relationships-max-updates-per-call", "65535",
 		"--update-relationships-max-preconditions-per-call", "65535",
 		"--telemetry-endpoint", "",
+		"--watch-api-heartbeat", "100ms",
 	}
 	if upstream != "" {
 		args = append(args, "--dispatch-upstream-addr", upstream)

@@ -16,11 +16,14 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc"
 
+	"github.com/mspauthz/mspauthz/internal/graph"
 	"github.com/mspauthz/mspauthz/internal/pgtest"
+	"github.com/mspauthz/mspauthz/internal/reach"
 	"github.com/mspauthz/mspauthz/internal/spicedb"
 	"github.com/mspauthz/mspauthz/schema"
 )
@@ -40,6 +43,14 @@ func Backend() string {
 		return b
 	}
 	return Memory
+}
+
+// Engine is the datastore engine of backend's SpiceDB.
+func Engine(backend string) string {
+	if backend == Memory {
+		return spicedb.EngineMemory
+	}
+	return spicedb.EnginePostgres
 }
 
 var (
@@ -171,4 +182,31 @@ func Graph(t testing.TB) *spicedb.Graph {
 func ServeArgs(t testing.TB) []string {
 	t.Helper()
 	return TargetOn(t, Backend()).Args()
+}
+
+// IndexOn reports whether tests run with the reachability index, as
+// mspauthz serves by default: unless MSPAUTHZ_TEST_INDEX says off.
+func IndexOn() bool { return !strings.EqualFold(os.Getenv("MSPAUTHZ_TEST_INDEX"), "off") }
+
+// Index runs a reachability index over g on the test backend until the test
+// ends or stop is called, and returns it once it is live.
+func Index(t testing.TB, g graph.Graph, opts reach.Options) (_ *reach.Index[spicedb.Revision], stop func()) {
+	t.Helper()
+	revisions, err := spicedb.RevisionsOf(Engine(Backend()))
+	require.NoError(t, err)
+	x := reach.New(g, revisions, opts)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = x.Run(ctx)
+	}()
+	stop = func() { cancel(); <-done }
+	t.Cleanup(stop)
+	rev, err := g.FreshRevision(ctx)
+	require.NoError(t, err)
+	wait, cancelWait := context.WithTimeout(ctx, 30*time.Second)
+	defer cancelWait()
+	require.NoError(t, x.WaitFor(wait, rev), "the index did not become live")
+	return x, stop
 }

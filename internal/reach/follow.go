@@ -1,0 +1,229 @@
+package reach
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/mspauthz/mspauthz/internal/fault"
+	"github.com/mspauthz/mspauthz/internal/graph"
+)
+
+// snapshotPage is how many relationships one read of a build asks for.
+const snapshotPage = 1000
+
+// maxRetry bounds the pause between attempts while faults repeat.
+const maxRetry = time.Minute
+
+// errSchemaChanged ends a watch whose schema changed.
+var errSchemaChanged = errors.New("SpiceDB's schema changed")
+
+// Run builds the index and keeps it current until ctx ends. Whatever fails —
+// the watch breaking, SpiceDB restarting, a revision the watch can no longer
+// resume from, a schema change, a failed snapshot read — marks the index
+// stale (readers go to SpiceDB), and Run resumes the watch from the index's
+// revision, or rebuilds from a new snapshot when it cannot, after a pause
+// that grows while faults repeat. Run returns ctx's error.
+func (x *Index[R]) Run(ctx context.Context) error {
+	defer x.verifier.stop()
+	defer x.setState(Stopped)
+	pause := x.opts.Retry
+	wait := func() bool {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(pause):
+			pause = min(2*pause, maxRetry)
+			return true
+		}
+	}
+	for ctx.Err() == nil {
+		if err := x.build(ctx); err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			event := EventStaleBuild
+			if errors.Is(err, errWrongSchema) {
+				event = EventStaleSchema
+			}
+			x.stale(event, err)
+			if !wait() {
+				break
+			}
+			continue
+		}
+		for resumed := false; ctx.Err() == nil; resumed = true {
+			err := x.follow(ctx, resumed, func() { pause = x.opts.Retry })
+			if ctx.Err() != nil {
+				break
+			}
+			event := staleEvent(err, EventStaleWatch)
+			x.stale(event, err)
+			if event != EventStaleWatch {
+				break // rebuild
+			}
+			if !wait() {
+				break
+			}
+		}
+	}
+	return ctx.Err()
+}
+
+// staleEvent names why the index went stale after err.
+func staleEvent(err error, otherwise string) string {
+	switch {
+	case errors.Is(err, errSchemaChanged), errors.Is(err, errWrongSchema):
+		return EventStaleSchema
+	case fault.Is(err, fault.Invalid):
+		// SpiceDB cannot watch from the revision: garbage-collected, or of
+		// a datastore that is gone (a memory datastore restarted).
+		return EventStaleRevision
+	}
+	return otherwise
+}
+
+func (x *Index[R]) stale(event string, err error) {
+	x.log.Warn("reachability index is stale: SpiceDB answers until it resumes or rebuilds", "event", event, "error", err)
+	x.obs.Event(event)
+	x.setState(Stale)
+}
+
+// errWrongSchema is the error of Options.Schema that build wraps.
+var errWrongSchema = errors.New("SpiceDB's schema is not the one the index computes")
+
+// build reads every relationship the index holds at one revision,
+// materializes the pairs and makes the result the index, at that revision.
+func (x *Index[R]) build(ctx context.Context) error {
+	x.setState(Building)
+	if x.opts.Schema != nil {
+		if err := x.opts.Schema(ctx); err != nil {
+			return errors.Join(errWrongSchema, err)
+		}
+	}
+	rev, err := x.g.FreshRevision(ctx)
+	if err != nil {
+		return err
+	}
+	at, err := x.revisions.Parse(rev)
+	if err != nil {
+		return err
+	}
+	st := newStore()
+	for _, f := range Filters {
+		for cursor := ""; ; {
+			var rels []graph.Relationship
+			if rels, cursor, _, err = x.g.ReadPage(ctx, f, graph.At(rev), snapshotPage, cursor); err != nil {
+				return err
+			}
+			for _, r := range rels {
+				st.apply(graph.Update{Op: graph.Touch, Relationship: r})
+			}
+			if cursor == "" {
+				break
+			}
+		}
+	}
+	st.materialize()
+	x.mu.Lock()
+	x.st, x.rev, x.at = st, rev, at
+	x.mu.Unlock()
+	x.obs.Event(EventBuilt)
+	x.obs.Size(st.size())
+	return nil
+}
+
+// follow watches SpiceDB from the index's revision and applies what it
+// reports until the watch ends, and returns why. Changes are held until a
+// checkpoint that covers the index's revision: then they are applied
+// together and the index moves to the checkpoint, so that a reader never
+// sees a change the index's revision does not cover, nor misses one it
+// does. (SpiceDB's PostgreSQL watch may report a checkpoint of overlapping
+// transactions that does not cover the one before; the changes wait for
+// the next.) live runs once the watch has opened.
+func (x *Index[R]) follow(ctx context.Context, resumed bool, live func()) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	x.mu.RLock()
+	since := x.rev
+	x.mu.RUnlock()
+	stream, err := x.g.Watch(ctx, Filters, since)
+	if err != nil {
+		return err
+	}
+	if resumed {
+		x.obs.Event(EventResumed)
+	}
+	x.setState(Live)
+	live()
+	var pending []graph.Changes
+	var sized time.Time // when the size was last reported
+	for {
+		ch, err := stream.Next()
+		switch {
+		case err != nil:
+			return err
+		case ch.SchemaChanged:
+			return errSchemaChanged
+		case !ch.Checkpoint:
+			pending = append(pending, ch)
+			continue
+		}
+		at, err := x.revisions.Parse(ch.Revision)
+		if err != nil {
+			return fault.Wrap(err, fault.Internal, "the watch reported a revision the index cannot decode")
+		}
+		x.mu.RLock()
+		covers := at.Covers(x.at)
+		x.mu.RUnlock()
+		if !covers {
+			continue
+		}
+		var updates []graph.Update
+		for _, c := range pending {
+			updates = append(updates, c.Updates...)
+		}
+		// Only this goroutine changes the store: readers go on reading the
+		// old one, at the old revision, while a new one is materialized.
+		var st *store
+		if len(updates) > rematerializeAbove {
+			st = x.st.withUpdates(updates)
+		}
+		x.mu.Lock()
+		if st != nil {
+			x.st = st
+		} else {
+			for _, u := range updates {
+				x.st.apply(u)
+			}
+		}
+		x.rev, x.at = ch.Revision, at
+		x.wake()
+		x.mu.Unlock()
+		now := time.Now()
+		for _, c := range pending {
+			if t, ok := x.timeOf(c.Revision); ok {
+				x.obs.Lag(now.Sub(t))
+			}
+		}
+		if len(pending) > 0 && now.Sub(sized) >= time.Second {
+			sized = now
+			x.obs.Size(x.size())
+		}
+		pending = pending[:0]
+	}
+}
+
+func (x *Index[R]) timeOf(rev graph.Revision) (time.Time, bool) {
+	r, err := x.revisions.Parse(rev)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return r.Time()
+}
+
+func (x *Index[R]) size() (int, int, int64) {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return x.st.size()
+}
