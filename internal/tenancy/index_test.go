@@ -19,7 +19,7 @@ type answers struct {
 	events map[string]int
 }
 
-func (a *answers) Event(name string) { a.mu.Lock(); a.events[name]++; a.mu.Unlock() }
+func (a *answers) Event(name string)    { a.mu.Lock(); a.events[name]++; a.mu.Unlock() }
 func (a *answers) State(reach.State)    {}
 func (a *answers) Lag(time.Duration)    {}
 func (a *answers) Size(int, int, int64) {}
