@@ -36,6 +36,7 @@ func benchCommand(args []string, stdout, stderr io.Writer) int {
 	out := fs.String("out", "", "write the report to this file instead of stdout")
 	svc := app.Config{HTTPAddr: "127.0.0.1:0", GRPCAddr: "127.0.0.1:0", Stdout: io.Discard}
 	backend := backendFlags(fs, &svc)
+	indexFlags(fs, &svc.Index)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}

@@ -96,6 +96,7 @@ type App struct {
 	stopStreams context.CancelFunc
 	closers     []func() error
 	index       *reach.Index[spicedb.Revision]
+	newIndex    func(reach.Options) *reach.Index[spicedb.Revision]
 }
 
 // Complete starts SpiceDB, writes the schema, loads fixtures and opens the
@@ -202,13 +203,15 @@ func (a *App) startIndex(c Config, g graph.Graph, domain *tenancy.Service) error
 		return err
 	}
 	conn := a.spicedb
-	a.index = reach.New(g, revisions, reach.Options{
-		Schema:       func(ctx context.Context) error { return spicedb.CheckSchema(ctx, conn, schema.Text) },
-		MaxWait:      c.Index.MaxWait,
-		VerifySample: c.Index.VerifySample,
-		Observer:     a.metrics.Index(),
-		Log:          c.Log,
-	})
+	a.newIndex = func(opts reach.Options) *reach.Index[spicedb.Revision] {
+		opts.Schema = func(ctx context.Context) error { return spicedb.CheckSchema(ctx, conn, schema.Text) }
+		opts.Log = c.Log
+		if engine != spicedb.EngineMemory { // whose watch polls; the memory datastore's reports at once
+			opts.Watches, opts.Stagger = spicedb.IndexWatches, spicedb.WatchHeartbeat/spicedb.IndexWatches
+		}
+		return reach.New(g, revisions, opts)
+	}
+	a.index = a.newIndex(reach.Options{MaxWait: c.Index.MaxWait, VerifySample: c.Index.VerifySample, Observer: a.metrics.Index()})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -218,6 +221,16 @@ func (a *App) startIndex(c Config, g graph.Graph, domain *tenancy.Service) error
 	a.closers = append(a.closers, func() error { cancel(); <-done; return nil })
 	domain.SetIndex(a.index)
 	return nil
+}
+
+// NewIndex returns another reachability index over the service's SpiceDB,
+// not yet running (benchmarks measure one built anew), or nil when the
+// index is off.
+func (a *App) NewIndex(opts reach.Options) *reach.Index[spicedb.Revision] {
+	if a.newIndex == nil {
+		return nil
+	}
+	return a.newIndex(opts)
 }
 
 func (c Config) grantDay() time.Duration {

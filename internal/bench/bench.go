@@ -59,6 +59,7 @@ type Report struct {
 	Allowed  float64 // the share of sampled checks that are allowed
 	Listings []Listing
 	Saves    []Save
+	Index    IndexReport
 }
 
 // Load is the import of the preset and the memory it takes.
@@ -103,12 +104,18 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if r.Load, err = load(ctx, cfg); err != nil {
 		return nil, err
 	}
+	if r.Index, err = indexCaughtUp(ctx, cfg); err != nil {
+		return nil, err
+	}
 	rng := rand.New(rand.NewPCG(1, 2)) // the same samples every run
 	if r.Checks, r.Allowed, err = checks(ctx, cfg, rng); err != nil {
 		return nil, err
 	}
 	if r.Listings, err = listings(ctx, cfg, rng); err != nil {
 		return nil, err
+	}
+	if err = measureIndex(ctx, cfg, &r.Index, rng); err != nil {
+		return nil, fmt.Errorf("index: %w", err)
 	}
 	if r.Saves, err = saves(ctx, cfg); err != nil {
 		return nil, err

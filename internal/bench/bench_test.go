@@ -68,6 +68,11 @@ func TestRun(t *testing.T) {
 	require.Greater(t, rep.Allowed, 0.0, "some sampled pairs are allowed")
 	require.Less(t, rep.Allowed, 1.0, "some are denied")
 	require.Len(t, rep.Listings, 4)
+	require.True(t, rep.Index.On)
+	require.Positive(t, rep.Index.Relationships)
+	require.Positive(t, rep.Index.Pairs)
+	require.Positive(t, rep.Index.HeapBytes)
+	require.Equal(t, 200, rep.Index.Lag.N)
 	require.Len(t, rep.Saves, len(cfg.SavePairs))
 	for _, s := range rep.Saves {
 		require.Equal(t, s.Pairs, s.Users*s.Customers)
@@ -76,7 +81,7 @@ func TestRun(t *testing.T) {
 
 	var md strings.Builder
 	rep.Markdown(&md)
-	for _, want := range []string{"### Preset `" + preset.Name + "`", "| go-api | spicedb | 8 |", "| " + bench.UsersOfCustomer + " | " + bench.BySpiceDB, "| 100 | 10 × 10 |"} {
+	for _, want := range []string{"### Preset `" + preset.Name + "`", "| go-api | spicedb | 8 |", "| go-api-spicedb | spicedb | 8 |", "**Reachability index.**", "| " + bench.UsersOfCustomer + " | " + bench.BySpiceDB, "| 100 | 10 × 10 |"} {
 		require.Contains(t, md.String(), want)
 	}
 	if out := os.Getenv("MSPAUTHZ_BENCH_OUT"); out != "" {

@@ -19,24 +19,26 @@ import (
 	"google.golang.org/grpc/metadata"
 
 	pb "github.com/mspauthz/mspauthz/api/mspauthz/v1"
+	"github.com/mspauthz/mspauthz/internal/spicedb"
 	"github.com/mspauthz/mspauthz/internal/tenancy"
 )
 
 // The ways a customer-access check goes in.
 const (
-	WaySpiceDB     = "spicedb"      // SpiceDB's CheckPermission on the service's own (in-process) SpiceDB connection
-	WayGo          = "go-api"       // the in-process Go API (tenancy.Service.Check)
-	WaySpiceDBGRPC = "spicedb-grpc" // SpiceDB's CheckPermission over loopback TCP (spiceDBPort)
-	WayGRPC        = "grpc"         // mspauthz's gRPC API over loopback TCP
-	WayREST        = "rest"         // mspauthz's REST API over loopback TCP
+	WaySpiceDB     = "spicedb"        // SpiceDB's CheckPermission on the service's own (in-process) SpiceDB connection
+	WayGo          = "go-api"         // the in-process Go API (tenancy.Service.Check), with the service's index
+	WayGoSpiceDB   = "go-api-spicedb" // the in-process Go API with no index: SpiceDB answers
+	WaySpiceDBGRPC = "spicedb-grpc"   // SpiceDB's CheckPermission over loopback TCP (spiceDBPort)
+	WayGRPC        = "grpc"           // mspauthz's gRPC API over loopback TCP
+	WayREST        = "rest"           // mspauthz's REST API over loopback TCP
 )
 
 // Ways are the ways in, in the order they are measured and reported.
-var Ways = []string{WaySpiceDB, WayGo, WaySpiceDBGRPC, WayGRPC, WayREST}
+var Ways = []string{WaySpiceDB, WayGo, WayGoSpiceDB, WaySpiceDBGRPC, WayGRPC, WayREST}
 
 // Baselines are the way each way is compared with: in process with in
 // process, over gRPC with over gRPC.
-var Baselines = map[string]string{WaySpiceDB: WaySpiceDB, WayGo: WaySpiceDB, WaySpiceDBGRPC: WaySpiceDBGRPC, WayGRPC: WaySpiceDBGRPC, WayREST: WayGRPC}
+var Baselines = map[string]string{WaySpiceDB: WaySpiceDB, WayGo: WaySpiceDB, WayGoSpiceDB: WaySpiceDB, WaySpiceDBGRPC: WaySpiceDBGRPC, WayGRPC: WaySpiceDBGRPC, WayREST: WayGRPC}
 
 // CheckCell is one way at one concurrency.
 type CheckCell struct {
@@ -140,7 +142,7 @@ func measure(ctx context.Context, cfg Config, concurrency int, samples []sample,
 	return CheckCell{Concurrency: concurrency, Latency: lat, PerSecond: float64(lat.N) / elapsed.Seconds()}, nil
 }
 
-// checkers are the four ways in, and what closes their connections.
+// checkers are the ways in, and what closes their connections.
 func checkers(cfg Config) (map[string]checker, func(), error) {
 	a := cfg.App
 	port, stopPort, err := spiceDBPort(a.SpiceDB())
@@ -169,18 +171,22 @@ func checkers(cfg Config) (map[string]checker, func(), error) {
 			return resp.GetPermissionship() == v1.CheckPermissionResponse_PERMISSIONSHIP_HAS_PERMISSION, err
 		}
 	}
+	goAPI := func(domain *tenancy.Service) checker {
+		return func(ctx context.Context, s sample) (bool, error) {
+			res, _, err := domain.Check(ctx, s.msp, []tenancy.Question{{ResourceType: "customer", ResourceID: s.customer, Permission: tenancy.PermissionAccess, UserID: s.user}}, "")
+			if err != nil {
+				return false, err
+			}
+			return res[0].Allowed, nil
+		}
+	}
 	web := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	authorization := "Bearer " + cfg.Token
 	ways := map[string]checker{
 		WaySpiceDB:     spicedbCheck(v1.NewPermissionsServiceClient(a.SpiceDB())),
 		WaySpiceDBGRPC: spicedbCheck(v1.NewPermissionsServiceClient(spicedbConn)),
-		WayGo: func(ctx context.Context, s sample) (bool, error) {
-			res, _, err := a.Domain().Check(ctx, s.msp, []tenancy.Question{{ResourceType: "customer", ResourceID: s.customer, Permission: tenancy.PermissionAccess, UserID: s.user}}, "")
-			if err != nil {
-				return false, err
-			}
-			return res[0].Allowed, nil
-		},
+		WayGo:          goAPI(a.Domain()),
+		WayGoSpiceDB:   goAPI(tenancy.New(spicedb.NewGraph(a.SpiceDB()))),
 		WayGRPC: func(ctx context.Context, s sample) (bool, error) {
 			ctx = metadata.AppendToOutgoingContext(ctx, "authorization", authorization)
 			resp, err := access.Check(ctx, &pb.CheckRequest{MspId: s.msp, Resource: "customer:" + s.customer, Permission: tenancy.PermissionAccess, Subject: "user:" + s.user})

@@ -134,21 +134,72 @@ func (x *Index[R]) build(ctx context.Context) error {
 }
 
 // follow watches SpiceDB from the index's revision and applies what it
-// reports until the watch ends, and returns why. Changes are held until a
-// checkpoint that covers the index's revision: then they are applied
-// together and the index moves to the checkpoint, so that a reader never
+// reports until a watch ends, and returns why. Each watch's changes are held
+// until its next checkpoint; a checkpoint that covers the index's revision
+// applies them together and moves the index to it, so that a reader never
 // sees a change the index's revision does not cover, nor misses one it
 // does. (SpiceDB's PostgreSQL watch may report a checkpoint of overlapping
-// transactions that does not cover the one before; the changes wait for
-// the next.) live runs once the watch has opened.
+// transactions that does not cover the one before; the changes wait for the
+// next.) A checkpoint the index's revision covers drops them: they are in.
+//
+// With Options.Watches above one, as many watches run from the same
+// revision, opened Options.Stagger apart: each polls PostgreSQL on its own
+// clock, so a write waits for the soonest of them. Replaying a watch's held
+// changes that another watch applied already is harmless: writes to one
+// relationship are serialized, every watch reports them in that order, and
+// a checkpoint that covers the index's revision follows them all.
+// live runs once the first watch has opened.
 func (x *Index[R]) follow(ctx context.Context, resumed bool, live func()) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	x.mu.RLock()
 	since := x.rev
 	x.mu.RUnlock()
-	stream, err := x.g.Watch(ctx, Filters, since)
-	if err != nil {
+	type report struct {
+		watch int
+		ch    graph.Changes
+		err   error
+	}
+	reports := make(chan report)
+	opened := make(chan error, 1)
+	go func() {
+		for k := range x.opts.Watches {
+			if k > 0 {
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(x.opts.Stagger):
+				}
+			}
+			stream, err := x.g.Watch(ctx, Filters, since)
+			if k == 0 {
+				opened <- err
+			}
+			if err != nil {
+				if k > 0 {
+					select {
+					case reports <- report{watch: k, err: err}:
+					case <-ctx.Done():
+					}
+				}
+				return
+			}
+			go func() {
+				for {
+					ch, err := stream.Next()
+					select {
+					case reports <- report{k, ch, err}:
+					case <-ctx.Done():
+						return
+					}
+					if err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	if err := <-opened; err != nil {
 		return err
 	}
 	if resumed {
@@ -156,31 +207,43 @@ func (x *Index[R]) follow(ctx context.Context, resumed bool, live func()) error 
 	}
 	x.setState(Live)
 	live()
-	var pending []graph.Changes
+	pending := make([][]graph.Changes, x.opts.Watches)
 	var sized time.Time // when the size was last reported
 	for {
-		ch, err := stream.Next()
+		var r report
+		select {
+		case r = <-reports:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		ch := r.ch
 		switch {
-		case err != nil:
-			return err
+		case r.err != nil:
+			return r.err
 		case ch.SchemaChanged:
 			return errSchemaChanged
 		case !ch.Checkpoint:
-			pending = append(pending, ch)
+			pending[r.watch] = append(pending[r.watch], ch)
 			continue
 		}
 		at, err := x.revisions.Parse(ch.Revision)
 		if err != nil {
 			return fault.Wrap(err, fault.Internal, "the watch reported a revision the index cannot decode")
 		}
+		held := pending[r.watch]
 		x.mu.RLock()
-		covers := at.Covers(x.at)
+		applied, covers := x.at.Covers(at), at.Covers(x.at)
 		x.mu.RUnlock()
-		if !covers {
+		switch {
+		case applied:
+			pending[r.watch] = held[:0]
+			continue
+		case !covers:
 			continue
 		}
+		pending[r.watch] = nil
 		var updates []graph.Update
-		for _, c := range pending {
+		for _, c := range held {
 			updates = append(updates, c.Updates...)
 		}
 		// Only this goroutine changes the store: readers go on reading the
@@ -201,16 +264,15 @@ func (x *Index[R]) follow(ctx context.Context, resumed bool, live func()) error 
 		x.wake()
 		x.mu.Unlock()
 		now := time.Now()
-		for _, c := range pending {
+		for _, c := range held {
 			if t, ok := x.timeOf(c.Revision); ok {
 				x.obs.Lag(now.Sub(t))
 			}
 		}
-		if len(pending) > 0 && now.Sub(sized) >= time.Second {
+		if len(held) > 0 && now.Sub(sized) >= time.Second {
 			sized = now
 			x.obs.Size(x.size())
 		}
-		pending = pending[:0]
 	}
 }
 

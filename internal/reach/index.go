@@ -90,6 +90,11 @@ type Options struct {
 	VerifySample float64
 	// Observer is told events, state, lag and size; nil tells no one.
 	Observer Observer
+	// Watches is how many watches follow SpiceDB at once (1 if 0), opened
+	// Stagger apart: SpiceDB's PostgreSQL watch polls every heartbeat, and a
+	// write waits for the soonest poll of any of them.
+	Watches int
+	Stagger time.Duration
 	// Log is told of faults (slog.Default() if nil).
 	Log *slog.Logger
 	// Retry is the pause before resuming or rebuilding after a fault
@@ -125,6 +130,7 @@ func New[R Revision[R]](g graph.Graph, revisions Revisions[R], opts Options) *In
 	if opts.MaxWait <= 0 {
 		opts.MaxWait = DefaultMaxWait
 	}
+	opts.Watches = max(opts.Watches, 1)
 	if opts.Retry <= 0 {
 		opts.Retry = time.Second
 	}

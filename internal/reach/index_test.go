@@ -284,33 +284,37 @@ func pathsAt(ctx context.Context, t *testing.T, g graph.Graph, rev graph.Revisio
 // written and deleted, across MSPs, and cascades — compared after every
 // batch, at the batch's last ZedToken, on every question of the world.
 func TestIndex_AgreesWithSpiceDBAfterRandomWrites(t *testing.T) {
-	ctx := context.Background()
-	g := spicedbtest.Graph(t)
-	w := newWorld()
-	_, err := g.Write(ctx, w.base(), nil)
-	require.NoError(t, err)
-	r := rand.New(rand.NewPCG(8, 1))
-	for range 200 {
-		w.randomWrite(ctx, t, r, g)
+	for _, watches := range []int{1, 3} {
+		t.Run(fmt.Sprintf("%d watches", watches), func(t *testing.T) {
+			ctx := context.Background()
+			g := spicedbtest.Graph(t)
+			w := newWorld()
+			_, err := g.Write(ctx, w.base(), nil)
+			require.NoError(t, err)
+			r := rand.New(rand.NewPCG(8, uint64(watches)))
+			for range 200 {
+				w.randomWrite(ctx, t, r, g)
+			}
+			x, rec, _ := start(t, g, reach.Options{MaxWait: 10 * time.Second, Watches: watches, Stagger: 30 * time.Millisecond})
+			batches, perBatch := 100, 30
+			if testing.Short() {
+				batches = 10
+			}
+			for range batches {
+				var last graph.Revision
+				for range perBatch {
+					last = w.randomWrite(ctx, t, r, g)
+				}
+				compare(ctx, t, x, g, w, last)
+			}
+			require.Zero(t, rec.count(reach.EventFallbackBehind)+rec.count(reach.EventFallbackState))
+			require.Equal(t, 1, rec.count(reach.EventBuilt))
+			st := x.Status()
+			require.Equal(t, reach.Live, st.State)
+			require.Positive(t, st.Relationships)
+			require.NotEmpty(t, rec.lags, "the lag of every change applied is observed")
+		})
 	}
-	x, rec, _ := start(t, g, reach.Options{MaxWait: 10 * time.Second})
-	batches, perBatch := 100, 30
-	if testing.Short() {
-		batches = 10
-	}
-	for range batches {
-		var last graph.Revision
-		for range perBatch {
-			last = w.randomWrite(ctx, t, r, g)
-		}
-		compare(ctx, t, x, g, w, last)
-	}
-	require.Zero(t, rec.count(reach.EventFallbackBehind)+rec.count(reach.EventFallbackState))
-	require.Equal(t, 1, rec.count(reach.EventBuilt))
-	st := x.Status()
-	require.Equal(t, reach.Live, st.State)
-	require.Positive(t, st.Relationships)
-	require.NotEmpty(t, rec.lags, "the lag of every change applied is observed")
 }
 
 // Without a token the index answers at its own revision, which it returns

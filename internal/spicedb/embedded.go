@@ -40,6 +40,11 @@ type EmbeddedOptions struct {
 // the reachability index follows the watch (internal/reach).
 const WatchHeartbeat = 100 * time.Millisecond
 
+// IndexWatches is how many watches the reachability index follows on
+// PostgreSQL, opened WatchHeartbeat/IndexWatches apart: a write waits for
+// the soonest of their polls, about 25 ms at most rather than 100.
+const IndexWatches = 4
+
 // StartEmbedded starts an embedded SpiceDB server and connects to it.
 func StartEmbedded(ctx context.Context, opts EmbeddedOptions) (*Embedded, error) {
 	dsOpts := []datastore.ConfigOption{

@@ -189,9 +189,13 @@ func ServeArgs(t testing.TB) []string {
 func IndexOn() bool { return !strings.EqualFold(os.Getenv("MSPAUTHZ_TEST_INDEX"), "off") }
 
 // Index runs a reachability index over g on the test backend until the test
-// ends or stop is called, and returns it once it is live.
+// ends or stop is called, and returns it once it is live. On PostgreSQL it
+// follows as many watches as mspauthz does unless opts say.
 func Index(t testing.TB, g graph.Graph, opts reach.Options) (_ *reach.Index[spicedb.Revision], stop func()) {
 	t.Helper()
+	if opts.Watches == 0 && Backend() != Memory {
+		opts.Watches, opts.Stagger = spicedb.IndexWatches, spicedb.WatchHeartbeat/spicedb.IndexWatches
+	}
 	revisions, err := spicedb.RevisionsOf(Engine(Backend()))
 	require.NoError(t, err)
 	x := reach.New(g, revisions, opts)
