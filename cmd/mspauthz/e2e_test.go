@@ -86,6 +86,9 @@ func start(t *testing.T, env []string, args ...string) *server {
 	if !slices.Contains(args, "--datastore") && !slices.Contains(args, "--spicedb-endpoint") {
 		args = append(args, spicedbtest.ServeArgs(t)...)
 	}
+	if !spicedbtest.IndexOn() {
+		args = append(args, "--index=false")
+	}
 	cmd := exec.Command(binary, append([]string{"serve", "--http-addr", "127.0.0.1:0", "--grpc-addr", "127.0.0.1:0"}, args...)...)
 	cmd.Env = append(os.Environ(), env...)
 	s := &server{t: t, cmd: cmd, stdout: &safeBuffer{mu: make(chan struct{}, 1)}, logs: &safeBuffer{mu: make(chan struct{}, 1)}}

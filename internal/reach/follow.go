@@ -152,61 +152,82 @@ func (x *Index[R]) build(ctx context.Context) error {
 func (x *Index[R]) follow(ctx context.Context, resumed bool, live func()) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	x.mu.RLock()
-	since := x.rev
-	x.mu.RUnlock()
 	type report struct {
-		watch int
-		ch    graph.Changes
-		err   error
+		watch, generation int
+		ch                graph.Changes
+		err               error
 	}
 	reports := make(chan report)
-	opened := make(chan error, 1)
-	go func() {
-		for k := range x.opts.Watches {
-			if k > 0 {
-				select {
-				case <-ctx.Done():
-					return
-				case <-time.After(x.opts.Stagger):
-				}
-			}
-			stream, err := x.g.Watch(ctx, Filters, since)
-			if k == 0 {
-				opened <- err
+	// generation counts the openings of each watch: the reports of one
+	// closed to be opened again are dropped.
+	generation := make([]int, x.opts.Watches)
+	closers := make([]context.CancelFunc, x.opts.Watches)
+	// pump sends what watch k (opened as gen) reports until it ends.
+	pump := func(k, gen int, wctx context.Context, stream graph.ChangeStream) {
+		for {
+			ch, err := stream.Next()
+			select {
+			case reports <- report{k, gen, ch, err}:
+			case <-wctx.Done():
+				return
 			}
 			if err != nil {
-				if k > 0 {
-					select {
-					case reports <- report{watch: k, err: err}:
-					case <-ctx.Done():
-					}
+				return
+			}
+		}
+	}
+	// open opens watch k after delay, from the index's revision then.
+	open := func(k int, delay time.Duration) {
+		generation[k]++
+		gen := generation[k]
+		wctx, stop := context.WithCancel(ctx)
+		closers[k] = stop
+		go func() {
+			select {
+			case <-wctx.Done():
+				return
+			case <-time.After(delay):
+			}
+			x.mu.RLock()
+			since := x.rev
+			x.mu.RUnlock()
+			stream, err := x.g.Watch(wctx, Filters, since)
+			if err != nil {
+				select {
+				case reports <- report{watch: k, generation: gen, err: err}:
+				case <-wctx.Done():
 				}
 				return
 			}
-			go func() {
-				for {
-					ch, err := stream.Next()
-					select {
-					case reports <- report{k, ch, err}:
-					case <-ctx.Done():
-						return
-					}
-					if err != nil {
-						return
-					}
-				}
-			}()
-		}
-	}()
-	if err := <-opened; err != nil {
+			pump(k, gen, wctx, stream)
+		}()
+	}
+	// The first watch opens now: the index is live once it has.
+	x.mu.RLock()
+	since := x.rev
+	x.mu.RUnlock()
+	wctx, stop := context.WithCancel(ctx)
+	first, err := x.g.Watch(wctx, Filters, since)
+	if err != nil {
+		stop()
 		return err
+	}
+	generation[0], closers[0] = 1, stop
+	go pump(0, 1, wctx, first)
+	for k := 1; k < x.opts.Watches; k++ {
+		open(k, time.Duration(k)*x.opts.Stagger)
 	}
 	if resumed {
 		x.obs.Event(EventResumed)
 	}
 	x.setState(Live)
 	live()
+	// advanced is when the index last moved; aligned counts the watches
+	// that reported the same changes as the one that moved it, moments
+	// after it: their polls fell in step (a burst of writes ends every
+	// watch's sleep at once), and they are opened again, staggered.
+	var advanced time.Time
+	aligned := 0
 	pending := make([][]graph.Changes, x.opts.Watches)
 	var sized time.Time // when the size was last reported
 	for {
@@ -215,6 +236,9 @@ func (x *Index[R]) follow(ctx context.Context, resumed bool, live func()) error 
 		case r = <-reports:
 		case <-ctx.Done():
 			return ctx.Err()
+		}
+		if r.generation != generation[r.watch] {
+			continue // a watch closed to be opened again
 		}
 		ch := r.ch
 		switch {
@@ -235,6 +259,12 @@ func (x *Index[R]) follow(ctx context.Context, resumed bool, live func()) error 
 		applied, covers := x.at.Covers(at), at.Covers(x.at)
 		x.mu.RUnlock()
 		switch {
+		case applied && len(held) > 0 && x.opts.Watches > 1 && time.Since(advanced) < x.opts.Stagger/2:
+			aligned++
+			closers[r.watch]()
+			pending[r.watch] = nil
+			open(r.watch, time.Duration(aligned)*x.opts.Stagger)
+			continue
 		case applied:
 			pending[r.watch] = held[:0]
 			continue
@@ -264,6 +294,7 @@ func (x *Index[R]) follow(ctx context.Context, resumed bool, live func()) error 
 		x.wake()
 		x.mu.Unlock()
 		now := time.Now()
+		advanced, aligned = now, 0
 		for _, c := range held {
 			if t, ok := x.timeOf(c.Revision); ok {
 				x.obs.Lag(now.Sub(t))

@@ -1,9 +1,11 @@
 package reach
 
 import (
+	"cmp"
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/mspauthz/mspauthz/internal/graph"
 )
@@ -49,6 +51,27 @@ var Filters = []graph.Filter{
 type table struct {
 	index map[string]uint32
 	names []string
+	// rank orders the numbers by their ids (ranked names[:len(rank)]);
+	// ranks computes it again once new ids came.
+	rank []uint32
+}
+
+// ranks is the rank of each number in the order of the ids.
+func (t *table) ranks() []uint32 {
+	if len(t.rank) == len(t.names) {
+		return t.rank
+	}
+	order := make([]uint32, len(t.names))
+	for i := range order {
+		order[i] = uint32(i)
+	}
+	slices.SortFunc(order, func(a, b uint32) int { return strings.Compare(t.names[a], t.names[b]) })
+	rank := make([]uint32, len(order))
+	for r, n := range order {
+		rank[n] = uint32(r)
+	}
+	t.rank = rank
+	return rank
 }
 
 func newTable() *table { return &table{index: map[string]uint32{}} }
@@ -64,7 +87,7 @@ func (t *table) intern(id string) uint32 {
 }
 
 func (t *table) clone() *table {
-	return &table{index: maps.Clone(t.index), names: slices.Clone(t.names)}
+	return &table{index: maps.Clone(t.index), names: slices.Clone(t.names), rank: t.rank}
 }
 
 func (t *table) find(id string) (uint32, bool) {
@@ -380,9 +403,14 @@ func (s *store) pathsOf(u, c uint32, userGroups []uint32) Paths {
 
 // groupsOf are the customer groups of user u, sorted by id.
 func (s *store) groupsOf(u uint32) []uint32 {
-	gs := slices.Collect(maps.Keys(s.members.rev[u]))
-	slices.SortFunc(gs, func(a, b uint32) int { return strings.Compare(s.groups.names[a], s.groups.names[b]) })
-	return gs
+	return s.sortedByID(s.groups, slices.Collect(maps.Keys(s.members.rev[u])))
+}
+
+// sortedByID sorts numbers of t by their ids.
+func (s *store) sortedByID(t *table, ns []uint32) []uint32 {
+	rank := t.ranks()
+	slices.SortFunc(ns, func(a, b uint32) int { return cmp.Compare(rank[a], rank[b]) })
+	return ns
 }
 
 // Reached is an object reached, and the paths that reach it.
@@ -397,16 +425,12 @@ func (s *store) customersOf(user string) []Reached {
 	if !ok || int(u) >= len(s.reaches) {
 		return nil
 	}
-	groups := s.groupsOf(u)
-	rc := s.reaches[u]
-	out := make([]Reached, 0, len(rc.ids))
-	for _, c := range rc.ids {
-		if s.staffOf(u, c) {
-			out = append(out, Reached{ID: s.customers.names[c], Paths: s.pathsOf(u, c, groups)})
-		}
+	// The customers of the MSPs he is a member of.
+	var ofHisMSPs []set
+	for m := range s.staff.rev[u] {
+		ofHisMSPs = append(ofHisMSPs, s.customerMSP.rev[m])
 	}
-	slices.SortFunc(out, func(a, b Reached) int { return strings.Compare(a.ID, b.ID) })
-	return out
+	return s.reached(s.reaches[u], s.customers, s.direct.rev[u], s.groupsOf(u), s.grouped.rev, ofHisMSPs)
 }
 
 // usersOf lists the users who have access to customer, sorted by id.
@@ -415,33 +439,86 @@ func (s *store) usersOf(customer string) []Reached {
 	if !ok || int(c) >= len(s.reachedBy) {
 		return nil
 	}
-	by := s.reachedBy[c]
-	// The customer's groups name each user's group paths: iterate them, not
-	// each user's groups.
-	groups := slices.Collect(maps.Keys(s.grouped.fwd[c]))
-	slices.SortFunc(groups, func(a, b uint32) int { return strings.Compare(s.groups.names[a], s.groups.names[b]) })
-	out := make([]Reached, 0, len(by.ids))
-	for i, u := range by.ids {
-		if !s.staffOf(u, c) {
-			continue
-		}
-		p := Paths{Direct: s.direct.has(c, u), Count: int(by.paths[i])}
-		left := p.Count
-		if p.Direct {
-			left--
-		}
-		for _, g := range groups {
-			if left == 0 {
+	var staffOfItsMSPs []set
+	for m := range s.customerMSP.fwd[c] {
+		staffOfItsMSPs = append(staffOfItsMSPs, s.staff.fwd[m])
+	}
+	groups := s.sortedByID(s.groups, slices.Collect(maps.Keys(s.grouped.fwd[c])))
+	return s.reached(s.reachedBy[c], s.users, s.direct.fwd[c], groups, s.members.fwd, staffOfItsMSPs)
+}
+
+// slots are scratch arrays of a table's size, all -1 between uses.
+var slots sync.Pool
+
+// reached lists what one object reaches (rc, objects of t) that is in one of
+// allowed (its MSP's side), sorted by id, with the paths: direct are the
+// objects it is associated with directly; each of groups (sorted by id) is
+// a path to each object of its set in groupSets.
+func (s *store) reached(rc counts, t *table, direct set, groups []uint32, groupSets map[uint32]set, allowed []set) []Reached {
+	var kept []int // positions in rc
+	for i, o := range rc.ids {
+		for _, a := range allowed {
+			if _, ok := a[o]; ok {
+				kept = append(kept, i)
 				break
 			}
-			if s.members.has(g, u) {
-				p.CustomerGroups = append(p.CustomerGroups, s.groups.names[g])
-				left--
+		}
+	}
+	rank := t.ranks()
+	slices.SortFunc(kept, func(a, b int) int { return cmp.Compare(rank[rc.ids[a]], rank[rc.ids[b]]) })
+
+	// slot[o] is o's place in the list, or -1.
+	scratch, _ := slots.Get().(*[]int32)
+	if scratch == nil || len(*scratch) < len(t.names) {
+		fresh := make([]int32, len(t.names))
+		for i := range fresh {
+			fresh[i] = -1
+		}
+		scratch = &fresh
+	}
+	slot := *scratch
+	defer func() {
+		for _, i := range kept {
+			slot[rc.ids[i]] = -1
+		}
+		slots.Put(scratch)
+	}()
+	out := make([]Reached, len(kept))
+	total := 0
+	for j, i := range kept {
+		o := rc.ids[i]
+		slot[o] = int32(j)
+		out[j].ID, out[j].Count = t.names[o], int(rc.paths[i])
+		total += out[j].Count
+	}
+	for o := range direct {
+		if j := slot[o]; j >= 0 {
+			out[j].Direct = true
+			total--
+		}
+	}
+	// Every other path is a customer group: one slice holds them all, each
+	// object's a part of it, filled group by group (so sorted by id).
+	paths := make([]string, total)
+	next := 0
+	for j := range out {
+		n := out[j].Count
+		if out[j].Direct {
+			n--
+		}
+		if n > 0 {
+			out[j].CustomerGroups = paths[next : next : next+n]
+			next += n
+		}
+	}
+	for _, g := range groups {
+		name := s.groups.names[g]
+		for o := range groupSets[g] {
+			if j := slot[o]; j >= 0 {
+				out[j].CustomerGroups = append(out[j].CustomerGroups, name)
 			}
 		}
-		out = append(out, Reached{ID: s.users.names[u], Paths: p})
 	}
-	slices.SortFunc(out, func(a, b Reached) int { return strings.Compare(a.ID, b.ID) })
 	return out
 }
 

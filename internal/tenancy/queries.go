@@ -66,13 +66,38 @@ func (s *Service) UsersOfCustomer(ctx context.Context, msp, customer, atLeastAsF
 }
 
 // accessOf is what the index found, as a listing: pair makes each pair of
-// an object reached (its id local to the MSP).
+// an object reached (its id local to the MSP). The index lists them sorted
+// by id, which sorts the pairs too, and names few customer groups: each
+// one's via is made once.
 func accessOf(msp string, reached []reach.Reached, pair func(id string) Pair) []Access {
 	out := make([]Access, len(reached))
-	for i, r := range reached {
-		out[i] = Access{Pair: pair(localID(msp, r.ID)), Via: viaOf(msp, r.Paths)}
+	labels := map[string]string{}
+	paths := 0
+	for _, r := range reached {
+		paths += r.Count
 	}
-	slices.SortFunc(out, func(a, b Access) int { return comparePairs(a.Pair, b.Pair) })
+	via := make([]string, 0, paths)
+	for i, r := range reached {
+		start := len(via)
+		if r.Direct {
+			via = append(via, viaDirect)
+		}
+		for _, g := range r.CustomerGroups {
+			label, ok := labels[g]
+			if !ok {
+				label = viaCustomerGroup(localID(msp, g))
+				labels[g] = label
+			}
+			via = append(via, label)
+		}
+		out[i] = Access{Pair: pair(localID(msp, r.ID)), Via: via[start:len(via):len(via)]}
+		if len(out[i].Via) == 0 {
+			out[i].Via = nil
+		}
+	}
+	if !slices.IsSortedFunc(out, func(a, b Access) int { return comparePairs(a.Pair, b.Pair) }) {
+		slices.SortFunc(out, func(a, b Access) int { return comparePairs(a.Pair, b.Pair) })
+	}
 	return out
 }
 
