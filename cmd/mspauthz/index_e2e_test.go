@@ -21,14 +21,7 @@ func TestEndToEnd_TheIndexAnswersAndShadowModeAgrees(t *testing.T) {
 	}
 	s := start(t, []string{"MSPAUTHZ_ADMIN_TOKEN=" + adminToken}, "--fixtures", "../../fixtures/demo.yaml", "--index-verify-sample", "1")
 	a := adminToken
-	metric := func(pattern string) bool {
-		resp, err := http.Get(s.base + "/metrics")
-		require.NoError(t, err)
-		raw, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		require.NoError(t, err)
-		return regexp.MustCompile(pattern).Match(raw)
-	}
+	metric := func(pattern string) bool { return regexp.MustCompile(pattern).MatchString(s.metrics()) }
 	require.Eventually(t, func() bool { return metric(`mspauthz_index_state\{state="live"\} 1\n`) }, 30*time.Second, 20*time.Millisecond)
 
 	check := s.ok(a, "POST", "/v1/msps/acme/check", j{"resource": "customer:zylker", "permission": "access", "subject": "user:alex"})
@@ -38,15 +31,23 @@ func TestEndToEnd_TheIndexAnswersAndShadowModeAgrees(t *testing.T) {
 	require.Len(t, customers["customers"], 3)
 	s.ok(a, "GET", "/v1/msps/acme/customers/zylker/users", nil)
 	require.True(t, metric(`mspauthz_index_events_total\{event="answered"\} 3\n`))
-	require.Eventually(t, func() bool { return metric(`mspauthz_index_events_total\{event="verified"\} 3\n`) }, 10*time.Second, 20*time.Millisecond)
+	// Five answers verified: the check, and each listing's existence check and list.
+	require.Eventually(t, func() bool { return metric(`mspauthz_index_events_total\{event="verified"\} 5\n`) }, 10*time.Second, 20*time.Millisecond, "%s", s.metrics())
 	require.False(t, metric(`event="mismatch"`))
 
 	off := start(t, []string{"MSPAUTHZ_ADMIN_TOKEN=" + adminToken}, "--fixtures", "../../fixtures/demo.yaml", "--index=false")
 	check = off.ok(a, "POST", "/v1/msps/acme/check", j{"resource": "customer:zylker", "permission": "access", "subject": "user:alex"})
 	require.Equal(t, true, check["allowed"])
-	resp, err := http.Get(off.base + "/metrics")
-	require.NoError(t, err)
-	raw, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	require.NotContains(t, string(raw), "mspauthz_index_events_total")
+	require.NotContains(t, off.metrics(), "mspauthz_index_events_total")
+}
+
+// metrics is what GET /metrics answers.
+func (s *server) metrics() string {
+	s.t.Helper()
+	resp, err := http.Get(s.base + "/metrics")
+	require.NoError(s.t, err)
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(s.t, err)
+	return string(raw)
 }
