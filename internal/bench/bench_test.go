@@ -71,7 +71,8 @@ func TestRun(t *testing.T) {
 	require.True(t, rep.Index.On)
 	require.Positive(t, rep.Index.Relationships)
 	require.Positive(t, rep.Index.Pairs)
-	require.Positive(t, rep.Index.HeapBytes)
+	require.Positive(t, rep.Index.EstimatedBytes)
+	require.Positive(t, rep.Index.BuildTook)
 	require.Equal(t, 200, rep.Index.Lag.N)
 	require.Len(t, rep.Saves, len(cfg.SavePairs))
 	for _, s := range rep.Saves {
