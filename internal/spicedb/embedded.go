@@ -42,8 +42,8 @@ const WatchHeartbeat = 100 * time.Millisecond
 
 // IndexWatches is how many watches the reachability index follows on
 // PostgreSQL, opened WatchHeartbeat/IndexWatches apart: a write waits for
-// the soonest of their polls, about 25 ms at most rather than 100.
-const IndexWatches = 4
+// the soonest of their polls, about 20 ms at most rather than 100.
+const IndexWatches = 5
 
 // StartEmbedded starts an embedded SpiceDB server and connects to it.
 func StartEmbedded(ctx context.Context, opts EmbeddedOptions) (*Embedded, error) {
