@@ -127,6 +127,7 @@ func (x *Index[R]) build(ctx context.Context) error {
 	st.materialize()
 	x.mu.Lock()
 	x.st, x.rev, x.at = st, rev, at
+	x.applied = recentRevisions{}
 	x.mu.Unlock()
 	x.obs.Event(EventBuilt)
 	x.obs.Size(st.size())
@@ -134,20 +135,29 @@ func (x *Index[R]) build(ctx context.Context) error {
 }
 
 // follow watches SpiceDB from the index's revision and applies what it
-// reports until a watch ends, and returns why. Each watch's changes are held
-// until its next checkpoint; a checkpoint that covers the index's revision
-// applies them together and moves the index to it, so that a reader never
-// sees a change the index's revision does not cover, nor misses one it
-// does. (SpiceDB's PostgreSQL watch may report a checkpoint of overlapping
-// transactions that does not cover the one before; the changes wait for the
-// next.) A checkpoint the index's revision covers drops them: they are in.
+// reports until a watch ends, and returns why.
+//
+// Each watch's changes are held until a checkpoint of that watch covers the
+// index's revision; then those no watch has applied yet are applied
+// together, in the watch's order, and the index moves to the checkpoint. A
+// watch's checkpoint follows every change of every revision it covers, so
+// the index never claims a revision whose changes it lacks, and a reader
+// never sees a change its revision does not cover (but for one edge case:
+// SpiceDB's PostgreSQL watch may report overlapping transactions in a
+// checkpoint that does not cover the one before; their changes wait, and
+// may be applied with a later checkpoint that still misses one of them).
+// Changes are never dropped unapplied, and none is applied twice (x.applied):
+// a change applied again after a later one to the same relationship would
+// undo it.
 //
 // With Options.Watches above one, as many watches run from the same
 // revision, opened Options.Stagger apart: each polls PostgreSQL on its own
-// clock, so a write waits for the soonest of them. Replaying a watch's held
-// changes that another watch applied already is harmless: writes to one
-// relationship are serialized, every watch reports them in that order, and
-// a checkpoint that covers the index's revision follows them all.
+// clock, so a write waits for the soonest of them. Writes to one
+// relationship are serialized, and every watch reports them in commit
+// order: whichever watch applies a change first, it applies the earlier
+// ones with it. A watch that reports only what another applied moments
+// before polls in step with it (a burst of writes ends every watch's sleep
+// at once): it is opened again, staggered, from the index's revision.
 // live runs once the first watch has opened.
 func (x *Index[R]) follow(ctx context.Context, resumed bool, live func()) error {
 	ctx, cancel := context.WithCancel(ctx)
@@ -255,26 +265,31 @@ func (x *Index[R]) follow(ctx context.Context, resumed bool, live func()) error 
 			return fault.Wrap(err, fault.Internal, "the watch reported a revision the index cannot decode")
 		}
 		held := pending[r.watch]
+		var fresh []graph.Changes // of held, those no watch has applied
+		var updates []graph.Update
+		for _, c := range held {
+			if !x.applied.has(c.Revision) {
+				fresh = append(fresh, c)
+				updates = append(updates, c.Updates...)
+			}
+		}
 		x.mu.RLock()
-		applied, covers := x.at.Covers(at), at.Covers(x.at)
+		covers := at.Covers(x.at)
 		x.mu.RUnlock()
 		switch {
-		case applied && len(held) > 0 && x.opts.Watches > 1 && time.Since(advanced) < x.opts.Stagger/2:
+		case len(fresh) == 0 && len(held) > 0 && x.opts.Watches > 1 && time.Since(advanced) < x.opts.Stagger/2:
+			// In step with the watch that applied these moments ago.
 			aligned++
 			closers[r.watch]()
 			pending[r.watch] = nil
 			open(r.watch, time.Duration(aligned)*x.opts.Stagger)
 			continue
-		case applied:
-			pending[r.watch] = held[:0]
-			continue
 		case !covers:
-			continue
+			continue // held until a checkpoint of this watch covers the index
 		}
 		pending[r.watch] = nil
-		var updates []graph.Update
 		for _, c := range held {
-			updates = append(updates, c.Updates...)
+			x.applied.add(c.Revision)
 		}
 		// Only this goroutine changes the store: readers go on reading the
 		// old one, at the old revision, while a new one is materialized.
@@ -293,14 +308,17 @@ func (x *Index[R]) follow(ctx context.Context, resumed bool, live func()) error 
 		x.rev, x.at = ch.Revision, at
 		x.wake()
 		x.mu.Unlock()
+		if len(fresh) == 0 {
+			continue
+		}
 		now := time.Now()
 		advanced, aligned = now, 0
-		for _, c := range held {
+		for _, c := range fresh {
 			if t, ok := x.timeOf(c.Revision); ok {
 				x.obs.Lag(now.Sub(t))
 			}
 		}
-		if len(held) > 0 && now.Sub(sized) >= time.Second {
+		if now.Sub(sized) >= time.Second {
 			sized = now
 			x.obs.Size(x.size())
 		}

@@ -121,6 +121,9 @@ type Index[R Revision[R]] struct {
 	state State
 	// advanced is closed, and replaced, whenever rev or state changes.
 	advanced chan struct{}
+	// applied are the revisions whose changes the store holds, since the
+	// last build (the recent ones: enough for the watches to agree on).
+	applied recentRevisions
 
 	verifier *verifier
 }
@@ -147,6 +150,31 @@ func New[R Revision[R]](g graph.Graph, revisions Revisions[R], opts Options) *In
 	obs.State(Building)
 	return x
 }
+
+// recentRevisions remembers the last revisions added.
+type recentRevisions struct {
+	ring []graph.Revision
+	next int
+	set  map[graph.Revision]bool
+}
+
+// recentApplied is how many applied revisions the index remembers: far more
+// than the watches ever trail one another by.
+const recentApplied = 1 << 16
+
+func (r *recentRevisions) add(rev graph.Revision) {
+	if r.set == nil {
+		r.ring, r.set = make([]graph.Revision, recentApplied), make(map[graph.Revision]bool, recentApplied)
+	}
+	if r.set[rev] {
+		return
+	}
+	delete(r.set, r.ring[r.next])
+	r.ring[r.next], r.set[rev] = rev, true
+	r.next = (r.next + 1) % len(r.ring)
+}
+
+func (r *recentRevisions) has(rev graph.Revision) bool { return r.set[rev] }
 
 // View is the index at one revision, for the length of one Read.
 type View struct {

@@ -90,7 +90,11 @@ func StartEmbedded(ctx context.Context, opts EmbeddedOptions) (*Embedded, error)
 		err := runnable.Run(runCtx)
 		e.done <- errors.Join(err, ds.Close())
 	}()
-	conn, err := runnable.NewClient(append([]grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}, opts.DialOptions...)...)
+	dial := append([]grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}, opts.DialOptions...)
+	if opts.DatastoreURI == "" {
+		dial = append(dial, (&writeSerializer{}).dialOptions()...)
+	}
+	conn, err := runnable.NewClient(dial...)
 	if err != nil {
 		_ = e.Close()
 		return nil, fmt.Errorf("connect to embedded SpiceDB: %w", err)
