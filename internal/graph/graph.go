@@ -247,3 +247,29 @@ func WriteMetadata(ctx context.Context) map[string]string {
 	m, _ := ctx.Value(writeMetadataKey{}).(map[string]string)
 	return m
 }
+
+// RecentRevisions remembers the last revisions added (as many as it was
+// made for): what a watch has delivered or applied lately.
+type RecentRevisions struct {
+	ring []Revision
+	next int
+	set  map[Revision]bool
+}
+
+// NewRecentRevisions remembers the last n revisions.
+func NewRecentRevisions(n int) *RecentRevisions {
+	return &RecentRevisions{ring: make([]Revision, n), set: make(map[Revision]bool, n)}
+}
+
+// Add remembers rev, forgetting the oldest when full.
+func (r *RecentRevisions) Add(rev Revision) {
+	if r.set[rev] {
+		return
+	}
+	delete(r.set, r.ring[r.next])
+	r.ring[r.next], r.set[rev] = rev, true
+	r.next = (r.next + 1) % len(r.ring)
+}
+
+// Has reports whether rev is remembered.
+func (r *RecentRevisions) Has(rev Revision) bool { return r.set[rev] }

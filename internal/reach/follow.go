@@ -127,7 +127,7 @@ func (x *Index[R]) build(ctx context.Context) error {
 	st.materialize()
 	x.mu.Lock()
 	x.st, x.rev, x.at = st, rev, at
-	x.applied = recentRevisions{}
+	x.applied = graph.NewRecentRevisions(recentApplied)
 	x.mu.Unlock()
 	x.obs.Event(EventBuilt)
 	x.obs.Size(st.size())
@@ -268,7 +268,7 @@ func (x *Index[R]) follow(ctx context.Context, resumed bool, live func()) error 
 		var fresh []graph.Changes // of held, those no watch has applied
 		var updates []graph.Update
 		for _, c := range held {
-			if !x.applied.has(c.Revision) {
+			if !x.applied.Has(c.Revision) {
 				fresh = append(fresh, c)
 				updates = append(updates, c.Updates...)
 			}
@@ -289,7 +289,7 @@ func (x *Index[R]) follow(ctx context.Context, resumed bool, live func()) error 
 		}
 		pending[r.watch] = nil
 		for _, c := range held {
-			x.applied.add(c.Revision)
+			x.applied.Add(c.Revision)
 		}
 		// Only this goroutine changes the store: readers go on reading the
 		// old one, at the old revision, while a new one is materialized.

@@ -123,7 +123,7 @@ type Index[R Revision[R]] struct {
 	advanced chan struct{}
 	// applied are the revisions whose changes the store holds, since the
 	// last build (the recent ones: enough for the watches to agree on).
-	applied recentRevisions
+	applied *graph.RecentRevisions
 
 	verifier *verifier
 }
@@ -145,36 +145,15 @@ func New[R Revision[R]](g graph.Graph, revisions Revisions[R], opts Options) *In
 	if log == nil {
 		log = slog.Default()
 	}
-	x := &Index[R]{g: g, revisions: revisions, opts: opts, obs: obs, log: log, state: Building, advanced: make(chan struct{})}
+	x := &Index[R]{g: g, revisions: revisions, opts: opts, obs: obs, log: log, state: Building, advanced: make(chan struct{}), applied: graph.NewRecentRevisions(recentApplied)}
 	x.verifier = newVerifier(g, opts.VerifySample, obs)
 	obs.State(Building)
 	return x
 }
 
-// recentRevisions remembers the last revisions added.
-type recentRevisions struct {
-	ring []graph.Revision
-	next int
-	set  map[graph.Revision]bool
-}
-
 // recentApplied is how many applied revisions the index remembers: far more
 // than the watches ever trail one another by.
 const recentApplied = 1 << 16
-
-func (r *recentRevisions) add(rev graph.Revision) {
-	if r.set == nil {
-		r.ring, r.set = make([]graph.Revision, recentApplied), make(map[graph.Revision]bool, recentApplied)
-	}
-	if r.set[rev] {
-		return
-	}
-	delete(r.set, r.ring[r.next])
-	r.ring[r.next], r.set[rev] = rev, true
-	r.next = (r.next + 1) % len(r.ring)
-}
-
-func (r *recentRevisions) has(rev graph.Revision) bool { return r.set[rev] }
 
 // View is the index at one revision, for the length of one Read.
 type View struct {

@@ -35,13 +35,13 @@ func (g *Graph) Watch(ctx context.Context, filters []graph.Filter, since graph.R
 	for _, f := range filters {
 		req.OptionalRelationshipFilters = append(req.OptionalRelationshipFilters, toFilter(f))
 	}
-	cs := &changeStream{ctx: ctx, g: g}
+	cs := &changeStream{ctx: ctx, g: g, delivered: graph.NewRecentRevisions(recentDelivered)}
 	if since != "" {
 		if err := g.checkWatchStart(ctx, since); err != nil {
 			return nil, err
 		}
 		req.OptionalStartCursor = &v1.ZedToken{Token: string(since)}
-		cs.delivered.add(since)
+		cs.delivered.Add(since)
 	}
 	var err error
 	if cs.stream, err = g.watch.Watch(ctx, req, grpc.MaxCallRecvMsgSize(maxWatchMessageBytes)); err != nil {
@@ -72,7 +72,7 @@ type changeStream struct {
 	ctx       context.Context
 	g         *Graph
 	stream    v1.WatchService_WatchClient
-	delivered recentRevisions // and the start revision
+	delivered *graph.RecentRevisions // and the start revision
 	// nudged: a repeat was met and ended with a write since the last new revision.
 	nudged bool
 }
@@ -101,7 +101,7 @@ func (s *changeStream) Next() (graph.Changes, error) {
 		case len(resp.GetUpdates()) == 0:
 			continue
 		}
-		if s.delivered.has(rev) {
+		if s.delivered.Has(rev) {
 			if !s.nudged {
 				s.nudged = true
 				if _, err := s.g.FreshRevision(s.ctx); err != nil {
@@ -110,7 +110,7 @@ func (s *changeStream) Next() (graph.Changes, error) {
 			}
 			continue
 		}
-		s.delivered.add(rev)
+		s.delivered.Add(rev)
 		s.nudged = false
 		ch := graph.Changes{
 			Revision: rev,
@@ -130,24 +130,9 @@ func (s *changeStream) Next() (graph.Changes, error) {
 	}
 }
 
-// recentRevisions remembers the last revisions added, enough for those of
-// the transactions in flight together.
-type recentRevisions struct {
-	ring [256]graph.Revision
-	next int
-	set  map[graph.Revision]bool
-}
-
-func (r *recentRevisions) add(rev graph.Revision) {
-	if r.set == nil {
-		r.set = make(map[graph.Revision]bool, len(r.ring))
-	}
-	delete(r.set, r.ring[r.next])
-	r.ring[r.next], r.set[rev] = rev, true
-	r.next = (r.next + 1) % len(r.ring)
-}
-
-func (r *recentRevisions) has(rev graph.Revision) bool { return r.set[rev] }
+// recentDelivered is how many revisions a watch remembers having
+// delivered: enough for those of the transactions in flight together.
+const recentDelivered = 256
 
 // watchError is the error that ends a watch: its context's once that is
 // done, else SpiceDB's as a fault.
