@@ -206,9 +206,7 @@ func (a *App) startIndex(c Config, g graph.Graph, domain *tenancy.Service) error
 	a.newIndex = func(opts reach.Options) *reach.Index[spicedb.Revision] {
 		opts.Schema = func(ctx context.Context) error { return spicedb.CheckSchema(ctx, conn, schema.Text) }
 		opts.Log = c.Log
-		if engine != spicedb.EngineMemory { // whose watch polls; the memory datastore's reports at once
-			opts.Watches, opts.Stagger = spicedb.IndexWatches, spicedb.WatchHeartbeat/spicedb.IndexWatches
-		}
+		opts.Watches, opts.Stagger = spicedb.IndexWatchesFor(engine)
 		return reach.New(g, revisions, opts)
 	}
 	a.index = a.newIndex(reach.Options{MaxWait: c.Index.MaxWait, VerifySample: c.Index.VerifySample, Observer: a.metrics.Index()})

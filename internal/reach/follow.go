@@ -110,7 +110,7 @@ func (x *Index[R]) build(ctx context.Context) error {
 		return err
 	}
 	st := newStore()
-	for _, f := range Filters {
+	for _, f := range filters {
 		for cursor := ""; ; {
 			var rels []graph.Relationship
 			if rels, cursor, _, err = x.g.ReadPage(ctx, f, graph.At(rev), snapshotPage, cursor); err != nil {
@@ -201,7 +201,7 @@ func (x *Index[R]) follow(ctx context.Context, resumed bool, live func()) error 
 			x.mu.RLock()
 			since := x.rev
 			x.mu.RUnlock()
-			stream, err := x.g.Watch(wctx, Filters, since)
+			stream, err := x.g.Watch(wctx, filters, since)
 			if err != nil {
 				select {
 				case reports <- report{watch: k, generation: gen, err: err}:
@@ -217,7 +217,7 @@ func (x *Index[R]) follow(ctx context.Context, resumed bool, live func()) error 
 	since := x.rev
 	x.mu.RUnlock()
 	wctx, stop := context.WithCancel(ctx)
-	first, err := x.g.Watch(wctx, Filters, since)
+	first, err := x.g.Watch(wctx, filters, since)
 	if err != nil {
 		stop()
 		return err

@@ -36,9 +36,9 @@ const (
 	PermissionAccess = "access"
 )
 
-// Filters select every relationship the index holds: what it reads at a
+// filters select every relationship the index holds: what it reads at a
 // snapshot and watches from there.
-var Filters = []graph.Filter{
+var filters = []graph.Filter{
 	{ResourceType: typeCustomer, Relation: relDirect},
 	{ResourceType: typeCustomer, Relation: relCustomerGroup},
 	{ResourceType: typeCustomer, Relation: relMSP},
@@ -220,7 +220,7 @@ func newStore() *store {
 	}
 }
 
-// apply applies one change of a relationship the index selects (Filters);
+// apply applies one change of a relationship the index selects (filters);
 // it ignores every other relationship. Writing an edge that exists, or
 // deleting one that does not, changes nothing.
 func (s *store) apply(u graph.Update) {

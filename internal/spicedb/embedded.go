@@ -45,6 +45,17 @@ const WatchHeartbeat = 100 * time.Millisecond
 // the soonest of their polls, about 20 ms at most rather than 100.
 const IndexWatches = 5
 
+// IndexWatchesFor is how many watches the reachability index follows on a
+// datastore engine, and how far apart they open: one on the memory
+// datastore, whose watch reports each write at once; IndexWatches on the
+// others, whose watches poll.
+func IndexWatchesFor(engine string) (int, time.Duration) {
+	if engine == EngineMemory {
+		return 1, 0
+	}
+	return IndexWatches, WatchHeartbeat / IndexWatches
+}
+
 // StartEmbedded starts an embedded SpiceDB server and connects to it.
 func StartEmbedded(ctx context.Context, opts EmbeddedOptions) (*Embedded, error) {
 	dsOpts := []datastore.ConfigOption{

@@ -175,13 +175,14 @@ func (s *Service) answerChecks(ctx context.Context, msp string, questions []Ques
 	if indexed {
 		var answers []bool
 		via := make([][]string, len(questions))
+		label := groupLabel(msp)
 		rev, ok := s.readIndex(ctx, atLeastAsFresh, func(v reach.View) {
 			if answers, indexed = v.Check(checks); !indexed {
 				return
 			}
 			for i := range questions {
 				if answers[i] {
-					via[i] = viaOf(msp, v.Paths(checks[i].Subject.ID, checks[i].Resource.ID))
+					via[i] = appendVia(nil, v.Paths(checks[i].Subject.ID, checks[i].Resource.ID), label)
 				}
 			}
 		})

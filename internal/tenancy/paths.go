@@ -16,16 +16,21 @@ const viaDirect = "direct"
 
 func viaCustomerGroup(group string) string { return typeCustomerGroup + ":" + group }
 
-// viaOf names the paths the index found, as paths does.
-func viaOf(msp string, p reach.Paths) []string {
-	var via []string
+// appendVia appends the names of the paths the index found, as paths names
+// them; label names a customer group by its SpiceDB id.
+func appendVia(via []string, p reach.Paths, label func(group string) string) []string {
 	if p.Direct {
 		via = append(via, viaDirect)
 	}
 	for _, g := range p.CustomerGroups {
-		via = append(via, viaCustomerGroup(localID(msp, g)))
+		via = append(via, label(g))
 	}
 	return via
+}
+
+// groupLabel names the customer groups of msp by their SpiceDB ids.
+func groupLabel(msp string) func(group string) string {
+	return func(g string) string { return viaCustomerGroup(localID(msp, g)) }
 }
 
 // edge is a relationship that makes or breaks a path: customer#direct@user,

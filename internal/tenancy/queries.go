@@ -71,7 +71,15 @@ func (s *Service) UsersOfCustomer(ctx context.Context, msp, customer, atLeastAsF
 // one's via is made once.
 func accessOf(msp string, reached []reach.Reached, pair func(id string) Pair) []Access {
 	out := make([]Access, len(reached))
-	labels := map[string]string{}
+	labels, name := map[string]string{}, groupLabel(msp)
+	label := func(g string) string {
+		l, ok := labels[g]
+		if !ok {
+			l = name(g)
+			labels[g] = l
+		}
+		return l
+	}
 	paths := 0
 	for _, r := range reached {
 		paths += r.Count
@@ -79,17 +87,7 @@ func accessOf(msp string, reached []reach.Reached, pair func(id string) Pair) []
 	via := make([]string, 0, paths)
 	for i, r := range reached {
 		start := len(via)
-		if r.Direct {
-			via = append(via, viaDirect)
-		}
-		for _, g := range r.CustomerGroups {
-			label, ok := labels[g]
-			if !ok {
-				label = viaCustomerGroup(localID(msp, g))
-				labels[g] = label
-			}
-			via = append(via, label)
-		}
+		via = appendVia(via, r.Paths, label)
 		out[i] = Access{Pair: pair(localID(msp, r.ID)), Via: via[start:len(via):len(via)]}
 		if len(out[i].Via) == 0 {
 			out[i].Via = nil

@@ -193,8 +193,8 @@ func IndexOn() bool { return !strings.EqualFold(os.Getenv("MSPAUTHZ_TEST_INDEX")
 // follows as many watches as mspauthz does unless opts say.
 func Index(t testing.TB, g graph.Graph, opts reach.Options) (_ *reach.Index[spicedb.Revision], stop func()) {
 	t.Helper()
-	if opts.Watches == 0 && Backend() != Memory {
-		opts.Watches, opts.Stagger = spicedb.IndexWatches, spicedb.WatchHeartbeat/spicedb.IndexWatches
+	if opts.Watches == 0 {
+		opts.Watches, opts.Stagger = spicedb.IndexWatchesFor(Engine(Backend()))
 	}
 	revisions, err := spicedb.RevisionsOf(Engine(Backend()))
 	require.NoError(t, err)
