@@ -56,18 +56,26 @@ func (sn *snapshot) authorize(ctx context.Context, permission string, obj graph.
 // id), or "not found" when he may not know of the customer (see denied). A
 // trusted service (no actor) passes.
 func (sn *snapshot) requirePermission(ctx context.Context, obj graph.Object, permission string, refusal func(user string) error) error {
+	ok, err := sn.holds(ctx, obj, permission)
+	if err != nil || ok {
+		return err
+	}
+	a := actorFrom(ctx)
+	return sn.denied(ctx, a, obj, refusal(a.UserID))
+}
+
+// holds reports whether the actor holds the schema permission on obj at the
+// snapshot; a trusted service (no actor) holds every one.
+func (sn *snapshot) holds(ctx context.Context, obj graph.Object, permission string) (bool, error) {
 	a := actorFrom(ctx)
 	if a.UserID == "" {
-		return nil
+		return true, nil
 	}
 	ok, _, err := sn.s.graph.Check(ctx, []graph.Check{{Resource: obj, Permission: permission, Subject: userObject(sn.msp, a.UserID)}}, graph.At(sn.rev))
 	if err != nil {
-		return err
+		return false, err
 	}
-	if !ok[0] {
-		return sn.denied(ctx, a, obj, refusal(a.UserID))
-	}
-	return nil
+	return ok[0], nil
 }
 
 // denied is the error for an actor refused on obj: "forbidden" when he may

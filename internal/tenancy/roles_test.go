@@ -46,10 +46,10 @@ func TestSingleCustomerUser_ContosoInternalIT(t *testing.T) {
 	require.False(t, w.allowed("contoso", "policies_edit", "ivan"))
 
 	ivanCtx := w.as("ivan")
-	customers, _, err := ivanCtx.svc.ListCustomers(ivanCtx.ctx, "acme", tenancy.Page{})
+	customers, _, err := ivanCtx.svc.ListCustomers(ivanCtx.ctx, "acme", tenancy.Page{}, tenancy.ViewDefault)
 	require.NoError(t, err)
 	require.Equal(t, []tenancy.Customer{{ID: "contoso", DisplayName: "contoso"}}, customers)
-	_, err = ivanCtx.svc.GetCustomer(ivanCtx.ctx, "acme", "northwind")
+	_, err = ivanCtx.svc.GetCustomer(ivanCtx.ctx, "acme", "northwind", "", tenancy.ViewDefault)
 	requireKind(t, err, fault.NotFound, `customer "northwind" not found`)
 	_, _, err = ivanCtx.svc.ListUsers(ivanCtx.ctx, "acme", tenancy.Page{})
 	requireKind(t, err, fault.PermissionDenied, "users.manage")
@@ -74,7 +74,7 @@ func TestSingleCustomerUser_ContosoInternalIT(t *testing.T) {
 	require.NoError(t, w.svc.DeleteSecurityGroup(w.ctx, "acme", "ivan"))
 	require.NoError(t, w.svc.SetUserSecurityGroups(w.ctx, "acme", "ivan", []string{"admin"}, tenancy.SaveOptions{}))
 	require.True(t, w.allowed("northwind", "policies_edit", "ivan"))
-	u, err := w.svc.GetUser(w.ctx, "acme", "ivan")
+	u, err := w.svc.GetUser(w.ctx, "acme", "ivan", "")
 	require.NoError(t, err)
 	require.Empty(t, u.SingleCustomerID)
 }
@@ -103,7 +103,7 @@ func TestSecurityGroupScopes(t *testing.T) {
 	_, err = w.svc.CreateSecurityGroup(w.ctx, "acme", tenancy.SecurityGroup{ID: "bad", DisplayName: "Bad", RoleID: "admin",
 		Scope: tenancy.Scope{Customers: []string{"contoso"}}})
 	requireKind(t, err, fault.Blocked, "never grants")
-	_, err = w.svc.UpdateRole(w.ctx, "acme", tenancy.Role{ID: "scripter", DisplayName: "Scripter", Permissions: []string{"scripts.create", "policies.edit"}})
+	_, err = w.svc.UpdateRole(w.ctx, "acme", tenancy.Role{ID: "scripter", DisplayName: "Scripter", Permissions: []string{"scripts.create", "policies.edit"}}, tenancy.RoleFields{DisplayName: true, Permissions: true})
 	requireKind(t, err, fault.Blocked, "policies.edit")
 	_, err = w.svc.CreateSecurityGroup(w.ctx, "acme", tenancy.SecurityGroup{ID: "x", DisplayName: "X", RoleID: "scripter", Scope: tenancy.Scope{AllCustomers: true, Associated: true}})
 	requireKind(t, err, fault.Invalid, "scope")
@@ -119,7 +119,7 @@ func TestRoles(t *testing.T) {
 	require.Len(t, roles, 6)
 	require.True(t, roles[0].BuiltIn)
 
-	_, err = w.svc.UpdateRole(w.ctx, "acme", tenancy.Role{ID: "technician", DisplayName: "T", Permissions: []string{"tickets.create"}})
+	_, err = w.svc.UpdateRole(w.ctx, "acme", tenancy.Role{ID: "technician", DisplayName: "T", Permissions: []string{"tickets.create"}}, tenancy.RoleFields{DisplayName: true, Permissions: true})
 	requireKind(t, err, fault.Blocked, "built in")
 	requireKind(t, w.svc.DeleteRole(w.ctx, "acme", "admin"), fault.Blocked, "built in")
 	_, err = w.svc.CreateRole(w.ctx, "acme", tenancy.Role{ID: "helpdesk", DisplayName: "Helpdesk", Permissions: []string{"tickets.create", "nope.nope"}})
@@ -127,7 +127,7 @@ func TestRoles(t *testing.T) {
 
 	_, err = w.svc.CreateRole(w.ctx, "acme", tenancy.Role{ID: "helpdesk", DisplayName: "Helpdesk", Permissions: []string{"tickets.view", "tickets.create"}})
 	require.NoError(t, err)
-	r, err := w.svc.UpdateRole(w.ctx, "acme", tenancy.Role{ID: "helpdesk", DisplayName: "Help desk", Permissions: []string{"tickets.create", "tickets.edit"}})
+	r, err := w.svc.UpdateRole(w.ctx, "acme", tenancy.Role{ID: "helpdesk", DisplayName: "Help desk", Permissions: []string{"tickets.create", "tickets.edit"}}, tenancy.RoleFields{DisplayName: true, Permissions: true})
 	require.NoError(t, err)
 	require.Equal(t, []string{"tickets.create", "tickets.edit"}, r.Permissions)
 	_, err = w.svc.CreateSecurityGroup(w.ctx, "acme", tenancy.SecurityGroup{ID: "desk", DisplayName: "Desk", RoleID: "helpdesk", Scope: tenancy.Scope{Associated: true}, Members: []string{"alex"}})
