@@ -212,11 +212,7 @@ func (s *tenancyServer) ListCustomerCustomerGroups(ctx context.Context, req *pb.
 	if err != nil {
 		return nil, err
 	}
-	resp := &pb.ListCustomerCustomerGroupsResponse{NextPageToken: l.NextPageToken, CheckedAt: l.CheckedAt}
-	for i := range l.Items {
-		resp.CustomerGroups = append(resp.CustomerGroups, customerGroupMessage(&l.Items[i]))
-	}
-	return resp, nil
+	return &pb.ListCustomerCustomerGroupsResponse{CustomerGroups: messages(l.Items, customerGroupMessage), NextPageToken: l.NextPageToken, CheckedAt: l.CheckedAt}, nil
 }
 
 func (s *tenancyServer) ListAlertGroups(ctx context.Context, req *pb.ListAlertGroupsRequest) (*pb.ListAlertGroupsResponse, error) {
@@ -224,11 +220,7 @@ func (s *tenancyServer) ListAlertGroups(ctx context.Context, req *pb.ListAlertGr
 	if err != nil {
 		return nil, err
 	}
-	resp := &pb.ListAlertGroupsResponse{NextPageToken: l.NextPageToken, CheckedAt: l.CheckedAt}
-	for i := range l.Items {
-		resp.AlertGroups = append(resp.AlertGroups, alertGroupMessage(&l.Items[i], ""))
-	}
-	return resp, nil
+	return &pb.ListAlertGroupsResponse{AlertGroups: messages(l.Items, func(g *tenancy.AlertGroup) *pb.AlertGroup { return alertGroupMessage(g, "") }), NextPageToken: l.NextPageToken, CheckedAt: l.CheckedAt}, nil
 }
 
 func (s *tenancyServer) GetAlertGroup(ctx context.Context, req *pb.GetAlertGroupRequest) (*pb.AlertGroup, error) {
@@ -287,11 +279,7 @@ func (s *tenancyServer) ListCustomerGroupCustomers(ctx context.Context, req *pb.
 	if err != nil {
 		return nil, err
 	}
-	resp := &pb.ListCustomerGroupCustomersResponse{NextPageToken: l.NextPageToken, CheckedAt: l.CheckedAt}
-	for i := range l.Items {
-		resp.Customers = append(resp.Customers, customerMessage(&l.Items[i]))
-	}
-	return resp, nil
+	return &pb.ListCustomerGroupCustomersResponse{Customers: messages(l.Items, customerMessage), NextPageToken: l.NextPageToken, CheckedAt: l.CheckedAt}, nil
 }
 
 func (s *tenancyServer) DeleteCustomerGroup(ctx context.Context, req *pb.DeleteCustomerGroupRequest) (*pb.SaveReport, error) {
