@@ -7,7 +7,6 @@ import (
 	"context"
 	_ "embed"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -18,6 +17,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	pb "github.com/mspauthz/mspauthz/api/mspauthz/v1"
+	"github.com/mspauthz/mspauthz/gateway/body"
 	"github.com/mspauthz/mspauthz/internal/api"
 )
 
@@ -40,7 +40,7 @@ var callerHeader = http.CanonicalHeaderKey(api.CallerHeader)
 func New(ctx context.Context, conn *grpc.ClientConn, log *slog.Logger) (http.Handler, error) {
 	mux := runtime.NewServeMux(
 		// JSON everywhere, but a google.api.HttpBody (the audit export) is its own body.
-		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.HTTPBodyMarshaler{Marshaler: jsonBody{&runtime.JSONPb{
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.HTTPBodyMarshaler{Marshaler: body.JSON{JSONPb: &runtime.JSONPb{
 			MarshalOptions:   protojson.MarshalOptions{EmitUnpopulated: true},
 			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
 		}}}),
@@ -73,20 +73,6 @@ func New(ctx context.Context, conn *grpc.ClientConn, log *slog.Logger) (http.Han
 	})
 	root.Handle("/", limitBody(mux))
 	return logRequests(root, log), nil
-}
-
-// jsonBody is grpc-gateway's JSON marshaler whose decoding errors say that
-// the request body is at fault.
-type jsonBody struct{ *runtime.JSONPb }
-
-func (m jsonBody) NewDecoder(r io.Reader) runtime.Decoder {
-	d := m.JSONPb.NewDecoder(r)
-	return runtime.DecoderFunc(func(v any) error {
-		if err := d.Decode(v); err != nil {
-			return fmt.Errorf("request body: %w", err)
-		}
-		return nil
-	})
 }
 
 // limitBody caps request bodies at MaxBodyBytes (MaxSyncBodyBytes for a
