@@ -2,13 +2,28 @@ package main_test
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
+	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 )
+
+// raw makes one REST call and returns the response with its body read.
+func (s *server) raw(req *http.Request) (*http.Response, string) {
+	s.t.Helper()
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(req)
+	require.NoError(s.t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(s.t, err)
+	return resp, string(body)
+}
 
 // contract lists the paths of the OpenAPI document with the methods each
 // takes, its variables set to ids of the demo data.
@@ -39,6 +54,35 @@ func (s *server) contract() map[string][]string {
 	return out
 }
 
+// In the order an Allow header lists them.
+var httpMethods = []string{"GET", "POST", "PUT", "PATCH", "DELETE"}
+
+// A wrong method on a path of the API is the client's mistake: 405 with an
+// Allow header naming the methods the path takes, and the JSON error body;
+// never 501, and never another method's call (a form-encoded POST is not
+// served by the GET of its path).
+func TestEndToEnd_AWrongMethodIs405WithTheMethodsThePathTakes(t *testing.T) {
+	s := start(t, []string{"MSPAUTHZ_ADMIN_TOKEN=" + adminToken}, "--fixtures", "../../fixtures/demo.yaml")
+	for path, takes := range s.contract() {
+		slices.SortFunc(takes, func(a, b string) int { return slices.Index(httpMethods, a) - slices.Index(httpMethods, b) })
+		for _, method := range httpMethods {
+			if slices.Contains(takes, method) {
+				continue
+			}
+			resp, body := s.raw(s.request(adminToken, method, path, nil))
+			require.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode, "%s %s: %s", method, path, body)
+			require.Equal(t, strings.Join(takes, ", "), resp.Header.Get("Allow"), "%s %s", method, path)
+			require.Contains(t, body, `"message":`, "%s %s", method, path)
+			require.Contains(t, body, "is not allowed on "+path, "%s %s", method, path)
+		}
+	}
+	form := s.request(adminToken, "POST", "/v1/msps/acme/customers/zylker/users", "atLeastAsFresh=x")
+	form.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, body := s.raw(form)
+	require.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode, body)
+	require.Equal(t, "GET", resp.Header.Get("Allow"))
+}
+
 // A body with anything after its JSON value is refused by every call that
 // takes one, and writes nothing; a value of the wrong type names its field.
 func TestEndToEnd_ABodyWithDataAfterItsJSONIsRefusedAndWritesNothing(t *testing.T) {
@@ -61,4 +105,45 @@ func TestEndToEnd_ABodyWithDataAfterItsJSONIsRefusedAndWritesNothing(t *testing.
 	s.fails(400, `request body: customers[1]: expected a string, got 2`, a, "PUT", "/v1/msps/acme/customerGroups/zoho/customers", `{"customers":["zylker",2]}`)
 	s.fails(400, `request body: items[0].subject: expected a string, got true`, a, "POST", "/v1/msps/acme/check:bulk", `{"items":[{"resource":"customer:zylker","permission":"access","subject":true}]}`)
 	s.fails(400, `request body: validateOnly: expected true or false, got "no"`, a, "PUT", "/v1/msps/acme/users/alex/customerGroups", `{"customerGroups":["zoho"],"validateOnly":"no"}`)
+}
+
+// An empty path segment is a JSON 404, never a redirect to another resource:
+// /customers//users is not the customer named "users".
+func TestEndToEnd_AnEmptyPathSegmentIsNotFoundNeverARedirect(t *testing.T) {
+	s := start(t, []string{"MSPAUTHZ_ADMIN_TOKEN=" + adminToken}, "--fixtures", "../../fixtures/demo.yaml")
+	a := adminToken
+	s.ok(a, "POST", "/v1/msps/acme/customers", j{"customerId": "users", "displayName": "A customer named users"})
+	for _, path := range []string{"/v1/msps/acme/customers//users", "/v1/msps/acme/customers/", "/v1/msps//customers", "/v1/msps/acme/customers/./users", "/v1/msps/acme/customers/zylker/../users", "//v1/msps", "/healthz/"} {
+		resp, body := s.raw(s.request(a, "GET", path, nil))
+		require.Equal(t, http.StatusNotFound, resp.StatusCode, "%s: %s", path, body)
+		require.Empty(t, resp.Header.Get("Location"), path)
+		require.Equal(t, "application/json", resp.Header.Get("Content-Type"), path)
+		require.Contains(t, body, "no such call in this API", path)
+	}
+	before := s.ok(a, "GET", "/v1/msps/acme/customerGroups/zoho", nil)
+	resp, body := s.raw(s.request(a, "PUT", "/v1/msps/acme/customerGroups//customers", j{"customers": []string{"users"}}))
+	require.Equal(t, http.StatusNotFound, resp.StatusCode, body)
+	require.Equal(t, before, s.ok(a, "GET", "/v1/msps/acme/customerGroups/zoho", nil))
+	require.Equal(t, 200, s.status("/healthz"))
+}
+
+// Unknown query parameters are refused, naming them: a misspelt
+// atleastasfresh must not silently drop the freshness a caller asked for.
+func TestEndToEnd_UnknownQueryParametersAreRefusedByName(t *testing.T) {
+	s := start(t, []string{"MSPAUTHZ_ADMIN_TOKEN=" + adminToken}, "--fixtures", "../../fixtures/demo.yaml")
+	a := adminToken
+	users := "/v1/msps/acme/customers/zylker/users"
+	s.fails(400, `unknown query parameter "atleastasfresh": GET /v1/msps/{msp_id}/customers/{customer_id}/users takes atLeastAsFresh`, a, "GET", users+"?atleastasfresh=x", nil)
+	s.fails(400, `unknown query parameters "page", "size"`, a, "GET", "/v1/msps/acme/customers?page=2&size=3", nil)
+	s.fails(400, `unknown query parameter "mspId"`, a, "GET", "/v1/msps/acme/users?mspId=northwind", nil)
+	s.fails(400, `unknown query parameter "validateOnly": PUT /v1/msps/{msp_id}/customerGroups/{customer_group_id}/customers takes no query parameters`,
+		a, "PUT", "/v1/msps/acme/customerGroups/zoho/customers?validateOnly=true", j{"customers": []string{"zylker"}})
+	s.fails(400, `unknown query parameter "force"`, a, "DELETE", "/v1/msps/acme/customers/globex?force=1", nil)
+	s.ok(a, "GET", "/v1/msps/acme/customers/globex", nil)
+
+	// The names grpc-gateway takes: a field's JSON name, or its proto name.
+	checked := s.ok(a, "GET", users, nil)["checkedAt"].(string)
+	s.ok(a, "GET", users+"?atLeastAsFresh="+url.QueryEscape(checked), nil)
+	s.ok(a, "GET", users+"?at_least_as_fresh="+url.QueryEscape(checked), nil)
+	s.ok(a, "GET", "/v1/msps/acme/customers?pageSize=1&page_token=", nil)
 }
