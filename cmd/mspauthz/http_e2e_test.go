@@ -147,3 +147,39 @@ func TestEndToEnd_UnknownQueryParametersAreRefusedByName(t *testing.T) {
 	s.ok(a, "GET", users+"?at_least_as_fresh="+url.QueryEscape(checked), nil)
 	s.ok(a, "GET", "/v1/msps/acme/customers?pageSize=1&page_token=", nil)
 }
+
+// Every id is checked before anything reaches SpiceDB, in the path, the
+// query and the body alike: an id that breaks the id pattern is 400 naming
+// its field, never a SpiceDB refusal or a 404.
+func TestEndToEnd_AnIDThatBreaksThePatternIsRefusedNamingItsField(t *testing.T) {
+	s := start(t, []string{"MSPAUTHZ_ADMIN_TOKEN=" + adminToken}, "--fixtures", "../../fixtures/demo.yaml")
+	a := adminToken
+	for _, c := range []struct{ method, path, field, id string }{
+		{"POST", "/v1/msps/acme/users/%C3%A4cme/tokens", "userId", "äcme"},
+		{"DELETE", "/v1/msps/acme/tokens/NOT-A-TOKEN", "tokenId", "NOT-A-TOKEN"},
+		{"GET", "/v1/msps/acme/grants/G1", "grantId", "G1"},
+		{"POST", "/v1/msps/acme/grants/G1:approve", "grantId", "G1"},
+		{"GET", "/v1/msps/acme/grants?customerId=Zylker", "customerId", "Zylker"},
+		{"GET", "/v1/msps/acme/roles/Tech", "roleId", "Tech"},
+		{"GET", "/v1/msps/acme/securityGroups/a%20b", "securityGroupId", "a b"},
+		{"GET", "/v1/msps/acme/syncs/RMM/drift", "system", "RMM"},
+		{"DELETE", "/v1/msps/acme/customers/zylker/endCustomerUsers/Cara", "userId", "Cara"},
+		{"GET", "/v1/msps/acme/customers/" + strings.Repeat("z", 65) + "/partnerAccess", "customerId", strings.Repeat("z", 65)},
+	} {
+		s.fails(400, c.field+`: "`+c.id+`" is not a valid id`, a, c.method, c.path, j{})
+	}
+	for _, c := range []struct {
+		method, path string
+		body         j
+		field        string
+	}{
+		{"PUT", "/v1/msps/acme/customers/zylker/alertGroups/ops", j{"contacts": []string{"alex", "Bob"}}, `contacts[1]: "Bob"`},
+		{"PUT", "/v1/msps/acme/customers/zylker/preferences", j{"customerGroups": []string{"zoho"}, "users": []string{"_carol"}}, `users[0]: "_carol"`},
+		{"POST", "/v1/msps/acme/users", j{"userId": "zed", "displayName": "Zed", "singleCustomer": j{"customerId": "Zylker", "permissions": []string{"tickets.view"}}}, `singleCustomer.customerId: "Zylker"`},
+		{"POST", "/v1/msps/acme/securityGroups", j{"securityGroupId": "sg", "displayName": "SG", "roleId": "technician", "scope": j{"customerGroups": []string{"Zoho"}}}, `scope.customerGroups[0]: "Zoho"`},
+		{"POST", "/v1/msps/acme/syncs/rmm:run", j{"snapshot": j{"mspId": "acme", "users": []j{{"userId": "u1", "roles": []string{"Admin"}}}}}, `snapshot.users[0].roles[0]: "Admin"`},
+	} {
+		s.fails(400, c.field+` is not a valid id`, a, c.method, c.path, c.body)
+	}
+	s.fails(404, `user "nosuch" not found`, a, "POST", "/v1/msps/acme/users/nosuch/tokens", j{})
+}

@@ -94,7 +94,7 @@ func authorize(caller auth.Caller, method string, req any) error {
 	return nil
 }
 
-// UnaryInterceptor authenticates every call with its bearer token, authorizes
+// UnaryInterceptor authenticates every call with its bearer token, admits
 // it, maps its error to the contract, records it on the audit trail when it
 // must (see auditCall) and logs it.
 func UnaryInterceptor(tokens *auth.Tokens, trail *audit.Log, log *slog.Logger) grpc.UnaryServerInterceptor {
@@ -105,7 +105,7 @@ func UnaryInterceptor(tokens *auth.Tokens, trail *audit.Log, log *slog.Logger) g
 		if err == nil {
 			ctx = auth.WithCaller(ctx, caller)
 			ctx = tenancy.WithActor(ctx, tenancy.Actor{UserID: caller.ActingUser()})
-			err = authorize(caller, info.FullMethod, req)
+			err = admit(caller, info.FullMethod, req)
 		}
 		if err == nil {
 			resp, err = handler(ctx, req)
@@ -125,7 +125,7 @@ func UnaryInterceptor(tokens *auth.Tokens, trail *audit.Log, log *slog.Logger) g
 var errDraining = status.Error(codes.Unavailable, "the server is shutting down; call again (a change feed resumes from its last changedAt)")
 
 // StreamInterceptor does for streaming calls (the change feed) what
-// UnaryInterceptor does: it authenticates the call when it opens, authorizes
+// UnaryInterceptor does: it authenticates the call when it opens, admits
 // its request as it is received, maps its error, records a refusal on the
 // audit trail and logs the call when it ends. Streams still open when
 // draining is done (the server shuts down) end UNAVAILABLE.
@@ -140,7 +140,7 @@ func StreamInterceptor(tokens *auth.Tokens, trail *audit.Log, log *slog.Logger, 
 		stream := &authorizedStream{ServerStream: ss, ctx: ctx}
 		if err == nil {
 			stream.ctx = tenancy.WithActor(auth.WithCaller(ctx, caller), tenancy.Actor{UserID: caller.ActingUser()})
-			stream.authorize = func(req any) error { return authorize(caller, info.FullMethod, req) }
+			stream.admit = func(req any) error { return admit(caller, info.FullMethod, req) }
 			err = handler(srv, stream)
 		}
 		if errors.Is(context.Cause(ctx), errDraining) {
@@ -158,12 +158,12 @@ func StreamInterceptor(tokens *auth.Tokens, trail *audit.Log, log *slog.Logger, 
 }
 
 // authorizedStream is a server stream in the caller's context whose requests
-// are authorized as they are received.
+// are admitted as they are received.
 type authorizedStream struct {
 	grpc.ServerStream
-	ctx       context.Context
-	authorize func(req any) error
-	req       any // the last request received
+	ctx   context.Context
+	admit func(req any) error
+	req   any // the last request received
 }
 
 func (s *authorizedStream) Context() context.Context { return s.ctx }
@@ -173,7 +173,16 @@ func (s *authorizedStream) RecvMsg(m any) error {
 		return err
 	}
 	s.req = m
-	return s.authorize(m)
+	return s.admit(m)
+}
+
+// admit lets an authenticated caller's request through: its ids are well
+// formed, and the caller may make it (authorize).
+func admit(caller auth.Caller, method string, req any) error {
+	if err := checkIDs(req); err != nil {
+		return err
+	}
+	return authorize(caller, method, req)
 }
 
 func authenticate(ctx context.Context, tokens *auth.Tokens) (auth.Caller, error) {
