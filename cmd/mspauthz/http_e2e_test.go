@@ -183,3 +183,40 @@ func TestEndToEnd_AnIDThatBreaksThePatternIsRefusedNamingItsField(t *testing.T) 
 	}
 	s.fails(404, `user "nosuch" not found`, a, "POST", "/v1/msps/acme/users/nosuch/tokens", j{})
 }
+
+// X-On-Behalf-Of naming a user who does not exist in the call's MSP is
+// refused (401, saying so), never a call with no rights.
+func TestEndToEnd_OnBehalfOfAUserWhoDoesNotExistIsRefused(t *testing.T) {
+	s := start(t, []string{"MSPAUTHZ_ADMIN_TOKEN=" + adminToken}, "--fixtures", "../../fixtures/demo.yaml")
+	a := adminToken
+	service := s.ok(a, "POST", "/v1/msps/acme/tokens", j{})["token"].(string)
+	onBehalfOf := func(token, user, method, path string, body any) (int, map[string]any) {
+		req := s.request(token, method, path, body)
+		req.Header.Set("X-On-Behalf-Of", user)
+		return s.do(req)
+	}
+	for _, c := range []struct{ token, user, method, path string }{
+		{service, "ghost", "GET", "/v1/msps/acme/customers"},
+		{service, "ghost", "POST", "/v1/msps/acme/check"},
+		{a, "ghost", "GET", "/v1/msps/acme/customers"},
+		{a, "gina", "GET", "/v1/msps/acme/customers"}, // northwind's user is not acme's
+	} {
+		code, out := onBehalfOf(c.token, c.user, c.method, c.path, j{"resource": "customer:zylker", "permission": "access", "subject": "user:alex"})
+		require.Equal(t, http.StatusUnauthorized, code, "%v", out)
+		require.Contains(t, out["message"], `user "`+c.user+`" does not exist in msp "acme"`)
+	}
+	code, out := onBehalfOf(a, "alex", "GET", "/v1/msps", nil)
+	require.Equal(t, http.StatusUnauthorized, code, "%v", out)
+	require.Contains(t, out["message"], "ListMSPs is made in no MSP")
+
+	// A user created a moment ago is found; so is an end-customer user.
+	s.ok(a, "POST", "/v1/msps/acme/users", j{"userId": "erin", "displayName": "Erin"})
+	code, out = onBehalfOf(service, "erin", "GET", "/v1/msps/acme/customers", nil)
+	require.Equal(t, http.StatusOK, code, "%v", out)
+	require.Empty(t, out["customers"], "Erin reaches no customer yet")
+	s.ok(a, "POST", "/v1/msps/acme/customers/zylker/endCustomerUsers", j{"userId": "zoe", "displayName": "Zoe"})
+	code, out = onBehalfOf(service, "zoe", "GET", "/v1/permissions", nil)
+	require.Equal(t, http.StatusOK, code, "%v", out)
+	code, out = onBehalfOf(service, "ghost", "GET", "/v1/permissions", nil)
+	require.Equal(t, http.StatusUnauthorized, code, "the token's MSP, for a call that names none: %v", out)
+}

@@ -153,8 +153,8 @@ func (c Config) Complete(ctx context.Context) (_ *App, err error) {
 	}
 
 	a.grpcServer = grpc.NewServer(grpc.MaxRecvMsgSize(api.MaxMessageBytes),
-		grpc.ChainUnaryInterceptor(a.metrics.UnaryServerInterceptor(), api.UnaryInterceptor(tokens, a.trail, c.Log)),
-		grpc.ChainStreamInterceptor(a.metrics.StreamServerInterceptor(), api.StreamInterceptor(tokens, a.trail, c.Log, a.draining)))
+		grpc.ChainUnaryInterceptor(a.metrics.UnaryServerInterceptor(), api.UnaryInterceptor(domain, tokens, a.trail, c.Log)),
+		grpc.ChainStreamInterceptor(a.metrics.StreamServerInterceptor(), api.StreamInterceptor(domain, tokens, a.trail, c.Log, a.draining)))
 	api.Register(a.grpcServer, domain, tokens, a.trail)
 
 	if a.grpcLis, err = net.Listen("tcp", c.GRPCAddr); err != nil {
