@@ -148,6 +148,53 @@ func TestEndToEnd_UnknownQueryParametersAreRefusedByName(t *testing.T) {
 	s.ok(a, "GET", "/v1/msps/acme/customers?pageSize=1&page_token=", nil)
 }
 
+// Paging works the same for every caller: a user token and X-On-Behalf-Of
+// get customers a page at a time, and every caller's bad page size or page
+// token is refused, on GET /v1/msps too.
+func TestEndToEnd_EveryCallerPagesTheSameWay(t *testing.T) {
+	s := start(t, []string{"MSPAUTHZ_ADMIN_TOKEN=" + adminToken}, "--fixtures", "../../fixtures/demo.yaml")
+	a := adminToken
+	s.ok(a, "PUT", "/v1/msps/acme/users/dana/securityGroups", j{"securityGroups": []string{"admin"}})
+	dana := s.ok(a, "POST", "/v1/msps/acme/users/dana/tokens", j{})["token"].(string)
+	service := s.ok(a, "POST", "/v1/msps/acme/tokens", j{})["token"].(string)
+	onBehalfOfDana := func(method, path string) *http.Request {
+		req := s.request(service, method, path, nil)
+		req.Header.Set("X-On-Behalf-Of", "dana")
+		return req
+	}
+	callers := map[string]func(method, path string) *http.Request{
+		"platform":         func(method, path string) *http.Request { return s.request(a, method, path, nil) },
+		"dana's token":     func(method, path string) *http.Request { return s.request(dana, method, path, nil) },
+		"on behalf of her": onBehalfOfDana,
+		"service":          func(method, path string) *http.Request { return s.request(service, method, path, nil) },
+	}
+	for name, req := range callers {
+		var all []string
+		path := "/v1/msps/acme/customers?pageSize=2"
+		for {
+			code, out := s.do(req("GET", path))
+			require.Equal(t, http.StatusOK, code, "%s: %v", name, out)
+			require.LessOrEqual(t, len(out["customers"].([]any)), 2, name)
+			all = append(all, customerIDs(out)...)
+			next, _ := out["nextPageToken"].(string)
+			if next == "" {
+				break
+			}
+			path = "/v1/msps/acme/customers?pageSize=2&pageToken=" + url.QueryEscape(next)
+		}
+		slices.Sort(all)
+		require.Equal(t, []string{"globex", "initech", "zylker"}, all, name)
+		for _, bad := range []string{"/v1/msps/acme/customers?pageSize=-1", "/v1/msps/acme/customers?pageSize=1001", "/v1/msps/acme/customers?pageToken=garbage", "/v1/msps?pageSize=-1", "/v1/msps?pageToken=garbage"} {
+			code, out := s.do(req("GET", bad))
+			require.Equal(t, http.StatusBadRequest, code, "%s %s: %v", name, bad, out)
+			require.Regexp(t, `^page(Size|Token): `, out["message"], "%s %s", name, bad)
+		}
+	}
+	own := s.ok(dana, "GET", "/v1/msps?pageSize=1", nil)
+	require.Equal(t, []any{j{"mspId": "acme", "displayName": "Acme IT", "ownerUserId": "olivia"}}, own["msps"])
+	require.Equal(t, "", own["nextPageToken"])
+}
+
 // Every id is checked before anything reaches SpiceDB, in the path, the
 // query and the body alike: an id that breaks the id pattern is 400 naming
 // its field, never a SpiceDB refusal or a 404.

@@ -118,7 +118,7 @@ func BenchmarkPermissionCheck(b *testing.B) {
 
 // BenchmarkGlobalView lists a whole global view (rules) of an MSP of 10,000
 // customers, 1,000 of which have switched partner access off, a page of 1,000
-// at a time: as Pat, partner-role staff (one SpiceDB LookupResources a page),
+// at a time: as Pat, partner-role staff (a read and one bulk check a page),
 // and as a trusted service (a read a page). It reports the SpiceDB calls of
 // one whole listing.
 func BenchmarkGlobalView(b *testing.B) {

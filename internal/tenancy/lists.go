@@ -80,14 +80,15 @@ func (s *Service) listNamed(ctx context.Context, f graph.Filter, rev graph.Revis
 	return out, graph.PageToken{Revision: readAt, Cursor: cursor}.Encode(), nil
 }
 
-// ListMSPs lists MSPs with their owners, a page at a time.
-func (s *Service) ListMSPs(ctx context.Context, page Page) ([]MSP, string, error) {
+// ListMSPs lists MSPs with their owners, a page at a time: every MSP, or
+// only msp when it is given (all that its tokens see).
+func (s *Service) ListMSPs(ctx context.Context, only string, page Page) ([]MSP, string, error) {
 	// Every page reads at one revision: pin it before the first.
 	_, rev, err := s.graph.Check(ctx, nil, graph.Full())
 	if err != nil {
 		return nil, "", err
 	}
-	items, next, err := s.listNamed(ctx, graph.Filter{ResourceType: typeMSP}, rev, page, func(id string) string { return id })
+	items, next, err := s.listNamed(ctx, graph.Filter{ResourceType: typeMSP, ResourceID: only}, rev, page, func(id string) string { return id })
 	if err != nil {
 		return nil, "", err
 	}
@@ -164,7 +165,8 @@ func (s *Service) ListUsers(ctx context.Context, msp string, page Page) ([]User,
 // ListCustomers lists an MSP's customers, a page at a time.
 func (s *Service) ListCustomers(ctx context.Context, msp string, page Page) ([]Customer, string, error) {
 	if a := actorFrom(ctx); a.UserID != "" {
-		return s.listVisibleCustomers(ctx, msp, a)
+		out, next, _, err := s.customersPage(ctx, msp, page, s.permitted(ctx, msp, permissionVisible, a.UserID))
+		return out, next, err
 	}
 	items, next, err := s.listScoped(ctx, msp, typeCustomer, page)
 	out := make([]Customer, len(items))
@@ -321,19 +323,67 @@ func (sn *snapshot) authorizeSight(ctx context.Context, typ, id string) error {
 	return nil
 }
 
-// listVisibleCustomers lists, in one page, the customers an actor may see.
-func (s *Service) listVisibleCustomers(ctx context.Context, msp string, a Actor) ([]Customer, string, error) {
+// customersPage lists one page of msp's customers, in id order: those that
+// keep retains of a page of all of them (graph ids, read at rev), with their
+// names as of the same revision. A page may so hold fewer customers than its
+// size, even none, with a next token after it: the list ends where the token
+// is "". Every page reads at the revision of the first.
+func (s *Service) customersPage(ctx context.Context, msp string, page Page, keep func(rev graph.Revision, ids []string) ([]string, error)) ([]Customer, string, graph.Revision, error) {
+	size, tok, err := page.decode()
+	if err != nil {
+		return nil, "", "", err
+	}
 	sn, err := s.snapshot(ctx, msp)
 	if err != nil {
-		return nil, "", err
+		return nil, "", "", err
 	}
-	ids, _, err := s.graph.LookupResources(ctx, typeCustomer, permissionVisible, userObject(msp, a.UserID), graph.At(sn.rev))
+	rev := sn.rev
+	if tok.Revision != "" {
+		rev = tok.Revision
+	}
+	rels, next, _, err := s.graph.ReadPage(ctx, graph.Filter{ResourceType: typeCustomer, ResourceIDPrefix: msp + "/", Relation: relMSP}, graph.At(rev), size, tok.Cursor)
 	if err != nil {
-		return nil, "", err
+		return nil, "", "", graph.ContinuationError(err, tok)
 	}
-	sort.Strings(ids)
-	out, err := sn.customersNamed(ctx, sn.rev, ids)
-	return out, "", err
+	ids := make([]string, len(rels))
+	for i, r := range rels {
+		ids[i] = r.Resource.ID
+	}
+	if len(ids) > 0 {
+		if ids, err = keep(rev, ids); err != nil {
+			return nil, "", "", err
+		}
+	}
+	out, err := sn.customersNamed(ctx, rev, ids)
+	if err != nil {
+		return nil, "", "", err
+	}
+	if next != "" {
+		next = graph.PageToken{Revision: rev, Cursor: next}.Encode()
+	}
+	return out, next, rev, nil
+}
+
+// permitted keeps, for customersPage, the customers on which one of msp's
+// users has permission: one bulk check a page.
+func (s *Service) permitted(ctx context.Context, msp, permission, user string) func(graph.Revision, []string) ([]string, error) {
+	return func(rev graph.Revision, ids []string) ([]string, error) {
+		checks := make([]graph.Check, len(ids))
+		for i, id := range ids {
+			checks[i] = graph.Check{Resource: graph.Object{Type: typeCustomer, ID: id}, Permission: permission, Subject: userObject(msp, user)}
+		}
+		allowed, _, err := s.graph.Check(ctx, checks, graph.At(rev))
+		if err != nil {
+			return nil, err
+		}
+		var kept []string
+		for i, id := range ids {
+			if allowed[i] {
+				kept = append(kept, id)
+			}
+		}
+		return kept, nil
+	}
 }
 
 // pointReadLimit is the most customers customersNamed reads one by one; for

@@ -207,61 +207,27 @@ func (s *Service) GlobalViewCustomers(ctx context.Context, msp, view string, pag
 	if !ok {
 		return nil, "", "", fault.New(fault.Invalid, "view: %q is not a global view (email_tracker, policies, rules)", view)
 	}
-	size, tok, err := page.decode()
-	if err != nil {
-		return nil, "", "", err
+	keep := s.open(ctx, msp)
+	if a := actorFrom(ctx); a.UserID != "" {
+		keep = s.permitted(ctx, msp, permission, a.UserID)
 	}
-	sn, err := s.snapshot(ctx, msp)
-	if err != nil {
-		return nil, "", "", err
-	}
-	rev := sn.rev
-	if tok.Revision != "" {
-		rev = tok.Revision
-	}
-	a := actorFrom(ctx)
-	var ids []string
-	var next string
-	if a.UserID != "" {
-		ids, next, _, err = s.graph.LookupResourcesPage(ctx, typeCustomer, permission, userObject(msp, a.UserID), graph.At(rev), size, tok.Cursor)
-	} else {
-		ids, next, err = s.openCustomers(ctx, msp, rev, size, tok.Cursor)
-	}
-	if err != nil {
-		return nil, "", "", graph.ContinuationError(err, tok)
-	}
-	out, err := sn.customersNamed(ctx, rev, ids)
-	if err != nil {
-		return nil, "", "", err
-	}
-	if next != "" {
-		next = graph.PageToken{Revision: rev, Cursor: next}.Encode()
-	}
-	return out, next, string(rev), nil
+	out, next, rev, err := s.customersPage(ctx, msp, page, keep)
+	return out, next, string(rev), err
 }
 
-// openCustomers pages through msp's customers, leaving out those whose
-// partner access is off.
-func (s *Service) openCustomers(ctx context.Context, msp string, rev graph.Revision, size uint32, cursor string) ([]string, string, error) {
-	rels, next, _, err := s.graph.ReadPage(ctx, graph.Filter{ResourceType: typeCustomer, ResourceIDPrefix: msp + "/", Relation: relMSP}, graph.At(rev), size, cursor)
-	if err != nil {
-		return nil, "", err
-	}
-	off, _, err := s.graph.Read(ctx, graph.Filter{ResourceType: typeCustomer, ResourceIDPrefix: msp + "/", Relation: relPartnerOff}, graph.At(rev))
-	if err != nil {
-		return nil, "", err
-	}
-	closed := make(map[graph.Object]bool, len(off))
-	for _, o := range off {
-		closed[o.Resource] = true
-	}
-	var ids []string
-	for _, r := range rels {
-		if !closed[r.Resource] {
-			ids = append(ids, r.Resource.ID)
+// open keeps, for customersPage, the customers whose partner access is on.
+func (s *Service) open(ctx context.Context, msp string) func(graph.Revision, []string) ([]string, error) {
+	return func(rev graph.Revision, ids []string) ([]string, error) {
+		off, _, err := s.graph.Read(ctx, graph.Filter{ResourceType: typeCustomer, ResourceIDPrefix: msp + "/", Relation: relPartnerOff}, graph.At(rev))
+		if err != nil {
+			return nil, err
 		}
+		closed := make(map[string]bool, len(off))
+		for _, o := range off {
+			closed[o.Resource.ID] = true
+		}
+		return slices.DeleteFunc(ids, func(id string) bool { return closed[id] }), nil
 	}
-	return ids, next, nil
 }
 
 // ownDomain reads the MSP's own domain, if it has one.
