@@ -267,3 +267,49 @@ func TestEndToEnd_OnBehalfOfAUserWhoDoesNotExistIsRefused(t *testing.T) {
 	code, out = onBehalfOf(service, "ghost", "GET", "/v1/permissions", nil)
 	require.Equal(t, http.StatusUnauthorized, code, "the token's MSP, for a call that names none: %v", out)
 }
+
+// Every call that answers checkedAt takes atLeastAsFresh and honours it:
+// after Cara switches Contoso's partner access off, Pat's global views,
+// pinned to the switch's writtenAt, leave Contoso out every time; so do the
+// trusted service's, the switch reads off and Login As is refused.
+func TestEndToEnd_APartnersGlobalViewIsPinnableToTheSwitch(t *testing.T) {
+	s := start(t, []string{"MSPAUTHZ_ADMIN_TOKEN=" + adminToken})
+	a := adminToken
+	s.ok(a, "POST", "/v1/msps", j{"mspId": "acme", "displayName": "Acme IT", "ownerUserId": "olivia"})
+	for _, c := range []string{"contoso", "fabrikam"} {
+		s.ok(a, "POST", "/v1/msps/acme/customers", j{"customerId": c, "displayName": c})
+	}
+	s.ok(a, "POST", "/v1/msps/acme/users", j{"userId": "pat", "displayName": "Pat"})
+	s.ok(a, "PUT", "/v1/msps/acme/users/pat/securityGroups", j{"securityGroups": []string{"partner"}})
+	s.ok(a, "PUT", "/v1/msps/acme/settings", j{"endCustomerRoleSelection": true})
+	s.ok(a, "POST", "/v1/msps/acme/customers/contoso/endCustomerUsers", j{"userId": "cara", "displayName": "Cara", "role": "admin"})
+	pat := s.ok(a, "POST", "/v1/msps/acme/users/pat/tokens", j{})["token"].(string)
+	cara := s.ok(a, "POST", "/v1/msps/acme/users/cara/tokens", j{})["token"].(string)
+	fresh := func(path, token string) string { return path + "?atLeastAsFresh=" + url.QueryEscape(token) }
+
+	for round := range 20 {
+		off := s.ok(cara, "PUT", "/v1/msps/acme/customers/contoso/partnerAccess", j{"enabled": false})["writtenAt"].(string)
+		for _, view := range []string{"email_tracker", "policies", "rules"} {
+			for who, token := range map[string]string{"pat": pat, "the service": a} {
+				out := s.ok(token, "GET", fresh("/v1/msps/acme/globalViews/"+view+"/customers", off), nil)
+				require.Equal(t, []string{"fabrikam"}, customerIDs(out), "round %d, %s's %s", round, who, view)
+				require.NotEmpty(t, out["checkedAt"])
+			}
+		}
+		read := s.ok(a, "GET", fresh("/v1/msps/acme/customers/contoso/partnerAccess", off), nil)
+		require.Equal(t, false, read["enabled"], "round %d", round)
+		require.NotEmpty(t, read["checkedAt"])
+		s.fails(403, "PARTNER_ACCESS_DISABLED", pat, "POST", "/v1/msps/acme/customers/contoso:loginAs", j{"atLeastAsFresh": off})
+
+		on := s.ok(cara, "PUT", "/v1/msps/acme/customers/contoso/partnerAccess", j{"enabled": true})["writtenAt"].(string)
+		require.Equal(t, []string{"contoso", "fabrikam"}, customerIDs(s.ok(pat, "GET", fresh("/v1/msps/acme/globalViews/rules/customers", on), nil)), "round %d", round)
+		require.NotEmpty(t, s.ok(pat, "POST", "/v1/msps/acme/customers/contoso:loginAs", j{"atLeastAsFresh": on})["checkedAt"])
+		require.NotEmpty(t, s.ok(a, "GET", fresh("/v1/msps/acme/grants", on), nil)["checkedAt"])
+	}
+
+	// The token is read, not dropped: one SpiceDB does not know is refused by name.
+	for _, path := range []string{"/v1/msps/acme/globalViews/rules/customers", "/v1/msps/acme/grants", "/v1/msps/acme/customers/contoso/partnerAccess"} {
+		s.fails(400, "atLeastAsFresh", a, "GET", fresh(path, "garbage"), nil)
+	}
+	s.fails(400, "atLeastAsFresh", pat, "POST", "/v1/msps/acme/customers/contoso:loginAs", j{"atLeastAsFresh": "garbage"})
+}

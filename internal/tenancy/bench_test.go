@@ -150,7 +150,7 @@ func BenchmarkGlobalView(b *testing.B) {
 	list := func(b *testing.B, ctx context.Context) {
 		total, token := 0, ""
 		for {
-			page, next, _, err := svc.GlobalViewCustomers(ctx, "bench", "rules", tenancy.Page{Size: tenancy.MaxPageSize, Token: token})
+			page, next, _, err := svc.GlobalViewCustomers(ctx, "bench", "rules", tenancy.Page{Size: tenancy.MaxPageSize, Token: token}, "")
 			if err != nil {
 				b.Fatal(err)
 			}

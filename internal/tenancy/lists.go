@@ -165,7 +165,7 @@ func (s *Service) ListUsers(ctx context.Context, msp string, page Page) ([]User,
 // ListCustomers lists an MSP's customers, a page at a time.
 func (s *Service) ListCustomers(ctx context.Context, msp string, page Page) ([]Customer, string, error) {
 	if a := actorFrom(ctx); a.UserID != "" {
-		out, next, _, err := s.customersPage(ctx, msp, page, s.permitted(ctx, msp, permissionVisible, a.UserID))
+		out, next, _, err := s.customersPage(ctx, msp, page, "", s.permitted(ctx, msp, permissionVisible, a.UserID))
 		return out, next, err
 	}
 	items, next, err := s.listScoped(ctx, msp, typeCustomer, page)
@@ -327,13 +327,14 @@ func (sn *snapshot) authorizeSight(ctx context.Context, typ, id string) error {
 // keep retains of a page of all of them (graph ids, read at rev), with their
 // names as of the same revision. A page may so hold fewer customers than its
 // size, even none, with a next token after it: the list ends where the token
-// is "". Every page reads at the revision of the first.
-func (s *Service) customersPage(ctx context.Context, msp string, page Page, keep func(rev graph.Revision, ids []string) ([]string, error)) ([]Customer, string, graph.Revision, error) {
+// is "". Every page reads at the revision of the first, which is at least as
+// fresh as atLeastAsFresh (the newest, when empty).
+func (s *Service) customersPage(ctx context.Context, msp string, page Page, atLeastAsFresh string, keep func(rev graph.Revision, ids []string) ([]string, error)) ([]Customer, string, graph.Revision, error) {
 	size, tok, err := page.decode()
 	if err != nil {
 		return nil, "", "", err
 	}
-	sn, err := s.snapshot(ctx, msp)
+	sn, err := s.snapshotAtLeast(ctx, msp, atLeastAsFresh)
 	if err != nil {
 		return nil, "", "", err
 	}

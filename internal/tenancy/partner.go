@@ -19,19 +19,22 @@ const LoginAsDuration = time.Hour
 type PartnerAccess struct {
 	CustomerID string
 	Enabled    bool
-	WrittenAt  string
+	// WrittenAt is the ZedToken of a switch; CheckedAt the one a read was answered at.
+	WrittenAt string
+	CheckedAt string
 }
 
 func partnerOff(msp, customer string) graph.Relationship {
 	return graph.Rel(customerObject(msp, customer), relPartnerOff, graph.Object{Type: typeUser, ID: "*"})
 }
 
-// GetPartnerAccess tells whether a customer's partner access is on.
-func (s *Service) GetPartnerAccess(ctx context.Context, msp, customer string) (*PartnerAccess, error) {
+// GetPartnerAccess tells whether a customer's partner access is on, at least
+// as fresh as atLeastAsFresh (the newest, when empty).
+func (s *Service) GetPartnerAccess(ctx context.Context, msp, customer, atLeastAsFresh string) (*PartnerAccess, error) {
 	if err := checkID("customerId", customer); err != nil {
 		return nil, err
 	}
-	sn, err := s.snapshot(ctx, msp)
+	sn, err := s.snapshotAtLeast(ctx, msp, atLeastAsFresh)
 	if err != nil {
 		return nil, err
 	}
@@ -42,7 +45,7 @@ func (s *Service) GetPartnerAccess(ctx context.Context, msp, customer string) (*
 	if err != nil {
 		return nil, err
 	}
-	return &PartnerAccess{CustomerID: customer, Enabled: len(off) == 0}, nil
+	return &PartnerAccess{CustomerID: customer, Enabled: len(off) == 0, CheckedAt: string(sn.rev)}, nil
 }
 
 // SetPartnerAccess switches a customer's partner access on or off, as its own
@@ -143,10 +146,11 @@ type LoginAsGrant struct {
 	CheckedAt  string
 }
 
-// LoginAs checks whether the actor may Login As the customer and grants it
-// for LoginAsDuration. A denial says why: PARTNER_ACCESS_DISABLED or
+// LoginAs checks, at least as fresh as atLeastAsFresh (the newest, when
+// empty), whether the actor may Login As the customer and grants it for
+// LoginAsDuration. A denial says why: PARTNER_ACCESS_DISABLED or
 // NOT_PERMITTED.
-func (s *Service) LoginAs(ctx context.Context, msp, customer string) (*LoginAsGrant, error) {
+func (s *Service) LoginAs(ctx context.Context, msp, customer, atLeastAsFresh string) (*LoginAsGrant, error) {
 	if err := firstError(checkID("mspId", msp), checkID("customerId", customer)); err != nil {
 		return nil, err
 	}
@@ -154,7 +158,7 @@ func (s *Service) LoginAs(ctx context.Context, msp, customer string) (*LoginAsGr
 	if err != nil {
 		return nil, err
 	}
-	sn, err := s.snapshot(ctx, msp)
+	sn, err := s.snapshotAtLeast(ctx, msp, atLeastAsFresh)
 	if err != nil {
 		return nil, err
 	}
@@ -199,10 +203,11 @@ var partnerGated = map[string]string{
 	"global_views.rules":         GlobalViews["rules"],
 }
 
-// GlobalViewCustomers lists, a page at a time, the customers the actor may
-// see in a global view (all customers whose partner access is on, for a
-// trusted service).
-func (s *Service) GlobalViewCustomers(ctx context.Context, msp, view string, page Page) ([]Customer, string, string, error) {
+// GlobalViewCustomers lists, a page at a time and at least as fresh as
+// atLeastAsFresh (the newest, when empty), the customers the actor may see
+// in a global view (all customers whose partner access is on, for a trusted
+// service).
+func (s *Service) GlobalViewCustomers(ctx context.Context, msp, view string, page Page, atLeastAsFresh string) ([]Customer, string, string, error) {
 	permission, ok := GlobalViews[view]
 	if !ok {
 		return nil, "", "", fault.New(fault.Invalid, "view: %q is not a global view (email_tracker, policies, rules)", view)
@@ -211,7 +216,7 @@ func (s *Service) GlobalViewCustomers(ctx context.Context, msp, view string, pag
 	if a := actorFrom(ctx); a.UserID != "" {
 		keep = s.permitted(ctx, msp, permission, a.UserID)
 	}
-	out, next, rev, err := s.customersPage(ctx, msp, page, keep)
+	out, next, rev, err := s.customersPage(ctx, msp, page, atLeastAsFresh, keep)
 	return out, next, string(rev), err
 }
 
