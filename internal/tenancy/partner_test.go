@@ -349,3 +349,41 @@ func TestGrant_RevokedOrItsGroupDeletedItGrantsNothingEvenUnderTheSameIDs(t *tes
 	require.Len(t, mine, 1)
 	require.Equal(t, g.ID, mine[0].ID)
 }
+
+// pages lists every customer of list, one a page, in the order listed.
+func (w *world) pages(list func(tenancy.Page) ([]tenancy.Customer, string, error)) []string {
+	w.t.Helper()
+	var ids []string
+	for page := (tenancy.Page{Size: 1}); ; {
+		customers, next, err := list(page)
+		require.NoError(w.t, err)
+		require.LessOrEqual(w.t, len(customers), 1)
+		for _, c := range customers {
+			ids = append(ids, c.ID)
+		}
+		if next == "" {
+			return ids
+		}
+		page.Token = next
+	}
+}
+
+// Pat reaches Contoso twice over, through the partner group that spans every
+// customer and a group of Contoso's own: a page at a time, his global views
+// and his customer list name each customer once, in id order.
+func TestPaging_PatSeesEachCustomerOnceAPageAtATime(t *testing.T) {
+	w := partnerWorld(t)
+	_, err := w.svc.CreateRole(w.ctx, "acme", tenancy.Role{ID: "viewer", DisplayName: "Viewer", Permissions: []string{"global_views.rules", "global_views.policies", "global_views.email_tracker"}})
+	require.NoError(t, err)
+	_, err = w.svc.CreateSecurityGroup(w.ctx, "acme", tenancy.SecurityGroup{ID: "contoso-viewers", DisplayName: "Contoso viewers", RoleID: "viewer", Scope: tenancy.Scope{Customers: []string{"contoso"}}, Members: []string{"pat"}})
+	require.NoError(t, err)
+	pat := as(w.ctx, "pat")
+	all := []string{"acme-internal", "contoso", "fabrikam"}
+	for view := range tenancy.GlobalViews {
+		require.Equal(t, all, w.pages(func(p tenancy.Page) ([]tenancy.Customer, string, error) {
+			customers, next, _, err := w.svc.GlobalViewCustomers(pat, "acme", view, p, "")
+			return customers, next, err
+		}), view)
+	}
+	require.Equal(t, all, w.pages(func(p tenancy.Page) ([]tenancy.Customer, string, error) { return w.svc.ListCustomers(pat, "acme", p) }))
+}
