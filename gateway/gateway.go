@@ -1,13 +1,13 @@
 // Package gateway serves the REST API: grpc-gateway's handlers generated from
-// the mspauthz.v1 contract, the OpenAPI document, a body limit and a request
-// log. It holds no API logic of its own.
+// the mspauthz.v1 contract, the OpenAPI document, strict paths, methods, query
+// parameters and bodies, a body limit and a request log. It holds no API
+// logic of its own.
 package gateway
 
 import (
 	"context"
 	_ "embed"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -18,6 +18,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	pb "github.com/mspauthz/mspauthz/api/mspauthz/v1"
+	"github.com/mspauthz/mspauthz/gateway/body"
 	"github.com/mspauthz/mspauthz/internal/api"
 )
 
@@ -36,11 +37,16 @@ const MaxSyncBodyBytes = api.MaxMessageBytes
 // callerHeader is api.CallerHeader as the gateway's response header.
 var callerHeader = http.CanonicalHeaderKey(api.CallerHeader)
 
-// New returns the REST handler, which calls the gRPC services over conn.
-func New(ctx context.Context, conn *grpc.ClientConn, log *slog.Logger) (http.Handler, error) {
-	mux := runtime.NewServeMux(
+// New returns the service's HTTP handler: the REST API, calling the gRPC
+// services over conn, its OpenAPI document, and the routes of others (health,
+// metrics). Paths are served as they are written: one with an empty, "." or
+// ".." segment is no call of the API (404), never redirected to another
+// (http.ServeMux would clean "/customers//users" into "/customers/users").
+func New(ctx context.Context, conn *grpc.ClientConn, log *slog.Logger, others *http.ServeMux) (http.Handler, error) {
+	g := &gateway{others: others}
+	g.mux = runtime.NewServeMux(
 		// JSON everywhere, but a google.api.HttpBody (the audit export) is its own body.
-		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.HTTPBodyMarshaler{Marshaler: jsonBody{&runtime.JSONPb{
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.HTTPBodyMarshaler{Marshaler: body.JSON{JSONPb: &runtime.JSONPb{
 			MarshalOptions:   protojson.MarshalOptions{EmitUnpopulated: true},
 			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
 		}}}),
@@ -49,6 +55,10 @@ func New(ctx context.Context, conn *grpc.ClientConn, log *slog.Logger) (http.Han
 			return api.OnBehalfOfHeader, http.CanonicalHeaderKey(key) == http.CanonicalHeaderKey(api.OnBehalfOfHeader)
 		}),
 		runtime.WithOutgoingHeaderMatcher(func(key string) (string, bool) { return callerHeader, key == api.CallerHeader }),
+		// A method a path does not take is 405, never served by another method's call.
+		runtime.WithRoutingErrorHandler(g.routingError),
+		runtime.WithDisablePathLengthFallback(),
+		runtime.WithMiddlewares(g.checkRoute),
 	)
 	for _, register := range []func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error{
 		pb.RegisterTenancyServiceHandler,
@@ -62,31 +72,64 @@ func New(ctx context.Context, conn *grpc.ClientConn, log *slog.Logger) (http.Han
 		pb.RegisterChangeServiceHandler,
 		pb.RegisterSyncServiceHandler,
 	} {
-		if err := register(ctx, mux, conn); err != nil {
+		if err := register(ctx, g.mux, conn); err != nil {
 			return nil, fmt.Errorf("register REST handlers: %w", err)
 		}
 	}
-	root := http.NewServeMux()
-	root.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(OpenAPI)
-	})
-	root.Handle("/", limitBody(mux))
-	return logRequests(root, log), nil
+	rules, err := rulesOf()
+	if err == nil {
+		err = g.learnRoutes(rules)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("REST routes: %w", err)
+	}
+	g.rest = limitBody(g.mux)
+	g.api = logRequests(http.HandlerFunc(g.serveAPI), log)
+	return g, nil
 }
 
-// jsonBody is grpc-gateway's JSON marshaler whose decoding errors say that
-// the request body is at fault.
-type jsonBody struct{ *runtime.JSONPb }
+// gateway is the service's HTTP handler.
+type gateway struct {
+	mux    *runtime.ServeMux
+	rest   http.Handler // mux, with the body limit
+	others *http.ServeMux
+	api    http.Handler // rest and the OpenAPI document, logged
+	// routes are the contract's routes by method and the mux's pattern.
+	routes map[string]route
+}
 
-func (m jsonBody) NewDecoder(r io.Reader) runtime.Decoder {
-	d := m.JSONPb.NewDecoder(r)
-	return runtime.DecoderFunc(func(v any) error {
-		if err := d.Decode(v); err != nil {
-			return fmt.Errorf("request body: %w", err)
+func (g *gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if exact(r.URL.EscapedPath()) {
+		if h, pattern := g.others.Handler(r); pattern != "" {
+			h.ServeHTTP(w, r)
+			return
 		}
-		return nil
-	})
+	}
+	g.api.ServeHTTP(w, r)
+}
+
+// serveAPI serves the OpenAPI document and the REST calls.
+func (g *gateway) serveAPI(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case !exact(r.URL.EscapedPath()):
+		g.notFound(w, r)
+	case r.Method == http.MethodGet && r.URL.Path == "/openapi.json":
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(OpenAPI)
+	default:
+		g.rest.ServeHTTP(w, r)
+	}
+}
+
+// exact reports whether a path has no empty, "." or ".." segment: whether
+// it is served as written.
+func exact(path string) bool {
+	for _, segment := range strings.Split(strings.TrimPrefix(path, "/"), "/") {
+		if segment == "" || segment == "." || segment == ".." {
+			return false
+		}
+	}
+	return true
 }
 
 // limitBody caps request bodies at MaxBodyBytes (MaxSyncBodyBytes for a

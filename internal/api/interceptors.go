@@ -67,6 +67,9 @@ func accessOf(method string) access {
 
 type mspRequest interface{ GetMspId() string }
 
+// callName is a gRPC method's name without its service: "CreateMSP".
+func callName(method string) string { return method[strings.LastIndex(method, "/")+1:] }
+
 // authorize decides whether caller may make req to method. A token of one MSP
 // learns nothing of another: its requests there are "not found".
 func authorize(caller auth.Caller, method string, req any) error {
@@ -74,7 +77,7 @@ func authorize(caller auth.Caller, method string, req any) error {
 		return nil
 	}
 	a := accessOf(method)
-	denied := fault.New(fault.PermissionDenied, "%s needs the platform token", method[strings.LastIndex(method, "/")+1:])
+	denied := fault.New(fault.PermissionDenied, "%s needs the platform token", callName(method))
 	switch a {
 	case anyCaller:
 		return nil
@@ -94,10 +97,10 @@ func authorize(caller auth.Caller, method string, req any) error {
 	return nil
 }
 
-// UnaryInterceptor authenticates every call with its bearer token, authorizes
+// UnaryInterceptor authenticates every call with its bearer token, admits
 // it, maps its error to the contract, records it on the audit trail when it
 // must (see auditCall) and logs it.
-func UnaryInterceptor(tokens *auth.Tokens, trail *audit.Log, log *slog.Logger) grpc.UnaryServerInterceptor {
+func UnaryInterceptor(domain *tenancy.Service, tokens *auth.Tokens, trail *audit.Log, log *slog.Logger) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		start := time.Now()
 		caller, err := authenticate(ctx, tokens)
@@ -105,7 +108,7 @@ func UnaryInterceptor(tokens *auth.Tokens, trail *audit.Log, log *slog.Logger) g
 		if err == nil {
 			ctx = auth.WithCaller(ctx, caller)
 			ctx = tenancy.WithActor(ctx, tenancy.Actor{UserID: caller.ActingUser()})
-			err = authorize(caller, info.FullMethod, req)
+			err = admit(ctx, domain, caller, info.FullMethod, req)
 		}
 		if err == nil {
 			resp, err = handler(ctx, req)
@@ -125,11 +128,11 @@ func UnaryInterceptor(tokens *auth.Tokens, trail *audit.Log, log *slog.Logger) g
 var errDraining = status.Error(codes.Unavailable, "the server is shutting down; call again (a change feed resumes from its last changedAt)")
 
 // StreamInterceptor does for streaming calls (the change feed) what
-// UnaryInterceptor does: it authenticates the call when it opens, authorizes
+// UnaryInterceptor does: it authenticates the call when it opens, admits
 // its request as it is received, maps its error, records a refusal on the
 // audit trail and logs the call when it ends. Streams still open when
 // draining is done (the server shuts down) end UNAVAILABLE.
-func StreamInterceptor(tokens *auth.Tokens, trail *audit.Log, log *slog.Logger, draining context.Context) grpc.StreamServerInterceptor {
+func StreamInterceptor(domain *tenancy.Service, tokens *auth.Tokens, trail *audit.Log, log *slog.Logger, draining context.Context) grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 		start := time.Now()
 		ctx, cancel := context.WithCancelCause(ss.Context())
@@ -140,7 +143,7 @@ func StreamInterceptor(tokens *auth.Tokens, trail *audit.Log, log *slog.Logger, 
 		stream := &authorizedStream{ServerStream: ss, ctx: ctx}
 		if err == nil {
 			stream.ctx = tenancy.WithActor(auth.WithCaller(ctx, caller), tenancy.Actor{UserID: caller.ActingUser()})
-			stream.authorize = func(req any) error { return authorize(caller, info.FullMethod, req) }
+			stream.admit = func(req any) error { return admit(stream.ctx, domain, caller, info.FullMethod, req) }
 			err = handler(srv, stream)
 		}
 		if errors.Is(context.Cause(ctx), errDraining) {
@@ -158,12 +161,12 @@ func StreamInterceptor(tokens *auth.Tokens, trail *audit.Log, log *slog.Logger, 
 }
 
 // authorizedStream is a server stream in the caller's context whose requests
-// are authorized as they are received.
+// are admitted as they are received.
 type authorizedStream struct {
 	grpc.ServerStream
-	ctx       context.Context
-	authorize func(req any) error
-	req       any // the last request received
+	ctx   context.Context
+	admit func(req any) error
+	req   any // the last request received
 }
 
 func (s *authorizedStream) Context() context.Context { return s.ctx }
@@ -173,7 +176,34 @@ func (s *authorizedStream) RecvMsg(m any) error {
 		return err
 	}
 	s.req = m
-	return s.authorize(m)
+	return s.admit(m)
+}
+
+// admit lets an authenticated caller's request through: its ids are well
+// formed, the caller may make it (authorize), and the user he acts for, if
+// any, is a user of the call's MSP (the request's, else the token's).
+func admit(ctx context.Context, domain *tenancy.Service, caller auth.Caller, method string, req any) error {
+	if err := checkIDs(req); err != nil {
+		return err
+	}
+	if err := authorize(caller, method, req); err != nil {
+		return err
+	}
+	if caller.OnBehalfOf == "" {
+		return nil
+	}
+	msp := caller.MSP
+	if r, ok := req.(mspRequest); ok && r.GetMspId() != "" {
+		msp = r.GetMspId()
+	}
+	if msp == "" {
+		return fault.New(fault.Unauthenticated, "%s: %s is made in no MSP, so it acts for nobody", OnBehalfOfHeader, callName(method))
+	}
+	exists, err := domain.UserExists(ctx, msp, caller.OnBehalfOf)
+	if err == nil && !exists {
+		err = fault.New(fault.Unauthenticated, "%s: user %q does not exist in msp %q", OnBehalfOfHeader, caller.OnBehalfOf, msp)
+	}
+	return err
 }
 
 func authenticate(ctx context.Context, tokens *auth.Tokens) (auth.Caller, error) {

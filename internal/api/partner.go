@@ -15,11 +15,11 @@ type partnerServer struct {
 }
 
 func partnerAccessMessage(p *tenancy.PartnerAccess) *pb.PartnerAccess {
-	return &pb.PartnerAccess{CustomerId: p.CustomerID, Enabled: p.Enabled, WrittenAt: p.WrittenAt}
+	return &pb.PartnerAccess{CustomerId: p.CustomerID, Enabled: p.Enabled, WrittenAt: p.WrittenAt, CheckedAt: p.CheckedAt}
 }
 
 func (s *partnerServer) GetPartnerAccess(ctx context.Context, req *pb.GetPartnerAccessRequest) (*pb.PartnerAccess, error) {
-	p, err := s.domain.GetPartnerAccess(ctx, req.GetMspId(), req.GetCustomerId())
+	p, err := s.domain.GetPartnerAccess(ctx, req.GetMspId(), req.GetCustomerId(), req.GetAtLeastAsFresh())
 	if err != nil {
 		return nil, err
 	}
@@ -35,7 +35,7 @@ func (s *partnerServer) SetPartnerAccess(ctx context.Context, req *pb.SetPartner
 }
 
 func (s *partnerServer) LoginAs(ctx context.Context, req *pb.LoginAsRequest) (*pb.LoginAsGrant, error) {
-	g, err := s.domain.LoginAs(ctx, req.GetMspId(), req.GetCustomerId())
+	g, err := s.domain.LoginAs(ctx, req.GetMspId(), req.GetCustomerId(), req.GetAtLeastAsFresh())
 	if err != nil {
 		return nil, err
 	}
@@ -43,7 +43,7 @@ func (s *partnerServer) LoginAs(ctx context.Context, req *pb.LoginAsRequest) (*p
 }
 
 func (s *partnerServer) ListGlobalViewCustomers(ctx context.Context, req *pb.ListGlobalViewCustomersRequest) (*pb.ListGlobalViewCustomersResponse, error) {
-	customers, next, checkedAt, err := s.domain.GlobalViewCustomers(ctx, req.GetMspId(), req.GetView(), tenancy.Page{Size: int(req.GetPageSize()), Token: req.GetPageToken()})
+	customers, next, checkedAt, err := s.domain.GlobalViewCustomers(ctx, req.GetMspId(), req.GetView(), page(req), req.GetAtLeastAsFresh())
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +80,7 @@ func (s *grantServer) RequestGrant(ctx context.Context, req *pb.RequestGrantRequ
 }
 
 func (s *grantServer) ListGrants(ctx context.Context, req *pb.ListGrantsRequest) (*pb.ListGrantsResponse, error) {
-	grants, checkedAt, err := s.domain.ListGrants(ctx, req.GetMspId(), tenancy.GrantQuery{CustomerID: req.GetCustomerId(), ExpiringWithinDays: int(req.GetExpiringWithinDays())})
+	grants, checkedAt, err := s.domain.ListGrants(ctx, req.GetMspId(), tenancy.GrantQuery{CustomerID: req.GetCustomerId(), ExpiringWithinDays: int(req.GetExpiringWithinDays())}, req.GetAtLeastAsFresh())
 	if err != nil {
 		return nil, err
 	}

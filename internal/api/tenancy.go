@@ -36,14 +36,11 @@ func (s *tenancyServer) GetMSP(ctx context.Context, req *pb.GetMSPRequest) (*pb.
 
 // ListMSPs lists every MSP to the platform, and its own MSP to an MSP token.
 func (s *tenancyServer) ListMSPs(ctx context.Context, req *pb.ListMSPsRequest) (*pb.ListMSPsResponse, error) {
+	only := ""
 	if caller, _ := auth.CallerFrom(ctx); !caller.Platform {
-		m, err := s.domain.GetMSP(ctx, caller.MSP)
-		if err != nil {
-			return nil, err
-		}
-		return &pb.ListMSPsResponse{Msps: []*pb.MSP{mspMessage(m)}}, nil
+		only = caller.MSP
 	}
-	msps, next, err := s.domain.ListMSPs(ctx, page(req))
+	msps, next, err := s.domain.ListMSPs(ctx, only, page(req))
 	if err != nil {
 		return nil, err
 	}

@@ -153,8 +153,8 @@ func (c Config) Complete(ctx context.Context) (_ *App, err error) {
 	}
 
 	a.grpcServer = grpc.NewServer(grpc.MaxRecvMsgSize(api.MaxMessageBytes),
-		grpc.ChainUnaryInterceptor(a.metrics.UnaryServerInterceptor(), api.UnaryInterceptor(tokens, a.trail, c.Log)),
-		grpc.ChainStreamInterceptor(a.metrics.StreamServerInterceptor(), api.StreamInterceptor(tokens, a.trail, c.Log, a.draining)))
+		grpc.ChainUnaryInterceptor(a.metrics.UnaryServerInterceptor(), api.UnaryInterceptor(domain, tokens, a.trail, c.Log)),
+		grpc.ChainStreamInterceptor(a.metrics.StreamServerInterceptor(), api.StreamInterceptor(domain, tokens, a.trail, c.Log, a.draining)))
 	api.Register(a.grpcServer, domain, tokens, a.trail)
 
 	if a.grpcLis, err = net.Listen("tcp", c.GRPCAddr); err != nil {
@@ -170,15 +170,14 @@ func (c Config) Complete(ctx context.Context) (_ *App, err error) {
 		return nil, err
 	}
 	a.closers = append(a.closers, conn.Close)
-	rest, err := gateway.New(ctx, conn, c.Log)
+	operations := http.NewServeMux()
+	operations.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
+	operations.HandleFunc("GET /readyz", readiness(g))
+	operations.Handle("GET /metrics", a.metrics.Handler())
+	root, err := gateway.New(ctx, conn, c.Log, operations)
 	if err != nil {
 		return nil, err
 	}
-	root := http.NewServeMux()
-	root.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
-	root.HandleFunc("GET /readyz", readiness(g))
-	root.Handle("GET /metrics", a.metrics.Handler())
-	root.Handle("/", rest)
 	a.httpServer = &http.Server{Handler: root, ReadHeaderTimeout: 10 * time.Second}
 	if a.httpLis, err = net.Listen("tcp", c.HTTPAddr); err != nil {
 		return nil, fmt.Errorf("listen for HTTP: %w", err)

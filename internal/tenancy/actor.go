@@ -29,6 +29,27 @@ func actorFrom(ctx context.Context) Actor {
 	return a
 }
 
+// UserExists reports whether user is a user of msp, of its staff or of one
+// of its customers: one whose rights a call may have. An absence is confirmed
+// at a revision that sees every write acknowledged before the call (a fully
+// consistent read can miss a user created a moment ago; see graph.Full).
+func (s *Service) UserExists(ctx context.Context, msp, user string) (bool, error) {
+	if err := firstError(checkID("mspId", msp), checkID("userId", user)); err != nil {
+		return false, err
+	}
+	is := []graph.Check{{Resource: userObject(msp, user), Permission: relMSP, Subject: mspObject(msp)}}
+	found, _, err := s.graph.Check(ctx, is, graph.Full())
+	if err != nil || found[0] {
+		return err == nil, err
+	}
+	fresh, err := s.graph.FreshRevision(ctx)
+	if err != nil {
+		return false, err
+	}
+	found, _, err = s.graph.Check(ctx, is, graph.AtLeast(fresh))
+	return err == nil && found[0], err
+}
+
 // The permissions of the catalog that admin calls require.
 const (
 	permUsersManage          = "users.manage"

@@ -352,10 +352,11 @@ type GrantQuery struct {
 	ExpiringWithinDays int
 }
 
-// ListGrants lists the MSP's grants, newest request first. The MSP's
-// grants.manage holders see all of them; a customer's built-in
-// administrator sees his customer's (he must name it).
-func (s *Service) ListGrants(ctx context.Context, msp string, q GrantQuery) ([]Grant, string, error) {
+// ListGrants lists the MSP's grants, newest request first, at least as fresh
+// as atLeastAsFresh (the newest, when empty). The MSP's grants.manage holders
+// see all of them; a customer's built-in administrator sees his customer's
+// (he must name it).
+func (s *Service) ListGrants(ctx context.Context, msp string, q GrantQuery, atLeastAsFresh string) ([]Grant, string, error) {
 	if q.CustomerID != "" {
 		if err := checkID("customerId", q.CustomerID); err != nil {
 			return nil, "", err
@@ -364,7 +365,7 @@ func (s *Service) ListGrants(ctx context.Context, msp string, q GrantQuery) ([]G
 	if q.ExpiringWithinDays < 0 || q.ExpiringWithinDays > MaxGrantDays {
 		return nil, "", fault.New(fault.Invalid, "expiringWithinDays: %d is outside 0..%d", q.ExpiringWithinDays, MaxGrantDays)
 	}
-	sn, err := s.snapshot(ctx, msp)
+	sn, err := s.snapshotAtLeast(ctx, msp, atLeastAsFresh)
 	if err != nil {
 		return nil, "", err
 	}

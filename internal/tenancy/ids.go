@@ -74,10 +74,15 @@ const IDPattern = `[a-z0-9][a-z0-9_-]{0,63}`
 // ValidID reports whether id matches the id pattern of the API.
 func ValidID(id string) bool { return idPattern.MatchString(id) }
 
+// InvalidID is the Invalid error of an id, given in field, that breaks the id pattern.
+func InvalidID(field, id string) error {
+	return fault.New(fault.Invalid, "%s: %q is not a valid id (lowercase letters, digits, '-' and '_', starting with a letter or digit, at most 64 characters)", field, id)
+}
+
 // checkID returns an Invalid error naming field when id breaks the id pattern.
 func checkID(field, id string) error {
 	if !idPattern.MatchString(id) {
-		return fault.New(fault.Invalid, "%s: %q is not a valid id (lowercase letters, digits, '-' and '_', starting with a letter or digit, at most 64 characters)", field, id)
+		return InvalidID(field, id)
 	}
 	return nil
 }

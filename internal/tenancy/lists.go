@@ -112,14 +112,15 @@ func (s *Service) listNamed(ctx context.Context, f graph.Filter, rev graph.Revis
 	return out, next, nil
 }
 
-// ListMSPs lists MSPs with their owners, a page at a time.
-func (s *Service) ListMSPs(ctx context.Context, page Page) ([]MSP, string, error) {
+// ListMSPs lists MSPs with their owners, a page at a time: every MSP, or
+// only msp when it is given (all that its tokens see).
+func (s *Service) ListMSPs(ctx context.Context, only string, page Page) ([]MSP, string, error) {
 	// Every page reads at one revision: pin it before the first.
 	_, rev, err := s.graph.Check(ctx, nil, graph.Full())
 	if err != nil {
 		return nil, "", err
 	}
-	items, next, err := s.listNamed(ctx, graph.Filter{ResourceType: typeMSP}, rev, page, func(id string) string { return id })
+	items, next, err := s.listNamed(ctx, graph.Filter{ResourceType: typeMSP, ResourceID: only}, rev, page, func(id string) string { return id })
 	if err != nil {
 		return nil, "", err
 	}
@@ -140,15 +141,6 @@ func (s *Service) ListMSPs(ctx context.Context, page Page) ([]MSP, string, error
 		return err
 	})
 	return out, next, err
-}
-
-// listScoped lists msp's objects of one type.
-func (s *Service) listScoped(ctx context.Context, msp, typ string, page Page) ([]named, string, error) {
-	sn, err := s.snapshot(ctx, msp)
-	if err != nil {
-		return nil, "", err
-	}
-	return s.listNamed(ctx, graph.Filter{ResourceType: typ, ResourceIDPrefix: msp + "/"}, sn.rev, page, func(id string) string { return localID(msp, id) })
 }
 
 // ListUsers lists an MSP's users (its staff; end-customer users are listed
@@ -201,7 +193,9 @@ func (s *Service) ListCustomers(ctx context.Context, msp string, page Page, view
 	var sn *snapshot
 	var err error
 	if a := actorFrom(ctx); a.UserID != "" {
-		out, next, sn, err = s.listVisibleCustomers(ctx, msp, a)
+		var rev graph.Revision
+		out, next, rev, err = s.customersPage(ctx, msp, page, "", s.permitted(ctx, msp, permissionVisible, a.UserID))
+		sn = &snapshot{s: s, msp: msp, rev: rev}
 	} else {
 		var items []named
 		if sn, err = s.snapshot(ctx, msp); err == nil {
@@ -276,7 +270,7 @@ func (s *Service) getNamed(ctx context.Context, msp, field, typ, id, atLeastAsFr
 	if err := checkID(field, id); err != nil {
 		return named{}, nil, err
 	}
-	sn, err := s.readSnapshot(ctx, msp, atLeastAsFresh)
+	sn, err := s.snapshotAtLeast(ctx, msp, atLeastAsFresh)
 	if err != nil {
 		return named{}, nil, err
 	}
@@ -364,19 +358,57 @@ func (sn *snapshot) authorizeSight(ctx context.Context, typ, id string) error {
 	return nil
 }
 
-// listVisibleCustomers lists, in one page, the customers an actor may see.
-func (s *Service) listVisibleCustomers(ctx context.Context, msp string, a Actor) ([]Customer, string, *snapshot, error) {
-	sn, err := s.snapshot(ctx, msp)
+// customersPage lists one page of msp's customers, in id order: those that
+// keep retains of a page of all of them (graph ids, read at rev), with their
+// names as of the same revision. A page may so hold fewer customers than its
+// size, even none, with a next token after it: the list ends where the token
+// is "". Every page reads at the revision of the first, which is at least as
+// fresh as atLeastAsFresh (the newest, when empty).
+func (s *Service) customersPage(ctx context.Context, msp string, page Page, atLeastAsFresh string, keep func(rev graph.Revision, ids []string) ([]string, error)) ([]Customer, string, graph.Revision, error) {
+	sn, err := s.snapshotAtLeast(ctx, msp, atLeastAsFresh)
 	if err != nil {
-		return nil, "", nil, err
+		return nil, "", "", err
 	}
-	ids, _, err := s.graph.LookupResources(ctx, typeCustomer, permissionVisible, userObject(msp, a.UserID), graph.At(sn.rev))
+	rels, next, rev, err := s.readPage(ctx, graph.Filter{ResourceType: typeCustomer, ResourceIDPrefix: msp + "/", Relation: relMSP}, sn.rev, page)
 	if err != nil {
-		return nil, "", nil, err
+		return nil, "", "", err
 	}
-	sort.Strings(ids)
-	out, err := sn.customersNamed(ctx, sn.rev, ids)
-	return out, "", sn, err
+	ids := make([]string, len(rels))
+	for i, r := range rels {
+		ids[i] = r.Resource.ID
+	}
+	if len(ids) > 0 {
+		if ids, err = keep(rev, ids); err != nil {
+			return nil, "", "", err
+		}
+	}
+	out, err := sn.customersNamed(ctx, rev, ids)
+	if err != nil {
+		return nil, "", "", err
+	}
+	return out, next, rev, nil
+}
+
+// permitted keeps, for customersPage, the customers on which one of msp's
+// users has permission: one bulk check a page.
+func (s *Service) permitted(ctx context.Context, msp, permission, user string) func(graph.Revision, []string) ([]string, error) {
+	return func(rev graph.Revision, ids []string) ([]string, error) {
+		checks := make([]graph.Check, len(ids))
+		for i, id := range ids {
+			checks[i] = graph.Check{Resource: graph.Object{Type: typeCustomer, ID: id}, Permission: permission, Subject: userObject(msp, user)}
+		}
+		allowed, _, err := s.graph.Check(ctx, checks, graph.At(rev))
+		if err != nil {
+			return nil, err
+		}
+		var kept []string
+		for i, id := range ids {
+			if allowed[i] {
+				kept = append(kept, id)
+			}
+		}
+		return kept, nil
+	}
 }
 
 // pointReadLimit is the most customers customersNamed reads one by one; for

@@ -274,7 +274,7 @@ func TestListAndGet(t *testing.T) {
 	}
 	require.Equal(t, []string{"alex=alex", "bob=bob", "carol=carol", "olivia=olivia", "ulla=ulla", "vic=vic"}, all)
 
-	msps, next, err := w.svc.ListMSPs(w.ctx, tenancy.Page{})
+	msps, next, err := w.svc.ListMSPs(w.ctx, "", tenancy.Page{})
 	require.NoError(t, err)
 	require.Empty(t, next)
 	require.Equal(t, []tenancy.MSP{{ID: "acme", DisplayName: "acme IT", OwnerUserID: "olivia"}, {ID: "globex", DisplayName: "globex IT", OwnerUserID: "olivia"}}, msps)

@@ -19,19 +19,22 @@ const LoginAsDuration = time.Hour
 type PartnerAccess struct {
 	CustomerID string
 	Enabled    bool
-	WrittenAt  string
+	// WrittenAt is the ZedToken of a switch; CheckedAt the one a read was answered at.
+	WrittenAt string
+	CheckedAt string
 }
 
 func partnerOff(msp, customer string) graph.Relationship {
 	return graph.Rel(customerObject(msp, customer), relPartnerOff, graph.Object{Type: typeUser, ID: "*"})
 }
 
-// GetPartnerAccess tells whether a customer's partner access is on.
-func (s *Service) GetPartnerAccess(ctx context.Context, msp, customer string) (*PartnerAccess, error) {
+// GetPartnerAccess tells whether a customer's partner access is on, at least
+// as fresh as atLeastAsFresh (the newest, when empty).
+func (s *Service) GetPartnerAccess(ctx context.Context, msp, customer, atLeastAsFresh string) (*PartnerAccess, error) {
 	if err := checkID("customerId", customer); err != nil {
 		return nil, err
 	}
-	sn, err := s.snapshot(ctx, msp)
+	sn, err := s.snapshotAtLeast(ctx, msp, atLeastAsFresh)
 	if err != nil {
 		return nil, err
 	}
@@ -42,7 +45,7 @@ func (s *Service) GetPartnerAccess(ctx context.Context, msp, customer string) (*
 	if err != nil {
 		return nil, err
 	}
-	return &PartnerAccess{CustomerID: customer, Enabled: len(off) == 0}, nil
+	return &PartnerAccess{CustomerID: customer, Enabled: len(off) == 0, CheckedAt: string(sn.rev)}, nil
 }
 
 // SetPartnerAccess switches a customer's partner access on or off, as its own
@@ -143,10 +146,11 @@ type LoginAsGrant struct {
 	CheckedAt  string
 }
 
-// LoginAs checks whether the actor may Login As the customer and grants it
-// for LoginAsDuration. A denial says why: PARTNER_ACCESS_DISABLED or
+// LoginAs checks, at least as fresh as atLeastAsFresh (the newest, when
+// empty), whether the actor may Login As the customer and grants it for
+// LoginAsDuration. A denial says why: PARTNER_ACCESS_DISABLED or
 // NOT_PERMITTED.
-func (s *Service) LoginAs(ctx context.Context, msp, customer string) (*LoginAsGrant, error) {
+func (s *Service) LoginAs(ctx context.Context, msp, customer, atLeastAsFresh string) (*LoginAsGrant, error) {
 	if err := firstError(checkID("mspId", msp), checkID("customerId", customer)); err != nil {
 		return nil, err
 	}
@@ -154,7 +158,7 @@ func (s *Service) LoginAs(ctx context.Context, msp, customer string) (*LoginAsGr
 	if err != nil {
 		return nil, err
 	}
-	sn, err := s.snapshot(ctx, msp)
+	sn, err := s.snapshotAtLeast(ctx, msp, atLeastAsFresh)
 	if err != nil {
 		return nil, err
 	}
@@ -199,69 +203,36 @@ var partnerGated = map[string]string{
 	"global_views.rules":         GlobalViews["rules"],
 }
 
-// GlobalViewCustomers lists, a page at a time, the customers the actor may
-// see in a global view (all customers whose partner access is on, for a
-// trusted service).
-func (s *Service) GlobalViewCustomers(ctx context.Context, msp, view string, page Page) ([]Customer, string, string, error) {
+// GlobalViewCustomers lists, a page at a time and at least as fresh as
+// atLeastAsFresh (the newest, when empty), the customers the actor may see
+// in a global view (all customers whose partner access is on, for a trusted
+// service).
+func (s *Service) GlobalViewCustomers(ctx context.Context, msp, view string, page Page, atLeastAsFresh string) ([]Customer, string, string, error) {
 	permission, ok := GlobalViews[view]
 	if !ok {
 		return nil, "", "", fault.New(fault.Invalid, "view: %q is not a global view (email_tracker, policies, rules)", view)
 	}
-	size, tok, err := page.decode()
-	if err != nil {
-		return nil, "", "", err
+	keep := s.open(ctx, msp)
+	if a := actorFrom(ctx); a.UserID != "" {
+		keep = s.permitted(ctx, msp, permission, a.UserID)
 	}
-	sn, err := s.snapshot(ctx, msp)
-	if err != nil {
-		return nil, "", "", err
-	}
-	rev := sn.rev
-	if tok.Revision != "" {
-		rev = tok.Revision
-	}
-	a := actorFrom(ctx)
-	var ids []string
-	var next string
-	if a.UserID != "" {
-		ids, next, _, err = s.graph.LookupResourcesPage(ctx, typeCustomer, permission, userObject(msp, a.UserID), graph.At(rev), size, tok.Cursor)
-	} else {
-		ids, next, err = s.openCustomers(ctx, msp, rev, size, tok.Cursor)
-	}
-	if err != nil {
-		return nil, "", "", graph.ContinuationError(err, tok)
-	}
-	out, err := sn.customersNamed(ctx, rev, ids)
-	if err != nil {
-		return nil, "", "", err
-	}
-	if next != "" {
-		next = graph.PageToken{Revision: rev, Cursor: next}.Encode()
-	}
-	return out, next, string(rev), nil
+	out, next, rev, err := s.customersPage(ctx, msp, page, atLeastAsFresh, keep)
+	return out, next, string(rev), err
 }
 
-// openCustomers pages through msp's customers, leaving out those whose
-// partner access is off.
-func (s *Service) openCustomers(ctx context.Context, msp string, rev graph.Revision, size uint32, cursor string) ([]string, string, error) {
-	rels, next, _, err := s.graph.ReadPage(ctx, graph.Filter{ResourceType: typeCustomer, ResourceIDPrefix: msp + "/", Relation: relMSP}, graph.At(rev), size, cursor)
-	if err != nil {
-		return nil, "", err
-	}
-	off, _, err := s.graph.Read(ctx, graph.Filter{ResourceType: typeCustomer, ResourceIDPrefix: msp + "/", Relation: relPartnerOff}, graph.At(rev))
-	if err != nil {
-		return nil, "", err
-	}
-	closed := make(map[graph.Object]bool, len(off))
-	for _, o := range off {
-		closed[o.Resource] = true
-	}
-	var ids []string
-	for _, r := range rels {
-		if !closed[r.Resource] {
-			ids = append(ids, r.Resource.ID)
+// open keeps, for customersPage, the customers whose partner access is on.
+func (s *Service) open(ctx context.Context, msp string) func(graph.Revision, []string) ([]string, error) {
+	return func(rev graph.Revision, ids []string) ([]string, error) {
+		off, _, err := s.graph.Read(ctx, graph.Filter{ResourceType: typeCustomer, ResourceIDPrefix: msp + "/", Relation: relPartnerOff}, graph.At(rev))
+		if err != nil {
+			return nil, err
 		}
+		closed := make(map[string]bool, len(off))
+		for _, o := range off {
+			closed[o.Resource.ID] = true
+		}
+		return slices.DeleteFunc(ids, func(id string) bool { return closed[id] }), nil
 	}
-	return ids, next, nil
 }
 
 // ownDomain reads the MSP's own domain, if it has one.

@@ -38,7 +38,7 @@ func as(ctx context.Context, user string) context.Context {
 
 func (w *world) globalView(user, view string) []string {
 	w.t.Helper()
-	customers, _, _, err := w.svc.GlobalViewCustomers(as(w.ctx, user), "acme", view, tenancy.Page{})
+	customers, _, _, err := w.svc.GlobalViewCustomers(as(w.ctx, user), "acme", view, tenancy.Page{}, "")
 	require.NoError(w.t, err)
 	var ids []string
 	for _, c := range customers {
@@ -60,7 +60,7 @@ func customerObj(id string) graph.Object { return graph.Object{Type: "customer",
 func TestPartnerLockout_PatLosesContosoUntilCaraReenablesIt(t *testing.T) {
 	w := partnerWorld(t)
 	ctx := w.ctx
-	_, err := w.svc.LoginAs(as(ctx, "pat"), "acme", "contoso")
+	_, err := w.svc.LoginAs(as(ctx, "pat"), "acme", "contoso", "")
 	require.NoError(t, err)
 	for view := range tenancy.GlobalViews {
 		require.Equal(t, []string{"acme-internal", "contoso", "fabrikam"}, w.globalView("pat", view), view)
@@ -75,11 +75,11 @@ func TestPartnerLockout_PatLosesContosoUntilCaraReenablesIt(t *testing.T) {
 	pa, err := w.svc.SetPartnerAccess(as(ctx, "cara"), "acme", "contoso", false)
 	require.NoError(t, err)
 	require.False(t, pa.Enabled)
-	_, err = w.svc.LoginAs(as(ctx, "pat"), "acme", "contoso")
+	_, err = w.svc.LoginAs(as(ctx, "pat"), "acme", "contoso", "")
 	requireKind(t, err, fault.PermissionDenied, "PARTNER_ACCESS_DISABLED")
 	for view := range tenancy.GlobalViews {
 		require.Equal(t, []string{"acme-internal", "fabrikam"}, w.globalView("pat", view), view)
-		trusted, _, _, err := w.svc.GlobalViewCustomers(ctx, "acme", view, tenancy.Page{})
+		trusted, _, _, err := w.svc.GlobalViewCustomers(ctx, "acme", view, tenancy.Page{}, "")
 		require.NoError(t, err)
 		require.Len(t, trusted, 2, "a trusted service sees the open customers only")
 	}
@@ -88,7 +88,7 @@ func TestPartnerLockout_PatLosesContosoUntilCaraReenablesIt(t *testing.T) {
 
 	_, err = w.svc.SetPartnerAccess(as(ctx, "cara"), "acme", "contoso", true)
 	require.NoError(t, err)
-	_, err = w.svc.LoginAs(as(ctx, "pat"), "acme", "contoso")
+	_, err = w.svc.LoginAs(as(ctx, "pat"), "acme", "contoso", "")
 	require.NoError(t, err)
 	for view := range tenancy.GlobalViews {
 		require.Equal(t, []string{"acme-internal", "contoso", "fabrikam"}, w.globalView("pat", view), view)
@@ -97,14 +97,14 @@ func TestPartnerLockout_PatLosesContosoUntilCaraReenablesIt(t *testing.T) {
 
 func TestLoginAs_GusHoldsNoLoginAsAndLearnsNothingOfCustomersHeCannotSee(t *testing.T) {
 	w := partnerWorld(t)
-	_, err := w.svc.LoginAs(as(w.ctx, "gus"), "acme", "contoso")
+	_, err := w.svc.LoginAs(as(w.ctx, "gus"), "acme", "contoso", "")
 	requireKind(t, err, fault.NotFound, "contoso")
 	_, err = w.svc.SetSecurityGroupMembers(w.ctx, "acme", "read_only", []string{"gus"}, tenancy.SaveOptions{})
 	require.NoError(t, err)
 	// The read-only group spans each member's associated customers: associate Gus to Contoso.
 	_, err = w.svc.EditCustomerPreferences(w.ctx, "acme", "contoso", nil, []string{"gus"}, tenancy.SaveOptions{AllowEmpty: true})
 	require.NoError(t, err)
-	_, err = w.svc.LoginAs(as(w.ctx, "gus"), "acme", "contoso")
+	_, err = w.svc.LoginAs(as(w.ctx, "gus"), "acme", "contoso", "")
 	requireKind(t, err, fault.PermissionDenied, "NOT_PERMITTED")
 }
 
@@ -142,10 +142,10 @@ func TestOwnDomain_OnlyItsAdministratorsEnterItOnceRestricted(t *testing.T) {
 	require.NoError(t, err)
 
 	require.False(t, w.may(internal, "email_logs", "pat"), "partner staff lose the MSP's internal email logs")
-	_, err = w.svc.LoginAs(as(w.ctx, "pat"), "acme", "acme-internal")
+	_, err = w.svc.LoginAs(as(w.ctx, "pat"), "acme", "acme-internal", "")
 	requireKind(t, err, fault.PermissionDenied, "PARTNER_ACCESS_DISABLED")
 	require.True(t, w.may(internal, "email_logs", "adam"))
-	_, err = w.svc.LoginAs(as(w.ctx, "adam"), "acme", "acme-internal")
+	_, err = w.svc.LoginAs(as(w.ctx, "adam"), "acme", "acme-internal", "")
 	require.NoError(t, err, "its administrators enter it")
 
 	msp := graph.Object{Type: "msp", ID: "acme"}
@@ -297,10 +297,10 @@ func TestGrant_AutoExtendsBy180DaysUnlessItsRoleBecameTheTopRole(t *testing.T) {
 	require.True(t, rels[0].Expires.Equal(extended[0].ExpiresAt), "the relationship's own expiration moved: %v", rels[0].Expires)
 
 	// Expiring within N days lists the extended grant no more.
-	soon, _, err := w.svc.ListGrants(ctx, "acme", tenancy.GrantQuery{ExpiringWithinDays: 2})
+	soon, _, err := w.svc.ListGrants(ctx, "acme", tenancy.GrantQuery{ExpiringWithinDays: 2}, "")
 	require.NoError(t, err)
 	require.Empty(t, soon)
-	soon, _, err = w.svc.ListGrants(ctx, "acme", tenancy.GrantQuery{ExpiringWithinDays: 31})
+	soon, _, err = w.svc.ListGrants(ctx, "acme", tenancy.GrantQuery{ExpiringWithinDays: 31}, "")
 	require.NoError(t, err)
 	require.Len(t, soon, 1)
 	require.Equal(t, far.ID, soon[0].ID)
@@ -336,16 +336,56 @@ func TestGrant_RevokedOrItsGroupDeletedItGrantsNothingEvenUnderTheSameIDs(t *tes
 	_, err = w.svc.CreateSecurityGroup(ctx, "acme", tenancy.SecurityGroup{ID: "support", DisplayName: "Support", RoleID: "helpdesk", Scope: tenancy.Scope{Customers: []string{"contoso"}}, Members: []string{"gus"}})
 	require.NoError(t, err)
 	require.False(t, w.gusMay("fabrikam", "").Allowed, "a re-created group inherits no grant")
-	all, _, err := w.svc.ListGrants(ctx, "acme", tenancy.GrantQuery{})
+	all, _, err := w.svc.ListGrants(ctx, "acme", tenancy.GrantQuery{}, "")
 	require.NoError(t, err)
 	require.Empty(t, all, "the deleted group's grants went with it (the audit trail keeps their story)")
 	g = approve()
 
 	// Fred lists his customer's grants only.
-	_, _, err = w.svc.ListGrants(as(ctx, "fred"), "acme", tenancy.GrantQuery{})
+	_, _, err = w.svc.ListGrants(as(ctx, "fred"), "acme", tenancy.GrantQuery{}, "")
 	requireKind(t, err, fault.PermissionDenied, "grants.manage")
-	mine, _, err := w.svc.ListGrants(as(ctx, "fred"), "acme", tenancy.GrantQuery{CustomerID: "fabrikam"})
+	mine, _, err := w.svc.ListGrants(as(ctx, "fred"), "acme", tenancy.GrantQuery{CustomerID: "fabrikam"}, "")
 	require.NoError(t, err)
 	require.Len(t, mine, 1)
 	require.Equal(t, g.ID, mine[0].ID)
+}
+
+// pages lists every customer of list, one a page, in the order listed.
+func (w *world) pages(list func(tenancy.Page) ([]tenancy.Customer, string, error)) []string {
+	w.t.Helper()
+	var ids []string
+	for page := (tenancy.Page{Size: 1}); ; {
+		customers, next, err := list(page)
+		require.NoError(w.t, err)
+		require.LessOrEqual(w.t, len(customers), 1)
+		for _, c := range customers {
+			ids = append(ids, c.ID)
+		}
+		if next == "" {
+			return ids
+		}
+		page.Token = next
+	}
+}
+
+// Pat reaches Contoso twice over, through the partner group that spans every
+// customer and a group of Contoso's own: a page at a time, his global views
+// and his customer list name each customer once, in id order.
+func TestPaging_PatSeesEachCustomerOnceAPageAtATime(t *testing.T) {
+	w := partnerWorld(t)
+	_, err := w.svc.CreateRole(w.ctx, "acme", tenancy.Role{ID: "viewer", DisplayName: "Viewer", Permissions: []string{"global_views.rules", "global_views.policies", "global_views.email_tracker"}})
+	require.NoError(t, err)
+	_, err = w.svc.CreateSecurityGroup(w.ctx, "acme", tenancy.SecurityGroup{ID: "contoso-viewers", DisplayName: "Contoso viewers", RoleID: "viewer", Scope: tenancy.Scope{Customers: []string{"contoso"}}, Members: []string{"pat"}})
+	require.NoError(t, err)
+	pat := as(w.ctx, "pat")
+	all := []string{"acme-internal", "contoso", "fabrikam"}
+	for view := range tenancy.GlobalViews {
+		require.Equal(t, all, w.pages(func(p tenancy.Page) ([]tenancy.Customer, string, error) {
+			customers, next, _, err := w.svc.GlobalViewCustomers(pat, "acme", view, p, "")
+			return customers, next, err
+		}), view)
+	}
+	require.Equal(t, all, w.pages(func(p tenancy.Page) ([]tenancy.Customer, string, error) {
+		return w.svc.ListCustomers(pat, "acme", p, tenancy.ViewDefault)
+	}))
 }

@@ -30,16 +30,6 @@ type Listing[T any] struct {
 	CheckedAt string
 }
 
-// readSnapshot is the snapshot a read takes of msp: at least as fresh as
-// atLeastAsFresh when it is given (a save's writtenAt), else fully consistent.
-func (s *Service) readSnapshot(ctx context.Context, msp, atLeastAsFresh string) (*snapshot, error) {
-	if atLeastAsFresh != "" {
-		ctx = context.WithValue(ctx, freshFloorKey{}, graph.Revision(atLeastAsFresh))
-	}
-	sn, err := s.snapshot(ctx, msp)
-	return sn, tokenError(err, atLeastAsFresh)
-}
-
 // at is the snapshot of the same MSP at rev (a later page of a list).
 func (sn *snapshot) at(rev graph.Revision) *snapshot {
 	return &snapshot{s: sn.s, msp: sn.msp, rev: rev}

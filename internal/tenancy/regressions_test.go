@@ -83,10 +83,10 @@ func TestSecondPages(t *testing.T) {
 		_, err := w.svc.CreateMSP(w.ctx, tenancy.MSP{ID: id, DisplayName: id, OwnerUserID: "o"})
 		require.NoError(t, err)
 	}
-	first, next, err := w.svc.ListMSPs(w.ctx, tenancy.Page{Size: 2})
+	first, next, err := w.svc.ListMSPs(w.ctx, "", tenancy.Page{Size: 2})
 	require.NoError(t, err)
 	require.Len(t, first, 2)
-	second, _, err := w.svc.ListMSPs(w.ctx, tenancy.Page{Size: 2, Token: next})
+	second, _, err := w.svc.ListMSPs(w.ctx, "", tenancy.Page{Size: 2, Token: next})
 	require.NoError(t, err)
 	require.Len(t, second, 1)
 

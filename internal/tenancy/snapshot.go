@@ -27,16 +27,23 @@ type snapshot struct {
 // snapshot reads msp's save epoch at full consistency — or at least as fresh
 // as the context's floor (withFreshFloor) — and pins its revision.
 func (s *Service) snapshot(ctx context.Context, msp string) (*snapshot, error) {
+	return s.snapshotAtLeast(ctx, msp, "")
+}
+
+// snapshotAtLeast is snapshot at least as fresh as a caller's ZedToken
+// atLeastAsFresh, when given: every read that answers a checkedAt pins its
+// revision so.
+func (s *Service) snapshotAtLeast(ctx context.Context, msp, atLeastAsFresh string) (*snapshot, error) {
 	if err := checkID("mspId", msp); err != nil {
 		return nil, err
 	}
-	consistency := graph.Full()
-	if floor, ok := ctx.Value(freshFloorKey{}).(graph.Revision); ok {
+	consistency := consistency(atLeastAsFresh)
+	if floor, ok := ctx.Value(freshFloorKey{}).(graph.Revision); ok && atLeastAsFresh == "" {
 		consistency = graph.AtLeast(floor)
 	}
 	rels, rev, err := s.graph.Read(ctx, graph.Filter{ResourceType: typeMSP, ResourceID: msp, Relation: relSaveEpoch}, consistency)
 	if err != nil {
-		return nil, err
+		return nil, tokenError(err, atLeastAsFresh)
 	}
 	if len(rels) == 0 {
 		return nil, fault.New(fault.NotFound, "msp %q not found", msp)

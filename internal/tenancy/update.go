@@ -88,7 +88,7 @@ func (s *Service) RenameSecurityGroup(ctx context.Context, msp, group, displayNa
 	if err != nil {
 		return nil, err
 	}
-	sn, err := s.readSnapshot(ctx, msp, written)
+	sn, err := s.snapshotAtLeast(ctx, msp, written)
 	if err != nil {
 		return nil, err
 	}

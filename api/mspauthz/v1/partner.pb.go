@@ -28,7 +28,9 @@ type PartnerAccess struct {
 	CustomerId string                 `protobuf:"bytes,1,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
 	Enabled    bool                   `protobuf:"varint,2,opt,name=enabled,proto3" json:"enabled,omitempty"`
 	// The ZedToken of the switch (SetPartnerAccess only).
-	WrittenAt     string `protobuf:"bytes,3,opt,name=written_at,json=writtenAt,proto3" json:"written_at,omitempty"`
+	WrittenAt string `protobuf:"bytes,3,opt,name=written_at,json=writtenAt,proto3" json:"written_at,omitempty"`
+	// The ZedToken the answer was read at (GetPartnerAccess only).
+	CheckedAt     string `protobuf:"bytes,4,opt,name=checked_at,json=checkedAt,proto3" json:"checked_at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -84,12 +86,21 @@ func (x *PartnerAccess) GetWrittenAt() string {
 	return ""
 }
 
+func (x *PartnerAccess) GetCheckedAt() string {
+	if x != nil {
+		return x.CheckedAt
+	}
+	return ""
+}
+
 type GetPartnerAccessRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	MspId         string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
-	CustomerId    string                 `protobuf:"bytes,2,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	MspId      string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
+	CustomerId string                 `protobuf:"bytes,2,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	// A ZedToken (such as a switch's writtenAt): the answer is at least that fresh.
+	AtLeastAsFresh string `protobuf:"bytes,3,opt,name=at_least_as_fresh,json=atLeastAsFresh,proto3" json:"at_least_as_fresh,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *GetPartnerAccessRequest) Reset() {
@@ -132,6 +143,13 @@ func (x *GetPartnerAccessRequest) GetMspId() string {
 func (x *GetPartnerAccessRequest) GetCustomerId() string {
 	if x != nil {
 		return x.CustomerId
+	}
+	return ""
+}
+
+func (x *GetPartnerAccessRequest) GetAtLeastAsFresh() string {
+	if x != nil {
+		return x.AtLeastAsFresh
 	}
 	return ""
 }
@@ -197,11 +215,13 @@ func (x *SetPartnerAccessRequest) GetEnabled() bool {
 }
 
 type LoginAsRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	MspId         string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
-	CustomerId    string                 `protobuf:"bytes,2,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	MspId      string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
+	CustomerId string                 `protobuf:"bytes,2,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	// A ZedToken (such as a switch's writtenAt): the caller is checked at least that fresh.
+	AtLeastAsFresh string `protobuf:"bytes,3,opt,name=at_least_as_fresh,json=atLeastAsFresh,proto3" json:"at_least_as_fresh,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *LoginAsRequest) Reset() {
@@ -244,6 +264,13 @@ func (x *LoginAsRequest) GetMspId() string {
 func (x *LoginAsRequest) GetCustomerId() string {
 	if x != nil {
 		return x.CustomerId
+	}
+	return ""
+}
+
+func (x *LoginAsRequest) GetAtLeastAsFresh() string {
+	if x != nil {
+		return x.AtLeastAsFresh
 	}
 	return ""
 }
@@ -318,13 +345,16 @@ func (x *LoginAsGrant) GetCheckedAt() string {
 }
 
 type ListGlobalViewCustomersRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	MspId         string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
-	View          string                 `protobuf:"bytes,2,opt,name=view,proto3" json:"view,omitempty"`
-	PageSize      int32                  `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
-	PageToken     string                 `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	MspId     string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
+	View      string                 `protobuf:"bytes,2,opt,name=view,proto3" json:"view,omitempty"`
+	PageSize  int32                  `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken string                 `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// A ZedToken (such as a switch's writtenAt): the first page is at least that
+	// fresh, and every page is read where the first was.
+	AtLeastAsFresh string `protobuf:"bytes,5,opt,name=at_least_as_fresh,json=atLeastAsFresh,proto3" json:"at_least_as_fresh,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *ListGlobalViewCustomersRequest) Reset() {
@@ -381,6 +411,13 @@ func (x *ListGlobalViewCustomersRequest) GetPageSize() int32 {
 func (x *ListGlobalViewCustomersRequest) GetPageToken() string {
 	if x != nil {
 		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListGlobalViewCustomersRequest) GetAtLeastAsFresh() string {
+	if x != nil {
+		return x.AtLeastAsFresh
 	}
 	return ""
 }
@@ -676,8 +713,10 @@ type ListGrantsRequest struct {
 	MspId              string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
 	CustomerId         string                 `protobuf:"bytes,2,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
 	ExpiringWithinDays int32                  `protobuf:"varint,3,opt,name=expiring_within_days,json=expiringWithinDays,proto3" json:"expiring_within_days,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// A ZedToken (such as a grant's writtenAt): the answer is at least that fresh.
+	AtLeastAsFresh string `protobuf:"bytes,4,opt,name=at_least_as_fresh,json=atLeastAsFresh,proto3" json:"at_least_as_fresh,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *ListGrantsRequest) Reset() {
@@ -729,6 +768,13 @@ func (x *ListGrantsRequest) GetExpiringWithinDays() int32 {
 		return x.ExpiringWithinDays
 	}
 	return 0
+}
+
+func (x *ListGrantsRequest) GetAtLeastAsFresh() string {
+	if x != nil {
+		return x.AtLeastAsFresh
+	}
+	return ""
 }
 
 type ListGrantsResponse struct {
@@ -891,26 +937,30 @@ var File_mspauthz_v1_partner_proto protoreflect.FileDescriptor
 
 const file_mspauthz_v1_partner_proto_rawDesc = "" +
 	"\n" +
-	"\x19mspauthz/v1/partner.proto\x12\vmspauthz.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19mspauthz/v1/tenancy.proto\"i\n" +
+	"\x19mspauthz/v1/partner.proto\x12\vmspauthz.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19mspauthz/v1/tenancy.proto\"\x88\x01\n" +
 	"\rPartnerAccess\x12\x1f\n" +
 	"\vcustomer_id\x18\x01 \x01(\tR\n" +
 	"customerId\x12\x18\n" +
 	"\aenabled\x18\x02 \x01(\bR\aenabled\x12\x1d\n" +
 	"\n" +
-	"written_at\x18\x03 \x01(\tR\twrittenAt\"Q\n" +
+	"written_at\x18\x03 \x01(\tR\twrittenAt\x12\x1d\n" +
+	"\n" +
+	"checked_at\x18\x04 \x01(\tR\tcheckedAt\"|\n" +
 	"\x17GetPartnerAccessRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x1f\n" +
 	"\vcustomer_id\x18\x02 \x01(\tR\n" +
-	"customerId\"k\n" +
+	"customerId\x12)\n" +
+	"\x11at_least_as_fresh\x18\x03 \x01(\tR\x0eatLeastAsFresh\"k\n" +
 	"\x17SetPartnerAccessRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x1f\n" +
 	"\vcustomer_id\x18\x02 \x01(\tR\n" +
 	"customerId\x12\x18\n" +
-	"\aenabled\x18\x03 \x01(\bR\aenabled\"H\n" +
+	"\aenabled\x18\x03 \x01(\bR\aenabled\"s\n" +
 	"\x0eLoginAsRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x1f\n" +
 	"\vcustomer_id\x18\x02 \x01(\tR\n" +
-	"customerId\"\xa2\x01\n" +
+	"customerId\x12)\n" +
+	"\x11at_least_as_fresh\x18\x03 \x01(\tR\x0eatLeastAsFresh\"\xa2\x01\n" +
 	"\fLoginAsGrant\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x1f\n" +
 	"\vcustomer_id\x18\x02 \x01(\tR\n" +
@@ -918,13 +968,14 @@ const file_mspauthz_v1_partner_proto_rawDesc = "" +
 	"\n" +
 	"expires_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\x12\x1d\n" +
 	"\n" +
-	"checked_at\x18\x04 \x01(\tR\tcheckedAt\"\x87\x01\n" +
+	"checked_at\x18\x04 \x01(\tR\tcheckedAt\"\xb2\x01\n" +
 	"\x1eListGlobalViewCustomersRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x12\n" +
 	"\x04view\x18\x02 \x01(\tR\x04view\x12\x1b\n" +
 	"\tpage_size\x18\x03 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x04 \x01(\tR\tpageToken\"\x9d\x01\n" +
+	"page_token\x18\x04 \x01(\tR\tpageToken\x12)\n" +
+	"\x11at_least_as_fresh\x18\x05 \x01(\tR\x0eatLeastAsFresh\"\x9d\x01\n" +
 	"\x1fListGlobalViewCustomersResponse\x123\n" +
 	"\tcustomers\x18\x01 \x03(\v2\x15.mspauthz.v1.CustomerR\tcustomers\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1d\n" +
@@ -959,12 +1010,13 @@ const file_mspauthz_v1_partner_proto_rawDesc = "" +
 	"\arole_id\x18\x04 \x01(\tR\x06roleId\x12#\n" +
 	"\rduration_days\x18\x05 \x01(\x05R\fdurationDays\x12\x1f\n" +
 	"\vauto_extend\x18\x06 \x01(\bR\n" +
-	"autoExtend\"}\n" +
+	"autoExtend\"\xa8\x01\n" +
 	"\x11ListGrantsRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x1f\n" +
 	"\vcustomer_id\x18\x02 \x01(\tR\n" +
 	"customerId\x120\n" +
-	"\x14expiring_within_days\x18\x03 \x01(\x05R\x12expiringWithinDays\"_\n" +
+	"\x14expiring_within_days\x18\x03 \x01(\x05R\x12expiringWithinDays\x12)\n" +
+	"\x11at_least_as_fresh\x18\x04 \x01(\tR\x0eatLeastAsFresh\"_\n" +
 	"\x12ListGrantsResponse\x12*\n" +
 	"\x06grants\x18\x01 \x03(\v2\x12.mspauthz.v1.GrantR\x06grants\x12\x1d\n" +
 	"\n" +
