@@ -38,7 +38,7 @@ func TestGateway_RefusesWhatNoCallTakes(t *testing.T) {
 		allow, message           string
 	}{
 		{"a wrong method", "DELETE", "/v1/msps/acme/check", "", 405, "POST", "method DELETE is not allowed on /v1/msps/acme/check: it takes POST"},
-		{"a wrong method on a path of several calls", "PATCH", "/v1/msps/acme/roles/helpdesk", "", 405, "GET, PUT, DELETE", "it takes GET, PUT, DELETE"},
+		{"a wrong method on a path of several calls", "POST", "/v1/msps/acme/roles/helpdesk", "", 405, "GET, PUT, PATCH, DELETE", "it takes GET, PUT, PATCH, DELETE"},
 		{"a verb taken in by a GET's variable", "GET", "/v1/msps/acme/customers/zylker:loginAs", "", 405, "POST", "it takes POST"},
 		{"a path of no call", "GET", "/v1/msps/acme/nothing", "", 404, "", "GET /v1/msps/acme/nothing: no such call in this API"},
 		{"an empty segment", "GET", "/v1/msps/acme/customers//users", "", 404, "", "no such call"},

@@ -37,11 +37,13 @@ func (s *server) contract() map[string][]string {
 	}
 	require.NoError(s.t, json.NewDecoder(resp.Body).Decode(&doc))
 	values := map[string]string{"mspId": "acme", "customerId": "zylker", "customerGroupId": "zoho", "userId": "alex", "view": "rules", "system": "rmm"}
-	variable := regexp.MustCompile(`\{(\w+)\}`)
+	// A variable names a field of the request, or of its resource ({user.userId}).
+	variable := regexp.MustCompile(`\{([\w.]+)\}`)
 	out := map[string][]string{}
 	for template, ops := range doc.Paths {
 		path := variable.ReplaceAllStringFunc(template, func(v string) string {
-			if id, ok := values[strings.Trim(v, "{}")]; ok {
+			name := strings.Trim(v, "{}")
+			if id, ok := values[name[strings.LastIndex(name, ".")+1:]]; ok {
 				return id
 			}
 			return "x1"

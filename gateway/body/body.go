@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -46,10 +47,11 @@ func Unmarshal(data []byte, m proto.Message, opts protojson.UnmarshalOptions) er
 type JSON struct{ *runtime.JSONPb }
 
 // NewDecoder reads the whole body from r and decodes it with Unmarshal; the
-// gateway decodes request messages only.
+// gateway decodes request messages only, or one message field of a request
+// (an update's resource, which it hands over as a **Message).
 func (j JSON) NewDecoder(r io.Reader) runtime.Decoder {
 	return runtime.DecoderFunc(func(v any) error {
-		m, ok := v.(proto.Message)
+		m, ok := message(v)
 		if !ok {
 			return fmt.Errorf("request body: cannot decode into %T", v)
 		}
@@ -59,4 +61,20 @@ func (j JSON) NewDecoder(r io.Reader) runtime.Decoder {
 		}
 		return Unmarshal(data, m, j.UnmarshalOptions)
 	})
+}
+
+// message is the message v is, or that v points to (allocated if nil).
+func message(v any) (proto.Message, bool) {
+	if m, ok := v.(proto.Message); ok {
+		return m, true
+	}
+	p := reflect.ValueOf(v)
+	if p.Kind() != reflect.Pointer || p.IsNil() || p.Elem().Kind() != reflect.Pointer {
+		return nil, false
+	}
+	if p.Elem().IsNil() {
+		p.Elem().Set(reflect.New(p.Elem().Type().Elem()))
+	}
+	m, ok := p.Elem().Interface().(proto.Message)
+	return m, ok
 }

@@ -2,8 +2,10 @@ package body_test
 
 import (
 	"io"
+	"strings"
 	"testing"
 
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -64,4 +66,15 @@ func TestUnmarshal_DiscardUnknown(t *testing.T) {
 	var m pb.EditCustomerGroupRequest
 	require.NoError(t, body.Unmarshal([]byte(`{"x":{"y":[1]},"customers":["zylker"]}`), &m, opts))
 	require.ErrorContains(t, body.Unmarshal([]byte(`{"x":{"y":[1]},"customers":"zylker"}`), &m, opts), `customers: expected a list of strings, got "zylker"`)
+}
+
+// An update's body is its resource, one field of the request, which the
+// gateway hands over as a pointer to the field.
+func TestJSON_DecodesAnUpdatesResourceIntoItsField(t *testing.T) {
+	dec := body.JSON{JSONPb: &runtime.JSONPb{}}
+	var req pb.UpdateUserRequest
+	require.NoError(t, dec.NewDecoder(strings.NewReader(`{"displayName":"Alex B."}`)).Decode(&req.User))
+	require.Equal(t, "Alex B.", req.GetUser().GetDisplayName())
+	require.ErrorContains(t, dec.NewDecoder(strings.NewReader(`{"displayName":1}`)).Decode(&req.User), "displayName")
+	require.ErrorContains(t, dec.NewDecoder(strings.NewReader(`{}`)).Decode(new(int)), "cannot decode into *int")
 }
