@@ -68,8 +68,12 @@ func (s *Service) createOwned(ctx context.Context, msp, customer string, obj gra
 	return a.UserID, err
 }
 
-// readOwned reads an object that records its creator; NotFound names field.
-func (sn *snapshot) readOwned(ctx context.Context, obj graph.Object, field string) (creator string, rels []graph.Relationship, err error) {
+// readOwned reads an object of a customer that records its creator;
+// NotFound names the customer, or field.
+func (sn *snapshot) readOwned(ctx context.Context, customer string, obj graph.Object, field string) (creator string, rels []graph.Relationship, err error) {
+	if err := sn.requireExisting(ctx, existing{"customerId", typeCustomer, []string{customer}}); err != nil {
+		return "", nil, err
+	}
 	rels, err = sn.read(ctx, graph.Filter{ResourceType: obj.Type, ResourceID: obj.ID})
 	if err != nil {
 		return "", nil, err
@@ -115,7 +119,7 @@ func (s *Service) UpdateMaintenanceWindow(ctx context.Context, msp, customer, id
 	obj := customerObjectOf(typeWindow, msp, customer, id)
 	w := &MaintenanceWindow{CustomerID: customer, ID: id, DisplayName: displayName}
 	_, err := s.save(ctx, msp, false, func(ctx context.Context, sn *snapshot) ([]graph.Update, error) {
-		creator, rels, err := sn.readOwned(ctx, obj, "maintenanceWindowId")
+		creator, rels, err := sn.readOwned(ctx, customer, obj, "maintenanceWindowId")
 		if err != nil {
 			return nil, err
 		}
@@ -146,7 +150,7 @@ func (s *Service) DeleteMaintenanceWindow(ctx context.Context, msp, customer, id
 	}
 	obj := customerObjectOf(typeWindow, msp, customer, id)
 	_, err := s.save(ctx, msp, false, func(ctx context.Context, sn *snapshot) ([]graph.Update, error) {
-		_, rels, err := sn.readOwned(ctx, obj, "maintenanceWindowId")
+		_, rels, err := sn.readOwned(ctx, customer, obj, "maintenanceWindowId")
 		if err != nil {
 			return nil, err
 		}
@@ -179,7 +183,7 @@ func (s *Service) UpdateOutageComment(ctx context.Context, msp, customer, id, te
 	obj := customerObjectOf(typeOutageComment, msp, customer, id)
 	out := &OutageComment{CustomerID: customer, ID: id, Text: text}
 	_, err := s.save(ctx, msp, false, func(ctx context.Context, sn *snapshot) ([]graph.Update, error) {
-		creator, _, err := sn.readOwned(ctx, obj, "outageCommentId")
+		creator, _, err := sn.readOwned(ctx, customer, obj, "outageCommentId")
 		if err != nil {
 			return nil, err
 		}
