@@ -220,7 +220,7 @@ func TestEndToEnd_SeedScenariosOverREST(t *testing.T) {
 		s.ok(a, "POST", "/v1/msps/acme/customers", j{"customerId": c, "displayName": c})
 	}
 	for _, g := range []string{"zoho", "site24x7"} {
-		require.Equal(t, j{"customerGroupId": g, "displayName": g, "origin": "local", "members": []any{}}, s.ok(a, "POST", "/v1/msps/acme/customerGroups", j{"customerGroupId": g, "displayName": g}))
+		require.Equal(t, j{"customerGroupId": g, "displayName": g, "origin": "local", "members": []any{}, "customers": []any{}}, s.ok(a, "POST", "/v1/msps/acme/customerGroups", j{"customerGroupId": g, "displayName": g}))
 	}
 	s.fails(409, `customer "zylker" already exists`, a, "POST", "/v1/msps/acme/customers", j{"customerId": "zylker", "displayName": "Zylker"})
 

@@ -46,7 +46,7 @@ func TestEndToEnd_RolesAsDifferentCallers(t *testing.T) {
 	require.Equal(t, j{"allowed": true, "checkedAt": check["checkedAt"], "via": []any{"security_group:ivan"}}, check)
 	s.fails(404, `resource: customer "northwind" not found`, it, "POST", "/v1/msps/acme/check", j{"resource": "customer:northwind", "permission": "scripts.create", "subject": "user:ivan"})
 	require.Equal(t, false, s.ok(it, "POST", "/v1/msps/acme/check", j{"resource": "customer:contoso", "permission": "policies.edit", "subject": "user:ivan"})["allowed"])
-	require.Equal(t, []any{j{"customerId": "contoso", "displayName": "contoso"}}, s.ok(it, "GET", "/v1/msps/acme/customers", nil)["customers"])
+	require.Equal(t, []any{j{"customerId": "contoso", "displayName": "contoso", "preferences": nil}}, s.ok(it, "GET", "/v1/msps/acme/customers", nil)["customers"])
 	s.fails(404, `customer "northwind" not found`, it, "GET", "/v1/msps/acme/customers/northwind", nil)
 	s.fails(403, "users.manage", it, "GET", "/v1/msps/acme/users", nil)
 	s.fails(403, "users.manage", it, "POST", "/v1/msps/acme/check", j{"resource": "customer:contoso", "permission": "access", "subject": "user:tina"})
@@ -87,11 +87,37 @@ func TestEndToEnd_RolesAsDifferentCallers(t *testing.T) {
 	ollie, sue := userToken("ollie"), userToken("sue")
 	w := s.ok(ollie, "POST", "/v1/msps/acme/customers/zylker/maintenanceWindows", j{"maintenanceWindowId": "upgrade", "displayName": "Upgrade"})
 	require.Equal(t, "ollie", w["creatorUserId"])
+	require.Contains(t, w["editors"], "ollie", "the Operator edits the window he created")
+	require.Contains(t, w["deleters"], "ollie")
 	window := "/v1/msps/acme/customers/zylker/maintenanceWindows/upgrade"
 	require.Equal(t, false, s.ok(ollie, "PUT", window, j{"displayName": "Upgrade, later"})["modifiedByOther"])
 	require.Equal(t, true, s.ok(sue, "PUT", window, j{"displayName": "Upgrade, by Sue"})["modifiedByOther"])
 	s.fails(403, "may not edit", ollie, "PUT", window, j{"displayName": "Upgrade, again"})
 	s.fails(403, "may not delete", ollie, "DELETE", window, nil)
+	// Read back, by its creator too: who made it, and who may edit and delete it now.
+	got := s.ok(ollie, "GET", window, nil)
+	require.Equal(t, j{"customerId": "zylker", "maintenanceWindowId": "upgrade", "displayName": "Upgrade, by Sue", "creatorUserId": "ollie", "modifiedByOther": true,
+		"editors": []any{"ivan", "olivia", "sue"}, "deleters": []any{"ivan", "olivia", "sue"}}, got, "Sue's edit ended Ollie's right; Ivan is an admin now")
+	windows := s.ok(ollie, "GET", "/v1/msps/acme/customers/zylker/maintenanceWindows", nil)
+	require.Equal(t, []any{got}, windows["maintenanceWindows"])
+	require.NotEmpty(t, windows["checkedAt"])
+	s.fails(404, `maintenance window "nosuch" of customer "zylker" not found`, ollie, "GET", "/v1/msps/acme/customers/zylker/maintenanceWindows/nosuch", nil)
+	s.fails(404, `customer "northwind" not found`, ollie, "GET", "/v1/msps/acme/customers/northwind/maintenanceWindows", nil)
+
+	// Outage comments name who posted them and who may edit them.
+	c := s.ok(ollie, "POST", "/v1/msps/acme/customers/zylker/outageComments", j{"outageCommentId": "c1", "text": "Investigating"})
+	require.Equal(t, j{"customerId": "zylker", "outageCommentId": "c1", "text": "Investigating", "creatorUserId": "ollie", "editors": []any{"ivan", "olivia", "ollie", "sue"}}, c)
+	require.Equal(t, c, s.ok(sue, "GET", "/v1/msps/acme/customers/zylker/outageComments/c1", nil))
+	require.Equal(t, []any{c}, s.ok(a, "GET", "/v1/msps/acme/customers/zylker/outageComments", nil)["outageComments"])
+
+	// Monitor groups and monitors, with who may edit them (customers.edit on Zylker).
+	g := s.ok(a, "PUT", "/v1/msps/acme/customers/zylker/monitorGroups/web", j{"spokespersons": []string{}})
+	require.Equal(t, j{"customerId": "zylker", "monitorGroupId": "web", "spokespersons": []any{}, "editors": []any{"ivan", "olivia", "sue"}}, g)
+	m := s.ok(a, "PUT", "/v1/msps/acme/customers/zylker/monitors/site", j{"monitorGroupId": "web"})
+	require.Equal(t, j{"customerId": "zylker", "monitorId": "site", "monitorGroupId": "web", "editors": []any{"ivan", "olivia", "sue"}}, m)
+	require.Equal(t, []any{g}, s.ok(sue, "GET", "/v1/msps/acme/customers/zylker/monitorGroups", nil)["monitorGroups"])
+	require.Equal(t, []any{m}, s.ok(sue, "GET", "/v1/msps/acme/customers/zylker/monitors", nil)["monitors"])
+	require.Equal(t, m, s.ok(sue, "GET", "/v1/msps/acme/customers/zylker/monitors/site", nil))
 	s.fails(400, "records its creator", a, "POST", "/v1/msps/acme/customers/zylker/maintenanceWindows", j{"maintenanceWindowId": "x", "displayName": "X"})
 
 	// The Alert Contact reaches neither channel; he is only alerted.

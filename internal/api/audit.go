@@ -125,28 +125,35 @@ func actorName(c auth.Caller) string {
 const maxTargetCustomers = 20
 
 // targetOf names what a call was about: every "<type>_id" field of the
-// request, and those of the response it did not name (a created grant's id),
-// as "<type>:<id>", then (up to maxTargetCustomers) the other customers it
-// touched. It returns every customer it names or touched too.
+// request (and of the messages it holds, as an update's resource), and those
+// of the response it did not name (a created grant's id), as "<type>:<id>",
+// then (up to maxTargetCustomers) the other customers it touched. It returns
+// every customer it names or touched too.
 func targetOf(req, resp any, touched []string) (string, []string) {
 	var parts []string
 	seen := map[string]bool{"msp_id": true}
-	for _, m := range []any{req, resp} {
-		msg, ok := m.(proto.Message)
-		if !ok {
-			continue
-		}
-		fields := msg.ProtoReflect().Descriptor().Fields()
+	var visit func(msg protoreflect.Message)
+	visit = func(msg protoreflect.Message) {
+		fields := msg.Descriptor().Fields()
 		for i := range fields.Len() {
 			f := fields.Get(i)
 			name := string(f.Name())
+			if f.Kind() == protoreflect.MessageKind && !f.IsList() && !f.IsMap() && msg.Has(f) {
+				visit(msg.Get(f).Message())
+				continue
+			}
 			if f.Kind() != protoreflect.StringKind || f.IsList() || !strings.HasSuffix(name, "_id") || seen[name] {
 				continue
 			}
 			seen[name] = true
-			if v := msg.ProtoReflect().Get(f).String(); v != "" {
+			if v := msg.Get(f).String(); v != "" {
 				parts = append(parts, strings.TrimSuffix(name, "_id")+":"+v)
 			}
+		}
+	}
+	for _, m := range []any{req, resp} {
+		if msg, ok := m.(proto.Message); ok {
+			visit(msg.ProtoReflect())
 		}
 	}
 	customers := slices.Clone(touched)

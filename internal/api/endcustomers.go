@@ -66,7 +66,8 @@ func (s *endCustomerServer) DeleteEndCustomerUser(ctx context.Context, req *pb.D
 }
 
 func windowMessage(w *tenancy.MaintenanceWindow) *pb.MaintenanceWindow {
-	return &pb.MaintenanceWindow{CustomerId: w.CustomerID, MaintenanceWindowId: w.ID, DisplayName: w.DisplayName, CreatorUserId: w.CreatorUserID, ModifiedByOther: w.ModifiedByOther}
+	return &pb.MaintenanceWindow{CustomerId: w.CustomerID, MaintenanceWindowId: w.ID, DisplayName: w.DisplayName, CreatorUserId: w.CreatorUserID, ModifiedByOther: w.ModifiedByOther,
+		Editors: w.Editors, Deleters: w.Deleters}
 }
 
 func (s *endCustomerServer) CreateMaintenanceWindow(ctx context.Context, req *pb.CreateMaintenanceWindowRequest) (*pb.MaintenanceWindow, error) {
@@ -90,7 +91,7 @@ func (s *endCustomerServer) DeleteMaintenanceWindow(ctx context.Context, req *pb
 }
 
 func commentMessage(c *tenancy.OutageComment) *pb.OutageComment {
-	return &pb.OutageComment{CustomerId: c.CustomerID, OutageCommentId: c.ID, Text: c.Text, CreatorUserId: c.CreatorUserID}
+	return &pb.OutageComment{CustomerId: c.CustomerID, OutageCommentId: c.ID, Text: c.Text, CreatorUserId: c.CreatorUserID, Editors: c.Editors}
 }
 
 func (s *endCustomerServer) CreateOutageComment(ctx context.Context, req *pb.CreateOutageCommentRequest) (*pb.OutageComment, error) {
@@ -109,16 +110,72 @@ func (s *endCustomerServer) UpdateOutageComment(ctx context.Context, req *pb.Upd
 	return commentMessage(c), nil
 }
 
+func monitorGroupMessage(g *tenancy.MonitorGroup) *pb.MonitorGroup {
+	return &pb.MonitorGroup{CustomerId: g.CustomerID, MonitorGroupId: g.ID, Spokespersons: g.Spokespersons, Editors: g.Editors}
+}
+
+func monitorMessage(m *tenancy.Monitor) *pb.Monitor {
+	return &pb.Monitor{CustomerId: m.CustomerID, MonitorId: m.ID, MonitorGroupId: m.MonitorGroupID, Editors: m.Editors}
+}
+
 func (s *endCustomerServer) SetMonitorGroup(ctx context.Context, req *pb.SetMonitorGroupRequest) (*pb.MonitorGroup, error) {
-	if err := s.domain.SetMonitorGroup(ctx, req.GetMspId(), req.GetCustomerId(), req.GetMonitorGroupId(), req.GetSpokespersons()); err != nil {
-		return nil, err
-	}
-	return &pb.MonitorGroup{CustomerId: req.GetCustomerId(), MonitorGroupId: req.GetMonitorGroupId(), Spokespersons: req.GetSpokespersons()}, nil
+	v, err := s.domain.SetMonitorGroup(ctx, req.GetMspId(), req.GetCustomerId(), req.GetMonitorGroupId(), req.GetSpokespersons())
+	return answer(v, err, monitorGroupMessage)
 }
 
 func (s *endCustomerServer) SetMonitor(ctx context.Context, req *pb.SetMonitorRequest) (*pb.Monitor, error) {
-	if err := s.domain.SetMonitor(ctx, req.GetMspId(), req.GetCustomerId(), req.GetMonitorId(), req.GetMonitorGroupId()); err != nil {
+	v, err := s.domain.SetMonitor(ctx, req.GetMspId(), req.GetCustomerId(), req.GetMonitorId(), req.GetMonitorGroupId())
+	return answer(v, err, monitorMessage)
+}
+
+func (s *endCustomerServer) GetMaintenanceWindow(ctx context.Context, req *pb.GetMaintenanceWindowRequest) (*pb.MaintenanceWindow, error) {
+	v, err := s.domain.GetMaintenanceWindow(ctx, req.GetMspId(), req.GetCustomerId(), req.GetMaintenanceWindowId(), req.GetAtLeastAsFresh())
+	return answer(v, err, windowMessage)
+}
+
+func (s *endCustomerServer) ListMaintenanceWindows(ctx context.Context, req *pb.ListMaintenanceWindowsRequest) (*pb.ListMaintenanceWindowsResponse, error) {
+	l, err := s.domain.ListMaintenanceWindows(ctx, req.GetMspId(), req.GetCustomerId(), page(req), req.GetAtLeastAsFresh())
+	if err != nil {
 		return nil, err
 	}
-	return &pb.Monitor{CustomerId: req.GetCustomerId(), MonitorId: req.GetMonitorId(), MonitorGroupId: req.GetMonitorGroupId()}, nil
+	return &pb.ListMaintenanceWindowsResponse{MaintenanceWindows: messages(l.Items, windowMessage), NextPageToken: l.NextPageToken, CheckedAt: l.CheckedAt}, nil
+}
+
+func (s *endCustomerServer) GetOutageComment(ctx context.Context, req *pb.GetOutageCommentRequest) (*pb.OutageComment, error) {
+	v, err := s.domain.GetOutageComment(ctx, req.GetMspId(), req.GetCustomerId(), req.GetOutageCommentId(), req.GetAtLeastAsFresh())
+	return answer(v, err, commentMessage)
+}
+
+func (s *endCustomerServer) ListOutageComments(ctx context.Context, req *pb.ListOutageCommentsRequest) (*pb.ListOutageCommentsResponse, error) {
+	l, err := s.domain.ListOutageComments(ctx, req.GetMspId(), req.GetCustomerId(), page(req), req.GetAtLeastAsFresh())
+	if err != nil {
+		return nil, err
+	}
+	return &pb.ListOutageCommentsResponse{OutageComments: messages(l.Items, commentMessage), NextPageToken: l.NextPageToken, CheckedAt: l.CheckedAt}, nil
+}
+
+func (s *endCustomerServer) GetMonitorGroup(ctx context.Context, req *pb.GetMonitorGroupRequest) (*pb.MonitorGroup, error) {
+	v, err := s.domain.GetMonitorGroup(ctx, req.GetMspId(), req.GetCustomerId(), req.GetMonitorGroupId(), req.GetAtLeastAsFresh())
+	return answer(v, err, monitorGroupMessage)
+}
+
+func (s *endCustomerServer) ListMonitorGroups(ctx context.Context, req *pb.ListMonitorGroupsRequest) (*pb.ListMonitorGroupsResponse, error) {
+	l, err := s.domain.ListMonitorGroups(ctx, req.GetMspId(), req.GetCustomerId(), page(req), req.GetAtLeastAsFresh())
+	if err != nil {
+		return nil, err
+	}
+	return &pb.ListMonitorGroupsResponse{MonitorGroups: messages(l.Items, monitorGroupMessage), NextPageToken: l.NextPageToken, CheckedAt: l.CheckedAt}, nil
+}
+
+func (s *endCustomerServer) GetMonitor(ctx context.Context, req *pb.GetMonitorRequest) (*pb.Monitor, error) {
+	v, err := s.domain.GetMonitor(ctx, req.GetMspId(), req.GetCustomerId(), req.GetMonitorId(), req.GetAtLeastAsFresh())
+	return answer(v, err, monitorMessage)
+}
+
+func (s *endCustomerServer) ListMonitors(ctx context.Context, req *pb.ListMonitorsRequest) (*pb.ListMonitorsResponse, error) {
+	l, err := s.domain.ListMonitors(ctx, req.GetMspId(), req.GetCustomerId(), page(req), req.GetAtLeastAsFresh())
+	if err != nil {
+		return nil, err
+	}
+	return &pb.ListMonitorsResponse{Monitors: messages(l.Items, monitorMessage), NextPageToken: l.NextPageToken, CheckedAt: l.CheckedAt}, nil
 }

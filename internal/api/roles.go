@@ -55,8 +55,23 @@ func (s *roleServer) CreateRole(ctx context.Context, req *pb.CreateRoleRequest) 
 	return roleMessage(r), nil
 }
 
+func (s *roleServer) ReplaceRole(ctx context.Context, req *pb.ReplaceRoleRequest) (*pb.Role, error) {
+	r, err := s.domain.UpdateRole(ctx, req.GetMspId(), tenancy.Role{ID: req.GetRoleId(), DisplayName: req.GetDisplayName(), Permissions: req.GetPermissions()},
+		tenancy.RoleFields{DisplayName: true, Permissions: true})
+	if err != nil {
+		return nil, err
+	}
+	return roleMessage(r), nil
+}
+
 func (s *roleServer) UpdateRole(ctx context.Context, req *pb.UpdateRoleRequest) (*pb.Role, error) {
-	r, err := s.domain.UpdateRole(ctx, req.GetMspId(), tenancy.Role{ID: req.GetRoleId(), DisplayName: req.GetDisplayName(), Permissions: req.GetPermissions()})
+	fields, err := updatedFields(req.GetUpdateMask(), req.GetRole(), "display_name", "permissions")
+	if err != nil {
+		return nil, err
+	}
+	role := req.GetRole()
+	r, err := s.domain.UpdateRole(ctx, req.GetMspId(), tenancy.Role{ID: role.GetRoleId(), DisplayName: role.GetDisplayName(), Permissions: role.GetPermissions()},
+		tenancy.RoleFields{DisplayName: fields["display_name"], Permissions: fields["permissions"]})
 	if err != nil {
 		return nil, err
 	}
@@ -102,6 +117,17 @@ func (s *roleServer) CreateSecurityGroup(ctx context.Context, req *pb.CreateSecu
 		ID: req.GetSecurityGroupId(), DisplayName: req.GetDisplayName(), RoleID: req.GetRoleId(), Members: req.GetMembers(),
 		Scope: tenancy.Scope{AllCustomers: sc.GetAllCustomers(), Associated: sc.GetAssociatedCustomers(), Customers: sc.GetCustomers(), CustomerGroups: sc.GetCustomerGroups()},
 	})
+	if err != nil {
+		return nil, err
+	}
+	return securityGroupMessage(g), nil
+}
+
+func (s *roleServer) UpdateSecurityGroup(ctx context.Context, req *pb.UpdateSecurityGroupRequest) (*pb.SecurityGroup, error) {
+	if _, err := updatedFields(req.GetUpdateMask(), req.GetSecurityGroup(), "display_name"); err != nil {
+		return nil, err
+	}
+	g, err := s.domain.RenameSecurityGroup(ctx, req.GetMspId(), req.GetSecurityGroup().GetSecurityGroupId(), req.GetSecurityGroup().GetDisplayName())
 	if err != nil {
 		return nil, err
 	}

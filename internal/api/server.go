@@ -26,3 +26,21 @@ func Register(s grpc.ServiceRegistrar, domain *tenancy.Service, tokens *auth.Tok
 	pb.RegisterChangeServiceServer(s, &changeServer{domain: domain})
 	pb.RegisterSyncServiceServer(s, &syncServer{domain: domain})
 }
+
+// answer maps a domain answer to its message, or passes its error on.
+func answer[T any, M any](v *T, err error, message func(*T) M) (M, error) {
+	if err != nil {
+		var zero M
+		return zero, err
+	}
+	return message(v), nil
+}
+
+// messages maps the items of a domain list to their messages.
+func messages[T any, M any](items []T, message func(*T) M) []M {
+	out := make([]M, len(items))
+	for i := range items {
+		out[i] = message(&items[i])
+	}
+	return out
+}

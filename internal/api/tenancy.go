@@ -69,6 +69,17 @@ func page(req pageRequest) tenancy.Page {
 	return tenancy.Page{Size: int(req.GetPageSize()), Token: req.GetPageToken()}
 }
 
+// viewOf is the domain's view of a request's.
+func viewOf(v pb.View) tenancy.View {
+	switch v {
+	case pb.View_BASIC:
+		return tenancy.ViewBasic
+	case pb.View_FULL:
+		return tenancy.ViewFull
+	}
+	return tenancy.ViewDefault
+}
+
 func userMessage(u *tenancy.User) *pb.User {
 	out := &pb.User{UserId: u.ID, DisplayName: u.DisplayName, SingleCustomerId: u.SingleCustomerID, Origin: u.Origin}
 	for _, m := range u.CustomerGroups {
@@ -81,11 +92,26 @@ func userMessage(u *tenancy.User) *pb.User {
 }
 
 func customerGroupMessage(g *tenancy.CustomerGroup) *pb.CustomerGroup {
-	out := &pb.CustomerGroup{CustomerGroupId: g.ID, DisplayName: g.DisplayName, Origin: g.Origin}
+	out := &pb.CustomerGroup{CustomerGroupId: g.ID, DisplayName: g.DisplayName, Origin: g.Origin, Customers: g.Customers}
 	for _, m := range g.Members {
 		out.Members = append(out.Members, &pb.Member{UserId: m.ID, Origin: m.Origin})
 	}
 	return out
+}
+
+func customerMessage(c *tenancy.Customer) *pb.Customer {
+	out := &pb.Customer{CustomerId: c.ID, DisplayName: c.DisplayName}
+	if p := c.Preferences; p != nil {
+		out.Preferences = &pb.CustomerPreferences{CustomerGroups: p.CustomerGroups, Users: p.Users, AccountContact: p.AccountContact, PartnerAccessEnabled: p.PartnerAccessEnabled}
+		for i := range p.AlertGroups {
+			out.Preferences.AlertGroups = append(out.Preferences.AlertGroups, alertGroupMessage(&p.AlertGroups[i], ""))
+		}
+	}
+	return out
+}
+
+func alertGroupMessage(g *tenancy.AlertGroup, writtenAt string) *pb.AlertGroup {
+	return &pb.AlertGroup{CustomerId: g.CustomerID, AlertGroupId: g.AlertGroupID, Contacts: g.Contacts, WrittenAt: writtenAt}
 }
 
 func (s *tenancyServer) CreateUser(ctx context.Context, req *pb.CreateUserRequest) (*pb.User, error) {
@@ -104,7 +130,7 @@ func (s *tenancyServer) CreateUser(ctx context.Context, req *pb.CreateUserReques
 }
 
 func (s *tenancyServer) GetUser(ctx context.Context, req *pb.GetUserRequest) (*pb.User, error) {
-	u, err := s.domain.GetUser(ctx, req.GetMspId(), req.GetUserId())
+	u, err := s.domain.GetUser(ctx, req.GetMspId(), req.GetUserId(), req.GetAtLeastAsFresh())
 	if err != nil {
 		return nil, err
 	}
@@ -123,6 +149,17 @@ func (s *tenancyServer) ListUsers(ctx context.Context, req *pb.ListUsersRequest)
 	return resp, nil
 }
 
+func (s *tenancyServer) UpdateUser(ctx context.Context, req *pb.UpdateUserRequest) (*pb.User, error) {
+	if _, err := updatedFields(req.GetUpdateMask(), req.GetUser(), "display_name"); err != nil {
+		return nil, err
+	}
+	u, err := s.domain.RenameUser(ctx, req.GetMspId(), req.GetUser().GetUserId(), req.GetUser().GetDisplayName())
+	if err != nil {
+		return nil, err
+	}
+	return userMessage(u), nil
+}
+
 func (s *tenancyServer) DeleteUser(ctx context.Context, req *pb.DeleteUserRequest) (*pb.SaveReport, error) {
 	rep, err := s.domain.DeleteUser(ctx, req.GetMspId(), req.GetUserId())
 	if err == nil {
@@ -136,27 +173,62 @@ func (s *tenancyServer) CreateCustomer(ctx context.Context, req *pb.CreateCustom
 	if err != nil {
 		return nil, err
 	}
-	return &pb.Customer{CustomerId: c.ID, DisplayName: c.DisplayName}, nil
+	return customerMessage(c), nil
 }
 
 func (s *tenancyServer) GetCustomer(ctx context.Context, req *pb.GetCustomerRequest) (*pb.Customer, error) {
-	c, err := s.domain.GetCustomer(ctx, req.GetMspId(), req.GetCustomerId())
+	c, err := s.domain.GetCustomer(ctx, req.GetMspId(), req.GetCustomerId(), req.GetAtLeastAsFresh(), viewOf(req.GetView()))
 	if err != nil {
 		return nil, err
 	}
-	return &pb.Customer{CustomerId: c.ID, DisplayName: c.DisplayName}, nil
+	return customerMessage(c), nil
 }
 
 func (s *tenancyServer) ListCustomers(ctx context.Context, req *pb.ListCustomersRequest) (*pb.ListCustomersResponse, error) {
-	customers, next, err := s.domain.ListCustomers(ctx, req.GetMspId(), page(req))
+	customers, next, err := s.domain.ListCustomers(ctx, req.GetMspId(), page(req), viewOf(req.GetView()))
 	if err != nil {
 		return nil, err
 	}
 	resp := &pb.ListCustomersResponse{NextPageToken: next}
-	for _, c := range customers {
-		resp.Customers = append(resp.Customers, &pb.Customer{CustomerId: c.ID, DisplayName: c.DisplayName})
+	for i := range customers {
+		resp.Customers = append(resp.Customers, customerMessage(&customers[i]))
 	}
 	return resp, nil
+}
+
+func (s *tenancyServer) UpdateCustomer(ctx context.Context, req *pb.UpdateCustomerRequest) (*pb.Customer, error) {
+	if _, err := updatedFields(req.GetUpdateMask(), req.GetCustomer(), "display_name"); err != nil {
+		return nil, err
+	}
+	c, err := s.domain.RenameCustomer(ctx, req.GetMspId(), req.GetCustomer().GetCustomerId(), req.GetCustomer().GetDisplayName())
+	if err != nil {
+		return nil, err
+	}
+	return customerMessage(c), nil
+}
+
+func (s *tenancyServer) ListCustomerCustomerGroups(ctx context.Context, req *pb.ListCustomerCustomerGroupsRequest) (*pb.ListCustomerCustomerGroupsResponse, error) {
+	l, err := s.domain.ListCustomerCustomerGroups(ctx, req.GetMspId(), req.GetCustomerId(), page(req), req.GetAtLeastAsFresh())
+	if err != nil {
+		return nil, err
+	}
+	return &pb.ListCustomerCustomerGroupsResponse{CustomerGroups: messages(l.Items, customerGroupMessage), NextPageToken: l.NextPageToken, CheckedAt: l.CheckedAt}, nil
+}
+
+func (s *tenancyServer) ListAlertGroups(ctx context.Context, req *pb.ListAlertGroupsRequest) (*pb.ListAlertGroupsResponse, error) {
+	l, err := s.domain.ListAlertGroups(ctx, req.GetMspId(), req.GetCustomerId(), page(req), req.GetAtLeastAsFresh())
+	if err != nil {
+		return nil, err
+	}
+	return &pb.ListAlertGroupsResponse{AlertGroups: messages(l.Items, func(g *tenancy.AlertGroup) *pb.AlertGroup { return alertGroupMessage(g, "") }), NextPageToken: l.NextPageToken, CheckedAt: l.CheckedAt}, nil
+}
+
+func (s *tenancyServer) GetAlertGroup(ctx context.Context, req *pb.GetAlertGroupRequest) (*pb.AlertGroup, error) {
+	g, err := s.domain.GetAlertGroup(ctx, req.GetMspId(), req.GetCustomerId(), req.GetAlertGroupId(), req.GetAtLeastAsFresh())
+	if err != nil {
+		return nil, err
+	}
+	return alertGroupMessage(g, ""), nil
 }
 
 func (s *tenancyServer) DeleteCustomer(ctx context.Context, req *pb.DeleteCustomerRequest) (*pb.SaveReport, error) {
@@ -172,7 +244,7 @@ func (s *tenancyServer) CreateCustomerGroup(ctx context.Context, req *pb.CreateC
 }
 
 func (s *tenancyServer) GetCustomerGroup(ctx context.Context, req *pb.GetCustomerGroupRequest) (*pb.CustomerGroup, error) {
-	g, err := s.domain.GetCustomerGroup(ctx, req.GetMspId(), req.GetCustomerGroupId())
+	g, err := s.domain.GetCustomerGroup(ctx, req.GetMspId(), req.GetCustomerGroupId(), req.GetAtLeastAsFresh())
 	if err != nil {
 		return nil, err
 	}
@@ -185,10 +257,29 @@ func (s *tenancyServer) ListCustomerGroups(ctx context.Context, req *pb.ListCust
 		return nil, err
 	}
 	resp := &pb.ListCustomerGroupsResponse{NextPageToken: next}
-	for _, g := range groups {
-		resp.CustomerGroups = append(resp.CustomerGroups, customerGroupMessage(&g))
+	for i := range groups {
+		resp.CustomerGroups = append(resp.CustomerGroups, customerGroupMessage(&groups[i]))
 	}
 	return resp, nil
+}
+
+func (s *tenancyServer) UpdateCustomerGroup(ctx context.Context, req *pb.UpdateCustomerGroupRequest) (*pb.CustomerGroup, error) {
+	if _, err := updatedFields(req.GetUpdateMask(), req.GetCustomerGroup(), "display_name"); err != nil {
+		return nil, err
+	}
+	g, err := s.domain.RenameCustomerGroup(ctx, req.GetMspId(), req.GetCustomerGroup().GetCustomerGroupId(), req.GetCustomerGroup().GetDisplayName())
+	if err != nil {
+		return nil, err
+	}
+	return customerGroupMessage(g), nil
+}
+
+func (s *tenancyServer) ListCustomerGroupCustomers(ctx context.Context, req *pb.ListCustomerGroupCustomersRequest) (*pb.ListCustomerGroupCustomersResponse, error) {
+	l, err := s.domain.ListCustomerGroupCustomers(ctx, req.GetMspId(), req.GetCustomerGroupId(), page(req), req.GetAtLeastAsFresh(), viewOf(req.GetView()))
+	if err != nil {
+		return nil, err
+	}
+	return &pb.ListCustomerGroupCustomersResponse{Customers: messages(l.Items, customerMessage), NextPageToken: l.NextPageToken, CheckedAt: l.CheckedAt}, nil
 }
 
 func (s *tenancyServer) DeleteCustomerGroup(ctx context.Context, req *pb.DeleteCustomerGroupRequest) (*pb.SaveReport, error) {
@@ -208,7 +299,7 @@ func (s *tenancyServer) SetAlertGroup(ctx context.Context, req *pb.SetAlertGroup
 	if err != nil {
 		return nil, err
 	}
-	return &pb.AlertGroup{CustomerId: req.GetCustomerId(), AlertGroupId: req.GetAlertGroupId(), Contacts: req.GetContacts(), WrittenAt: written}, nil
+	return alertGroupMessage(&tenancy.AlertGroup{CustomerID: req.GetCustomerId(), AlertGroupID: req.GetAlertGroupId(), Contacts: req.GetContacts()}, written), nil
 }
 
 func (s *tenancyServer) EditCustomerPreferences(ctx context.Context, req *pb.EditCustomerPreferencesRequest) (*pb.SaveReport, error) {

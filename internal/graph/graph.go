@@ -65,6 +65,21 @@ func (r Relationship) Attribute(key string) string {
 	return s
 }
 
+// Attributes returns every value of r's attributes (nil when it has none).
+func (r Relationship) Attributes() map[string]string {
+	if r.Caveat == nil || r.Caveat.Name != attributesCaveat {
+		return nil
+	}
+	values, _ := r.Caveat.Context["values"].(map[string]any)
+	out := make(map[string]string, len(values))
+	for k, v := range values {
+		if s, ok := v.(string); ok {
+			out[k] = s
+		}
+	}
+	return out
+}
+
 // Rel builds an uncaveated relationship resource#relation@subject.
 func Rel(resource Object, relation string, subject Object) Relationship {
 	return Relationship{Resource: resource, Relation: relation, Subject: subject}

@@ -37,6 +37,26 @@ func (p Page) decode() (uint32, graph.PageToken, error) {
 	return size, tok, err
 }
 
+// View is how much of an object a read answers (AIP-157).
+type View int
+
+const (
+	// ViewDefault is the call's default: ViewBasic for a list, ViewFull for a get.
+	ViewDefault View = iota
+	// ViewBasic leaves out what takes more reads to fill (a customer's preferences).
+	ViewBasic
+	// ViewFull answers everything.
+	ViewFull
+)
+
+// full reports whether v, the view of a call whose default is def, is ViewFull.
+func (v View) full(def View) bool {
+	if v == ViewDefault {
+		v = def
+	}
+	return v == ViewFull
+}
+
 // named is a listed object: its id (local to its MSP), display name and origin.
 type named struct {
 	ID          string
@@ -55,29 +75,41 @@ func (n named) customerGroup() CustomerGroup {
 	return CustomerGroup{ID: n.ID, DisplayName: n.DisplayName, Origin: n.Origin}
 }
 
-// listNamed lists the objects whose attributes relationship the filter
-// selects, a page at a time, at the revision rev for the first page.
-func (s *Service) listNamed(ctx context.Context, f graph.Filter, rev graph.Revision, page Page, localize func(string) string) ([]named, string, error) {
+// readPage reads one page of the relationships f selects: the first page at
+// rev, the next ones at the revision of the first, which their token
+// carries. It returns the next page's token ("" after the last page) and the
+// revision it read at.
+func (s *Service) readPage(ctx context.Context, f graph.Filter, rev graph.Revision, page Page) ([]graph.Relationship, string, graph.Revision, error) {
 	size, tok, err := page.decode()
 	if err != nil {
-		return nil, "", err
+		return nil, "", "", err
 	}
 	if tok.Revision != "" {
 		rev = tok.Revision
 	}
-	f.Relation = relAttributes
 	rels, cursor, readAt, err := s.graph.ReadPage(ctx, f, graph.At(rev), size, tok.Cursor)
 	if err != nil {
-		return nil, "", graph.ContinuationError(err, tok)
+		return nil, "", "", graph.ContinuationError(err, tok)
+	}
+	if cursor == "" {
+		return rels, "", readAt, nil
+	}
+	return rels, graph.PageToken{Revision: readAt, Cursor: cursor}.Encode(), readAt, nil
+}
+
+// listNamed lists the objects whose attributes relationship the filter
+// selects, a page at a time, at the revision rev for the first page.
+func (s *Service) listNamed(ctx context.Context, f graph.Filter, rev graph.Revision, page Page, localize func(string) string) ([]named, string, error) {
+	f.Relation = relAttributes
+	rels, next, _, err := s.readPage(ctx, f, rev, page)
+	if err != nil {
+		return nil, "", err
 	}
 	out := make([]named, len(rels))
 	for i, r := range rels {
 		out[i] = namedOf(localize(r.Resource.ID), r)
 	}
-	if cursor == "" {
-		return out, "", nil
-	}
-	return out, graph.PageToken{Revision: readAt, Cursor: cursor}.Encode(), nil
+	return out, next, nil
 }
 
 // ListMSPs lists MSPs with their owners, a page at a time.
@@ -120,7 +152,7 @@ func (s *Service) listScoped(ctx context.Context, msp, typ string, page Page) ([
 }
 
 // ListUsers lists an MSP's users (its staff; end-customer users are listed
-// per customer), a page at a time.
+// per customer), a page at a time, each with his memberships.
 func (s *Service) ListUsers(ctx context.Context, msp string, page Page) ([]User, string, error) {
 	sn, err := s.snapshot(ctx, msp)
 	if err != nil {
@@ -129,52 +161,69 @@ func (s *Service) ListUsers(ctx context.Context, msp string, page Page) ([]User,
 	if err := sn.authorize(ctx, permUsersManage, mspObject(msp)); err != nil {
 		return nil, "", err
 	}
-	size, tok, err := page.decode()
+	members, next, rev, err := s.readPage(ctx, graph.Filter{ResourceType: typeMSP, ResourceID: msp, Relation: relMember}, sn.rev, page)
 	if err != nil {
 		return nil, "", err
 	}
-	rev := sn.rev
-	if tok.Revision != "" {
-		rev = tok.Revision
-	}
-	members, cursor, readAt, err := s.graph.ReadPage(ctx, graph.Filter{ResourceType: typeMSP, ResourceID: msp, Relation: relMember}, graph.At(rev), size, tok.Cursor)
-	if err != nil {
-		return nil, "", graph.ContinuationError(err, tok)
-	}
-	single, err := (&snapshot{s: s, msp: msp, rev: rev}).singleCustomers(ctx)
+	// Every page reads at the first page's revision.
+	sn = &snapshot{s: s, msp: msp, rev: rev}
+	single, err := sn.singleCustomers(ctx)
 	if err != nil {
 		return nil, "", err
 	}
 	out := make([]User, len(members))
+	ids := make([]string, len(members))
+	for i, m := range members {
+		ids[i] = localID(msp, m.Subject.ID)
+		out[i] = User{ID: ids[i], SingleCustomerID: single[ids[i]], Origin: OriginLocal}
+	}
 	err = readEach(ctx, sn, rev, indexes(len(members)), func(i int) graph.Filter {
 		return graph.Filter{ResourceType: typeUser, ResourceID: members[i].Subject.ID, Relation: relAttributes}
 	}, func(i int, attrs []graph.Relationship) {
-		id := localID(msp, members[i].Subject.ID)
-		out[i] = User{ID: id, SingleCustomerID: single[id], Origin: OriginLocal}
 		if len(attrs) > 0 {
 			out[i].DisplayName, out[i].Origin = attrs[0].Attribute(attrDisplayName), originOf(attrs[0])
 		}
 	})
-	if err != nil || cursor == "" {
-		return out, "", err
+	if err != nil {
+		return nil, "", err
 	}
-	return out, graph.PageToken{Revision: readAt, Cursor: cursor}.Encode(), nil
+	if err := sn.fillMemberships(ctx, out); err != nil {
+		return nil, "", err
+	}
+	return out, next, nil
 }
 
-// ListCustomers lists an MSP's customers, a page at a time.
-func (s *Service) ListCustomers(ctx context.Context, msp string, page Page) ([]Customer, string, error) {
+// ListCustomers lists the customers of an MSP the actor may see, a page at
+// a time; in the full view with their preferences.
+func (s *Service) ListCustomers(ctx context.Context, msp string, page Page, view View) ([]Customer, string, error) {
+	var out []Customer
+	var next string
+	var sn *snapshot
+	var err error
 	if a := actorFrom(ctx); a.UserID != "" {
-		return s.listVisibleCustomers(ctx, msp, a)
+		out, next, sn, err = s.listVisibleCustomers(ctx, msp, a)
+	} else {
+		var items []named
+		if sn, err = s.snapshot(ctx, msp); err == nil {
+			items, next, err = s.listNamed(ctx, graph.Filter{ResourceType: typeCustomer, ResourceIDPrefix: msp + "/"}, sn.rev, page, func(id string) string { return localID(msp, id) })
+		}
+		for _, it := range items {
+			out = append(out, it.customer())
+		}
 	}
-	items, next, err := s.listScoped(ctx, msp, typeCustomer, page)
-	out := make([]Customer, len(items))
-	for i, it := range items {
-		out[i] = it.customer()
+	if err != nil {
+		return nil, "", err
 	}
-	return out, next, err
+	if view.full(ViewBasic) {
+		if err := sn.fillPreferences(ctx, out); err != nil {
+			return nil, "", err
+		}
+	}
+	return out, next, nil
 }
 
-// ListCustomerGroups lists an MSP's customer groups, a page at a time.
+// ListCustomerGroups lists an MSP's customer groups, a page at a time, each
+// with its members and customers.
 func (s *Service) ListCustomerGroups(ctx context.Context, msp string, page Page) ([]CustomerGroup, string, error) {
 	sn, err := s.snapshot(ctx, msp)
 	if err != nil {
@@ -183,12 +232,18 @@ func (s *Service) ListCustomerGroups(ctx context.Context, msp string, page Page)
 	if err := sn.authorize(ctx, permCustomerGroupsManage, mspObject(msp)); err != nil {
 		return nil, "", err
 	}
-	items, next, err := s.listScoped(ctx, msp, typeCustomerGroup, page)
-	out := make([]CustomerGroup, len(items))
-	for i, it := range items {
-		out[i] = it.customerGroup()
+	rels, next, rev, err := s.readPage(ctx, graph.Filter{ResourceType: typeCustomerGroup, ResourceIDPrefix: msp + "/", Relation: relAttributes}, sn.rev, page)
+	if err != nil {
+		return nil, "", err
 	}
-	return out, next, err
+	out := make([]CustomerGroup, len(rels))
+	for i, r := range rels {
+		out[i] = namedOf(localID(msp, r.Resource.ID), r).customerGroup()
+	}
+	if err := (&snapshot{s: s, msp: msp, rev: rev}).fillCustomerGroups(ctx, out); err != nil {
+		return nil, "", err
+	}
+	return out, next, nil
 }
 
 // GetMSP returns an MSP with its owner.
@@ -215,12 +270,13 @@ func (s *Service) GetMSP(ctx context.Context, msp string) (*MSP, error) {
 }
 
 // getNamed returns one of msp's objects by id, or NotFound naming field,
-// and the snapshot it was read at.
-func (s *Service) getNamed(ctx context.Context, msp, field, typ, id string) (named, *snapshot, error) {
+// and the snapshot it was read at: at least as fresh as atLeastAsFresh, when
+// given.
+func (s *Service) getNamed(ctx context.Context, msp, field, typ, id, atLeastAsFresh string) (named, *snapshot, error) {
 	if err := checkID(field, id); err != nil {
 		return named{}, nil, err
 	}
-	sn, err := s.snapshot(ctx, msp)
+	sn, err := s.readSnapshot(ctx, msp, atLeastAsFresh)
 	if err != nil {
 		return named{}, nil, err
 	}
@@ -237,9 +293,9 @@ func (s *Service) getNamed(ctx context.Context, msp, field, typ, id string) (nam
 	return namedOf(id, rels[0]), sn, nil
 }
 
-// GetUser returns an MSP user.
-func (s *Service) GetUser(ctx context.Context, msp, user string) (*User, error) {
-	n, sn, err := s.getNamed(ctx, msp, "userId", typeUser, user)
+// GetUser returns an MSP user with his memberships.
+func (s *Service) GetUser(ctx context.Context, msp, user, atLeastAsFresh string) (*User, error) {
+	n, sn, err := s.getNamed(ctx, msp, "userId", typeUser, user, atLeastAsFresh)
 	if err != nil {
 		return nil, err
 	}
@@ -247,53 +303,40 @@ func (s *Service) GetUser(ctx context.Context, msp, user string) (*User, error) 
 	if err != nil {
 		return nil, err
 	}
-	u := &User{ID: n.ID, DisplayName: n.DisplayName, SingleCustomerID: single[n.ID], Origin: n.Origin}
-	if u.CustomerGroups, err = sn.membershipsOf(ctx, user, typeCustomerGroup); err != nil {
+	u := []User{{ID: n.ID, DisplayName: n.DisplayName, SingleCustomerID: single[n.ID], Origin: n.Origin}}
+	if err := sn.fillMemberships(ctx, u); err != nil {
 		return nil, err
 	}
-	if u.SecurityGroups, err = sn.membershipsOf(ctx, user, typeSecurityGroup); err != nil {
-		return nil, err
-	}
-	return u, nil
+	return &u[0], nil
 }
 
-// GetCustomer returns a customer.
-func (s *Service) GetCustomer(ctx context.Context, msp, customer string) (*Customer, error) {
-	n, _, err := s.getNamed(ctx, msp, "customerId", typeCustomer, customer)
+// GetCustomer returns a customer; in the full view (the default) with its
+// preferences, for an actor who may manage customers.
+func (s *Service) GetCustomer(ctx context.Context, msp, customer, atLeastAsFresh string, view View) (*Customer, error) {
+	n, sn, err := s.getNamed(ctx, msp, "customerId", typeCustomer, customer, atLeastAsFresh)
 	if err != nil {
 		return nil, err
 	}
-	c := n.customer()
-	return &c, nil
+	c := []Customer{n.customer()}
+	if view.full(ViewFull) {
+		if err := sn.fillPreferences(ctx, c); err != nil {
+			return nil, err
+		}
+	}
+	return &c[0], nil
 }
 
-// GetCustomerGroup returns a customer group.
-func (s *Service) GetCustomerGroup(ctx context.Context, msp, group string) (*CustomerGroup, error) {
-	n, sn, err := s.getNamed(ctx, msp, "customerGroupId", typeCustomerGroup, group)
+// GetCustomerGroup returns a customer group with its members and customers.
+func (s *Service) GetCustomerGroup(ctx context.Context, msp, group, atLeastAsFresh string) (*CustomerGroup, error) {
+	n, sn, err := s.getNamed(ctx, msp, "customerGroupId", typeCustomerGroup, group, atLeastAsFresh)
 	if err != nil {
 		return nil, err
 	}
-	g := n.customerGroup()
-	obj := customerGroupObject(msp, group)
-	rels, err := sn.readAll(ctx,
-		graph.Filter{ResourceType: typeCustomerGroup, ResourceID: obj.ID, Relation: relMember},
-		graph.Filter{ResourceType: typeCustomerGroup, ResourceID: obj.ID, Relation: relSyncedMember})
-	if err != nil {
+	g := []CustomerGroup{n.customerGroup()}
+	if err := sn.fillCustomerGroups(ctx, g); err != nil {
 		return nil, err
 	}
-	synced := map[string]bool{}
-	for _, r := range rels {
-		if r.Relation == relSyncedMember {
-			synced[r.Subject.ID] = true
-		}
-	}
-	for _, r := range rels {
-		if r.Relation == relMember {
-			g.Members = append(g.Members, Membership{ID: localID(msp, r.Subject.ID), Origin: membershipOrigin(g.Origin, synced[r.Subject.ID])})
-		}
-	}
-	sortMemberships(g.Members)
-	return &g, nil
+	return &g[0], nil
 }
 
 // authorizeSight refuses an actor who may not see one of msp's objects: a
@@ -315,18 +358,18 @@ func (sn *snapshot) authorizeSight(ctx context.Context, typ, id string) error {
 }
 
 // listVisibleCustomers lists, in one page, the customers an actor may see.
-func (s *Service) listVisibleCustomers(ctx context.Context, msp string, a Actor) ([]Customer, string, error) {
+func (s *Service) listVisibleCustomers(ctx context.Context, msp string, a Actor) ([]Customer, string, *snapshot, error) {
 	sn, err := s.snapshot(ctx, msp)
 	if err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
 	ids, _, err := s.graph.LookupResources(ctx, typeCustomer, permissionVisible, userObject(msp, a.UserID), graph.At(sn.rev))
 	if err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
 	sort.Strings(ids)
 	out, err := sn.customersNamed(ctx, sn.rev, ids)
-	return out, "", err
+	return out, "", sn, err
 }
 
 // pointReadLimit is the most customers customersNamed reads one by one; for
@@ -364,39 +407,6 @@ func (sn *snapshot) customersNamed(ctx context.Context, rev graph.Revision, ids 
 		out[i].DisplayName = names[id]
 	}
 	return out, nil
-}
-
-// membershipsOf lists the groups of type typ (customer or security groups)
-// the user is a member of, each with the membership's origin.
-func (sn *snapshot) membershipsOf(ctx context.Context, user, typ string) ([]Membership, error) {
-	u := userObject(sn.msp, user)
-	rels, err := sn.readAll(ctx,
-		graph.Filter{ResourceType: typ, Relation: relMember, SubjectType: typeUser, SubjectID: u.ID},
-		graph.Filter{ResourceType: typ, Relation: relSyncedMember, SubjectType: typeUser, SubjectID: u.ID})
-	if err != nil {
-		return nil, err
-	}
-	synced := map[graph.Object]bool{}
-	var groups []graph.Object
-	for _, r := range rels {
-		if r.Relation == relSyncedMember {
-			synced[r.Resource] = true
-		} else {
-			groups = append(groups, r.Resource)
-		}
-	}
-	var out []Membership
-	err = readEach(ctx, sn, sn.rev, groups, func(g graph.Object) graph.Filter {
-		return graph.Filter{ResourceType: g.Type, ResourceID: g.ID, Relation: relAttributes}
-	}, func(g graph.Object, attrs []graph.Relationship) {
-		origin := OriginLocal
-		if len(attrs) > 0 {
-			origin = originOf(attrs[0])
-		}
-		out = append(out, Membership{ID: localID(sn.msp, g.ID), Origin: membershipOrigin(origin, synced[g])})
-	})
-	sortMemberships(out)
-	return out, err
 }
 
 func sortMemberships(ms []Membership) {

@@ -16,7 +16,7 @@ type User struct {
 	// Origin is OriginLocal, or the connected system that created the user.
 	Origin string
 	// CustomerGroups and SecurityGroups are the user's memberships, with
-	// their origins (GetUser only).
+	// their origins.
 	CustomerGroups []Membership
 	SecurityGroups []Membership
 }
@@ -32,6 +32,9 @@ type Membership struct {
 type Customer struct {
 	ID          string
 	DisplayName string
+	// Preferences is what the Edit Customer Preferences form shows; nil when
+	// not read (the basic view, or an actor who may not manage customers).
+	Preferences *CustomerPreferences
 }
 
 // CustomerGroup is a named set of customers.
@@ -40,8 +43,10 @@ type CustomerGroup struct {
 	DisplayName string
 	// Origin is OriginLocal, or the connected system that created the group.
 	Origin string
-	// Members are the group's users with their memberships' origins (GetCustomerGroup only).
+	// Members are the group's users with their memberships' origins.
 	Members []Membership
+	// Customers are the group's customers.
+	Customers []string
 }
 
 // AlertGroup is a customer's user alert group: the users alerted for it.

@@ -15,6 +15,8 @@ type MaintenanceWindow struct {
 	DisplayName     string
 	CreatorUserID   string
 	ModifiedByOther bool
+	// Editors and Deleters may edit it, and delete it, now.
+	Editors, Deleters []string
 }
 
 // OutageComment is a comment on a customer's outage, with who posted it.
@@ -23,6 +25,8 @@ type OutageComment struct {
 	ID            string
 	Text          string
 	CreatorUserID string
+	// Editors may edit it now.
+	Editors []string
 }
 
 const attrText = "text"
@@ -39,13 +43,13 @@ func requireActor(ctx context.Context, what string) (Actor, error) {
 
 // createOwned creates an object of a customer that records its creator, the
 // actor, who needs permission create on the customer.
-func (s *Service) createOwned(ctx context.Context, msp, customer string, obj graph.Object, field, create string, attrs map[string]string) (string, error) {
+func (s *Service) createOwned(ctx context.Context, msp, customer string, obj graph.Object, field, create string, attrs map[string]string) (*Report, error) {
 	a, err := requireActor(ctx, obj.Type)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	c := customerObject(msp, customer)
-	_, err = s.save(ctx, msp, false, func(ctx context.Context, sn *snapshot) ([]graph.Update, error) {
+	rep, err := s.save(ctx, msp, false, func(ctx context.Context, sn *snapshot) ([]graph.Update, error) {
 		if err := sn.requireExisting(ctx, existing{"customerId", typeCustomer, []string{customer}}); err != nil {
 			return nil, err
 		}
@@ -65,7 +69,16 @@ func (s *Service) createOwned(ctx context.Context, msp, customer string, obj gra
 			graph.Rel(obj, relAttributes, mspObject(msp)).WithAttributes(attrs),
 		), nil
 	})
-	return a.UserID, err
+	return rep, err
+}
+
+// readBack reads, at the revision a save wrote, what the actor made or
+// changed: he sees it whatever his rights to read it.
+func readBack[T any](ctx context.Context, rep *Report, err error, get func(ctx context.Context, atLeastAsFresh string) (*T, error)) (*T, error) {
+	if err != nil {
+		return nil, err
+	}
+	return get(WithActor(ctx, Actor{}), rep.WrittenAt)
 }
 
 // readOwned reads an object of a customer that records its creator;
@@ -102,12 +115,11 @@ func (s *Service) CreateMaintenanceWindow(ctx context.Context, msp, customer, id
 	if err := firstError(checkID("mspId", msp), checkID("customerId", customer), checkID("maintenanceWindowId", id), checkDisplayName("displayName", displayName)); err != nil {
 		return nil, err
 	}
-	creator, err := s.createOwned(ctx, msp, customer, customerObjectOf(typeWindow, msp, customer, id), "maintenanceWindowId", "maintenance_windows.create",
+	rep, err := s.createOwned(ctx, msp, customer, customerObjectOf(typeWindow, msp, customer, id), "maintenanceWindowId", "maintenance_windows.create",
 		map[string]string{attrDisplayName: displayName})
-	if err != nil {
-		return nil, err
-	}
-	return &MaintenanceWindow{CustomerID: customer, ID: id, DisplayName: displayName, CreatorUserID: creator}, nil
+	return readBack(ctx, rep, err, func(ctx context.Context, rev string) (*MaintenanceWindow, error) {
+		return s.GetMaintenanceWindow(ctx, msp, customer, id, rev)
+	})
 }
 
 // UpdateMaintenanceWindow modifies a window. When someone other than its
@@ -117,30 +129,23 @@ func (s *Service) UpdateMaintenanceWindow(ctx context.Context, msp, customer, id
 		return nil, err
 	}
 	obj := customerObjectOf(typeWindow, msp, customer, id)
-	w := &MaintenanceWindow{CustomerID: customer, ID: id, DisplayName: displayName}
-	_, err := s.save(ctx, msp, false, func(ctx context.Context, sn *snapshot) ([]graph.Update, error) {
-		creator, rels, err := sn.readOwned(ctx, customer, obj, "maintenanceWindowId")
+	rep, err := s.save(ctx, msp, false, func(ctx context.Context, sn *snapshot) ([]graph.Update, error) {
+		creator, _, err := sn.readOwned(ctx, customer, obj, "maintenanceWindowId")
 		if err != nil {
 			return nil, err
 		}
 		if err := sn.authorizeOn(ctx, obj, "edit"); err != nil {
 			return nil, err
 		}
-		w.CreatorUserID = creator
 		updates := []graph.Update{{Op: graph.Touch, Relationship: graph.Rel(obj, relAttributes, mspObject(msp)).WithAttributes(map[string]string{attrDisplayName: displayName})}}
-		for _, r := range rels {
-			w.ModifiedByOther = w.ModifiedByOther || r.Relation == relModifiedByOther
-		}
 		if actorFrom(ctx).UserID != creator {
-			w.ModifiedByOther = true
 			updates = append(updates, graph.Update{Op: graph.Touch, Relationship: graph.Rel(obj, relModifiedByOther, graph.Object{Type: typeUser, ID: "*"})})
 		}
 		return updates, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return w, nil
+	return readBack(ctx, rep, err, func(ctx context.Context, rev string) (*MaintenanceWindow, error) {
+		return s.GetMaintenanceWindow(ctx, msp, customer, id, rev)
+	})
 }
 
 // DeleteMaintenanceWindow deletes a window.
@@ -167,12 +172,11 @@ func (s *Service) CreateOutageComment(ctx context.Context, msp, customer, id, te
 	if err := firstError(checkID("mspId", msp), checkID("customerId", customer), checkID("outageCommentId", id), checkDisplayName("text", text)); err != nil {
 		return nil, err
 	}
-	creator, err := s.createOwned(ctx, msp, customer, customerObjectOf(typeOutageComment, msp, customer, id), "outageCommentId", "outage_comments.create",
+	rep, err := s.createOwned(ctx, msp, customer, customerObjectOf(typeOutageComment, msp, customer, id), "outageCommentId", "outage_comments.create",
 		map[string]string{attrText: text})
-	if err != nil {
-		return nil, err
-	}
-	return &OutageComment{CustomerID: customer, ID: id, Text: text, CreatorUserID: creator}, nil
+	return readBack(ctx, rep, err, func(ctx context.Context, rev string) (*OutageComment, error) {
+		return s.GetOutageComment(ctx, msp, customer, id, rev)
+	})
 }
 
 // UpdateOutageComment updates a comment.
@@ -181,32 +185,28 @@ func (s *Service) UpdateOutageComment(ctx context.Context, msp, customer, id, te
 		return nil, err
 	}
 	obj := customerObjectOf(typeOutageComment, msp, customer, id)
-	out := &OutageComment{CustomerID: customer, ID: id, Text: text}
-	_, err := s.save(ctx, msp, false, func(ctx context.Context, sn *snapshot) ([]graph.Update, error) {
-		creator, _, err := sn.readOwned(ctx, customer, obj, "outageCommentId")
-		if err != nil {
+	rep, err := s.save(ctx, msp, false, func(ctx context.Context, sn *snapshot) ([]graph.Update, error) {
+		if _, _, err := sn.readOwned(ctx, customer, obj, "outageCommentId"); err != nil {
 			return nil, err
 		}
 		if err := sn.authorizeOn(ctx, obj, "edit"); err != nil {
 			return nil, err
 		}
-		out.CreatorUserID = creator
 		return []graph.Update{{Op: graph.Touch, Relationship: graph.Rel(obj, relAttributes, mspObject(msp)).WithAttributes(map[string]string{attrText: text})}}, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	return readBack(ctx, rep, err, func(ctx context.Context, rev string) (*OutageComment, error) {
+		return s.GetOutageComment(ctx, msp, customer, id, rev)
+	})
 }
 
 // SetMonitorGroup creates or replaces a monitor group and the spokespersons
 // granted it, each an end-customer user of the customer.
-func (s *Service) SetMonitorGroup(ctx context.Context, msp, customer, id string, spokespersons []string) error {
+func (s *Service) SetMonitorGroup(ctx context.Context, msp, customer, id string, spokespersons []string) (*MonitorGroup, error) {
 	if err := firstError(checkID("mspId", msp), checkID("customerId", customer), checkID("monitorGroupId", id), checkSelection("spokespersons", spokespersons)); err != nil {
-		return err
+		return nil, err
 	}
 	obj, c := customerObjectOf(typeMonitorGroup, msp, customer, id), customerObject(msp, customer)
-	_, err := s.save(ctx, msp, false, func(ctx context.Context, sn *snapshot) ([]graph.Update, error) {
+	rep, err := s.save(ctx, msp, false, func(ctx context.Context, sn *snapshot) ([]graph.Update, error) {
 		if err := sn.requireExisting(ctx, existing{"customerId", typeCustomer, []string{customer}}, existing{"spokespersons", typeEndCustomerUser, spokespersons}); err != nil {
 			return nil, err
 		}
@@ -222,16 +222,18 @@ func (s *Service) SetMonitorGroup(ctx context.Context, msp, customer, id string,
 			return graph.Rel(obj, relSpokesperson, userObject(msp, u))
 		})...), nil
 	})
-	return err
+	return readBack(ctx, rep, err, func(ctx context.Context, rev string) (*MonitorGroup, error) {
+		return s.GetMonitorGroup(ctx, msp, customer, id, rev)
+	})
 }
 
 // SetMonitor creates or replaces a monitor of a customer in one of its monitor groups.
-func (s *Service) SetMonitor(ctx context.Context, msp, customer, id, group string) error {
+func (s *Service) SetMonitor(ctx context.Context, msp, customer, id, group string) (*Monitor, error) {
 	if err := firstError(checkID("mspId", msp), checkID("customerId", customer), checkID("monitorId", id), checkID("monitorGroupId", group)); err != nil {
-		return err
+		return nil, err
 	}
 	obj, c, g := customerObjectOf(typeMonitor, msp, customer, id), customerObject(msp, customer), customerObjectOf(typeMonitorGroup, msp, customer, group)
-	_, err := s.save(ctx, msp, false, func(ctx context.Context, sn *snapshot) ([]graph.Update, error) {
+	rep, err := s.save(ctx, msp, false, func(ctx context.Context, sn *snapshot) ([]graph.Update, error) {
 		if err := sn.requireExisting(ctx, existing{"customerId", typeCustomer, []string{customer}}); err != nil {
 			return nil, err
 		}
@@ -254,5 +256,7 @@ func (s *Service) SetMonitor(ctx context.Context, msp, customer, id, group strin
 			return graph.Rel(obj, relMonitorGroup, g)
 		})...), nil
 	})
-	return err
+	return readBack(ctx, rep, err, func(ctx context.Context, rev string) (*Monitor, error) {
+		return s.GetMonitor(ctx, msp, customer, id, rev)
+	})
 }

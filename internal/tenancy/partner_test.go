@@ -372,7 +372,7 @@ func TestGrant_AutoExtendsBy180DaysUnlessItsRoleBecameTheTopRole(t *testing.T) {
 	require.Equal(t, far.ID, soon[0].ID)
 
 	// A role edited into the top role stops its grants from extending.
-	_, err = w.svc.UpdateRole(ctx, "acme", tenancy.Role{ID: "escalation", DisplayName: "Escalation", Permissions: catalog.IDs(catalog.Every)})
+	_, err = w.svc.UpdateRole(ctx, "acme", tenancy.Role{ID: "escalation", DisplayName: "Escalation", Permissions: catalog.IDs(catalog.Every)}, tenancy.RoleFields{DisplayName: true, Permissions: true})
 	require.NoError(t, err)
 	w.svc.SetGrantDayLength(24 * time.Hour * 365)
 	extended, err = w.svc.ExtendDueGrants(ctx)

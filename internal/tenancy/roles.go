@@ -224,28 +224,58 @@ func (s *Service) CreateRole(ctx context.Context, msp string, r Role) (*Role, er
 	return &r, nil
 }
 
-// UpdateRole replaces a custom role's display name and permissions. A role
+// RoleFields are the fields of a role an update changes.
+type RoleFields struct {
+	DisplayName, Permissions bool
+}
+
+// UpdateRole changes the fields of a custom role that fields names to r's.
+// New permissions must be the actor's own on every customer, and a role
 // bound to a customer-scoped security group cannot gain a permission such a
 // group never grants.
-func (s *Service) UpdateRole(ctx context.Context, msp string, r Role) (*Role, error) {
-	if err := firstError(checkID("mspId", msp), checkID("roleId", r.ID), checkDisplayName("displayName", r.DisplayName), checkPermissions("permissions", r.Permissions)); err != nil {
+func (s *Service) UpdateRole(ctx context.Context, msp string, r Role, fields RoleFields) (*Role, error) {
+	checks := []error{checkID("mspId", msp), checkID("roleId", r.ID)}
+	if fields.DisplayName {
+		checks = append(checks, checkDisplayName("displayName", r.DisplayName))
+	}
+	if fields.Permissions {
+		checks = append(checks, checkPermissions("permissions", r.Permissions))
+	}
+	if err := firstError(checks...); err != nil {
 		return nil, err
 	}
 	if _, ok := catalog.LookupBuiltinRole(r.ID); ok {
 		return nil, fault.New(fault.Blocked, "role %q is built in and cannot be edited; create a custom role instead", r.ID)
 	}
 	obj := scoped(typeRole, msp, r.ID)
+	var updated *Role
 	_, err := s.save(ctx, msp, false, func(ctx context.Context, sn *snapshot) ([]graph.Update, error) {
-		if err := sn.authorizeGrant(ctx, permRolesManage, r.Permissions, Scope{AllCustomers: true}); err != nil {
+		authorize := func() error { return sn.authorize(ctx, permRolesManage, mspObject(msp)) }
+		if fields.Permissions {
+			authorize = func() error { return sn.authorizeGrant(ctx, permRolesManage, r.Permissions, Scope{AllCustomers: true}) }
+		}
+		if err := authorize(); err != nil {
 			return nil, err
 		}
 		current, err := sn.read(ctx, graph.Filter{ResourceType: typeRole, ResourceID: obj.ID})
 		if err != nil {
 			return nil, err
 		}
-		if _, err := roleOf(r.ID, current); err != nil {
+		was, err := roleOf(r.ID, current)
+		if err != nil {
 			return nil, err
 		}
+		updated = &Role{ID: r.ID, DisplayName: was.DisplayName, Permissions: was.Permissions}
+		var updates []graph.Update
+		if fields.DisplayName && r.DisplayName != was.DisplayName {
+			updated.DisplayName = r.DisplayName
+			updates = append(updates, graph.Update{Op: graph.Touch, Relationship: attributesOf(obj, msp, r.DisplayName)})
+		}
+		if !fields.Permissions {
+			return updates, nil
+		}
+		updated.Permissions = slices.Clone(r.Permissions)
+		sortByCatalog(updated.Permissions)
 		groups, err := sn.securityGroupsOfRole(ctx, obj)
 		if err != nil {
 			return nil, err
@@ -259,7 +289,6 @@ func (s *Service) UpdateRole(ctx context.Context, msp string, r Role) (*Role, er
 		for _, rel := range permissionRels(obj, r.Permissions) {
 			want[rel.String()] = true
 		}
-		var updates []graph.Update
 		have := map[string]bool{}
 		for _, rel := range current {
 			if _, isPermission := roleRelations[rel.Relation]; !isPermission {
@@ -275,13 +304,12 @@ func (s *Service) UpdateRole(ctx context.Context, msp string, r Role) (*Role, er
 				updates = append(updates, graph.Update{Op: graph.Create, Relationship: rel})
 			}
 		}
-		return append(updates, graph.Update{Op: graph.Touch, Relationship: attributesOf(obj, msp, r.DisplayName)}), nil
+		return updates, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	sortByCatalog(r.Permissions)
-	return &r, nil
+	return updated, nil
 }
 
 // DeleteRole deletes a custom role that no security group binds, with the

@@ -21,6 +21,59 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// View is how much of a resource an answer carries (AIP-157).
+type View int32
+
+const (
+	// The call's default: BASIC for a list, FULL for a Get.
+	View_VIEW_UNSPECIFIED View = 0
+	// The resource without the sets it takes more reads to fill.
+	View_BASIC View = 1
+	// Everything the resource holds.
+	View_FULL View = 2
+)
+
+// Enum value maps for View.
+var (
+	View_name = map[int32]string{
+		0: "VIEW_UNSPECIFIED",
+		1: "BASIC",
+		2: "FULL",
+	}
+	View_value = map[string]int32{
+		"VIEW_UNSPECIFIED": 0,
+		"BASIC":            1,
+		"FULL":             2,
+	}
+)
+
+func (x View) Enum() *View {
+	p := new(View)
+	*p = x
+	return p
+}
+
+func (x View) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (View) Descriptor() protoreflect.EnumDescriptor {
+	return file_mspauthz_v1_common_proto_enumTypes[0].Descriptor()
+}
+
+func (View) Type() protoreflect.EnumType {
+	return &file_mspauthz_v1_common_proto_enumTypes[0]
+}
+
+func (x View) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use View.Descriptor instead.
+func (View) EnumDescriptor() ([]byte, []int) {
+	return file_mspauthz_v1_common_proto_rawDescGZIP(), []int{0}
+}
+
 // Pair is a (user, customer) pair of one MSP.
 type Pair struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -387,7 +440,11 @@ const file_mspauthz_v1_common_proto_rawDesc = "" +
 	"\vcustomer_id\x18\x02 \x01(\tR\n" +
 	"customerId\x12\x16\n" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\x12$\n" +
-	"\x0ealert_group_id\x18\x04 \x01(\tR\falertGroupIdB9Z7github.com/mspauthz/mspauthz/api/mspauthz/v1;mspauthzv1b\x06proto3"
+	"\x0ealert_group_id\x18\x04 \x01(\tR\falertGroupId*1\n" +
+	"\x04View\x12\x14\n" +
+	"\x10VIEW_UNSPECIFIED\x10\x00\x12\t\n" +
+	"\x05BASIC\x10\x01\x12\b\n" +
+	"\x04FULL\x10\x02B9Z7github.com/mspauthz/mspauthz/api/mspauthz/v1;mspauthzv1b\x06proto3"
 
 var (
 	file_mspauthz_v1_common_proto_rawDescOnce sync.Once
@@ -401,19 +458,21 @@ func file_mspauthz_v1_common_proto_rawDescGZIP() []byte {
 	return file_mspauthz_v1_common_proto_rawDescData
 }
 
+var file_mspauthz_v1_common_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
 var file_mspauthz_v1_common_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
 var file_mspauthz_v1_common_proto_goTypes = []any{
-	(*Pair)(nil),                // 0: mspauthz.v1.Pair
-	(*RetainedPair)(nil),        // 1: mspauthz.v1.RetainedPair
-	(*AlertContactRemoval)(nil), // 2: mspauthz.v1.AlertContactRemoval
-	(*SaveReport)(nil),          // 3: mspauthz.v1.SaveReport
-	(*GuardBlock)(nil),          // 4: mspauthz.v1.GuardBlock
+	(View)(0),                   // 0: mspauthz.v1.View
+	(*Pair)(nil),                // 1: mspauthz.v1.Pair
+	(*RetainedPair)(nil),        // 2: mspauthz.v1.RetainedPair
+	(*AlertContactRemoval)(nil), // 3: mspauthz.v1.AlertContactRemoval
+	(*SaveReport)(nil),          // 4: mspauthz.v1.SaveReport
+	(*GuardBlock)(nil),          // 5: mspauthz.v1.GuardBlock
 }
 var file_mspauthz_v1_common_proto_depIdxs = []int32{
-	0, // 0: mspauthz.v1.SaveReport.associated:type_name -> mspauthz.v1.Pair
-	0, // 1: mspauthz.v1.SaveReport.dissociated:type_name -> mspauthz.v1.Pair
-	1, // 2: mspauthz.v1.SaveReport.retained:type_name -> mspauthz.v1.RetainedPair
-	2, // 3: mspauthz.v1.SaveReport.alert_contacts_removed:type_name -> mspauthz.v1.AlertContactRemoval
+	1, // 0: mspauthz.v1.SaveReport.associated:type_name -> mspauthz.v1.Pair
+	1, // 1: mspauthz.v1.SaveReport.dissociated:type_name -> mspauthz.v1.Pair
+	2, // 2: mspauthz.v1.SaveReport.retained:type_name -> mspauthz.v1.RetainedPair
+	3, // 3: mspauthz.v1.SaveReport.alert_contacts_removed:type_name -> mspauthz.v1.AlertContactRemoval
 	4, // [4:4] is the sub-list for method output_type
 	4, // [4:4] is the sub-list for method input_type
 	4, // [4:4] is the sub-list for extension type_name
@@ -431,13 +490,14 @@ func file_mspauthz_v1_common_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mspauthz_v1_common_proto_rawDesc), len(file_mspauthz_v1_common_proto_rawDesc)),
-			NumEnums:      0,
+			NumEnums:      1,
 			NumMessages:   5,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
 		GoTypes:           file_mspauthz_v1_common_proto_goTypes,
 		DependencyIndexes: file_mspauthz_v1_common_proto_depIdxs,
+		EnumInfos:         file_mspauthz_v1_common_proto_enumTypes,
 		MessageInfos:      file_mspauthz_v1_common_proto_msgTypes,
 	}.Build()
 	File_mspauthz_v1_common_proto = out.File

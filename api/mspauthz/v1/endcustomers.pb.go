@@ -595,8 +595,11 @@ type MaintenanceWindow struct {
 	CreatorUserId       string                 `protobuf:"bytes,4,opt,name=creator_user_id,json=creatorUserId,proto3" json:"creator_user_id,omitempty"`
 	// Set once someone other than the creator modified it.
 	ModifiedByOther bool `protobuf:"varint,5,opt,name=modified_by_other,json=modifiedByOther,proto3" json:"modified_by_other,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// The users who may edit it, and delete it, now (seed 001's "they created").
+	Editors       []string `protobuf:"bytes,6,rep,name=editors,proto3" json:"editors,omitempty"`
+	Deleters      []string `protobuf:"bytes,7,rep,name=deleters,proto3" json:"deleters,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *MaintenanceWindow) Reset() {
@@ -662,6 +665,20 @@ func (x *MaintenanceWindow) GetModifiedByOther() bool {
 		return x.ModifiedByOther
 	}
 	return false
+}
+
+func (x *MaintenanceWindow) GetEditors() []string {
+	if x != nil {
+		return x.Editors
+	}
+	return nil
+}
+
+func (x *MaintenanceWindow) GetDeleters() []string {
+	if x != nil {
+		return x.Deleters
+	}
+	return nil
 }
 
 type CreateMaintenanceWindowRequest struct {
@@ -902,8 +919,10 @@ type OutageComment struct {
 	OutageCommentId string                 `protobuf:"bytes,2,opt,name=outage_comment_id,json=outageCommentId,proto3" json:"outage_comment_id,omitempty"`
 	Text            string                 `protobuf:"bytes,3,opt,name=text,proto3" json:"text,omitempty"`
 	CreatorUserId   string                 `protobuf:"bytes,4,opt,name=creator_user_id,json=creatorUserId,proto3" json:"creator_user_id,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// The users who may edit it now.
+	Editors       []string `protobuf:"bytes,5,rep,name=editors,proto3" json:"editors,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *OutageComment) Reset() {
@@ -962,6 +981,13 @@ func (x *OutageComment) GetCreatorUserId() string {
 		return x.CreatorUserId
 	}
 	return ""
+}
+
+func (x *OutageComment) GetEditors() []string {
+	if x != nil {
+		return x.Editors
+	}
+	return nil
 }
 
 type CreateOutageCommentRequest struct {
@@ -1105,8 +1131,10 @@ type MonitorGroup struct {
 	CustomerId     string                 `protobuf:"bytes,1,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
 	MonitorGroupId string                 `protobuf:"bytes,2,opt,name=monitor_group_id,json=monitorGroupId,proto3" json:"monitor_group_id,omitempty"`
 	Spokespersons  []string               `protobuf:"bytes,3,rep,name=spokespersons,proto3" json:"spokespersons,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// The users who may edit it now (customers.edit on the customer).
+	Editors       []string `protobuf:"bytes,4,rep,name=editors,proto3" json:"editors,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *MonitorGroup) Reset() {
@@ -1156,6 +1184,13 @@ func (x *MonitorGroup) GetMonitorGroupId() string {
 func (x *MonitorGroup) GetSpokespersons() []string {
 	if x != nil {
 		return x.Spokespersons
+	}
+	return nil
+}
+
+func (x *MonitorGroup) GetEditors() []string {
+	if x != nil {
+		return x.Editors
 	}
 	return nil
 }
@@ -1233,8 +1268,10 @@ type Monitor struct {
 	CustomerId     string                 `protobuf:"bytes,1,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
 	MonitorId      string                 `protobuf:"bytes,2,opt,name=monitor_id,json=monitorId,proto3" json:"monitor_id,omitempty"`
 	MonitorGroupId string                 `protobuf:"bytes,3,opt,name=monitor_group_id,json=monitorGroupId,proto3" json:"monitor_group_id,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// The users who may edit it now (customers.edit on the customer).
+	Editors       []string `protobuf:"bytes,4,rep,name=editors,proto3" json:"editors,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Monitor) Reset() {
@@ -1286,6 +1323,13 @@ func (x *Monitor) GetMonitorGroupId() string {
 		return x.MonitorGroupId
 	}
 	return ""
+}
+
+func (x *Monitor) GetEditors() []string {
+	if x != nil {
+		return x.Editors
+	}
+	return nil
 }
 
 type SetMonitorRequest struct {
@@ -1356,6 +1400,834 @@ func (x *SetMonitorRequest) GetMonitorGroupId() string {
 	return ""
 }
 
+type GetMaintenanceWindowRequest struct {
+	state               protoimpl.MessageState `protogen:"open.v1"`
+	MspId               string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
+	CustomerId          string                 `protobuf:"bytes,2,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	MaintenanceWindowId string                 `protobuf:"bytes,3,opt,name=maintenance_window_id,json=maintenanceWindowId,proto3" json:"maintenance_window_id,omitempty"`
+	// Read at this ZedToken or later (a save's writtenAt).
+	AtLeastAsFresh string `protobuf:"bytes,4,opt,name=at_least_as_fresh,json=atLeastAsFresh,proto3" json:"at_least_as_fresh,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *GetMaintenanceWindowRequest) Reset() {
+	*x = GetMaintenanceWindowRequest{}
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetMaintenanceWindowRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetMaintenanceWindowRequest) ProtoMessage() {}
+
+func (x *GetMaintenanceWindowRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetMaintenanceWindowRequest.ProtoReflect.Descriptor instead.
+func (*GetMaintenanceWindowRequest) Descriptor() ([]byte, []int) {
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *GetMaintenanceWindowRequest) GetMspId() string {
+	if x != nil {
+		return x.MspId
+	}
+	return ""
+}
+
+func (x *GetMaintenanceWindowRequest) GetCustomerId() string {
+	if x != nil {
+		return x.CustomerId
+	}
+	return ""
+}
+
+func (x *GetMaintenanceWindowRequest) GetMaintenanceWindowId() string {
+	if x != nil {
+		return x.MaintenanceWindowId
+	}
+	return ""
+}
+
+func (x *GetMaintenanceWindowRequest) GetAtLeastAsFresh() string {
+	if x != nil {
+		return x.AtLeastAsFresh
+	}
+	return ""
+}
+
+type ListMaintenanceWindowsRequest struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	MspId      string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
+	CustomerId string                 `protobuf:"bytes,2,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	PageSize   int32                  `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken  string                 `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Read the first page at this ZedToken or later; every page reads at the first page's revision.
+	AtLeastAsFresh string `protobuf:"bytes,5,opt,name=at_least_as_fresh,json=atLeastAsFresh,proto3" json:"at_least_as_fresh,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *ListMaintenanceWindowsRequest) Reset() {
+	*x = ListMaintenanceWindowsRequest{}
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListMaintenanceWindowsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListMaintenanceWindowsRequest) ProtoMessage() {}
+
+func (x *ListMaintenanceWindowsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListMaintenanceWindowsRequest.ProtoReflect.Descriptor instead.
+func (*ListMaintenanceWindowsRequest) Descriptor() ([]byte, []int) {
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *ListMaintenanceWindowsRequest) GetMspId() string {
+	if x != nil {
+		return x.MspId
+	}
+	return ""
+}
+
+func (x *ListMaintenanceWindowsRequest) GetCustomerId() string {
+	if x != nil {
+		return x.CustomerId
+	}
+	return ""
+}
+
+func (x *ListMaintenanceWindowsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListMaintenanceWindowsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListMaintenanceWindowsRequest) GetAtLeastAsFresh() string {
+	if x != nil {
+		return x.AtLeastAsFresh
+	}
+	return ""
+}
+
+type ListMaintenanceWindowsResponse struct {
+	state              protoimpl.MessageState `protogen:"open.v1"`
+	MaintenanceWindows []*MaintenanceWindow   `protobuf:"bytes,1,rep,name=maintenance_windows,json=maintenanceWindows,proto3" json:"maintenance_windows,omitempty"`
+	NextPageToken      string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	// The revision every page of the list was read at.
+	CheckedAt     string `protobuf:"bytes,3,opt,name=checked_at,json=checkedAt,proto3" json:"checked_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListMaintenanceWindowsResponse) Reset() {
+	*x = ListMaintenanceWindowsResponse{}
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListMaintenanceWindowsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListMaintenanceWindowsResponse) ProtoMessage() {}
+
+func (x *ListMaintenanceWindowsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListMaintenanceWindowsResponse.ProtoReflect.Descriptor instead.
+func (*ListMaintenanceWindowsResponse) Descriptor() ([]byte, []int) {
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *ListMaintenanceWindowsResponse) GetMaintenanceWindows() []*MaintenanceWindow {
+	if x != nil {
+		return x.MaintenanceWindows
+	}
+	return nil
+}
+
+func (x *ListMaintenanceWindowsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+func (x *ListMaintenanceWindowsResponse) GetCheckedAt() string {
+	if x != nil {
+		return x.CheckedAt
+	}
+	return ""
+}
+
+type GetOutageCommentRequest struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	MspId           string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
+	CustomerId      string                 `protobuf:"bytes,2,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	OutageCommentId string                 `protobuf:"bytes,3,opt,name=outage_comment_id,json=outageCommentId,proto3" json:"outage_comment_id,omitempty"`
+	// Read at this ZedToken or later (a save's writtenAt).
+	AtLeastAsFresh string `protobuf:"bytes,4,opt,name=at_least_as_fresh,json=atLeastAsFresh,proto3" json:"at_least_as_fresh,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *GetOutageCommentRequest) Reset() {
+	*x = GetOutageCommentRequest{}
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetOutageCommentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetOutageCommentRequest) ProtoMessage() {}
+
+func (x *GetOutageCommentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetOutageCommentRequest.ProtoReflect.Descriptor instead.
+func (*GetOutageCommentRequest) Descriptor() ([]byte, []int) {
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *GetOutageCommentRequest) GetMspId() string {
+	if x != nil {
+		return x.MspId
+	}
+	return ""
+}
+
+func (x *GetOutageCommentRequest) GetCustomerId() string {
+	if x != nil {
+		return x.CustomerId
+	}
+	return ""
+}
+
+func (x *GetOutageCommentRequest) GetOutageCommentId() string {
+	if x != nil {
+		return x.OutageCommentId
+	}
+	return ""
+}
+
+func (x *GetOutageCommentRequest) GetAtLeastAsFresh() string {
+	if x != nil {
+		return x.AtLeastAsFresh
+	}
+	return ""
+}
+
+type ListOutageCommentsRequest struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	MspId      string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
+	CustomerId string                 `protobuf:"bytes,2,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	PageSize   int32                  `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken  string                 `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Read the first page at this ZedToken or later; every page reads at the first page's revision.
+	AtLeastAsFresh string `protobuf:"bytes,5,opt,name=at_least_as_fresh,json=atLeastAsFresh,proto3" json:"at_least_as_fresh,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *ListOutageCommentsRequest) Reset() {
+	*x = ListOutageCommentsRequest{}
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListOutageCommentsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListOutageCommentsRequest) ProtoMessage() {}
+
+func (x *ListOutageCommentsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListOutageCommentsRequest.ProtoReflect.Descriptor instead.
+func (*ListOutageCommentsRequest) Descriptor() ([]byte, []int) {
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *ListOutageCommentsRequest) GetMspId() string {
+	if x != nil {
+		return x.MspId
+	}
+	return ""
+}
+
+func (x *ListOutageCommentsRequest) GetCustomerId() string {
+	if x != nil {
+		return x.CustomerId
+	}
+	return ""
+}
+
+func (x *ListOutageCommentsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListOutageCommentsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListOutageCommentsRequest) GetAtLeastAsFresh() string {
+	if x != nil {
+		return x.AtLeastAsFresh
+	}
+	return ""
+}
+
+type ListOutageCommentsResponse struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	OutageComments []*OutageComment       `protobuf:"bytes,1,rep,name=outage_comments,json=outageComments,proto3" json:"outage_comments,omitempty"`
+	NextPageToken  string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	// The revision every page of the list was read at.
+	CheckedAt     string `protobuf:"bytes,3,opt,name=checked_at,json=checkedAt,proto3" json:"checked_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListOutageCommentsResponse) Reset() {
+	*x = ListOutageCommentsResponse{}
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListOutageCommentsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListOutageCommentsResponse) ProtoMessage() {}
+
+func (x *ListOutageCommentsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListOutageCommentsResponse.ProtoReflect.Descriptor instead.
+func (*ListOutageCommentsResponse) Descriptor() ([]byte, []int) {
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *ListOutageCommentsResponse) GetOutageComments() []*OutageComment {
+	if x != nil {
+		return x.OutageComments
+	}
+	return nil
+}
+
+func (x *ListOutageCommentsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+func (x *ListOutageCommentsResponse) GetCheckedAt() string {
+	if x != nil {
+		return x.CheckedAt
+	}
+	return ""
+}
+
+type GetMonitorGroupRequest struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	MspId          string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
+	CustomerId     string                 `protobuf:"bytes,2,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	MonitorGroupId string                 `protobuf:"bytes,3,opt,name=monitor_group_id,json=monitorGroupId,proto3" json:"monitor_group_id,omitempty"`
+	// Read at this ZedToken or later (a save's writtenAt).
+	AtLeastAsFresh string `protobuf:"bytes,4,opt,name=at_least_as_fresh,json=atLeastAsFresh,proto3" json:"at_least_as_fresh,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *GetMonitorGroupRequest) Reset() {
+	*x = GetMonitorGroupRequest{}
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetMonitorGroupRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetMonitorGroupRequest) ProtoMessage() {}
+
+func (x *GetMonitorGroupRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetMonitorGroupRequest.ProtoReflect.Descriptor instead.
+func (*GetMonitorGroupRequest) Descriptor() ([]byte, []int) {
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *GetMonitorGroupRequest) GetMspId() string {
+	if x != nil {
+		return x.MspId
+	}
+	return ""
+}
+
+func (x *GetMonitorGroupRequest) GetCustomerId() string {
+	if x != nil {
+		return x.CustomerId
+	}
+	return ""
+}
+
+func (x *GetMonitorGroupRequest) GetMonitorGroupId() string {
+	if x != nil {
+		return x.MonitorGroupId
+	}
+	return ""
+}
+
+func (x *GetMonitorGroupRequest) GetAtLeastAsFresh() string {
+	if x != nil {
+		return x.AtLeastAsFresh
+	}
+	return ""
+}
+
+type ListMonitorGroupsRequest struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	MspId      string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
+	CustomerId string                 `protobuf:"bytes,2,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	PageSize   int32                  `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken  string                 `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Read the first page at this ZedToken or later; every page reads at the first page's revision.
+	AtLeastAsFresh string `protobuf:"bytes,5,opt,name=at_least_as_fresh,json=atLeastAsFresh,proto3" json:"at_least_as_fresh,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *ListMonitorGroupsRequest) Reset() {
+	*x = ListMonitorGroupsRequest{}
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListMonitorGroupsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListMonitorGroupsRequest) ProtoMessage() {}
+
+func (x *ListMonitorGroupsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListMonitorGroupsRequest.ProtoReflect.Descriptor instead.
+func (*ListMonitorGroupsRequest) Descriptor() ([]byte, []int) {
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *ListMonitorGroupsRequest) GetMspId() string {
+	if x != nil {
+		return x.MspId
+	}
+	return ""
+}
+
+func (x *ListMonitorGroupsRequest) GetCustomerId() string {
+	if x != nil {
+		return x.CustomerId
+	}
+	return ""
+}
+
+func (x *ListMonitorGroupsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListMonitorGroupsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListMonitorGroupsRequest) GetAtLeastAsFresh() string {
+	if x != nil {
+		return x.AtLeastAsFresh
+	}
+	return ""
+}
+
+type ListMonitorGroupsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	MonitorGroups []*MonitorGroup        `protobuf:"bytes,1,rep,name=monitor_groups,json=monitorGroups,proto3" json:"monitor_groups,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	// The revision every page of the list was read at.
+	CheckedAt     string `protobuf:"bytes,3,opt,name=checked_at,json=checkedAt,proto3" json:"checked_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListMonitorGroupsResponse) Reset() {
+	*x = ListMonitorGroupsResponse{}
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListMonitorGroupsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListMonitorGroupsResponse) ProtoMessage() {}
+
+func (x *ListMonitorGroupsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListMonitorGroupsResponse.ProtoReflect.Descriptor instead.
+func (*ListMonitorGroupsResponse) Descriptor() ([]byte, []int) {
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *ListMonitorGroupsResponse) GetMonitorGroups() []*MonitorGroup {
+	if x != nil {
+		return x.MonitorGroups
+	}
+	return nil
+}
+
+func (x *ListMonitorGroupsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+func (x *ListMonitorGroupsResponse) GetCheckedAt() string {
+	if x != nil {
+		return x.CheckedAt
+	}
+	return ""
+}
+
+type GetMonitorRequest struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	MspId      string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
+	CustomerId string                 `protobuf:"bytes,2,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	MonitorId  string                 `protobuf:"bytes,3,opt,name=monitor_id,json=monitorId,proto3" json:"monitor_id,omitempty"`
+	// Read at this ZedToken or later (a save's writtenAt).
+	AtLeastAsFresh string `protobuf:"bytes,4,opt,name=at_least_as_fresh,json=atLeastAsFresh,proto3" json:"at_least_as_fresh,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *GetMonitorRequest) Reset() {
+	*x = GetMonitorRequest{}
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetMonitorRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetMonitorRequest) ProtoMessage() {}
+
+func (x *GetMonitorRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetMonitorRequest.ProtoReflect.Descriptor instead.
+func (*GetMonitorRequest) Descriptor() ([]byte, []int) {
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *GetMonitorRequest) GetMspId() string {
+	if x != nil {
+		return x.MspId
+	}
+	return ""
+}
+
+func (x *GetMonitorRequest) GetCustomerId() string {
+	if x != nil {
+		return x.CustomerId
+	}
+	return ""
+}
+
+func (x *GetMonitorRequest) GetMonitorId() string {
+	if x != nil {
+		return x.MonitorId
+	}
+	return ""
+}
+
+func (x *GetMonitorRequest) GetAtLeastAsFresh() string {
+	if x != nil {
+		return x.AtLeastAsFresh
+	}
+	return ""
+}
+
+type ListMonitorsRequest struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	MspId      string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
+	CustomerId string                 `protobuf:"bytes,2,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	PageSize   int32                  `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken  string                 `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Read the first page at this ZedToken or later; every page reads at the first page's revision.
+	AtLeastAsFresh string `protobuf:"bytes,5,opt,name=at_least_as_fresh,json=atLeastAsFresh,proto3" json:"at_least_as_fresh,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *ListMonitorsRequest) Reset() {
+	*x = ListMonitorsRequest{}
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListMonitorsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListMonitorsRequest) ProtoMessage() {}
+
+func (x *ListMonitorsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListMonitorsRequest.ProtoReflect.Descriptor instead.
+func (*ListMonitorsRequest) Descriptor() ([]byte, []int) {
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *ListMonitorsRequest) GetMspId() string {
+	if x != nil {
+		return x.MspId
+	}
+	return ""
+}
+
+func (x *ListMonitorsRequest) GetCustomerId() string {
+	if x != nil {
+		return x.CustomerId
+	}
+	return ""
+}
+
+func (x *ListMonitorsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListMonitorsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListMonitorsRequest) GetAtLeastAsFresh() string {
+	if x != nil {
+		return x.AtLeastAsFresh
+	}
+	return ""
+}
+
+type ListMonitorsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Monitors      []*Monitor             `protobuf:"bytes,1,rep,name=monitors,proto3" json:"monitors,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	// The revision every page of the list was read at.
+	CheckedAt     string `protobuf:"bytes,3,opt,name=checked_at,json=checkedAt,proto3" json:"checked_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListMonitorsResponse) Reset() {
+	*x = ListMonitorsResponse{}
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListMonitorsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListMonitorsResponse) ProtoMessage() {}
+
+func (x *ListMonitorsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListMonitorsResponse.ProtoReflect.Descriptor instead.
+func (*ListMonitorsResponse) Descriptor() ([]byte, []int) {
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *ListMonitorsResponse) GetMonitors() []*Monitor {
+	if x != nil {
+		return x.Monitors
+	}
+	return nil
+}
+
+func (x *ListMonitorsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+func (x *ListMonitorsResponse) GetCheckedAt() string {
+	if x != nil {
+		return x.CheckedAt
+	}
+	return ""
+}
+
 var File_mspauthz_v1_endcustomers_proto protoreflect.FileDescriptor
 
 const file_mspauthz_v1_endcustomers_proto_rawDesc = "" +
@@ -1400,14 +2272,16 @@ const file_mspauthz_v1_endcustomers_proto_rawDesc = "" +
 	"\vcustomer_id\x18\x02 \x01(\tR\n" +
 	"customerId\x12\x17\n" +
 	"\auser_id\x18\x03 \x01(\tR\x06userId\"\x1f\n" +
-	"\x1dDeleteEndCustomerUserResponse\"\xdf\x01\n" +
+	"\x1dDeleteEndCustomerUserResponse\"\x95\x02\n" +
 	"\x11MaintenanceWindow\x12\x1f\n" +
 	"\vcustomer_id\x18\x01 \x01(\tR\n" +
 	"customerId\x122\n" +
 	"\x15maintenance_window_id\x18\x02 \x01(\tR\x13maintenanceWindowId\x12!\n" +
 	"\fdisplay_name\x18\x03 \x01(\tR\vdisplayName\x12&\n" +
 	"\x0fcreator_user_id\x18\x04 \x01(\tR\rcreatorUserId\x12*\n" +
-	"\x11modified_by_other\x18\x05 \x01(\bR\x0fmodifiedByOther\"\xaf\x01\n" +
+	"\x11modified_by_other\x18\x05 \x01(\bR\x0fmodifiedByOther\x12\x18\n" +
+	"\aeditors\x18\x06 \x03(\tR\aeditors\x12\x1a\n" +
+	"\bdeleters\x18\a \x03(\tR\bdeleters\"\xaf\x01\n" +
 	"\x1eCreateMaintenanceWindowRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x1f\n" +
 	"\vcustomer_id\x18\x02 \x01(\tR\n" +
@@ -1425,13 +2299,14 @@ const file_mspauthz_v1_endcustomers_proto_rawDesc = "" +
 	"\vcustomer_id\x18\x02 \x01(\tR\n" +
 	"customerId\x122\n" +
 	"\x15maintenance_window_id\x18\x03 \x01(\tR\x13maintenanceWindowId\"!\n" +
-	"\x1fDeleteMaintenanceWindowResponse\"\x98\x01\n" +
+	"\x1fDeleteMaintenanceWindowResponse\"\xb2\x01\n" +
 	"\rOutageComment\x12\x1f\n" +
 	"\vcustomer_id\x18\x01 \x01(\tR\n" +
 	"customerId\x12*\n" +
 	"\x11outage_comment_id\x18\x02 \x01(\tR\x0foutageCommentId\x12\x12\n" +
 	"\x04text\x18\x03 \x01(\tR\x04text\x12&\n" +
-	"\x0fcreator_user_id\x18\x04 \x01(\tR\rcreatorUserId\"\x94\x01\n" +
+	"\x0fcreator_user_id\x18\x04 \x01(\tR\rcreatorUserId\x12\x18\n" +
+	"\aeditors\x18\x05 \x03(\tR\aeditors\"\x94\x01\n" +
 	"\x1aCreateOutageCommentRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x1f\n" +
 	"\vcustomer_id\x18\x02 \x01(\tR\n" +
@@ -1443,31 +2318,110 @@ const file_mspauthz_v1_endcustomers_proto_rawDesc = "" +
 	"\vcustomer_id\x18\x02 \x01(\tR\n" +
 	"customerId\x12*\n" +
 	"\x11outage_comment_id\x18\x03 \x01(\tR\x0foutageCommentId\x12\x12\n" +
-	"\x04text\x18\x04 \x01(\tR\x04text\"\x7f\n" +
+	"\x04text\x18\x04 \x01(\tR\x04text\"\x99\x01\n" +
 	"\fMonitorGroup\x12\x1f\n" +
 	"\vcustomer_id\x18\x01 \x01(\tR\n" +
 	"customerId\x12(\n" +
 	"\x10monitor_group_id\x18\x02 \x01(\tR\x0emonitorGroupId\x12$\n" +
-	"\rspokespersons\x18\x03 \x03(\tR\rspokespersons\"\xa0\x01\n" +
+	"\rspokespersons\x18\x03 \x03(\tR\rspokespersons\x12\x18\n" +
+	"\aeditors\x18\x04 \x03(\tR\aeditors\"\xa0\x01\n" +
 	"\x16SetMonitorGroupRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x1f\n" +
 	"\vcustomer_id\x18\x02 \x01(\tR\n" +
 	"customerId\x12(\n" +
 	"\x10monitor_group_id\x18\x03 \x01(\tR\x0emonitorGroupId\x12$\n" +
-	"\rspokespersons\x18\x04 \x03(\tR\rspokespersons\"s\n" +
+	"\rspokespersons\x18\x04 \x03(\tR\rspokespersons\"\x8d\x01\n" +
 	"\aMonitor\x12\x1f\n" +
 	"\vcustomer_id\x18\x01 \x01(\tR\n" +
 	"customerId\x12\x1d\n" +
 	"\n" +
 	"monitor_id\x18\x02 \x01(\tR\tmonitorId\x12(\n" +
-	"\x10monitor_group_id\x18\x03 \x01(\tR\x0emonitorGroupId\"\x94\x01\n" +
+	"\x10monitor_group_id\x18\x03 \x01(\tR\x0emonitorGroupId\x12\x18\n" +
+	"\aeditors\x18\x04 \x03(\tR\aeditors\"\x94\x01\n" +
 	"\x11SetMonitorRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x1f\n" +
 	"\vcustomer_id\x18\x02 \x01(\tR\n" +
 	"customerId\x12\x1d\n" +
 	"\n" +
 	"monitor_id\x18\x03 \x01(\tR\tmonitorId\x12(\n" +
-	"\x10monitor_group_id\x18\x04 \x01(\tR\x0emonitorGroupId2\xa6\x11\n" +
+	"\x10monitor_group_id\x18\x04 \x01(\tR\x0emonitorGroupId\"\xb4\x01\n" +
+	"\x1bGetMaintenanceWindowRequest\x12\x15\n" +
+	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x1f\n" +
+	"\vcustomer_id\x18\x02 \x01(\tR\n" +
+	"customerId\x122\n" +
+	"\x15maintenance_window_id\x18\x03 \x01(\tR\x13maintenanceWindowId\x12)\n" +
+	"\x11at_least_as_fresh\x18\x04 \x01(\tR\x0eatLeastAsFresh\"\xbe\x01\n" +
+	"\x1dListMaintenanceWindowsRequest\x12\x15\n" +
+	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x1f\n" +
+	"\vcustomer_id\x18\x02 \x01(\tR\n" +
+	"customerId\x12\x1b\n" +
+	"\tpage_size\x18\x03 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x04 \x01(\tR\tpageToken\x12)\n" +
+	"\x11at_least_as_fresh\x18\x05 \x01(\tR\x0eatLeastAsFresh\"\xb8\x01\n" +
+	"\x1eListMaintenanceWindowsResponse\x12O\n" +
+	"\x13maintenance_windows\x18\x01 \x03(\v2\x1e.mspauthz.v1.MaintenanceWindowR\x12maintenanceWindows\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1d\n" +
+	"\n" +
+	"checked_at\x18\x03 \x01(\tR\tcheckedAt\"\xa8\x01\n" +
+	"\x17GetOutageCommentRequest\x12\x15\n" +
+	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x1f\n" +
+	"\vcustomer_id\x18\x02 \x01(\tR\n" +
+	"customerId\x12*\n" +
+	"\x11outage_comment_id\x18\x03 \x01(\tR\x0foutageCommentId\x12)\n" +
+	"\x11at_least_as_fresh\x18\x04 \x01(\tR\x0eatLeastAsFresh\"\xba\x01\n" +
+	"\x19ListOutageCommentsRequest\x12\x15\n" +
+	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x1f\n" +
+	"\vcustomer_id\x18\x02 \x01(\tR\n" +
+	"customerId\x12\x1b\n" +
+	"\tpage_size\x18\x03 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x04 \x01(\tR\tpageToken\x12)\n" +
+	"\x11at_least_as_fresh\x18\x05 \x01(\tR\x0eatLeastAsFresh\"\xa8\x01\n" +
+	"\x1aListOutageCommentsResponse\x12C\n" +
+	"\x0foutage_comments\x18\x01 \x03(\v2\x1a.mspauthz.v1.OutageCommentR\x0eoutageComments\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1d\n" +
+	"\n" +
+	"checked_at\x18\x03 \x01(\tR\tcheckedAt\"\xa5\x01\n" +
+	"\x16GetMonitorGroupRequest\x12\x15\n" +
+	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x1f\n" +
+	"\vcustomer_id\x18\x02 \x01(\tR\n" +
+	"customerId\x12(\n" +
+	"\x10monitor_group_id\x18\x03 \x01(\tR\x0emonitorGroupId\x12)\n" +
+	"\x11at_least_as_fresh\x18\x04 \x01(\tR\x0eatLeastAsFresh\"\xb9\x01\n" +
+	"\x18ListMonitorGroupsRequest\x12\x15\n" +
+	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x1f\n" +
+	"\vcustomer_id\x18\x02 \x01(\tR\n" +
+	"customerId\x12\x1b\n" +
+	"\tpage_size\x18\x03 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x04 \x01(\tR\tpageToken\x12)\n" +
+	"\x11at_least_as_fresh\x18\x05 \x01(\tR\x0eatLeastAsFresh\"\xa4\x01\n" +
+	"\x19ListMonitorGroupsResponse\x12@\n" +
+	"\x0emonitor_groups\x18\x01 \x03(\v2\x19.mspauthz.v1.MonitorGroupR\rmonitorGroups\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1d\n" +
+	"\n" +
+	"checked_at\x18\x03 \x01(\tR\tcheckedAt\"\x95\x01\n" +
+	"\x11GetMonitorRequest\x12\x15\n" +
+	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x1f\n" +
+	"\vcustomer_id\x18\x02 \x01(\tR\n" +
+	"customerId\x12\x1d\n" +
+	"\n" +
+	"monitor_id\x18\x03 \x01(\tR\tmonitorId\x12)\n" +
+	"\x11at_least_as_fresh\x18\x04 \x01(\tR\x0eatLeastAsFresh\"\xb4\x01\n" +
+	"\x13ListMonitorsRequest\x12\x15\n" +
+	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x1f\n" +
+	"\vcustomer_id\x18\x02 \x01(\tR\n" +
+	"customerId\x12\x1b\n" +
+	"\tpage_size\x18\x03 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x04 \x01(\tR\tpageToken\x12)\n" +
+	"\x11at_least_as_fresh\x18\x05 \x01(\tR\x0eatLeastAsFresh\"\x8f\x01\n" +
+	"\x14ListMonitorsResponse\x120\n" +
+	"\bmonitors\x18\x01 \x03(\v2\x14.mspauthz.v1.MonitorR\bmonitors\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1d\n" +
+	"\n" +
+	"checked_at\x18\x03 \x01(\tR\tcheckedAt2\xe6\x1b\n" +
 	"\x12EndCustomerService\x12i\n" +
 	"\vGetSettings\x12\x1f.mspauthz.v1.GetSettingsRequest\x1a\x15.mspauthz.v1.Settings\"\"\x82\xd3\xe4\x93\x02\x1c\x12\x1a/v1/msps/{msp_id}/settings\x12r\n" +
 	"\x0eUpdateSettings\x12\".mspauthz.v1.UpdateSettingsRequest\x1a\x15.mspauthz.v1.Settings\"%\x82\xd3\xe4\x93\x02\x1f:\x01*\x1a\x1a/v1/msps/{msp_id}/settings\x12\xa7\x01\n" +
@@ -1482,7 +2436,16 @@ const file_mspauthz_v1_endcustomers_proto_rawDesc = "" +
 	"\x13UpdateOutageComment\x12'.mspauthz.v1.UpdateOutageCommentRequest\x1a\x1a.mspauthz.v1.OutageComment\"W\x82\xd3\xe4\x93\x02Q:\x01*\x1aL/v1/msps/{msp_id}/customers/{customer_id}/outageComments/{outage_comment_id}\x12\xa8\x01\n" +
 	"\x0fSetMonitorGroup\x12#.mspauthz.v1.SetMonitorGroupRequest\x1a\x19.mspauthz.v1.MonitorGroup\"U\x82\xd3\xe4\x93\x02O:\x01*\x1aJ/v1/msps/{msp_id}/customers/{customer_id}/monitorGroups/{monitor_group_id}\x12\x8e\x01\n" +
 	"\n" +
-	"SetMonitor\x12\x1e.mspauthz.v1.SetMonitorRequest\x1a\x14.mspauthz.v1.Monitor\"J\x82\xd3\xe4\x93\x02D:\x01*\x1a?/v1/msps/{msp_id}/customers/{customer_id}/monitors/{monitor_id}B9Z7github.com/mspauthz/mspauthz/api/mspauthz/v1;mspauthzv1b\x06proto3"
+	"SetMonitor\x12\x1e.mspauthz.v1.SetMonitorRequest\x1a\x14.mspauthz.v1.Monitor\"J\x82\xd3\xe4\x93\x02D:\x01*\x1a?/v1/msps/{msp_id}/customers/{customer_id}/monitors/{monitor_id}\x12\xbe\x01\n" +
+	"\x14GetMaintenanceWindow\x12(.mspauthz.v1.GetMaintenanceWindowRequest\x1a\x1e.mspauthz.v1.MaintenanceWindow\"\\\x82\xd3\xe4\x93\x02V\x12T/v1/msps/{msp_id}/customers/{customer_id}/maintenanceWindows/{maintenance_window_id}\x12\xb7\x01\n" +
+	"\x16ListMaintenanceWindows\x12*.mspauthz.v1.ListMaintenanceWindowsRequest\x1a+.mspauthz.v1.ListMaintenanceWindowsResponse\"D\x82\xd3\xe4\x93\x02>\x12</v1/msps/{msp_id}/customers/{customer_id}/maintenanceWindows\x12\xaa\x01\n" +
+	"\x10GetOutageComment\x12$.mspauthz.v1.GetOutageCommentRequest\x1a\x1a.mspauthz.v1.OutageComment\"T\x82\xd3\xe4\x93\x02N\x12L/v1/msps/{msp_id}/customers/{customer_id}/outageComments/{outage_comment_id}\x12\xa7\x01\n" +
+	"\x12ListOutageComments\x12&.mspauthz.v1.ListOutageCommentsRequest\x1a'.mspauthz.v1.ListOutageCommentsResponse\"@\x82\xd3\xe4\x93\x02:\x128/v1/msps/{msp_id}/customers/{customer_id}/outageComments\x12\xa5\x01\n" +
+	"\x0fGetMonitorGroup\x12#.mspauthz.v1.GetMonitorGroupRequest\x1a\x19.mspauthz.v1.MonitorGroup\"R\x82\xd3\xe4\x93\x02L\x12J/v1/msps/{msp_id}/customers/{customer_id}/monitorGroups/{monitor_group_id}\x12\xa3\x01\n" +
+	"\x11ListMonitorGroups\x12%.mspauthz.v1.ListMonitorGroupsRequest\x1a&.mspauthz.v1.ListMonitorGroupsResponse\"?\x82\xd3\xe4\x93\x029\x127/v1/msps/{msp_id}/customers/{customer_id}/monitorGroups\x12\x8b\x01\n" +
+	"\n" +
+	"GetMonitor\x12\x1e.mspauthz.v1.GetMonitorRequest\x1a\x14.mspauthz.v1.Monitor\"G\x82\xd3\xe4\x93\x02A\x12?/v1/msps/{msp_id}/customers/{customer_id}/monitors/{monitor_id}\x12\x8f\x01\n" +
+	"\fListMonitors\x12 .mspauthz.v1.ListMonitorsRequest\x1a!.mspauthz.v1.ListMonitorsResponse\":\x82\xd3\xe4\x93\x024\x122/v1/msps/{msp_id}/customers/{customer_id}/monitorsB9Z7github.com/mspauthz/mspauthz/api/mspauthz/v1;mspauthzv1b\x06proto3"
 
 var (
 	file_mspauthz_v1_endcustomers_proto_rawDescOnce sync.Once
@@ -1496,7 +2459,7 @@ func file_mspauthz_v1_endcustomers_proto_rawDescGZIP() []byte {
 	return file_mspauthz_v1_endcustomers_proto_rawDescData
 }
 
-var file_mspauthz_v1_endcustomers_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
+var file_mspauthz_v1_endcustomers_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
 var file_mspauthz_v1_endcustomers_proto_goTypes = []any{
 	(*Settings)(nil),                        // 0: mspauthz.v1.Settings
 	(*GetSettingsRequest)(nil),              // 1: mspauthz.v1.GetSettingsRequest
@@ -1520,40 +2483,72 @@ var file_mspauthz_v1_endcustomers_proto_goTypes = []any{
 	(*SetMonitorGroupRequest)(nil),          // 19: mspauthz.v1.SetMonitorGroupRequest
 	(*Monitor)(nil),                         // 20: mspauthz.v1.Monitor
 	(*SetMonitorRequest)(nil),               // 21: mspauthz.v1.SetMonitorRequest
+	(*GetMaintenanceWindowRequest)(nil),     // 22: mspauthz.v1.GetMaintenanceWindowRequest
+	(*ListMaintenanceWindowsRequest)(nil),   // 23: mspauthz.v1.ListMaintenanceWindowsRequest
+	(*ListMaintenanceWindowsResponse)(nil),  // 24: mspauthz.v1.ListMaintenanceWindowsResponse
+	(*GetOutageCommentRequest)(nil),         // 25: mspauthz.v1.GetOutageCommentRequest
+	(*ListOutageCommentsRequest)(nil),       // 26: mspauthz.v1.ListOutageCommentsRequest
+	(*ListOutageCommentsResponse)(nil),      // 27: mspauthz.v1.ListOutageCommentsResponse
+	(*GetMonitorGroupRequest)(nil),          // 28: mspauthz.v1.GetMonitorGroupRequest
+	(*ListMonitorGroupsRequest)(nil),        // 29: mspauthz.v1.ListMonitorGroupsRequest
+	(*ListMonitorGroupsResponse)(nil),       // 30: mspauthz.v1.ListMonitorGroupsResponse
+	(*GetMonitorRequest)(nil),               // 31: mspauthz.v1.GetMonitorRequest
+	(*ListMonitorsRequest)(nil),             // 32: mspauthz.v1.ListMonitorsRequest
+	(*ListMonitorsResponse)(nil),            // 33: mspauthz.v1.ListMonitorsResponse
 }
 var file_mspauthz_v1_endcustomers_proto_depIdxs = []int32{
 	3,  // 0: mspauthz.v1.ListEndCustomerUsersResponse.end_customer_users:type_name -> mspauthz.v1.EndCustomerUser
-	1,  // 1: mspauthz.v1.EndCustomerService.GetSettings:input_type -> mspauthz.v1.GetSettingsRequest
-	2,  // 2: mspauthz.v1.EndCustomerService.UpdateSettings:input_type -> mspauthz.v1.UpdateSettingsRequest
-	4,  // 3: mspauthz.v1.EndCustomerService.CreateEndCustomerUser:input_type -> mspauthz.v1.CreateEndCustomerUserRequest
-	5,  // 4: mspauthz.v1.EndCustomerService.ListEndCustomerUsers:input_type -> mspauthz.v1.ListEndCustomerUsersRequest
-	7,  // 5: mspauthz.v1.EndCustomerService.SetEndCustomerRole:input_type -> mspauthz.v1.SetEndCustomerRoleRequest
-	8,  // 6: mspauthz.v1.EndCustomerService.DeleteEndCustomerUser:input_type -> mspauthz.v1.DeleteEndCustomerUserRequest
-	11, // 7: mspauthz.v1.EndCustomerService.CreateMaintenanceWindow:input_type -> mspauthz.v1.CreateMaintenanceWindowRequest
-	12, // 8: mspauthz.v1.EndCustomerService.UpdateMaintenanceWindow:input_type -> mspauthz.v1.UpdateMaintenanceWindowRequest
-	13, // 9: mspauthz.v1.EndCustomerService.DeleteMaintenanceWindow:input_type -> mspauthz.v1.DeleteMaintenanceWindowRequest
-	16, // 10: mspauthz.v1.EndCustomerService.CreateOutageComment:input_type -> mspauthz.v1.CreateOutageCommentRequest
-	17, // 11: mspauthz.v1.EndCustomerService.UpdateOutageComment:input_type -> mspauthz.v1.UpdateOutageCommentRequest
-	19, // 12: mspauthz.v1.EndCustomerService.SetMonitorGroup:input_type -> mspauthz.v1.SetMonitorGroupRequest
-	21, // 13: mspauthz.v1.EndCustomerService.SetMonitor:input_type -> mspauthz.v1.SetMonitorRequest
-	0,  // 14: mspauthz.v1.EndCustomerService.GetSettings:output_type -> mspauthz.v1.Settings
-	0,  // 15: mspauthz.v1.EndCustomerService.UpdateSettings:output_type -> mspauthz.v1.Settings
-	3,  // 16: mspauthz.v1.EndCustomerService.CreateEndCustomerUser:output_type -> mspauthz.v1.EndCustomerUser
-	6,  // 17: mspauthz.v1.EndCustomerService.ListEndCustomerUsers:output_type -> mspauthz.v1.ListEndCustomerUsersResponse
-	3,  // 18: mspauthz.v1.EndCustomerService.SetEndCustomerRole:output_type -> mspauthz.v1.EndCustomerUser
-	9,  // 19: mspauthz.v1.EndCustomerService.DeleteEndCustomerUser:output_type -> mspauthz.v1.DeleteEndCustomerUserResponse
-	10, // 20: mspauthz.v1.EndCustomerService.CreateMaintenanceWindow:output_type -> mspauthz.v1.MaintenanceWindow
-	10, // 21: mspauthz.v1.EndCustomerService.UpdateMaintenanceWindow:output_type -> mspauthz.v1.MaintenanceWindow
-	14, // 22: mspauthz.v1.EndCustomerService.DeleteMaintenanceWindow:output_type -> mspauthz.v1.DeleteMaintenanceWindowResponse
-	15, // 23: mspauthz.v1.EndCustomerService.CreateOutageComment:output_type -> mspauthz.v1.OutageComment
-	15, // 24: mspauthz.v1.EndCustomerService.UpdateOutageComment:output_type -> mspauthz.v1.OutageComment
-	18, // 25: mspauthz.v1.EndCustomerService.SetMonitorGroup:output_type -> mspauthz.v1.MonitorGroup
-	20, // 26: mspauthz.v1.EndCustomerService.SetMonitor:output_type -> mspauthz.v1.Monitor
-	14, // [14:27] is the sub-list for method output_type
-	1,  // [1:14] is the sub-list for method input_type
-	1,  // [1:1] is the sub-list for extension type_name
-	1,  // [1:1] is the sub-list for extension extendee
-	0,  // [0:1] is the sub-list for field type_name
+	10, // 1: mspauthz.v1.ListMaintenanceWindowsResponse.maintenance_windows:type_name -> mspauthz.v1.MaintenanceWindow
+	15, // 2: mspauthz.v1.ListOutageCommentsResponse.outage_comments:type_name -> mspauthz.v1.OutageComment
+	18, // 3: mspauthz.v1.ListMonitorGroupsResponse.monitor_groups:type_name -> mspauthz.v1.MonitorGroup
+	20, // 4: mspauthz.v1.ListMonitorsResponse.monitors:type_name -> mspauthz.v1.Monitor
+	1,  // 5: mspauthz.v1.EndCustomerService.GetSettings:input_type -> mspauthz.v1.GetSettingsRequest
+	2,  // 6: mspauthz.v1.EndCustomerService.UpdateSettings:input_type -> mspauthz.v1.UpdateSettingsRequest
+	4,  // 7: mspauthz.v1.EndCustomerService.CreateEndCustomerUser:input_type -> mspauthz.v1.CreateEndCustomerUserRequest
+	5,  // 8: mspauthz.v1.EndCustomerService.ListEndCustomerUsers:input_type -> mspauthz.v1.ListEndCustomerUsersRequest
+	7,  // 9: mspauthz.v1.EndCustomerService.SetEndCustomerRole:input_type -> mspauthz.v1.SetEndCustomerRoleRequest
+	8,  // 10: mspauthz.v1.EndCustomerService.DeleteEndCustomerUser:input_type -> mspauthz.v1.DeleteEndCustomerUserRequest
+	11, // 11: mspauthz.v1.EndCustomerService.CreateMaintenanceWindow:input_type -> mspauthz.v1.CreateMaintenanceWindowRequest
+	12, // 12: mspauthz.v1.EndCustomerService.UpdateMaintenanceWindow:input_type -> mspauthz.v1.UpdateMaintenanceWindowRequest
+	13, // 13: mspauthz.v1.EndCustomerService.DeleteMaintenanceWindow:input_type -> mspauthz.v1.DeleteMaintenanceWindowRequest
+	16, // 14: mspauthz.v1.EndCustomerService.CreateOutageComment:input_type -> mspauthz.v1.CreateOutageCommentRequest
+	17, // 15: mspauthz.v1.EndCustomerService.UpdateOutageComment:input_type -> mspauthz.v1.UpdateOutageCommentRequest
+	19, // 16: mspauthz.v1.EndCustomerService.SetMonitorGroup:input_type -> mspauthz.v1.SetMonitorGroupRequest
+	21, // 17: mspauthz.v1.EndCustomerService.SetMonitor:input_type -> mspauthz.v1.SetMonitorRequest
+	22, // 18: mspauthz.v1.EndCustomerService.GetMaintenanceWindow:input_type -> mspauthz.v1.GetMaintenanceWindowRequest
+	23, // 19: mspauthz.v1.EndCustomerService.ListMaintenanceWindows:input_type -> mspauthz.v1.ListMaintenanceWindowsRequest
+	25, // 20: mspauthz.v1.EndCustomerService.GetOutageComment:input_type -> mspauthz.v1.GetOutageCommentRequest
+	26, // 21: mspauthz.v1.EndCustomerService.ListOutageComments:input_type -> mspauthz.v1.ListOutageCommentsRequest
+	28, // 22: mspauthz.v1.EndCustomerService.GetMonitorGroup:input_type -> mspauthz.v1.GetMonitorGroupRequest
+	29, // 23: mspauthz.v1.EndCustomerService.ListMonitorGroups:input_type -> mspauthz.v1.ListMonitorGroupsRequest
+	31, // 24: mspauthz.v1.EndCustomerService.GetMonitor:input_type -> mspauthz.v1.GetMonitorRequest
+	32, // 25: mspauthz.v1.EndCustomerService.ListMonitors:input_type -> mspauthz.v1.ListMonitorsRequest
+	0,  // 26: mspauthz.v1.EndCustomerService.GetSettings:output_type -> mspauthz.v1.Settings
+	0,  // 27: mspauthz.v1.EndCustomerService.UpdateSettings:output_type -> mspauthz.v1.Settings
+	3,  // 28: mspauthz.v1.EndCustomerService.CreateEndCustomerUser:output_type -> mspauthz.v1.EndCustomerUser
+	6,  // 29: mspauthz.v1.EndCustomerService.ListEndCustomerUsers:output_type -> mspauthz.v1.ListEndCustomerUsersResponse
+	3,  // 30: mspauthz.v1.EndCustomerService.SetEndCustomerRole:output_type -> mspauthz.v1.EndCustomerUser
+	9,  // 31: mspauthz.v1.EndCustomerService.DeleteEndCustomerUser:output_type -> mspauthz.v1.DeleteEndCustomerUserResponse
+	10, // 32: mspauthz.v1.EndCustomerService.CreateMaintenanceWindow:output_type -> mspauthz.v1.MaintenanceWindow
+	10, // 33: mspauthz.v1.EndCustomerService.UpdateMaintenanceWindow:output_type -> mspauthz.v1.MaintenanceWindow
+	14, // 34: mspauthz.v1.EndCustomerService.DeleteMaintenanceWindow:output_type -> mspauthz.v1.DeleteMaintenanceWindowResponse
+	15, // 35: mspauthz.v1.EndCustomerService.CreateOutageComment:output_type -> mspauthz.v1.OutageComment
+	15, // 36: mspauthz.v1.EndCustomerService.UpdateOutageComment:output_type -> mspauthz.v1.OutageComment
+	18, // 37: mspauthz.v1.EndCustomerService.SetMonitorGroup:output_type -> mspauthz.v1.MonitorGroup
+	20, // 38: mspauthz.v1.EndCustomerService.SetMonitor:output_type -> mspauthz.v1.Monitor
+	10, // 39: mspauthz.v1.EndCustomerService.GetMaintenanceWindow:output_type -> mspauthz.v1.MaintenanceWindow
+	24, // 40: mspauthz.v1.EndCustomerService.ListMaintenanceWindows:output_type -> mspauthz.v1.ListMaintenanceWindowsResponse
+	15, // 41: mspauthz.v1.EndCustomerService.GetOutageComment:output_type -> mspauthz.v1.OutageComment
+	27, // 42: mspauthz.v1.EndCustomerService.ListOutageComments:output_type -> mspauthz.v1.ListOutageCommentsResponse
+	18, // 43: mspauthz.v1.EndCustomerService.GetMonitorGroup:output_type -> mspauthz.v1.MonitorGroup
+	30, // 44: mspauthz.v1.EndCustomerService.ListMonitorGroups:output_type -> mspauthz.v1.ListMonitorGroupsResponse
+	20, // 45: mspauthz.v1.EndCustomerService.GetMonitor:output_type -> mspauthz.v1.Monitor
+	33, // 46: mspauthz.v1.EndCustomerService.ListMonitors:output_type -> mspauthz.v1.ListMonitorsResponse
+	26, // [26:47] is the sub-list for method output_type
+	5,  // [5:26] is the sub-list for method input_type
+	5,  // [5:5] is the sub-list for extension type_name
+	5,  // [5:5] is the sub-list for extension extendee
+	0,  // [0:5] is the sub-list for field type_name
 }
 
 func init() { file_mspauthz_v1_endcustomers_proto_init() }
@@ -1567,7 +2562,7 @@ func file_mspauthz_v1_endcustomers_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mspauthz_v1_endcustomers_proto_rawDesc), len(file_mspauthz_v1_endcustomers_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   22,
+			NumMessages:   34,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

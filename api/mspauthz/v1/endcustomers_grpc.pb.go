@@ -32,6 +32,14 @@ const (
 	EndCustomerService_UpdateOutageComment_FullMethodName     = "/mspauthz.v1.EndCustomerService/UpdateOutageComment"
 	EndCustomerService_SetMonitorGroup_FullMethodName         = "/mspauthz.v1.EndCustomerService/SetMonitorGroup"
 	EndCustomerService_SetMonitor_FullMethodName              = "/mspauthz.v1.EndCustomerService/SetMonitor"
+	EndCustomerService_GetMaintenanceWindow_FullMethodName    = "/mspauthz.v1.EndCustomerService/GetMaintenanceWindow"
+	EndCustomerService_ListMaintenanceWindows_FullMethodName  = "/mspauthz.v1.EndCustomerService/ListMaintenanceWindows"
+	EndCustomerService_GetOutageComment_FullMethodName        = "/mspauthz.v1.EndCustomerService/GetOutageComment"
+	EndCustomerService_ListOutageComments_FullMethodName      = "/mspauthz.v1.EndCustomerService/ListOutageComments"
+	EndCustomerService_GetMonitorGroup_FullMethodName         = "/mspauthz.v1.EndCustomerService/GetMonitorGroup"
+	EndCustomerService_ListMonitorGroups_FullMethodName       = "/mspauthz.v1.EndCustomerService/ListMonitorGroups"
+	EndCustomerService_GetMonitor_FullMethodName              = "/mspauthz.v1.EndCustomerService/GetMonitor"
+	EndCustomerService_ListMonitors_FullMethodName            = "/mspauthz.v1.EndCustomerService/ListMonitors"
 )
 
 // EndCustomerServiceClient is the client API for EndCustomerService service.
@@ -69,6 +77,23 @@ type EndCustomerServiceClient interface {
 	SetMonitorGroup(ctx context.Context, in *SetMonitorGroupRequest, opts ...grpc.CallOption) (*MonitorGroup, error)
 	// SetMonitor creates or replaces a monitor in a monitor group.
 	SetMonitor(ctx context.Context, in *SetMonitorRequest, opts ...grpc.CallOption) (*Monitor, error)
+	// GetMaintenanceWindow returns a window with its creator and who may edit and delete it.
+	GetMaintenanceWindow(ctx context.Context, in *GetMaintenanceWindowRequest, opts ...grpc.CallOption) (*MaintenanceWindow, error)
+	// ListMaintenanceWindows lists a customer's windows, a page at a time.
+	ListMaintenanceWindows(ctx context.Context, in *ListMaintenanceWindowsRequest, opts ...grpc.CallOption) (*ListMaintenanceWindowsResponse, error)
+	// GetOutageComment returns a comment with who posted it and who may edit it.
+	GetOutageComment(ctx context.Context, in *GetOutageCommentRequest, opts ...grpc.CallOption) (*OutageComment, error)
+	// ListOutageComments lists a customer's outage comments, a page at a time.
+	ListOutageComments(ctx context.Context, in *ListOutageCommentsRequest, opts ...grpc.CallOption) (*ListOutageCommentsResponse, error)
+	// GetMonitorGroup returns a monitor group with its spokespersons and who may edit it.
+	GetMonitorGroup(ctx context.Context, in *GetMonitorGroupRequest, opts ...grpc.CallOption) (*MonitorGroup, error)
+	// ListMonitorGroups lists a customer's monitor groups, a page at a time.
+	ListMonitorGroups(ctx context.Context, in *ListMonitorGroupsRequest, opts ...grpc.CallOption) (*ListMonitorGroupsResponse, error)
+	// GetMonitor returns a monitor the caller may view, with who may edit it.
+	GetMonitor(ctx context.Context, in *GetMonitorRequest, opts ...grpc.CallOption) (*Monitor, error)
+	// ListMonitors lists the monitors of a customer the caller may view (a
+	// Spokesperson: those of the groups granted him), a page at a time.
+	ListMonitors(ctx context.Context, in *ListMonitorsRequest, opts ...grpc.CallOption) (*ListMonitorsResponse, error)
 }
 
 type endCustomerServiceClient struct {
@@ -209,6 +234,86 @@ func (c *endCustomerServiceClient) SetMonitor(ctx context.Context, in *SetMonito
 	return out, nil
 }
 
+func (c *endCustomerServiceClient) GetMaintenanceWindow(ctx context.Context, in *GetMaintenanceWindowRequest, opts ...grpc.CallOption) (*MaintenanceWindow, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MaintenanceWindow)
+	err := c.cc.Invoke(ctx, EndCustomerService_GetMaintenanceWindow_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *endCustomerServiceClient) ListMaintenanceWindows(ctx context.Context, in *ListMaintenanceWindowsRequest, opts ...grpc.CallOption) (*ListMaintenanceWindowsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListMaintenanceWindowsResponse)
+	err := c.cc.Invoke(ctx, EndCustomerService_ListMaintenanceWindows_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *endCustomerServiceClient) GetOutageComment(ctx context.Context, in *GetOutageCommentRequest, opts ...grpc.CallOption) (*OutageComment, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(OutageComment)
+	err := c.cc.Invoke(ctx, EndCustomerService_GetOutageComment_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *endCustomerServiceClient) ListOutageComments(ctx context.Context, in *ListOutageCommentsRequest, opts ...grpc.CallOption) (*ListOutageCommentsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListOutageCommentsResponse)
+	err := c.cc.Invoke(ctx, EndCustomerService_ListOutageComments_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *endCustomerServiceClient) GetMonitorGroup(ctx context.Context, in *GetMonitorGroupRequest, opts ...grpc.CallOption) (*MonitorGroup, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MonitorGroup)
+	err := c.cc.Invoke(ctx, EndCustomerService_GetMonitorGroup_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *endCustomerServiceClient) ListMonitorGroups(ctx context.Context, in *ListMonitorGroupsRequest, opts ...grpc.CallOption) (*ListMonitorGroupsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListMonitorGroupsResponse)
+	err := c.cc.Invoke(ctx, EndCustomerService_ListMonitorGroups_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *endCustomerServiceClient) GetMonitor(ctx context.Context, in *GetMonitorRequest, opts ...grpc.CallOption) (*Monitor, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Monitor)
+	err := c.cc.Invoke(ctx, EndCustomerService_GetMonitor_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *endCustomerServiceClient) ListMonitors(ctx context.Context, in *ListMonitorsRequest, opts ...grpc.CallOption) (*ListMonitorsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListMonitorsResponse)
+	err := c.cc.Invoke(ctx, EndCustomerService_ListMonitors_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // EndCustomerServiceServer is the server API for EndCustomerService service.
 // All implementations must embed UnimplementedEndCustomerServiceServer
 // for forward compatibility.
@@ -244,6 +349,23 @@ type EndCustomerServiceServer interface {
 	SetMonitorGroup(context.Context, *SetMonitorGroupRequest) (*MonitorGroup, error)
 	// SetMonitor creates or replaces a monitor in a monitor group.
 	SetMonitor(context.Context, *SetMonitorRequest) (*Monitor, error)
+	// GetMaintenanceWindow returns a window with its creator and who may edit and delete it.
+	GetMaintenanceWindow(context.Context, *GetMaintenanceWindowRequest) (*MaintenanceWindow, error)
+	// ListMaintenanceWindows lists a customer's windows, a page at a time.
+	ListMaintenanceWindows(context.Context, *ListMaintenanceWindowsRequest) (*ListMaintenanceWindowsResponse, error)
+	// GetOutageComment returns a comment with who posted it and who may edit it.
+	GetOutageComment(context.Context, *GetOutageCommentRequest) (*OutageComment, error)
+	// ListOutageComments lists a customer's outage comments, a page at a time.
+	ListOutageComments(context.Context, *ListOutageCommentsRequest) (*ListOutageCommentsResponse, error)
+	// GetMonitorGroup returns a monitor group with its spokespersons and who may edit it.
+	GetMonitorGroup(context.Context, *GetMonitorGroupRequest) (*MonitorGroup, error)
+	// ListMonitorGroups lists a customer's monitor groups, a page at a time.
+	ListMonitorGroups(context.Context, *ListMonitorGroupsRequest) (*ListMonitorGroupsResponse, error)
+	// GetMonitor returns a monitor the caller may view, with who may edit it.
+	GetMonitor(context.Context, *GetMonitorRequest) (*Monitor, error)
+	// ListMonitors lists the monitors of a customer the caller may view (a
+	// Spokesperson: those of the groups granted him), a page at a time.
+	ListMonitors(context.Context, *ListMonitorsRequest) (*ListMonitorsResponse, error)
 	mustEmbedUnimplementedEndCustomerServiceServer()
 }
 
@@ -292,6 +414,30 @@ func (UnimplementedEndCustomerServiceServer) SetMonitorGroup(context.Context, *S
 }
 func (UnimplementedEndCustomerServiceServer) SetMonitor(context.Context, *SetMonitorRequest) (*Monitor, error) {
 	return nil, status.Error(codes.Unimplemented, "method SetMonitor not implemented")
+}
+func (UnimplementedEndCustomerServiceServer) GetMaintenanceWindow(context.Context, *GetMaintenanceWindowRequest) (*MaintenanceWindow, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetMaintenanceWindow not implemented")
+}
+func (UnimplementedEndCustomerServiceServer) ListMaintenanceWindows(context.Context, *ListMaintenanceWindowsRequest) (*ListMaintenanceWindowsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListMaintenanceWindows not implemented")
+}
+func (UnimplementedEndCustomerServiceServer) GetOutageComment(context.Context, *GetOutageCommentRequest) (*OutageComment, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetOutageComment not implemented")
+}
+func (UnimplementedEndCustomerServiceServer) ListOutageComments(context.Context, *ListOutageCommentsRequest) (*ListOutageCommentsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListOutageComments not implemented")
+}
+func (UnimplementedEndCustomerServiceServer) GetMonitorGroup(context.Context, *GetMonitorGroupRequest) (*MonitorGroup, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetMonitorGroup not implemented")
+}
+func (UnimplementedEndCustomerServiceServer) ListMonitorGroups(context.Context, *ListMonitorGroupsRequest) (*ListMonitorGroupsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListMonitorGroups not implemented")
+}
+func (UnimplementedEndCustomerServiceServer) GetMonitor(context.Context, *GetMonitorRequest) (*Monitor, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetMonitor not implemented")
+}
+func (UnimplementedEndCustomerServiceServer) ListMonitors(context.Context, *ListMonitorsRequest) (*ListMonitorsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListMonitors not implemented")
 }
 func (UnimplementedEndCustomerServiceServer) mustEmbedUnimplementedEndCustomerServiceServer() {}
 func (UnimplementedEndCustomerServiceServer) testEmbeddedByValue()                            {}
@@ -548,6 +694,150 @@ func _EndCustomerService_SetMonitor_Handler(srv interface{}, ctx context.Context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _EndCustomerService_GetMaintenanceWindow_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetMaintenanceWindowRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(EndCustomerServiceServer).GetMaintenanceWindow(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: EndCustomerService_GetMaintenanceWindow_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(EndCustomerServiceServer).GetMaintenanceWindow(ctx, req.(*GetMaintenanceWindowRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _EndCustomerService_ListMaintenanceWindows_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListMaintenanceWindowsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(EndCustomerServiceServer).ListMaintenanceWindows(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: EndCustomerService_ListMaintenanceWindows_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(EndCustomerServiceServer).ListMaintenanceWindows(ctx, req.(*ListMaintenanceWindowsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _EndCustomerService_GetOutageComment_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetOutageCommentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(EndCustomerServiceServer).GetOutageComment(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: EndCustomerService_GetOutageComment_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(EndCustomerServiceServer).GetOutageComment(ctx, req.(*GetOutageCommentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _EndCustomerService_ListOutageComments_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListOutageCommentsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(EndCustomerServiceServer).ListOutageComments(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: EndCustomerService_ListOutageComments_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(EndCustomerServiceServer).ListOutageComments(ctx, req.(*ListOutageCommentsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _EndCustomerService_GetMonitorGroup_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetMonitorGroupRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(EndCustomerServiceServer).GetMonitorGroup(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: EndCustomerService_GetMonitorGroup_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(EndCustomerServiceServer).GetMonitorGroup(ctx, req.(*GetMonitorGroupRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _EndCustomerService_ListMonitorGroups_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListMonitorGroupsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(EndCustomerServiceServer).ListMonitorGroups(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: EndCustomerService_ListMonitorGroups_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(EndCustomerServiceServer).ListMonitorGroups(ctx, req.(*ListMonitorGroupsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _EndCustomerService_GetMonitor_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetMonitorRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(EndCustomerServiceServer).GetMonitor(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: EndCustomerService_GetMonitor_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(EndCustomerServiceServer).GetMonitor(ctx, req.(*GetMonitorRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _EndCustomerService_ListMonitors_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListMonitorsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(EndCustomerServiceServer).ListMonitors(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: EndCustomerService_ListMonitors_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(EndCustomerServiceServer).ListMonitors(ctx, req.(*ListMonitorsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // EndCustomerService_ServiceDesc is the grpc.ServiceDesc for EndCustomerService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -606,6 +896,38 @@ var EndCustomerService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "SetMonitor",
 			Handler:    _EndCustomerService_SetMonitor_Handler,
+		},
+		{
+			MethodName: "GetMaintenanceWindow",
+			Handler:    _EndCustomerService_GetMaintenanceWindow_Handler,
+		},
+		{
+			MethodName: "ListMaintenanceWindows",
+			Handler:    _EndCustomerService_ListMaintenanceWindows_Handler,
+		},
+		{
+			MethodName: "GetOutageComment",
+			Handler:    _EndCustomerService_GetOutageComment_Handler,
+		},
+		{
+			MethodName: "ListOutageComments",
+			Handler:    _EndCustomerService_ListOutageComments_Handler,
+		},
+		{
+			MethodName: "GetMonitorGroup",
+			Handler:    _EndCustomerService_GetMonitorGroup_Handler,
+		},
+		{
+			MethodName: "ListMonitorGroups",
+			Handler:    _EndCustomerService_ListMonitorGroups_Handler,
+		},
+		{
+			MethodName: "GetMonitor",
+			Handler:    _EndCustomerService_GetMonitor_Handler,
+		},
+		{
+			MethodName: "ListMonitors",
+			Handler:    _EndCustomerService_ListMonitors_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

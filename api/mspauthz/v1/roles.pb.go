@@ -10,6 +10,7 @@ import (
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	fieldmaskpb "google.golang.org/protobuf/types/known/fieldmaskpb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -465,7 +466,7 @@ func (x *CreateRoleRequest) GetPermissions() []string {
 	return nil
 }
 
-type UpdateRoleRequest struct {
+type ReplaceRoleRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	MspId         string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
 	RoleId        string                 `protobuf:"bytes,2,opt,name=role_id,json=roleId,proto3" json:"role_id,omitempty"`
@@ -475,9 +476,78 @@ type UpdateRoleRequest struct {
 	sizeCache     protoimpl.SizeCache
 }
 
+func (x *ReplaceRoleRequest) Reset() {
+	*x = ReplaceRoleRequest{}
+	mi := &file_mspauthz_v1_roles_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReplaceRoleRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReplaceRoleRequest) ProtoMessage() {}
+
+func (x *ReplaceRoleRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mspauthz_v1_roles_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReplaceRoleRequest.ProtoReflect.Descriptor instead.
+func (*ReplaceRoleRequest) Descriptor() ([]byte, []int) {
+	return file_mspauthz_v1_roles_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *ReplaceRoleRequest) GetMspId() string {
+	if x != nil {
+		return x.MspId
+	}
+	return ""
+}
+
+func (x *ReplaceRoleRequest) GetRoleId() string {
+	if x != nil {
+		return x.RoleId
+	}
+	return ""
+}
+
+func (x *ReplaceRoleRequest) GetDisplayName() string {
+	if x != nil {
+		return x.DisplayName
+	}
+	return ""
+}
+
+func (x *ReplaceRoleRequest) GetPermissions() []string {
+	if x != nil {
+		return x.Permissions
+	}
+	return nil
+}
+
+type UpdateRoleRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	MspId string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
+	// The role, with role_id naming it and the fields to change.
+	Role *Role `protobuf:"bytes,2,opt,name=role,proto3" json:"role,omitempty"`
+	// The fields to change: display_name, permissions. Inferred from the body when omitted.
+	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,3,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
 func (x *UpdateRoleRequest) Reset() {
 	*x = UpdateRoleRequest{}
-	mi := &file_mspauthz_v1_roles_proto_msgTypes[8]
+	mi := &file_mspauthz_v1_roles_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -489,7 +559,7 @@ func (x *UpdateRoleRequest) String() string {
 func (*UpdateRoleRequest) ProtoMessage() {}
 
 func (x *UpdateRoleRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_roles_proto_msgTypes[8]
+	mi := &file_mspauthz_v1_roles_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -502,7 +572,7 @@ func (x *UpdateRoleRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateRoleRequest.ProtoReflect.Descriptor instead.
 func (*UpdateRoleRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_roles_proto_rawDescGZIP(), []int{8}
+	return file_mspauthz_v1_roles_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *UpdateRoleRequest) GetMspId() string {
@@ -512,23 +582,16 @@ func (x *UpdateRoleRequest) GetMspId() string {
 	return ""
 }
 
-func (x *UpdateRoleRequest) GetRoleId() string {
+func (x *UpdateRoleRequest) GetRole() *Role {
 	if x != nil {
-		return x.RoleId
+		return x.Role
 	}
-	return ""
+	return nil
 }
 
-func (x *UpdateRoleRequest) GetDisplayName() string {
+func (x *UpdateRoleRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
 	if x != nil {
-		return x.DisplayName
-	}
-	return ""
-}
-
-func (x *UpdateRoleRequest) GetPermissions() []string {
-	if x != nil {
-		return x.Permissions
+		return x.UpdateMask
 	}
 	return nil
 }
@@ -543,7 +606,7 @@ type DeleteRoleRequest struct {
 
 func (x *DeleteRoleRequest) Reset() {
 	*x = DeleteRoleRequest{}
-	mi := &file_mspauthz_v1_roles_proto_msgTypes[9]
+	mi := &file_mspauthz_v1_roles_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -555,7 +618,7 @@ func (x *DeleteRoleRequest) String() string {
 func (*DeleteRoleRequest) ProtoMessage() {}
 
 func (x *DeleteRoleRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_roles_proto_msgTypes[9]
+	mi := &file_mspauthz_v1_roles_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -568,7 +631,7 @@ func (x *DeleteRoleRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteRoleRequest.ProtoReflect.Descriptor instead.
 func (*DeleteRoleRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_roles_proto_rawDescGZIP(), []int{9}
+	return file_mspauthz_v1_roles_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *DeleteRoleRequest) GetMspId() string {
@@ -593,7 +656,7 @@ type DeleteRoleResponse struct {
 
 func (x *DeleteRoleResponse) Reset() {
 	*x = DeleteRoleResponse{}
-	mi := &file_mspauthz_v1_roles_proto_msgTypes[10]
+	mi := &file_mspauthz_v1_roles_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -605,7 +668,7 @@ func (x *DeleteRoleResponse) String() string {
 func (*DeleteRoleResponse) ProtoMessage() {}
 
 func (x *DeleteRoleResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_roles_proto_msgTypes[10]
+	mi := &file_mspauthz_v1_roles_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -618,7 +681,7 @@ func (x *DeleteRoleResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteRoleResponse.ProtoReflect.Descriptor instead.
 func (*DeleteRoleResponse) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_roles_proto_rawDescGZIP(), []int{10}
+	return file_mspauthz_v1_roles_proto_rawDescGZIP(), []int{11}
 }
 
 // Scope is where a security group's role applies: exactly one of every
@@ -635,7 +698,7 @@ type Scope struct {
 
 func (x *Scope) Reset() {
 	*x = Scope{}
-	mi := &file_mspauthz_v1_roles_proto_msgTypes[11]
+	mi := &file_mspauthz_v1_roles_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -647,7 +710,7 @@ func (x *Scope) String() string {
 func (*Scope) ProtoMessage() {}
 
 func (x *Scope) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_roles_proto_msgTypes[11]
+	mi := &file_mspauthz_v1_roles_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -660,7 +723,7 @@ func (x *Scope) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Scope.ProtoReflect.Descriptor instead.
 func (*Scope) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_roles_proto_rawDescGZIP(), []int{11}
+	return file_mspauthz_v1_roles_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Scope) GetAllCustomers() bool {
@@ -709,7 +772,7 @@ type SecurityGroup struct {
 
 func (x *SecurityGroup) Reset() {
 	*x = SecurityGroup{}
-	mi := &file_mspauthz_v1_roles_proto_msgTypes[12]
+	mi := &file_mspauthz_v1_roles_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -721,7 +784,7 @@ func (x *SecurityGroup) String() string {
 func (*SecurityGroup) ProtoMessage() {}
 
 func (x *SecurityGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_roles_proto_msgTypes[12]
+	mi := &file_mspauthz_v1_roles_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -734,7 +797,7 @@ func (x *SecurityGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SecurityGroup.ProtoReflect.Descriptor instead.
 func (*SecurityGroup) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_roles_proto_rawDescGZIP(), []int{12}
+	return file_mspauthz_v1_roles_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *SecurityGroup) GetSecurityGroupId() string {
@@ -802,7 +865,7 @@ type ListSecurityGroupsRequest struct {
 
 func (x *ListSecurityGroupsRequest) Reset() {
 	*x = ListSecurityGroupsRequest{}
-	mi := &file_mspauthz_v1_roles_proto_msgTypes[13]
+	mi := &file_mspauthz_v1_roles_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -814,7 +877,7 @@ func (x *ListSecurityGroupsRequest) String() string {
 func (*ListSecurityGroupsRequest) ProtoMessage() {}
 
 func (x *ListSecurityGroupsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_roles_proto_msgTypes[13]
+	mi := &file_mspauthz_v1_roles_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -827,7 +890,7 @@ func (x *ListSecurityGroupsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSecurityGroupsRequest.ProtoReflect.Descriptor instead.
 func (*ListSecurityGroupsRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_roles_proto_rawDescGZIP(), []int{13}
+	return file_mspauthz_v1_roles_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ListSecurityGroupsRequest) GetMspId() string {
@@ -846,7 +909,7 @@ type ListSecurityGroupsResponse struct {
 
 func (x *ListSecurityGroupsResponse) Reset() {
 	*x = ListSecurityGroupsResponse{}
-	mi := &file_mspauthz_v1_roles_proto_msgTypes[14]
+	mi := &file_mspauthz_v1_roles_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -858,7 +921,7 @@ func (x *ListSecurityGroupsResponse) String() string {
 func (*ListSecurityGroupsResponse) ProtoMessage() {}
 
 func (x *ListSecurityGroupsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_roles_proto_msgTypes[14]
+	mi := &file_mspauthz_v1_roles_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -871,7 +934,7 @@ func (x *ListSecurityGroupsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSecurityGroupsResponse.ProtoReflect.Descriptor instead.
 func (*ListSecurityGroupsResponse) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_roles_proto_rawDescGZIP(), []int{14}
+	return file_mspauthz_v1_roles_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ListSecurityGroupsResponse) GetSecurityGroups() []*SecurityGroup {
@@ -891,7 +954,7 @@ type GetSecurityGroupRequest struct {
 
 func (x *GetSecurityGroupRequest) Reset() {
 	*x = GetSecurityGroupRequest{}
-	mi := &file_mspauthz_v1_roles_proto_msgTypes[15]
+	mi := &file_mspauthz_v1_roles_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -903,7 +966,7 @@ func (x *GetSecurityGroupRequest) String() string {
 func (*GetSecurityGroupRequest) ProtoMessage() {}
 
 func (x *GetSecurityGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_roles_proto_msgTypes[15]
+	mi := &file_mspauthz_v1_roles_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -916,7 +979,7 @@ func (x *GetSecurityGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSecurityGroupRequest.ProtoReflect.Descriptor instead.
 func (*GetSecurityGroupRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_roles_proto_rawDescGZIP(), []int{15}
+	return file_mspauthz_v1_roles_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *GetSecurityGroupRequest) GetMspId() string {
@@ -947,7 +1010,7 @@ type CreateSecurityGroupRequest struct {
 
 func (x *CreateSecurityGroupRequest) Reset() {
 	*x = CreateSecurityGroupRequest{}
-	mi := &file_mspauthz_v1_roles_proto_msgTypes[16]
+	mi := &file_mspauthz_v1_roles_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -959,7 +1022,7 @@ func (x *CreateSecurityGroupRequest) String() string {
 func (*CreateSecurityGroupRequest) ProtoMessage() {}
 
 func (x *CreateSecurityGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_roles_proto_msgTypes[16]
+	mi := &file_mspauthz_v1_roles_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -972,7 +1035,7 @@ func (x *CreateSecurityGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateSecurityGroupRequest.ProtoReflect.Descriptor instead.
 func (*CreateSecurityGroupRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_roles_proto_rawDescGZIP(), []int{16}
+	return file_mspauthz_v1_roles_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *CreateSecurityGroupRequest) GetMspId() string {
@@ -1017,6 +1080,68 @@ func (x *CreateSecurityGroupRequest) GetMembers() []string {
 	return nil
 }
 
+type UpdateSecurityGroupRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	MspId string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
+	// The group, with security_group_id naming it and the fields to change.
+	SecurityGroup *SecurityGroup `protobuf:"bytes,2,opt,name=security_group,json=securityGroup,proto3" json:"security_group,omitempty"`
+	// The fields to change: display_name. Inferred from the body when omitted.
+	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,3,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateSecurityGroupRequest) Reset() {
+	*x = UpdateSecurityGroupRequest{}
+	mi := &file_mspauthz_v1_roles_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateSecurityGroupRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateSecurityGroupRequest) ProtoMessage() {}
+
+func (x *UpdateSecurityGroupRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mspauthz_v1_roles_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateSecurityGroupRequest.ProtoReflect.Descriptor instead.
+func (*UpdateSecurityGroupRequest) Descriptor() ([]byte, []int) {
+	return file_mspauthz_v1_roles_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *UpdateSecurityGroupRequest) GetMspId() string {
+	if x != nil {
+		return x.MspId
+	}
+	return ""
+}
+
+func (x *UpdateSecurityGroupRequest) GetSecurityGroup() *SecurityGroup {
+	if x != nil {
+		return x.SecurityGroup
+	}
+	return nil
+}
+
+func (x *UpdateSecurityGroupRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.UpdateMask
+	}
+	return nil
+}
+
 type SetSecurityGroupMembersRequest struct {
 	state           protoimpl.MessageState `protogen:"open.v1"`
 	MspId           string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
@@ -1029,7 +1154,7 @@ type SetSecurityGroupMembersRequest struct {
 
 func (x *SetSecurityGroupMembersRequest) Reset() {
 	*x = SetSecurityGroupMembersRequest{}
-	mi := &file_mspauthz_v1_roles_proto_msgTypes[17]
+	mi := &file_mspauthz_v1_roles_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1041,7 +1166,7 @@ func (x *SetSecurityGroupMembersRequest) String() string {
 func (*SetSecurityGroupMembersRequest) ProtoMessage() {}
 
 func (x *SetSecurityGroupMembersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_roles_proto_msgTypes[17]
+	mi := &file_mspauthz_v1_roles_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1054,7 +1179,7 @@ func (x *SetSecurityGroupMembersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetSecurityGroupMembersRequest.ProtoReflect.Descriptor instead.
 func (*SetSecurityGroupMembersRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_roles_proto_rawDescGZIP(), []int{17}
+	return file_mspauthz_v1_roles_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *SetSecurityGroupMembersRequest) GetMspId() string {
@@ -1095,7 +1220,7 @@ type DeleteSecurityGroupRequest struct {
 
 func (x *DeleteSecurityGroupRequest) Reset() {
 	*x = DeleteSecurityGroupRequest{}
-	mi := &file_mspauthz_v1_roles_proto_msgTypes[18]
+	mi := &file_mspauthz_v1_roles_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1107,7 +1232,7 @@ func (x *DeleteSecurityGroupRequest) String() string {
 func (*DeleteSecurityGroupRequest) ProtoMessage() {}
 
 func (x *DeleteSecurityGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_roles_proto_msgTypes[18]
+	mi := &file_mspauthz_v1_roles_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1120,7 +1245,7 @@ func (x *DeleteSecurityGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteSecurityGroupRequest.ProtoReflect.Descriptor instead.
 func (*DeleteSecurityGroupRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_roles_proto_rawDescGZIP(), []int{18}
+	return file_mspauthz_v1_roles_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *DeleteSecurityGroupRequest) GetMspId() string {
@@ -1145,7 +1270,7 @@ type DeleteSecurityGroupResponse struct {
 
 func (x *DeleteSecurityGroupResponse) Reset() {
 	*x = DeleteSecurityGroupResponse{}
-	mi := &file_mspauthz_v1_roles_proto_msgTypes[19]
+	mi := &file_mspauthz_v1_roles_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1157,7 +1282,7 @@ func (x *DeleteSecurityGroupResponse) String() string {
 func (*DeleteSecurityGroupResponse) ProtoMessage() {}
 
 func (x *DeleteSecurityGroupResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_roles_proto_msgTypes[19]
+	mi := &file_mspauthz_v1_roles_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1170,7 +1295,7 @@ func (x *DeleteSecurityGroupResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteSecurityGroupResponse.ProtoReflect.Descriptor instead.
 func (*DeleteSecurityGroupResponse) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_roles_proto_rawDescGZIP(), []int{19}
+	return file_mspauthz_v1_roles_proto_rawDescGZIP(), []int{21}
 }
 
 type SetUserSecurityGroupsRequest struct {
@@ -1185,7 +1310,7 @@ type SetUserSecurityGroupsRequest struct {
 
 func (x *SetUserSecurityGroupsRequest) Reset() {
 	*x = SetUserSecurityGroupsRequest{}
-	mi := &file_mspauthz_v1_roles_proto_msgTypes[20]
+	mi := &file_mspauthz_v1_roles_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1197,7 +1322,7 @@ func (x *SetUserSecurityGroupsRequest) String() string {
 func (*SetUserSecurityGroupsRequest) ProtoMessage() {}
 
 func (x *SetUserSecurityGroupsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_roles_proto_msgTypes[20]
+	mi := &file_mspauthz_v1_roles_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1210,7 +1335,7 @@ func (x *SetUserSecurityGroupsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetUserSecurityGroupsRequest.ProtoReflect.Descriptor instead.
 func (*SetUserSecurityGroupsRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_roles_proto_rawDescGZIP(), []int{20}
+	return file_mspauthz_v1_roles_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *SetUserSecurityGroupsRequest) GetMspId() string {
@@ -1251,7 +1376,7 @@ type SetUserSecurityGroupsResponse struct {
 
 func (x *SetUserSecurityGroupsResponse) Reset() {
 	*x = SetUserSecurityGroupsResponse{}
-	mi := &file_mspauthz_v1_roles_proto_msgTypes[21]
+	mi := &file_mspauthz_v1_roles_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1263,7 +1388,7 @@ func (x *SetUserSecurityGroupsResponse) String() string {
 func (*SetUserSecurityGroupsResponse) ProtoMessage() {}
 
 func (x *SetUserSecurityGroupsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_roles_proto_msgTypes[21]
+	mi := &file_mspauthz_v1_roles_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1276,7 +1401,7 @@ func (x *SetUserSecurityGroupsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetUserSecurityGroupsResponse.ProtoReflect.Descriptor instead.
 func (*SetUserSecurityGroupsResponse) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_roles_proto_rawDescGZIP(), []int{21}
+	return file_mspauthz_v1_roles_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *SetUserSecurityGroupsResponse) GetUserId() string {
@@ -1297,7 +1422,7 @@ var File_mspauthz_v1_roles_proto protoreflect.FileDescriptor
 
 const file_mspauthz_v1_roles_proto_rawDesc = "" +
 	"\n" +
-	"\x17mspauthz/v1/roles.proto\x12\vmspauthz.v1\x1a\x1cgoogle/api/annotations.proto\"\xb3\x01\n" +
+	"\x17mspauthz/v1/roles.proto\x12\vmspauthz.v1\x1a\x1cgoogle/api/annotations.proto\x1a google/protobuf/field_mask.proto\"\xb3\x01\n" +
 	"\x11CatalogPermission\x12\x1e\n" +
 	"\n" +
 	"permission\x18\x01 \x01(\tR\n" +
@@ -1326,12 +1451,17 @@ const file_mspauthz_v1_roles_proto_rawDesc = "" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x17\n" +
 	"\arole_id\x18\x02 \x01(\tR\x06roleId\x12!\n" +
 	"\fdisplay_name\x18\x03 \x01(\tR\vdisplayName\x12 \n" +
-	"\vpermissions\x18\x04 \x03(\tR\vpermissions\"\x88\x01\n" +
-	"\x11UpdateRoleRequest\x12\x15\n" +
+	"\vpermissions\x18\x04 \x03(\tR\vpermissions\"\x89\x01\n" +
+	"\x12ReplaceRoleRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x17\n" +
 	"\arole_id\x18\x02 \x01(\tR\x06roleId\x12!\n" +
 	"\fdisplay_name\x18\x03 \x01(\tR\vdisplayName\x12 \n" +
-	"\vpermissions\x18\x04 \x03(\tR\vpermissions\"C\n" +
+	"\vpermissions\x18\x04 \x03(\tR\vpermissions\"\x8e\x01\n" +
+	"\x11UpdateRoleRequest\x12\x15\n" +
+	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12%\n" +
+	"\x04role\x18\x02 \x01(\v2\x11.mspauthz.v1.RoleR\x04role\x12;\n" +
+	"\vupdate_mask\x18\x03 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
+	"updateMask\"C\n" +
 	"\x11DeleteRoleRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x17\n" +
 	"\arole_id\x18\x02 \x01(\tR\x06roleId\"\x14\n" +
@@ -1363,7 +1493,12 @@ const file_mspauthz_v1_roles_proto_rawDesc = "" +
 	"\fdisplay_name\x18\x03 \x01(\tR\vdisplayName\x12\x17\n" +
 	"\arole_id\x18\x04 \x01(\tR\x06roleId\x12(\n" +
 	"\x05scope\x18\x05 \x01(\v2\x12.mspauthz.v1.ScopeR\x05scope\x12\x18\n" +
-	"\amembers\x18\x06 \x03(\tR\amembers\"\x9e\x01\n" +
+	"\amembers\x18\x06 \x03(\tR\amembers\"\xb3\x01\n" +
+	"\x1aUpdateSecurityGroupRequest\x12\x15\n" +
+	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12A\n" +
+	"\x0esecurity_group\x18\x02 \x01(\v2\x1a.mspauthz.v1.SecurityGroupR\rsecurityGroup\x12;\n" +
+	"\vupdate_mask\x18\x03 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
+	"updateMask\"\x9e\x01\n" +
 	"\x1eSetSecurityGroupMembersRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12*\n" +
 	"\x11security_group_id\x18\x02 \x01(\tR\x0fsecurityGroupId\x12\x18\n" +
@@ -1382,20 +1517,22 @@ const file_mspauthz_v1_roles_proto_rawDesc = "" +
 	"allowEmpty\"a\n" +
 	"\x1dSetUserSecurityGroupsResponse\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12'\n" +
-	"\x0fsecurity_groups\x18\x02 \x03(\tR\x0esecurityGroups2\xdb\f\n" +
+	"\x0fsecurity_groups\x18\x02 \x03(\tR\x0esecurityGroups2\x8e\x0f\n" +
 	"\vRoleService\x12u\n" +
 	"\x0fListPermissions\x12#.mspauthz.v1.ListPermissionsRequest\x1a$.mspauthz.v1.ListPermissionsResponse\"\x17\x82\xd3\xe4\x93\x02\x11\x12\x0f/v1/permissions\x12k\n" +
 	"\tListRoles\x12\x1d.mspauthz.v1.ListRolesRequest\x1a\x1e.mspauthz.v1.ListRolesResponse\"\x1f\x82\xd3\xe4\x93\x02\x19\x12\x17/v1/msps/{msp_id}/roles\x12d\n" +
 	"\aGetRole\x12\x1b.mspauthz.v1.GetRoleRequest\x1a\x11.mspauthz.v1.Role\")\x82\xd3\xe4\x93\x02#\x12!/v1/msps/{msp_id}/roles/{role_id}\x12c\n" +
 	"\n" +
-	"CreateRole\x12\x1e.mspauthz.v1.CreateRoleRequest\x1a\x11.mspauthz.v1.Role\"\"\x82\xd3\xe4\x93\x02\x1c:\x01*\"\x17/v1/msps/{msp_id}/roles\x12m\n" +
+	"CreateRole\x12\x1e.mspauthz.v1.CreateRoleRequest\x1a\x11.mspauthz.v1.Role\"\"\x82\xd3\xe4\x93\x02\x1c:\x01*\"\x17/v1/msps/{msp_id}/roles\x12o\n" +
+	"\vReplaceRole\x12\x1f.mspauthz.v1.ReplaceRoleRequest\x1a\x11.mspauthz.v1.Role\",\x82\xd3\xe4\x93\x02&:\x01*\x1a!/v1/msps/{msp_id}/roles/{role_id}\x12u\n" +
 	"\n" +
-	"UpdateRole\x12\x1e.mspauthz.v1.UpdateRoleRequest\x1a\x11.mspauthz.v1.Role\",\x82\xd3\xe4\x93\x02&:\x01*\x1a!/v1/msps/{msp_id}/roles/{role_id}\x12x\n" +
+	"UpdateRole\x12\x1e.mspauthz.v1.UpdateRoleRequest\x1a\x11.mspauthz.v1.Role\"4\x82\xd3\xe4\x93\x02.:\x04role2&/v1/msps/{msp_id}/roles/{role.role_id}\x12x\n" +
 	"\n" +
 	"DeleteRole\x12\x1e.mspauthz.v1.DeleteRoleRequest\x1a\x1f.mspauthz.v1.DeleteRoleResponse\")\x82\xd3\xe4\x93\x02#*!/v1/msps/{msp_id}/roles/{role_id}\x12\x8f\x01\n" +
 	"\x12ListSecurityGroups\x12&.mspauthz.v1.ListSecurityGroupsRequest\x1a'.mspauthz.v1.ListSecurityGroupsResponse\"(\x82\xd3\xe4\x93\x02\"\x12 /v1/msps/{msp_id}/securityGroups\x12\x92\x01\n" +
 	"\x10GetSecurityGroup\x12$.mspauthz.v1.GetSecurityGroupRequest\x1a\x1a.mspauthz.v1.SecurityGroup\"<\x82\xd3\xe4\x93\x026\x124/v1/msps/{msp_id}/securityGroups/{security_group_id}\x12\x87\x01\n" +
-	"\x13CreateSecurityGroup\x12'.mspauthz.v1.CreateSecurityGroupRequest\x1a\x1a.mspauthz.v1.SecurityGroup\"+\x82\xd3\xe4\x93\x02%:\x01*\" /v1/msps/{msp_id}/securityGroups\x12\xab\x01\n" +
+	"\x13CreateSecurityGroup\x12'.mspauthz.v1.CreateSecurityGroupRequest\x1a\x1a.mspauthz.v1.SecurityGroup\"+\x82\xd3\xe4\x93\x02%:\x01*\" /v1/msps/{msp_id}/securityGroups\x12\xb7\x01\n" +
+	"\x13UpdateSecurityGroup\x12'.mspauthz.v1.UpdateSecurityGroupRequest\x1a\x1a.mspauthz.v1.SecurityGroup\"[\x82\xd3\xe4\x93\x02U:\x0esecurity_group2C/v1/msps/{msp_id}/securityGroups/{security_group.security_group_id}\x12\xab\x01\n" +
 	"\x17SetSecurityGroupMembers\x12+.mspauthz.v1.SetSecurityGroupMembersRequest\x1a\x1a.mspauthz.v1.SecurityGroup\"G\x82\xd3\xe4\x93\x02A:\x01*\x1a</v1/msps/{msp_id}/securityGroups/{security_group_id}/members\x12\xa6\x01\n" +
 	"\x13DeleteSecurityGroup\x12'.mspauthz.v1.DeleteSecurityGroupRequest\x1a(.mspauthz.v1.DeleteSecurityGroupResponse\"<\x82\xd3\xe4\x93\x026*4/v1/msps/{msp_id}/securityGroups/{security_group_id}\x12\xab\x01\n" +
 	"\x15SetUserSecurityGroups\x12).mspauthz.v1.SetUserSecurityGroupsRequest\x1a*.mspauthz.v1.SetUserSecurityGroupsResponse\";\x82\xd3\xe4\x93\x025:\x01*\x1a0/v1/msps/{msp_id}/users/{user_id}/securityGroupsB9Z7github.com/mspauthz/mspauthz/api/mspauthz/v1;mspauthzv1b\x06proto3"
@@ -1412,7 +1549,7 @@ func file_mspauthz_v1_roles_proto_rawDescGZIP() []byte {
 	return file_mspauthz_v1_roles_proto_rawDescData
 }
 
-var file_mspauthz_v1_roles_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
+var file_mspauthz_v1_roles_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
 var file_mspauthz_v1_roles_proto_goTypes = []any{
 	(*CatalogPermission)(nil),              // 0: mspauthz.v1.CatalogPermission
 	(*ListPermissionsRequest)(nil),         // 1: mspauthz.v1.ListPermissionsRequest
@@ -1422,56 +1559,67 @@ var file_mspauthz_v1_roles_proto_goTypes = []any{
 	(*ListRolesResponse)(nil),              // 5: mspauthz.v1.ListRolesResponse
 	(*GetRoleRequest)(nil),                 // 6: mspauthz.v1.GetRoleRequest
 	(*CreateRoleRequest)(nil),              // 7: mspauthz.v1.CreateRoleRequest
-	(*UpdateRoleRequest)(nil),              // 8: mspauthz.v1.UpdateRoleRequest
-	(*DeleteRoleRequest)(nil),              // 9: mspauthz.v1.DeleteRoleRequest
-	(*DeleteRoleResponse)(nil),             // 10: mspauthz.v1.DeleteRoleResponse
-	(*Scope)(nil),                          // 11: mspauthz.v1.Scope
-	(*SecurityGroup)(nil),                  // 12: mspauthz.v1.SecurityGroup
-	(*ListSecurityGroupsRequest)(nil),      // 13: mspauthz.v1.ListSecurityGroupsRequest
-	(*ListSecurityGroupsResponse)(nil),     // 14: mspauthz.v1.ListSecurityGroupsResponse
-	(*GetSecurityGroupRequest)(nil),        // 15: mspauthz.v1.GetSecurityGroupRequest
-	(*CreateSecurityGroupRequest)(nil),     // 16: mspauthz.v1.CreateSecurityGroupRequest
-	(*SetSecurityGroupMembersRequest)(nil), // 17: mspauthz.v1.SetSecurityGroupMembersRequest
-	(*DeleteSecurityGroupRequest)(nil),     // 18: mspauthz.v1.DeleteSecurityGroupRequest
-	(*DeleteSecurityGroupResponse)(nil),    // 19: mspauthz.v1.DeleteSecurityGroupResponse
-	(*SetUserSecurityGroupsRequest)(nil),   // 20: mspauthz.v1.SetUserSecurityGroupsRequest
-	(*SetUserSecurityGroupsResponse)(nil),  // 21: mspauthz.v1.SetUserSecurityGroupsResponse
+	(*ReplaceRoleRequest)(nil),             // 8: mspauthz.v1.ReplaceRoleRequest
+	(*UpdateRoleRequest)(nil),              // 9: mspauthz.v1.UpdateRoleRequest
+	(*DeleteRoleRequest)(nil),              // 10: mspauthz.v1.DeleteRoleRequest
+	(*DeleteRoleResponse)(nil),             // 11: mspauthz.v1.DeleteRoleResponse
+	(*Scope)(nil),                          // 12: mspauthz.v1.Scope
+	(*SecurityGroup)(nil),                  // 13: mspauthz.v1.SecurityGroup
+	(*ListSecurityGroupsRequest)(nil),      // 14: mspauthz.v1.ListSecurityGroupsRequest
+	(*ListSecurityGroupsResponse)(nil),     // 15: mspauthz.v1.ListSecurityGroupsResponse
+	(*GetSecurityGroupRequest)(nil),        // 16: mspauthz.v1.GetSecurityGroupRequest
+	(*CreateSecurityGroupRequest)(nil),     // 17: mspauthz.v1.CreateSecurityGroupRequest
+	(*UpdateSecurityGroupRequest)(nil),     // 18: mspauthz.v1.UpdateSecurityGroupRequest
+	(*SetSecurityGroupMembersRequest)(nil), // 19: mspauthz.v1.SetSecurityGroupMembersRequest
+	(*DeleteSecurityGroupRequest)(nil),     // 20: mspauthz.v1.DeleteSecurityGroupRequest
+	(*DeleteSecurityGroupResponse)(nil),    // 21: mspauthz.v1.DeleteSecurityGroupResponse
+	(*SetUserSecurityGroupsRequest)(nil),   // 22: mspauthz.v1.SetUserSecurityGroupsRequest
+	(*SetUserSecurityGroupsResponse)(nil),  // 23: mspauthz.v1.SetUserSecurityGroupsResponse
+	(*fieldmaskpb.FieldMask)(nil),          // 24: google.protobuf.FieldMask
 }
 var file_mspauthz_v1_roles_proto_depIdxs = []int32{
 	0,  // 0: mspauthz.v1.ListPermissionsResponse.permissions:type_name -> mspauthz.v1.CatalogPermission
 	3,  // 1: mspauthz.v1.ListRolesResponse.roles:type_name -> mspauthz.v1.Role
-	11, // 2: mspauthz.v1.SecurityGroup.scope:type_name -> mspauthz.v1.Scope
-	12, // 3: mspauthz.v1.ListSecurityGroupsResponse.security_groups:type_name -> mspauthz.v1.SecurityGroup
-	11, // 4: mspauthz.v1.CreateSecurityGroupRequest.scope:type_name -> mspauthz.v1.Scope
-	1,  // 5: mspauthz.v1.RoleService.ListPermissions:input_type -> mspauthz.v1.ListPermissionsRequest
-	4,  // 6: mspauthz.v1.RoleService.ListRoles:input_type -> mspauthz.v1.ListRolesRequest
-	6,  // 7: mspauthz.v1.RoleService.GetRole:input_type -> mspauthz.v1.GetRoleRequest
-	7,  // 8: mspauthz.v1.RoleService.CreateRole:input_type -> mspauthz.v1.CreateRoleRequest
-	8,  // 9: mspauthz.v1.RoleService.UpdateRole:input_type -> mspauthz.v1.UpdateRoleRequest
-	9,  // 10: mspauthz.v1.RoleService.DeleteRole:input_type -> mspauthz.v1.DeleteRoleRequest
-	13, // 11: mspauthz.v1.RoleService.ListSecurityGroups:input_type -> mspauthz.v1.ListSecurityGroupsRequest
-	15, // 12: mspauthz.v1.RoleService.GetSecurityGroup:input_type -> mspauthz.v1.GetSecurityGroupRequest
-	16, // 13: mspauthz.v1.RoleService.CreateSecurityGroup:input_type -> mspauthz.v1.CreateSecurityGroupRequest
-	17, // 14: mspauthz.v1.RoleService.SetSecurityGroupMembers:input_type -> mspauthz.v1.SetSecurityGroupMembersRequest
-	18, // 15: mspauthz.v1.RoleService.DeleteSecurityGroup:input_type -> mspauthz.v1.DeleteSecurityGroupRequest
-	20, // 16: mspauthz.v1.RoleService.SetUserSecurityGroups:input_type -> mspauthz.v1.SetUserSecurityGroupsRequest
-	2,  // 17: mspauthz.v1.RoleService.ListPermissions:output_type -> mspauthz.v1.ListPermissionsResponse
-	5,  // 18: mspauthz.v1.RoleService.ListRoles:output_type -> mspauthz.v1.ListRolesResponse
-	3,  // 19: mspauthz.v1.RoleService.GetRole:output_type -> mspauthz.v1.Role
-	3,  // 20: mspauthz.v1.RoleService.CreateRole:output_type -> mspauthz.v1.Role
-	3,  // 21: mspauthz.v1.RoleService.UpdateRole:output_type -> mspauthz.v1.Role
-	10, // 22: mspauthz.v1.RoleService.DeleteRole:output_type -> mspauthz.v1.DeleteRoleResponse
-	14, // 23: mspauthz.v1.RoleService.ListSecurityGroups:output_type -> mspauthz.v1.ListSecurityGroupsResponse
-	12, // 24: mspauthz.v1.RoleService.GetSecurityGroup:output_type -> mspauthz.v1.SecurityGroup
-	12, // 25: mspauthz.v1.RoleService.CreateSecurityGroup:output_type -> mspauthz.v1.SecurityGroup
-	12, // 26: mspauthz.v1.RoleService.SetSecurityGroupMembers:output_type -> mspauthz.v1.SecurityGroup
-	19, // 27: mspauthz.v1.RoleService.DeleteSecurityGroup:output_type -> mspauthz.v1.DeleteSecurityGroupResponse
-	21, // 28: mspauthz.v1.RoleService.SetUserSecurityGroups:output_type -> mspauthz.v1.SetUserSecurityGroupsResponse
-	17, // [17:29] is the sub-list for method output_type
-	5,  // [5:17] is the sub-list for method input_type
-	5,  // [5:5] is the sub-list for extension type_name
-	5,  // [5:5] is the sub-list for extension extendee
-	0,  // [0:5] is the sub-list for field type_name
+	3,  // 2: mspauthz.v1.UpdateRoleRequest.role:type_name -> mspauthz.v1.Role
+	24, // 3: mspauthz.v1.UpdateRoleRequest.update_mask:type_name -> google.protobuf.FieldMask
+	12, // 4: mspauthz.v1.SecurityGroup.scope:type_name -> mspauthz.v1.Scope
+	13, // 5: mspauthz.v1.ListSecurityGroupsResponse.security_groups:type_name -> mspauthz.v1.SecurityGroup
+	12, // 6: mspauthz.v1.CreateSecurityGroupRequest.scope:type_name -> mspauthz.v1.Scope
+	13, // 7: mspauthz.v1.UpdateSecurityGroupRequest.security_group:type_name -> mspauthz.v1.SecurityGroup
+	24, // 8: mspauthz.v1.UpdateSecurityGroupRequest.update_mask:type_name -> google.protobuf.FieldMask
+	1,  // 9: mspauthz.v1.RoleService.ListPermissions:input_type -> mspauthz.v1.ListPermissionsRequest
+	4,  // 10: mspauthz.v1.RoleService.ListRoles:input_type -> mspauthz.v1.ListRolesRequest
+	6,  // 11: mspauthz.v1.RoleService.GetRole:input_type -> mspauthz.v1.GetRoleRequest
+	7,  // 12: mspauthz.v1.RoleService.CreateRole:input_type -> mspauthz.v1.CreateRoleRequest
+	8,  // 13: mspauthz.v1.RoleService.ReplaceRole:input_type -> mspauthz.v1.ReplaceRoleRequest
+	9,  // 14: mspauthz.v1.RoleService.UpdateRole:input_type -> mspauthz.v1.UpdateRoleRequest
+	10, // 15: mspauthz.v1.RoleService.DeleteRole:input_type -> mspauthz.v1.DeleteRoleRequest
+	14, // 16: mspauthz.v1.RoleService.ListSecurityGroups:input_type -> mspauthz.v1.ListSecurityGroupsRequest
+	16, // 17: mspauthz.v1.RoleService.GetSecurityGroup:input_type -> mspauthz.v1.GetSecurityGroupRequest
+	17, // 18: mspauthz.v1.RoleService.CreateSecurityGroup:input_type -> mspauthz.v1.CreateSecurityGroupRequest
+	18, // 19: mspauthz.v1.RoleService.UpdateSecurityGroup:input_type -> mspauthz.v1.UpdateSecurityGroupRequest
+	19, // 20: mspauthz.v1.RoleService.SetSecurityGroupMembers:input_type -> mspauthz.v1.SetSecurityGroupMembersRequest
+	20, // 21: mspauthz.v1.RoleService.DeleteSecurityGroup:input_type -> mspauthz.v1.DeleteSecurityGroupRequest
+	22, // 22: mspauthz.v1.RoleService.SetUserSecurityGroups:input_type -> mspauthz.v1.SetUserSecurityGroupsRequest
+	2,  // 23: mspauthz.v1.RoleService.ListPermissions:output_type -> mspauthz.v1.ListPermissionsResponse
+	5,  // 24: mspauthz.v1.RoleService.ListRoles:output_type -> mspauthz.v1.ListRolesResponse
+	3,  // 25: mspauthz.v1.RoleService.GetRole:output_type -> mspauthz.v1.Role
+	3,  // 26: mspauthz.v1.RoleService.CreateRole:output_type -> mspauthz.v1.Role
+	3,  // 27: mspauthz.v1.RoleService.ReplaceRole:output_type -> mspauthz.v1.Role
+	3,  // 28: mspauthz.v1.RoleService.UpdateRole:output_type -> mspauthz.v1.Role
+	11, // 29: mspauthz.v1.RoleService.DeleteRole:output_type -> mspauthz.v1.DeleteRoleResponse
+	15, // 30: mspauthz.v1.RoleService.ListSecurityGroups:output_type -> mspauthz.v1.ListSecurityGroupsResponse
+	13, // 31: mspauthz.v1.RoleService.GetSecurityGroup:output_type -> mspauthz.v1.SecurityGroup
+	13, // 32: mspauthz.v1.RoleService.CreateSecurityGroup:output_type -> mspauthz.v1.SecurityGroup
+	13, // 33: mspauthz.v1.RoleService.UpdateSecurityGroup:output_type -> mspauthz.v1.SecurityGroup
+	13, // 34: mspauthz.v1.RoleService.SetSecurityGroupMembers:output_type -> mspauthz.v1.SecurityGroup
+	21, // 35: mspauthz.v1.RoleService.DeleteSecurityGroup:output_type -> mspauthz.v1.DeleteSecurityGroupResponse
+	23, // 36: mspauthz.v1.RoleService.SetUserSecurityGroups:output_type -> mspauthz.v1.SetUserSecurityGroupsResponse
+	23, // [23:37] is the sub-list for method output_type
+	9,  // [9:23] is the sub-list for method input_type
+	9,  // [9:9] is the sub-list for extension type_name
+	9,  // [9:9] is the sub-list for extension extendee
+	0,  // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_mspauthz_v1_roles_proto_init() }
@@ -1485,7 +1633,7 @@ func file_mspauthz_v1_roles_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mspauthz_v1_roles_proto_rawDesc), len(file_mspauthz_v1_roles_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   22,
+			NumMessages:   24,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -23,11 +23,13 @@ const (
 	RoleService_ListRoles_FullMethodName               = "/mspauthz.v1.RoleService/ListRoles"
 	RoleService_GetRole_FullMethodName                 = "/mspauthz.v1.RoleService/GetRole"
 	RoleService_CreateRole_FullMethodName              = "/mspauthz.v1.RoleService/CreateRole"
+	RoleService_ReplaceRole_FullMethodName             = "/mspauthz.v1.RoleService/ReplaceRole"
 	RoleService_UpdateRole_FullMethodName              = "/mspauthz.v1.RoleService/UpdateRole"
 	RoleService_DeleteRole_FullMethodName              = "/mspauthz.v1.RoleService/DeleteRole"
 	RoleService_ListSecurityGroups_FullMethodName      = "/mspauthz.v1.RoleService/ListSecurityGroups"
 	RoleService_GetSecurityGroup_FullMethodName        = "/mspauthz.v1.RoleService/GetSecurityGroup"
 	RoleService_CreateSecurityGroup_FullMethodName     = "/mspauthz.v1.RoleService/CreateSecurityGroup"
+	RoleService_UpdateSecurityGroup_FullMethodName     = "/mspauthz.v1.RoleService/UpdateSecurityGroup"
 	RoleService_SetSecurityGroupMembers_FullMethodName = "/mspauthz.v1.RoleService/SetSecurityGroupMembers"
 	RoleService_DeleteSecurityGroup_FullMethodName     = "/mspauthz.v1.RoleService/DeleteSecurityGroup"
 	RoleService_SetUserSecurityGroups_FullMethodName   = "/mspauthz.v1.RoleService/SetUserSecurityGroups"
@@ -47,7 +49,10 @@ type RoleServiceClient interface {
 	GetRole(ctx context.Context, in *GetRoleRequest, opts ...grpc.CallOption) (*Role, error)
 	// CreateRole creates a custom role; its creator must hold its permissions on every customer.
 	CreateRole(ctx context.Context, in *CreateRoleRequest, opts ...grpc.CallOption) (*Role, error)
-	// UpdateRole replaces a custom role's display name and permissions.
+	// ReplaceRole replaces a custom role's display name and permissions.
+	ReplaceRole(ctx context.Context, in *ReplaceRoleRequest, opts ...grpc.CallOption) (*Role, error)
+	// UpdateRole changes the fields of a custom role that update_mask names
+	// (display_name, permissions).
 	UpdateRole(ctx context.Context, in *UpdateRoleRequest, opts ...grpc.CallOption) (*Role, error)
 	// DeleteRole deletes a custom role that no security group binds.
 	DeleteRole(ctx context.Context, in *DeleteRoleRequest, opts ...grpc.CallOption) (*DeleteRoleResponse, error)
@@ -57,6 +62,9 @@ type RoleServiceClient interface {
 	GetSecurityGroup(ctx context.Context, in *GetSecurityGroupRequest, opts ...grpc.CallOption) (*SecurityGroup, error)
 	// CreateSecurityGroup binds a role to a scope of customers.
 	CreateSecurityGroup(ctx context.Context, in *CreateSecurityGroupRequest, opts ...grpc.CallOption) (*SecurityGroup, error)
+	// UpdateSecurityGroup changes the fields of a security group that
+	// update_mask names (display_name); a synced group is marked as drifted.
+	UpdateSecurityGroup(ctx context.Context, in *UpdateSecurityGroupRequest, opts ...grpc.CallOption) (*SecurityGroup, error)
 	// SetSecurityGroupMembers sets a security group's members (full selection).
 	SetSecurityGroupMembers(ctx context.Context, in *SetSecurityGroupMembersRequest, opts ...grpc.CallOption) (*SecurityGroup, error)
 	// DeleteSecurityGroup deletes a security group (a customer-specific one releases its user).
@@ -113,6 +121,16 @@ func (c *roleServiceClient) CreateRole(ctx context.Context, in *CreateRoleReques
 	return out, nil
 }
 
+func (c *roleServiceClient) ReplaceRole(ctx context.Context, in *ReplaceRoleRequest, opts ...grpc.CallOption) (*Role, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Role)
+	err := c.cc.Invoke(ctx, RoleService_ReplaceRole_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *roleServiceClient) UpdateRole(ctx context.Context, in *UpdateRoleRequest, opts ...grpc.CallOption) (*Role, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(Role)
@@ -163,6 +181,16 @@ func (c *roleServiceClient) CreateSecurityGroup(ctx context.Context, in *CreateS
 	return out, nil
 }
 
+func (c *roleServiceClient) UpdateSecurityGroup(ctx context.Context, in *UpdateSecurityGroupRequest, opts ...grpc.CallOption) (*SecurityGroup, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SecurityGroup)
+	err := c.cc.Invoke(ctx, RoleService_UpdateSecurityGroup_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *roleServiceClient) SetSecurityGroupMembers(ctx context.Context, in *SetSecurityGroupMembersRequest, opts ...grpc.CallOption) (*SecurityGroup, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(SecurityGroup)
@@ -207,7 +235,10 @@ type RoleServiceServer interface {
 	GetRole(context.Context, *GetRoleRequest) (*Role, error)
 	// CreateRole creates a custom role; its creator must hold its permissions on every customer.
 	CreateRole(context.Context, *CreateRoleRequest) (*Role, error)
-	// UpdateRole replaces a custom role's display name and permissions.
+	// ReplaceRole replaces a custom role's display name and permissions.
+	ReplaceRole(context.Context, *ReplaceRoleRequest) (*Role, error)
+	// UpdateRole changes the fields of a custom role that update_mask names
+	// (display_name, permissions).
 	UpdateRole(context.Context, *UpdateRoleRequest) (*Role, error)
 	// DeleteRole deletes a custom role that no security group binds.
 	DeleteRole(context.Context, *DeleteRoleRequest) (*DeleteRoleResponse, error)
@@ -217,6 +248,9 @@ type RoleServiceServer interface {
 	GetSecurityGroup(context.Context, *GetSecurityGroupRequest) (*SecurityGroup, error)
 	// CreateSecurityGroup binds a role to a scope of customers.
 	CreateSecurityGroup(context.Context, *CreateSecurityGroupRequest) (*SecurityGroup, error)
+	// UpdateSecurityGroup changes the fields of a security group that
+	// update_mask names (display_name); a synced group is marked as drifted.
+	UpdateSecurityGroup(context.Context, *UpdateSecurityGroupRequest) (*SecurityGroup, error)
 	// SetSecurityGroupMembers sets a security group's members (full selection).
 	SetSecurityGroupMembers(context.Context, *SetSecurityGroupMembersRequest) (*SecurityGroup, error)
 	// DeleteSecurityGroup deletes a security group (a customer-specific one releases its user).
@@ -245,6 +279,9 @@ func (UnimplementedRoleServiceServer) GetRole(context.Context, *GetRoleRequest) 
 func (UnimplementedRoleServiceServer) CreateRole(context.Context, *CreateRoleRequest) (*Role, error) {
 	return nil, status.Error(codes.Unimplemented, "method CreateRole not implemented")
 }
+func (UnimplementedRoleServiceServer) ReplaceRole(context.Context, *ReplaceRoleRequest) (*Role, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReplaceRole not implemented")
+}
 func (UnimplementedRoleServiceServer) UpdateRole(context.Context, *UpdateRoleRequest) (*Role, error) {
 	return nil, status.Error(codes.Unimplemented, "method UpdateRole not implemented")
 }
@@ -259,6 +296,9 @@ func (UnimplementedRoleServiceServer) GetSecurityGroup(context.Context, *GetSecu
 }
 func (UnimplementedRoleServiceServer) CreateSecurityGroup(context.Context, *CreateSecurityGroupRequest) (*SecurityGroup, error) {
 	return nil, status.Error(codes.Unimplemented, "method CreateSecurityGroup not implemented")
+}
+func (UnimplementedRoleServiceServer) UpdateSecurityGroup(context.Context, *UpdateSecurityGroupRequest) (*SecurityGroup, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateSecurityGroup not implemented")
 }
 func (UnimplementedRoleServiceServer) SetSecurityGroupMembers(context.Context, *SetSecurityGroupMembersRequest) (*SecurityGroup, error) {
 	return nil, status.Error(codes.Unimplemented, "method SetSecurityGroupMembers not implemented")
@@ -362,6 +402,24 @@ func _RoleService_CreateRole_Handler(srv interface{}, ctx context.Context, dec f
 	return interceptor(ctx, in, info, handler)
 }
 
+func _RoleService_ReplaceRole_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReplaceRoleRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RoleServiceServer).ReplaceRole(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RoleService_ReplaceRole_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RoleServiceServer).ReplaceRole(ctx, req.(*ReplaceRoleRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _RoleService_UpdateRole_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(UpdateRoleRequest)
 	if err := dec(in); err != nil {
@@ -452,6 +510,24 @@ func _RoleService_CreateSecurityGroup_Handler(srv interface{}, ctx context.Conte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _RoleService_UpdateSecurityGroup_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateSecurityGroupRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RoleServiceServer).UpdateSecurityGroup(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RoleService_UpdateSecurityGroup_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RoleServiceServer).UpdateSecurityGroup(ctx, req.(*UpdateSecurityGroupRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _RoleService_SetSecurityGroupMembers_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(SetSecurityGroupMembersRequest)
 	if err := dec(in); err != nil {
@@ -530,6 +606,10 @@ var RoleService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _RoleService_CreateRole_Handler,
 		},
 		{
+			MethodName: "ReplaceRole",
+			Handler:    _RoleService_ReplaceRole_Handler,
+		},
+		{
 			MethodName: "UpdateRole",
 			Handler:    _RoleService_UpdateRole_Handler,
 		},
@@ -548,6 +628,10 @@ var RoleService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CreateSecurityGroup",
 			Handler:    _RoleService_CreateSecurityGroup_Handler,
+		},
+		{
+			MethodName: "UpdateSecurityGroup",
+			Handler:    _RoleService_UpdateSecurityGroup_Handler,
 		},
 		{
 			MethodName: "SetSecurityGroupMembers",

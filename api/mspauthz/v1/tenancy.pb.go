@@ -10,6 +10,7 @@ import (
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	fieldmaskpb "google.golang.org/protobuf/types/known/fieldmaskpb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -381,7 +382,7 @@ type User struct {
 	// "local", or the connected system that created the user (seed 002).
 	Origin string `protobuf:"bytes,4,opt,name=origin,proto3" json:"origin,omitempty"`
 	// The user's customer groups and security groups, each with the origin of
-	// the membership (GetUser only).
+	// the membership.
 	CustomerGroups []*CustomerGroupMembership `protobuf:"bytes,5,rep,name=customer_groups,json=customerGroups,proto3" json:"customer_groups,omitempty"`
 	SecurityGroups []*SecurityGroupMembership `protobuf:"bytes,6,rep,name=security_groups,json=securityGroups,proto3" json:"security_groups,omitempty"`
 	unknownFields  protoimpl.UnknownFields
@@ -746,11 +747,13 @@ func (x *SingleCustomer) GetPermissions() []string {
 }
 
 type GetUserRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	MspId         string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
-	UserId        string                 `protobuf:"bytes,2,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	MspId  string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
+	UserId string                 `protobuf:"bytes,2,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	// Read at this ZedToken or later (a save's writtenAt).
+	AtLeastAsFresh string `protobuf:"bytes,3,opt,name=at_least_as_fresh,json=atLeastAsFresh,proto3" json:"at_least_as_fresh,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *GetUserRequest) Reset() {
@@ -793,6 +796,13 @@ func (x *GetUserRequest) GetMspId() string {
 func (x *GetUserRequest) GetUserId() string {
 	if x != nil {
 		return x.UserId
+	}
+	return ""
+}
+
+func (x *GetUserRequest) GetAtLeastAsFresh() string {
+	if x != nil {
+		return x.AtLeastAsFresh
 	}
 	return ""
 }
@@ -857,6 +867,68 @@ func (x *ListUsersRequest) GetPageToken() string {
 	return ""
 }
 
+type UpdateUserRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	MspId string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
+	// The user, with user_id naming him and the fields to change.
+	User *User `protobuf:"bytes,2,opt,name=user,proto3" json:"user,omitempty"`
+	// The fields to change: display_name. Inferred from the body when omitted.
+	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,3,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateUserRequest) Reset() {
+	*x = UpdateUserRequest{}
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateUserRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateUserRequest) ProtoMessage() {}
+
+func (x *UpdateUserRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateUserRequest.ProtoReflect.Descriptor instead.
+func (*UpdateUserRequest) Descriptor() ([]byte, []int) {
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *UpdateUserRequest) GetMspId() string {
+	if x != nil {
+		return x.MspId
+	}
+	return ""
+}
+
+func (x *UpdateUserRequest) GetUser() *User {
+	if x != nil {
+		return x.User
+	}
+	return nil
+}
+
+func (x *UpdateUserRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.UpdateMask
+	}
+	return nil
+}
+
 type ListUsersResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Users         []*User                `protobuf:"bytes,1,rep,name=users,proto3" json:"users,omitempty"`
@@ -867,7 +939,7 @@ type ListUsersResponse struct {
 
 func (x *ListUsersResponse) Reset() {
 	*x = ListUsersResponse{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[15]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -879,7 +951,7 @@ func (x *ListUsersResponse) String() string {
 func (*ListUsersResponse) ProtoMessage() {}
 
 func (x *ListUsersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[15]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -892,7 +964,7 @@ func (x *ListUsersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUsersResponse.ProtoReflect.Descriptor instead.
 func (*ListUsersResponse) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{15}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ListUsersResponse) GetUsers() []*User {
@@ -919,7 +991,7 @@ type DeleteUserRequest struct {
 
 func (x *DeleteUserRequest) Reset() {
 	*x = DeleteUserRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[16]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -931,7 +1003,7 @@ func (x *DeleteUserRequest) String() string {
 func (*DeleteUserRequest) ProtoMessage() {}
 
 func (x *DeleteUserRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[16]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -944,7 +1016,7 @@ func (x *DeleteUserRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteUserRequest.ProtoReflect.Descriptor instead.
 func (*DeleteUserRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{16}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *DeleteUserRequest) GetMspId() string {
@@ -962,16 +1034,20 @@ func (x *DeleteUserRequest) GetUserId() string {
 }
 
 type Customer struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	CustomerId    string                 `protobuf:"bytes,1,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
-	DisplayName   string                 `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	CustomerId  string                 `protobuf:"bytes,1,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	DisplayName string                 `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	// What the Edit Customer Preferences form shows. In the FULL view only, and
+	// only to callers who may manage customers: null otherwise (not loaded,
+	// never "empty").
+	Preferences   *CustomerPreferences `protobuf:"bytes,3,opt,name=preferences,proto3" json:"preferences,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Customer) Reset() {
 	*x = Customer{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[17]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -983,7 +1059,7 @@ func (x *Customer) String() string {
 func (*Customer) ProtoMessage() {}
 
 func (x *Customer) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[17]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -996,7 +1072,7 @@ func (x *Customer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Customer.ProtoReflect.Descriptor instead.
 func (*Customer) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{17}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Customer) GetCustomerId() string {
@@ -1013,6 +1089,96 @@ func (x *Customer) GetDisplayName() string {
 	return ""
 }
 
+func (x *Customer) GetPreferences() *CustomerPreferences {
+	if x != nil {
+		return x.Preferences
+	}
+	return nil
+}
+
+// CustomerPreferences is the state of a customer that the Edit Customer
+// Preferences form shows; customer_groups and users are the form's
+// selections as PUT .../preferences takes them.
+type CustomerPreferences struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	CustomerGroups []string               `protobuf:"bytes,1,rep,name=customer_groups,json=customerGroups,proto3" json:"customer_groups,omitempty"`
+	// The MSP users associated to the customer directly.
+	Users []string `protobuf:"bytes,2,rep,name=users,proto3" json:"users,omitempty"`
+	// The Account Contact's user id, or "" when the customer has none.
+	AccountContact string `protobuf:"bytes,3,opt,name=account_contact,json=accountContact,proto3" json:"account_contact,omitempty"`
+	// The customer's user alert groups with their contacts.
+	AlertGroups []*AlertGroup `protobuf:"bytes,4,rep,name=alert_groups,json=alertGroups,proto3" json:"alert_groups,omitempty"`
+	// Whether partner ("MSP management") access is on (seed 003).
+	PartnerAccessEnabled bool `protobuf:"varint,5,opt,name=partner_access_enabled,json=partnerAccessEnabled,proto3" json:"partner_access_enabled,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
+}
+
+func (x *CustomerPreferences) Reset() {
+	*x = CustomerPreferences{}
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CustomerPreferences) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CustomerPreferences) ProtoMessage() {}
+
+func (x *CustomerPreferences) ProtoReflect() protoreflect.Message {
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CustomerPreferences.ProtoReflect.Descriptor instead.
+func (*CustomerPreferences) Descriptor() ([]byte, []int) {
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *CustomerPreferences) GetCustomerGroups() []string {
+	if x != nil {
+		return x.CustomerGroups
+	}
+	return nil
+}
+
+func (x *CustomerPreferences) GetUsers() []string {
+	if x != nil {
+		return x.Users
+	}
+	return nil
+}
+
+func (x *CustomerPreferences) GetAccountContact() string {
+	if x != nil {
+		return x.AccountContact
+	}
+	return ""
+}
+
+func (x *CustomerPreferences) GetAlertGroups() []*AlertGroup {
+	if x != nil {
+		return x.AlertGroups
+	}
+	return nil
+}
+
+func (x *CustomerPreferences) GetPartnerAccessEnabled() bool {
+	if x != nil {
+		return x.PartnerAccessEnabled
+	}
+	return false
+}
+
 type CreateCustomerRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	MspId         string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
@@ -1024,7 +1190,7 @@ type CreateCustomerRequest struct {
 
 func (x *CreateCustomerRequest) Reset() {
 	*x = CreateCustomerRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[18]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1036,7 +1202,7 @@ func (x *CreateCustomerRequest) String() string {
 func (*CreateCustomerRequest) ProtoMessage() {}
 
 func (x *CreateCustomerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[18]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1049,7 +1215,7 @@ func (x *CreateCustomerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateCustomerRequest.ProtoReflect.Descriptor instead.
 func (*CreateCustomerRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{18}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *CreateCustomerRequest) GetMspId() string {
@@ -1074,16 +1240,20 @@ func (x *CreateCustomerRequest) GetDisplayName() string {
 }
 
 type GetCustomerRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	MspId         string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
-	CustomerId    string                 `protobuf:"bytes,2,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	MspId      string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
+	CustomerId string                 `protobuf:"bytes,2,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	// Read at this ZedToken or later (a save's writtenAt).
+	AtLeastAsFresh string `protobuf:"bytes,3,opt,name=at_least_as_fresh,json=atLeastAsFresh,proto3" json:"at_least_as_fresh,omitempty"`
+	// FULL (the default) or BASIC (no preferences).
+	View          View `protobuf:"varint,4,opt,name=view,proto3,enum=mspauthz.v1.View" json:"view,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetCustomerRequest) Reset() {
 	*x = GetCustomerRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[19]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1095,7 +1265,7 @@ func (x *GetCustomerRequest) String() string {
 func (*GetCustomerRequest) ProtoMessage() {}
 
 func (x *GetCustomerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[19]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1108,7 +1278,7 @@ func (x *GetCustomerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCustomerRequest.ProtoReflect.Descriptor instead.
 func (*GetCustomerRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{19}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *GetCustomerRequest) GetMspId() string {
@@ -1125,18 +1295,34 @@ func (x *GetCustomerRequest) GetCustomerId() string {
 	return ""
 }
 
+func (x *GetCustomerRequest) GetAtLeastAsFresh() string {
+	if x != nil {
+		return x.AtLeastAsFresh
+	}
+	return ""
+}
+
+func (x *GetCustomerRequest) GetView() View {
+	if x != nil {
+		return x.View
+	}
+	return View_VIEW_UNSPECIFIED
+}
+
 type ListCustomersRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	MspId         string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
-	PageSize      int32                  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
-	PageToken     string                 `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	MspId     string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
+	PageSize  int32                  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken string                 `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// BASIC (the default: no preferences) or FULL.
+	View          View `protobuf:"varint,4,opt,name=view,proto3,enum=mspauthz.v1.View" json:"view,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListCustomersRequest) Reset() {
 	*x = ListCustomersRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[20]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1148,7 +1334,7 @@ func (x *ListCustomersRequest) String() string {
 func (*ListCustomersRequest) ProtoMessage() {}
 
 func (x *ListCustomersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[20]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1161,7 +1347,7 @@ func (x *ListCustomersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCustomersRequest.ProtoReflect.Descriptor instead.
 func (*ListCustomersRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{20}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ListCustomersRequest) GetMspId() string {
@@ -1185,6 +1371,420 @@ func (x *ListCustomersRequest) GetPageToken() string {
 	return ""
 }
 
+func (x *ListCustomersRequest) GetView() View {
+	if x != nil {
+		return x.View
+	}
+	return View_VIEW_UNSPECIFIED
+}
+
+type UpdateCustomerRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	MspId string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
+	// The customer, with customer_id naming it and the fields to change.
+	Customer *Customer `protobuf:"bytes,2,opt,name=customer,proto3" json:"customer,omitempty"`
+	// The fields to change: display_name. Inferred from the body when omitted.
+	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,3,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateCustomerRequest) Reset() {
+	*x = UpdateCustomerRequest{}
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateCustomerRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateCustomerRequest) ProtoMessage() {}
+
+func (x *UpdateCustomerRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateCustomerRequest.ProtoReflect.Descriptor instead.
+func (*UpdateCustomerRequest) Descriptor() ([]byte, []int) {
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *UpdateCustomerRequest) GetMspId() string {
+	if x != nil {
+		return x.MspId
+	}
+	return ""
+}
+
+func (x *UpdateCustomerRequest) GetCustomer() *Customer {
+	if x != nil {
+		return x.Customer
+	}
+	return nil
+}
+
+func (x *UpdateCustomerRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.UpdateMask
+	}
+	return nil
+}
+
+type ListCustomerCustomerGroupsRequest struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	MspId      string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
+	CustomerId string                 `protobuf:"bytes,2,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	PageSize   int32                  `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken  string                 `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Read the first page at this ZedToken or later; every page reads at the first page's revision.
+	AtLeastAsFresh string `protobuf:"bytes,5,opt,name=at_least_as_fresh,json=atLeastAsFresh,proto3" json:"at_least_as_fresh,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *ListCustomerCustomerGroupsRequest) Reset() {
+	*x = ListCustomerCustomerGroupsRequest{}
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListCustomerCustomerGroupsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListCustomerCustomerGroupsRequest) ProtoMessage() {}
+
+func (x *ListCustomerCustomerGroupsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListCustomerCustomerGroupsRequest.ProtoReflect.Descriptor instead.
+func (*ListCustomerCustomerGroupsRequest) Descriptor() ([]byte, []int) {
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *ListCustomerCustomerGroupsRequest) GetMspId() string {
+	if x != nil {
+		return x.MspId
+	}
+	return ""
+}
+
+func (x *ListCustomerCustomerGroupsRequest) GetCustomerId() string {
+	if x != nil {
+		return x.CustomerId
+	}
+	return ""
+}
+
+func (x *ListCustomerCustomerGroupsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListCustomerCustomerGroupsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListCustomerCustomerGroupsRequest) GetAtLeastAsFresh() string {
+	if x != nil {
+		return x.AtLeastAsFresh
+	}
+	return ""
+}
+
+type ListCustomerCustomerGroupsResponse struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	CustomerGroups []*CustomerGroup       `protobuf:"bytes,1,rep,name=customer_groups,json=customerGroups,proto3" json:"customer_groups,omitempty"`
+	NextPageToken  string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	// The revision every page of the list was read at.
+	CheckedAt     string `protobuf:"bytes,3,opt,name=checked_at,json=checkedAt,proto3" json:"checked_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListCustomerCustomerGroupsResponse) Reset() {
+	*x = ListCustomerCustomerGroupsResponse{}
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListCustomerCustomerGroupsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListCustomerCustomerGroupsResponse) ProtoMessage() {}
+
+func (x *ListCustomerCustomerGroupsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListCustomerCustomerGroupsResponse.ProtoReflect.Descriptor instead.
+func (*ListCustomerCustomerGroupsResponse) Descriptor() ([]byte, []int) {
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *ListCustomerCustomerGroupsResponse) GetCustomerGroups() []*CustomerGroup {
+	if x != nil {
+		return x.CustomerGroups
+	}
+	return nil
+}
+
+func (x *ListCustomerCustomerGroupsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+func (x *ListCustomerCustomerGroupsResponse) GetCheckedAt() string {
+	if x != nil {
+		return x.CheckedAt
+	}
+	return ""
+}
+
+type ListAlertGroupsRequest struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	MspId      string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
+	CustomerId string                 `protobuf:"bytes,2,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	PageSize   int32                  `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken  string                 `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Read the first page at this ZedToken or later; every page reads at the first page's revision.
+	AtLeastAsFresh string `protobuf:"bytes,5,opt,name=at_least_as_fresh,json=atLeastAsFresh,proto3" json:"at_least_as_fresh,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *ListAlertGroupsRequest) Reset() {
+	*x = ListAlertGroupsRequest{}
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAlertGroupsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAlertGroupsRequest) ProtoMessage() {}
+
+func (x *ListAlertGroupsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAlertGroupsRequest.ProtoReflect.Descriptor instead.
+func (*ListAlertGroupsRequest) Descriptor() ([]byte, []int) {
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *ListAlertGroupsRequest) GetMspId() string {
+	if x != nil {
+		return x.MspId
+	}
+	return ""
+}
+
+func (x *ListAlertGroupsRequest) GetCustomerId() string {
+	if x != nil {
+		return x.CustomerId
+	}
+	return ""
+}
+
+func (x *ListAlertGroupsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListAlertGroupsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListAlertGroupsRequest) GetAtLeastAsFresh() string {
+	if x != nil {
+		return x.AtLeastAsFresh
+	}
+	return ""
+}
+
+type ListAlertGroupsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	AlertGroups   []*AlertGroup          `protobuf:"bytes,1,rep,name=alert_groups,json=alertGroups,proto3" json:"alert_groups,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	// The revision every page of the list was read at.
+	CheckedAt     string `protobuf:"bytes,3,opt,name=checked_at,json=checkedAt,proto3" json:"checked_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAlertGroupsResponse) Reset() {
+	*x = ListAlertGroupsResponse{}
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAlertGroupsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAlertGroupsResponse) ProtoMessage() {}
+
+func (x *ListAlertGroupsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAlertGroupsResponse.ProtoReflect.Descriptor instead.
+func (*ListAlertGroupsResponse) Descriptor() ([]byte, []int) {
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *ListAlertGroupsResponse) GetAlertGroups() []*AlertGroup {
+	if x != nil {
+		return x.AlertGroups
+	}
+	return nil
+}
+
+func (x *ListAlertGroupsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+func (x *ListAlertGroupsResponse) GetCheckedAt() string {
+	if x != nil {
+		return x.CheckedAt
+	}
+	return ""
+}
+
+type GetAlertGroupRequest struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	MspId        string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
+	CustomerId   string                 `protobuf:"bytes,2,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	AlertGroupId string                 `protobuf:"bytes,3,opt,name=alert_group_id,json=alertGroupId,proto3" json:"alert_group_id,omitempty"`
+	// Read at this ZedToken or later (a save's writtenAt).
+	AtLeastAsFresh string `protobuf:"bytes,4,opt,name=at_least_as_fresh,json=atLeastAsFresh,proto3" json:"at_least_as_fresh,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *GetAlertGroupRequest) Reset() {
+	*x = GetAlertGroupRequest{}
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetAlertGroupRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetAlertGroupRequest) ProtoMessage() {}
+
+func (x *GetAlertGroupRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetAlertGroupRequest.ProtoReflect.Descriptor instead.
+func (*GetAlertGroupRequest) Descriptor() ([]byte, []int) {
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *GetAlertGroupRequest) GetMspId() string {
+	if x != nil {
+		return x.MspId
+	}
+	return ""
+}
+
+func (x *GetAlertGroupRequest) GetCustomerId() string {
+	if x != nil {
+		return x.CustomerId
+	}
+	return ""
+}
+
+func (x *GetAlertGroupRequest) GetAlertGroupId() string {
+	if x != nil {
+		return x.AlertGroupId
+	}
+	return ""
+}
+
+func (x *GetAlertGroupRequest) GetAtLeastAsFresh() string {
+	if x != nil {
+		return x.AtLeastAsFresh
+	}
+	return ""
+}
+
 type ListCustomersResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Customers     []*Customer            `protobuf:"bytes,1,rep,name=customers,proto3" json:"customers,omitempty"`
@@ -1195,7 +1795,7 @@ type ListCustomersResponse struct {
 
 func (x *ListCustomersResponse) Reset() {
 	*x = ListCustomersResponse{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[21]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1207,7 +1807,7 @@ func (x *ListCustomersResponse) String() string {
 func (*ListCustomersResponse) ProtoMessage() {}
 
 func (x *ListCustomersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[21]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1220,7 +1820,7 @@ func (x *ListCustomersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCustomersResponse.ProtoReflect.Descriptor instead.
 func (*ListCustomersResponse) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{21}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ListCustomersResponse) GetCustomers() []*Customer {
@@ -1247,7 +1847,7 @@ type DeleteCustomerRequest struct {
 
 func (x *DeleteCustomerRequest) Reset() {
 	*x = DeleteCustomerRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[22]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1259,7 +1859,7 @@ func (x *DeleteCustomerRequest) String() string {
 func (*DeleteCustomerRequest) ProtoMessage() {}
 
 func (x *DeleteCustomerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[22]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1272,7 +1872,7 @@ func (x *DeleteCustomerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteCustomerRequest.ProtoReflect.Descriptor instead.
 func (*DeleteCustomerRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{22}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *DeleteCustomerRequest) GetMspId() string {
@@ -1295,15 +1895,17 @@ type CustomerGroup struct {
 	DisplayName     string                 `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
 	// "local", or the connected system that created the group (seed 002).
 	Origin string `protobuf:"bytes,3,opt,name=origin,proto3" json:"origin,omitempty"`
-	// The group's users, each with the origin of the membership (GetCustomerGroup only).
-	Members       []*Member `protobuf:"bytes,4,rep,name=members,proto3" json:"members,omitempty"`
+	// The group's users, each with the origin of the membership.
+	Members []*Member `protobuf:"bytes,4,rep,name=members,proto3" json:"members,omitempty"`
+	// The group's customers: the Edit Customer Group form's selection.
+	Customers     []string `protobuf:"bytes,5,rep,name=customers,proto3" json:"customers,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CustomerGroup) Reset() {
 	*x = CustomerGroup{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[23]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1315,7 +1917,7 @@ func (x *CustomerGroup) String() string {
 func (*CustomerGroup) ProtoMessage() {}
 
 func (x *CustomerGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[23]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1328,7 +1930,7 @@ func (x *CustomerGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CustomerGroup.ProtoReflect.Descriptor instead.
 func (*CustomerGroup) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{23}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *CustomerGroup) GetCustomerGroupId() string {
@@ -1359,6 +1961,13 @@ func (x *CustomerGroup) GetMembers() []*Member {
 	return nil
 }
 
+func (x *CustomerGroup) GetCustomers() []string {
+	if x != nil {
+		return x.Customers
+	}
+	return nil
+}
+
 type CreateCustomerGroupRequest struct {
 	state           protoimpl.MessageState `protogen:"open.v1"`
 	MspId           string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
@@ -1370,7 +1979,7 @@ type CreateCustomerGroupRequest struct {
 
 func (x *CreateCustomerGroupRequest) Reset() {
 	*x = CreateCustomerGroupRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[24]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1382,7 +1991,7 @@ func (x *CreateCustomerGroupRequest) String() string {
 func (*CreateCustomerGroupRequest) ProtoMessage() {}
 
 func (x *CreateCustomerGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[24]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1395,7 +2004,7 @@ func (x *CreateCustomerGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateCustomerGroupRequest.ProtoReflect.Descriptor instead.
 func (*CreateCustomerGroupRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{24}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *CreateCustomerGroupRequest) GetMspId() string {
@@ -1423,13 +2032,15 @@ type GetCustomerGroupRequest struct {
 	state           protoimpl.MessageState `protogen:"open.v1"`
 	MspId           string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
 	CustomerGroupId string                 `protobuf:"bytes,2,opt,name=customer_group_id,json=customerGroupId,proto3" json:"customer_group_id,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// Read at this ZedToken or later (a save's writtenAt).
+	AtLeastAsFresh string `protobuf:"bytes,3,opt,name=at_least_as_fresh,json=atLeastAsFresh,proto3" json:"at_least_as_fresh,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *GetCustomerGroupRequest) Reset() {
 	*x = GetCustomerGroupRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[25]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1441,7 +2052,7 @@ func (x *GetCustomerGroupRequest) String() string {
 func (*GetCustomerGroupRequest) ProtoMessage() {}
 
 func (x *GetCustomerGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[25]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1454,7 +2065,7 @@ func (x *GetCustomerGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCustomerGroupRequest.ProtoReflect.Descriptor instead.
 func (*GetCustomerGroupRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{25}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *GetCustomerGroupRequest) GetMspId() string {
@@ -1471,6 +2082,222 @@ func (x *GetCustomerGroupRequest) GetCustomerGroupId() string {
 	return ""
 }
 
+func (x *GetCustomerGroupRequest) GetAtLeastAsFresh() string {
+	if x != nil {
+		return x.AtLeastAsFresh
+	}
+	return ""
+}
+
+type UpdateCustomerGroupRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	MspId string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
+	// The group, with customer_group_id naming it and the fields to change.
+	CustomerGroup *CustomerGroup `protobuf:"bytes,2,opt,name=customer_group,json=customerGroup,proto3" json:"customer_group,omitempty"`
+	// The fields to change: display_name. Inferred from the body when omitted.
+	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,3,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateCustomerGroupRequest) Reset() {
+	*x = UpdateCustomerGroupRequest{}
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateCustomerGroupRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateCustomerGroupRequest) ProtoMessage() {}
+
+func (x *UpdateCustomerGroupRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateCustomerGroupRequest.ProtoReflect.Descriptor instead.
+func (*UpdateCustomerGroupRequest) Descriptor() ([]byte, []int) {
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *UpdateCustomerGroupRequest) GetMspId() string {
+	if x != nil {
+		return x.MspId
+	}
+	return ""
+}
+
+func (x *UpdateCustomerGroupRequest) GetCustomerGroup() *CustomerGroup {
+	if x != nil {
+		return x.CustomerGroup
+	}
+	return nil
+}
+
+func (x *UpdateCustomerGroupRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.UpdateMask
+	}
+	return nil
+}
+
+type ListCustomerGroupCustomersRequest struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	MspId           string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
+	CustomerGroupId string                 `protobuf:"bytes,2,opt,name=customer_group_id,json=customerGroupId,proto3" json:"customer_group_id,omitempty"`
+	PageSize        int32                  `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken       string                 `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Read the first page at this ZedToken or later; every page reads at the first page's revision.
+	AtLeastAsFresh string `protobuf:"bytes,5,opt,name=at_least_as_fresh,json=atLeastAsFresh,proto3" json:"at_least_as_fresh,omitempty"`
+	// BASIC (the default: no preferences) or FULL.
+	View          View `protobuf:"varint,6,opt,name=view,proto3,enum=mspauthz.v1.View" json:"view,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListCustomerGroupCustomersRequest) Reset() {
+	*x = ListCustomerGroupCustomersRequest{}
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListCustomerGroupCustomersRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListCustomerGroupCustomersRequest) ProtoMessage() {}
+
+func (x *ListCustomerGroupCustomersRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListCustomerGroupCustomersRequest.ProtoReflect.Descriptor instead.
+func (*ListCustomerGroupCustomersRequest) Descriptor() ([]byte, []int) {
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *ListCustomerGroupCustomersRequest) GetMspId() string {
+	if x != nil {
+		return x.MspId
+	}
+	return ""
+}
+
+func (x *ListCustomerGroupCustomersRequest) GetCustomerGroupId() string {
+	if x != nil {
+		return x.CustomerGroupId
+	}
+	return ""
+}
+
+func (x *ListCustomerGroupCustomersRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListCustomerGroupCustomersRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListCustomerGroupCustomersRequest) GetAtLeastAsFresh() string {
+	if x != nil {
+		return x.AtLeastAsFresh
+	}
+	return ""
+}
+
+func (x *ListCustomerGroupCustomersRequest) GetView() View {
+	if x != nil {
+		return x.View
+	}
+	return View_VIEW_UNSPECIFIED
+}
+
+type ListCustomerGroupCustomersResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Customers     []*Customer            `protobuf:"bytes,1,rep,name=customers,proto3" json:"customers,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	// The revision every page of the list was read at.
+	CheckedAt     string `protobuf:"bytes,3,opt,name=checked_at,json=checkedAt,proto3" json:"checked_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListCustomerGroupCustomersResponse) Reset() {
+	*x = ListCustomerGroupCustomersResponse{}
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListCustomerGroupCustomersResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListCustomerGroupCustomersResponse) ProtoMessage() {}
+
+func (x *ListCustomerGroupCustomersResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListCustomerGroupCustomersResponse.ProtoReflect.Descriptor instead.
+func (*ListCustomerGroupCustomersResponse) Descriptor() ([]byte, []int) {
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *ListCustomerGroupCustomersResponse) GetCustomers() []*Customer {
+	if x != nil {
+		return x.Customers
+	}
+	return nil
+}
+
+func (x *ListCustomerGroupCustomersResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+func (x *ListCustomerGroupCustomersResponse) GetCheckedAt() string {
+	if x != nil {
+		return x.CheckedAt
+	}
+	return ""
+}
+
 type ListCustomerGroupsRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	MspId         string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
@@ -1482,7 +2309,7 @@ type ListCustomerGroupsRequest struct {
 
 func (x *ListCustomerGroupsRequest) Reset() {
 	*x = ListCustomerGroupsRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[26]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1494,7 +2321,7 @@ func (x *ListCustomerGroupsRequest) String() string {
 func (*ListCustomerGroupsRequest) ProtoMessage() {}
 
 func (x *ListCustomerGroupsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[26]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1507,7 +2334,7 @@ func (x *ListCustomerGroupsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCustomerGroupsRequest.ProtoReflect.Descriptor instead.
 func (*ListCustomerGroupsRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{26}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ListCustomerGroupsRequest) GetMspId() string {
@@ -1541,7 +2368,7 @@ type ListCustomerGroupsResponse struct {
 
 func (x *ListCustomerGroupsResponse) Reset() {
 	*x = ListCustomerGroupsResponse{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[27]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1553,7 +2380,7 @@ func (x *ListCustomerGroupsResponse) String() string {
 func (*ListCustomerGroupsResponse) ProtoMessage() {}
 
 func (x *ListCustomerGroupsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[27]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1566,7 +2393,7 @@ func (x *ListCustomerGroupsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCustomerGroupsResponse.ProtoReflect.Descriptor instead.
 func (*ListCustomerGroupsResponse) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{27}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ListCustomerGroupsResponse) GetCustomerGroups() []*CustomerGroup {
@@ -1593,7 +2420,7 @@ type DeleteCustomerGroupRequest struct {
 
 func (x *DeleteCustomerGroupRequest) Reset() {
 	*x = DeleteCustomerGroupRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[28]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1605,7 +2432,7 @@ func (x *DeleteCustomerGroupRequest) String() string {
 func (*DeleteCustomerGroupRequest) ProtoMessage() {}
 
 func (x *DeleteCustomerGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[28]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1618,7 +2445,7 @@ func (x *DeleteCustomerGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteCustomerGroupRequest.ProtoReflect.Descriptor instead.
 func (*DeleteCustomerGroupRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{28}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *DeleteCustomerGroupRequest) GetMspId() string {
@@ -1646,7 +2473,7 @@ type AccountContact struct {
 
 func (x *AccountContact) Reset() {
 	*x = AccountContact{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[29]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1658,7 +2485,7 @@ func (x *AccountContact) String() string {
 func (*AccountContact) ProtoMessage() {}
 
 func (x *AccountContact) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[29]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1671,7 +2498,7 @@ func (x *AccountContact) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AccountContact.ProtoReflect.Descriptor instead.
 func (*AccountContact) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{29}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *AccountContact) GetCustomerId() string {
@@ -1706,7 +2533,7 @@ type SetAccountContactRequest struct {
 
 func (x *SetAccountContactRequest) Reset() {
 	*x = SetAccountContactRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[30]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1718,7 +2545,7 @@ func (x *SetAccountContactRequest) String() string {
 func (*SetAccountContactRequest) ProtoMessage() {}
 
 func (x *SetAccountContactRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[30]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1731,7 +2558,7 @@ func (x *SetAccountContactRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetAccountContactRequest.ProtoReflect.Descriptor instead.
 func (*SetAccountContactRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{30}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *SetAccountContactRequest) GetMspId() string {
@@ -1767,7 +2594,7 @@ type AlertGroup struct {
 
 func (x *AlertGroup) Reset() {
 	*x = AlertGroup{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[31]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1779,7 +2606,7 @@ func (x *AlertGroup) String() string {
 func (*AlertGroup) ProtoMessage() {}
 
 func (x *AlertGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[31]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1792,7 +2619,7 @@ func (x *AlertGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AlertGroup.ProtoReflect.Descriptor instead.
 func (*AlertGroup) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{31}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *AlertGroup) GetCustomerId() string {
@@ -1836,7 +2663,7 @@ type SetAlertGroupRequest struct {
 
 func (x *SetAlertGroupRequest) Reset() {
 	*x = SetAlertGroupRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[32]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1848,7 +2675,7 @@ func (x *SetAlertGroupRequest) String() string {
 func (*SetAlertGroupRequest) ProtoMessage() {}
 
 func (x *SetAlertGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[32]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1861,7 +2688,7 @@ func (x *SetAlertGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetAlertGroupRequest.ProtoReflect.Descriptor instead.
 func (*SetAlertGroupRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{32}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *SetAlertGroupRequest) GetMspId() string {
@@ -1910,7 +2737,7 @@ type EditCustomerPreferencesRequest struct {
 
 func (x *EditCustomerPreferencesRequest) Reset() {
 	*x = EditCustomerPreferencesRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[33]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1922,7 +2749,7 @@ func (x *EditCustomerPreferencesRequest) String() string {
 func (*EditCustomerPreferencesRequest) ProtoMessage() {}
 
 func (x *EditCustomerPreferencesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[33]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1935,7 +2762,7 @@ func (x *EditCustomerPreferencesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EditCustomerPreferencesRequest.ProtoReflect.Descriptor instead.
 func (*EditCustomerPreferencesRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{33}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *EditCustomerPreferencesRequest) GetMspId() string {
@@ -1994,7 +2821,7 @@ type EditCustomerGroupRequest struct {
 
 func (x *EditCustomerGroupRequest) Reset() {
 	*x = EditCustomerGroupRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[34]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2006,7 +2833,7 @@ func (x *EditCustomerGroupRequest) String() string {
 func (*EditCustomerGroupRequest) ProtoMessage() {}
 
 func (x *EditCustomerGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[34]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2019,7 +2846,7 @@ func (x *EditCustomerGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EditCustomerGroupRequest.ProtoReflect.Descriptor instead.
 func (*EditCustomerGroupRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{34}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *EditCustomerGroupRequest) GetMspId() string {
@@ -2071,7 +2898,7 @@ type EditUserRequest struct {
 
 func (x *EditUserRequest) Reset() {
 	*x = EditUserRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[35]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2083,7 +2910,7 @@ func (x *EditUserRequest) String() string {
 func (*EditUserRequest) ProtoMessage() {}
 
 func (x *EditUserRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[35]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2096,7 +2923,7 @@ func (x *EditUserRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EditUserRequest.ProtoReflect.Descriptor instead.
 func (*EditUserRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{35}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *EditUserRequest) GetMspId() string {
@@ -2138,7 +2965,7 @@ var File_mspauthz_v1_tenancy_proto protoreflect.FileDescriptor
 
 const file_mspauthz_v1_tenancy_proto_rawDesc = "" +
 	"\n" +
-	"\x19mspauthz/v1/tenancy.proto\x12\vmspauthz.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x18mspauthz/v1/common.proto\"c\n" +
+	"\x19mspauthz/v1/tenancy.proto\x12\vmspauthz.v1\x1a\x1cgoogle/api/annotations.proto\x1a google/protobuf/field_mask.proto\x1a\x18mspauthz/v1/common.proto\"c\n" +
 	"\x03MSP\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12\"\n" +
@@ -2183,58 +3010,131 @@ const file_mspauthz_v1_tenancy_proto_rawDesc = "" +
 	"\x0eSingleCustomer\x12\x1f\n" +
 	"\vcustomer_id\x18\x01 \x01(\tR\n" +
 	"customerId\x12 \n" +
-	"\vpermissions\x18\x02 \x03(\tR\vpermissions\"@\n" +
+	"\vpermissions\x18\x02 \x03(\tR\vpermissions\"k\n" +
 	"\x0eGetUserRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x17\n" +
-	"\auser_id\x18\x02 \x01(\tR\x06userId\"e\n" +
+	"\auser_id\x18\x02 \x01(\tR\x06userId\x12)\n" +
+	"\x11at_least_as_fresh\x18\x03 \x01(\tR\x0eatLeastAsFresh\"e\n" +
 	"\x10ListUsersRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tR\tpageToken\"d\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"\x8e\x01\n" +
+	"\x11UpdateUserRequest\x12\x15\n" +
+	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12%\n" +
+	"\x04user\x18\x02 \x01(\v2\x11.mspauthz.v1.UserR\x04user\x12;\n" +
+	"\vupdate_mask\x18\x03 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
+	"updateMask\"d\n" +
 	"\x11ListUsersResponse\x12'\n" +
 	"\x05users\x18\x01 \x03(\v2\x11.mspauthz.v1.UserR\x05users\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"C\n" +
 	"\x11DeleteUserRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x17\n" +
-	"\auser_id\x18\x02 \x01(\tR\x06userId\"N\n" +
+	"\auser_id\x18\x02 \x01(\tR\x06userId\"\x92\x01\n" +
 	"\bCustomer\x12\x1f\n" +
 	"\vcustomer_id\x18\x01 \x01(\tR\n" +
 	"customerId\x12!\n" +
-	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\"r\n" +
+	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12B\n" +
+	"\vpreferences\x18\x03 \x01(\v2 .mspauthz.v1.CustomerPreferencesR\vpreferences\"\xef\x01\n" +
+	"\x13CustomerPreferences\x12'\n" +
+	"\x0fcustomer_groups\x18\x01 \x03(\tR\x0ecustomerGroups\x12\x14\n" +
+	"\x05users\x18\x02 \x03(\tR\x05users\x12'\n" +
+	"\x0faccount_contact\x18\x03 \x01(\tR\x0eaccountContact\x12:\n" +
+	"\falert_groups\x18\x04 \x03(\v2\x17.mspauthz.v1.AlertGroupR\valertGroups\x124\n" +
+	"\x16partner_access_enabled\x18\x05 \x01(\bR\x14partnerAccessEnabled\"r\n" +
 	"\x15CreateCustomerRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x1f\n" +
 	"\vcustomer_id\x18\x02 \x01(\tR\n" +
 	"customerId\x12!\n" +
-	"\fdisplay_name\x18\x03 \x01(\tR\vdisplayName\"L\n" +
+	"\fdisplay_name\x18\x03 \x01(\tR\vdisplayName\"\x9e\x01\n" +
 	"\x12GetCustomerRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x1f\n" +
 	"\vcustomer_id\x18\x02 \x01(\tR\n" +
-	"customerId\"i\n" +
+	"customerId\x12)\n" +
+	"\x11at_least_as_fresh\x18\x03 \x01(\tR\x0eatLeastAsFresh\x12%\n" +
+	"\x04view\x18\x04 \x01(\x0e2\x11.mspauthz.v1.ViewR\x04view\"\x90\x01\n" +
 	"\x14ListCustomersRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tR\tpageToken\"t\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\x12%\n" +
+	"\x04view\x18\x04 \x01(\x0e2\x11.mspauthz.v1.ViewR\x04view\"\x9e\x01\n" +
+	"\x15UpdateCustomerRequest\x12\x15\n" +
+	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x121\n" +
+	"\bcustomer\x18\x02 \x01(\v2\x15.mspauthz.v1.CustomerR\bcustomer\x12;\n" +
+	"\vupdate_mask\x18\x03 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
+	"updateMask\"\xc2\x01\n" +
+	"!ListCustomerCustomerGroupsRequest\x12\x15\n" +
+	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x1f\n" +
+	"\vcustomer_id\x18\x02 \x01(\tR\n" +
+	"customerId\x12\x1b\n" +
+	"\tpage_size\x18\x03 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x04 \x01(\tR\tpageToken\x12)\n" +
+	"\x11at_least_as_fresh\x18\x05 \x01(\tR\x0eatLeastAsFresh\"\xb0\x01\n" +
+	"\"ListCustomerCustomerGroupsResponse\x12C\n" +
+	"\x0fcustomer_groups\x18\x01 \x03(\v2\x1a.mspauthz.v1.CustomerGroupR\x0ecustomerGroups\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1d\n" +
+	"\n" +
+	"checked_at\x18\x03 \x01(\tR\tcheckedAt\"\xb7\x01\n" +
+	"\x16ListAlertGroupsRequest\x12\x15\n" +
+	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x1f\n" +
+	"\vcustomer_id\x18\x02 \x01(\tR\n" +
+	"customerId\x12\x1b\n" +
+	"\tpage_size\x18\x03 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x04 \x01(\tR\tpageToken\x12)\n" +
+	"\x11at_least_as_fresh\x18\x05 \x01(\tR\x0eatLeastAsFresh\"\x9c\x01\n" +
+	"\x17ListAlertGroupsResponse\x12:\n" +
+	"\falert_groups\x18\x01 \x03(\v2\x17.mspauthz.v1.AlertGroupR\valertGroups\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1d\n" +
+	"\n" +
+	"checked_at\x18\x03 \x01(\tR\tcheckedAt\"\x9f\x01\n" +
+	"\x14GetAlertGroupRequest\x12\x15\n" +
+	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x1f\n" +
+	"\vcustomer_id\x18\x02 \x01(\tR\n" +
+	"customerId\x12$\n" +
+	"\x0ealert_group_id\x18\x03 \x01(\tR\falertGroupId\x12)\n" +
+	"\x11at_least_as_fresh\x18\x04 \x01(\tR\x0eatLeastAsFresh\"t\n" +
 	"\x15ListCustomersResponse\x123\n" +
 	"\tcustomers\x18\x01 \x03(\v2\x15.mspauthz.v1.CustomerR\tcustomers\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"O\n" +
 	"\x15DeleteCustomerRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x1f\n" +
 	"\vcustomer_id\x18\x02 \x01(\tR\n" +
-	"customerId\"\xa5\x01\n" +
+	"customerId\"\xc3\x01\n" +
 	"\rCustomerGroup\x12*\n" +
 	"\x11customer_group_id\x18\x01 \x01(\tR\x0fcustomerGroupId\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12\x16\n" +
 	"\x06origin\x18\x03 \x01(\tR\x06origin\x12-\n" +
-	"\amembers\x18\x04 \x03(\v2\x13.mspauthz.v1.MemberR\amembers\"\x82\x01\n" +
+	"\amembers\x18\x04 \x03(\v2\x13.mspauthz.v1.MemberR\amembers\x12\x1c\n" +
+	"\tcustomers\x18\x05 \x03(\tR\tcustomers\"\x82\x01\n" +
 	"\x1aCreateCustomerGroupRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12*\n" +
 	"\x11customer_group_id\x18\x02 \x01(\tR\x0fcustomerGroupId\x12!\n" +
-	"\fdisplay_name\x18\x03 \x01(\tR\vdisplayName\"\\\n" +
+	"\fdisplay_name\x18\x03 \x01(\tR\vdisplayName\"\x87\x01\n" +
 	"\x17GetCustomerGroupRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12*\n" +
-	"\x11customer_group_id\x18\x02 \x01(\tR\x0fcustomerGroupId\"n\n" +
+	"\x11customer_group_id\x18\x02 \x01(\tR\x0fcustomerGroupId\x12)\n" +
+	"\x11at_least_as_fresh\x18\x03 \x01(\tR\x0eatLeastAsFresh\"\xb3\x01\n" +
+	"\x1aUpdateCustomerGroupRequest\x12\x15\n" +
+	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12A\n" +
+	"\x0ecustomer_group\x18\x02 \x01(\v2\x1a.mspauthz.v1.CustomerGroupR\rcustomerGroup\x12;\n" +
+	"\vupdate_mask\x18\x03 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
+	"updateMask\"\xf4\x01\n" +
+	"!ListCustomerGroupCustomersRequest\x12\x15\n" +
+	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12*\n" +
+	"\x11customer_group_id\x18\x02 \x01(\tR\x0fcustomerGroupId\x12\x1b\n" +
+	"\tpage_size\x18\x03 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x04 \x01(\tR\tpageToken\x12)\n" +
+	"\x11at_least_as_fresh\x18\x05 \x01(\tR\x0eatLeastAsFresh\x12%\n" +
+	"\x04view\x18\x06 \x01(\x0e2\x11.mspauthz.v1.ViewR\x04view\"\xa0\x01\n" +
+	"\"ListCustomerGroupCustomersResponse\x123\n" +
+	"\tcustomers\x18\x01 \x03(\v2\x15.mspauthz.v1.CustomerR\tcustomers\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1d\n" +
+	"\n" +
+	"checked_at\x18\x03 \x01(\tR\tcheckedAt\"n\n" +
 	"\x19ListCustomerGroupsRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
@@ -2293,7 +3193,7 @@ const file_mspauthz_v1_tenancy_proto_rawDesc = "" +
 	"\x0fcustomer_groups\x18\x03 \x03(\tR\x0ecustomerGroups\x12#\n" +
 	"\rvalidate_only\x18\x04 \x01(\bR\fvalidateOnly\x12\x1f\n" +
 	"\vallow_empty\x18\x05 \x01(\bR\n" +
-	"allowEmpty2\xdf\x14\n" +
+	"allowEmpty2\xea\x1d\n" +
 	"\x0eTenancyService\x12Q\n" +
 	"\tCreateMSP\x12\x1d.mspauthz.v1.CreateMSPRequest\x1a\x10.mspauthz.v1.MSP\"\x13\x82\xd3\xe4\x93\x02\r:\x01*\"\b/v1/msps\x12Q\n" +
 	"\x06GetMSP\x12\x1a.mspauthz.v1.GetMSPRequest\x1a\x10.mspauthz.v1.MSP\"\x19\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/msps/{msp_id}\x12Y\n" +
@@ -2303,16 +3203,24 @@ const file_mspauthz_v1_tenancy_proto_rawDesc = "" +
 	"\n" +
 	"CreateUser\x12\x1e.mspauthz.v1.CreateUserRequest\x1a\x11.mspauthz.v1.User\"\"\x82\xd3\xe4\x93\x02\x1c:\x01*\"\x17/v1/msps/{msp_id}/users\x12d\n" +
 	"\aGetUser\x12\x1b.mspauthz.v1.GetUserRequest\x1a\x11.mspauthz.v1.User\")\x82\xd3\xe4\x93\x02#\x12!/v1/msps/{msp_id}/users/{user_id}\x12k\n" +
-	"\tListUsers\x12\x1d.mspauthz.v1.ListUsersRequest\x1a\x1e.mspauthz.v1.ListUsersResponse\"\x1f\x82\xd3\xe4\x93\x02\x19\x12\x17/v1/msps/{msp_id}/users\x12p\n" +
+	"\tListUsers\x12\x1d.mspauthz.v1.ListUsersRequest\x1a\x1e.mspauthz.v1.ListUsersResponse\"\x1f\x82\xd3\xe4\x93\x02\x19\x12\x17/v1/msps/{msp_id}/users\x12u\n" +
+	"\n" +
+	"UpdateUser\x12\x1e.mspauthz.v1.UpdateUserRequest\x1a\x11.mspauthz.v1.User\"4\x82\xd3\xe4\x93\x02.:\x04user2&/v1/msps/{msp_id}/users/{user.user_id}\x12p\n" +
 	"\n" +
 	"DeleteUser\x12\x1e.mspauthz.v1.DeleteUserRequest\x1a\x17.mspauthz.v1.SaveReport\")\x82\xd3\xe4\x93\x02#*!/v1/msps/{msp_id}/users/{user_id}\x12s\n" +
 	"\x0eCreateCustomer\x12\".mspauthz.v1.CreateCustomerRequest\x1a\x15.mspauthz.v1.Customer\"&\x82\xd3\xe4\x93\x02 :\x01*\"\x1b/v1/msps/{msp_id}/customers\x12x\n" +
 	"\vGetCustomer\x12\x1f.mspauthz.v1.GetCustomerRequest\x1a\x15.mspauthz.v1.Customer\"1\x82\xd3\xe4\x93\x02+\x12)/v1/msps/{msp_id}/customers/{customer_id}\x12{\n" +
-	"\rListCustomers\x12!.mspauthz.v1.ListCustomersRequest\x1a\".mspauthz.v1.ListCustomersResponse\"#\x82\xd3\xe4\x93\x02\x1d\x12\x1b/v1/msps/{msp_id}/customers\x12\x80\x01\n" +
+	"\rListCustomers\x12!.mspauthz.v1.ListCustomersRequest\x1a\".mspauthz.v1.ListCustomersResponse\"#\x82\xd3\xe4\x93\x02\x1d\x12\x1b/v1/msps/{msp_id}/customers\x12\x91\x01\n" +
+	"\x0eUpdateCustomer\x12\".mspauthz.v1.UpdateCustomerRequest\x1a\x15.mspauthz.v1.Customer\"D\x82\xd3\xe4\x93\x02>:\bcustomer22/v1/msps/{msp_id}/customers/{customer.customer_id}\x12\xbf\x01\n" +
+	"\x1aListCustomerCustomerGroups\x12..mspauthz.v1.ListCustomerCustomerGroupsRequest\x1a/.mspauthz.v1.ListCustomerCustomerGroupsResponse\"@\x82\xd3\xe4\x93\x02:\x128/v1/msps/{msp_id}/customers/{customer_id}/customerGroups\x12\x9b\x01\n" +
+	"\x0fListAlertGroups\x12#.mspauthz.v1.ListAlertGroupsRequest\x1a$.mspauthz.v1.ListAlertGroupsResponse\"=\x82\xd3\xe4\x93\x027\x125/v1/msps/{msp_id}/customers/{customer_id}/alertGroups\x12\x9b\x01\n" +
+	"\rGetAlertGroup\x12!.mspauthz.v1.GetAlertGroupRequest\x1a\x17.mspauthz.v1.AlertGroup\"N\x82\xd3\xe4\x93\x02H\x12F/v1/msps/{msp_id}/customers/{customer_id}/alertGroups/{alert_group_id}\x12\x80\x01\n" +
 	"\x0eDeleteCustomer\x12\".mspauthz.v1.DeleteCustomerRequest\x1a\x17.mspauthz.v1.SaveReport\"1\x82\xd3\xe4\x93\x02+*)/v1/msps/{msp_id}/customers/{customer_id}\x12\x87\x01\n" +
 	"\x13CreateCustomerGroup\x12'.mspauthz.v1.CreateCustomerGroupRequest\x1a\x1a.mspauthz.v1.CustomerGroup\"+\x82\xd3\xe4\x93\x02%:\x01*\" /v1/msps/{msp_id}/customerGroups\x12\x92\x01\n" +
 	"\x10GetCustomerGroup\x12$.mspauthz.v1.GetCustomerGroupRequest\x1a\x1a.mspauthz.v1.CustomerGroup\"<\x82\xd3\xe4\x93\x026\x124/v1/msps/{msp_id}/customerGroups/{customer_group_id}\x12\x8f\x01\n" +
-	"\x12ListCustomerGroups\x12&.mspauthz.v1.ListCustomerGroupsRequest\x1a'.mspauthz.v1.ListCustomerGroupsResponse\"(\x82\xd3\xe4\x93\x02\"\x12 /v1/msps/{msp_id}/customerGroups\x12\x95\x01\n" +
+	"\x12ListCustomerGroups\x12&.mspauthz.v1.ListCustomerGroupsRequest\x1a'.mspauthz.v1.ListCustomerGroupsResponse\"(\x82\xd3\xe4\x93\x02\"\x12 /v1/msps/{msp_id}/customerGroups\x12\xb7\x01\n" +
+	"\x13UpdateCustomerGroup\x12'.mspauthz.v1.UpdateCustomerGroupRequest\x1a\x1a.mspauthz.v1.CustomerGroup\"[\x82\xd3\xe4\x93\x02U:\x0ecustomer_group2C/v1/msps/{msp_id}/customerGroups/{customer_group.customer_group_id}\x12\xc5\x01\n" +
+	"\x1aListCustomerGroupCustomers\x12..mspauthz.v1.ListCustomerGroupCustomersRequest\x1a/.mspauthz.v1.ListCustomerGroupCustomersResponse\"F\x82\xd3\xe4\x93\x02@\x12>/v1/msps/{msp_id}/customerGroups/{customer_group_id}/customers\x12\x95\x01\n" +
 	"\x13DeleteCustomerGroup\x12'.mspauthz.v1.DeleteCustomerGroupRequest\x1a\x17.mspauthz.v1.SaveReport\"<\x82\xd3\xe4\x93\x026*4/v1/msps/{msp_id}/customerGroups/{customer_group_id}\x12\x9c\x01\n" +
 	"\x11SetAccountContact\x12%.mspauthz.v1.SetAccountContactRequest\x1a\x1b.mspauthz.v1.AccountContact\"C\x82\xd3\xe4\x93\x02=:\x01*\x1a8/v1/msps/{msp_id}/customers/{customer_id}/accountContact\x12\x9e\x01\n" +
 	"\rSetAlertGroup\x12!.mspauthz.v1.SetAlertGroupRequest\x1a\x17.mspauthz.v1.AlertGroup\"Q\x82\xd3\xe4\x93\x02K:\x01*\x1aF/v1/msps/{msp_id}/customers/{customer_id}/alertGroups/{alert_group_id}\x12\xa1\x01\n" +
@@ -2332,102 +3240,143 @@ func file_mspauthz_v1_tenancy_proto_rawDescGZIP() []byte {
 	return file_mspauthz_v1_tenancy_proto_rawDescData
 }
 
-var file_mspauthz_v1_tenancy_proto_msgTypes = make([]protoimpl.MessageInfo, 36)
+var file_mspauthz_v1_tenancy_proto_msgTypes = make([]protoimpl.MessageInfo, 47)
 var file_mspauthz_v1_tenancy_proto_goTypes = []any{
-	(*MSP)(nil),                            // 0: mspauthz.v1.MSP
-	(*CreateMSPRequest)(nil),               // 1: mspauthz.v1.CreateMSPRequest
-	(*GetMSPRequest)(nil),                  // 2: mspauthz.v1.GetMSPRequest
-	(*ListMSPsRequest)(nil),                // 3: mspauthz.v1.ListMSPsRequest
-	(*ListMSPsResponse)(nil),               // 4: mspauthz.v1.ListMSPsResponse
-	(*DeleteMSPRequest)(nil),               // 5: mspauthz.v1.DeleteMSPRequest
-	(*DeleteMSPResponse)(nil),              // 6: mspauthz.v1.DeleteMSPResponse
-	(*User)(nil),                           // 7: mspauthz.v1.User
-	(*CustomerGroupMembership)(nil),        // 8: mspauthz.v1.CustomerGroupMembership
-	(*SecurityGroupMembership)(nil),        // 9: mspauthz.v1.SecurityGroupMembership
-	(*Member)(nil),                         // 10: mspauthz.v1.Member
-	(*CreateUserRequest)(nil),              // 11: mspauthz.v1.CreateUserRequest
-	(*SingleCustomer)(nil),                 // 12: mspauthz.v1.SingleCustomer
-	(*GetUserRequest)(nil),                 // 13: mspauthz.v1.GetUserRequest
-	(*ListUsersRequest)(nil),               // 14: mspauthz.v1.ListUsersRequest
-	(*ListUsersResponse)(nil),              // 15: mspauthz.v1.ListUsersResponse
-	(*DeleteUserRequest)(nil),              // 16: mspauthz.v1.DeleteUserRequest
-	(*Customer)(nil),                       // 17: mspauthz.v1.Customer
-	(*CreateCustomerRequest)(nil),          // 18: mspauthz.v1.CreateCustomerRequest
-	(*GetCustomerRequest)(nil),             // 19: mspauthz.v1.GetCustomerRequest
-	(*ListCustomersRequest)(nil),           // 20: mspauthz.v1.ListCustomersRequest
-	(*ListCustomersResponse)(nil),          // 21: mspauthz.v1.ListCustomersResponse
-	(*DeleteCustomerRequest)(nil),          // 22: mspauthz.v1.DeleteCustomerRequest
-	(*CustomerGroup)(nil),                  // 23: mspauthz.v1.CustomerGroup
-	(*CreateCustomerGroupRequest)(nil),     // 24: mspauthz.v1.CreateCustomerGroupRequest
-	(*GetCustomerGroupRequest)(nil),        // 25: mspauthz.v1.GetCustomerGroupRequest
-	(*ListCustomerGroupsRequest)(nil),      // 26: mspauthz.v1.ListCustomerGroupsRequest
-	(*ListCustomerGroupsResponse)(nil),     // 27: mspauthz.v1.ListCustomerGroupsResponse
-	(*DeleteCustomerGroupRequest)(nil),     // 28: mspauthz.v1.DeleteCustomerGroupRequest
-	(*AccountContact)(nil),                 // 29: mspauthz.v1.AccountContact
-	(*SetAccountContactRequest)(nil),       // 30: mspauthz.v1.SetAccountContactRequest
-	(*AlertGroup)(nil),                     // 31: mspauthz.v1.AlertGroup
-	(*SetAlertGroupRequest)(nil),           // 32: mspauthz.v1.SetAlertGroupRequest
-	(*EditCustomerPreferencesRequest)(nil), // 33: mspauthz.v1.EditCustomerPreferencesRequest
-	(*EditCustomerGroupRequest)(nil),       // 34: mspauthz.v1.EditCustomerGroupRequest
-	(*EditUserRequest)(nil),                // 35: mspauthz.v1.EditUserRequest
-	(*SaveReport)(nil),                     // 36: mspauthz.v1.SaveReport
+	(*MSP)(nil),                                // 0: mspauthz.v1.MSP
+	(*CreateMSPRequest)(nil),                   // 1: mspauthz.v1.CreateMSPRequest
+	(*GetMSPRequest)(nil),                      // 2: mspauthz.v1.GetMSPRequest
+	(*ListMSPsRequest)(nil),                    // 3: mspauthz.v1.ListMSPsRequest
+	(*ListMSPsResponse)(nil),                   // 4: mspauthz.v1.ListMSPsResponse
+	(*DeleteMSPRequest)(nil),                   // 5: mspauthz.v1.DeleteMSPRequest
+	(*DeleteMSPResponse)(nil),                  // 6: mspauthz.v1.DeleteMSPResponse
+	(*User)(nil),                               // 7: mspauthz.v1.User
+	(*CustomerGroupMembership)(nil),            // 8: mspauthz.v1.CustomerGroupMembership
+	(*SecurityGroupMembership)(nil),            // 9: mspauthz.v1.SecurityGroupMembership
+	(*Member)(nil),                             // 10: mspauthz.v1.Member
+	(*CreateUserRequest)(nil),                  // 11: mspauthz.v1.CreateUserRequest
+	(*SingleCustomer)(nil),                     // 12: mspauthz.v1.SingleCustomer
+	(*GetUserRequest)(nil),                     // 13: mspauthz.v1.GetUserRequest
+	(*ListUsersRequest)(nil),                   // 14: mspauthz.v1.ListUsersRequest
+	(*UpdateUserRequest)(nil),                  // 15: mspauthz.v1.UpdateUserRequest
+	(*ListUsersResponse)(nil),                  // 16: mspauthz.v1.ListUsersResponse
+	(*DeleteUserRequest)(nil),                  // 17: mspauthz.v1.DeleteUserRequest
+	(*Customer)(nil),                           // 18: mspauthz.v1.Customer
+	(*CustomerPreferences)(nil),                // 19: mspauthz.v1.CustomerPreferences
+	(*CreateCustomerRequest)(nil),              // 20: mspauthz.v1.CreateCustomerRequest
+	(*GetCustomerRequest)(nil),                 // 21: mspauthz.v1.GetCustomerRequest
+	(*ListCustomersRequest)(nil),               // 22: mspauthz.v1.ListCustomersRequest
+	(*UpdateCustomerRequest)(nil),              // 23: mspauthz.v1.UpdateCustomerRequest
+	(*ListCustomerCustomerGroupsRequest)(nil),  // 24: mspauthz.v1.ListCustomerCustomerGroupsRequest
+	(*ListCustomerCustomerGroupsResponse)(nil), // 25: mspauthz.v1.ListCustomerCustomerGroupsResponse
+	(*ListAlertGroupsRequest)(nil),             // 26: mspauthz.v1.ListAlertGroupsRequest
+	(*ListAlertGroupsResponse)(nil),            // 27: mspauthz.v1.ListAlertGroupsResponse
+	(*GetAlertGroupRequest)(nil),               // 28: mspauthz.v1.GetAlertGroupRequest
+	(*ListCustomersResponse)(nil),              // 29: mspauthz.v1.ListCustomersResponse
+	(*DeleteCustomerRequest)(nil),              // 30: mspauthz.v1.DeleteCustomerRequest
+	(*CustomerGroup)(nil),                      // 31: mspauthz.v1.CustomerGroup
+	(*CreateCustomerGroupRequest)(nil),         // 32: mspauthz.v1.CreateCustomerGroupRequest
+	(*GetCustomerGroupRequest)(nil),            // 33: mspauthz.v1.GetCustomerGroupRequest
+	(*UpdateCustomerGroupRequest)(nil),         // 34: mspauthz.v1.UpdateCustomerGroupRequest
+	(*ListCustomerGroupCustomersRequest)(nil),  // 35: mspauthz.v1.ListCustomerGroupCustomersRequest
+	(*ListCustomerGroupCustomersResponse)(nil), // 36: mspauthz.v1.ListCustomerGroupCustomersResponse
+	(*ListCustomerGroupsRequest)(nil),          // 37: mspauthz.v1.ListCustomerGroupsRequest
+	(*ListCustomerGroupsResponse)(nil),         // 38: mspauthz.v1.ListCustomerGroupsResponse
+	(*DeleteCustomerGroupRequest)(nil),         // 39: mspauthz.v1.DeleteCustomerGroupRequest
+	(*AccountContact)(nil),                     // 40: mspauthz.v1.AccountContact
+	(*SetAccountContactRequest)(nil),           // 41: mspauthz.v1.SetAccountContactRequest
+	(*AlertGroup)(nil),                         // 42: mspauthz.v1.AlertGroup
+	(*SetAlertGroupRequest)(nil),               // 43: mspauthz.v1.SetAlertGroupRequest
+	(*EditCustomerPreferencesRequest)(nil),     // 44: mspauthz.v1.EditCustomerPreferencesRequest
+	(*EditCustomerGroupRequest)(nil),           // 45: mspauthz.v1.EditCustomerGroupRequest
+	(*EditUserRequest)(nil),                    // 46: mspauthz.v1.EditUserRequest
+	(*fieldmaskpb.FieldMask)(nil),              // 47: google.protobuf.FieldMask
+	(View)(0),                                  // 48: mspauthz.v1.View
+	(*SaveReport)(nil),                         // 49: mspauthz.v1.SaveReport
 }
 var file_mspauthz_v1_tenancy_proto_depIdxs = []int32{
 	0,  // 0: mspauthz.v1.ListMSPsResponse.msps:type_name -> mspauthz.v1.MSP
 	8,  // 1: mspauthz.v1.User.customer_groups:type_name -> mspauthz.v1.CustomerGroupMembership
 	9,  // 2: mspauthz.v1.User.security_groups:type_name -> mspauthz.v1.SecurityGroupMembership
 	12, // 3: mspauthz.v1.CreateUserRequest.single_customer:type_name -> mspauthz.v1.SingleCustomer
-	7,  // 4: mspauthz.v1.ListUsersResponse.users:type_name -> mspauthz.v1.User
-	17, // 5: mspauthz.v1.ListCustomersResponse.customers:type_name -> mspauthz.v1.Customer
-	10, // 6: mspauthz.v1.CustomerGroup.members:type_name -> mspauthz.v1.Member
-	23, // 7: mspauthz.v1.ListCustomerGroupsResponse.customer_groups:type_name -> mspauthz.v1.CustomerGroup
-	1,  // 8: mspauthz.v1.TenancyService.CreateMSP:input_type -> mspauthz.v1.CreateMSPRequest
-	2,  // 9: mspauthz.v1.TenancyService.GetMSP:input_type -> mspauthz.v1.GetMSPRequest
-	3,  // 10: mspauthz.v1.TenancyService.ListMSPs:input_type -> mspauthz.v1.ListMSPsRequest
-	5,  // 11: mspauthz.v1.TenancyService.DeleteMSP:input_type -> mspauthz.v1.DeleteMSPRequest
-	11, // 12: mspauthz.v1.TenancyService.CreateUser:input_type -> mspauthz.v1.CreateUserRequest
-	13, // 13: mspauthz.v1.TenancyService.GetUser:input_type -> mspauthz.v1.GetUserRequest
-	14, // 14: mspauthz.v1.TenancyService.ListUsers:input_type -> mspauthz.v1.ListUsersRequest
-	16, // 15: mspauthz.v1.TenancyService.DeleteUser:input_type -> mspauthz.v1.DeleteUserRequest
-	18, // 16: mspauthz.v1.TenancyService.CreateCustomer:input_type -> mspauthz.v1.CreateCustomerRequest
-	19, // 17: mspauthz.v1.TenancyService.GetCustomer:input_type -> mspauthz.v1.GetCustomerRequest
-	20, // 18: mspauthz.v1.TenancyService.ListCustomers:input_type -> mspauthz.v1.ListCustomersRequest
-	22, // 19: mspauthz.v1.TenancyService.DeleteCustomer:input_type -> mspauthz.v1.DeleteCustomerRequest
-	24, // 20: mspauthz.v1.TenancyService.CreateCustomerGroup:input_type -> mspauthz.v1.CreateCustomerGroupRequest
-	25, // 21: mspauthz.v1.TenancyService.GetCustomerGroup:input_type -> mspauthz.v1.GetCustomerGroupRequest
-	26, // 22: mspauthz.v1.TenancyService.ListCustomerGroups:input_type -> mspauthz.v1.ListCustomerGroupsRequest
-	28, // 23: mspauthz.v1.TenancyService.DeleteCustomerGroup:input_type -> mspauthz.v1.DeleteCustomerGroupRequest
-	30, // 24: mspauthz.v1.TenancyService.SetAccountContact:input_type -> mspauthz.v1.SetAccountContactRequest
-	32, // 25: mspauthz.v1.TenancyService.SetAlertGroup:input_type -> mspauthz.v1.SetAlertGroupRequest
-	33, // 26: mspauthz.v1.TenancyService.EditCustomerPreferences:input_type -> mspauthz.v1.EditCustomerPreferencesRequest
-	34, // 27: mspauthz.v1.TenancyService.EditCustomerGroup:input_type -> mspauthz.v1.EditCustomerGroupRequest
-	35, // 28: mspauthz.v1.TenancyService.EditUser:input_type -> mspauthz.v1.EditUserRequest
-	0,  // 29: mspauthz.v1.TenancyService.CreateMSP:output_type -> mspauthz.v1.MSP
-	0,  // 30: mspauthz.v1.TenancyService.GetMSP:output_type -> mspauthz.v1.MSP
-	4,  // 31: mspauthz.v1.TenancyService.ListMSPs:output_type -> mspauthz.v1.ListMSPsResponse
-	6,  // 32: mspauthz.v1.TenancyService.DeleteMSP:output_type -> mspauthz.v1.DeleteMSPResponse
-	7,  // 33: mspauthz.v1.TenancyService.CreateUser:output_type -> mspauthz.v1.User
-	7,  // 34: mspauthz.v1.TenancyService.GetUser:output_type -> mspauthz.v1.User
-	15, // 35: mspauthz.v1.TenancyService.ListUsers:output_type -> mspauthz.v1.ListUsersResponse
-	36, // 36: mspauthz.v1.TenancyService.DeleteUser:output_type -> mspauthz.v1.SaveReport
-	17, // 37: mspauthz.v1.TenancyService.CreateCustomer:output_type -> mspauthz.v1.Customer
-	17, // 38: mspauthz.v1.TenancyService.GetCustomer:output_type -> mspauthz.v1.Customer
-	21, // 39: mspauthz.v1.TenancyService.ListCustomers:output_type -> mspauthz.v1.ListCustomersResponse
-	36, // 40: mspauthz.v1.TenancyService.DeleteCustomer:output_type -> mspauthz.v1.SaveReport
-	23, // 41: mspauthz.v1.TenancyService.CreateCustomerGroup:output_type -> mspauthz.v1.CustomerGroup
-	23, // 42: mspauthz.v1.TenancyService.GetCustomerGroup:output_type -> mspauthz.v1.CustomerGroup
-	27, // 43: mspauthz.v1.TenancyService.ListCustomerGroups:output_type -> mspauthz.v1.ListCustomerGroupsResponse
-	36, // 44: mspauthz.v1.TenancyService.DeleteCustomerGroup:output_type -> mspauthz.v1.SaveReport
-	29, // 45: mspauthz.v1.TenancyService.SetAccountContact:output_type -> mspauthz.v1.AccountContact
-	31, // 46: mspauthz.v1.TenancyService.SetAlertGroup:output_type -> mspauthz.v1.AlertGroup
-	36, // 47: mspauthz.v1.TenancyService.EditCustomerPreferences:output_type -> mspauthz.v1.SaveReport
-	36, // 48: mspauthz.v1.TenancyService.EditCustomerGroup:output_type -> mspauthz.v1.SaveReport
-	36, // 49: mspauthz.v1.TenancyService.EditUser:output_type -> mspauthz.v1.SaveReport
-	29, // [29:50] is the sub-list for method output_type
-	8,  // [8:29] is the sub-list for method input_type
-	8,  // [8:8] is the sub-list for extension type_name
-	8,  // [8:8] is the sub-list for extension extendee
-	0,  // [0:8] is the sub-list for field type_name
+	7,  // 4: mspauthz.v1.UpdateUserRequest.user:type_name -> mspauthz.v1.User
+	47, // 5: mspauthz.v1.UpdateUserRequest.update_mask:type_name -> google.protobuf.FieldMask
+	7,  // 6: mspauthz.v1.ListUsersResponse.users:type_name -> mspauthz.v1.User
+	19, // 7: mspauthz.v1.Customer.preferences:type_name -> mspauthz.v1.CustomerPreferences
+	42, // 8: mspauthz.v1.CustomerPreferences.alert_groups:type_name -> mspauthz.v1.AlertGroup
+	48, // 9: mspauthz.v1.GetCustomerRequest.view:type_name -> mspauthz.v1.View
+	48, // 10: mspauthz.v1.ListCustomersRequest.view:type_name -> mspauthz.v1.View
+	18, // 11: mspauthz.v1.UpdateCustomerRequest.customer:type_name -> mspauthz.v1.Customer
+	47, // 12: mspauthz.v1.UpdateCustomerRequest.update_mask:type_name -> google.protobuf.FieldMask
+	31, // 13: mspauthz.v1.ListCustomerCustomerGroupsResponse.customer_groups:type_name -> mspauthz.v1.CustomerGroup
+	42, // 14: mspauthz.v1.ListAlertGroupsResponse.alert_groups:type_name -> mspauthz.v1.AlertGroup
+	18, // 15: mspauthz.v1.ListCustomersResponse.customers:type_name -> mspauthz.v1.Customer
+	10, // 16: mspauthz.v1.CustomerGroup.members:type_name -> mspauthz.v1.Member
+	31, // 17: mspauthz.v1.UpdateCustomerGroupRequest.customer_group:type_name -> mspauthz.v1.CustomerGroup
+	47, // 18: mspauthz.v1.UpdateCustomerGroupRequest.update_mask:type_name -> google.protobuf.FieldMask
+	48, // 19: mspauthz.v1.ListCustomerGroupCustomersRequest.view:type_name -> mspauthz.v1.View
+	18, // 20: mspauthz.v1.ListCustomerGroupCustomersResponse.customers:type_name -> mspauthz.v1.Customer
+	31, // 21: mspauthz.v1.ListCustomerGroupsResponse.customer_groups:type_name -> mspauthz.v1.CustomerGroup
+	1,  // 22: mspauthz.v1.TenancyService.CreateMSP:input_type -> mspauthz.v1.CreateMSPRequest
+	2,  // 23: mspauthz.v1.TenancyService.GetMSP:input_type -> mspauthz.v1.GetMSPRequest
+	3,  // 24: mspauthz.v1.TenancyService.ListMSPs:input_type -> mspauthz.v1.ListMSPsRequest
+	5,  // 25: mspauthz.v1.TenancyService.DeleteMSP:input_type -> mspauthz.v1.DeleteMSPRequest
+	11, // 26: mspauthz.v1.TenancyService.CreateUser:input_type -> mspauthz.v1.CreateUserRequest
+	13, // 27: mspauthz.v1.TenancyService.GetUser:input_type -> mspauthz.v1.GetUserRequest
+	14, // 28: mspauthz.v1.TenancyService.ListUsers:input_type -> mspauthz.v1.ListUsersRequest
+	15, // 29: mspauthz.v1.TenancyService.UpdateUser:input_type -> mspauthz.v1.UpdateUserRequest
+	17, // 30: mspauthz.v1.TenancyService.DeleteUser:input_type -> mspauthz.v1.DeleteUserRequest
+	20, // 31: mspauthz.v1.TenancyService.CreateCustomer:input_type -> mspauthz.v1.CreateCustomerRequest
+	21, // 32: mspauthz.v1.TenancyService.GetCustomer:input_type -> mspauthz.v1.GetCustomerRequest
+	22, // 33: mspauthz.v1.TenancyService.ListCustomers:input_type -> mspauthz.v1.ListCustomersRequest
+	23, // 34: mspauthz.v1.TenancyService.UpdateCustomer:input_type -> mspauthz.v1.UpdateCustomerRequest
+	24, // 35: mspauthz.v1.TenancyService.ListCustomerCustomerGroups:input_type -> mspauthz.v1.ListCustomerCustomerGroupsRequest
+	26, // 36: mspauthz.v1.TenancyService.ListAlertGroups:input_type -> mspauthz.v1.ListAlertGroupsRequest
+	28, // 37: mspauthz.v1.TenancyService.GetAlertGroup:input_type -> mspauthz.v1.GetAlertGroupRequest
+	30, // 38: mspauthz.v1.TenancyService.DeleteCustomer:input_type -> mspauthz.v1.DeleteCustomerRequest
+	32, // 39: mspauthz.v1.TenancyService.CreateCustomerGroup:input_type -> mspauthz.v1.CreateCustomerGroupRequest
+	33, // 40: mspauthz.v1.TenancyService.GetCustomerGroup:input_type -> mspauthz.v1.GetCustomerGroupRequest
+	37, // 41: mspauthz.v1.TenancyService.ListCustomerGroups:input_type -> mspauthz.v1.ListCustomerGroupsRequest
+	34, // 42: mspauthz.v1.TenancyService.UpdateCustomerGroup:input_type -> mspauthz.v1.UpdateCustomerGroupRequest
+	35, // 43: mspauthz.v1.TenancyService.ListCustomerGroupCustomers:input_type -> mspauthz.v1.ListCustomerGroupCustomersRequest
+	39, // 44: mspauthz.v1.TenancyService.DeleteCustomerGroup:input_type -> mspauthz.v1.DeleteCustomerGroupRequest
+	41, // 45: mspauthz.v1.TenancyService.SetAccountContact:input_type -> mspauthz.v1.SetAccountContactRequest
+	43, // 46: mspauthz.v1.TenancyService.SetAlertGroup:input_type -> mspauthz.v1.SetAlertGroupRequest
+	44, // 47: mspauthz.v1.TenancyService.EditCustomerPreferences:input_type -> mspauthz.v1.EditCustomerPreferencesRequest
+	45, // 48: mspauthz.v1.TenancyService.EditCustomerGroup:input_type -> mspauthz.v1.EditCustomerGroupRequest
+	46, // 49: mspauthz.v1.TenancyService.EditUser:input_type -> mspauthz.v1.EditUserRequest
+	0,  // 50: mspauthz.v1.TenancyService.CreateMSP:output_type -> mspauthz.v1.MSP
+	0,  // 51: mspauthz.v1.TenancyService.GetMSP:output_type -> mspauthz.v1.MSP
+	4,  // 52: mspauthz.v1.TenancyService.ListMSPs:output_type -> mspauthz.v1.ListMSPsResponse
+	6,  // 53: mspauthz.v1.TenancyService.DeleteMSP:output_type -> mspauthz.v1.DeleteMSPResponse
+	7,  // 54: mspauthz.v1.TenancyService.CreateUser:output_type -> mspauthz.v1.User
+	7,  // 55: mspauthz.v1.TenancyService.GetUser:output_type -> mspauthz.v1.User
+	16, // 56: mspauthz.v1.TenancyService.ListUsers:output_type -> mspauthz.v1.ListUsersResponse
+	7,  // 57: mspauthz.v1.TenancyService.UpdateUser:output_type -> mspauthz.v1.User
+	49, // 58: mspauthz.v1.TenancyService.DeleteUser:output_type -> mspauthz.v1.SaveReport
+	18, // 59: mspauthz.v1.TenancyService.CreateCustomer:output_type -> mspauthz.v1.Customer
+	18, // 60: mspauthz.v1.TenancyService.GetCustomer:output_type -> mspauthz.v1.Customer
+	29, // 61: mspauthz.v1.TenancyService.ListCustomers:output_type -> mspauthz.v1.ListCustomersResponse
+	18, // 62: mspauthz.v1.TenancyService.UpdateCustomer:output_type -> mspauthz.v1.Customer
+	25, // 63: mspauthz.v1.TenancyService.ListCustomerCustomerGroups:output_type -> mspauthz.v1.ListCustomerCustomerGroupsResponse
+	27, // 64: mspauthz.v1.TenancyService.ListAlertGroups:output_type -> mspauthz.v1.ListAlertGroupsResponse
+	42, // 65: mspauthz.v1.TenancyService.GetAlertGroup:output_type -> mspauthz.v1.AlertGroup
+	49, // 66: mspauthz.v1.TenancyService.DeleteCustomer:output_type -> mspauthz.v1.SaveReport
+	31, // 67: mspauthz.v1.TenancyService.CreateCustomerGroup:output_type -> mspauthz.v1.CustomerGroup
+	31, // 68: mspauthz.v1.TenancyService.GetCustomerGroup:output_type -> mspauthz.v1.CustomerGroup
+	38, // 69: mspauthz.v1.TenancyService.ListCustomerGroups:output_type -> mspauthz.v1.ListCustomerGroupsResponse
+	31, // 70: mspauthz.v1.TenancyService.UpdateCustomerGroup:output_type -> mspauthz.v1.CustomerGroup
+	36, // 71: mspauthz.v1.TenancyService.ListCustomerGroupCustomers:output_type -> mspauthz.v1.ListCustomerGroupCustomersResponse
+	49, // 72: mspauthz.v1.TenancyService.DeleteCustomerGroup:output_type -> mspauthz.v1.SaveReport
+	40, // 73: mspauthz.v1.TenancyService.SetAccountContact:output_type -> mspauthz.v1.AccountContact
+	42, // 74: mspauthz.v1.TenancyService.SetAlertGroup:output_type -> mspauthz.v1.AlertGroup
+	49, // 75: mspauthz.v1.TenancyService.EditCustomerPreferences:output_type -> mspauthz.v1.SaveReport
+	49, // 76: mspauthz.v1.TenancyService.EditCustomerGroup:output_type -> mspauthz.v1.SaveReport
+	49, // 77: mspauthz.v1.TenancyService.EditUser:output_type -> mspauthz.v1.SaveReport
+	50, // [50:78] is the sub-list for method output_type
+	22, // [22:50] is the sub-list for method input_type
+	22, // [22:22] is the sub-list for extension type_name
+	22, // [22:22] is the sub-list for extension extendee
+	0,  // [0:22] is the sub-list for field type_name
 }
 
 func init() { file_mspauthz_v1_tenancy_proto_init() }
@@ -2442,7 +3391,7 @@ func file_mspauthz_v1_tenancy_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mspauthz_v1_tenancy_proto_rawDesc), len(file_mspauthz_v1_tenancy_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   36,
+			NumMessages:   47,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,27 +19,34 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	TenancyService_CreateMSP_FullMethodName               = "/mspauthz.v1.TenancyService/CreateMSP"
-	TenancyService_GetMSP_FullMethodName                  = "/mspauthz.v1.TenancyService/GetMSP"
-	TenancyService_ListMSPs_FullMethodName                = "/mspauthz.v1.TenancyService/ListMSPs"
-	TenancyService_DeleteMSP_FullMethodName               = "/mspauthz.v1.TenancyService/DeleteMSP"
-	TenancyService_CreateUser_FullMethodName              = "/mspauthz.v1.TenancyService/CreateUser"
-	TenancyService_GetUser_FullMethodName                 = "/mspauthz.v1.TenancyService/GetUser"
-	TenancyService_ListUsers_FullMethodName               = "/mspauthz.v1.TenancyService/ListUsers"
-	TenancyService_DeleteUser_FullMethodName              = "/mspauthz.v1.TenancyService/DeleteUser"
-	TenancyService_CreateCustomer_FullMethodName          = "/mspauthz.v1.TenancyService/CreateCustomer"
-	TenancyService_GetCustomer_FullMethodName             = "/mspauthz.v1.TenancyService/GetCustomer"
-	TenancyService_ListCustomers_FullMethodName           = "/mspauthz.v1.TenancyService/ListCustomers"
-	TenancyService_DeleteCustomer_FullMethodName          = "/mspauthz.v1.TenancyService/DeleteCustomer"
-	TenancyService_CreateCustomerGroup_FullMethodName     = "/mspauthz.v1.TenancyService/CreateCustomerGroup"
-	TenancyService_GetCustomerGroup_FullMethodName        = "/mspauthz.v1.TenancyService/GetCustomerGroup"
-	TenancyService_ListCustomerGroups_FullMethodName      = "/mspauthz.v1.TenancyService/ListCustomerGroups"
-	TenancyService_DeleteCustomerGroup_FullMethodName     = "/mspauthz.v1.TenancyService/DeleteCustomerGroup"
-	TenancyService_SetAccountContact_FullMethodName       = "/mspauthz.v1.TenancyService/SetAccountContact"
-	TenancyService_SetAlertGroup_FullMethodName           = "/mspauthz.v1.TenancyService/SetAlertGroup"
-	TenancyService_EditCustomerPreferences_FullMethodName = "/mspauthz.v1.TenancyService/EditCustomerPreferences"
-	TenancyService_EditCustomerGroup_FullMethodName       = "/mspauthz.v1.TenancyService/EditCustomerGroup"
-	TenancyService_EditUser_FullMethodName                = "/mspauthz.v1.TenancyService/EditUser"
+	TenancyService_CreateMSP_FullMethodName                  = "/mspauthz.v1.TenancyService/CreateMSP"
+	TenancyService_GetMSP_FullMethodName                     = "/mspauthz.v1.TenancyService/GetMSP"
+	TenancyService_ListMSPs_FullMethodName                   = "/mspauthz.v1.TenancyService/ListMSPs"
+	TenancyService_DeleteMSP_FullMethodName                  = "/mspauthz.v1.TenancyService/DeleteMSP"
+	TenancyService_CreateUser_FullMethodName                 = "/mspauthz.v1.TenancyService/CreateUser"
+	TenancyService_GetUser_FullMethodName                    = "/mspauthz.v1.TenancyService/GetUser"
+	TenancyService_ListUsers_FullMethodName                  = "/mspauthz.v1.TenancyService/ListUsers"
+	TenancyService_UpdateUser_FullMethodName                 = "/mspauthz.v1.TenancyService/UpdateUser"
+	TenancyService_DeleteUser_FullMethodName                 = "/mspauthz.v1.TenancyService/DeleteUser"
+	TenancyService_CreateCustomer_FullMethodName             = "/mspauthz.v1.TenancyService/CreateCustomer"
+	TenancyService_GetCustomer_FullMethodName                = "/mspauthz.v1.TenancyService/GetCustomer"
+	TenancyService_ListCustomers_FullMethodName              = "/mspauthz.v1.TenancyService/ListCustomers"
+	TenancyService_UpdateCustomer_FullMethodName             = "/mspauthz.v1.TenancyService/UpdateCustomer"
+	TenancyService_ListCustomerCustomerGroups_FullMethodName = "/mspauthz.v1.TenancyService/ListCustomerCustomerGroups"
+	TenancyService_ListAlertGroups_FullMethodName            = "/mspauthz.v1.TenancyService/ListAlertGroups"
+	TenancyService_GetAlertGroup_FullMethodName              = "/mspauthz.v1.TenancyService/GetAlertGroup"
+	TenancyService_DeleteCustomer_FullMethodName             = "/mspauthz.v1.TenancyService/DeleteCustomer"
+	TenancyService_CreateCustomerGroup_FullMethodName        = "/mspauthz.v1.TenancyService/CreateCustomerGroup"
+	TenancyService_GetCustomerGroup_FullMethodName           = "/mspauthz.v1.TenancyService/GetCustomerGroup"
+	TenancyService_ListCustomerGroups_FullMethodName         = "/mspauthz.v1.TenancyService/ListCustomerGroups"
+	TenancyService_UpdateCustomerGroup_FullMethodName        = "/mspauthz.v1.TenancyService/UpdateCustomerGroup"
+	TenancyService_ListCustomerGroupCustomers_FullMethodName = "/mspauthz.v1.TenancyService/ListCustomerGroupCustomers"
+	TenancyService_DeleteCustomerGroup_FullMethodName        = "/mspauthz.v1.TenancyService/DeleteCustomerGroup"
+	TenancyService_SetAccountContact_FullMethodName          = "/mspauthz.v1.TenancyService/SetAccountContact"
+	TenancyService_SetAlertGroup_FullMethodName              = "/mspauthz.v1.TenancyService/SetAlertGroup"
+	TenancyService_EditCustomerPreferences_FullMethodName    = "/mspauthz.v1.TenancyService/EditCustomerPreferences"
+	TenancyService_EditCustomerGroup_FullMethodName          = "/mspauthz.v1.TenancyService/EditCustomerGroup"
+	TenancyService_EditUser_FullMethodName                   = "/mspauthz.v1.TenancyService/EditUser"
 )
 
 // TenancyServiceClient is the client API for TenancyService service.
@@ -61,25 +68,46 @@ type TenancyServiceClient interface {
 	CreateUser(ctx context.Context, in *CreateUserRequest, opts ...grpc.CallOption) (*User, error)
 	// GetUser returns an MSP user.
 	GetUser(ctx context.Context, in *GetUserRequest, opts ...grpc.CallOption) (*User, error)
-	// ListUsers lists an MSP's users, a page at a time.
+	// ListUsers lists an MSP's users, a page at a time, each with his groups.
 	ListUsers(ctx context.Context, in *ListUsersRequest, opts ...grpc.CallOption) (*ListUsersResponse, error)
+	// UpdateUser changes the fields of a user that update_mask names
+	// (display_name). A rename made here is pushed to connected systems
+	// through the change feed (userRenamed) and marks a synced user as drifted.
+	UpdateUser(ctx context.Context, in *UpdateUserRequest, opts ...grpc.CallOption) (*User, error)
 	// DeleteUser deletes a user for good; the account owner, an Account Contact
 	// and the last contact of an alert group are refused.
 	DeleteUser(ctx context.Context, in *DeleteUserRequest, opts ...grpc.CallOption) (*SaveReport, error)
 	// CreateCustomer creates a customer.
 	CreateCustomer(ctx context.Context, in *CreateCustomerRequest, opts ...grpc.CallOption) (*Customer, error)
-	// GetCustomer returns a customer.
+	// GetCustomer returns a customer with what the Edit Customer Preferences
+	// form shows (its preferences).
 	GetCustomer(ctx context.Context, in *GetCustomerRequest, opts ...grpc.CallOption) (*Customer, error)
-	// ListCustomers lists an MSP's customers, a page at a time.
+	// ListCustomers lists the customers the caller may see, a page at a time
+	// (the BASIC view unless the request asks for FULL).
 	ListCustomers(ctx context.Context, in *ListCustomersRequest, opts ...grpc.CallOption) (*ListCustomersResponse, error)
+	// UpdateCustomer changes the fields of a customer that update_mask names
+	// (display_name).
+	UpdateCustomer(ctx context.Context, in *UpdateCustomerRequest, opts ...grpc.CallOption) (*Customer, error)
+	// ListCustomerCustomerGroups lists a customer's customer groups, a page at a time.
+	ListCustomerCustomerGroups(ctx context.Context, in *ListCustomerCustomerGroupsRequest, opts ...grpc.CallOption) (*ListCustomerCustomerGroupsResponse, error)
+	// ListAlertGroups lists a customer's user alert groups with their contacts, a page at a time.
+	ListAlertGroups(ctx context.Context, in *ListAlertGroupsRequest, opts ...grpc.CallOption) (*ListAlertGroupsResponse, error)
+	// GetAlertGroup returns one of a customer's user alert groups with its contacts.
+	GetAlertGroup(ctx context.Context, in *GetAlertGroupRequest, opts ...grpc.CallOption) (*AlertGroup, error)
 	// DeleteCustomer deletes a customer, its alert groups and every relationship pointing at it.
 	DeleteCustomer(ctx context.Context, in *DeleteCustomerRequest, opts ...grpc.CallOption) (*SaveReport, error)
 	// CreateCustomerGroup creates a customer group.
 	CreateCustomerGroup(ctx context.Context, in *CreateCustomerGroupRequest, opts ...grpc.CallOption) (*CustomerGroup, error)
-	// GetCustomerGroup returns a customer group.
+	// GetCustomerGroup returns a customer group with its members and customers.
 	GetCustomerGroup(ctx context.Context, in *GetCustomerGroupRequest, opts ...grpc.CallOption) (*CustomerGroup, error)
-	// ListCustomerGroups lists an MSP's customer groups, a page at a time.
+	// ListCustomerGroups lists an MSP's customer groups, a page at a time, each
+	// with its members and customers.
 	ListCustomerGroups(ctx context.Context, in *ListCustomerGroupsRequest, opts ...grpc.CallOption) (*ListCustomerGroupsResponse, error)
+	// UpdateCustomerGroup changes the fields of a customer group that
+	// update_mask names (display_name); a synced group is marked as drifted.
+	UpdateCustomerGroup(ctx context.Context, in *UpdateCustomerGroupRequest, opts ...grpc.CallOption) (*CustomerGroup, error)
+	// ListCustomerGroupCustomers lists a customer group's customers, a page at a time.
+	ListCustomerGroupCustomers(ctx context.Context, in *ListCustomerGroupCustomersRequest, opts ...grpc.CallOption) (*ListCustomerGroupCustomersResponse, error)
 	// DeleteCustomerGroup deletes a customer group; the guards apply to the users it leaves without a path.
 	DeleteCustomerGroup(ctx context.Context, in *DeleteCustomerGroupRequest, opts ...grpc.CallOption) (*SaveReport, error)
 	// SetAccountContact makes a user who reaches the customer its Account Contact.
@@ -173,6 +201,16 @@ func (c *tenancyServiceClient) ListUsers(ctx context.Context, in *ListUsersReque
 	return out, nil
 }
 
+func (c *tenancyServiceClient) UpdateUser(ctx context.Context, in *UpdateUserRequest, opts ...grpc.CallOption) (*User, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(User)
+	err := c.cc.Invoke(ctx, TenancyService_UpdateUser_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *tenancyServiceClient) DeleteUser(ctx context.Context, in *DeleteUserRequest, opts ...grpc.CallOption) (*SaveReport, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(SaveReport)
@@ -213,6 +251,46 @@ func (c *tenancyServiceClient) ListCustomers(ctx context.Context, in *ListCustom
 	return out, nil
 }
 
+func (c *tenancyServiceClient) UpdateCustomer(ctx context.Context, in *UpdateCustomerRequest, opts ...grpc.CallOption) (*Customer, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Customer)
+	err := c.cc.Invoke(ctx, TenancyService_UpdateCustomer_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *tenancyServiceClient) ListCustomerCustomerGroups(ctx context.Context, in *ListCustomerCustomerGroupsRequest, opts ...grpc.CallOption) (*ListCustomerCustomerGroupsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListCustomerCustomerGroupsResponse)
+	err := c.cc.Invoke(ctx, TenancyService_ListCustomerCustomerGroups_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *tenancyServiceClient) ListAlertGroups(ctx context.Context, in *ListAlertGroupsRequest, opts ...grpc.CallOption) (*ListAlertGroupsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListAlertGroupsResponse)
+	err := c.cc.Invoke(ctx, TenancyService_ListAlertGroups_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *tenancyServiceClient) GetAlertGroup(ctx context.Context, in *GetAlertGroupRequest, opts ...grpc.CallOption) (*AlertGroup, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AlertGroup)
+	err := c.cc.Invoke(ctx, TenancyService_GetAlertGroup_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *tenancyServiceClient) DeleteCustomer(ctx context.Context, in *DeleteCustomerRequest, opts ...grpc.CallOption) (*SaveReport, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(SaveReport)
@@ -247,6 +325,26 @@ func (c *tenancyServiceClient) ListCustomerGroups(ctx context.Context, in *ListC
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListCustomerGroupsResponse)
 	err := c.cc.Invoke(ctx, TenancyService_ListCustomerGroups_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *tenancyServiceClient) UpdateCustomerGroup(ctx context.Context, in *UpdateCustomerGroupRequest, opts ...grpc.CallOption) (*CustomerGroup, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CustomerGroup)
+	err := c.cc.Invoke(ctx, TenancyService_UpdateCustomerGroup_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *tenancyServiceClient) ListCustomerGroupCustomers(ctx context.Context, in *ListCustomerGroupCustomersRequest, opts ...grpc.CallOption) (*ListCustomerGroupCustomersResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListCustomerGroupCustomersResponse)
+	err := c.cc.Invoke(ctx, TenancyService_ListCustomerGroupCustomers_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -332,25 +430,46 @@ type TenancyServiceServer interface {
 	CreateUser(context.Context, *CreateUserRequest) (*User, error)
 	// GetUser returns an MSP user.
 	GetUser(context.Context, *GetUserRequest) (*User, error)
-	// ListUsers lists an MSP's users, a page at a time.
+	// ListUsers lists an MSP's users, a page at a time, each with his groups.
 	ListUsers(context.Context, *ListUsersRequest) (*ListUsersResponse, error)
+	// UpdateUser changes the fields of a user that update_mask names
+	// (display_name). A rename made here is pushed to connected systems
+	// through the change feed (userRenamed) and marks a synced user as drifted.
+	UpdateUser(context.Context, *UpdateUserRequest) (*User, error)
 	// DeleteUser deletes a user for good; the account owner, an Account Contact
 	// and the last contact of an alert group are refused.
 	DeleteUser(context.Context, *DeleteUserRequest) (*SaveReport, error)
 	// CreateCustomer creates a customer.
 	CreateCustomer(context.Context, *CreateCustomerRequest) (*Customer, error)
-	// GetCustomer returns a customer.
+	// GetCustomer returns a customer with what the Edit Customer Preferences
+	// form shows (its preferences).
 	GetCustomer(context.Context, *GetCustomerRequest) (*Customer, error)
-	// ListCustomers lists an MSP's customers, a page at a time.
+	// ListCustomers lists the customers the caller may see, a page at a time
+	// (the BASIC view unless the request asks for FULL).
 	ListCustomers(context.Context, *ListCustomersRequest) (*ListCustomersResponse, error)
+	// UpdateCustomer changes the fields of a customer that update_mask names
+	// (display_name).
+	UpdateCustomer(context.Context, *UpdateCustomerRequest) (*Customer, error)
+	// ListCustomerCustomerGroups lists a customer's customer groups, a page at a time.
+	ListCustomerCustomerGroups(context.Context, *ListCustomerCustomerGroupsRequest) (*ListCustomerCustomerGroupsResponse, error)
+	// ListAlertGroups lists a customer's user alert groups with their contacts, a page at a time.
+	ListAlertGroups(context.Context, *ListAlertGroupsRequest) (*ListAlertGroupsResponse, error)
+	// GetAlertGroup returns one of a customer's user alert groups with its contacts.
+	GetAlertGroup(context.Context, *GetAlertGroupRequest) (*AlertGroup, error)
 	// DeleteCustomer deletes a customer, its alert groups and every relationship pointing at it.
 	DeleteCustomer(context.Context, *DeleteCustomerRequest) (*SaveReport, error)
 	// CreateCustomerGroup creates a customer group.
 	CreateCustomerGroup(context.Context, *CreateCustomerGroupRequest) (*CustomerGroup, error)
-	// GetCustomerGroup returns a customer group.
+	// GetCustomerGroup returns a customer group with its members and customers.
 	GetCustomerGroup(context.Context, *GetCustomerGroupRequest) (*CustomerGroup, error)
-	// ListCustomerGroups lists an MSP's customer groups, a page at a time.
+	// ListCustomerGroups lists an MSP's customer groups, a page at a time, each
+	// with its members and customers.
 	ListCustomerGroups(context.Context, *ListCustomerGroupsRequest) (*ListCustomerGroupsResponse, error)
+	// UpdateCustomerGroup changes the fields of a customer group that
+	// update_mask names (display_name); a synced group is marked as drifted.
+	UpdateCustomerGroup(context.Context, *UpdateCustomerGroupRequest) (*CustomerGroup, error)
+	// ListCustomerGroupCustomers lists a customer group's customers, a page at a time.
+	ListCustomerGroupCustomers(context.Context, *ListCustomerGroupCustomersRequest) (*ListCustomerGroupCustomersResponse, error)
 	// DeleteCustomerGroup deletes a customer group; the guards apply to the users it leaves without a path.
 	DeleteCustomerGroup(context.Context, *DeleteCustomerGroupRequest) (*SaveReport, error)
 	// SetAccountContact makes a user who reaches the customer its Account Contact.
@@ -395,6 +514,9 @@ func (UnimplementedTenancyServiceServer) GetUser(context.Context, *GetUserReques
 func (UnimplementedTenancyServiceServer) ListUsers(context.Context, *ListUsersRequest) (*ListUsersResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListUsers not implemented")
 }
+func (UnimplementedTenancyServiceServer) UpdateUser(context.Context, *UpdateUserRequest) (*User, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateUser not implemented")
+}
 func (UnimplementedTenancyServiceServer) DeleteUser(context.Context, *DeleteUserRequest) (*SaveReport, error) {
 	return nil, status.Error(codes.Unimplemented, "method DeleteUser not implemented")
 }
@@ -407,6 +529,18 @@ func (UnimplementedTenancyServiceServer) GetCustomer(context.Context, *GetCustom
 func (UnimplementedTenancyServiceServer) ListCustomers(context.Context, *ListCustomersRequest) (*ListCustomersResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListCustomers not implemented")
 }
+func (UnimplementedTenancyServiceServer) UpdateCustomer(context.Context, *UpdateCustomerRequest) (*Customer, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateCustomer not implemented")
+}
+func (UnimplementedTenancyServiceServer) ListCustomerCustomerGroups(context.Context, *ListCustomerCustomerGroupsRequest) (*ListCustomerCustomerGroupsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListCustomerCustomerGroups not implemented")
+}
+func (UnimplementedTenancyServiceServer) ListAlertGroups(context.Context, *ListAlertGroupsRequest) (*ListAlertGroupsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListAlertGroups not implemented")
+}
+func (UnimplementedTenancyServiceServer) GetAlertGroup(context.Context, *GetAlertGroupRequest) (*AlertGroup, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetAlertGroup not implemented")
+}
 func (UnimplementedTenancyServiceServer) DeleteCustomer(context.Context, *DeleteCustomerRequest) (*SaveReport, error) {
 	return nil, status.Error(codes.Unimplemented, "method DeleteCustomer not implemented")
 }
@@ -418,6 +552,12 @@ func (UnimplementedTenancyServiceServer) GetCustomerGroup(context.Context, *GetC
 }
 func (UnimplementedTenancyServiceServer) ListCustomerGroups(context.Context, *ListCustomerGroupsRequest) (*ListCustomerGroupsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListCustomerGroups not implemented")
+}
+func (UnimplementedTenancyServiceServer) UpdateCustomerGroup(context.Context, *UpdateCustomerGroupRequest) (*CustomerGroup, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateCustomerGroup not implemented")
+}
+func (UnimplementedTenancyServiceServer) ListCustomerGroupCustomers(context.Context, *ListCustomerGroupCustomersRequest) (*ListCustomerGroupCustomersResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListCustomerGroupCustomers not implemented")
 }
 func (UnimplementedTenancyServiceServer) DeleteCustomerGroup(context.Context, *DeleteCustomerGroupRequest) (*SaveReport, error) {
 	return nil, status.Error(codes.Unimplemented, "method DeleteCustomerGroup not implemented")
@@ -584,6 +724,24 @@ func _TenancyService_ListUsers_Handler(srv interface{}, ctx context.Context, dec
 	return interceptor(ctx, in, info, handler)
 }
 
+func _TenancyService_UpdateUser_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateUserRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TenancyServiceServer).UpdateUser(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TenancyService_UpdateUser_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TenancyServiceServer).UpdateUser(ctx, req.(*UpdateUserRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _TenancyService_DeleteUser_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(DeleteUserRequest)
 	if err := dec(in); err != nil {
@@ -656,6 +814,78 @@ func _TenancyService_ListCustomers_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _TenancyService_UpdateCustomer_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateCustomerRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TenancyServiceServer).UpdateCustomer(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TenancyService_UpdateCustomer_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TenancyServiceServer).UpdateCustomer(ctx, req.(*UpdateCustomerRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _TenancyService_ListCustomerCustomerGroups_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListCustomerCustomerGroupsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TenancyServiceServer).ListCustomerCustomerGroups(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TenancyService_ListCustomerCustomerGroups_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TenancyServiceServer).ListCustomerCustomerGroups(ctx, req.(*ListCustomerCustomerGroupsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _TenancyService_ListAlertGroups_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListAlertGroupsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TenancyServiceServer).ListAlertGroups(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TenancyService_ListAlertGroups_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TenancyServiceServer).ListAlertGroups(ctx, req.(*ListAlertGroupsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _TenancyService_GetAlertGroup_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetAlertGroupRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TenancyServiceServer).GetAlertGroup(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TenancyService_GetAlertGroup_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TenancyServiceServer).GetAlertGroup(ctx, req.(*GetAlertGroupRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _TenancyService_DeleteCustomer_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(DeleteCustomerRequest)
 	if err := dec(in); err != nil {
@@ -724,6 +954,42 @@ func _TenancyService_ListCustomerGroups_Handler(srv interface{}, ctx context.Con
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(TenancyServiceServer).ListCustomerGroups(ctx, req.(*ListCustomerGroupsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _TenancyService_UpdateCustomerGroup_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateCustomerGroupRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TenancyServiceServer).UpdateCustomerGroup(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TenancyService_UpdateCustomerGroup_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TenancyServiceServer).UpdateCustomerGroup(ctx, req.(*UpdateCustomerGroupRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _TenancyService_ListCustomerGroupCustomers_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListCustomerGroupCustomersRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TenancyServiceServer).ListCustomerGroupCustomers(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TenancyService_ListCustomerGroupCustomers_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TenancyServiceServer).ListCustomerGroupCustomers(ctx, req.(*ListCustomerGroupCustomersRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -872,6 +1138,10 @@ var TenancyService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _TenancyService_ListUsers_Handler,
 		},
 		{
+			MethodName: "UpdateUser",
+			Handler:    _TenancyService_UpdateUser_Handler,
+		},
+		{
 			MethodName: "DeleteUser",
 			Handler:    _TenancyService_DeleteUser_Handler,
 		},
@@ -888,6 +1158,22 @@ var TenancyService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _TenancyService_ListCustomers_Handler,
 		},
 		{
+			MethodName: "UpdateCustomer",
+			Handler:    _TenancyService_UpdateCustomer_Handler,
+		},
+		{
+			MethodName: "ListCustomerCustomerGroups",
+			Handler:    _TenancyService_ListCustomerCustomerGroups_Handler,
+		},
+		{
+			MethodName: "ListAlertGroups",
+			Handler:    _TenancyService_ListAlertGroups_Handler,
+		},
+		{
+			MethodName: "GetAlertGroup",
+			Handler:    _TenancyService_GetAlertGroup_Handler,
+		},
+		{
 			MethodName: "DeleteCustomer",
 			Handler:    _TenancyService_DeleteCustomer_Handler,
 		},
@@ -902,6 +1188,14 @@ var TenancyService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListCustomerGroups",
 			Handler:    _TenancyService_ListCustomerGroups_Handler,
+		},
+		{
+			MethodName: "UpdateCustomerGroup",
+			Handler:    _TenancyService_UpdateCustomerGroup_Handler,
+		},
+		{
+			MethodName: "ListCustomerGroupCustomers",
+			Handler:    _TenancyService_ListCustomerGroupCustomers_Handler,
 		},
 		{
 			MethodName: "DeleteCustomerGroup",
