@@ -24,21 +24,10 @@ func customerIDs(out map[string]any) []string {
 	return ids
 }
 
-// auditEvents reads every event a query of the audit trail selects.
+// auditEvents reads every event a query of an MSP's audit trail selects.
 func (s *server) auditEvents(token, msp string, query url.Values) []map[string]any {
 	s.t.Helper()
-	var events []map[string]any
-	for {
-		out := s.ok(token, "GET", "/v1/msps/"+msp+"/auditEvents?"+query.Encode(), nil)
-		for _, e := range out["events"].([]any) {
-			events = append(events, e.(map[string]any))
-		}
-		next, _ := out["nextPageToken"].(string)
-		if next == "" {
-			return events
-		}
-		query.Set("pageToken", next)
-	}
+	return s.auditEventsAt(token, "/v1/msps/"+msp+"/auditEvents", query)
 }
 
 // Issue 5's scenarios over REST: seed 003's partner lockout and its guards,
@@ -83,12 +72,11 @@ func TestEndToEnd_PartnerAccessGrantsAndAudit(t *testing.T) {
 	}
 	s.fails(400, `"inbox" is not a global view`, pat, "GET", "/v1/msps/acme/globalViews/inbox/customers", nil)
 
-	// The built-in administrator guard: Initech has none.
-	blocked := s.fails(400, "NO_BUILTIN_ADMINISTRATOR", a, "PUT", "/v1/msps/acme/customers/initech/partnerAccess", j{"enabled": false})
-	require.Equal(t, "NO_BUILTIN_ADMINISTRATOR", blocked["details"].([]any)[0].(map[string]any)["reason"])
+	// Only the customer's own administrator switches it: Initech has none, so nobody may.
+	blocked := s.fails(403, "CUSTOMER_CONSENT_REQUIRED", a, "PUT", "/v1/msps/acme/customers/initech/partnerAccess", j{"enabled": false})
+	require.Equal(t, "CUSTOMER_CONSENT_REQUIRED", blocked["details"].([]any)[0].(map[string]any)["reason"])
 	require.Equal(t, true, s.ok(a, "GET", "/v1/msps/acme/customers/initech/partnerAccess", nil)["enabled"])
-	// Only the customer's own administrator switches it.
-	s.fails(403, "builtin_administrator", pat, "PUT", "/v1/msps/acme/customers/contoso/partnerAccess", j{"enabled": false})
+	s.fails(403, "CUSTOMER_CONSENT_REQUIRED", pat, "PUT", "/v1/msps/acme/customers/contoso/partnerAccess", j{"enabled": false})
 	s.fails(404, "fabrikam", cara, "PUT", "/v1/msps/acme/customers/fabrikam/partnerAccess", j{"enabled": false})
 
 	// The seed's lockout.
@@ -131,6 +119,16 @@ func TestEndToEnd_PartnerAccessGrantsAndAudit(t *testing.T) {
 	require.Equal(t, false, s.ok(a, "POST", "/v1/msps/acme/check", j{"resource": "customer:acme-internal", "permission": "email_logs.view", "subject": "user:pat"})["allowed"])
 	require.Equal(t, true, s.ok(a, "POST", "/v1/msps/acme/check", j{"resource": "customer:acme-internal", "permission": "email_logs.view", "subject": "user:adam"})["allowed"])
 	s.ok(adam, "POST", "/v1/msps/acme/customers/acme-internal:loginAs", j{})
+	// Who may switch between the partner view and the MSP's own domain, and
+	// why; every MSP permission names the security group that grants it.
+	switchAs := func(user string) map[string]any {
+		return s.ok(a, "POST", "/v1/msps/acme/check", j{"resource": "msp:acme", "permission": "switch_to_own_domain", "subject": "user:" + user})
+	}
+	adamSwitches := switchAs("adam")
+	require.Equal(t, j{"allowed": true, "checkedAt": adamSwitches["checkedAt"], "via": []any{"end_customer_role:admin"}}, adamSwitches)
+	require.Equal(t, false, switchAs("pat")["allowed"])
+	owner := s.ok(a, "POST", "/v1/msps/acme/check", j{"resource": "msp:acme", "permission": "grants.manage", "subject": "user:olivia"})
+	require.Equal(t, []any{"security_group:account_owner"}, owner["via"])
 
 	// Time-bound grants. Gus's support group scopes no customer of its own.
 	s.ok(a, "POST", "/v1/msps/acme/roles", j{"roleId": "helpdesk", "displayName": "Helpdesk", "permissions": []string{"tickets.create"}})
@@ -141,12 +139,13 @@ func TestEndToEnd_PartnerAccessGrantsAndAudit(t *testing.T) {
 		s.fails(400, "durationDays", a, "POST", "/v1/msps/acme/grants", j{"customerId": "fabrikam", "securityGroupId": "support", "roleId": "helpdesk", "durationDays": days})
 	}
 	s.fails(400, "TOP_ROLE_NOT_EXTENDABLE", a, "POST", "/v1/msps/acme/grants", j{"customerId": "fabrikam", "securityGroupId": "support", "roleId": "account_owner", "durationDays": 30, "autoExtend": true})
-	s.fails(403, "grants.manage", token["gus"], "POST", "/v1/msps/acme/grants", j{"customerId": "fabrikam", "securityGroupId": "support", "roleId": "helpdesk", "durationDays": 1})
+	s.fails(403, "grants.manage", pat, "POST", "/v1/msps/acme/grants", j{"customerId": "fabrikam", "securityGroupId": "support", "roleId": "helpdesk", "durationDays": 1})
+	s.fails(404, `customer "fabrikam" not found`, token["gus"], "POST", "/v1/msps/acme/grants", j{"customerId": "fabrikam", "securityGroupId": "support", "roleId": "helpdesk", "durationDays": 1})
 	requested := s.ok(token["olivia"], "POST", "/v1/msps/acme/grants", j{"customerId": "fabrikam", "securityGroupId": "support", "roleId": "helpdesk", "durationDays": 1})
 	require.Equal(t, "PENDING", requested["status"])
 	require.Equal(t, "olivia", requested["requestedBy"])
 	id := requested["grantId"].(string)
-	s.fails(403, "built-in administrator", pat, "POST", "/v1/msps/acme/grants/"+id+":approve", j{})
+	s.fails(403, "CUSTOMER_CONSENT_REQUIRED", pat, "POST", "/v1/msps/acme/grants/"+id+":approve", j{})
 	approved := s.ok(token["fred"], "POST", "/v1/msps/acme/grants/"+id+":approve", j{})
 	require.Equal(t, "ACTIVE", approved["status"])
 	s.fails(400, "GRANT_NOT_PENDING", token["fred"], "POST", "/v1/msps/acme/grants/"+id+":approve", j{})
@@ -185,14 +184,15 @@ func TestEndToEnd_PartnerAccessGrantsAndAudit(t *testing.T) {
 	switched := find(url.Values{"action": {"PartnerService/SetPartnerAccess"}, "actor": {"cara"}, "target": {"customer:contoso"}}, "OK")
 	require.Equal(t, off["writtenAt"], switched["zedToken"])
 	require.NotEmpty(t, switched["tokenId"])
-	find(url.Values{"action": {"PartnerService/SetPartnerAccess"}, "target": {"customer:initech"}}, "FailedPrecondition: customer \"initech\" has no built-in administrator")
+	find(url.Values{"action": {"PartnerService/SetPartnerAccess"}, "target": {"customer:initech"}}, "PermissionDenied: switching partner access is customer \"initech\"'s own decision")
 	loginOK := find(url.Values{"action": {"PartnerService/LoginAs"}, "actor": {"pat"}, "target": {"customer:contoso"}}, "OK")
 	require.NotEmpty(t, loginOK["zedToken"])
 	find(url.Values{"action": {"PartnerService/LoginAs"}, "actor": {"pat"}}, "PermissionDenied: Login As \"contoso\" refused")
 	find(url.Values{"action": {"PartnerService/LoginAs"}, "actor": {"gus"}}, "NotFound")
 	find(url.Values{"action": {"GrantService/RequestGrant"}, "actor": {"olivia"}, "target": {"grant:" + id}}, "OK")
 	find(url.Values{"action": {"GrantService/RequestGrant"}, "target": {"role:account_owner"}}, "FailedPrecondition")
-	find(url.Values{"action": {"GrantService/ApproveGrant"}, "actor": {"fred"}, "target": {"grant:" + id}}, "OK")
+	find(url.Values{"action": {"GrantService/ApproveGrant"}, "actor": {"fred"}, "target": {"grant:" + id + " customer:fabrikam"}}, "OK")
+	find(url.Values{"action": {"GrantService/ApproveGrant"}, "actor": {"pat"}, "target": {"customer:fabrikam"}}, "PermissionDenied")
 	find(url.Values{"actor": {"pat"}, "action": {"PartnerService/SetPartnerAccess"}}, "PermissionDenied")
 	// Pete's attempt on acme is on Globex's trail, not acme's.
 	require.Empty(t, s.auditEvents(auditor, "acme", url.Values{"actor": {"pete"}}))

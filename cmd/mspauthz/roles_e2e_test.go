@@ -44,7 +44,7 @@ func TestEndToEnd_RolesAsDifferentCallers(t *testing.T) {
 	it := userToken("ivan")
 	check := s.ok(it, "POST", "/v1/msps/acme/check", j{"resource": "customer:contoso", "permission": "scripts.create", "subject": "user:ivan"})
 	require.Equal(t, j{"allowed": true, "checkedAt": check["checkedAt"], "via": []any{"security_group:ivan"}}, check)
-	require.Equal(t, false, s.ok(it, "POST", "/v1/msps/acme/check", j{"resource": "customer:northwind", "permission": "scripts.create", "subject": "user:ivan"})["allowed"])
+	s.fails(404, `resource: customer "northwind" not found`, it, "POST", "/v1/msps/acme/check", j{"resource": "customer:northwind", "permission": "scripts.create", "subject": "user:ivan"})
 	require.Equal(t, false, s.ok(it, "POST", "/v1/msps/acme/check", j{"resource": "customer:contoso", "permission": "policies.edit", "subject": "user:ivan"})["allowed"])
 	require.Equal(t, []any{j{"customerId": "contoso", "displayName": "contoso", "preferences": nil}}, s.ok(it, "GET", "/v1/msps/acme/customers", nil)["customers"])
 	s.fails(404, `customer "northwind" not found`, it, "GET", "/v1/msps/acme/customers/northwind", nil)

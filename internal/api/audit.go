@@ -3,7 +3,9 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 
 	"google.golang.org/genproto/googleapis/api/httpbody"
@@ -34,17 +36,29 @@ func isRead(method string) bool {
 	return false
 }
 
-// IsFormSave reports whether method saves something (a form, a token, a
-// grant's answer...): every call but reads and Login As.
-func IsFormSave(method string) bool { return !isRead(method) && method != methodLoginAs }
+// IsFormSave reports whether a call of method with req saves something (a
+// form, a token, a grant's answer...): every call but reads, Login As and
+// previews.
+func IsFormSave(method string, req any) bool {
+	return !isRead(method) && method != methodLoginAs && !isPreview(req)
+}
+
+// isPreview reports whether req asks for a preview (validateOnly), which
+// computes what a save would do and writes nothing.
+func isPreview(req any) bool {
+	r, ok := req.(interface{ GetValidateOnly() bool })
+	return ok && r.GetValidateOnly()
+}
 
 // auditCall records a call on the audit trail when it must be: every call
-// that writes (whatever its outcome), every Login As, and every refusal of an
-// authenticated caller. A refused call is recorded in the MSP it asked about
-// when the caller may see that MSP, otherwise in the caller's own. It returns
-// an error only when a Login As grant could not be recorded: that grant is
-// then withheld.
-func auditCall(ctx context.Context, trail *audit.Log, method string, caller auth.Caller, req, resp any, err error) error {
+// that writes (whatever its outcome; a preview that passes as PREVIEW), every
+// Login As, and every refusal of an authenticated caller. A refused call is
+// recorded in the MSP it asked about when the caller may see that MSP,
+// otherwise in the caller's own. The event is in the own trail of each
+// customer of that MSP the call named or touched (the domain's Touched). It
+// returns an error only when a Login As grant could not be recorded: that
+// grant is then withheld.
+func auditCall(ctx context.Context, trail *audit.Log, method string, caller auth.Caller, req, resp any, touched []string, err error) error {
 	refused := status.Code(err) == codes.PermissionDenied || (status.Code(err) == codes.NotFound && crossMSP(caller, req))
 	if trail == nil || caller == (auth.Caller{}) || (isRead(method) && !refused) {
 		return nil
@@ -56,19 +70,27 @@ func auditCall(ctx context.Context, trail *audit.Log, method string, caller auth
 	if msp == "" {
 		return nil // a platform call about no MSP (ListMSPs)
 	}
+	target, customers := targetOf(req, resp, touched)
+	if crossMSP(caller, req) {
+		customers = nil // those it names are another MSP's
+	}
 	e := audit.Event{
 		MSP:        msp,
 		Actor:      actorName(caller),
 		Token:      caller.TokenID,
 		OnBehalfOf: caller.OnBehalfOf,
 		Action:     strings.TrimPrefix(method, "/mspauthz.v1."),
-		Target:     targetOf(req, resp),
-		Outcome:    "OK",
+		Target:     target,
+		Outcome:    audit.OutcomeOK,
 		ZedToken:   zedTokenOf(resp),
+		Customers:  customers,
 	}
-	if err != nil {
+	switch {
+	case err != nil:
 		st := status.Convert(err)
 		e.Outcome = st.Code().String() + ": " + st.Message()
+	case isPreview(req):
+		e.Outcome = audit.OutcomePreview
 	}
 	if _, rerr := trail.Record(context.WithoutCancel(ctx), e); rerr != nil {
 		slog.ErrorContext(ctx, "audit event not recorded", "action", e.Action, "msp", msp, "error", rerr.Error())
@@ -85,20 +107,29 @@ func crossMSP(caller auth.Caller, req any) bool {
 	return ok && !caller.Platform && r.GetMspId() != caller.MSP
 }
 
+// actorName names the user whose rights the call had (see
+// auth.Caller.ActingUser), or the trusted caller that acted for nobody.
 func actorName(c auth.Caller) string {
 	switch {
+	case c.ActingUser() != "":
+		return c.ActingUser()
 	case c.Platform:
 		return "platform"
-	case c.User != "":
-		return c.User
 	}
 	return "service"
 }
 
+// maxTargetCustomers is how many of the customers a call touched its target
+// names beyond those its fields name; each customer's own trail finds the
+// event whatever their number.
+const maxTargetCustomers = 20
+
 // targetOf names what a call was about: every "<type>_id" field of the
 // request (and of the messages it holds, as an update's resource), and those
-// of the response it did not name (a created grant's id), as "<type>:<id>".
-func targetOf(req, resp any) string {
+// of the response it did not name (a created grant's id), as "<type>:<id>",
+// then (up to maxTargetCustomers) the other customers it touched. It returns
+// every customer it names or touched too.
+func targetOf(req, resp any, touched []string) (string, []string) {
 	var parts []string
 	seen := map[string]bool{"msp_id": true}
 	var visit func(msg protoreflect.Message)
@@ -125,7 +156,22 @@ func targetOf(req, resp any) string {
 			visit(msg.ProtoReflect())
 		}
 	}
-	return strings.Join(parts, " ")
+	customers := slices.Clone(touched)
+	for _, p := range parts {
+		if c, ok := strings.CutPrefix(p, "customer:"); ok && !slices.Contains(touched, c) {
+			customers = append(customers, c)
+		}
+	}
+	var others []string
+	for _, c := range touched {
+		if part := "customer:" + c; !slices.Contains(parts, part) {
+			others = append(others, part)
+		}
+	}
+	if len(others) > maxTargetCustomers {
+		others = append(others[:maxTargetCustomers], fmt.Sprintf("(and %d more customers)", len(others)-maxTargetCustomers))
+	}
+	return strings.Join(append(parts, others...), " "), customers
 }
 
 // zedTokenOf is the ZedToken a response carries (written_at or checked_at).
@@ -150,7 +196,7 @@ type auditServer struct {
 }
 
 func queryOf(req *pb.ListAuditEventsRequest) audit.Query {
-	q := audit.Query{Actor: req.GetActor(), Target: req.GetTarget(), Action: req.GetAction()}
+	q := audit.Query{Customer: req.GetCustomerId(), Actor: req.GetActor(), Target: req.GetTarget(), Action: req.GetAction()}
 	if req.Since != nil {
 		q.Since = req.GetSince().AsTime()
 	}
@@ -161,7 +207,7 @@ func queryOf(req *pb.ListAuditEventsRequest) audit.Query {
 }
 
 func (s *auditServer) ListAuditEvents(ctx context.Context, req *pb.ListAuditEventsRequest) (*pb.ListAuditEventsResponse, error) {
-	if err := s.domain.AuthorizeMSP(ctx, req.GetMspId(), tenancy.PermAuditView); err != nil {
+	if err := s.domain.AuthorizeAuditView(ctx, req.GetMspId(), req.GetCustomerId()); err != nil {
 		return nil, err
 	}
 	events, next, err := s.trail.List(ctx, req.GetMspId(), queryOf(req), int(req.GetPageSize()), req.GetPageToken())
@@ -181,7 +227,7 @@ func (s *auditServer) ExportAuditEvents(ctx context.Context, req *pb.ListAuditEv
 	if req.GetPageSize() != 0 || req.GetPageToken() != "" {
 		return nil, fault.New(fault.Invalid, "an export is never paged: leave pageSize and pageToken out")
 	}
-	if err := s.domain.AuthorizeMSP(ctx, req.GetMspId(), tenancy.PermAuditView); err != nil {
+	if err := s.domain.AuthorizeAuditView(ctx, req.GetMspId(), req.GetCustomerId()); err != nil {
 		return nil, err
 	}
 	var out []byte

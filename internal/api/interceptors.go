@@ -104,17 +104,17 @@ func UnaryInterceptor(domain *tenancy.Service, tokens *auth.Tokens, trail *audit
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		start := time.Now()
 		caller, err := authenticate(ctx, tokens)
+		ctx, touched := tenancy.WithTouched(ctx)
 		var resp any
 		if err == nil {
-			ctx = auth.WithCaller(ctx, caller)
-			ctx = tenancy.WithActor(ctx, tenancy.Actor{UserID: caller.ActingUser()})
+			ctx = callerContext(ctx, caller)
 			err = admit(ctx, domain, caller, info.FullMethod, req)
 		}
 		if err == nil {
 			resp, err = handler(ctx, req)
 		}
 		err = toStatus(ctx, err)
-		if aerr := auditCall(ctx, trail, info.FullMethod, caller, req, resp, err); aerr != nil {
+		if aerr := auditCall(ctx, trail, info.FullMethod, caller, req, resp, touched.Customers(), err); aerr != nil {
 			resp, err = nil, aerr
 		}
 		if !reportCaller(ctx, caller) {
@@ -122,6 +122,13 @@ func UnaryInterceptor(domain *tenancy.Service, tokens *auth.Tokens, trail *audit
 		}
 		return resp, err
 	}
+}
+
+// callerContext returns ctx carrying an authenticated caller, and acting as
+// the user whose rights the call has: with the consent of that user's own
+// credential (a user token) only.
+func callerContext(ctx context.Context, caller auth.Caller) context.Context {
+	return tenancy.WithActor(auth.WithCaller(ctx, caller), tenancy.Actor{UserID: caller.ActingUser(), OwnCredential: caller.User != ""})
 }
 
 // errDraining ends the streams still open when the server shuts down.
@@ -141,8 +148,10 @@ func StreamInterceptor(domain *tenancy.Service, tokens *auth.Tokens, trail *audi
 		caller, err := authenticate(ctx, tokens)
 		viaGateway := reportCaller(ctx, caller)
 		stream := &authorizedStream{ServerStream: ss, ctx: ctx}
+		var touched *tenancy.Touched
+		stream.ctx, touched = tenancy.WithTouched(ctx)
 		if err == nil {
-			stream.ctx = tenancy.WithActor(auth.WithCaller(ctx, caller), tenancy.Actor{UserID: caller.ActingUser()})
+			stream.ctx = callerContext(stream.ctx, caller)
 			stream.admit = func(req any) error { return admit(stream.ctx, domain, caller, info.FullMethod, req) }
 			err = handler(srv, stream)
 		}
@@ -150,7 +159,7 @@ func StreamInterceptor(domain *tenancy.Service, tokens *auth.Tokens, trail *audi
 			err = errDraining
 		}
 		err = toStatus(stream.ctx, err)
-		if aerr := auditCall(stream.ctx, trail, info.FullMethod, caller, stream.req, nil, err); aerr != nil {
+		if aerr := auditCall(stream.ctx, trail, info.FullMethod, caller, stream.req, nil, touched.Customers(), err); aerr != nil {
 			err = aerr
 		}
 		if !viaGateway {

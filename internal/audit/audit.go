@@ -1,6 +1,7 @@
 // Package audit keeps the audit trail: every admin call that writes, every
 // Login As and every denied attempt, stored as relationships of SpiceDB (so it
-// lives, and survives restarts, wherever the relationships do). It is append
+// lives, and survives restarts, wherever the relationships do), each linked to
+// the customers it touched, whose own trail it is then part of. It is append
 // only: nothing edits or deletes an event.
 package audit
 
@@ -14,6 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/mspauthz/mspauthz/internal/fault"
 	"github.com/mspauthz/mspauthz/internal/graph"
 )
@@ -23,7 +26,8 @@ type Event struct {
 	ID   string    `json:"eventId"`
 	Time time.Time `json:"time"`
 	MSP  string    `json:"mspId"`
-	// Actor is the user whose rights the call had, or "platform" or "service".
+	// Actor is the user whose rights the call had (a user token's user, or
+	// the user a service token acted for), or "platform" or "service".
 	Actor string `json:"actor"`
 	// Token is the id of the token the call came with ("platform" for the bootstrap token).
 	Token string `json:"tokenId"`
@@ -31,16 +35,32 @@ type Event struct {
 	OnBehalfOf string `json:"onBehalfOf,omitempty"`
 	Action     string `json:"action"`
 	Target     string `json:"target"`
-	// Outcome is "OK", or the error's code and message.
+	// Outcome is "OK", "PREVIEW" (a validateOnly call that wrote nothing),
+	// or the error's code and message.
 	Outcome  string `json:"outcome"`
 	ZedToken string `json:"zedToken,omitempty"`
+	// Customers are the customers of MSP the call touched (ids local to
+	// it): the event is in each one's own trail (Query.Customer).
+	Customers []string `json:"-"`
 }
 
+// The outcomes of calls that succeeded.
 const (
-	typeEvent = "audit_event"
-	typeMSP   = "msp"
-	relMSP    = "msp"
-	attrEvent = "event"
+	OutcomeOK      = "OK"
+	OutcomePreview = "PREVIEW"
+)
+
+const (
+	typeEvent    = "audit_event"
+	typeMSP      = "msp"
+	typeCustomer = "customer"
+	relMSP       = "msp"
+	relCustomer  = "customer"
+	attrEvent    = "event"
+	// linksPerWrite bounds the relationships one write of an event carries.
+	linksPerWrite = 1000
+	// readParallelism bounds the events of a customer's trail read at once.
+	readParallelism = 8
 )
 
 // Log records and reads the audit trail.
@@ -59,7 +79,9 @@ func eventID(t time.Time) string {
 	return fmt.Sprintf("%016x%s", t.UnixNano(), hex.EncodeToString(r[:]))
 }
 
-// Record appends e to msp's trail, stamping its time and id.
+// Record appends e to msp's trail, stamping its time and id, and links it to
+// each of its customers (audit_event#customer): in the same write as the
+// event, or, past linksPerWrite, in the writes that follow it.
 func (l *Log) Record(ctx context.Context, e Event) (Event, error) {
 	e.Time = l.now().UTC()
 	e.ID = eventID(e.Time)
@@ -67,19 +89,31 @@ func (l *Log) Record(ctx context.Context, e Event) (Event, error) {
 	if err != nil {
 		return e, fault.Wrap(err, fault.Internal, "encode audit event")
 	}
-	rel := graph.Rel(graph.Object{Type: typeEvent, ID: e.MSP + "/" + e.ID}, relMSP, graph.Object{Type: typeMSP, ID: e.MSP}).
-		WithAttributes(map[string]string{attrEvent: string(raw)})
-	_, err = l.graph.Write(ctx, []graph.Update{{Op: graph.Create, Relationship: rel}}, nil)
-	return e, err
+	event := graph.Object{Type: typeEvent, ID: e.MSP + "/" + e.ID}
+	updates := []graph.Update{{Op: graph.Create, Relationship: graph.Rel(event, relMSP, graph.Object{Type: typeMSP, ID: e.MSP}).
+		WithAttributes(map[string]string{attrEvent: string(raw)})}}
+	for _, c := range e.Customers {
+		updates = append(updates, graph.Update{Op: graph.Create, Relationship: graph.Rel(event, relCustomer, graph.Object{Type: typeCustomer, ID: e.MSP + "/" + c})})
+	}
+	for len(updates) > 0 {
+		n := min(len(updates), linksPerWrite)
+		if _, err := l.graph.Write(ctx, updates[:n], nil); err != nil {
+			return e, err
+		}
+		updates = updates[n:]
+	}
+	return e, nil
 }
 
 // Query selects events; empty fields select everything.
 type Query struct {
-	Actor  string
-	Target string
-	Action string
-	Since  time.Time
-	Until  time.Time
+	// Customer selects the events that touched this customer: its own trail.
+	Customer string
+	Actor    string
+	Target   string
+	Action   string
+	Since    time.Time
+	Until    time.Time
 }
 
 func (q Query) matches(e Event) bool {
@@ -120,6 +154,9 @@ func (l *Log) List(ctx context.Context, msp string, q Query, size int, token str
 		tok.Revision = rev
 	}
 	filter := graph.Filter{ResourceType: typeEvent, ResourceIDPrefix: msp + "/", Relation: relMSP}
+	if q.Customer != "" {
+		filter.Relation, filter.SubjectType, filter.SubjectID = relCustomer, typeCustomer, msp+"/"+q.Customer
+	}
 	var out []Event
 	for len(out) < size {
 		// Each read asks for no more than are still wanted: every event read
@@ -127,6 +164,11 @@ func (l *Log) List(ctx context.Context, msp string, q Query, size int, token str
 		rels, next, _, err := l.graph.ReadPage(ctx, filter, graph.At(tok.Revision), uint32(size-len(out)), tok.Cursor)
 		if err != nil {
 			return nil, "", graph.ContinuationError(err, tok)
+		}
+		if q.Customer != "" {
+			if rels, err = l.eventsOf(ctx, rels, tok.Revision); err != nil {
+				return nil, "", err
+			}
 		}
 		for _, r := range rels {
 			var e Event
@@ -147,4 +189,27 @@ func (l *Log) List(ctx context.Context, msp string, q Query, size int, token str
 		return out, "", nil
 	}
 	return out, tok.Encode(), nil
+}
+
+// eventsOf reads, at rev, the event relationships of the events that links
+// (audit_event#customer) point from, in their order.
+func (l *Log) eventsOf(ctx context.Context, links []graph.Relationship, rev graph.Revision) ([]graph.Relationship, error) {
+	events := make([][]graph.Relationship, len(links))
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(readParallelism)
+	for i, link := range links {
+		g.Go(func() error {
+			rels, _, err := l.graph.Read(ctx, graph.Filter{ResourceType: typeEvent, ResourceID: link.Resource.ID, Relation: relMSP}, graph.At(rev))
+			events[i] = rels
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	var out []graph.Relationship
+	for _, rels := range events {
+		out = append(out, rels...)
+	}
+	return out, nil
 }

@@ -63,3 +63,45 @@ func TestList_PagesThroughAFilteredTrailOldestFirst(t *testing.T) {
 	_, _, err = l.List(ctx, "acme", Query{}, 10, "not-a-token")
 	require.Equal(t, fault.Invalid, fault.KindOf(err))
 }
+
+// TestList_ACustomersOwnTrailHoldsTheEventsThatTouchedIt: each customer an
+// event touched finds it in its own trail, paged, filtered, however many
+// customers the event touched; the same customer id of another MSP does not.
+func TestList_ACustomersOwnTrailHoldsTheEventsThatTouchedIt(t *testing.T) {
+	ctx := context.Background()
+	l := New(spicedbtest.Graph(t))
+	many := make([]string, 2*linksPerWrite+1)
+	for i := range many {
+		many[i] = fmt.Sprintf("c%04d", i)
+	}
+	for _, e := range []Event{
+		{MSP: "acme", Actor: "pat", Action: "PartnerService/LoginAs", Customers: []string{"fabrikam"}},
+		{MSP: "acme", Actor: "cara", Action: "PartnerService/SetPartnerAccess", Customers: []string{"contoso"}},
+		{MSP: "globex", Actor: "gina", Action: "PartnerService/LoginAs", Customers: []string{"fabrikam"}},
+		{MSP: "acme", Actor: "olivia", Action: "TenancyService/EditCustomerGroup", Customers: append([]string{"contoso", "fabrikam"}, many...)},
+		{MSP: "acme", Actor: "fred", Action: "GrantService/ApproveGrant", Customers: []string{"fabrikam"}},
+	} {
+		_, err := l.Record(ctx, e)
+		require.NoError(t, err)
+	}
+	actors := func(q Query, size int) []string {
+		var out []string
+		token := ""
+		for {
+			page, next, err := l.List(ctx, "acme", q, size, token)
+			require.NoError(t, err)
+			for _, e := range page {
+				out = append(out, e.Actor)
+			}
+			if next == "" {
+				return out
+			}
+			token = next
+		}
+	}
+	require.Equal(t, []string{"pat", "olivia", "fred"}, actors(Query{Customer: "fabrikam"}, 1))
+	require.Equal(t, []string{"cara", "olivia"}, actors(Query{Customer: "contoso"}, 100))
+	require.Equal(t, []string{"olivia"}, actors(Query{Customer: many[len(many)-1]}, 100), "past one write's links")
+	require.Equal(t, []string{"fred"}, actors(Query{Customer: "fabrikam", Action: "GrantService/ApproveGrant"}, 100))
+	require.Empty(t, actors(Query{Customer: "initech"}, 100))
+}

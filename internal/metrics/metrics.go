@@ -30,11 +30,12 @@ type Metrics struct {
 	spicedb  *prometheus.HistogramVec
 	saves    *prometheus.CounterVec
 	refusals *prometheus.CounterVec
-	isSave   func(method string) bool
+	isSave   func(method string, req any) bool
 }
 
-// New returns the collectors; isSave tells which API methods save a form.
-func New(isSave func(method string) bool) *Metrics {
+// New returns the collectors; isSave tells which API calls (a method and its
+// request) save a form.
+func New(isSave func(method string, req any) bool) *Metrics {
 	m := &Metrics{
 		registry: prometheus.NewRegistry(),
 		isSave:   isSave,
@@ -50,7 +51,7 @@ func New(isSave func(method string) bool) *Metrics {
 		}, []string{"method", "code"}),
 		saves: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "mspauthz_form_saves_total",
-			Help: "Form saves and other writes, by form and outcome (OK, or the gRPC code of the refusal).",
+			Help: "Form saves and other writes (not their validateOnly previews), by form and outcome (OK, or the gRPC code of the refusal).",
 		}, []string{"form", "outcome"}),
 		refusals: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "mspauthz_guard_refusals_total",
@@ -75,7 +76,7 @@ func (m *Metrics) UnaryServerInterceptor() grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		start := time.Now()
 		resp, err := handler(ctx, req)
-		m.observe(info.FullMethod, err, start)
+		m.observe(info.FullMethod, req, err, start)
 		return resp, err
 	}
 }
@@ -86,17 +87,18 @@ func (m *Metrics) StreamServerInterceptor() grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 		start := time.Now()
 		err := handler(srv, ss)
-		m.observe(info.FullMethod, err, start)
+		m.observe(info.FullMethod, nil, err, start)
 		return err
 	}
 }
 
-// observe records an API call that started at start and ended with err.
-func (m *Metrics) observe(fullMethod string, err error, start time.Time) {
+// observe records an API call of req (nil for a stream) that started at
+// start and ended with err.
+func (m *Metrics) observe(fullMethod string, req any, err error, start time.Time) {
 	code := status.Code(err)
 	method := shortName(fullMethod)
 	m.requests.WithLabelValues(method, code.String()).Observe(time.Since(start).Seconds())
-	if m.isSave(fullMethod) {
+	if m.isSave(fullMethod, req) {
 		m.saves.WithLabelValues(method, code.String()).Inc()
 	}
 	if code == codes.FailedPrecondition {

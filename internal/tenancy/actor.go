@@ -2,7 +2,7 @@ package tenancy
 
 import (
 	"context"
-	"slices"
+	"errors"
 	"strings"
 
 	"github.com/mspauthz/mspauthz/internal/catalog"
@@ -15,6 +15,10 @@ import (
 // which holds every right within the MSPs it may reach.
 type Actor struct {
 	UserID string
+	// OwnCredential says that the call comes with the user's own credential
+	// (his user token), not with a service's that acts on his behalf: only
+	// then does it carry his consent (see requireConsent).
+	OwnCredential bool
 }
 
 type actorKey struct{}
@@ -59,6 +63,7 @@ const (
 	permSecurityGroupsManage = "security_groups.manage"
 	permSettingsManage       = "settings.manage"
 	permCustomersEdit        = "customers.edit"
+	permCustomersView        = "customers.view"
 )
 
 // relationOf is the schema name of a permission of the catalog.
@@ -74,15 +79,15 @@ func (sn *snapshot) authorize(ctx context.Context, permission string, obj graph.
 
 // requirePermission is the one way an actor is checked: it refuses an actor
 // who lacks the schema permission on obj at the snapshot, with refusal(his
-// id), or "not found" when he may not know of the customer (see denied). A
-// trusted service (no actor) passes.
+// id). A trusted service (no actor) passes. Whether he may know of the
+// customers the call touches is decided before, by requireExisting: a
+// customer he may not see is "not found", never "forbidden".
 func (sn *snapshot) requirePermission(ctx context.Context, obj graph.Object, permission string, refusal func(user string) error) error {
 	ok, err := sn.holds(ctx, obj, permission)
 	if err != nil || ok {
 		return err
 	}
-	a := actorFrom(ctx)
-	return sn.denied(ctx, a, obj, refusal(a.UserID))
+	return refusal(actorFrom(ctx).UserID)
 }
 
 // holds reports whether the actor holds the schema permission on obj at the
@@ -99,26 +104,45 @@ func (sn *snapshot) holds(ctx context.Context, obj graph.Object, permission stri
 	return ok[0], nil
 }
 
-// denied is the error for an actor refused on obj: "forbidden" when he may
-// know of the customer obj is or belongs to, "not found" when he may not.
-func (sn *snapshot) denied(ctx context.Context, a Actor, obj graph.Object, forbidden error) error {
-	customer := ""
-	switch {
-	case obj.Type == typeCustomer:
-		customer = localID(sn.msp, obj.ID)
-	case slices.Contains(customerTypes, obj.Type):
-		customer, _ = alertGroupIDs(sn.msp, obj.ID)
-	default:
-		return forbidden
+// requireConsent refuses a decision that is the customer's own — switching
+// its partner access, answering a grant request, revoking a grant from its
+// side — unless the actor is one of the customer's own built-in
+// administrators calling with his own credential (as GDAP wants the
+// customer's approval): the platform, a service token (whoever it acts for)
+// and everyone else are refused with CUSTOMER_CONSENT_REQUIRED. For the MSP's
+// own domain, whose built-in administrators are MSP staff, that is their own
+// user token.
+func (sn *snapshot) requireConsent(ctx context.Context, customer, decision string) error {
+	a := actorFrom(ctx)
+	consents := false
+	if a.UserID != "" && a.OwnCredential {
+		var err error
+		if consents, err = sn.holds(ctx, customerObject(sn.msp, customer), permissionBuiltinAdministrator); err != nil {
+			return err
+		}
 	}
-	visible, _, err := sn.s.graph.Check(ctx, []graph.Check{{Resource: customerObject(sn.msp, customer), Permission: permissionVisible, Subject: userObject(sn.msp, a.UserID)}}, graph.At(sn.rev))
-	if err != nil {
-		return err
+	if consents {
+		return nil
 	}
-	if !visible[0] {
-		return fault.New(fault.NotFound, "customerId: customer %q not found", customer)
+	return fault.New(fault.PermissionDenied, "%s is customer %q's own decision: only one of its built-in administrators, with his own user token, makes it (CUSTOMER_CONSENT_REQUIRED)", decision, customer).
+		WithDetails([]Block{{UserID: a.UserID, CustomerID: customer, Reason: BlockCustomerConsentRequired}})
+}
+
+// authorizeParty lets through either party to a customer's affairs: the
+// MSP's holders of permission (an MSP permission of the catalog; a trusted
+// service holds it), or else the customer's side, as customerSide decides. A
+// refusal names both.
+func (sn *snapshot) authorizeParty(ctx context.Context, permission string, customerSide func() error) error {
+	mspSide := sn.authorize(ctx, permission, mspObject(sn.msp))
+	if mspSide == nil || !fault.Is(mspSide, fault.PermissionDenied) {
+		return mspSide
 	}
-	return forbidden
+	err := customerSide()
+	var refusal *fault.Error
+	if errors.As(err, &refusal) && refusal.Kind == fault.PermissionDenied {
+		return fault.New(fault.PermissionDenied, "%s; %s", mspSide.Error(), refusal.Message).WithDetails(refusal.Details)
+	}
+	return err
 }
 
 // authorizeGrant refuses an actor who may not manage what he grants (manage),
@@ -170,18 +194,31 @@ func (sn *snapshot) authorizeGrant(ctx context.Context, manage string, permissio
 	return nil
 }
 
-// PermAuditView is the permission to read the MSP's audit trail.
-const PermAuditView = "audit.view"
+// permAuditView is the permission to read the MSP's audit trail.
+const permAuditView = "audit.view"
 
-// AuthorizeMSP refuses an actor who lacks an MSP permission of the catalog in
-// msp (which must exist), for callers outside the domain (the audit trail).
-func (s *Service) AuthorizeMSP(ctx context.Context, msp, permission string) error {
-	if p, ok := catalog.Lookup(permission); !ok || p.Level != catalog.MSP {
-		return fault.New(fault.Internal, "%q is not an MSP permission of the catalog", permission)
+// AuthorizeAuditView refuses an actor who may not read the audit trail of msp
+// (which must exist): the MSP's holders of audit.view read it all; a
+// customer's events (customer, when not "") are read by them and by the
+// customer's own built-in administrators. A customer the actor may not see
+// is not found.
+func (s *Service) AuthorizeAuditView(ctx context.Context, msp, customer string) error {
+	if customer != "" {
+		if err := checkID("customerId", customer); err != nil {
+			return err
+		}
 	}
 	sn, err := s.snapshot(ctx, msp)
 	if err != nil {
 		return err
 	}
-	return sn.authorize(ctx, permission, mspObject(msp))
+	if customer == "" {
+		return sn.authorize(ctx, permAuditView, mspObject(msp))
+	}
+	if err := sn.requireExisting(ctx, existing{"customerId", typeCustomer, []string{customer}}); err != nil {
+		return err
+	}
+	return sn.authorizeParty(ctx, permAuditView, func() error {
+		return sn.requireCustomerAdministrator(ctx, customer, "read its audit events")
+	})
 }

@@ -21,9 +21,9 @@ type Question struct {
 	ResourceID string
 	// Permission is "access", an end-customer channel (access_portal,
 	// access_web_client, receive_alerts), a permission of the catalog
-	// ("tickets.create", or "users.manage" on the MSP), or an object's own
-	// (edit, delete on maintenance windows; edit on outage comments; view on
-	// monitors).
+	// ("tickets.create", or "users.manage" on the MSP), switch_to_own_domain
+	// on the MSP, or an object's own (edit, delete on maintenance windows;
+	// edit on outage comments; view on monitors).
 	Permission string
 	UserID     string
 }
@@ -33,7 +33,9 @@ type CheckResult struct {
 	Allowed bool
 	// Via names each grant: "direct" and "customer_group:<id>" for access;
 	// "security_group:<id>", "grant:<id>" (a time-bound grant) and
-	// "end_customer_role:<role>" for permissions of the catalog. Object permissions name no path.
+	// "end_customer_role:<role>" for permissions of the catalog, on
+	// customers and on the MSP; "end_customer_role:admin" (in the MSP's own
+	// domain) for switch_to_own_domain. Object permissions name no path.
 	Via []string
 }
 
@@ -41,6 +43,9 @@ type CheckResult struct {
 const MaxCheckItems = 1000
 
 var channels = []string{"access_portal", "access_web_client", "receive_alerts"}
+
+// mspPermissions are the MSP's own permissions that are not in the catalog.
+var mspPermissions = []string{permissionSwitchToOwnDomain}
 
 var objectPermissions = map[string][]string{
 	typeWindow:        {"edit", "delete"},
@@ -79,11 +84,13 @@ func (q Question) resolve(msp, field string) (graph.Check, graph.Check, error) {
 		if q.ResourceID != msp {
 			return resource, exists, fault.New(fault.NotFound, "%sresource: msp %q not found", field, q.ResourceID)
 		}
-		p, ok := catalog.Lookup(q.Permission)
-		if !ok || p.Level != catalog.MSP {
+		relation := q.Permission
+		if p, ok := catalog.Lookup(q.Permission); ok && p.Level == catalog.MSP {
+			relation = p.Relation()
+		} else if !slices.Contains(mspPermissions, q.Permission) {
 			return resource, exists, bad()
 		}
-		return graph.Check{Resource: mspObject(msp), Permission: p.Relation(), Subject: subject}, graph.Check{}, nil
+		return graph.Check{Resource: mspObject(msp), Permission: relation, Subject: subject}, graph.Check{}, nil
 	case typeWindow, typeOutageComment, typeMonitor:
 		customer, id, _ := strings.Cut(q.ResourceID, "/")
 		if err := firstError(checkID(field+"resource", customer), checkID(field+"resource", id)); err != nil {
@@ -136,6 +143,27 @@ func (s *Service) Check(ctx context.Context, msp string, questions []Question, a
 	}
 	allowed, found := answers[:len(checks)], answers[len(checks):]
 	sn := &snapshot{s: s, msp: msp, rev: rev}
+	// The resources first: one of a customer the actor may not see is not
+	// found, as one that does not exist; then whether he may ask about the
+	// users; then whether they exist.
+	unseen, err := sn.unseen(ctx, questions, proofs, allowed)
+	if err != nil {
+		return nil, "", err
+	}
+	missing := func(resources bool) error {
+		for j, proof := range proofs {
+			if (proof.customer != "") == resources && (unseen[proof.customer] || (!allowed[proof.question] && !found[j])) {
+				if _, err := s.snapshot(ctx, msp); err != nil {
+					return err
+				}
+				return fault.New(fault.NotFound, "%s", proof.name)
+			}
+		}
+		return nil
+	}
+	if err := missing(true); err != nil {
+		return nil, "", err
+	}
 	pairs := make([]Pair, len(questions))
 	for i, q := range questions {
 		pairs[i] = Pair{UserID: q.UserID}
@@ -143,13 +171,8 @@ func (s *Service) Check(ctx context.Context, msp string, questions []Question, a
 	if err := sn.authorizeAbout(ctx, pairs); err != nil {
 		return nil, "", err
 	}
-	for j, proof := range proofs {
-		if !allowed[proof.question] && !found[j] {
-			if _, err := s.snapshot(ctx, msp); err != nil {
-				return nil, "", err
-			}
-			return nil, "", fault.New(fault.NotFound, "%s", proof.name)
-		}
+	if err := missing(false); err != nil {
+		return nil, "", err
 	}
 	out := make([]CheckResult, len(questions))
 	for i := range questions {
@@ -203,6 +226,9 @@ type proof struct {
 	question int
 	check    graph.Check
 	name     string
+	// customer is, for the proof of a resource, the customer it is or
+	// belongs to, which the actor must see; "" for the proof of a user.
+	customer string
 }
 
 // proofs are the checks that the resource of question i (exists, when the
@@ -211,26 +237,67 @@ type proof struct {
 func (q Question) proofs(msp string, i int, field string, exists graph.Check) []proof {
 	var out []proof
 	if exists.Resource.Type != "" {
-		out = append(out, proof{i, exists, fmt.Sprintf("%sresource: %s %q not found", field, strings.ReplaceAll(q.ResourceType, "_", " "), q.ResourceID)})
+		customer, _ := customerOf(msp, exists.Resource)
+		out = append(out, proof{i, exists, fmt.Sprintf("%sresource: %s %q not found", field, strings.ReplaceAll(q.ResourceType, "_", " "), q.ResourceID), customer})
 	}
 	user := graph.Check{Resource: userObject(msp, q.UserID), Permission: relMSP, Subject: mspObject(msp)} // staff or end-customer user
-	return append(out, proof{i, user, fmt.Sprintf("%ssubject: user %q not found", field, q.UserID)})
+	return append(out, proof{i, user, fmt.Sprintf("%ssubject: user %q not found", field, q.UserID), ""})
+}
+
+// unseen returns the customers of the resources the questions ask about that
+// the actor may not see (see knownCheck), recording every one as touched. A
+// trusted service sees them all; an actor allowed access to a customer sees it.
+func (sn *snapshot) unseen(ctx context.Context, questions []Question, proofs []proof, allowed []bool) (map[string]bool, error) {
+	a := actorFrom(ctx)
+	seen := map[string]bool{}
+	for _, p := range proofs {
+		if p.customer == "" {
+			continue
+		}
+		touch(ctx, p.customer)
+		q := questions[p.question]
+		seen[p.customer] = seen[p.customer] || a.UserID == "" ||
+			(allowed[p.question] && q.UserID == a.UserID && q.ResourceType == typeCustomer && q.Permission == PermissionAccess)
+	}
+	var customers []string
+	var checks []graph.Check
+	for c, ok := range seen {
+		if !ok {
+			customers = append(customers, c)
+			checks = append(checks, knownCheck(sn.msp, a, typeCustomer, c))
+		}
+	}
+	if len(checks) == 0 {
+		return nil, nil
+	}
+	known, _, err := sn.s.graph.Check(ctx, checks, graph.At(sn.rev))
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]bool{}
+	for i, ok := range known {
+		out[customers[i]] = !ok
+	}
+	return out, nil
 }
 
 // explain fills in the grants of the allowed answers: the paths of access,
-// and the security groups and end-customer roles behind catalog permissions.
+// the security groups and end-customer roles behind catalog permissions (of
+// a customer or of the MSP), and the role in the MSP's own domain behind
+// switching to it.
 func (sn *snapshot) explain(ctx context.Context, questions []Question, results []CheckResult) error {
 	var accessPairs []Pair
 	var grants []int
 	for i, q := range questions {
+		_, catalogued := catalog.Lookup(q.Permission)
 		switch {
-		case !results[i].Allowed || q.ResourceType != typeCustomer:
-		case q.Permission == PermissionAccess:
+		case !results[i].Allowed || (q.ResourceType != typeCustomer && q.ResourceType != typeMSP):
+		case q.ResourceType == typeCustomer && q.Permission == PermissionAccess:
 			accessPairs = append(accessPairs, Pair{q.UserID, q.ResourceID})
-		default:
-			if _, ok := catalog.Lookup(q.Permission); ok {
-				grants = append(grants, i)
-			}
+		case q.Permission == permissionSwitchToOwnDomain:
+			results[i].Via = []string{endCustomerRoleVia + builtinAdministratorRole}
+		case catalogued:
+			grants = append(grants, i)
 		}
 	}
 	if len(accessPairs) > 0 {
@@ -254,15 +321,22 @@ func (sn *snapshot) explain(ctx context.Context, questions []Question, results [
 	return nil
 }
 
-// grantsOf names what grants a user a catalog permission on a customer: each
-// of his security groups whose role grants it and whose scope holds the
-// customer, and his end-customer role there.
+// endCustomerRoleVia prefixes the role that grants a permission in via.
+const endCustomerRoleVia = "end_customer_role:"
+
+// grantsOf names what grants a user a catalog permission on a customer or on
+// the MSP: each of his security groups whose role grants it and whose scope
+// holds the customer (every customer, for the MSP's permissions), and his
+// end-customer role there.
 func (sn *snapshot) grantsOf(ctx context.Context, q Question) ([]string, error) {
 	msp, user := sn.msp, userObject(sn.msp, q.UserID)
 	p, _ := catalog.Lookup(q.Permission)
-	rels, err := sn.readAll(ctx,
-		graph.Filter{ResourceType: typeSecurityGroup, Relation: relMember, SubjectType: typeUser, SubjectID: user.ID},
-		graph.Filter{ResourceType: typeCustomer, ResourceID: customerObject(msp, q.ResourceID).ID})
+	filters := []graph.Filter{{ResourceType: typeSecurityGroup, Relation: relMember, SubjectType: typeUser, SubjectID: user.ID}}
+	onCustomer := q.ResourceType == typeCustomer
+	if onCustomer {
+		filters = append(filters, graph.Filter{ResourceType: typeCustomer, ResourceID: customerObject(msp, q.ResourceID).ID})
+	}
+	rels, err := sn.readAll(ctx, filters...)
 	if err != nil {
 		return nil, err
 	}
@@ -282,7 +356,7 @@ func (sn *snapshot) grantsOf(ctx context.Context, q Question) ([]string, error) 
 		case strings.HasPrefix(r.Relation, endCustomerRelPrefix) && r.Subject == user:
 			role := strings.TrimPrefix(r.Relation, endCustomerRelPrefix)
 			if ecr, ok := catalog.LookupEndCustomerRole(role); ok && slices.Contains(ecr.Permissions, q.Permission) {
-				roles = append(roles, "end_customer_role:"+role)
+				roles = append(roles, endCustomerRoleVia+role)
 			}
 		}
 	}
@@ -316,7 +390,7 @@ func (sn *snapshot) grantsOf(ctx context.Context, q Question) ([]string, error) 
 			return nil, err
 		}
 		covers := g.Scope.AllCustomers || scoped[id] || slices.ContainsFunc(g.Scope.CustomerGroups, func(cg string) bool { return slices.Contains(customerGroups, cg) })
-		if !covers && g.Scope.Associated {
+		if !covers && g.Scope.Associated && onCustomer {
 			access, _, err := sn.s.graph.Check(ctx, []graph.Check{{Resource: customerObject(msp, q.ResourceID), Permission: PermissionAccess, Subject: user}}, graph.At(sn.rev))
 			if err != nil {
 				return nil, err

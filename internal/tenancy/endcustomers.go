@@ -63,7 +63,11 @@ func (s *Service) UpdateSettings(ctx context.Context, msp string, settings Setti
 	}
 	selection := graph.Rel(mspObject(msp), relRoleSelection, mspObject(msp))
 	_, err := s.save(ctx, msp, false, func(ctx context.Context, sn *snapshot) ([]graph.Update, error) {
-		if err := sn.authorize(ctx, permSettingsManage, mspObject(msp)); err != nil {
+		var own []string
+		if settings.OwnDomainCustomerID != "" {
+			own = []string{settings.OwnDomainCustomerID}
+		}
+		if err := firstError(sn.requireExisting(ctx, existing{"ownDomainCustomerId", typeCustomer, own}), sn.authorize(ctx, permSettingsManage, mspObject(msp))); err != nil {
 			return nil, err
 		}
 		op := graph.Delete
@@ -71,13 +75,6 @@ func (s *Service) UpdateSettings(ctx context.Context, msp string, settings Setti
 			op = graph.Touch
 		}
 		updates := []graph.Update{{Op: op, Relationship: selection}}
-		var own []string
-		if settings.OwnDomainCustomerID != "" {
-			own = []string{settings.OwnDomainCustomerID}
-			if err := sn.requireExisting(ctx, existing{"ownDomainCustomerId", typeCustomer, own}); err != nil {
-				return nil, err
-			}
-		}
 		current, err := sn.read(ctx, graph.Filter{ResourceType: typeMSP, ResourceID: msp, Relation: relOwnDomain})
 		if err != nil {
 			return nil, err
@@ -224,7 +221,7 @@ func (s *Service) ListEndCustomerUsers(ctx context.Context, msp, customer string
 	if err != nil {
 		return nil, err
 	}
-	if err := firstError(sn.requireExisting(ctx, existing{"customerId", typeCustomer, []string{customer}}), sn.authorizeSight(ctx, typeCustomer, customer)); err != nil {
+	if err := sn.requireExisting(ctx, existing{"customerId", typeCustomer, []string{customer}}); err != nil {
 		return nil, err
 	}
 	rels, err := sn.endCustomerRoles(ctx, customer, "")
@@ -252,6 +249,9 @@ func (s *Service) DeleteEndCustomerUser(ctx context.Context, msp, customer, user
 	}
 	u := userObject(msp, user)
 	_, err := s.save(ctx, msp, false, func(ctx context.Context, sn *snapshot) ([]graph.Update, error) {
+		if err := sn.requireExisting(ctx, existing{"customerId", typeCustomer, []string{customer}}); err != nil {
+			return nil, err
+		}
 		if err := sn.authorize(ctx, permCustomersEdit, customerObject(msp, customer)); err != nil {
 			return nil, err
 		}

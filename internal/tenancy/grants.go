@@ -205,7 +205,7 @@ func grantOf(msp, id string, rels []graph.Relationship, now time.Time) (*Grant, 
 		}
 	}
 	if state == "" {
-		return nil, "", fault.New(fault.NotFound, "grantId: grant %q not found", id)
+		return nil, "", grantNotFound(id)
 	}
 	switch state {
 	case stateRequested:
@@ -228,14 +228,27 @@ func parseTime(s string) time.Time {
 	return t
 }
 
-// readGrant reads a grant at the snapshot, with its relationships (for deletion).
-func (sn *snapshot) readGrant(ctx context.Context, id string) (*Grant, []graph.Relationship, error) {
+// readGrant reads a grant at the snapshot. A grant of a customer the actor
+// may not see does not exist for him.
+func (sn *snapshot) readGrant(ctx context.Context, id string) (*Grant, error) {
 	rels, err := sn.read(ctx, graph.Filter{ResourceType: typeGrant, ResourceID: grantObject(sn.msp, id).ID})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	g, _, err := grantOf(sn.msp, id, rels, sn.s.now())
-	return g, rels, err
+	if err != nil {
+		return nil, err
+	}
+	if err := sn.requireExisting(ctx, existing{"customerId", typeCustomer, []string{g.CustomerID}}); fault.Is(err, fault.NotFound) {
+		return nil, grantNotFound(id)
+	} else if err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+func grantNotFound(id string) error {
+	return fault.New(fault.NotFound, "grantId: grant %q not found", id)
 }
 
 // approved is the relationship by which the customer gives what a grant holds, until expires.
@@ -245,15 +258,15 @@ func approved(msp string, g *Grant) graph.Relationship {
 	return r
 }
 
-// decideGrant runs a customer's decision on a grant: only its own built-in
-// administrator (or a trusted service) decides.
+// decideGrant runs a decision on a grant (an answer, a revocation, an
+// extension) as one save; decide authorizes it.
 func (s *Service) decideGrant(ctx context.Context, msp, id string, decide func(sn *snapshot, g *Grant) ([]graph.Update, error)) (*Grant, error) {
 	if err := firstError(checkID("mspId", msp), checkID("grantId", id)); err != nil {
 		return nil, err
 	}
 	var out *Grant
 	rep, err := s.save(ctx, msp, false, func(ctx context.Context, sn *snapshot) ([]graph.Update, error) {
-		g, _, err := sn.readGrant(ctx, id)
+		g, err := sn.readGrant(ctx, id)
 		if err != nil {
 			return nil, err
 		}
@@ -276,14 +289,10 @@ func (sn *snapshot) requireCustomerAdministrator(ctx context.Context, customer, 
 	})
 }
 
-// authorizeGrantParty lets through the two parties of a customer's grants:
-// the MSP's grants.manage holders and the customer's built-in administrators
-// (the refusal is the customer's: "not found" to whoever may not know of it).
-func (sn *snapshot) authorizeGrantParty(ctx context.Context, customer, what string) error {
-	if err := sn.authorize(ctx, permGrantsManage, mspObject(sn.msp)); err == nil || !fault.Is(err, fault.PermissionDenied) {
-		return err
-	}
-	return sn.requireCustomerAdministrator(ctx, customer, what)
+// authorizeGrantReader lets through the two parties of a customer's grants:
+// the MSP's grants.manage holders and the customer's built-in administrators.
+func (sn *snapshot) authorizeGrantReader(ctx context.Context, customer, what string) error {
+	return sn.authorizeParty(ctx, permGrantsManage, func() error { return sn.requireCustomerAdministrator(ctx, customer, what) })
 }
 
 func notPending(g *Grant) error {
@@ -296,7 +305,7 @@ func notPending(g *Grant) error {
 // the grant expires DurationDays later.
 func (s *Service) ApproveGrant(ctx context.Context, msp, id string) (*Grant, error) {
 	return s.decideGrant(ctx, msp, id, func(sn *snapshot, g *Grant) ([]graph.Update, error) {
-		if err := sn.requireCustomerAdministrator(ctx, g.CustomerID, "approve its grants"); err != nil {
+		if err := sn.requireConsent(ctx, g.CustomerID, "approving a grant request"); err != nil {
 			return nil, err
 		}
 		if g.Status != GrantPending {
@@ -314,7 +323,7 @@ func (s *Service) ApproveGrant(ctx context.Context, msp, id string) (*Grant, err
 // DeclineGrant declines a pending request.
 func (s *Service) DeclineGrant(ctx context.Context, msp, id string) (*Grant, error) {
 	return s.decideGrant(ctx, msp, id, func(sn *snapshot, g *Grant) ([]graph.Update, error) {
-		if err := sn.requireCustomerAdministrator(ctx, g.CustomerID, "decline its grants"); err != nil {
+		if err := sn.requireConsent(ctx, g.CustomerID, "declining a grant request"); err != nil {
 			return nil, err
 		}
 		if g.Status != GrantPending {
@@ -325,11 +334,13 @@ func (s *Service) DeclineGrant(ctx context.Context, msp, id string) (*Grant, err
 	})
 }
 
-// RevokeGrant ends an active grant at once: the customer's administrator may,
-// and so may the MSP (grants.manage).
+// RevokeGrant ends an active grant at once: the MSP may (grants.manage), and
+// so may the customer, with its consent (see requireConsent).
 func (s *Service) RevokeGrant(ctx context.Context, msp, id string) (*Grant, error) {
 	return s.decideGrant(ctx, msp, id, func(sn *snapshot, g *Grant) ([]graph.Update, error) {
-		if err := sn.authorizeGrantParty(ctx, g.CustomerID, "revoke its grants"); err != nil {
+		if err := sn.authorizeParty(ctx, permGrantsManage, func() error {
+			return sn.requireConsent(ctx, g.CustomerID, "revoking a grant from the customer's side")
+		}); err != nil {
 			return nil, err
 		}
 		if g.Status != GrantActive {
@@ -372,7 +383,7 @@ func (s *Service) ListGrants(ctx context.Context, msp string, q GrantQuery, atLe
 	if q.CustomerID == "" {
 		err = sn.authorize(ctx, permGrantsManage, mspObject(msp))
 	} else {
-		err = sn.authorizeGrantParty(ctx, q.CustomerID, "list its grants")
+		err = firstError(sn.requireExisting(ctx, existing{"customerId", typeCustomer, []string{q.CustomerID}}), sn.authorizeGrantReader(ctx, q.CustomerID, "list its grants"))
 	}
 	if err != nil {
 		return nil, "", err
@@ -418,11 +429,11 @@ func (s *Service) GetGrant(ctx context.Context, msp, id string) (*Grant, error) 
 	if err != nil {
 		return nil, err
 	}
-	g, _, err := sn.readGrant(ctx, id)
+	g, err := sn.readGrant(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	if err := sn.authorizeGrantParty(ctx, g.CustomerID, "read its grants"); err != nil {
+	if err := sn.authorizeGrantReader(ctx, g.CustomerID, "read its grants"); err != nil {
 		return nil, err
 	}
 	g.WrittenAt = string(sn.rev)

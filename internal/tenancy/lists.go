@@ -334,28 +334,21 @@ func (s *Service) GetCustomerGroup(ctx context.Context, msp, group, atLeastAsFre
 }
 
 // authorizeSight refuses an actor who may not see one of msp's objects: a
-// customer he cannot see does not exist for him; users (but himself) and
-// customer groups need the permission that manages them.
+// customer he cannot see does not exist for him (see requireExisting); users
+// (but himself) and customer groups need the permission that manages them.
 func (sn *snapshot) authorizeSight(ctx context.Context, typ, id string) error {
 	a := actorFrom(ctx)
 	switch {
 	case a.UserID == "":
 		return nil
+	case typ == typeCustomer:
+		return sn.requireExisting(ctx, existing{"customerId", typeCustomer, []string{id}})
 	case typ == typeUser && id == a.UserID:
 		return nil
 	case typ == typeUser:
 		return sn.authorize(ctx, permUsersManage, mspObject(sn.msp))
-	case typ == typeCustomerGroup:
-		return sn.authorize(ctx, permCustomerGroupsManage, mspObject(sn.msp))
 	}
-	ok, _, err := sn.s.graph.Check(ctx, []graph.Check{{Resource: customerObject(sn.msp, id), Permission: permissionVisible, Subject: userObject(sn.msp, a.UserID)}}, graph.At(sn.rev))
-	if err != nil {
-		return err
-	}
-	if !ok[0] {
-		return fault.New(fault.NotFound, "customerId: customer %q not found", id)
-	}
-	return nil
+	return sn.authorize(ctx, permCustomerGroupsManage, mspObject(sn.msp))
 }
 
 // customersPage lists one page of msp's customers, in id order: those that

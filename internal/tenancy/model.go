@@ -106,9 +106,6 @@ const (
 	BlockRoleInUse BlockReason = "ROLE_IN_USE"
 	// BlockSingleCustomer: the user is confined to one customer (seed 004).
 	BlockSingleCustomer BlockReason = "SINGLE_CUSTOMER"
-	// BlockNoBuiltinAdministrator: partner access cannot be switched off on a
-	// customer domain without a built-in administrator (seed 003).
-	BlockNoBuiltinAdministrator BlockReason = "NO_BUILTIN_ADMINISTRATOR"
 	// BlockLastBuiltinAdministrator: the last built-in administrator of a
 	// domain whose partner access is off cannot go.
 	BlockLastBuiltinAdministrator BlockReason = "LAST_BUILTIN_ADMINISTRATOR"
@@ -116,6 +113,10 @@ const (
 	BlockPartnerAccessDisabled BlockReason = "PARTNER_ACCESS_DISABLED"
 	// BlockNotPermitted: Login As refused, the user holds no customers.login_as there.
 	BlockNotPermitted BlockReason = "NOT_PERMITTED"
+	// BlockCustomerConsentRequired: a decision of the customer's own (its
+	// partner access, its grants) made by anyone but one of its built-in
+	// administrators with his own credential.
+	BlockCustomerConsentRequired BlockReason = "CUSTOMER_CONSENT_REQUIRED"
 )
 
 // Block is one reason a save was refused: a user who would lose his last path

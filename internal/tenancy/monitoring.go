@@ -81,8 +81,12 @@ func readBack[T any](ctx context.Context, rep *Report, err error, get func(ctx c
 	return get(WithActor(ctx, Actor{}), rep.WrittenAt)
 }
 
-// readOwned reads an object that records its creator; NotFound names field.
-func (sn *snapshot) readOwned(ctx context.Context, obj graph.Object, field string) (creator string, rels []graph.Relationship, err error) {
+// readOwned reads an object of a customer that records its creator;
+// NotFound names the customer, or field.
+func (sn *snapshot) readOwned(ctx context.Context, customer string, obj graph.Object, field string) (creator string, rels []graph.Relationship, err error) {
+	if err := sn.requireExisting(ctx, existing{"customerId", typeCustomer, []string{customer}}); err != nil {
+		return "", nil, err
+	}
 	rels, err = sn.read(ctx, graph.Filter{ResourceType: obj.Type, ResourceID: obj.ID})
 	if err != nil {
 		return "", nil, err
@@ -126,7 +130,7 @@ func (s *Service) UpdateMaintenanceWindow(ctx context.Context, msp, customer, id
 	}
 	obj := customerObjectOf(typeWindow, msp, customer, id)
 	rep, err := s.save(ctx, msp, false, func(ctx context.Context, sn *snapshot) ([]graph.Update, error) {
-		creator, _, err := sn.readOwned(ctx, obj, "maintenanceWindowId")
+		creator, _, err := sn.readOwned(ctx, customer, obj, "maintenanceWindowId")
 		if err != nil {
 			return nil, err
 		}
@@ -151,7 +155,7 @@ func (s *Service) DeleteMaintenanceWindow(ctx context.Context, msp, customer, id
 	}
 	obj := customerObjectOf(typeWindow, msp, customer, id)
 	_, err := s.save(ctx, msp, false, func(ctx context.Context, sn *snapshot) ([]graph.Update, error) {
-		_, rels, err := sn.readOwned(ctx, obj, "maintenanceWindowId")
+		_, rels, err := sn.readOwned(ctx, customer, obj, "maintenanceWindowId")
 		if err != nil {
 			return nil, err
 		}
@@ -182,7 +186,7 @@ func (s *Service) UpdateOutageComment(ctx context.Context, msp, customer, id, te
 	}
 	obj := customerObjectOf(typeOutageComment, msp, customer, id)
 	rep, err := s.save(ctx, msp, false, func(ctx context.Context, sn *snapshot) ([]graph.Update, error) {
-		if _, _, err := sn.readOwned(ctx, obj, "outageCommentId"); err != nil {
+		if _, _, err := sn.readOwned(ctx, customer, obj, "outageCommentId"); err != nil {
 			return nil, err
 		}
 		if err := sn.authorizeOn(ctx, obj, "edit"); err != nil {

@@ -253,7 +253,7 @@ func (s *Service) DeleteCustomer(ctx context.Context, msp, customer string) (*Re
 		return nil, err
 	}
 	return s.save(ctx, msp, false, func(ctx context.Context, sn *snapshot) ([]graph.Update, error) {
-		if err := firstError(sn.authorize(ctx, permCustomersManage, mspObject(msp)), sn.requireExisting(ctx, existing{"customerId", typeCustomer, []string{customer}})); err != nil {
+		if err := firstError(sn.requireExisting(ctx, existing{"customerId", typeCustomer, []string{customer}}), sn.authorize(ctx, permCustomersManage, mspObject(msp))); err != nil {
 			return nil, err
 		}
 		filters := []graph.Filter{{ResourceType: typeCustomer, ResourceID: customerObject(msp, customer).ID}}

@@ -9,8 +9,17 @@ import (
 	"github.com/mspauthz/mspauthz/internal/graph"
 )
 
-// permissionBuiltinAdministrator: an administrator of the customer's own domain.
-const permissionBuiltinAdministrator = "builtin_administrator"
+// permissionBuiltinAdministrator: an administrator of the customer's own
+// domain, which its end-customer users of builtinAdministratorRole are (and,
+// in the MSP's own domain, its staff of that role).
+const (
+	permissionBuiltinAdministrator = "builtin_administrator"
+	builtinAdministratorRole       = "admin"
+)
+
+// permissionSwitchToOwnDomain: an MSP user who may switch between the partner
+// view and the MSP's own domain, as one of its built-in administrators.
+const permissionSwitchToOwnDomain = "switch_to_own_domain"
 
 // LoginAsDuration is how long a Login As grant lasts.
 const LoginAsDuration = time.Hour
@@ -38,7 +47,7 @@ func (s *Service) GetPartnerAccess(ctx context.Context, msp, customer, atLeastAs
 	if err != nil {
 		return nil, err
 	}
-	if err := firstError(sn.requireExisting(ctx, existing{"customerId", typeCustomer, []string{customer}}), sn.authorizeSight(ctx, typeCustomer, customer)); err != nil {
+	if err := sn.requireExisting(ctx, existing{"customerId", typeCustomer, []string{customer}}); err != nil {
 		return nil, err
 	}
 	off, err := sn.read(ctx, graph.FilterOf(partnerOff(msp, customer)))
@@ -48,9 +57,11 @@ func (s *Service) GetPartnerAccess(ctx context.Context, msp, customer, atLeastAs
 	return &PartnerAccess{CustomerID: customer, Enabled: len(off) == 0, CheckedAt: string(sn.rev)}, nil
 }
 
-// SetPartnerAccess switches a customer's partner access on or off, as its own
-// administrator (seed 003). Switching it off needs a built-in administrator on
-// the customer's domain, so that the account can never become unreachable.
+// SetPartnerAccess switches a customer's partner access on or off: the
+// customer's own decision (seed 003), which only one of its built-in
+// administrators makes, with his own credential (see requireConsent). So a
+// domain whose partner access is off always has a built-in administrator, and
+// guardAdministrators keeps it so: the account can never become unreachable.
 func (s *Service) SetPartnerAccess(ctx context.Context, msp, customer string, enabled bool) (*PartnerAccess, error) {
 	if err := firstError(checkID("mspId", msp), checkID("customerId", customer)); err != nil {
 		return nil, err
@@ -59,21 +70,14 @@ func (s *Service) SetPartnerAccess(ctx context.Context, msp, customer string, en
 		if err := sn.requireExisting(ctx, existing{"customerId", typeCustomer, []string{customer}}); err != nil {
 			return nil, err
 		}
-		if err := sn.authorizeOn(ctx, customerObject(msp, customer), permissionBuiltinAdministrator); err != nil {
+		if err := sn.requireConsent(ctx, customer, "switching partner access"); err != nil {
 			return nil, err
 		}
+		op := graph.Touch
 		if enabled {
-			return []graph.Update{{Op: graph.Delete, Relationship: partnerOff(msp, customer)}}, nil
+			op = graph.Delete
 		}
-		admins, _, err := sn.s.graph.LookupSubjects(ctx, customerObject(msp, customer), permissionBuiltinAdministrator, typeUser, graph.At(sn.rev))
-		if err != nil {
-			return nil, err
-		}
-		if len(admins) == 0 {
-			return nil, fault.New(fault.Blocked, "customer %q has no built-in administrator on its own domain: partner access stays on, so that the account can never become unreachable (NO_BUILTIN_ADMINISTRATOR)", customer).
-				WithDetails([]Block{{CustomerID: customer, Reason: BlockNoBuiltinAdministrator}})
-		}
-		return []graph.Update{{Op: graph.Touch, Relationship: partnerOff(msp, customer)}}, nil
+		return []graph.Update{{Op: op, Relationship: partnerOff(msp, customer)}}, nil
 	})
 	if err != nil {
 		return nil, err
@@ -92,7 +96,7 @@ func (sn *snapshot) guardAdministrators(ctx context.Context, updates []graph.Upd
 			continue
 		}
 		switch {
-		case r.Resource.Type == typeCustomer && r.Relation == endCustomerRel("admin"):
+		case r.Resource.Type == typeCustomer && r.Relation == endCustomerRel(builtinAdministratorRole):
 			c := localID(sn.msp, r.Resource.ID)
 			leaving[c] = append(leaving[c], localID(sn.msp, r.Subject.ID))
 		case r.Resource.Type == typeMSP && (r.Relation == relMember || r.Relation == relEndCustomer):
@@ -102,7 +106,7 @@ func (sn *snapshot) guardAdministrators(ctx context.Context, updates []graph.Upd
 	if len(goneUsers) > 0 {
 		// A user leaving the MSP leaves every domain he administers.
 		for _, u := range goneUsers {
-			rels, err := sn.read(ctx, graph.Filter{ResourceType: typeCustomer, Relation: endCustomerRel("admin"), SubjectType: typeUser, SubjectID: userObject(sn.msp, u).ID})
+			rels, err := sn.read(ctx, graph.Filter{ResourceType: typeCustomer, Relation: endCustomerRel(builtinAdministratorRole), SubjectType: typeUser, SubjectID: userObject(sn.msp, u).ID})
 			if err != nil {
 				return err
 			}
@@ -180,8 +184,8 @@ func (s *Service) LoginAs(ctx context.Context, msp, customer, atLeastAsFresh str
 		return nil, fault.New(fault.PermissionDenied, "Login As %q refused: the customer has switched partner access off (PARTNER_ACCESS_DISABLED)", customer).
 			WithDetails([]Block{{UserID: a.UserID, CustomerID: customer, Reason: BlockPartnerAccessDisabled}})
 	}
-	return nil, sn.denied(ctx, a, c, fault.New(fault.PermissionDenied, "Login As %q refused: user %q holds no customers.login_as there (NOT_PERMITTED)", customer, a.UserID).
-		WithDetails([]Block{{UserID: a.UserID, CustomerID: customer, Reason: BlockNotPermitted}}))
+	return nil, fault.New(fault.PermissionDenied, "Login As %q refused: user %q holds no customers.login_as there (NOT_PERMITTED)", customer, a.UserID).
+		WithDetails([]Block{{UserID: a.UserID, CustomerID: customer, Reason: BlockNotPermitted}})
 }
 
 // GlobalViews are the MSP-wide views a customer appears in unless its

@@ -2,7 +2,9 @@ package tenancy_test
 
 import (
 	"context"
+	"errors"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -32,7 +34,14 @@ func partnerWorld(t *testing.T) *world {
 	return w
 }
 
+// as acts as user with his own credential (a user token).
 func as(ctx context.Context, user string) context.Context {
+	return tenancy.WithActor(ctx, tenancy.Actor{UserID: user, OwnCredential: true})
+}
+
+// onBehalfOf acts as a service acting for user (X-On-Behalf-Of): his rights,
+// not his consent.
+func onBehalfOf(ctx context.Context, user string) context.Context {
 	return tenancy.WithActor(ctx, tenancy.Actor{UserID: user})
 }
 
@@ -68,7 +77,7 @@ func TestPartnerLockout_PatLosesContosoUntilCaraReenablesIt(t *testing.T) {
 
 	// Only the customer's own administrator switches partner access.
 	_, err = w.svc.SetPartnerAccess(as(ctx, "pat"), "acme", "contoso", false)
-	requireKind(t, err, fault.PermissionDenied, "builtin_administrator")
+	requireKind(t, err, fault.PermissionDenied, "CUSTOMER_CONSENT_REQUIRED")
 	_, err = w.svc.SetPartnerAccess(as(ctx, "cara"), "acme", "fabrikam", false)
 	requireKind(t, err, fault.NotFound, "fabrikam")
 
@@ -108,19 +117,74 @@ func TestLoginAs_GusHoldsNoLoginAsAndLearnsNothingOfCustomersHeCannotSee(t *test
 	requireKind(t, err, fault.PermissionDenied, "NOT_PERMITTED")
 }
 
-func TestPartnerAccess_OffNeedsABuiltinAdministratorAndKeepsTheLastOne(t *testing.T) {
+// Consent is the customer's (as GDAP): its partner access and its answers to
+// grant requests are decided by its own built-in administrator, with his own
+// credential, and by nobody else — not the platform, not a service token,
+// not a service acting on his behalf, not the MSP's staff.
+func TestConsent_OnlyTheCustomersOwnAdministratorDecidesForIt(t *testing.T) {
+	w := grantWorld(t, 24*time.Hour)
+	ctx := w.ctx
+	g, err := w.svc.RequestGrant(ctx, "acme", tenancy.Grant{CustomerID: "fabrikam", SecurityGroupID: "support", RoleID: "helpdesk", DurationDays: 7})
+	require.NoError(t, err)
+	decisions := map[string]func(context.Context) error{
+		"switch partner access off": func(ctx context.Context) error {
+			_, err := w.svc.SetPartnerAccess(ctx, "acme", "fabrikam", false)
+			return err
+		},
+		"approve the request": func(ctx context.Context) error { _, err := w.svc.ApproveGrant(ctx, "acme", g.ID); return err },
+		"decline the request": func(ctx context.Context) error { _, err := w.svc.DeclineGrant(ctx, "acme", g.ID); return err },
+	}
+	callers := []struct {
+		who   string
+		ctx   context.Context
+		actor string
+	}{
+		{"a trusted service (the platform, a service token)", ctx, ""},
+		{"a service acting for Fred", onBehalfOf(ctx, "fred"), "fred"},
+		{"the account owner", as(ctx, "olivia"), "olivia"},
+		{"Pat, partner staff", as(ctx, "pat"), "pat"},
+	}
+	before := w.dump()
+	for name, decide := range decisions {
+		for _, c := range callers {
+			err := decide(c.ctx)
+			requireKind(t, err, fault.PermissionDenied, "CUSTOMER_CONSENT_REQUIRED")
+			var f *fault.Error
+			require.True(t, errors.As(err, &f))
+			require.Equal(t, []tenancy.Block{{UserID: c.actor, CustomerID: "fabrikam", Reason: tenancy.BlockCustomerConsentRequired}}, f.Details, "%s: %s", name, c.who)
+		}
+		// Cara administers Contoso: Fabrikam does not exist for her.
+		requireKind(t, decide(as(ctx, "cara")), fault.NotFound, "not found")
+	}
+	require.Equal(t, before, w.dump(), "a refused decision writes nothing")
+
+	approved, err := w.svc.ApproveGrant(as(ctx, "fred"), "acme", g.ID)
+	require.NoError(t, err)
+	require.Equal(t, "fred", approved.DecidedBy)
+	_, err = w.svc.SetPartnerAccess(as(ctx, "fred"), "acme", "fabrikam", false)
+	require.NoError(t, err)
+
+	// Revoking: the MSP (grants.manage) may; from the customer's side, only with its consent.
+	_, err = w.svc.RevokeGrant(onBehalfOf(ctx, "fred"), "acme", g.ID)
+	requireKind(t, err, fault.PermissionDenied, "CUSTOMER_CONSENT_REQUIRED")
+	revoked, err := w.svc.RevokeGrant(as(ctx, "fred"), "acme", g.ID)
+	require.NoError(t, err)
+	require.Equal(t, "fred", revoked.DecidedBy)
+	g, err = w.svc.RequestGrant(ctx, "acme", tenancy.Grant{CustomerID: "fabrikam", SecurityGroupID: "support", RoleID: "helpdesk", DurationDays: 7})
+	require.NoError(t, err)
+	_, err = w.svc.ApproveGrant(as(ctx, "fred"), "acme", g.ID)
+	require.NoError(t, err)
+	revoked, err = w.svc.RevokeGrant(onBehalfOf(ctx, "olivia"), "acme", g.ID)
+	require.NoError(t, err, "the MSP ends its own grant")
+	require.Equal(t, "olivia", revoked.DecidedBy)
+}
+
+func TestPartnerAccess_TheLastBuiltinAdministratorStaysWhileItIsOff(t *testing.T) {
 	w := partnerWorld(t)
 	ctx := w.ctx
-	_, err := w.svc.CreateCustomer(ctx, "acme", tenancy.Customer{ID: "initech", DisplayName: "Initech"})
+	_, err := w.svc.SetPartnerAccess(as(ctx, "cara"), "acme", "contoso", false)
 	require.NoError(t, err)
 	before := w.dump()
-	_, err = w.svc.SetPartnerAccess(ctx, "acme", "initech", false)
-	requireKind(t, err, fault.Blocked, "NO_BUILTIN_ADMINISTRATOR")
-	require.Equal(t, before, w.dump(), "a refused switch writes nothing")
-
-	_, err = w.svc.SetPartnerAccess(as(ctx, "cara"), "acme", "contoso", false)
-	require.NoError(t, err)
-	before = w.dump()
 	_, err = w.svc.SetEndCustomerRole(ctx, "acme", "contoso", "cara", "read_only")
 	requireKind(t, err, fault.Blocked, "LAST_BUILTIN_ADMINISTRATOR")
 	err = w.svc.DeleteEndCustomerUser(ctx, "acme", "contoso", "cara")
@@ -184,9 +248,9 @@ func TestGrant_GusHoldsHelpdeskOnFabrikamUntilItExpires(t *testing.T) {
 	require.False(t, w.gusMay("fabrikam", "").Allowed, "a pending request grants nothing")
 
 	_, err = w.svc.ApproveGrant(as(ctx, "cara"), "acme", g.ID)
-	requireKind(t, err, fault.NotFound, "fabrikam")
+	requireKind(t, err, fault.NotFound, "grant "+strconv.Quote(g.ID)+" not found")
 	_, err = w.svc.ApproveGrant(as(ctx, "pat"), "acme", g.ID)
-	requireKind(t, err, fault.PermissionDenied, "built-in administrator")
+	requireKind(t, err, fault.PermissionDenied, "CUSTOMER_CONSENT_REQUIRED")
 	approved, err := w.svc.ApproveGrant(as(ctx, "fred"), "acme", g.ID)
 	require.NoError(t, err)
 	require.Equal(t, tenancy.GrantActive, approved.Status)
@@ -245,9 +309,11 @@ func TestGrant_BadRequestsAreRefusedAndWriteNothing(t *testing.T) {
 	requireKind(t, err, fault.NotFound, "nowhere")
 	_, err = w.svc.RequestGrant(ctx, "acme", tenancy.Grant{CustomerID: "fabrikam", SecurityGroupID: "support", RoleID: "nobody", DurationDays: 30})
 	requireKind(t, err, fault.NotFound, "nobody")
-	// Gus cannot ask for what he does not hold himself.
-	_, err = w.svc.RequestGrant(as(ctx, "gus"), "acme", tenancy.Grant{CustomerID: "fabrikam", SecurityGroupID: "support", RoleID: "helpdesk", DurationDays: 30})
+	// Pat cannot ask for grants; to Gus, Fabrikam does not exist.
+	_, err = w.svc.RequestGrant(as(ctx, "pat"), "acme", tenancy.Grant{CustomerID: "fabrikam", SecurityGroupID: "support", RoleID: "helpdesk", DurationDays: 30})
 	requireKind(t, err, fault.PermissionDenied, "grants.manage")
+	_, err = w.svc.RequestGrant(as(ctx, "gus"), "acme", tenancy.Grant{CustomerID: "fabrikam", SecurityGroupID: "support", RoleID: "helpdesk", DurationDays: 30})
+	requireKind(t, err, fault.NotFound, `customerId: customer "fabrikam" not found`)
 	require.Equal(t, before, w.dump())
 
 	// The top role may be granted, for a while, without auto-extend.

@@ -129,7 +129,7 @@ func (s *Service) reach(ctx context.Context, msp string, obj existing, atLeastAs
 	var err error
 	if obj.typ == typeUser {
 		err = sn.authorizeAbout(ctx, []Pair{{UserID: obj.ids[0]}})
-	} else {
+	} else if err = sn.authorizeSight(ctx, obj.typ, obj.ids[0]); err == nil {
 		err = sn.authorize(ctx, permUsersManage, mspObject(msp))
 	}
 	if err != nil {

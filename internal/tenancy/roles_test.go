@@ -1,6 +1,7 @@
 package tenancy_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -13,7 +14,7 @@ import (
 // as acts as an MSP user.
 func (w *world) as(user string) *world {
 	c := *w
-	c.ctx = tenancy.WithActor(w.ctx, tenancy.Actor{UserID: user})
+	c.ctx = as(w.ctx, user)
 	return &c
 }
 
@@ -224,4 +225,29 @@ func TestOutsideHisCustomerIsNotFound(t *testing.T) {
 	for _, rel := range w.dump() {
 		require.NotContains(t, rel, "acme/sam")
 	}
+}
+
+// A customer is seen as the one who names it: Gwen manages customer groups
+// everywhere but sees no customer, so every customer of a selection is
+// unknown to her, however long; Olivia, who sees them all, saves the same
+// selection.
+func TestHiddenCustomersOfALongSelectionAreNotFound(t *testing.T) {
+	w := newWorld(t)
+	var customers []string
+	for i := range 20 {
+		customers = append(customers, fmt.Sprintf("c%02d", i))
+	}
+	w.msp("acme", []string{"gwen"}, customers, []string{"all"})
+	_, err := w.svc.CreateRole(w.ctx, "acme", tenancy.Role{ID: "grouper", DisplayName: "Grouper", Permissions: []string{"customer_groups.manage"}})
+	require.NoError(t, err)
+	_, err = w.svc.CreateSecurityGroup(w.ctx, "acme", tenancy.SecurityGroup{ID: "groupers", DisplayName: "Groupers", RoleID: "grouper", Scope: tenancy.Scope{AllCustomers: true}, Members: []string{"gwen"}})
+	require.NoError(t, err)
+	before := w.dump()
+	_, err = w.svc.EditCustomerGroup(as(w.ctx, "gwen"), "acme", "all", customers, tenancy.SaveOptions{})
+	requireKind(t, err, fault.NotFound, `customers: customer "c00" not found`)
+	require.Equal(t, before, w.dump())
+	_, err = w.svc.EditCustomerGroup(as(w.ctx, "olivia"), "acme", "all", append(customers, "nosuch"), tenancy.SaveOptions{})
+	requireKind(t, err, fault.NotFound, `customers: customer "nosuch" not found`)
+	_, err = w.svc.EditCustomerGroup(as(w.ctx, "olivia"), "acme", "all", customers, tenancy.SaveOptions{})
+	require.NoError(t, err)
 }

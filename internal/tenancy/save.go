@@ -46,6 +46,7 @@ func (s *Service) saveAs(ctx context.Context, msp, origin string, validateOnly b
 		if err != nil {
 			return err
 		}
+		touchUpdates(ctx, msp, updates)
 		rep, err = sn.apply(ctx, updates, validateOnly)
 		return err
 	})

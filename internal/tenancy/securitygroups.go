@@ -528,11 +528,9 @@ func (s *Service) CreateSingleCustomerUser(ctx context.Context, msp string, u Us
 	}
 	user, role, group := userObject(msp, u.ID), scoped(typeRole, msp, u.ID), securityGroupObject(msp, u.ID)
 	_, err := s.save(ctx, msp, false, func(ctx context.Context, sn *snapshot) ([]graph.Update, error) {
-		if err := sn.authorize(ctx, permUsersManage, mspObject(msp)); err != nil {
-			return nil, err
-		}
 		scope := Scope{Customers: []string{customer}}
 		if err := firstError(sn.requireExisting(ctx, existing{"singleCustomer.customerId", typeCustomer, []string{customer}}),
+			sn.authorize(ctx, permUsersManage, mspObject(msp)),
 			sn.authorizeGrant(ctx, permSecurityGroupsManage, permissions, scope)); err != nil {
 			return nil, err
 		}

@@ -29,7 +29,8 @@ type AuditEvent struct {
 	EventId string                 `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
 	Time    *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=time,proto3" json:"time,omitempty"`
 	MspId   string                 `protobuf:"bytes,3,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
-	// The user whose rights the call had, or "platform" or "service".
+	// The user whose rights the call had (a user token's, or the one a service
+	// token acted for with X-On-Behalf-Of), or "platform" or "service".
 	Actor string `protobuf:"bytes,4,opt,name=actor,proto3" json:"actor,omitempty"`
 	// The id of the token the call came with.
 	TokenId string `protobuf:"bytes,5,opt,name=token_id,json=tokenId,proto3" json:"token_id,omitempty"`
@@ -39,7 +40,8 @@ type AuditEvent struct {
 	Action string `protobuf:"bytes,7,opt,name=action,proto3" json:"action,omitempty"`
 	// What the call was about, e.g. "customer:zylker".
 	Target string `protobuf:"bytes,8,opt,name=target,proto3" json:"target,omitempty"`
-	// "OK", or the refusal's code and message.
+	// "OK", "PREVIEW" (a validateOnly call: nothing was written), or the
+	// refusal's code and message.
 	Outcome string `protobuf:"bytes,9,opt,name=outcome,proto3" json:"outcome,omitempty"`
 	// The ZedToken the call wrote or was checked at, when it has one.
 	ZedToken      string `protobuf:"bytes,10,opt,name=zed_token,json=zedToken,proto3" json:"zed_token,omitempty"`
@@ -159,9 +161,11 @@ type ListAuditEventsRequest struct {
 	// Events at or after this time (RFC 3339).
 	Since *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=since,proto3" json:"since,omitempty"`
 	// Events before this time.
-	Until         *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=until,proto3" json:"until,omitempty"`
-	PageSize      int32                  `protobuf:"varint,7,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
-	PageToken     string                 `protobuf:"bytes,8,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	Until     *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=until,proto3" json:"until,omitempty"`
+	PageSize  int32                  `protobuf:"varint,7,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken string                 `protobuf:"bytes,8,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// The customer whose own trail is read: the events that touched it.
+	CustomerId    string `protobuf:"bytes,9,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -252,6 +256,13 @@ func (x *ListAuditEventsRequest) GetPageToken() string {
 	return ""
 }
 
+func (x *ListAuditEventsRequest) GetCustomerId() string {
+	if x != nil {
+		return x.CustomerId
+	}
+	return ""
+}
+
 type ListAuditEventsResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Events        []*AuditEvent          `protobuf:"bytes,1,rep,name=events,proto3" json:"events,omitempty"`
@@ -322,7 +333,7 @@ const file_mspauthz_v1_audit_proto_rawDesc = "" +
 	"\x06target\x18\b \x01(\tR\x06target\x12\x18\n" +
 	"\aoutcome\x18\t \x01(\tR\aoutcome\x12\x1b\n" +
 	"\tzed_token\x18\n" +
-	" \x01(\tR\bzedToken\"\x95\x02\n" +
+	" \x01(\tR\bzedToken\"\xb6\x02\n" +
 	"\x16ListAuditEventsRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x14\n" +
 	"\x05actor\x18\x02 \x01(\tR\x05actor\x12\x16\n" +
@@ -332,13 +343,15 @@ const file_mspauthz_v1_audit_proto_rawDesc = "" +
 	"\x05until\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x05until\x12\x1b\n" +
 	"\tpage_size\x18\a \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\b \x01(\tR\tpageToken\"r\n" +
+	"page_token\x18\b \x01(\tR\tpageToken\x12\x1f\n" +
+	"\vcustomer_id\x18\t \x01(\tR\n" +
+	"customerId\"r\n" +
 	"\x17ListAuditEventsResponse\x12/\n" +
 	"\x06events\x18\x01 \x03(\v2\x17.mspauthz.v1.AuditEventR\x06events\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\x92\x02\n" +
-	"\fAuditService\x12\x83\x01\n" +
-	"\x0fListAuditEvents\x12#.mspauthz.v1.ListAuditEventsRequest\x1a$.mspauthz.v1.ListAuditEventsResponse\"%\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v1/msps/{msp_id}/auditEvents\x12|\n" +
-	"\x11ExportAuditEvents\x12#.mspauthz.v1.ListAuditEventsRequest\x1a\x14.google.api.HttpBody\",\x82\xd3\xe4\x93\x02&\x12$/v1/msps/{msp_id}/auditEvents:exportB9Z7github.com/mspauthz/mspauthz/api/mspauthz/v1;mspauthzv1b\x06proto3"
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\x8c\x03\n" +
+	"\fAuditService\x12\xbc\x01\n" +
+	"\x0fListAuditEvents\x12#.mspauthz.v1.ListAuditEventsRequest\x1a$.mspauthz.v1.ListAuditEventsResponse\"^\x82\xd3\xe4\x93\x02XZ7\x125/v1/msps/{msp_id}/customers/{customer_id}/auditEvents\x12\x1d/v1/msps/{msp_id}/auditEvents\x12\xbc\x01\n" +
+	"\x11ExportAuditEvents\x12#.mspauthz.v1.ListAuditEventsRequest\x1a\x14.google.api.HttpBody\"l\x82\xd3\xe4\x93\x02fZ>\x12</v1/msps/{msp_id}/customers/{customer_id}/auditEvents:export\x12$/v1/msps/{msp_id}/auditEvents:exportB9Z7github.com/mspauthz/mspauthz/api/mspauthz/v1;mspauthzv1b\x06proto3"
 
 var (
 	file_mspauthz_v1_audit_proto_rawDescOnce sync.Once

@@ -31,7 +31,9 @@ const (
 // AuditService reads the MSP's audit trail: every admin call that writes,
 // every Login As and every denied attempt. No call edits or deletes it.
 type AuditServiceClient interface {
-	// ListAuditEvents lists events, oldest first, filtered and paged. Needs audit.view.
+	// ListAuditEvents lists events, oldest first, filtered and paged. Needs
+	// audit.view; a customer's own trail (the events that touched it) is also
+	// read by the customer's built-in administrators.
 	ListAuditEvents(ctx context.Context, in *ListAuditEventsRequest, opts ...grpc.CallOption) (*ListAuditEventsResponse, error)
 	// ExportAuditEvents returns every event the filter selects as JSON Lines.
 	ExportAuditEvents(ctx context.Context, in *ListAuditEventsRequest, opts ...grpc.CallOption) (*httpbody.HttpBody, error)
@@ -72,7 +74,9 @@ func (c *auditServiceClient) ExportAuditEvents(ctx context.Context, in *ListAudi
 // AuditService reads the MSP's audit trail: every admin call that writes,
 // every Login As and every denied attempt. No call edits or deletes it.
 type AuditServiceServer interface {
-	// ListAuditEvents lists events, oldest first, filtered and paged. Needs audit.view.
+	// ListAuditEvents lists events, oldest first, filtered and paged. Needs
+	// audit.view; a customer's own trail (the events that touched it) is also
+	// read by the customer's built-in administrators.
 	ListAuditEvents(context.Context, *ListAuditEventsRequest) (*ListAuditEventsResponse, error)
 	// ExportAuditEvents returns every event the filter selects as JSON Lines.
 	ExportAuditEvents(context.Context, *ListAuditEventsRequest) (*httpbody.HttpBody, error)

@@ -34,10 +34,10 @@ const (
 type PartnerServiceClient interface {
 	// GetPartnerAccess tells whether a customer's partner access is on.
 	GetPartnerAccess(ctx context.Context, in *GetPartnerAccessRequest, opts ...grpc.CallOption) (*PartnerAccess, error)
-	// SetPartnerAccess switches it, as the customer's own built-in
-	// administrator. Switching it off needs at least one built-in administrator
-	// (NO_BUILTIN_ADMINISTRATOR); while it is off the last one cannot go
-	// (LAST_BUILTIN_ADMINISTRATOR).
+	// SetPartnerAccess switches it: the customer's decision, made by one of
+	// its built-in administrators with his own user token; anyone else is
+	// refused (CUSTOMER_CONSENT_REQUIRED). While it is off the last built-in
+	// administrator cannot go (LAST_BUILTIN_ADMINISTRATOR).
 	SetPartnerAccess(ctx context.Context, in *SetPartnerAccessRequest, opts ...grpc.CallOption) (*PartnerAccess, error)
 	// LoginAs checks the caller and returns an impersonation grant, or denies
 	// with the reason (PARTNER_ACCESS_DISABLED, NOT_PERMITTED). Both are audited.
@@ -104,10 +104,10 @@ func (c *partnerServiceClient) ListGlobalViewCustomers(ctx context.Context, in *
 type PartnerServiceServer interface {
 	// GetPartnerAccess tells whether a customer's partner access is on.
 	GetPartnerAccess(context.Context, *GetPartnerAccessRequest) (*PartnerAccess, error)
-	// SetPartnerAccess switches it, as the customer's own built-in
-	// administrator. Switching it off needs at least one built-in administrator
-	// (NO_BUILTIN_ADMINISTRATOR); while it is off the last one cannot go
-	// (LAST_BUILTIN_ADMINISTRATOR).
+	// SetPartnerAccess switches it: the customer's decision, made by one of
+	// its built-in administrators with his own user token; anyone else is
+	// refused (CUSTOMER_CONSENT_REQUIRED). While it is off the last built-in
+	// administrator cannot go (LAST_BUILTIN_ADMINISTRATOR).
 	SetPartnerAccess(context.Context, *SetPartnerAccessRequest) (*PartnerAccess, error)
 	// LoginAs checks the caller and returns an impersonation grant, or denies
 	// with the reason (PARTNER_ACCESS_DISABLED, NOT_PERMITTED). Both are audited.
@@ -283,11 +283,14 @@ type GrantServiceClient interface {
 	ListGrants(ctx context.Context, in *ListGrantsRequest, opts ...grpc.CallOption) (*ListGrantsResponse, error)
 	// GetGrant returns one grant.
 	GetGrant(ctx context.Context, in *GetGrantRequest, opts ...grpc.CallOption) (*Grant, error)
-	// ApproveGrant approves a pending request, as the customer's built-in administrator.
+	// ApproveGrant approves a pending request: the customer's decision, made by
+	// one of its built-in administrators with his own user token
+	// (CUSTOMER_CONSENT_REQUIRED otherwise).
 	ApproveGrant(ctx context.Context, in *DecideGrantRequest, opts ...grpc.CallOption) (*Grant, error)
-	// DeclineGrant declines a pending request, as the customer's built-in administrator.
+	// DeclineGrant declines a pending request, as ApproveGrant approves one.
 	DeclineGrant(ctx context.Context, in *DecideGrantRequest, opts ...grpc.CallOption) (*Grant, error)
-	// RevokeGrant ends an active grant at once (the customer's administrator, or the MSP).
+	// RevokeGrant ends an active grant at once: the MSP (grants.manage), or the
+	// customer as it approves one.
 	RevokeGrant(ctx context.Context, in *DecideGrantRequest, opts ...grpc.CallOption) (*Grant, error)
 }
 
@@ -375,11 +378,14 @@ type GrantServiceServer interface {
 	ListGrants(context.Context, *ListGrantsRequest) (*ListGrantsResponse, error)
 	// GetGrant returns one grant.
 	GetGrant(context.Context, *GetGrantRequest) (*Grant, error)
-	// ApproveGrant approves a pending request, as the customer's built-in administrator.
+	// ApproveGrant approves a pending request: the customer's decision, made by
+	// one of its built-in administrators with his own user token
+	// (CUSTOMER_CONSENT_REQUIRED otherwise).
 	ApproveGrant(context.Context, *DecideGrantRequest) (*Grant, error)
-	// DeclineGrant declines a pending request, as the customer's built-in administrator.
+	// DeclineGrant declines a pending request, as ApproveGrant approves one.
 	DeclineGrant(context.Context, *DecideGrantRequest) (*Grant, error)
-	// RevokeGrant ends an active grant at once (the customer's administrator, or the MSP).
+	// RevokeGrant ends an active grant at once: the MSP (grants.manage), or the
+	// customer as it approves one.
 	RevokeGrant(context.Context, *DecideGrantRequest) (*Grant, error)
 	mustEmbedUnimplementedGrantServiceServer()
 }
