@@ -159,3 +159,49 @@ func TestEndToEnd_SyncBadInputWritesNothing(t *testing.T) {
 	require.Contains(t, stderr, fmt.Sprintf("users +0 ~0 -%d", 6))
 	s.fails(http.StatusNotFound, `user "u1" not found`, adminToken, "GET", "/v1/msps/acme/users/u1", nil)
 }
+
+// A membership and a role assignment the dashboard made, removed here and
+// added back here, are local from then on: the next sync that no longer
+// lists them keeps them.
+func TestEndToEnd_AMembershipAddedBackHereIsLocal(t *testing.T) {
+	s := start(t, []string{"MSPAUTHZ_ADMIN_TOKEN=" + adminToken}, "--fixtures", "../../fixtures/demo.yaml")
+	a, run := adminToken, "/v1/msps/acme/syncs/rmm:run"
+	snapshot := func(withAlex bool) j {
+		alex := j{"userId": "alex", "displayName": "alex@acme.example"}
+		assignments := []any{j{"userId": "erin", "customerGroupId": "servers"}}
+		if withAlex {
+			alex["roles"] = []string{"technician"}
+			assignments = append(assignments, j{"userId": "alex", "customerGroupId": "servers"})
+		}
+		return j{"mspId": "acme",
+			"users":          []any{alex, j{"userId": "erin", "displayName": "erin@acme.example", "roles": []string{"technician"}}},
+			"customerGroups": []any{j{"customerGroupId": "servers", "displayName": "Servers", "customers": []string{"zylker", "initech"}}},
+			"assignments":    assignments}
+	}
+	memberships := func() (customerGroups, securityGroups any) {
+		alex := s.ok(a, "GET", "/v1/msps/acme/users/alex", nil)
+		return alex["customerGroups"], alex["securityGroups"]
+	}
+
+	s.ok(a, "POST", run, j{"snapshot": snapshot(true)})
+	groups, roles := memberships()
+	require.Contains(t, groups, j{"customerGroupId": "servers", "origin": "rmm"})
+	require.Equal(t, []any{j{"securityGroupId": "rmm-technician", "origin": "rmm"}}, roles)
+
+	// Removed here, then added back here.
+	s.ok(a, "PUT", "/v1/msps/acme/users/alex/customerGroups", j{"customerGroups": []string{"zoho", "site24x7"}})
+	s.ok(a, "PUT", "/v1/msps/acme/users/alex/customerGroups", j{"customerGroups": []string{"zoho", "site24x7", "servers"}})
+	s.ok(a, "PUT", "/v1/msps/acme/users/alex/securityGroups", j{"securityGroups": []string{}, "allowEmpty": true})
+	s.ok(a, "PUT", "/v1/msps/acme/securityGroups/rmm-technician/members", j{"members": []string{"erin", "alex"}})
+	groups, roles = memberships()
+	require.Contains(t, groups, j{"customerGroupId": "servers", "origin": "local"})
+	require.Equal(t, []any{j{"securityGroupId": "rmm-technician", "origin": "local"}}, roles)
+
+	// The dashboard no longer lists them: they stay, local.
+	res := s.ok(a, "POST", run, j{"snapshot": snapshot(false)})
+	require.Equal(t, []any{}, res["assignmentsRemoved"])
+	require.Equal(t, []any{}, res["roleAssignmentsRemoved"])
+	groups, roles = memberships()
+	require.Contains(t, groups, j{"customerGroupId": "servers", "origin": "local"})
+	require.Equal(t, []any{j{"securityGroupId": "rmm-technician", "origin": "local"}}, roles)
+}
