@@ -110,13 +110,35 @@ func TestEndToEnd_SyncWithTheMonitoringDashboard(t *testing.T) {
 	require.Equal(t, []any{}, s.ok(adminToken, "GET", "/v1/msps/acme/syncs/rmm/drift", nil)["objects"])
 }
 
+// Initech is deleted here while the dashboard's Servers still holds it: it
+// does not block the syncs after, each of which applies the rest and names
+// Initech as skipped.
+func TestEndToEnd_ACustomerDeletedHereDoesNotBlockLaterSyncs(t *testing.T) {
+	s := start(t, []string{"MSPAUTHZ_ADMIN_TOKEN=" + adminToken}, "--fixtures", "../../fixtures/demo.yaml")
+	a, run := adminToken, "/v1/msps/acme/syncs/rmm:run"
+	s.ok(a, "POST", run, j{"snapshot": rmmSnapshot()})
+	s.ok(a, "DELETE", "/v1/msps/acme/customers/initech", nil)
+
+	skipped := []any{j{"customerGroupId": "servers", "customerId": "initech", "reason": "CUSTOMER_NOT_FOUND"}}
+	preview := s.ok(a, "POST", run, j{"snapshot": rmmSnapshot("fay"), "validateOnly": true})
+	require.Equal(t, skipped, preview["skipped"])
+	res := s.ok(a, "POST", run, j{"snapshot": rmmSnapshot("fay")})
+	require.Equal(t, skipped, res["skipped"])
+	require.Equal(t, []any{"fay"}, res["users"].(j)["created"])
+	require.Equal(t, []any{j{"userId": "fay", "customerId": "zylker"}}, res["report"].(j)["associated"])
+
+	code, stdout, stderr := s.syncCLI(rmmSnapshot("fay"))
+	require.Equal(t, 0, code, stderr)
+	var again j
+	require.NoError(t, json.Unmarshal([]byte(stdout), &again))
+	require.Equal(t, skipped, again["skipped"])
+}
+
 func TestEndToEnd_SyncBadInputWritesNothing(t *testing.T) {
 	s := start(t, []string{"MSPAUTHZ_ADMIN_TOKEN=" + adminToken}, "--fixtures", "../../fixtures/demo.yaml")
 	run := "/v1/msps/acme/syncs/rmm:run"
 	other := rmmSnapshot()
 	other["mspId"] = "northwind"
-	unknown := rmmSnapshot()
-	unknown["customerGroups"] = []any{j{"customerGroupId": "servers", "displayName": "Servers", "customers": []string{"contoso"}}}
 	local := rmmSnapshot()
 	local["customerGroups"] = []any{j{"customerGroupId": "zoho", "displayName": "Zoho", "customers": []string{"zylker"}}}
 	local["assignments"] = []any{}
@@ -131,7 +153,6 @@ func TestEndToEnd_SyncBadInputWritesNothing(t *testing.T) {
 		{"an unknown field", run, `{"snapshot": {"mspId": "acme", "groups": []}}`, http.StatusBadRequest, "groups"},
 		{"no snapshot", run, j{}, http.StatusBadRequest, "snapshot.mspId is required"},
 		{"another MSP's snapshot", run, j{"snapshot": other}, http.StatusBadRequest, `the snapshot is for MSP "northwind", not "acme"`},
-		{"another MSP's customer", run, j{"snapshot": unknown}, http.StatusNotFound, `customer "contoso" not found`},
 		{"a local group's id", run, j{"snapshot": local}, http.StatusConflict, `exists here with origin "local"`},
 		{"an unknown MSP", "/v1/msps/umbrella/syncs/rmm:run", j{"snapshot": j{"mspId": "umbrella"}}, http.StatusNotFound, `msp "umbrella" not found`},
 		{"the local system", "/v1/msps/acme/syncs/local:run", j{"snapshot": rmmSnapshot()}, http.StatusBadRequest, "not a connected system"},
