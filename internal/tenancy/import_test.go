@@ -149,6 +149,44 @@ func TestImport_CutShortLeavesNoMSPAndRunsAgain(t *testing.T) {
 	require.True(t, w.reachesIn(b.MSP.ID, b.AccountContacts[0].UserID, b.AccountContacts[0].CustomerID))
 }
 
+// racingCreate creates the MSP the import makes, through another service,
+// right before the import's last transaction.
+type racingCreate struct {
+	graph.Graph
+	create func()
+}
+
+func (r racingCreate) Import(ctx context.Context, rels []graph.Relationship) error {
+	for _, rel := range rels {
+		if rel.Resource.Type == "msp" && rel.Relation == "save_epoch" {
+			r.create()
+			break
+		}
+	}
+	return r.Graph.Import(ctx, rels)
+}
+
+// An MSP created while its import runs is not merged into: the import's last
+// transaction fails on the MSP's attributes relationship, which every MSP
+// has, and the MSP created stays as it was.
+func TestImport_AnMSPCreatedMeanwhileWins(t *testing.T) {
+	w := newWorld(t)
+	preset, _ := fixtures.PresetNamed("tiny")
+	b := preset.MSP(0)
+	racing := racingCreate{Graph: w.g, create: func() {
+		_, err := w.svc.CreateMSP(w.ctx, tenancy.MSP{ID: b.MSP.ID, DisplayName: "Made by hand", OwnerUserID: "olivia"})
+		require.NoError(t, err)
+	}}
+	err := tenancy.New(racing).ImportMSP(w.ctx, b, nil)
+	requireKind(t, err, fault.AlreadyExists, `msp "gen-tiny-000" already exists`)
+	m, err := w.svc.GetMSP(w.ctx, b.MSP.ID)
+	require.NoError(t, err)
+	require.Equal(t, "olivia", m.OwnerUserID)
+	require.Equal(t, "Made by hand", m.DisplayName)
+	_, err = w.svc.GetUser(w.ctx, b.MSP.ID, b.Users[0].ID)
+	requireKind(t, err, fault.NotFound, "not found") // none of the import's users is a member of it
+}
+
 // An MSP of 8,000 users imports whole: the MSP's memberships, one per user,
 // come last in one transaction, which one WriteRelationships could not carry
 // on PostgreSQL (65,535 parameters, nine a relationship: at most 7,281).
