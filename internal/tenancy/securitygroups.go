@@ -487,8 +487,8 @@ func (s *Service) DeleteSecurityGroup(ctx context.Context, msp, id string) error
 
 // securityGroupDeletion deletes a security group, everything that points at
 // it, and its time-bound grants. A customer-specific group takes its role
-// with it: CreateSingleCustomerUser made the role for the group alone (named
-// after its user), so it goes unless another group has come to bind it.
+// with it: CreateSingleCustomerUser made the role for the group alone (of the
+// group's id, its user's), so it goes unless another group has come to bind it.
 func (sn *snapshot) securityGroupDeletion(ctx context.Context, id string) ([]graph.Update, error) {
 	g, rels, err := sn.readSecurityGroupRels(ctx, id)
 	if err != nil {
@@ -499,7 +499,7 @@ func (sn *snapshot) securityGroupDeletion(ctx context.Context, id string) ([]gra
 		return nil, err
 	}
 	out := deletes(append(rels, grants...))
-	if g.SingleCustomerUser == "" {
+	if g.SingleCustomerUser == "" || g.RoleID != id {
 		return out, nil
 	}
 	role := roleObject(sn.msp, g.RoleID)
