@@ -129,6 +129,7 @@ func TestEndToEnd_ACustomerDeletedHereDoesNotBlockLaterSyncs(t *testing.T) {
 
 	code, stdout, stderr := s.syncCLI(rmmSnapshot("fay"))
 	require.Equal(t, 0, code, stderr)
+	require.Contains(t, stderr, "; 1 customers of its groups skipped (not found here; see skipped)")
 	var again j
 	require.NoError(t, json.Unmarshal([]byte(stdout), &again))
 	require.Equal(t, skipped, again["skipped"])
