@@ -43,7 +43,7 @@ const usage = `usage:
   mspauthz migrate --spicedb-endpoint HOST:PORT[,...] --spicedb-token KEY [--spicedb-insecure]
                                                 the schema and built-in roles on a remote cluster
   mspauthz gen --preset NAME (--datastore postgres://... | --spicedb-endpoint ...)
-                                                import a generated dataset (presets: tiny, small, large, msps200)
+                                                import a generated dataset (presets: tiny, small, large, xlarge, msps200)
   mspauthz bench [--preset small] [--cell 5s] [--cell-ops N] [--concurrency 1,8,32] [--saves 1,100,1000,10000]
                  [--save-rounds 2] [--listings 20] [--out FILE] [--datastore ... | --spicedb-endpoint ...]
                                                 load a preset into a service started here and measure it (BENCHMARKS.md)

@@ -137,3 +137,31 @@ func TestEndToEnd_RolesAsDifferentCallers(t *testing.T) {
 	require.Equal(t, true, s.ok(a, "POST", "/v1/msps/acme/check", j{"resource": "customer:zylker", "permission": "access_portal", "subject": "user:pia"})["allowed"])
 	require.Equal(t, false, s.ok(a, "POST", "/v1/msps/acme/check", j{"resource": "customer:contoso", "permission": "access_portal", "subject": "user:pia"})["allowed"])
 }
+
+// Seed 004's single-customer user leaves nothing behind: reverting him takes
+// his role with his group, deleting him takes both, and his id can be given
+// again either way.
+func TestEndToEnd_ASingleCustomerUserLeavesNothingBehind(t *testing.T) {
+	s := start(t, []string{"MSPAUTHZ_ADMIN_TOKEN=" + adminToken})
+	a := adminToken
+	s.ok(a, "POST", "/v1/msps", j{"mspId": "acme", "displayName": "Acme IT", "ownerUserId": "olivia"})
+	s.ok(a, "POST", "/v1/msps/acme/customers", j{"customerId": "contoso", "displayName": "Contoso"})
+	ivan := j{"userId": "ivan", "displayName": "Ivan (Contoso IT)", "singleCustomer": j{"customerId": "contoso"}}
+	scripts := j{"resource": "customer:contoso", "permission": "scripts.create", "subject": "user:ivan"}
+
+	// Deleted, he takes his group and his role with him.
+	s.ok(a, "POST", "/v1/msps/acme/users", ivan)
+	s.ok(a, "DELETE", "/v1/msps/acme/users/ivan", nil)
+	s.fails(404, `security group "ivan" not found`, a, "GET", "/v1/msps/acme/securityGroups/ivan", nil)
+	s.fails(404, `role "ivan" not found`, a, "GET", "/v1/msps/acme/roles/ivan", nil)
+	require.Equal(t, "contoso", s.ok(a, "POST", "/v1/msps/acme/users", ivan)["singleCustomerId"])
+	require.Equal(t, []any{"security_group:ivan"}, s.ok(a, "POST", "/v1/msps/acme/check", scripts)["via"])
+
+	// Reverted, he loses his role with his group; deleted then, his id is free again.
+	s.ok(a, "DELETE", "/v1/msps/acme/securityGroups/ivan", nil)
+	s.fails(404, `role "ivan" not found`, a, "GET", "/v1/msps/acme/roles/ivan", nil)
+	require.Equal(t, false, s.ok(a, "POST", "/v1/msps/acme/check", scripts)["allowed"])
+	s.ok(a, "DELETE", "/v1/msps/acme/users/ivan", nil)
+	require.Equal(t, "contoso", s.ok(a, "POST", "/v1/msps/acme/users", ivan)["singleCustomerId"])
+	require.Equal(t, true, s.ok(a, "POST", "/v1/msps/acme/check", scripts)["allowed"])
+}

@@ -159,6 +159,9 @@ func summary(r *pb.SyncResult, dryRun bool) string {
 		len(r.GetCustomerGroups().GetCreated()), len(r.GetCustomerGroups().GetUpdated()), len(r.GetCustomerGroups().GetRemoved()),
 		len(r.GetAssignmentsAdded()), len(r.GetAssignmentsRemoved()), len(r.GetRoleAssignmentsAdded()), len(r.GetRoleAssignmentsRemoved()),
 		len(rep.GetAssociated()), len(rep.GetDissociated()), len(rep.GetRetained()), len(r.GetOverwrites()))
+	if n := len(r.GetSkipped()); n > 0 {
+		s += fmt.Sprintf("; %d customers of its groups skipped (not found here; see skipped)", n)
+	}
 	if dryRun {
 		return s + " (dry run: nothing written)"
 	}

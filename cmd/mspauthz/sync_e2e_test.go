@@ -110,13 +110,36 @@ func TestEndToEnd_SyncWithTheMonitoringDashboard(t *testing.T) {
 	require.Equal(t, []any{}, s.ok(adminToken, "GET", "/v1/msps/acme/syncs/rmm/drift", nil)["objects"])
 }
 
+// Initech is deleted here while the dashboard's Servers still holds it: it
+// does not block the syncs after, each of which applies the rest and names
+// Initech as skipped.
+func TestEndToEnd_ACustomerDeletedHereDoesNotBlockLaterSyncs(t *testing.T) {
+	s := start(t, []string{"MSPAUTHZ_ADMIN_TOKEN=" + adminToken}, "--fixtures", "../../fixtures/demo.yaml")
+	a, run := adminToken, "/v1/msps/acme/syncs/rmm:run"
+	s.ok(a, "POST", run, j{"snapshot": rmmSnapshot()})
+	s.ok(a, "DELETE", "/v1/msps/acme/customers/initech", nil)
+
+	skipped := []any{j{"customerGroupId": "servers", "customerId": "initech", "reason": "CUSTOMER_NOT_FOUND"}}
+	preview := s.ok(a, "POST", run, j{"snapshot": rmmSnapshot("fay"), "validateOnly": true})
+	require.Equal(t, skipped, preview["skipped"])
+	res := s.ok(a, "POST", run, j{"snapshot": rmmSnapshot("fay")})
+	require.Equal(t, skipped, res["skipped"])
+	require.Equal(t, []any{"fay"}, res["users"].(j)["created"])
+	require.Equal(t, []any{j{"userId": "fay", "customerId": "zylker"}}, res["report"].(j)["associated"])
+
+	code, stdout, stderr := s.syncCLI(rmmSnapshot("fay"))
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, stderr, "; 1 customers of its groups skipped (not found here; see skipped)")
+	var again j
+	require.NoError(t, json.Unmarshal([]byte(stdout), &again))
+	require.Equal(t, skipped, again["skipped"])
+}
+
 func TestEndToEnd_SyncBadInputWritesNothing(t *testing.T) {
 	s := start(t, []string{"MSPAUTHZ_ADMIN_TOKEN=" + adminToken}, "--fixtures", "../../fixtures/demo.yaml")
 	run := "/v1/msps/acme/syncs/rmm:run"
 	other := rmmSnapshot()
 	other["mspId"] = "northwind"
-	unknown := rmmSnapshot()
-	unknown["customerGroups"] = []any{j{"customerGroupId": "servers", "displayName": "Servers", "customers": []string{"contoso"}}}
 	local := rmmSnapshot()
 	local["customerGroups"] = []any{j{"customerGroupId": "zoho", "displayName": "Zoho", "customers": []string{"zylker"}}}
 	local["assignments"] = []any{}
@@ -131,7 +154,6 @@ func TestEndToEnd_SyncBadInputWritesNothing(t *testing.T) {
 		{"an unknown field", run, `{"snapshot": {"mspId": "acme", "groups": []}}`, http.StatusBadRequest, "groups"},
 		{"no snapshot", run, j{}, http.StatusBadRequest, "snapshot.mspId is required"},
 		{"another MSP's snapshot", run, j{"snapshot": other}, http.StatusBadRequest, `the snapshot is for MSP "northwind", not "acme"`},
-		{"another MSP's customer", run, j{"snapshot": unknown}, http.StatusNotFound, `customer "contoso" not found`},
 		{"a local group's id", run, j{"snapshot": local}, http.StatusConflict, `exists here with origin "local"`},
 		{"an unknown MSP", "/v1/msps/umbrella/syncs/rmm:run", j{"snapshot": j{"mspId": "umbrella"}}, http.StatusNotFound, `msp "umbrella" not found`},
 		{"the local system", "/v1/msps/acme/syncs/local:run", j{"snapshot": rmmSnapshot()}, http.StatusBadRequest, "not a connected system"},
@@ -158,4 +180,50 @@ func TestEndToEnd_SyncBadInputWritesNothing(t *testing.T) {
 	require.Equal(t, 0, code, stderr)
 	require.Contains(t, stderr, fmt.Sprintf("users +0 ~0 -%d", 6))
 	s.fails(http.StatusNotFound, `user "u1" not found`, adminToken, "GET", "/v1/msps/acme/users/u1", nil)
+}
+
+// A membership and a role assignment the dashboard made, removed here and
+// added back here, are local from then on: the next sync that no longer
+// lists them keeps them.
+func TestEndToEnd_AMembershipAddedBackHereIsLocal(t *testing.T) {
+	s := start(t, []string{"MSPAUTHZ_ADMIN_TOKEN=" + adminToken}, "--fixtures", "../../fixtures/demo.yaml")
+	a, run := adminToken, "/v1/msps/acme/syncs/rmm:run"
+	snapshot := func(withAlex bool) j {
+		alex := j{"userId": "alex", "displayName": "alex@acme.example"}
+		assignments := []any{j{"userId": "erin", "customerGroupId": "servers"}}
+		if withAlex {
+			alex["roles"] = []string{"technician"}
+			assignments = append(assignments, j{"userId": "alex", "customerGroupId": "servers"})
+		}
+		return j{"mspId": "acme",
+			"users":          []any{alex, j{"userId": "erin", "displayName": "erin@acme.example", "roles": []string{"technician"}}},
+			"customerGroups": []any{j{"customerGroupId": "servers", "displayName": "Servers", "customers": []string{"zylker", "initech"}}},
+			"assignments":    assignments}
+	}
+	memberships := func() (customerGroups, securityGroups any) {
+		alex := s.ok(a, "GET", "/v1/msps/acme/users/alex", nil)
+		return alex["customerGroups"], alex["securityGroups"]
+	}
+
+	s.ok(a, "POST", run, j{"snapshot": snapshot(true)})
+	groups, roles := memberships()
+	require.Contains(t, groups, j{"customerGroupId": "servers", "origin": "rmm"})
+	require.Equal(t, []any{j{"securityGroupId": "rmm-technician", "origin": "rmm"}}, roles)
+
+	// Removed here, then added back here.
+	s.ok(a, "PUT", "/v1/msps/acme/users/alex/customerGroups", j{"customerGroups": []string{"zoho", "site24x7"}})
+	s.ok(a, "PUT", "/v1/msps/acme/users/alex/customerGroups", j{"customerGroups": []string{"zoho", "site24x7", "servers"}})
+	s.ok(a, "PUT", "/v1/msps/acme/users/alex/securityGroups", j{"securityGroups": []string{}, "allowEmpty": true})
+	s.ok(a, "PUT", "/v1/msps/acme/securityGroups/rmm-technician/members", j{"members": []string{"erin", "alex"}})
+	groups, roles = memberships()
+	require.Contains(t, groups, j{"customerGroupId": "servers", "origin": "local"})
+	require.Equal(t, []any{j{"securityGroupId": "rmm-technician", "origin": "local"}}, roles)
+
+	// The dashboard no longer lists them: they stay, local.
+	res := s.ok(a, "POST", run, j{"snapshot": snapshot(false)})
+	require.Equal(t, []any{}, res["assignmentsRemoved"])
+	require.Equal(t, []any{}, res["roleAssignmentsRemoved"])
+	groups, roles = memberships()
+	require.Contains(t, groups, j{"customerGroupId": "servers", "origin": "local"})
+	require.Equal(t, []any{j{"securityGroupId": "rmm-technician", "origin": "local"}}, roles)
 }

@@ -28,6 +28,9 @@ func (s *syncServer) RunSync(ctx context.Context, req *pb.RunSyncRequest) (*pb.S
 	for _, o := range res.Overwrites {
 		out.Overwrites = append(out.Overwrites, &pb.ObjectRef{Kind: string(o.Kind), Id: o.ID})
 	}
+	for _, k := range res.Skipped {
+		out.Skipped = append(out.Skipped, &pb.SyncSkip{CustomerGroupId: k.CustomerGroupID, CustomerId: k.CustomerID, Reason: string(k.Reason)})
+	}
 	return out, nil
 }
 

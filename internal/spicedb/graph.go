@@ -529,6 +529,9 @@ func mapError(ctx context.Context, what string, err error) error {
 		return fault.Wrap(err, fault.Unavailable, "%s canceled", what)
 	}
 	st, _ := status.FromError(err)
+	if tooLarge(st) {
+		return fault.Wrap(err, fault.Invalid, "%s is too large for SpiceDB and its datastore: nothing was written; send fewer relationships at once", what)
+	}
 	switch st.Code() {
 	case codes.FailedPrecondition:
 		if reason(st) == v1.ErrorReason_ERROR_REASON_WRITE_OR_DELETE_PRECONDITION_FAILURE.String() {
@@ -572,6 +575,20 @@ func datastoreUnavailable(msg string) bool {
 		}
 	}
 	return false
+}
+
+// tooLarge reports whether st refuses a request for its size, which no retry
+// helps: too many updates or preconditions for SpiceDB, or for its datastore —
+// SpiceDB v1.56.0 answers ABORTED, as to a transient conflict, when a write
+// would bind more than PostgreSQL's 65,535 parameters in one statement (7,281
+// creations: internal/datastore/postgres/readwrite.go) — or a message past
+// gRPC's limit.
+func tooLarge(st *status.Status) bool {
+	switch reason(st) {
+	case v1.ErrorReason_ERROR_REASON_TOO_MANY_UPDATES_IN_REQUEST.String(), v1.ErrorReason_ERROR_REASON_TOO_MANY_PRECONDITIONS_IN_REQUEST.String():
+		return true
+	}
+	return st.Code() == codes.ResourceExhausted && strings.Contains(st.Message(), "message larger than max")
 }
 
 func reason(st *status.Status) string {

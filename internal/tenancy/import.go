@@ -46,12 +46,19 @@ type BulkAlertGroup struct {
 const importChunk = 50_000
 
 // ImportMSP creates b's MSP with everything it holds, refusing an MSP that
-// exists. The relationships go in chunks of importChunk, the MSP's own
-// (its members, owner and save epoch) last: until that last chunk lands the
-// MSP does not exist and nothing of it grants anything, so an import cut
-// short leaves no MSP, and running it again clears what the first one left.
-// progress, if not nil, is told after each chunk how many of the total
-// relationships are written.
+// exists. The relationships go in bulk imports of importChunk, each a
+// transaction of its own, and the MSP's own (its members, owner and save
+// epoch) last, whole, in one: until it lands the MSP does not exist and
+// nothing of it grants anything (every permission intersects with the MSP's
+// members), so an import cut short leaves no MSP, and running it again clears
+// what the first one left. That last transaction holds one membership per
+// user, so it is a bulk import too, whatever its size: SpiceDB streams it into
+// PostgreSQL with COPY, which binds no parameters, where a WriteRelationships
+// of it is one INSERT past PostgreSQL's 65,535 parameters above 7,281 users. A
+// bulk import only creates, failing on any relationship that exists: the MSP's
+// attributes relationship, which every MSP has, makes it fail if the MSP was
+// created meanwhile. progress, if not nil, is told after each chunk how many
+// of the total relationships are written.
 func (s *Service) ImportMSP(ctx context.Context, b BulkMSP, progress func(done, total int)) error {
 	if err := b.check(); err != nil {
 		return err
@@ -72,7 +79,7 @@ func (s *Service) ImportMSP(ctx context.Context, b BulkMSP, progress func(done, 
 			progress(done, total)
 		}
 	}
-	if _, err := s.graph.Write(writtenBy(ctx, OriginLocal), creates(own...), []graph.Precondition{mspAbsent(b.MSP.ID)}); err != nil {
+	if err := s.graph.Import(ctx, own); err != nil {
 		if fault.Is(err, fault.Conflict) {
 			return mspCreateError(err, b.MSP.ID)
 		}

@@ -225,7 +225,9 @@ func (s *Service) DeleteUser(ctx context.Context, msp, user string) (*Report, er
 }
 
 // userDeletion deletes a user and every relationship that points at him,
-// unless he is the account owner.
+// unless he is the account owner. A single-customer user's customer-specific
+// security group (and its role) exists for him alone: it goes with him, so
+// that nothing of him is left and his id can be given again.
 func (sn *snapshot) userDeletion(ctx context.Context, user string) ([]graph.Update, error) {
 	u := userObject(sn.msp, user)
 	bySubject := func(typ string) graph.Filter {
@@ -238,12 +240,20 @@ func (sn *snapshot) userDeletion(ctx context.Context, user string) ([]graph.Upda
 	if err != nil {
 		return nil, err
 	}
+	out := deletes(rels)
 	for _, r := range rels {
-		if r.Resource.Type == typeMSP && r.Relation == relOwner {
+		switch {
+		case r.Resource.Type == typeMSP && r.Relation == relOwner:
 			return nil, blockedError([]Block{{UserID: user, Reason: BlockAccountOwner}})
+		case r.Resource.Type == typeSecurityGroup && r.Relation == relConfines:
+			group, err := sn.securityGroupDeletion(ctx, localID(sn.msp, r.Resource.ID))
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, group...)
 		}
 	}
-	return deletes(rels), nil
+	return out, nil
 }
 
 // DeleteCustomer deletes a customer with its alert groups, its grants and

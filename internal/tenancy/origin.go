@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/mspauthz/mspauthz/internal/graph"
 )
@@ -77,6 +78,51 @@ func touchedObjects(updates []graph.Update) []graph.Object {
 	out := slices.Collect(maps.Keys(set))
 	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
 	return out
+}
+
+// localEdits are what a local save writes, besides its updates, about the
+// origins of what it edits: a drift mark on each object of a connected system
+// it edits (driftMarks), and the end of the system's marker on each
+// membership it writes (unsyncedMemberships).
+func (sn *snapshot) localEdits(ctx context.Context, updates []graph.Update) ([]graph.Update, error) {
+	marks, err := sn.driftMarks(ctx, updates)
+	if err != nil {
+		return nil, err
+	}
+	unsynced, err := sn.unsyncedMemberships(ctx, updates)
+	return append(marks, unsynced...), err
+}
+
+// unsyncedMemberships deletes the synced_member marker of every membership of
+// a customer group or security group that updates write, added or removed:
+// any local write of a membership decides its origin. One a sync made,
+// removed here and added back here, is local from then on, and no later sync
+// removes it.
+func (sn *snapshot) unsyncedMemberships(ctx context.Context, updates []graph.Update) ([]graph.Update, error) {
+	written := map[graph.Object]map[graph.Object]bool{} // group -> users whose membership is written
+	for _, u := range updates {
+		r := u.Relationship
+		if r.Relation != relMember || r.Resource.Type != typeCustomerGroup && r.Resource.Type != typeSecurityGroup {
+			continue
+		}
+		if written[r.Resource] == nil {
+			written[r.Resource] = map[graph.Object]bool{}
+		}
+		written[r.Resource][r.Subject] = true
+	}
+	groups := slices.SortedFunc(maps.Keys(written), func(a, b graph.Object) int { return strings.Compare(a.String(), b.String()) })
+	var out []graph.Update
+	err := readEach(ctx, sn, sn.rev, groups, func(g graph.Object) graph.Filter {
+		return graph.Filter{ResourceType: g.Type, ResourceID: g.ID, Relation: relSyncedMember}
+	}, func(g graph.Object, markers []graph.Relationship) {
+		for _, m := range markers {
+			if written[g][m.Subject] {
+				out = append(out, graph.Update{Op: graph.Delete, Relationship: m})
+			}
+		}
+	})
+	sort.Slice(out, func(i, j int) bool { return out[i].Relationship.String() < out[j].Relationship.String() })
+	return out, err
 }
 
 // driftMarks are the marks a local save leaves on the objects of connected

@@ -351,13 +351,19 @@ func (s *Service) DeleteRole(ctx context.Context, msp, id string) error {
 		if len(blocks) > 0 {
 			return nil, fault.New(fault.Blocked, "role %q is still assigned, through security groups %s: remove it from them first", id, strings.Join(names, ", ")).WithDetails(blocks)
 		}
-		grants, err := sn.grantsPointingAt(ctx, relRole, obj)
-		if err != nil {
-			return nil, err
-		}
-		return deletes(append(current, grants...)), nil
+		return sn.roleDeletion(ctx, obj, current)
 	})
 	return err
+}
+
+// roleDeletion deletes a custom role, whose relationships current holds (read
+// at the snapshot), with its time-bound grants.
+func (sn *snapshot) roleDeletion(ctx context.Context, role graph.Object, current []graph.Relationship) ([]graph.Update, error) {
+	grants, err := sn.grantsPointingAt(ctx, relRole, role)
+	if err != nil {
+		return nil, err
+	}
+	return deletes(append(current, grants...)), nil
 }
 
 // securityGroupsOfRole reads every security group that binds role.

@@ -80,6 +80,33 @@ func TestSingleCustomerUser_ContosoInternalIT(t *testing.T) {
 	require.Empty(t, u.SingleCustomerID)
 }
 
+// Ivan's role was made for his customer-specific group: deleting the group
+// deletes it, unless another group came to bind it, which keeps it whole.
+func TestSingleCustomerUser_HisRoleGoesWithHisGroupUnlessAnotherBindsIt(t *testing.T) {
+	w := newWorld(t)
+	w.msp("acme", []string{"alex"}, []string{"contoso"}, nil)
+	for _, u := range []string{"ivan", "ines"} {
+		_, err := w.svc.CreateSingleCustomerUser(w.ctx, "acme", tenancy.User{ID: u, DisplayName: u}, "contoso", []string{"scripts.create"})
+		require.NoError(t, err)
+	}
+	_, err := w.svc.CreateSecurityGroup(w.ctx, "acme", tenancy.SecurityGroup{ID: "contoso-scripts", DisplayName: "Contoso scripts", RoleID: "ines",
+		Scope: tenancy.Scope{Customers: []string{"contoso"}}, Members: []string{"alex"}})
+	require.NoError(t, err)
+
+	require.NoError(t, w.svc.DeleteSecurityGroup(w.ctx, "acme", "ivan"))
+	_, err = w.svc.GetRole(w.ctx, "acme", "ivan")
+	requireKind(t, err, fault.NotFound, `role "ivan" not found`)
+
+	_, err = w.svc.DeleteUser(w.ctx, "acme", "ines")
+	require.NoError(t, err)
+	_, err = w.svc.GetSecurityGroup(w.ctx, "acme", "ines")
+	requireKind(t, err, fault.NotFound, `security group "ines" not found`)
+	role, err := w.svc.GetRole(w.ctx, "acme", "ines")
+	require.NoError(t, err)
+	require.Equal(t, []string{"scripts.create"}, role.Permissions)
+	require.True(t, w.allowed("contoso", "scripts_create", "alex"))
+}
+
 // A security group may scope several customers or a customer group, with a
 // custom role; scoped groups never grant what needs the whole MSP.
 func TestSecurityGroupScopes(t *testing.T) {

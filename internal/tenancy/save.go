@@ -115,11 +115,11 @@ func (sn *snapshot) apply(ctx context.Context, updates []graph.Update, validateO
 			alertGroupObject(sn.msp, r.CustomerID, r.AlertGroupID), relContact, userObject(sn.msp, r.UserID))})
 	}
 	if sn.origin == OriginLocal {
-		marks, err := sn.driftMarks(ctx, written)
+		edits, err := sn.localEdits(ctx, written)
 		if err != nil {
 			return nil, err
 		}
-		written = append(written, marks...)
+		written = append(written, edits...)
 	}
 	rev, err := sn.write(ctx, dedupe(written))
 	if err != nil {

@@ -466,8 +466,9 @@ func symmetricDifference(a, b []string) []string {
 }
 
 // DeleteSecurityGroup deletes a security group and its time-bound grants:
-// its members lose what it granted. Deleting a customer-specific group releases its user, who may then
-// be given a full-permission group. Built-in groups cannot be deleted.
+// its members lose what it granted. Deleting a customer-specific group
+// releases its user, who may then be given a full-permission group, and
+// deletes the role made for it. Built-in groups cannot be deleted.
 func (s *Service) DeleteSecurityGroup(ctx context.Context, msp, id string) error {
 	if err := firstError(checkID("mspId", msp), checkID("securityGroupId", id)); err != nil {
 		return err
@@ -485,9 +486,11 @@ func (s *Service) DeleteSecurityGroup(ctx context.Context, msp, id string) error
 }
 
 // securityGroupDeletion deletes a security group, everything that points at
-// it, and its time-bound grants.
+// it, and its time-bound grants. A customer-specific group takes its role
+// with it: CreateSingleCustomerUser made the role for the group alone (of the
+// group's id, its user's), so it goes unless another group has come to bind it.
 func (sn *snapshot) securityGroupDeletion(ctx context.Context, id string) ([]graph.Update, error) {
-	_, rels, err := sn.readSecurityGroupRels(ctx, id)
+	g, rels, err := sn.readSecurityGroupRels(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -495,7 +498,27 @@ func (sn *snapshot) securityGroupDeletion(ctx context.Context, id string) ([]gra
 	if err != nil {
 		return nil, err
 	}
-	return deletes(append(rels, grants...)), nil
+	out := deletes(append(rels, grants...))
+	if g.SingleCustomerUser == "" || g.RoleID != id {
+		return out, nil
+	}
+	role := roleObject(sn.msp, g.RoleID)
+	binders, err := sn.read(ctx, graph.Filter{ResourceType: typeSecurityGroup, Relation: relRole, SubjectType: typeRole, SubjectID: role.ID})
+	if err != nil {
+		return nil, err
+	}
+	if len(binders) > 1 {
+		return out, nil
+	}
+	current, err := sn.read(ctx, graph.Filter{ResourceType: typeRole, ResourceID: role.ID})
+	if err != nil {
+		return nil, err
+	}
+	roleDeletion, err := sn.roleDeletion(ctx, role, current)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, roleDeletion...), nil
 }
 
 // singleCustomerPermissions are what a single-customer user gets unless told

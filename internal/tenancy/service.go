@@ -54,6 +54,20 @@ func (w *written) Write(ctx context.Context, updates []graph.Update, preconditio
 	return w.record(w.Graph.Write(ctx, updates, preconditions))
 }
 
+// Import implements graph.Graph. A bulk import answers no revision: the
+// revision of a write that changes nothing, made after it, stands for it.
+// Should that write fail, the import has landed all the same and reports so;
+// reads without a token then see it once the index has caught up.
+func (w *written) Import(ctx context.Context, rels []graph.Relationship) error {
+	if err := w.Graph.Import(ctx, rels); err != nil {
+		return err
+	}
+	if rev, err := w.Graph.FreshRevision(ctx); err == nil {
+		w.last.Store(&rev)
+	}
+	return nil
+}
+
 // DeleteMatching implements graph.Graph.
 func (w *written) DeleteMatching(ctx context.Context, filter graph.Filter, preconditions []graph.Precondition) (graph.Revision, error) {
 	return w.record(w.Graph.DeleteMatching(ctx, filter, preconditions))

@@ -76,6 +76,21 @@ const (
 // BlockMassRemoval: the sync would remove most of what its system owns here.
 const BlockMassRemoval BlockReason = "MASS_REMOVAL"
 
+// SkipReason says why a sync left part of its snapshot out.
+type SkipReason string
+
+// SkipCustomerNotFound: a customer of one of the system's groups does not
+// exist here (deleted here, or never made here). A sync never creates
+// customers; it leaves this one out of the group and applies the rest.
+const SkipCustomerNotFound SkipReason = "CUSTOMER_NOT_FOUND"
+
+// SyncSkip is a customer of one of the system's groups that a sync left out.
+type SyncSkip struct {
+	CustomerGroupID string
+	CustomerID      string
+	Reason          SkipReason
+}
+
 // ObjectChanges lists the objects of one kind a sync creates, updates and removes.
 type ObjectChanges struct {
 	Created []string
@@ -97,6 +112,8 @@ type SyncResult struct {
 	// Overwrites are objects edited here since the last sync (see Drift)
 	// that this sync changes back to the system's state.
 	Overwrites []ObjectRef
+	// Skipped are the parts of the snapshot the sync left out, with why.
+	Skipped []SyncSkip
 	// Writes is how many WriteRelationships calls the sync took: 1 unless
 	// it exceeded one call's limit (see snapshot.write).
 	Writes int
@@ -182,9 +199,11 @@ func checkSnapshot(msp, system string, snap SyncSnapshot) error {
 // save: it creates, updates and removes the users, customer groups, group
 // memberships and role assignments whose origin is system, never touches
 // local objects (or another system's), and reports the diff, the local edits
-// it overwrites, and who gained and lost access at the write's revision. The
-// guards of any save apply: a sync that would dissociate an Account Contact
-// is refused whole.
+// it overwrites, and who gained and lost access at the write's revision. A
+// customer of one of the system's groups that does not exist here (deleted
+// here since) does not block it: the sync leaves it out and names it in
+// Skipped. The guards of any save apply: a sync that would dissociate an
+// Account Contact is refused whole.
 func (s *Service) RunSync(ctx context.Context, msp, system string, snap SyncSnapshot, opts SyncOptions) (*SyncResult, error) {
 	if err := firstError(checkID("mspId", msp), checkSnapshot(msp, system, snap)); err != nil {
 		return nil, err
@@ -371,12 +390,15 @@ func (r *reconciler) customerGroups(ctx context.Context, snap SyncSnapshot) erro
 			r.res.CustomerGroups.Updated = append(r.res.CustomerGroups.Updated, g.ID)
 			r.changed[obj] = true
 		}
+		customers := make([]string, 0, len(g.Customers))
 		for _, c := range g.Customers {
-			if !st.customers[c] {
-				return fault.New(fault.NotFound, "snapshot.customerGroups[%d].customers: customer %q not found", i, c)
+			if st.customers[c] {
+				customers = append(customers, c)
+			} else {
+				r.res.Skipped = append(r.res.Skipped, SyncSkip{CustomerGroupID: g.ID, CustomerID: c, Reason: SkipCustomerNotFound})
 			}
 		}
-		edges := selectionUpdates(st.groupCustomers[g.ID], relCustomerGroup, g.Customers, func(c string) graph.Relationship {
+		edges := selectionUpdates(st.groupCustomers[g.ID], relCustomerGroup, customers, func(c string) graph.Relationship {
 			return customerInGroup(msp, c, g.ID)
 		})
 		if len(edges) > 0 {
@@ -595,6 +617,10 @@ func (r *reconciler) record() {
 	for _, list := range [][]string{r.res.Users.Created, r.res.Users.Updated, r.res.Users.Removed, r.res.CustomerGroups.Created, r.res.CustomerGroups.Updated, r.res.CustomerGroups.Removed} {
 		sort.Strings(list)
 	}
+	sort.Slice(r.res.Skipped, func(i, j int) bool {
+		a, b := r.res.Skipped[i], r.res.Skipped[j]
+		return a.CustomerGroupID < b.CustomerGroupID || a.CustomerGroupID == b.CustomerGroupID && a.CustomerID < b.CustomerID
+	})
 	sortAssignments(r.res.AssignmentsAdded)
 	sortAssignments(r.res.AssignmentsRemoved)
 	sortRoleAssignments(r.res.RoleAssignmentsAdded)

@@ -250,8 +250,6 @@ func TestSync_BadSnapshotsWriteNothing(t *testing.T) {
 		{"an assignment of a stranger", "rmm", edit(func(s *tenancy.SyncSnapshot) { s.Assignments[0].UserID = "zed" }), fault.Invalid, `user "zed" is not among the snapshot's users`},
 		{"an assignment to a local group", "rmm", edit(func(s *tenancy.SyncSnapshot) { s.Assignments[0].CustomerGroupID = "zoho" }), fault.Invalid, "only the system's own groups are synced"},
 		{"the owner's role", "rmm", edit(func(s *tenancy.SyncSnapshot) { s.Users[0].Roles = []string{"account_owner"} }), fault.Invalid, "never synced"},
-		{"an unknown customer", "rmm", edit(func(s *tenancy.SyncSnapshot) { s.CustomerGroups[0].Customers = []string{"umbrella"} }), fault.NotFound, `snapshot.customerGroups[0].customers: customer "umbrella" not found`},
-		{"another MSP's customer", "rmm", edit(func(s *tenancy.SyncSnapshot) { s.CustomerGroups[0].Customers = []string{"hooli"} }), fault.NotFound, `customer "hooli" not found`},
 		{"an unknown role", "rmm", edit(func(s *tenancy.SyncSnapshot) { s.Users[0].Roles = []string{"wizard"} }), fault.NotFound, `role "wizard" not found`},
 		{"a local group's id", "rmm", edit(func(s *tenancy.SyncSnapshot) { s.CustomerGroups[0].ID = "zoho"; s.Assignments = nil }), fault.AlreadyExists, `customer group "zoho" exists here with origin "local"`},
 		{"a user of another system's", "psa", dashboard(), fault.AlreadyExists, `customer group "servers" exists here with origin "rmm"`},
@@ -262,6 +260,35 @@ func TestSync_BadSnapshotsWriteNothing(t *testing.T) {
 			require.Equal(t, before, w.dump())
 		})
 	}
+}
+
+// Globex is deleted here while the dashboard's Servers still holds it: every
+// later sync leaves Globex out of Servers, names it as skipped, and applies
+// the rest. So is a customer of another MSP, which does not exist here either.
+func TestSync_ACustomerDeletedHereIsSkippedAndTheRestApplies(t *testing.T) {
+	w := newWorld(t)
+	w.seedCast()
+	w.msp("globex-msp", []string{"gina"}, []string{"hooli"}, nil)
+	w.sync(dashboard(), tenancy.SyncOptions{})
+	_, err := w.svc.DeleteCustomer(w.ctx, "acme", "globex")
+	require.NoError(t, err)
+
+	next := dashboard()
+	next.Users = append(next.Users, tenancy.SyncUser{ID: "erin", DisplayName: "erin@acme.example"})
+	next.Assignments = append(next.Assignments, tenancy.Assignment{UserID: "erin", CustomerGroupID: "servers"})
+	next.CustomerGroups[0].Customers = append(next.CustomerGroups[0].Customers, "hooli")
+	skipped := []tenancy.SyncSkip{
+		{CustomerGroupID: "servers", CustomerID: "globex", Reason: tenancy.SkipCustomerNotFound},
+		{CustomerGroupID: "servers", CustomerID: "hooli", Reason: tenancy.SkipCustomerNotFound},
+	}
+	preview := w.sync(next, tenancy.SyncOptions{ValidateOnly: true})
+	require.Equal(t, skipped, preview.Skipped)
+	res := w.sync(next, tenancy.SyncOptions{})
+	require.Equal(t, skipped, res.Skipped)
+	require.Equal(t, []string{"erin"}, res.Users.Created)
+	require.Equal(t, []tenancy.Pair{pair("erin", "zylker")}, res.Associated)
+	require.True(t, w.reaches("erin", "zylker"))
+	require.Equal(t, skipped, w.sync(next, tenancy.SyncOptions{}).Skipped, "and at every sync after")
 }
 
 // An export that lost most of the dashboard's users and groups must not wipe

@@ -530,7 +530,10 @@ type SyncResult struct {
 	// Who gained and lost access, as the forms report it.
 	Report *SaveReport `protobuf:"bytes,9,opt,name=report,proto3" json:"report,omitempty"`
 	// WriteRelationships calls the sync took: 1 unless it exceeded one call's limit.
-	Writes        int32 `protobuf:"varint,10,opt,name=writes,proto3" json:"writes,omitempty"`
+	Writes int32 `protobuf:"varint,10,opt,name=writes,proto3" json:"writes,omitempty"`
+	// The parts of the snapshot the sync left out, each with its reason; the
+	// rest of the sync applies.
+	Skipped       []*SyncSkip `protobuf:"bytes,11,rep,name=skipped,proto3" json:"skipped,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -635,6 +638,76 @@ func (x *SyncResult) GetWrites() int32 {
 	return 0
 }
 
+func (x *SyncResult) GetSkipped() []*SyncSkip {
+	if x != nil {
+		return x.Skipped
+	}
+	return nil
+}
+
+// SyncSkip is a customer of one of the system's groups that a sync left out of
+// the group. reason: "CUSTOMER_NOT_FOUND" (the customer does not exist here:
+// deleted here, or never made here; a sync never creates customers).
+type SyncSkip struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	CustomerGroupId string                 `protobuf:"bytes,1,opt,name=customer_group_id,json=customerGroupId,proto3" json:"customer_group_id,omitempty"`
+	CustomerId      string                 `protobuf:"bytes,2,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	Reason          string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *SyncSkip) Reset() {
+	*x = SyncSkip{}
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SyncSkip) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SyncSkip) ProtoMessage() {}
+
+func (x *SyncSkip) ProtoReflect() protoreflect.Message {
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SyncSkip.ProtoReflect.Descriptor instead.
+func (*SyncSkip) Descriptor() ([]byte, []int) {
+	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *SyncSkip) GetCustomerGroupId() string {
+	if x != nil {
+		return x.CustomerGroupId
+	}
+	return ""
+}
+
+func (x *SyncSkip) GetCustomerId() string {
+	if x != nil {
+		return x.CustomerId
+	}
+	return ""
+}
+
+func (x *SyncSkip) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 type GetDriftRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	MspId         string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
@@ -645,7 +718,7 @@ type GetDriftRequest struct {
 
 func (x *GetDriftRequest) Reset() {
 	*x = GetDriftRequest{}
-	mi := &file_mspauthz_v1_sync_proto_msgTypes[9]
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -657,7 +730,7 @@ func (x *GetDriftRequest) String() string {
 func (*GetDriftRequest) ProtoMessage() {}
 
 func (x *GetDriftRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_sync_proto_msgTypes[9]
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -670,7 +743,7 @@ func (x *GetDriftRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDriftRequest.ProtoReflect.Descriptor instead.
 func (*GetDriftRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{9}
+	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *GetDriftRequest) GetMspId() string {
@@ -699,7 +772,7 @@ type DriftedObject struct {
 
 func (x *DriftedObject) Reset() {
 	*x = DriftedObject{}
-	mi := &file_mspauthz_v1_sync_proto_msgTypes[10]
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -711,7 +784,7 @@ func (x *DriftedObject) String() string {
 func (*DriftedObject) ProtoMessage() {}
 
 func (x *DriftedObject) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_sync_proto_msgTypes[10]
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -724,7 +797,7 @@ func (x *DriftedObject) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DriftedObject.ProtoReflect.Descriptor instead.
 func (*DriftedObject) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{10}
+	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *DriftedObject) GetKind() string {
@@ -760,7 +833,7 @@ type Drift struct {
 
 func (x *Drift) Reset() {
 	*x = Drift{}
-	mi := &file_mspauthz_v1_sync_proto_msgTypes[11]
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -772,7 +845,7 @@ func (x *Drift) String() string {
 func (*Drift) ProtoMessage() {}
 
 func (x *Drift) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_sync_proto_msgTypes[11]
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -785,7 +858,7 @@ func (x *Drift) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Drift.ProtoReflect.Descriptor instead.
 func (*Drift) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{11}
+	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Drift) GetSystem() string {
@@ -846,7 +919,7 @@ const file_mspauthz_v1_sync_proto_rawDesc = "" +
 	"\aremoved\x18\x03 \x03(\tR\aremoved\"/\n" +
 	"\tObjectRef\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x0e\n" +
-	"\x02id\x18\x02 \x01(\tR\x02id\"\xd6\x04\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\"\x87\x05\n" +
 	"\n" +
 	"SyncResult\x12\x16\n" +
 	"\x06system\x18\x01 \x01(\tR\x06system\x120\n" +
@@ -861,7 +934,13 @@ const file_mspauthz_v1_sync_proto_rawDesc = "" +
 	"overwrites\x12/\n" +
 	"\x06report\x18\t \x01(\v2\x17.mspauthz.v1.SaveReportR\x06report\x12\x16\n" +
 	"\x06writes\x18\n" +
-	" \x01(\x05R\x06writes\"@\n" +
+	" \x01(\x05R\x06writes\x12/\n" +
+	"\askipped\x18\v \x03(\v2\x15.mspauthz.v1.SyncSkipR\askipped\"o\n" +
+	"\bSyncSkip\x12*\n" +
+	"\x11customer_group_id\x18\x01 \x01(\tR\x0fcustomerGroupId\x12\x1f\n" +
+	"\vcustomer_id\x18\x02 \x01(\tR\n" +
+	"customerId\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"@\n" +
 	"\x0fGetDriftRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x16\n" +
 	"\x06system\x18\x02 \x01(\tR\x06system\"M\n" +
@@ -889,7 +968,7 @@ func file_mspauthz_v1_sync_proto_rawDescGZIP() []byte {
 	return file_mspauthz_v1_sync_proto_rawDescData
 }
 
-var file_mspauthz_v1_sync_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_mspauthz_v1_sync_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_mspauthz_v1_sync_proto_goTypes = []any{
 	(*RunSyncRequest)(nil),    // 0: mspauthz.v1.RunSyncRequest
 	(*SyncSnapshot)(nil),      // 1: mspauthz.v1.SyncSnapshot
@@ -900,10 +979,11 @@ var file_mspauthz_v1_sync_proto_goTypes = []any{
 	(*ObjectChanges)(nil),     // 6: mspauthz.v1.ObjectChanges
 	(*ObjectRef)(nil),         // 7: mspauthz.v1.ObjectRef
 	(*SyncResult)(nil),        // 8: mspauthz.v1.SyncResult
-	(*GetDriftRequest)(nil),   // 9: mspauthz.v1.GetDriftRequest
-	(*DriftedObject)(nil),     // 10: mspauthz.v1.DriftedObject
-	(*Drift)(nil),             // 11: mspauthz.v1.Drift
-	(*SaveReport)(nil),        // 12: mspauthz.v1.SaveReport
+	(*SyncSkip)(nil),          // 9: mspauthz.v1.SyncSkip
+	(*GetDriftRequest)(nil),   // 10: mspauthz.v1.GetDriftRequest
+	(*DriftedObject)(nil),     // 11: mspauthz.v1.DriftedObject
+	(*Drift)(nil),             // 12: mspauthz.v1.Drift
+	(*SaveReport)(nil),        // 13: mspauthz.v1.SaveReport
 }
 var file_mspauthz_v1_sync_proto_depIdxs = []int32{
 	1,  // 0: mspauthz.v1.RunSyncRequest.snapshot:type_name -> mspauthz.v1.SyncSnapshot
@@ -917,17 +997,18 @@ var file_mspauthz_v1_sync_proto_depIdxs = []int32{
 	5,  // 8: mspauthz.v1.SyncResult.role_assignments_added:type_name -> mspauthz.v1.RoleAssignment
 	5,  // 9: mspauthz.v1.SyncResult.role_assignments_removed:type_name -> mspauthz.v1.RoleAssignment
 	7,  // 10: mspauthz.v1.SyncResult.overwrites:type_name -> mspauthz.v1.ObjectRef
-	12, // 11: mspauthz.v1.SyncResult.report:type_name -> mspauthz.v1.SaveReport
-	10, // 12: mspauthz.v1.Drift.objects:type_name -> mspauthz.v1.DriftedObject
-	0,  // 13: mspauthz.v1.SyncService.RunSync:input_type -> mspauthz.v1.RunSyncRequest
-	9,  // 14: mspauthz.v1.SyncService.GetDrift:input_type -> mspauthz.v1.GetDriftRequest
-	8,  // 15: mspauthz.v1.SyncService.RunSync:output_type -> mspauthz.v1.SyncResult
-	11, // 16: mspauthz.v1.SyncService.GetDrift:output_type -> mspauthz.v1.Drift
-	15, // [15:17] is the sub-list for method output_type
-	13, // [13:15] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	13, // 11: mspauthz.v1.SyncResult.report:type_name -> mspauthz.v1.SaveReport
+	9,  // 12: mspauthz.v1.SyncResult.skipped:type_name -> mspauthz.v1.SyncSkip
+	11, // 13: mspauthz.v1.Drift.objects:type_name -> mspauthz.v1.DriftedObject
+	0,  // 14: mspauthz.v1.SyncService.RunSync:input_type -> mspauthz.v1.RunSyncRequest
+	10, // 15: mspauthz.v1.SyncService.GetDrift:input_type -> mspauthz.v1.GetDriftRequest
+	8,  // 16: mspauthz.v1.SyncService.RunSync:output_type -> mspauthz.v1.SyncResult
+	12, // 17: mspauthz.v1.SyncService.GetDrift:output_type -> mspauthz.v1.Drift
+	16, // [16:18] is the sub-list for method output_type
+	14, // [14:16] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_mspauthz_v1_sync_proto_init() }
@@ -942,7 +1023,7 @@ func file_mspauthz_v1_sync_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mspauthz_v1_sync_proto_rawDesc), len(file_mspauthz_v1_sync_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   12,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
