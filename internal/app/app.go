@@ -64,6 +64,11 @@ type Config struct {
 	GrantDay time.Duration
 	// Index configures the reachability index.
 	Index IndexConfig
+	// Banner, when set, is told for people where the service listens,
+	// what serves it and what it loaded (serve: stderr, besides the JSON
+	// log); Version is the version it names.
+	Banner  io.Writer
+	Version string
 }
 
 // IndexConfig configures the reachability index (internal/reach).
@@ -97,12 +102,13 @@ type App struct {
 	closers     []func() error
 	index       *reach.Index[spicedb.Revision]
 	newIndex    func(reach.Options) *reach.Index[spicedb.Revision]
+	banner      *banner
 }
 
 // Complete starts SpiceDB, writes the schema, loads fixtures and opens the
 // listeners. On error everything it started is stopped again.
 func (c Config) Complete(ctx context.Context) (_ *App, err error) {
-	a := &App{log: c.Log}
+	a := &App{log: c.Log, banner: c.newBanner()}
 	a.draining, a.stopStreams = context.WithCancel(context.Background())
 	defer func() {
 		if err != nil {
@@ -132,19 +138,27 @@ func (c Config) Complete(ctx context.Context) (_ *App, err error) {
 		return nil, fmt.Errorf("MSPAUTHZ_ADMIN_TOKEN: %w", err)
 	}
 	if c.Fixtures != "" {
-		skipped, err := fixtures.LoadFile(ctx, domain, c.Fixtures)
+		loaded, err := fixtures.LoadFile(ctx, domain, c.Fixtures)
 		if err != nil {
 			return nil, fmt.Errorf("load fixtures: %w", err)
 		}
-		if len(skipped) > 0 {
-			c.Log.Info("fixtures: these MSPs exist already and were left as they are", "msps", skipped)
+		if len(loaded.Skipped) > 0 {
+			c.Log.Info("fixtures: these MSPs exist already and were left as they are", "msps", loaded.Skipped)
 		}
+		a.banner.fixtures(c.Fixtures, loaded)
 	}
 
 	if c.Preset != "" {
-		if err := c.importPreset(ctx, domain, nil); err != nil {
+		p, skipped, err := c.importPreset(ctx, domain, nil)
+		if err != nil {
 			return nil, err
 		}
+		a.banner.preset(p, skipped)
+	}
+	if c.AdminToken == "" {
+		a.banner.add("platform token", "generated here, printed once on stdout (set MSPAUTHZ_ADMIN_TOKEN to choose it)")
+	} else {
+		a.banner.add("platform token", "MSPAUTHZ_ADMIN_TOKEN")
 	}
 	if !c.Index.Off {
 		if err := a.startIndex(c, g, domain); err != nil {
@@ -208,7 +222,7 @@ func (a *App) startIndex(c Config, g graph.Graph, domain *tenancy.Service) error
 		opts.Watches, opts.Stagger = spicedb.IndexWatchesFor(engine)
 		return reach.New(g, revisions, opts)
 	}
-	a.index = a.newIndex(reach.Options{MaxWait: c.Index.MaxWait, VerifySample: c.Index.VerifySample, Observer: a.metrics.Index()})
+	a.index = a.newIndex(reach.Options{MaxWait: c.Index.MaxWait, VerifySample: c.Index.VerifySample, Observer: a.banner.watchIndex(a.metrics.Index())})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -262,7 +276,7 @@ func (c Config) Generate(ctx context.Context, progress fixtures.Progress) error 
 	}
 	_, domain, err := c.prepare(ctx, server)
 	if err == nil {
-		err = c.importPreset(ctx, domain, progress)
+		_, _, err = c.importPreset(ctx, domain, progress)
 	}
 	if err == nil && c.Datastore != "" {
 		err = spicedb.Analyze(ctx, c.Datastore)
@@ -270,19 +284,21 @@ func (c Config) Generate(ctx context.Context, progress fixtures.Progress) error 
 	return errors.Join(err, server.Close())
 }
 
-func (c Config) importPreset(ctx context.Context, domain *tenancy.Service, progress fixtures.Progress) error {
+// importPreset imports the preset c names and returns it, with the MSPs it
+// left as they are.
+func (c Config) importPreset(ctx context.Context, domain *tenancy.Service, progress fixtures.Progress) (fixtures.Preset, []string, error) {
 	p, err := fixtures.PresetNamed(c.Preset)
 	if err != nil {
-		return err
+		return p, nil, err
 	}
 	skipped, err := p.Import(ctx, domain, progress)
 	if err != nil {
-		return fmt.Errorf("import preset: %w", err)
+		return p, nil, fmt.Errorf("import preset: %w", err)
 	}
 	if len(skipped) > 0 {
 		c.Log.Info("preset: these MSPs exist already and were left as they are", "msps", len(skipped), "first", skipped[0])
 	}
-	return nil
+	return p, skipped, nil
 }
 
 // Migrate brings the SpiceDB the configuration names to this version:
@@ -367,9 +383,11 @@ func (a *App) Run(ctx context.Context) error {
 	go func() { errs <- a.grpcServer.Serve(a.gatewayLis) }()
 	go func() { errs <- a.httpServer.Serve(a.httpLis) }()
 	a.log.Info("serving", "http", a.HTTPAddr(), "grpc", a.GRPCAddr())
-	extending, stopExtending := context.WithCancel(ctx)
-	defer stopExtending()
-	go a.extendGrants(extending)
+	a.banner.print(a)
+	running, stopRunning := context.WithCancel(ctx)
+	defer stopRunning()
+	go a.extendGrants(running)
+	go a.banner.announceIndex(running, a.index)
 
 	var runErr error
 	select {

@@ -42,7 +42,7 @@ func Migrate(ctx context.Context, uri string) error {
 	root.SetErr(io.Discard)
 	root.SetArgs([]string{"datastore", "migrate", "head", "--datastore-engine=postgres", "--datastore-conn-uri=" + uri, "--skip-release-check", "--log-level=error"})
 	if err := root.ExecuteContext(ctx); err != nil {
-		return fmt.Errorf("SpiceDB migrations of %s: %w", redact(uri), err)
+		return fmt.Errorf("SpiceDB migrations of %s: %w", Redact(uri), err)
 	}
 	return nil
 }
@@ -60,23 +60,23 @@ func CheckMigrated(ctx context.Context, uri string) error {
 	}
 	conn, err := pgx.Connect(ctx, uri)
 	if err != nil {
-		return fmt.Errorf("datastore %s: cannot connect: %w", redact(uri), err)
+		return fmt.Errorf("datastore %s: cannot connect: %w", Redact(uri), err)
 	}
 	defer conn.Close(ctx)
 	var version string
 	err = conn.QueryRow(ctx, "SELECT version_num FROM alembic_version").Scan(&version)
 	if err != nil {
-		return fmt.Errorf("datastore %s is not migrated (run `mspauthz migrate --datastore URI` first): %w", redact(uri), err)
+		return fmt.Errorf("datastore %s is not migrated (run `mspauthz migrate --datastore URI` first): %w", Redact(uri), err)
 	}
 	if want := HeadMigration; version != want {
-		return fmt.Errorf("datastore %s is at migration %q, not %q (run `mspauthz migrate --datastore URI`)", redact(uri), version, want)
+		return fmt.Errorf("datastore %s is at migration %q, not %q (run `mspauthz migrate --datastore URI`)", Redact(uri), version, want)
 	}
 	return nil
 }
 
 func checkPostgresURI(uri string) error {
 	if !strings.HasPrefix(uri, "postgres://") && !strings.HasPrefix(uri, "postgresql://") {
-		return fmt.Errorf("datastore: %q is not a PostgreSQL URI (postgres://user:password@host:port/database)", redact(uri))
+		return fmt.Errorf("datastore: %q is not a PostgreSQL URI (postgres://user:password@host:port/database)", Redact(uri))
 	}
 	if _, err := pgx.ParseConfig(uri); err != nil {
 		return fmt.Errorf("datastore: %w", err)
@@ -84,8 +84,8 @@ func checkPostgresURI(uri string) error {
 	return nil
 }
 
-// redact hides the password of a connection URI.
-func redact(uri string) string {
+// Redact hides the password of a PostgreSQL connection URI.
+func Redact(uri string) string {
 	cfg, err := pgx.ParseConfig(uri)
 	if err != nil || cfg.Password == "" {
 		return uri
