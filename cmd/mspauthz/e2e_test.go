@@ -400,6 +400,9 @@ func TestEndToEnd_GeneratedPlatformToken(t *testing.T) {
 	require.Eventually(t, func() bool { return printed.MatchString(s.stdout.String()) }, 5*time.Second, 10*time.Millisecond, "stdout: %s", s.stdout.String())
 	m := printed.FindStringSubmatch(s.stdout.String())
 	s.ok(m[1], "GET", "/v1/msps", nil)
+	require.Eventually(t, func() bool {
+		return strings.Contains(s.logs.String(), "  platform token  generated here, printed once on stdout")
+	}, 5*time.Second, 10*time.Millisecond, "the banner says where the token is: %s", s.logs.String())
 	require.NotContains(t, s.logs.String(), m[1])
 	for _, path := range []string{"/healthz", "/readyz"} {
 		require.Equal(t, 200, s.status(path), path)
@@ -436,7 +439,7 @@ func TestEndToEnd_MetricsAndHealthCommand(t *testing.T) {
 	require.Regexp(t, `mspauthz_spicedb_call_seconds_count\{code="OK",method="WriteRelationships"\} [1-9]`, m)
 	require.Regexp(t, `mspauthz_spicedb_call_seconds_count\{code="OK",method="ReadRelationships"\} [1-9]`, m, "streams are timed too")
 
-	out, err := exec.Command(binary, "health", "--url", s.base+"/readyz").CombinedOutput()
+	out, err := exec.Command(binary, "health", "--url", s.base).CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	require.Equal(t, "ready\n", string(out))
 	out, err = exec.Command(binary, "health", "--url", s.base+"/nowhere").CombinedOutput()
