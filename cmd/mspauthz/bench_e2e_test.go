@@ -1,31 +1,12 @@
 package main_test
 
 import (
-	"bytes"
-	"os/exec"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/mspauthz/mspauthz/internal/spicedb/spicedbtest"
 )
-
-// mspauthz runs the built binary with args and returns its exit code,
-// stdout and stderr.
-func mspauthz(t *testing.T, args ...string) (int, string, string) {
-	t.Helper()
-	var stdout, stderr bytes.Buffer
-	cmd := exec.Command(binary, args...)
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	code := 0
-	if exit, ok := err.(*exec.ExitError); ok {
-		code = exit.ExitCode()
-	} else {
-		require.NoError(t, err)
-	}
-	return code, stdout.String(), stderr.String()
-}
 
 // `mspauthz bench` loads the tiny preset into a service it starts and
 // prints the report's tables; bad flags are refused before anything starts.

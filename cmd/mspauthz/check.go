@@ -95,23 +95,24 @@ func (q *question) explainCommand() string {
 	return cmd
 }
 
-func newCheckCommand() *cobra.Command {
+// checked is a question the service answered, with what it takes to ask
+// more (explain does).
+type checked struct {
+	ctx context.Context
+	c   *restClient
+	q   *question
+	ans *pb.CheckResponse
+}
+
+// questionCommand completes cmd (check or explain) with the question's and
+// the client's flags, and a RunE that asks the check and hands the answer
+// to answer. It exits 1 when denied, 2 on any error.
+func questionCommand(cmd *cobra.Command, answer func(w io.Writer, a *checked) error) *cobra.Command {
 	var c restClient
 	var q question
-	var asJSON bool
-	cmd := &cobra.Command{
-		Use:     "check --msp MSP --user USER [--customer CUSTOMER] [--permission PERMISSION]",
-		GroupID: clientGroup,
-		Short:   "Ask whether a user may reach a customer (or hold a permission), and through which paths",
-		Long:    "Ask a running mspauthz (POST /v1/msps/{msp}/check) and print the answer with every\npath that grants it; mspauthz explain prints the paths as a tree, or what is missing.\n\n" + clientExitCodes,
-		Example: `  mspauthz check --msp acme --user alex --customer zylker
-  mspauthz check --msp acme --user gus --customer fabrikam --permission tickets.create --json`,
-		Args: noArgs,
-	}
-	fs := cmd.Flags()
-	q.registerFlags(fs)
-	fs.BoolVar(&asJSON, "json", false, "print the API's JSON answer, for scripts")
-	c.registerFlags(fs, clientTimeout)
+	q.registerFlags(cmd.Flags())
+	c.registerFlags(cmd.Flags(), clientTimeout)
+	cmd.GroupID, cmd.Args = clientGroup, noArgs
 	cmd.RunE = withExitCode(2, func(cmd *cobra.Command, _ []string) error {
 		if err := q.validate(); err != nil {
 			return err
@@ -122,7 +123,7 @@ func newCheckCommand() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		if err := printCheck(cmd.OutOrStdout(), &q, ans, asJSON); err != nil {
+		if err := answer(cmd.OutOrStdout(), &checked{ctx: ctx, c: &c, q: &q, ans: ans}); err != nil {
 			return err
 		}
 		if !ans.GetAllowed() {
@@ -130,6 +131,19 @@ func newCheckCommand() *cobra.Command {
 		}
 		return nil
 	})
+	return cmd
+}
+
+func newCheckCommand() *cobra.Command {
+	var asJSON bool
+	cmd := questionCommand(&cobra.Command{
+		Use:   "check --msp MSP --user USER [--customer CUSTOMER] [--permission PERMISSION]",
+		Short: "Ask whether a user may reach a customer (or hold a permission), and through which paths",
+		Long:  "Ask a running mspauthz (POST /v1/msps/{msp}/check) and print the answer with every\npath that grants it; mspauthz explain prints the paths as a tree, or what is missing.\n\n" + clientExitCodes,
+		Example: `  mspauthz check --msp acme --user alex --customer zylker
+  mspauthz check --msp acme --user gus --customer fabrikam --permission tickets.create --json`,
+	}, func(w io.Writer, a *checked) error { return printCheck(w, a.q, a.ans, asJSON) })
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the API's JSON answer, for scripts")
 	return cmd
 }
 

@@ -2,8 +2,6 @@ package main_test
 
 import (
 	"encoding/json"
-	"os"
-	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
@@ -13,24 +11,6 @@ import (
 
 	"github.com/mspauthz/mspauthz/internal/spicedb/spicedbtest"
 )
-
-// mspauthzEnv runs the built binary with args and extra environment, and
-// returns its exit code, stdout and stderr.
-func mspauthzEnv(t *testing.T, env []string, args ...string) (int, string, string) {
-	t.Helper()
-	var stdout, stderr strings.Builder
-	cmd := exec.Command(binary, args...)
-	cmd.Env = append(os.Environ(), env...)
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	code := 0
-	if exit, ok := err.(*exec.ExitError); ok {
-		code = exit.ExitCode()
-	} else {
-		require.NoError(t, err)
-	}
-	return code, stdout.String(), stderr.String()
-}
 
 // A flag line of a help: the flag, its type if it takes a value, then its
 // description. A backquoted word in a description would stand where the type is.

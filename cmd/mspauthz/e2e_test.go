@@ -135,6 +135,30 @@ func (s *server) stop() {
 	}
 }
 
+// mspauthz runs the built binary with args and returns its exit code,
+// stdout and stderr.
+func mspauthz(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	return mspauthzEnv(t, nil, args...)
+}
+
+// mspauthzEnv runs the built binary with args and extra environment.
+func mspauthzEnv(t *testing.T, env []string, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr strings.Builder
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	if exit, ok := err.(*exec.ExitError); ok {
+		code = exit.ExitCode()
+	} else {
+		require.NoError(t, err)
+	}
+	return code, stdout.String(), stderr.String()
+}
+
 // request builds one REST request.
 func (s *server) request(token, method, path string, body any) *http.Request {
 	s.t.Helper()

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"maps"
@@ -18,12 +17,9 @@ import (
 )
 
 func newExplainCommand() *cobra.Command {
-	var c restClient
-	var q question
-	cmd := &cobra.Command{
-		Use:     "explain --msp MSP --user USER [--customer CUSTOMER] [--permission PERMISSION]",
-		GroupID: clientGroup,
-		Short:   "Explain a check: the paths that grant it as a tree, or what is missing",
+	return questionCommand(&cobra.Command{
+		Use:   "explain --msp MSP --user USER [--customer CUSTOMER] [--permission PERMISSION]",
+		Short: "Explain a check: the paths that grant it as a tree, or what is missing",
 		Long: `Ask a running mspauthz the check, then explain the answer with what the API can read.
 Allowed: every granting path as a tree, from the user to the customer (a customer group,
 a direct association, a security group and its role, a time-bound grant). Denied: what
@@ -34,51 +30,24 @@ is missing, with the form that adds it. For scripts: mspauthz check --json.
 ` + clientExitCodes,
 		Example: `  mspauthz explain --msp acme --user alex --customer zylker
   mspauthz explain --msp acme --user dana --customer zylker`,
-		Args: noArgs,
-	}
-	q.registerFlags(cmd.Flags())
-	c.registerFlags(cmd.Flags(), clientTimeout)
-	cmd.RunE = withExitCode(2, func(cmd *cobra.Command, _ []string) error {
-		if err := q.validate(); err != nil {
-			return err
-		}
-		ctx, cancel := c.context(cmd)
-		defer cancel()
-		ans, err := q.check(ctx, &c, q.permission)
-		if err != nil {
-			return err
-		}
-		e := &explainer{ctx: ctx, c: &c, q: &q, ans: ans}
-		out := cmd.OutOrStdout()
-		fmt.Fprintln(out, q.verdict(ans))
-		if ans.GetAllowed() {
-			e.paths().write(out)
+	}, func(w io.Writer, a *checked) error {
+		fmt.Fprintln(w, a.q.verdict(a.ans))
+		if a.ans.GetAllowed() {
+			a.paths().write(w)
 			return nil
 		}
-		if err := e.denial(out); err != nil {
-			return err
-		}
-		return silentExit(1)
+		return a.denial(w)
 	})
-	return cmd
-}
-
-// explainer reads, through the API, what explains one check's answer.
-type explainer struct {
-	ctx context.Context
-	c   *restClient
-	q   *question
-	ans *pb.CheckResponse
 }
 
 // read gets one of the MSP's resources.
-func (e *explainer) read(out proto.Message, segments ...string) error {
+func (e *checked) read(out proto.Message, segments ...string) error {
 	return e.c.ask(e.ctx, http.MethodGet, mspPath(e.q.msp, segments...), nil, nil, out)
 }
 
 // paths is the tree of the granting paths: the user at the root, each path
 // a branch that ends at the resource.
-func (e *explainer) paths() *tree {
+func (e *checked) paths() *tree {
 	root := &tree{label: e.q.subject()}
 	for _, via := range e.ans.GetVia() {
 		n := root
@@ -92,7 +61,7 @@ func (e *explainer) paths() *tree {
 
 // path is the steps of one granting path from the user to the resource
 // (the resource not included).
-func (e *explainer) path(via string) []string {
+func (e *checked) path(via string) []string {
 	kind, id, _ := strings.Cut(via, ":")
 	switch kind {
 	case "direct":
@@ -117,7 +86,7 @@ func (e *explainer) path(via string) []string {
 }
 
 // securityGroup describes a security group's role and scope, after a "; ".
-func (e *explainer) securityGroup(id string) string {
+func (e *checked) securityGroup(id string) string {
 	var sg pb.SecurityGroup
 	if err := e.read(&sg, "securityGroups", id); err != nil {
 		return "; not readable: " + err.Error()
@@ -147,7 +116,7 @@ func scope(s *pb.Scope) string {
 }
 
 // denial prints what was read and what is missing.
-func (e *explainer) denial(w io.Writer) error {
+func (e *checked) denial(w io.Writer) error {
 	var user pb.User
 	if err := e.read(&user, "users", e.q.user); err != nil {
 		return err
@@ -160,7 +129,7 @@ func (e *explainer) denial(w io.Writer) error {
 
 // noPath explains a denied customer access: no customer group of the user's
 // holds the customer, and he is not associated directly.
-func (e *explainer) noPath(w io.Writer, user *pb.User) error {
+func (e *checked) noPath(w io.Writer, user *pb.User) error {
 	var reached pb.ListCustomerUsersResponse
 	if err := e.c.list(e.ctx, mspPath(e.q.msp, "customers", e.q.customer, "users"), url.Values{"atLeastAsFresh": {e.ans.GetCheckedAt()}}, &reached); err != nil {
 		return err
@@ -214,7 +183,7 @@ func (e *explainer) noPath(w io.Writer, user *pb.User) error {
 // noPermission explains a denied permission other than customer access:
 // the user's security groups and their roles, whether he reaches the
 // customer, and its partner access.
-func (e *explainer) noPermission(w io.Writer, user *pb.User) error {
+func (e *checked) noPermission(w io.Writer, user *pb.User) error {
 	var catalog pb.ListPermissionsResponse
 	if err := e.c.ask(e.ctx, http.MethodGet, "/v1/permissions", nil, nil, &catalog); err != nil {
 		return err
@@ -260,7 +229,7 @@ func (e *explainer) noPermission(w io.Writer, user *pb.User) error {
 
 // grantsOf describes a security group: its role, whether the role holds the
 // permission, and its scope.
-func (e *explainer) grantsOf(id string) string {
+func (e *checked) grantsOf(id string) string {
 	var sg pb.SecurityGroup
 	if err := e.read(&sg, "securityGroups", id); err != nil {
 		return "security_group:" + id + ": not readable: " + err.Error()
