@@ -114,13 +114,18 @@ func TestCLI_CheckExplainAndReachAskARunningService(t *testing.T) {
 	require.Contains(t, stdout, strings.Join([]string{
 		"what was read:",
 		"├── user:dana's customer groups: none",
-		"├── customer:zylker is reached by 3 users",
-		"│   ├── customer_group:site24x7: alex",
-		"│   ├── customer_group:zoho: alex, bob",
-		"│   └── direct: carol",
+		"├── customer:zylker's customer groups: site24x7, zoho",
+		"└── customer:zylker is reached by 3 users",
+		"    ├── customer_group:site24x7: alex",
+		"    ├── customer_group:zoho: alex, bob",
+		"    └── direct: carol",
 	}, "\n"))
 	require.Contains(t, stdout, "missing, any one of:\n├── user:dana in customer_group:site24x7 or customer_group:zoho: Edit User (PUT /v1/msps/acme/users/dana/customerGroups)\n")
 	require.Contains(t, stdout, "└── a direct association: Edit Customer Preferences (PUT /v1/msps/acme/customers/zylker/preferences)\n")
+	code, stdout, _ = cli("explain", "--user", "bob", "--customer", "initech")
+	require.Equal(t, 1, code)
+	require.Contains(t, stdout, "├── user:bob's customer groups: zoho\n├── customer:initech's customer groups: site24x7\n")
+	require.Contains(t, stdout, "├── customer:initech in customer_group:zoho: Edit Customer Group (PUT /v1/msps/acme/customerGroups/{group}/customers)\n")
 
 	// A security group's path shows its role and scope; a user without one
 	// is told what was read and what is missing.
