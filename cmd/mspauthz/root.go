@@ -41,7 +41,7 @@ a flag on the command line wins. The platform token of serve is MSPAUTHZ_ADMIN_T
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
 	root.AddGroup(
 		&cobra.Group{ID: serviceGroup, Title: "Running the service:"},
-		&cobra.Group{ID: clientGroup, Title: "Asking a running service (over REST, with a token):"},
+		&cobra.Group{ID: clientGroup, Title: "Asking a running service, over REST:"},
 	)
 	root.AddCommand(
 		newServeCommand(), newMigrateCommand(), newGenCommand(), newBenchCommand(), newValidateCommand(), newVersionCommand(),
