@@ -125,7 +125,7 @@ func TestCLI_CheckExplainAndReachAskARunningService(t *testing.T) {
 	code, stdout, _ = cli("explain", "--user", "bob", "--customer", "initech")
 	require.Equal(t, 1, code)
 	require.Contains(t, stdout, "├── user:bob's customer groups: zoho\n├── customer:initech's customer groups: site24x7\n")
-	require.Contains(t, stdout, "├── customer:initech in customer_group:zoho: Edit Customer Group (PUT /v1/msps/acme/customerGroups/{group}/customers)\n")
+	require.Contains(t, stdout, "├── customer:initech in customer_group:zoho: Edit Customer Group (PUT /v1/msps/acme/customerGroups/zoho/customers)\n")
 
 	// A security group's path shows its role and scope; a user without one
 	// is told what was read and what is missing.

@@ -171,8 +171,8 @@ func (a *checked) noPath(w io.Writer, user *pb.User) error {
 	if len(holding) > 0 {
 		missing.add(fmt.Sprintf("%s in customer_group:%s: Edit User (PUT %s)", a.q.subject(), strings.Join(holding, " or customer_group:"), mspPath(a.q.msp, "users", a.q.user, "customerGroups")))
 	}
-	if len(groups) > 0 {
-		missing.add(fmt.Sprintf("%s in customer_group:%s: Edit Customer Group (PUT %s)", a.q.resource(), strings.Join(groups, " or customer_group:"), mspPath(a.q.msp, "customerGroups")+"/{group}/customers"))
+	for _, g := range groups {
+		missing.add(fmt.Sprintf("%s in customer_group:%s: Edit Customer Group (PUT %s)", a.q.resource(), g, mspPath(a.q.msp, "customerGroups", g, "customers")))
 	}
 	missing.add(fmt.Sprintf("a direct association: Edit Customer Preferences (PUT %s)", mspPath(a.q.msp, "customers", a.q.customer, "preferences")))
 	if c := user.GetSingleCustomerId(); c != "" {

@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// MatrixMarkdown is the built-in roles' matrix as a Markdown table: the README
+// MatrixMarkdown is the built-in roles' matrix as a Markdown table: docs/access.md
 // shows it, and a test keeps the two equal.
 func MatrixMarkdown() string {
 	var b strings.Builder

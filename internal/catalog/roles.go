@@ -20,7 +20,7 @@ var readOnly = []string{
 	"rmm_alerts.list", "scripts.list", "ticket_attachments.view", "tickets.list", "tickets.view",
 }
 
-// BuiltinRoles is the matrix of built-in MSP staff roles (the README shows it).
+// BuiltinRoles is the matrix of built-in MSP staff roles (docs/access.md shows it).
 var BuiltinRoles = []BuiltinRole{
 	{ID: "account_owner", DisplayName: "Account owner", AllCustomers: true, Permissions: IDs(Every)},
 	{ID: "super_admin", DisplayName: "Super admin", AllCustomers: true, Permissions: IDs(Every)},
