@@ -41,6 +41,34 @@ func NewGraph(conn grpc.ClientConnInterface) *Graph {
 	return &Graph{permissions: v1.NewPermissionsServiceClient(conn), watch: v1.NewWatchServiceClient(conn), timeout: DefaultCallTimeout}
 }
 
+// readPauses are the pauses before a read is made again after SpiceDB's
+// datastore failed it on the way (fault.Unavailable: a connection lost, or
+// timed out under load — seen on two loaded cores as a PostgreSQL connection
+// left with the deadline of a canceled watch's query). A read changes
+// nothing, so it is made again before its caller sees 503; a write never is
+// (its outcome is unknown: saves are retried whole, on a fresh snapshot).
+var readPauses = []time.Duration{20 * time.Millisecond, 100 * time.Millisecond}
+
+// reread runs read, within one deadline for all its attempts, until it
+// succeeds, fails otherwise than Unavailable, or the pauses run out.
+func (g *Graph) reread(ctx context.Context, read func(ctx context.Context) error) error {
+	ctx, cancel := g.bound(ctx)
+	defer cancel()
+	err := read(ctx)
+	for _, pause := range readPauses {
+		if !fault.Is(err, fault.Unavailable) || ctx.Err() != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(pause):
+		}
+		err = read(ctx)
+	}
+	return err
+}
+
 func (g *Graph) bound(ctx context.Context) (context.Context, context.CancelFunc) {
 	if _, ok := ctx.Deadline(); ok {
 		return ctx, func() {}
@@ -191,12 +219,18 @@ func (g *Graph) Read(ctx context.Context, filter graph.Filter, c graph.Consisten
 const pageReadLimit = 1000
 
 // ReadPage implements graph.Graph.
-func (g *Graph) ReadPage(ctx context.Context, filter graph.Filter, c graph.Consistency, limit uint32, cursor string) ([]graph.Relationship, string, graph.Revision, error) {
+func (g *Graph) ReadPage(ctx context.Context, filter graph.Filter, c graph.Consistency, limit uint32, cursor string) (rels []graph.Relationship, next string, rev graph.Revision, err error) {
+	err = g.reread(ctx, func(ctx context.Context) error {
+		rels, next, rev, err = g.readPage(ctx, filter, c, limit, cursor)
+		return err
+	})
+	return rels, next, rev, err
+}
+
+func (g *Graph) readPage(ctx context.Context, filter graph.Filter, c graph.Consistency, limit uint32, cursor string) ([]graph.Relationship, string, graph.Revision, error) {
 	if limit > pageReadLimit {
 		return nil, "", "", fault.New(fault.Invalid, "page size %d is above %d", limit, pageReadLimit)
 	}
-	ctx, cancel := g.bound(ctx)
-	defer cancel()
 	req := &v1.ReadRelationshipsRequest{Consistency: toConsistency(c), RelationshipFilter: toFilter(filter)}
 	if limit > 0 {
 		req.OptionalLimit = pageReadLimit
@@ -261,9 +295,15 @@ func (g *Graph) revisionAt(ctx context.Context, c graph.Consistency) (graph.Revi
 }
 
 // Check implements graph.Graph.
-func (g *Graph) Check(ctx context.Context, checks []graph.Check, c graph.Consistency) ([]bool, graph.Revision, error) {
-	ctx, cancel := g.bound(ctx)
-	defer cancel()
+func (g *Graph) Check(ctx context.Context, checks []graph.Check, c graph.Consistency) (allowed []bool, rev graph.Revision, err error) {
+	err = g.reread(ctx, func(ctx context.Context) error {
+		allowed, rev, err = g.check(ctx, checks, c)
+		return err
+	})
+	return allowed, rev, err
+}
+
+func (g *Graph) check(ctx context.Context, checks []graph.Check, c graph.Consistency) ([]bool, graph.Revision, error) {
 	switch len(checks) {
 	case 0:
 		rev, err := g.revisionAt(ctx, c)
@@ -314,9 +354,15 @@ func (g *Graph) Check(ctx context.Context, checks []graph.Check, c graph.Consist
 }
 
 // LookupResources implements graph.Graph.
-func (g *Graph) LookupResources(ctx context.Context, resourceType, permission string, subject graph.Object, c graph.Consistency) ([]string, graph.Revision, error) {
-	ctx, cancel := g.bound(ctx)
-	defer cancel()
+func (g *Graph) LookupResources(ctx context.Context, resourceType, permission string, subject graph.Object, c graph.Consistency) (ids []string, rev graph.Revision, err error) {
+	err = g.reread(ctx, func(ctx context.Context) error {
+		ids, rev, err = g.lookupResources(ctx, resourceType, permission, subject, c)
+		return err
+	})
+	return ids, rev, err
+}
+
+func (g *Graph) lookupResources(ctx context.Context, resourceType, permission string, subject graph.Object, c graph.Consistency) ([]string, graph.Revision, error) {
 	stream, err := g.permissions.LookupResources(ctx, &v1.LookupResourcesRequest{
 		Consistency:        toConsistency(c),
 		ResourceObjectType: resourceType,
@@ -329,9 +375,15 @@ func (g *Graph) LookupResources(ctx context.Context, resourceType, permission st
 }
 
 // LookupResourcesPage implements graph.Graph.
-func (g *Graph) LookupResourcesPage(ctx context.Context, resourceType, permission string, subject graph.Object, c graph.Consistency, limit uint32, cursor string) ([]string, string, graph.Revision, error) {
-	ctx, cancel := g.bound(ctx)
-	defer cancel()
+func (g *Graph) LookupResourcesPage(ctx context.Context, resourceType, permission string, subject graph.Object, c graph.Consistency, limit uint32, cursor string) (ids []string, next string, rev graph.Revision, err error) {
+	err = g.reread(ctx, func(ctx context.Context) error {
+		ids, next, rev, err = g.lookupResourcesPage(ctx, resourceType, permission, subject, c, limit, cursor)
+		return err
+	})
+	return ids, next, rev, err
+}
+
+func (g *Graph) lookupResourcesPage(ctx context.Context, resourceType, permission string, subject graph.Object, c graph.Consistency, limit uint32, cursor string) ([]string, string, graph.Revision, error) {
 	req := &v1.LookupResourcesRequest{
 		Consistency:        toConsistency(c),
 		ResourceObjectType: resourceType,
@@ -375,9 +427,15 @@ func (g *Graph) LookupResourcesPage(ctx context.Context, resourceType, permissio
 }
 
 // LookupSubjects implements graph.Graph.
-func (g *Graph) LookupSubjects(ctx context.Context, resource graph.Object, permission, subjectType string, c graph.Consistency) ([]string, graph.Revision, error) {
-	ctx, cancel := g.bound(ctx)
-	defer cancel()
+func (g *Graph) LookupSubjects(ctx context.Context, resource graph.Object, permission, subjectType string, c graph.Consistency) (ids []string, rev graph.Revision, err error) {
+	err = g.reread(ctx, func(ctx context.Context) error {
+		ids, rev, err = g.lookupSubjects(ctx, resource, permission, subjectType, c)
+		return err
+	})
+	return ids, rev, err
+}
+
+func (g *Graph) lookupSubjects(ctx context.Context, resource graph.Object, permission, subjectType string, c graph.Consistency) ([]string, graph.Revision, error) {
 	stream, err := g.permissions.LookupSubjects(ctx, &v1.LookupSubjectsRequest{
 		Consistency:       toConsistency(c),
 		Resource:          toObject(resource),
@@ -564,12 +622,13 @@ func mapError(ctx context.Context, what string, err error) error {
 // error it does not classify (internal/services/shared/errors.go), or one
 // that passes PostgreSQL's own through — a connection exception (SQLSTATE
 // class 08), an operator intervention such as a shutdown (57P0x), too few
-// resources (53) — or the driver's for a connection that failed or closed.
+// resources (53) — or the driver's for a connection that failed, closed or
+// timed out.
 func datastoreUnavailable(msg string) bool {
 	if msg == "an internal error occurred while accessing the datastore" {
 		return true
 	}
-	for _, sign := range []string{"(SQLSTATE 08", "(SQLSTATE 57P0", "(SQLSTATE 53", "failed to connect", "connection refused", "conn closed", "unexpected EOF"} {
+	for _, sign := range []string{"(SQLSTATE 08", "(SQLSTATE 57P0", "(SQLSTATE 53", "failed to connect", "connection refused", "conn closed", "unexpected EOF", "i/o timeout"} {
 		if strings.Contains(msg, sign) {
 			return true
 		}
