@@ -77,24 +77,18 @@ func anchors(text string) []string {
 // Every REST call the README and the reference name (`METHOD /v1/...`, or
 // `METHOD .../x` for /v1/msps/{msp}/x) is one the gateway serves.
 func TestEveryDocumentedCallIsServed(t *testing.T) {
-	raw, err := os.ReadFile("../gateway/openapi.json")
-	require.NoError(t, err)
-	var doc struct {
-		Paths map[string]map[string]any `json:"paths"`
-	}
-	require.NoError(t, json.Unmarshal(raw, &doc))
+	paths := served(t)
 	placeholder := regexp.MustCompile(`\\\{[^}]+\\\}`)
 	served := map[string][]*regexp.Regexp{}
-	for path, methods := range doc.Paths {
+	for path, methods := range paths {
 		re := regexp.MustCompile("^" + placeholder.ReplaceAllString(regexp.QuoteMeta(path), `[^/]+`) + "$")
 		for m := range methods {
 			served[strings.ToUpper(m)] = append(served[strings.ToUpper(m)], re)
 		}
 	}
-	call := regexp.MustCompile("`((?:GET|POST|PUT|PATCH|DELETE)(?:\\|(?:GET|POST|PUT|PATCH|DELETE))*) (/v1/[^` ?]*|\\.\\.\\./[^` ?]*)")
 	calls := 0
 	for file, text := range pages(t) {
-		for _, m := range call.FindAllStringSubmatch(text, -1) {
+		for _, m := range documentedCall.FindAllStringSubmatch(text, -1) {
 			for _, path := range expand(m[2]) {
 				for _, method := range strings.Split(m[1], "|") {
 					calls++
@@ -114,23 +108,17 @@ func TestEveryDocumentedCallIsServed(t *testing.T) {
 
 // Every call the gateway serves is in the API reference's tables.
 func TestEveryServedCallIsDocumented(t *testing.T) {
-	raw, err := os.ReadFile("../gateway/openapi.json")
-	require.NoError(t, err)
-	var doc struct {
-		Paths map[string]map[string]any `json:"paths"`
-	}
-	require.NoError(t, json.Unmarshal(raw, &doc))
+	paths := served(t)
 	placeholder := regexp.MustCompile(`\{[^}]+\}`)
-	call := regexp.MustCompile("`((?:GET|POST|PUT|PATCH|DELETE)(?:\\|(?:GET|POST|PUT|PATCH|DELETE))*) (/v1/[^` ?]*|\\.\\.\\./[^` ?]*)")
 	documented := map[string]bool{}
-	for _, m := range call.FindAllStringSubmatch(pages(t)["api.md"], -1) {
+	for _, m := range documentedCall.FindAllStringSubmatch(pages(t)["api.md"], -1) {
 		for _, path := range expand(m[2]) {
 			for _, method := range strings.Split(m[1], "|") {
 				documented[method+" "+placeholder.ReplaceAllString(path, "{}")] = true
 			}
 		}
 	}
-	for path, methods := range doc.Paths {
+	for path, methods := range paths {
 		for m := range methods {
 			key := strings.ToUpper(m) + " " + placeholder.ReplaceAllString(path, "{}")
 			if !documented[key] {
@@ -139,6 +127,22 @@ func TestEveryServedCallIsDocumented(t *testing.T) {
 		}
 	}
 }
+
+// served are the gateway's paths and, for each, its methods (openapi.json).
+func served(t *testing.T) map[string]map[string]any {
+	t.Helper()
+	raw, err := os.ReadFile("../gateway/openapi.json")
+	require.NoError(t, err)
+	var doc struct {
+		Paths map[string]map[string]any `json:"paths"`
+	}
+	require.NoError(t, json.Unmarshal(raw, &doc))
+	return doc.Paths
+}
+
+// documentedCall is how a page names a REST call: `METHOD[|METHOD...] /v1/...`
+// or `METHOD .../x` for /v1/msps/{msp}/x.
+var documentedCall = regexp.MustCompile("`((?:GET|POST|PUT|PATCH|DELETE)(?:\\|(?:GET|POST|PUT|PATCH|DELETE))*) (/v1/[^` ?]*|\\.\\.\\./[^` ?]*)")
 
 // expand turns a documented path into the paths it stands for: `.../x` is
 // /v1/msps/{msp}/x, `a|b` in a segment (or in braces) is either, `[/y]` is
