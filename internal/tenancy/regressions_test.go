@@ -121,3 +121,25 @@ func TestFutureZedTokenIsInvalid(t *testing.T) {
 	_, _, err = w.svc.Check(w.ctx, "acme", []tenancy.Question{accessOf("alex", "zylker")}, tok.Token)
 	requireKind(t, err, fault.Invalid, "atLeastAsFresh")
 }
+
+// Gil administers the MSP's customer groups with a custom role that holds
+// nothing else: the groups he may edit name their customers, so he may know
+// of every customer, and the Edit Customer Group form round-trips for him
+// (GET shows Zylker, PUT of the same selection is not "Zylker not found").
+func TestWhoAdministersTheGroupsSeesTheirCustomers(t *testing.T) {
+	w := newWorld(t)
+	w.msp("acme", []string{"gil"}, []string{"zylker", "globex"}, []string{"zoho"})
+	w.editGroup("zoho", "zylker", "globex")
+	_, err := w.svc.CreateRole(w.ctx, "acme", tenancy.Role{ID: "grouper", DisplayName: "Groups", Permissions: []string{"customer_groups.manage"}})
+	require.NoError(t, err)
+	_, err = w.svc.CreateSecurityGroup(w.ctx, "acme", tenancy.SecurityGroup{ID: "groupers", DisplayName: "Groupers", RoleID: "grouper",
+		Scope: tenancy.Scope{AllCustomers: true}, Members: []string{"gil"}})
+	require.NoError(t, err)
+
+	gil := w.as("gil")
+	zoho, err := gil.svc.GetCustomerGroup(gil.ctx, "acme", "zoho", "")
+	require.NoError(t, err)
+	require.Equal(t, []string{"globex", "zylker"}, zoho.Customers)
+	_, err = gil.svc.EditCustomerGroup(gil.ctx, "acme", "zoho", zoho.Customers, tenancy.SaveOptions{})
+	require.NoError(t, err, "the form he was shown saves")
+}
