@@ -186,30 +186,19 @@ func (s *Service) ListUsers(ctx context.Context, msp string, page Page) ([]User,
 }
 
 // ListCustomers lists the customers of an MSP the actor may see, a page at
-// a time; in the full view with their preferences.
+// a time; in the full view with their preferences, read at the page's
+// revision.
 func (s *Service) ListCustomers(ctx context.Context, msp string, page Page, view View) ([]Customer, string, error) {
-	var out []Customer
-	var next string
-	var sn *snapshot
-	var err error
+	var keep func(graph.Revision, []string) ([]string, error)
 	if a := actorFrom(ctx); a.UserID != "" {
-		var rev graph.Revision
-		out, next, rev, err = s.customersPage(ctx, msp, page, "", s.permitted(ctx, msp, permissionVisible, a.UserID))
-		sn = &snapshot{s: s, msp: msp, rev: rev}
-	} else {
-		var items []named
-		if sn, err = s.snapshot(ctx, msp); err == nil {
-			items, next, err = s.listNamed(ctx, graph.Filter{ResourceType: typeCustomer, ResourceIDPrefix: msp + "/"}, sn.rev, page, func(id string) string { return localID(msp, id) })
-		}
-		for _, it := range items {
-			out = append(out, it.customer())
-		}
+		keep = s.permitted(ctx, msp, permissionVisible, a.UserID)
 	}
+	out, next, rev, err := s.customersPage(ctx, msp, page, "", keep)
 	if err != nil {
 		return nil, "", err
 	}
 	if view.full(ViewBasic) {
-		if err := sn.fillPreferences(ctx, out); err != nil {
+		if err := (&snapshot{s: s, msp: msp, rev: rev}).fillPreferences(ctx, out); err != nil {
 			return nil, "", err
 		}
 	}
@@ -351,33 +340,35 @@ func (sn *snapshot) authorizeSight(ctx context.Context, typ, id string) error {
 	return sn.authorize(ctx, permCustomerGroupsManage, mspObject(sn.msp))
 }
 
-// customersPage lists one page of msp's customers, in id order: those that
-// keep retains of a page of all of them (graph ids, read at rev), with their
-// names as of the same revision. A page may so hold fewer customers than its
-// size, even none, with a next token after it: the list ends where the token
-// is "". Every page reads at the revision of the first, which is at least as
-// fresh as atLeastAsFresh (the newest, when empty).
+// customersPage lists one page of msp's customers, in id order, with their
+// names: those that keep (when given) retains of a page of all of them
+// (graph ids, read at rev). A page may so hold fewer customers than its size,
+// even none, with a next token after it: the list ends where the token is "".
+// Every page reads at the revision of the first, which is at least as fresh
+// as atLeastAsFresh (the newest, when empty).
 func (s *Service) customersPage(ctx context.Context, msp string, page Page, atLeastAsFresh string, keep func(rev graph.Revision, ids []string) ([]string, error)) ([]Customer, string, graph.Revision, error) {
 	sn, err := s.snapshotAtLeast(ctx, msp, atLeastAsFresh)
 	if err != nil {
 		return nil, "", "", err
 	}
-	rels, next, rev, err := s.readPage(ctx, graph.Filter{ResourceType: typeCustomer, ResourceIDPrefix: msp + "/", Relation: relMSP}, sn.rev, page)
+	rels, next, rev, err := s.readPage(ctx, graph.Filter{ResourceType: typeCustomer, ResourceIDPrefix: msp + "/", Relation: relAttributes}, sn.rev, page)
 	if err != nil {
 		return nil, "", "", err
 	}
 	ids := make([]string, len(rels))
+	names := make(map[string]string, len(rels))
 	for i, r := range rels {
 		ids[i] = r.Resource.ID
+		names[r.Resource.ID] = r.Attribute(attrDisplayName)
 	}
-	if len(ids) > 0 {
+	if keep != nil && len(ids) > 0 {
 		if ids, err = keep(rev, ids); err != nil {
 			return nil, "", "", err
 		}
 	}
-	out, err := sn.customersNamed(ctx, rev, ids)
-	if err != nil {
-		return nil, "", "", err
+	out := make([]Customer, len(ids))
+	for i, id := range ids {
+		out[i] = Customer{ID: localID(msp, id), DisplayName: names[id]}
 	}
 	return out, next, rev, nil
 }
@@ -404,41 +395,22 @@ func (s *Service) permitted(ctx context.Context, msp, permission, user string) f
 	}
 }
 
-// pointReadLimit is the most customers customersNamed reads one by one; for
-// more, one read of every customer's attributes costs fewer calls.
-const pointReadLimit = 32
-
 // customersNamed returns the customers of ids (graph ids, of the snapshot's
-// MSP) with their display names as of rev, in the order of ids.
+// MSP) with their display names as of rev, in the order of ids: one point
+// read each (a page's worth, read in parallel).
 func (sn *snapshot) customersNamed(ctx context.Context, rev graph.Revision, ids []string) ([]Customer, error) {
 	out := make([]Customer, len(ids))
 	for i, id := range ids {
 		out[i] = Customer{ID: localID(sn.msp, id)}
 	}
-	name := func(rels []graph.Relationship) string {
-		if len(rels) == 0 {
-			return ""
+	err := readEach(ctx, sn, rev, indexes(len(ids)), func(i int) graph.Filter {
+		return graph.Filter{ResourceType: typeCustomer, ResourceID: ids[i], Relation: relAttributes}
+	}, func(i int, rels []graph.Relationship) {
+		if len(rels) > 0 {
+			out[i].DisplayName = rels[0].Attribute(attrDisplayName)
 		}
-		return rels[0].Attribute(attrDisplayName)
-	}
-	if len(ids) <= pointReadLimit {
-		err := readEach(ctx, sn, rev, indexes(len(ids)), func(i int) graph.Filter {
-			return graph.Filter{ResourceType: typeCustomer, ResourceID: ids[i], Relation: relAttributes}
-		}, func(i int, rels []graph.Relationship) { out[i].DisplayName = name(rels) })
-		return out, err
-	}
-	rels, _, err := sn.s.graph.Read(ctx, graph.Filter{ResourceType: typeCustomer, ResourceIDPrefix: sn.msp + "/", Relation: relAttributes}, graph.At(rev))
-	if err != nil {
-		return nil, err
-	}
-	names := make(map[string]string, len(rels))
-	for _, r := range rels {
-		names[r.Resource.ID] = r.Attribute(attrDisplayName)
-	}
-	for i, id := range ids {
-		out[i].DisplayName = names[id]
-	}
-	return out, nil
+	})
+	return out, err
 }
 
 func sortMemberships(ms []Membership) {
