@@ -72,13 +72,21 @@ func (s *Service) createOwned(ctx context.Context, msp, customer string, obj gra
 	return rep, err
 }
 
-// readBack reads, at the revision a save wrote, what the actor made or
-// changed: he sees it whatever his rights to read it.
+// readBack reads, at the revision a save wrote, what the save made or
+// changed; a read-back that fails says that the save landed.
+// trusted is ctx read as a trusted service: whoever made or changed one of a
+// customer's objects sees it as it now is, whatever his rights to read it.
+func trusted(ctx context.Context) context.Context { return WithActor(ctx, Actor{}) }
+
 func readBack[T any](ctx context.Context, rep *Report, err error, get func(ctx context.Context, atLeastAsFresh string) (*T, error)) (*T, error) {
 	if err != nil {
 		return nil, err
 	}
-	return get(WithActor(ctx, Actor{}), rep.WrittenAt)
+	v, err := get(ctx, rep.WrittenAt)
+	if err != nil {
+		return nil, landedError(graph.Revision(rep.WrittenAt), "what it wrote could not be read back", err)
+	}
+	return v, nil
 }
 
 // readOwned reads an object of a customer that records its creator;
@@ -117,7 +125,7 @@ func (s *Service) CreateMaintenanceWindow(ctx context.Context, msp, customer, id
 	}
 	rep, err := s.createOwned(ctx, msp, customer, customerObjectOf(typeWindow, msp, customer, id), "maintenanceWindowId", "maintenance_windows.create",
 		map[string]string{attrDisplayName: displayName})
-	return readBack(ctx, rep, err, func(ctx context.Context, rev string) (*MaintenanceWindow, error) {
+	return readBack(trusted(ctx), rep, err, func(ctx context.Context, rev string) (*MaintenanceWindow, error) {
 		return s.GetMaintenanceWindow(ctx, msp, customer, id, rev)
 	})
 }
@@ -143,7 +151,7 @@ func (s *Service) UpdateMaintenanceWindow(ctx context.Context, msp, customer, id
 		}
 		return updates, nil
 	})
-	return readBack(ctx, rep, err, func(ctx context.Context, rev string) (*MaintenanceWindow, error) {
+	return readBack(trusted(ctx), rep, err, func(ctx context.Context, rev string) (*MaintenanceWindow, error) {
 		return s.GetMaintenanceWindow(ctx, msp, customer, id, rev)
 	})
 }
@@ -174,7 +182,7 @@ func (s *Service) CreateOutageComment(ctx context.Context, msp, customer, id, te
 	}
 	rep, err := s.createOwned(ctx, msp, customer, customerObjectOf(typeOutageComment, msp, customer, id), "outageCommentId", "outage_comments.create",
 		map[string]string{attrText: text})
-	return readBack(ctx, rep, err, func(ctx context.Context, rev string) (*OutageComment, error) {
+	return readBack(trusted(ctx), rep, err, func(ctx context.Context, rev string) (*OutageComment, error) {
 		return s.GetOutageComment(ctx, msp, customer, id, rev)
 	})
 }
@@ -194,7 +202,7 @@ func (s *Service) UpdateOutageComment(ctx context.Context, msp, customer, id, te
 		}
 		return []graph.Update{{Op: graph.Touch, Relationship: graph.Rel(obj, relAttributes, mspObject(msp)).WithAttributes(map[string]string{attrText: text})}}, nil
 	})
-	return readBack(ctx, rep, err, func(ctx context.Context, rev string) (*OutageComment, error) {
+	return readBack(trusted(ctx), rep, err, func(ctx context.Context, rev string) (*OutageComment, error) {
 		return s.GetOutageComment(ctx, msp, customer, id, rev)
 	})
 }
@@ -222,7 +230,7 @@ func (s *Service) SetMonitorGroup(ctx context.Context, msp, customer, id string,
 			return graph.Rel(obj, relSpokesperson, userObject(msp, u))
 		})...), nil
 	})
-	return readBack(ctx, rep, err, func(ctx context.Context, rev string) (*MonitorGroup, error) {
+	return readBack(trusted(ctx), rep, err, func(ctx context.Context, rev string) (*MonitorGroup, error) {
 		return s.GetMonitorGroup(ctx, msp, customer, id, rev)
 	})
 }
@@ -256,7 +264,7 @@ func (s *Service) SetMonitor(ctx context.Context, msp, customer, id, group strin
 			return graph.Rel(obj, relMonitorGroup, g)
 		})...), nil
 	})
-	return readBack(ctx, rep, err, func(ctx context.Context, rev string) (*Monitor, error) {
+	return readBack(trusted(ctx), rep, err, func(ctx context.Context, rev string) (*Monitor, error) {
 		return s.GetMonitor(ctx, msp, customer, id, rev)
 	})
 }

@@ -129,9 +129,7 @@ func (sn *snapshot) apply(ctx context.Context, updates []graph.Update, validateO
 	// From here on the save has landed: the report is asked of SpiceDB at
 	// rev. If it cannot be, the caller must still learn that the save landed.
 	rep := &Report{WrittenAt: string(rev), AlertContactsRemoved: removals}
-	landed := func(err error) error {
-		return fault.Wrap(err, fault.Unavailable, "the save was written at %s, but its report could not be computed; ask again with atLeastAsFresh", rev).WithDetails(rev)
-	}
+	landed := func(err error) error { return landedError(rev, "its report could not be computed", err) }
 	hasAccess, err := sn.accessAt(ctx, rev, append(slices.Clone(lost), gained...))
 	if err != nil {
 		return nil, landed(err)
@@ -203,6 +201,13 @@ func chunked(updates []graph.Update, n int) [][]graph.Update {
 		updates = updates[k:]
 	}
 	return out
+}
+
+// landedError is the error of a save that was written at rev but failed
+// after (what could not be done): the caller must still learn that it landed,
+// and at which revision (the error's details) to ask again.
+func landedError(rev graph.Revision, what string, err error) error {
+	return fault.Wrap(err, fault.Unavailable, "the save was written at %s, but %s; ask again with atLeastAsFresh", rev, what).WithDetails(rev)
 }
 
 func writtenAt(rev graph.Revision, validateOnly bool) string {

@@ -12,12 +12,12 @@ import (
 // its attributes (its origin), as a save: a synced object is marked as
 // drifted, a user's rename reaches the change feed (userRenamed). The actor
 // must pass authorize. A name that does not change writes nothing.
-func (s *Service) rename(ctx context.Context, msp string, obj existing, displayName string, authorize func(context.Context, *snapshot) error) (string, error) {
+func (s *Service) rename(ctx context.Context, msp string, obj existing, displayName string, authorize func(context.Context, *snapshot) error) (*Report, error) {
 	id := obj.ids[0]
 	if err := firstError(checkID("mspId", msp), checkID(obj.field, id), checkDisplayName("displayName", displayName)); err != nil {
-		return "", err
+		return nil, err
 	}
-	rep, err := s.save(ctx, msp, false, func(ctx context.Context, sn *snapshot) ([]graph.Update, error) {
+	return s.save(ctx, msp, false, func(ctx context.Context, sn *snapshot) ([]graph.Update, error) {
 		if err := authorize(ctx, sn); err != nil {
 			return nil, err
 		}
@@ -36,44 +36,37 @@ func (s *Service) rename(ctx context.Context, msp string, obj existing, displayN
 		attrs[attrDisplayName] = displayName
 		return []graph.Update{{Op: graph.Touch, Relationship: graph.Rel(o, relAttributes, rels[0].Subject).WithAttributes(attrs)}}, nil
 	})
-	if err != nil {
-		return "", err
-	}
-	return rep.WrittenAt, nil
 }
 
 // RenameUser gives an MSP user a new display name.
 func (s *Service) RenameUser(ctx context.Context, msp, user, displayName string) (*User, error) {
-	written, err := s.rename(ctx, msp, existing{"userId", typeUser, []string{user}}, displayName, func(ctx context.Context, sn *snapshot) error {
+	rep, err := s.rename(ctx, msp, existing{"userId", typeUser, []string{user}}, displayName, func(ctx context.Context, sn *snapshot) error {
 		return sn.authorize(ctx, permUsersManage, mspObject(msp))
 	})
-	if err != nil {
-		return nil, err
-	}
-	return s.GetUser(ctx, msp, user, written)
+	return readBack(ctx, rep, err, func(ctx context.Context, rev string) (*User, error) {
+		return s.GetUser(ctx, msp, user, rev)
+	})
 }
 
 // RenameCustomer gives a customer a new display name; the actor needs
 // customers.edit on it.
 func (s *Service) RenameCustomer(ctx context.Context, msp, customer, displayName string) (*Customer, error) {
-	written, err := s.rename(ctx, msp, existing{"customerId", typeCustomer, []string{customer}}, displayName, func(ctx context.Context, sn *snapshot) error {
+	rep, err := s.rename(ctx, msp, existing{"customerId", typeCustomer, []string{customer}}, displayName, func(ctx context.Context, sn *snapshot) error {
 		return firstError(sn.authorizeSight(ctx, typeCustomer, customer), sn.authorize(ctx, permCustomersEdit, customerObject(msp, customer)))
 	})
-	if err != nil {
-		return nil, err
-	}
-	return s.GetCustomer(ctx, msp, customer, written, ViewDefault)
+	return readBack(ctx, rep, err, func(ctx context.Context, rev string) (*Customer, error) {
+		return s.GetCustomer(ctx, msp, customer, rev, ViewDefault)
+	})
 }
 
 // RenameCustomerGroup gives a customer group a new display name.
 func (s *Service) RenameCustomerGroup(ctx context.Context, msp, group, displayName string) (*CustomerGroup, error) {
-	written, err := s.rename(ctx, msp, existing{"customerGroupId", typeCustomerGroup, []string{group}}, displayName, func(ctx context.Context, sn *snapshot) error {
+	rep, err := s.rename(ctx, msp, existing{"customerGroupId", typeCustomerGroup, []string{group}}, displayName, func(ctx context.Context, sn *snapshot) error {
 		return sn.authorize(ctx, permCustomerGroupsManage, mspObject(msp))
 	})
-	if err != nil {
-		return nil, err
-	}
-	return s.GetCustomerGroup(ctx, msp, group, written)
+	return readBack(ctx, rep, err, func(ctx context.Context, rev string) (*CustomerGroup, error) {
+		return s.GetCustomerGroup(ctx, msp, group, rev)
+	})
 }
 
 // RenameSecurityGroup gives a security group a new display name; a
@@ -82,15 +75,14 @@ func (s *Service) RenameSecurityGroup(ctx context.Context, msp, group, displayNa
 	if _, ok := catalog.LookupBuiltinRole(group); ok {
 		return nil, fault.New(fault.Blocked, "security group %q is built in and keeps its role's name", group)
 	}
-	written, err := s.rename(ctx, msp, existing{"securityGroupId", typeSecurityGroup, []string{group}}, displayName, func(ctx context.Context, sn *snapshot) error {
+	rep, err := s.rename(ctx, msp, existing{"securityGroupId", typeSecurityGroup, []string{group}}, displayName, func(ctx context.Context, sn *snapshot) error {
 		return sn.authorize(ctx, permSecurityGroupsManage, mspObject(msp))
 	})
-	if err != nil {
-		return nil, err
-	}
-	sn, err := s.snapshotAtLeast(ctx, msp, written)
-	if err != nil {
-		return nil, err
-	}
-	return sn.readSecurityGroup(ctx, group)
+	return readBack(ctx, rep, err, func(ctx context.Context, rev string) (*SecurityGroup, error) {
+		sn, err := s.snapshotAtLeast(ctx, msp, rev)
+		if err != nil {
+			return nil, err
+		}
+		return sn.readSecurityGroup(ctx, group)
+	})
 }
