@@ -233,7 +233,7 @@ func TestEndToEnd_FabrikamSeesWhatWasDoneToIt(t *testing.T) {
 	require.Equal(t, "hugo", saved["onBehalfOf"])
 	require.Equal(t, service["tokenId"], saved["tokenId"])
 	require.NotEmpty(t, saved["zedToken"])
-	require.Equal(t, "customer_group:west customer:contoso customer:fabrikam", events[10]["target"], "a save names every customer it touched")
+	require.Equal(t, "customer_group:west customer:fabrikam", events[10]["target"], "Fabrikam's own trail names no other customer (the save touched Contoso too)")
 	// A preview is not a save.
 	require.Equal(t, savesBefore+1, formSaves(t, s, "EditCustomerPreferences"))
 
@@ -267,8 +267,9 @@ func TestEndToEnd_FabrikamSeesWhatWasDoneToIt(t *testing.T) {
 	require.Equal(t, len(events)+len(tried), lines)
 }
 
-// A save that touches many customers names the first twenty in its target;
-// each customer's own trail finds it all the same.
+// A save that touches many customers names the first twenty in the MSP's
+// trail; each customer's own trail finds it all the same, naming that
+// customer alone.
 func TestEndToEnd_EveryCustomerASaveTouchedFindsIt(t *testing.T) {
 	s := start(t, []string{"MSPAUTHZ_ADMIN_TOKEN=" + adminToken})
 	a := adminToken
@@ -282,8 +283,10 @@ func TestEndToEnd_EveryCustomerASaveTouchedFindsIt(t *testing.T) {
 	for _, c := range customers {
 		events := s.auditEventsAt(a, "/v1/msps/acme/customers/"+c+"/auditEvents", url.Values{"action": {"TenancyService/EditCustomerGroup"}})
 		require.Len(t, events, 1, c)
-		require.True(t, strings.HasSuffix(events[0]["target"].(string), "customer:ct (and 5 more customers)"), "%v", events[0]["target"])
+		require.Equal(t, "customer_group:all customer:"+c, events[0]["target"])
 	}
+	all := s.auditEventsAt(a, "/v1/msps/acme/auditEvents", url.Values{"action": {"TenancyService/EditCustomerGroup"}})
+	require.True(t, strings.HasSuffix(all[0]["target"].(string), "customer:ct (and 5 more customers)"), "%v", all[0]["target"])
 }
 
 // acme creates the MSP acme, owned by Olivia, with customers and MSP users

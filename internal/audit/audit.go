@@ -11,6 +11,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -42,6 +44,38 @@ type Event struct {
 	// Customers are the customers of MSP the call touched (ids local to
 	// it): the event is in each one's own trail (Query.Customer).
 	Customers []string `json:"-"`
+}
+
+// otherCustomers finds the customer ids an event's target and outcome name:
+// "customer:<id>", `customer "<id>"`, and the count of those left out.
+var otherCustomers = regexp.MustCompile(`customer:([a-z0-9][a-z0-9_-]*)|customer "([^"]*)"|\(and \d+ more customers\)`)
+
+// seenBy is the event as customer's own trail shows it: it names no other
+// customer (what a call did to others is theirs to see), in its target or
+// in its outcome's message.
+func (e Event) seenBy(customer string) Event {
+	redact := func(text string) string {
+		return otherCustomers.ReplaceAllStringFunc(text, func(m string) string {
+			sub := otherCustomers.FindStringSubmatch(m)
+			switch {
+			case sub[1] == customer || sub[2] == customer:
+				return m
+			case sub[1] != "":
+				return ""
+			case strings.HasPrefix(m, "customer "):
+				return "another customer"
+			}
+			return ""
+		})
+	}
+	target := strings.Fields(redact(e.Target))
+	if !slices.Contains(target, "customer:"+customer) {
+		target = append(target, "customer:"+customer) // one of those its target left out
+	}
+	e.Target = strings.Join(target, " ")
+	e.Outcome = redact(e.Outcome)
+	e.Customers = nil
+	return e
 }
 
 // The outcomes of calls that succeeded.
@@ -174,6 +208,9 @@ func (l *Log) List(ctx context.Context, msp string, q Query, size int, token str
 			var e Event
 			if err := json.Unmarshal([]byte(r.Attribute(attrEvent)), &e); err != nil {
 				return nil, "", fault.Wrap(err, fault.Internal, "decode audit event %s", r.Resource.ID)
+			}
+			if q.Customer != "" {
+				e = e.seenBy(q.Customer)
 			}
 			if q.matches(e) {
 				out = append(out, e)

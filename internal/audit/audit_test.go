@@ -105,3 +105,25 @@ func TestList_ACustomersOwnTrailHoldsTheEventsThatTouchedIt(t *testing.T) {
 	require.Equal(t, []string{"fred"}, actors(Query{Customer: "fabrikam", Action: "GrantService/ApproveGrant"}, 100))
 	require.Empty(t, actors(Query{Customer: "initech"}, 100))
 }
+
+// Fabrikam's own trail shows what a call did to Fabrikam, and names no other
+// customer: not in the target, not in a refusal's message.
+func TestList_ACustomersOwnTrailNamesNoOtherCustomer(t *testing.T) {
+	ctx := context.Background()
+	l := New(spicedbtest.Graph(t))
+	_, err := l.Record(ctx, Event{MSP: "acme", Actor: "olivia", Action: "TenancyService/EditCustomerGroup",
+		Target: "customer_group:zoho customer:contoso customer:fabrikam (and 3 more customers)", Customers: []string{"contoso", "fabrikam"},
+		Outcome: `NotFound: customers: customer "contoso" not found, nor customer "fabrikam"`})
+	require.NoError(t, err)
+	own, _, err := l.List(ctx, "acme", Query{Customer: "fabrikam"}, 0, "")
+	require.NoError(t, err)
+	require.Len(t, own, 1)
+	require.Equal(t, "customer_group:zoho customer:fabrikam", own[0].Target)
+	require.Equal(t, `NotFound: customers: another customer not found, nor customer "fabrikam"`, own[0].Outcome)
+	contoso, _, err := l.List(ctx, "acme", Query{Customer: "contoso"}, 0, "")
+	require.NoError(t, err)
+	require.Equal(t, "customer_group:zoho customer:contoso", contoso[0].Target)
+	all, _, err := l.List(ctx, "acme", Query{}, 0, "")
+	require.NoError(t, err)
+	require.Equal(t, "customer_group:zoho customer:contoso customer:fabrikam (and 3 more customers)", all[0].Target, "the MSP's trail is whole")
+}
