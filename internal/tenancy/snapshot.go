@@ -2,6 +2,7 @@ package tenancy
 
 import (
 	"context"
+	"strings"
 	"sync"
 
 	"golang.org/x/sync/errgroup"
@@ -108,9 +109,10 @@ type existing struct {
 // does not exist in the MSP at the snapshot's revision — or, for a customer,
 // that the actor may not know of (see knownCheck). One bulk check answers for
 // every object. Every call names here each customer it touches (its path, its
-// selection, its scope), which records them as touched (see Touched), before
-// it asks whether the actor may act: so a customer he may not see is "not
-// found", like one that does not exist, and never "forbidden".
+// selection, its scope) before it asks whether the actor may act: so a
+// customer he may not see is "not found", like one that does not exist, and
+// never "forbidden". The customer a call is about (a customerId field) is
+// recorded as touched here (see Touched).
 func (sn *snapshot) requireExisting(ctx context.Context, wants ...existing) error {
 	type ref struct {
 		field, typ, id string
@@ -122,7 +124,9 @@ func (sn *snapshot) requireExisting(ctx context.Context, wants ...existing) erro
 		return err
 	}
 	for _, w := range wants {
-		if w.typ == typeCustomer {
+		if w.typ == typeCustomer && strings.HasSuffix(strings.ToLower(w.field), "customerid") {
+			// The customer the call is about; a selection's or a scope's
+			// customers are touched by what the save changes of them.
 			touch(ctx, w.ids...)
 		}
 		for _, id := range w.ids {

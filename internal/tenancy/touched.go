@@ -10,10 +10,11 @@ import (
 )
 
 // Touched collects the customers one call touches, for its audit record (so
-// that each customer finds what was done to it): every customer the call
-// names — its path, its selection, its scope, its question, the customer of
-// a grant it names — whether or not the actor may see it, and every customer
-// whose relationships (or whose objects') its save writes or would write.
+// that each customer finds what was done to it): the customer the call is
+// about — its path, its question, the customer of a grant it names — whether
+// or not the actor may see it, and every customer whose relationships (or
+// whose objects') its save writes or would write. A selection's customers
+// that a save leaves as they were are not touched.
 // Ids are local to the call's MSP.
 type Touched struct {
 	mu        sync.Mutex
