@@ -23,7 +23,7 @@ func newReachCommand() *cobra.Command {
 		Short:   "List the customers a user reaches, or the users who reach a customer, with their paths",
 		Long: "List, from a running mspauthz, every customer a user reaches (GET /v1/msps/{msp}/users/{user}/customers)\n" +
 			"or every user who reaches a customer (GET /v1/msps/{msp}/customers/{customer}/users), each with\n" +
-			"every path: direct, customer_group:<id>, security_group:<id>, grant:<id>.\n\n" + clientExitCodes,
+			"every path: direct, customer_group:<id>.\n\n" + clientExitCodes,
 		Example: `  mspauthz reach --msp acme --user alex
   mspauthz reach --msp acme --customer zylker --json`,
 		Args: noArgs,
