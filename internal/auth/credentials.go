@@ -48,3 +48,12 @@ func (c Credentials) Authenticate(ctx context.Context, authorization, session st
 func IsJWT(token string) bool {
 	return strings.Count(token, ".") == 2 && strings.HasPrefix(token, "eyJ")
 }
+
+// Forget makes the tokens and sessions of msp (of user, when given) fail at
+// once in this process: for an MSP or a user just deleted.
+func (c Credentials) Forget(msp, user string) {
+	c.Tokens.Forget(msp, user)
+	if c.Sessions != nil {
+		c.Sessions.Forget(msp, user)
+	}
+}

@@ -147,7 +147,9 @@ func (h *Handler) fail(w http.ResponseWriter, err error) {
 	h.render(w, status, view{Problem: msg})
 }
 
-func (h *Handler) secure(r *http.Request) bool { return r.TLS != nil || h.cfg.PublicURL.Scheme == "https" }
+func (h *Handler) secure(r *http.Request) bool {
+	return r.TLS != nil || h.cfg.PublicURL.Scheme == "https"
+}
 
 // cookie is one of sign-in's cookies: HttpOnly, SameSite=Lax, Secure behind
 // TLS; maxAge < 0 deletes it.

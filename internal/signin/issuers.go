@@ -62,8 +62,8 @@ type issuer struct {
 	keys    []jose.JSONWebKey
 	fetched time.Time
 	// failed is when it last could not be reached, and why.
-	failed    time.Time
-	failure   error
+	failed  time.Time
+	failure error
 }
 
 func (is *issuers) get(url string) *issuer {
