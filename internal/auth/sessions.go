@@ -34,9 +34,9 @@ const (
 // Sessions are the console sessions of signed-in people: a random cookie,
 // whose server-side record (session:<id>#user@user:<msp>/<user> in SpiceDB,
 // with the secret's hash) ends at sign-out, with the user, after IdleTimeout
-// without a request, and MaxAge after sign-in. The record expires in
-// SpiceDB by itself at the earlier of the two; the verification checks both
-// times itself too. A verified session is cached for DefaultCacheTTL, as a
+// without a request, and MaxAge after sign-in. The verification checks both
+// times; the record expires in SpiceDB by itself a little later
+// (expiryGrace). A verified session is cached for DefaultCacheTTL, as a
 // token is: a sign-out through another process applies within it.
 type Sessions struct {
 	graph     graph.Graph
@@ -81,9 +81,14 @@ func (s *Sessions) record(id string, c cachedSession) graph.Relationship {
 	r := graph.Rel(sessionObject(id), relUser, graph.Object{Type: typeUser, ID: c.msp + "/" + c.user}).WithAttributes(map[string]string{
 		attrSecret: c.hash, attrOpened: unixNano(c.opened), attrSeen: unixNano(c.seen), attrSignedIn: c.signedIn,
 	})
-	r.Expires = minTime(c.seen.Add(s.idle), c.opened.Add(s.max))
+	r.Expires = minTime(c.seen.Add(s.idle), c.opened.Add(s.max)).Add(expiryGrace)
 	return r
 }
+
+// expiryGrace is how long after its timeout a session's record expires in
+// SpiceDB: the verification refuses it at the timeout itself, saying so;
+// SpiceDB then forgets it.
+const expiryGrace = time.Minute
 
 func unixNano(t time.Time) string { return strconv.FormatInt(t.UnixNano(), 10) }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -54,9 +55,11 @@ func newIssuers(client *http.Client, minRefresh time.Duration) *issuers {
 type issuer struct {
 	url string
 	mu  sync.Mutex
-	// provider is its discovery document, fetched at discovered.
+	// provider is its discovery document, fetched at discovered; its
+	// token endpoint takes the client's secret as authStyle says.
 	provider   *oidc.Provider
 	jwksURL    string
+	authStyle  oauth2.AuthStyle
 	discovered time.Time
 	// keys are its JWKS, fetched at fetched.
 	keys    []jose.JSONWebKey
@@ -96,7 +99,8 @@ func (is *issuers) discover(ctx context.Context, url string) (*oidc.Provider, *i
 	}
 	p, err := oidc.NewProvider(oidc.ClientContext(ctx, is.client), url)
 	var claims struct {
-		JWKSURL string `json:"jwks_uri"`
+		JWKSURL     string   `json:"jwks_uri"`
+		AuthMethods []string `json:"token_endpoint_auth_methods_supported"`
 	}
 	if err == nil {
 		err = p.Claims(&claims)
@@ -108,6 +112,13 @@ func (is *issuers) discover(ctx context.Context, url string) (*oidc.Provider, *i
 		return nil, nil, i.fail(unreachable(url, "discovery", err))
 	}
 	i.provider, i.jwksURL, i.discovered = p, claims.JWKSURL, time.Now()
+	// OpenID Connect's default is client_secret_basic; one style, said
+	// once: a token endpoint must not see a code twice (oauth2's
+	// auto-detection would send it again after a refusal).
+	i.authStyle = oauth2.AuthStyleInHeader
+	if len(claims.AuthMethods) > 0 && !slices.Contains(claims.AuthMethods, "client_secret_basic") && slices.Contains(claims.AuthMethods, "client_secret_post") {
+		i.authStyle = oauth2.AuthStyleInParams
+	}
 	return p, i, nil
 }
 
@@ -197,9 +208,11 @@ func (is *issuers) fetchKeys(ctx context.Context, i *issuer) error {
 
 // endpoint is the issuer's OAuth 2.0 endpoint, discovered.
 func (is *issuers) endpoint(ctx context.Context, url string) (oauth2.Endpoint, error) {
-	p, _, err := is.discover(ctx, url)
+	p, i, err := is.discover(ctx, url)
 	if err != nil {
 		return oauth2.Endpoint{}, err
 	}
-	return p.Endpoint(), nil
+	e := p.Endpoint()
+	e.AuthStyle = i.authStyle
+	return e, nil
 }
