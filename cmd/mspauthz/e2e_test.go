@@ -338,7 +338,7 @@ func TestEndToEnd_SeedScenariosOverREST(t *testing.T) {
 	require.NotEmpty(t, list["nextPageToken"])
 	list = s.ok(a, "GET", "/v1/msps/acme/users?pageSize=10&pageToken="+list["nextPageToken"].(string), nil)
 	require.Len(t, list["users"], 3)
-	require.Equal(t, j{"userId": "alex", "displayName": "Alex", "singleCustomerId": "", "origin": "local",
+	require.Equal(t, j{"userId": "alex", "displayName": "Alex", "singleCustomerId": "", "origin": "local", "externalId": "",
 		"customerGroups": []any{j{"customerGroupId": "zoho", "origin": "local"}}, "securityGroups": []any{}}, s.ok(a, "GET", "/v1/msps/acme/users/alex", nil))
 	require.Equal(t, j{"mspId": "acme", "displayName": "Acme IT", "ownerUserId": "olivia"}, s.ok(a, "GET", "/v1/msps/acme", nil))
 	require.Len(t, s.ok(a, "GET", "/v1/msps/acme/customers", nil)["customers"], 2)

@@ -56,7 +56,7 @@ func TestSignIn_AnIdentityProviderIsConfiguredAsDataAndItsSecretNeverComesBack(t
 	p, other := signintest.Start(t), signintest.Start(t)
 	a := adminToken
 	alex := s.ok(a, "POST", "/v1/msps/acme/users/alex/tokens", j{})["token"].(string)
-	zoe := s.ok(a, "POST", "/v1/msps/acme/users/zoe/tokens", j{})["token"].(string)
+	zara := s.ok(a, "POST", "/v1/msps/acme/users/zara/tokens", j{})["token"].(string)
 
 	s.fails(403, `user "alex" lacks settings.manage`, alex, "PUT", "/v1/msps/acme/identityProvider", j{"issuer": p.Issuer, "clientId": "mspauthz"})
 	set := s.trust(a, p, "", j{"allowedDomains": []string{"ACME.example"}})
@@ -85,8 +85,8 @@ func TestSignIn_AnIdentityProviderIsConfiguredAsDataAndItsSecretNeverComesBack(t
 
 	// A customer's own provider: only its built-in administrator sets it.
 	s.fails(403, `only a built-in administrator of customer "zylker"`, alex, "PUT", "/v1/msps/acme/customers/zylker/identityProvider", j{"issuer": other.Issuer, "clientId": "x"})
-	require.Equal(t, "zylker", s.trust(zoe, other, "zylker", nil)["customerId"])
-	s.fails(404, `customer "globex" not found`, zoe, "GET", "/v1/msps/acme/customers/globex/identityProvider", nil)
+	require.Equal(t, "zylker", s.trust(zara, other, "zylker", nil)["customerId"])
+	s.fails(404, `customer "globex" not found`, zara, "GET", "/v1/msps/acme/customers/globex/identityProvider", nil)
 
 	s.stop()
 	require.NotContains(t, s.logs.String(), p.ClientSecret, "never logged")
@@ -345,16 +345,16 @@ func TestSignIn_AlexSignsInThroughAcmesProviderAndHisSessionCallsTheAPIAsHim(t *
 
 // Zylker's administrator signs in through Zylker's own provider and gets
 // Zylker's side only; her session is her own credential (her consent).
-func TestSignIn_ZoeSignsInThroughZylkersProviderAndGetsZylkersSideOnly(t *testing.T) {
+func TestSignIn_ZaraSignsInThroughZylkersProviderAndGetsZylkersSideOnly(t *testing.T) {
 	s := startSignIn(t)
 	acmes, zylkers := signintest.Start(t), signintest.Start(t)
 	s.trust(adminToken, acmes, "", nil)
 	s.trust(adminToken, zylkers, "zylker", nil)
-	zylkers.SignIn("zoe@zylker.example")
+	zylkers.SignIn("zara@zylker.example")
 	b := newBrowser(t, s)
 	code, page := b.get(s.base + "/signin?msp=acme&customer=zylker")
 	require.Equal(t, 200, code, page)
-	require.Contains(t, page, "Signed in as <strong>zoe</strong> of acme")
+	require.Contains(t, page, "Signed in as <strong>zara</strong> of acme")
 
 	code, body := b.api("PUT", "/v1/msps/acme/customers/zylker/partnerAccess", `{"enabled":false}`)
 	require.Equal(t, 200, code, "her session carries her consent: %s", body)
@@ -364,10 +364,10 @@ func TestSignIn_ZoeSignsInThroughZylkersProviderAndGetsZylkersSideOnly(t *testin
 	require.Equal(t, 403, code, body)
 
 	// The MSP's provider does not sign her in, nor Zylker's the MSP's staff.
-	acmes.SignIn("zoe@zylker.example")
+	acmes.SignIn("zara@zylker.example")
 	code, page = newBrowser(t, s).get(s.base + "/signin?msp=acme")
 	require.Equal(t, 401, code)
-	require.Contains(t, page, `user &#34;zoe&#34; is no MSP user of msp &#34;acme&#34;`)
+	require.Contains(t, page, `user &#34;zara&#34; is no MSP user of msp &#34;acme&#34;`)
 	zylkers.SignIn("alex@acme.example")
 	code, page = newBrowser(t, s).get(s.base + "/signin?msp=acme&customer=zylker")
 	require.Equal(t, 401, code)
@@ -507,7 +507,7 @@ func TestSignIn_TheDemoSignInOffersTheFixturesPeopleOnLoopbackOnly(t *testing.T)
 	b := newBrowser(t, s)
 	code, page := b.get(s.base + "/signin")
 	require.Equal(t, 200, code)
-	for _, who := range []string{"olivia</button> account owner (acme)", "Bob</button> technician (acme)", "Zoe</button> administrator of Zylker Corp (acme)", "The REST API listens on loopback"} {
+	for _, who := range []string{"olivia</button> account owner (acme)", "Dana</button> technician (acme)", "Zara</button> administrator of Zylker Corp (acme)", "The REST API listens on loopback"} {
 		require.Contains(t, page, who)
 	}
 	code, page = b.post("/signin/demo", url.Values{"user": {"acme/bob"}}, "Sec-Fetch-Site", "cross-site")
@@ -538,4 +538,32 @@ func TestSignIn_TheDemoSignInOffersTheFixturesPeopleOnLoopbackOnly(t *testing.T)
 	on := startSignIn(t, "--http-addr", "0.0.0.0:0", "--demo-sign-in")
 	code, _ = newBrowser(t, on).post("/signin/demo", url.Values{"user": {"acme/olivia"}})
 	require.Equal(t, 200, code)
+}
+
+// Users map to identities by externalId, set on create and PATCH (staff
+// and a customer's own users alike): an identity names one user only, and
+// a changed externalId moves the sign-in with it.
+func TestSignIn_AnExternalIdNamesOneUserAndMovesWithAPatch(t *testing.T) {
+	s := startSignIn(t)
+	p := signintest.Start(t)
+	a := adminToken
+	s.trust(a, p, "", nil)
+	carol := p.Token(map[string]any{"email": "carol@acme.example"})
+	s.fails(401, `no user of msp "acme" has the externalId "carol@acme.example"`, carol, "GET", "/v1/msps/acme", nil)
+	require.Equal(t, "carol@acme.example", s.ok(a, "PATCH", "/v1/msps/acme/users/carol", j{"externalId": "carol@acme.example"})["externalId"])
+	s.ok(carol, "GET", "/v1/msps/acme", nil)
+
+	s.fails(409, `"alex@acme.example" is already the externalId of user "alex"`, a, "PATCH", "/v1/msps/acme/users/carol", j{"externalId": "alex@acme.example"})
+	s.fails(409, `"alex@acme.example" is already the externalId of user "alex"`, a, "POST", "/v1/msps/acme/users", j{"userId": "erin", "displayName": "Erin", "externalId": "alex@acme.example"})
+	s.fails(404, `user "erin" not found`, a, "GET", "/v1/msps/acme/users/erin", nil)
+	s.fails(409, `is already the externalId of user "zara"`, a, "POST", "/v1/msps/acme/customers/globex/endCustomerUsers", j{"userId": "gus", "displayName": "Gus", "externalId": "zara@zylker.example"})
+
+	require.Equal(t, "carol.b@acme.example", s.ok(a, "PATCH", "/v1/msps/acme/users/carol?updateMask=externalId", j{"externalId": "carol.b@acme.example"})["externalId"])
+	s.fails(401, "has the externalId", carol, "GET", "/v1/msps/acme", nil)
+	s.ok(p.Token(map[string]any{"email": "carol.b@acme.example"}), "GET", "/v1/msps/acme", nil)
+
+	zara := s.ok(a, "PATCH", "/v1/msps/acme/customers/zylker/endCustomerUsers/zara", j{"externalId": "zara@zylker.example.org", "displayName": "Zara Z."})
+	require.Equal(t, j{"userId": "zara", "displayName": "Zara Z.", "customerId": "zylker", "role": "admin", "externalId": "zara@zylker.example.org"}, zara)
+	s.fails(404, `user "carol" is not a user of customer "zylker"`, a, "PATCH", "/v1/msps/acme/customers/zylker/endCustomerUsers/carol", j{"externalId": "c@zylker.example"})
+	s.fails(400, "externalId must be printable text", a, "PATCH", "/v1/msps/acme/users/carol", j{"externalId": "a\nb"})
 }

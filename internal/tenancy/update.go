@@ -31,7 +31,11 @@ func (s *Service) update(ctx context.Context, msp string, obj existing, set map[
 		if err := authorize(ctx, sn); err != nil {
 			return nil, err
 		}
-		o := scoped(obj.typ, msp, id)
+		typ := obj.typ
+		if typ == typeEndCustomerUser {
+			typ = typeUser // an end-customer user is a user object
+		}
+		o := scoped(typ, msp, id)
 		rels, err := sn.read(ctx, graph.Filter{ResourceType: o.Type, ResourceID: o.ID, Relation: relAttributes})
 		if err != nil {
 			return nil, err
