@@ -242,40 +242,30 @@ func newBrowser(t *testing.T, s *server) *browser {
 // get fetches a page (following redirects) and returns its status and body.
 func (b *browser) get(rawURL string) (int, string) {
 	b.t.Helper()
-	resp, err := b.client.Get(rawURL)
+	req, err := http.NewRequest("GET", rawURL, nil)
 	require.NoError(b.t, err)
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	require.NoError(b.t, err)
-	return resp.StatusCode, string(raw)
+	return b.do(req)
 }
 
 // post submits a form of the service's own pages, with the headers a
 // browser adds (header pairs).
 func (b *browser) post(path string, form url.Values, header ...string) (int, string) {
 	b.t.Helper()
-	req, err := http.NewRequest("POST", b.s.base+path, strings.NewReader(form.Encode()))
-	require.NoError(b.t, err)
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	for i := 0; i < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := b.client.Do(req)
-	require.NoError(b.t, err)
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	require.NoError(b.t, err)
-	return resp.StatusCode, string(raw)
+	return b.api("POST", path, form.Encode(), append([]string{"Content-Type", "application/x-www-form-urlencoded"}, header...)...)
 }
 
-// api makes a REST call with the browser's cookies, and headers.
+// api makes a REST call with the browser's cookies, and header pairs.
 func (b *browser) api(method, path, body string, header ...string) (int, string) {
 	b.t.Helper()
 	req, err := http.NewRequest(method, b.s.base+path, strings.NewReader(body))
 	require.NoError(b.t, err)
-	for i := 0; i < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
+	return b.do(b.s.withHeader(req, header...))
+}
+
+// do sends a request with the browser's cookies and returns the status and
+// body of the answer it ends at.
+func (b *browser) do(req *http.Request) (int, string) {
+	b.t.Helper()
 	resp, err := b.client.Do(req)
 	require.NoError(b.t, err)
 	defer resp.Body.Close()
@@ -418,7 +408,7 @@ func TestSignIn_AForgedOrReplayedCallbackIs401AndOpensNoSession(t *testing.T) {
 	require.Contains(t, page, "no sign-in is under way in this browser")
 
 	// A code injected into another sign-in: its PKCE verifier is not the code's.
-	victim, victimCallback := begin()
+	_, victimCallback := begin()
 	attacker, attackerCallback := begin()
 	code, page = attacker.get(withQuery(attackerCallback, "code", codeOf(victimCallback)))
 	require.Equal(t, 401, code)
@@ -427,7 +417,7 @@ func TestSignIn_AForgedOrReplayedCallbackIs401AndOpensNoSession(t *testing.T) {
 
 	// The sign-in completes once; its replay (same cookie, same state) is
 	// refused. (The injection burned the victim's code: a new sign-in.)
-	victim, victimCallback = begin()
+	victim, victimCallback := begin()
 	jarCookies := victim.client.Jar.Cookies(mustURL(s.base + "/signin/callback"))
 	code, _ = victim.get(victimCallback)
 	require.Equal(t, 200, code)

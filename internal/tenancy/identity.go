@@ -256,8 +256,14 @@ func (s *Service) GetIdentityProvider(ctx context.Context, msp, customer string)
 	if err := sn.authorizeProviderOwner(ctx, customer, "read its identity provider"); err != nil {
 		return nil, err
 	}
+	return s.readProvider(ctx, msp, customer, graph.At(sn.rev))
+}
+
+// readProvider reads the provider of msp or of one of its customers.
+// Errors: NotFound when there is none, Unavailable.
+func (s *Service) readProvider(ctx context.Context, msp, customer string, c graph.Consistency) (*IdentityProvider, error) {
 	obj := identityProviderObject(msp, customer)
-	rels, err := sn.read(ctx, graph.Filter{ResourceType: obj.Type, ResourceID: obj.ID})
+	rels, _, err := s.graph.Read(ctx, graph.Filter{ResourceType: obj.Type, ResourceID: obj.ID, Relation: relMSP}, c)
 	if err != nil {
 		return nil, err
 	}
@@ -358,16 +364,7 @@ func (s *Service) IdentityProviderOf(ctx context.Context, msp, customer string) 
 	if err := s.checkProviderOwner(msp, customer); err != nil {
 		return nil, err
 	}
-	obj := identityProviderObject(msp, customer)
-	rels, _, err := s.graph.Read(ctx, graph.Filter{ResourceType: obj.Type, ResourceID: obj.ID, Relation: relMSP}, graph.Full())
-	if err != nil {
-		return nil, err
-	}
-	p := providerOf(msp, customer, rels)
-	if p == nil {
-		return nil, fault.New(fault.NotFound, "%s has no identity provider", providerOwnerName(msp, customer))
-	}
-	return p, nil
+	return s.readProvider(ctx, msp, customer, graph.Full())
 }
 
 // IdentityProviderByIssuer returns the one provider whose issuer is

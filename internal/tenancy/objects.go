@@ -3,8 +3,6 @@ package tenancy
 import (
 	"context"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/mspauthz/mspauthz/internal/fault"
 	"github.com/mspauthz/mspauthz/internal/graph"
@@ -16,17 +14,7 @@ const maxDisplayName = 200
 // scopedTypes are the object types whose ids start with their MSP's id.
 var scopedTypes = append([]string{typeUser, typeCustomer, typeCustomerGroup, typeRole, typeSecurityGroup, typeGrant, typeSyncOrigin, typeIdentityProvider, typeExternalIdentity}, customerTypes...)
 
-func checkDisplayName(field, name string) error {
-	switch {
-	case strings.TrimSpace(name) == "":
-		return fault.New(fault.Invalid, "%s is required", field)
-	case !utf8.ValidString(name) || strings.IndexFunc(name, unicode.IsControl) >= 0:
-		return fault.New(fault.Invalid, "%s must be printable text", field)
-	case utf8.RuneCountInString(name) > maxDisplayName:
-		return fault.New(fault.Invalid, "%s is longer than %d characters", field, maxDisplayName)
-	}
-	return nil
-}
+func checkDisplayName(field, name string) error { return checkText(field, name, maxDisplayName) }
 
 // attributesOf is the relationship that carries obj's display name.
 func attributesOf(obj graph.Object, msp, displayName string) graph.Relationship {

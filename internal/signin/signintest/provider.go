@@ -6,7 +6,6 @@
 package signintest
 
 import (
-	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -252,7 +251,7 @@ func (p *Provider) Sign(alg jose.SignatureAlgorithm, key any, kid string, claims
 // confusion attack uses as its secret.
 func (p *Provider) PublicKeyBytes() []byte {
 	key, _ := p.SigningKey()
-	raw, err := json.Marshal(jose.JSONWebKey{Key: key.Public().(crypto.PublicKey)})
+	raw, err := json.Marshal(jose.JSONWebKey{Key: key.Public()})
 	require.NoError(p.t, err)
 	return raw
 }
