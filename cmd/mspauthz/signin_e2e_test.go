@@ -525,9 +525,15 @@ func TestSignIn_TheDemoSignInOffersTheFixturesPeopleOnLoopbackOnly(t *testing.T)
 	require.Equal(t, 403, code)
 	require.Contains(t, page, "--demo-sign-in")
 
-	on := startSignIn(t, "--http-addr", "0.0.0.0:0", "--demo-sign-in")
-	code, _ = newBrowser(t, on).post("/signin/demo", url.Values{"user": {"acme/olivia"}})
-	require.Equal(t, 200, code)
+	// Behind a TLS proxy (an https public URL) the cookies are Secure.
+	on := startSignIn(t, "--http-addr", "0.0.0.0:0", "--demo-sign-in", "--public-url", "https://mspauthz.example.com")
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noRedirect.PostForm(on.base+"/signin/demo", url.Values{"user": {"acme/olivia"}})
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	require.Contains(t, resp.Header.Get("Set-Cookie"), "mspauthz_session=mspzs_")
+	require.Contains(t, resp.Header.Get("Set-Cookie"), "; HttpOnly; Secure; SameSite=Lax")
 }
 
 // Users map to identities by externalId, set on create and PATCH (staff
