@@ -15,11 +15,15 @@ import (
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	pb "github.com/mspauthz/mspauthz/api/mspauthz/v1"
 	"github.com/mspauthz/mspauthz/gateway/body"
 	"github.com/mspauthz/mspauthz/internal/api"
+	"github.com/mspauthz/mspauthz/internal/auth"
 )
 
 // OpenAPI is the OpenAPI (Swagger 2.0) document generated with the contract.
@@ -54,6 +58,13 @@ func New(ctx context.Context, conn *grpc.ClientConn, log *slog.Logger, others *h
 		runtime.WithIncomingHeaderMatcher(func(key string) (string, bool) {
 			return api.OnBehalfOfHeader, http.CanonicalHeaderKey(key) == http.CanonicalHeaderKey(api.OnBehalfOfHeader)
 		}),
+		// A console session authenticates a request without Authorization.
+		runtime.WithMetadata(func(_ context.Context, r *http.Request) metadata.MD {
+			if c := sessionCookie(r); c != "" {
+				return metadata.Pairs(api.SessionMetadata, c)
+			}
+			return nil
+		}),
 		runtime.WithOutgoingHeaderMatcher(func(key string) (string, bool) { return callerHeader, key == api.CallerHeader }),
 		// A method a path does not take is 405, never served by another method's call.
 		runtime.WithRoutingErrorHandler(g.routingError),
@@ -71,6 +82,7 @@ func New(ctx context.Context, conn *grpc.ClientConn, log *slog.Logger, others *h
 		pb.RegisterAuditServiceHandler,
 		pb.RegisterChangeServiceHandler,
 		pb.RegisterSyncServiceHandler,
+		pb.RegisterIdentityProviderServiceHandler,
 	} {
 		if err := register(ctx, g.mux, conn); err != nil {
 			return nil, fmt.Errorf("register REST handlers: %w", err)
@@ -83,7 +95,7 @@ func New(ctx context.Context, conn *grpc.ClientConn, log *slog.Logger, others *h
 	if err != nil {
 		return nil, fmt.Errorf("REST routes: %w", err)
 	}
-	g.rest = limitBody(g.mux)
+	g.rest = limitBody(g.refuseCrossOrigin(g.mux))
 	g.api = logRequests(http.HandlerFunc(g.serveAPI), log)
 	return g, nil
 }
@@ -130,6 +142,37 @@ func exact(path string) bool {
 		}
 	}
 	return true
+}
+
+// sessionCookie is the console session's cookie value of a request that
+// has no Authorization header (which wins), or "".
+func sessionCookie(r *http.Request) string {
+	if r.Header.Get("Authorization") != "" {
+		return ""
+	}
+	c, err := r.Cookie(auth.SessionCookie)
+	if err != nil {
+		return ""
+	}
+	return c.Value
+}
+
+// refuseCrossOrigin refuses, 403, a state-changing request that a console
+// session authenticates and that another site's page sent (Go's
+// http.CrossOriginProtection: Sec-Fetch-Site, else Origin against Host);
+// the session cookie is SameSite=Lax besides. Requests with a bearer token
+// carry no ambient credential and pass.
+func (g *gateway) refuseCrossOrigin(next http.Handler) http.Handler {
+	csrf := http.NewCrossOriginProtection()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if sessionCookie(r) != "" {
+			if err := csrf.Check(r); err != nil {
+				g.fail(w, r, status.Errorf(codes.PermissionDenied, "%s %s with the console session's cookie, from another site: refused (%v); nothing was done", r.Method, r.URL.Path, err))
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // limitBody caps request bodies at MaxBodyBytes (MaxSyncBodyBytes for a

@@ -186,6 +186,8 @@ func TestEndToEnd_TheBannerSaysWhereToPointAClient(t *testing.T) {
 		"datastore       " + datastore,
 		"loaded          ../../fixtures/demo.yaml: 2 MSPs (acme, northwind) with 7 users, 4 customers, 3 customer groups",
 		"platform token  MSPAUTHZ_ADMIN_TOKEN",
+		"sign in         " + s.base + "/signin  (identity providers: PUT /v1/msps/{msp}/identityProvider, callback " + s.base + "/signin/callback; sessions end 30m unused, 12h after sign-in; demo sign-in on)",
+		"server key      generated here",
 		"try             MSPAUTHZ_TOKEN=<token> mspauthz reach --url " + s.base,
 	}
 	if spicedbtest.IndexOn() {

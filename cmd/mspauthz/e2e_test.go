@@ -182,6 +182,14 @@ func (s *server) request(token, method, path string, body any) *http.Request {
 	return req
 }
 
+// withHeader sets header pairs on req.
+func (s *server) withHeader(req *http.Request, header ...string) *http.Request {
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	return req
+}
+
 // do sends a request and decodes the JSON answer.
 func (s *server) do(req *http.Request) (int, map[string]any) {
 	s.t.Helper()
@@ -209,10 +217,11 @@ func (s *server) ok(token, method, path string, body any) map[string]any {
 	return out
 }
 
-// fails makes a call that must answer status, with a message containing msg.
-func (s *server) fails(status int, msg, token, method, path string, body any) map[string]any {
+// fails makes a call (with header pairs, if any) that must answer status,
+// with a message containing msg.
+func (s *server) fails(status int, msg, token, method, path string, body any, header ...string) map[string]any {
 	s.t.Helper()
-	code, out := s.call(token, method, path, body)
+	code, out := s.do(s.withHeader(s.request(token, method, path, body), header...))
 	require.Equal(s.t, status, code, "%s %s: %v", method, path, out)
 	require.Contains(s.t, out["message"], msg)
 	return out
@@ -329,7 +338,7 @@ func TestEndToEnd_SeedScenariosOverREST(t *testing.T) {
 	require.NotEmpty(t, list["nextPageToken"])
 	list = s.ok(a, "GET", "/v1/msps/acme/users?pageSize=10&pageToken="+list["nextPageToken"].(string), nil)
 	require.Len(t, list["users"], 3)
-	require.Equal(t, j{"userId": "alex", "displayName": "Alex", "singleCustomerId": "", "origin": "local",
+	require.Equal(t, j{"userId": "alex", "displayName": "Alex", "singleCustomerId": "", "origin": "local", "externalId": "",
 		"customerGroups": []any{j{"customerGroupId": "zoho", "origin": "local"}}, "securityGroups": []any{}}, s.ok(a, "GET", "/v1/msps/acme/users/alex", nil))
 	require.Equal(t, j{"mspId": "acme", "displayName": "Acme IT", "ownerUserId": "olivia"}, s.ok(a, "GET", "/v1/msps/acme", nil))
 	require.Len(t, s.ok(a, "GET", "/v1/msps/acme/customers", nil)["customers"], 2)

@@ -45,7 +45,7 @@ func TestEndToEnd_EveryFormCanBeReadBack(t *testing.T) {
 		"customers": []any{"globex", "zylker"}}
 	require.Equal(t, zoho, s.ok(a, "GET", h+"/customerGroups/zoho", nil))
 	require.Contains(t, s.ok(a, "GET", h+"/customerGroups", nil)["customerGroups"], zoho, "a list answers a group's members, never an empty list it did not load")
-	alex := j{"userId": "alex", "displayName": "Alex", "singleCustomerId": "", "origin": "local",
+	alex := j{"userId": "alex", "displayName": "Alex", "singleCustomerId": "", "origin": "local", "externalId": "alex@acme.example",
 		"customerGroups": []any{j{"customerGroupId": "site24x7", "origin": "local"}, j{"customerGroupId": "zoho", "origin": "local"}},
 		"securityGroups": []any{}}
 	require.Equal(t, alex, s.ok(a, "GET", h+"/users/alex", nil))
@@ -161,7 +161,7 @@ func TestEndToEnd_RenamesArePatchesWithAnUpdateMask(t *testing.T) {
 
 	// The mask: empty, unknown, immutable and output-only paths are 400 naming them; nothing is written.
 	for _, tc := range []struct{ path, body, message string }{
-		{h + "/users/alex", `{}`, "updateMask: empty; name the fields to change (displayName)"},
+		{h + "/users/alex", `{}`, "updateMask: empty; name the fields to change (displayName, externalId)"},
 		{h + "/users/alex?updateMask=nickname", `{"displayName":"X"}`, `updateMask: "nickname" is not a field of User`},
 		{h + "/users/alex", `{"userId":"alexander"}`, "updateMask: userId cannot be changed by an update"},
 		{h + "/users/alex", `{"displayName":"X","origin":"rmm"}`, "updateMask: origin cannot be changed by an update"},

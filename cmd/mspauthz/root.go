@@ -45,7 +45,7 @@ a flag on the command line wins. The platform token of serve is MSPAUTHZ_ADMIN_T
 	)
 	root.AddCommand(
 		newServeCommand(), newMigrateCommand(), newGenCommand(), newBenchCommand(), newValidateCommand(), newVersionCommand(),
-		newCheckCommand(), newExplainCommand(), newReachCommand(), newSyncCommand(), newHealthCommand(),
+		newCheckCommand(), newExplainCommand(), newReachCommand(), newSyncCommand(), newHealthCommand(), newIdentityProviderCommand(),
 	)
 	failuresExitOne(root)
 	return root

@@ -4,12 +4,14 @@ import (
 	"context"
 
 	pb "github.com/mspauthz/mspauthz/api/mspauthz/v1"
+	"github.com/mspauthz/mspauthz/internal/auth"
 	"github.com/mspauthz/mspauthz/internal/tenancy"
 )
 
 type endCustomerServer struct {
 	pb.UnimplementedEndCustomerServiceServer
-	domain *tenancy.Service
+	domain      *tenancy.Service
+	credentials auth.Credentials
 }
 
 func (s *endCustomerServer) GetSettings(ctx context.Context, req *pb.GetSettingsRequest) (*pb.Settings, error) {
@@ -29,12 +31,12 @@ func (s *endCustomerServer) UpdateSettings(ctx context.Context, req *pb.UpdateSe
 }
 
 func endCustomerUserMessage(u *tenancy.EndCustomerUser) *pb.EndCustomerUser {
-	return &pb.EndCustomerUser{UserId: u.UserID, DisplayName: u.DisplayName, CustomerId: u.CustomerID, Role: u.Role}
+	return &pb.EndCustomerUser{UserId: u.UserID, DisplayName: u.DisplayName, CustomerId: u.CustomerID, Role: u.Role, ExternalId: u.ExternalID}
 }
 
 func (s *endCustomerServer) CreateEndCustomerUser(ctx context.Context, req *pb.CreateEndCustomerUserRequest) (*pb.EndCustomerUser, error) {
 	u, err := s.domain.CreateEndCustomerUser(ctx, req.GetMspId(), req.GetCustomerId(),
-		tenancy.EndCustomerUser{UserID: req.GetUserId(), DisplayName: req.GetDisplayName(), Role: req.GetRole()})
+		tenancy.EndCustomerUser{UserID: req.GetUserId(), DisplayName: req.GetDisplayName(), Role: req.GetRole(), ExternalID: req.GetExternalId()})
 	if err != nil {
 		return nil, err
 	}
@@ -61,8 +63,24 @@ func (s *endCustomerServer) SetEndCustomerRole(ctx context.Context, req *pb.SetE
 	return endCustomerUserMessage(u), nil
 }
 
+func (s *endCustomerServer) UpdateEndCustomerUser(ctx context.Context, req *pb.UpdateEndCustomerUserRequest) (*pb.EndCustomerUser, error) {
+	fields, err := updatedFields(req.GetUpdateMask(), req.GetEndCustomerUser(), "display_name", "external_id")
+	if err != nil {
+		return nil, err
+	}
+	u, err := s.domain.UpdateEndCustomerUser(ctx, req.GetMspId(), req.GetCustomerId(), req.GetEndCustomerUser().GetUserId(), userUpdate(fields, req.GetEndCustomerUser()))
+	if err != nil {
+		return nil, err
+	}
+	return endCustomerUserMessage(u), nil
+}
+
 func (s *endCustomerServer) DeleteEndCustomerUser(ctx context.Context, req *pb.DeleteEndCustomerUserRequest) (*pb.DeleteEndCustomerUserResponse, error) {
-	return &pb.DeleteEndCustomerUserResponse{}, s.domain.DeleteEndCustomerUser(ctx, req.GetMspId(), req.GetCustomerId(), req.GetUserId())
+	err := s.domain.DeleteEndCustomerUser(ctx, req.GetMspId(), req.GetCustomerId(), req.GetUserId())
+	if err == nil {
+		s.credentials.Forget(req.GetMspId(), req.GetUserId())
+	}
+	return &pb.DeleteEndCustomerUserResponse{}, err
 }
 
 func windowMessage(w *tenancy.MaintenanceWindow) *pb.MaintenanceWindow {

@@ -23,10 +23,17 @@ var idLists = map[protoreflect.Name]bool{
 	"roles":           true,
 }
 
+// foreignIDs are the *_id fields that hold another system's ids (an
+// identity provider's), which the domain checks: they are no ids of ours.
+var foreignIDs = map[protoreflect.Name]bool{
+	"external_id": true,
+	"client_id":   true,
+}
+
 // isID reports whether a string field of the contract holds ids: a field
-// named *_id, a connected system's name, or one of idLists. Tokens, page
-// tokens, ZedTokens, permission names and "<type>:<id>" references are not
-// ids; the handlers parse those.
+// named *_id (but foreignIDs), a connected system's name, or one of
+// idLists. Tokens, page tokens, ZedTokens, permission names and
+// "<type>:<id>" references are not ids; the handlers parse those.
 func isID(fd protoreflect.FieldDescriptor) bool {
 	if fd.Kind() != protoreflect.StringKind || fd.IsMap() {
 		return false
@@ -34,7 +41,7 @@ func isID(fd protoreflect.FieldDescriptor) bool {
 	if fd.IsList() {
 		return idLists[fd.Name()]
 	}
-	return strings.HasSuffix(string(fd.Name()), "_id") || fd.Name() == "system"
+	return strings.HasSuffix(string(fd.Name()), "_id") && !foreignIDs[fd.Name()] || fd.Name() == "system"
 }
 
 // checkIDs refuses a request one of whose ids breaks the id pattern, naming

@@ -100,10 +100,10 @@ func authorize(caller auth.Caller, method string, req any) error {
 // UnaryInterceptor authenticates every call with its bearer token, admits
 // it, maps its error to the contract, records it on the audit trail when it
 // must (see auditCall) and logs it.
-func UnaryInterceptor(domain *tenancy.Service, tokens *auth.Tokens, trail *audit.Log, log *slog.Logger) grpc.UnaryServerInterceptor {
+func UnaryInterceptor(domain *tenancy.Service, credentials auth.Credentials, trail *audit.Log, log *slog.Logger) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		start := time.Now()
-		caller, err := authenticate(ctx, tokens)
+		caller, err := authenticate(ctx, credentials)
 		ctx, touched := tenancy.WithTouched(ctx)
 		var resp any
 		if err == nil {
@@ -126,7 +126,8 @@ func UnaryInterceptor(domain *tenancy.Service, tokens *auth.Tokens, trail *audit
 
 // callerContext returns ctx carrying an authenticated caller, and acting as
 // the user whose rights the call has: with the consent of that user's own
-// credential (a user token) only.
+// credential (a user token, his identity provider's token or his console
+// session) only.
 func callerContext(ctx context.Context, caller auth.Caller) context.Context {
 	return tenancy.WithActor(auth.WithCaller(ctx, caller), tenancy.Actor{UserID: caller.ActingUser(), OwnCredential: caller.User != ""})
 }
@@ -139,13 +140,13 @@ var errDraining = status.Error(codes.Unavailable, "the server is shutting down; 
 // its request as it is received, maps its error, records a refusal on the
 // audit trail and logs the call when it ends. Streams still open when
 // draining is done (the server shuts down) end UNAVAILABLE.
-func StreamInterceptor(domain *tenancy.Service, tokens *auth.Tokens, trail *audit.Log, log *slog.Logger, draining context.Context) grpc.StreamServerInterceptor {
+func StreamInterceptor(domain *tenancy.Service, credentials auth.Credentials, trail *audit.Log, log *slog.Logger, draining context.Context) grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 		start := time.Now()
 		ctx, cancel := context.WithCancelCause(ss.Context())
 		defer cancel(nil)
 		defer context.AfterFunc(draining, func() { cancel(errDraining) })()
-		caller, err := authenticate(ctx, tokens)
+		caller, err := authenticate(ctx, credentials)
 		viaGateway := reportCaller(ctx, caller)
 		stream := &authorizedStream{ServerStream: ss, ctx: ctx}
 		var touched *tenancy.Touched
@@ -215,17 +216,20 @@ func admit(ctx context.Context, domain *tenancy.Service, caller auth.Caller, met
 	return err
 }
 
-func authenticate(ctx context.Context, tokens *auth.Tokens) (auth.Caller, error) {
+// authenticate returns the caller of a call: its Authorization header or,
+// without one, its console session (SessionMetadata), and the user a
+// service token acts for.
+func authenticate(ctx context.Context, credentials auth.Credentials) (auth.Caller, error) {
 	md, _ := metadata.FromIncomingContext(ctx)
-	values := md.Get("authorization")
-	if len(values) > 1 {
-		return auth.Caller{}, fault.New(fault.Unauthenticated, "more than one Authorization header")
+	header, err := single(md, "authorization", "Authorization header")
+	if err != nil {
+		return auth.Caller{}, err
 	}
-	header := ""
-	if len(values) == 1 {
-		header = values[0]
+	session, err := single(md, SessionMetadata, "session")
+	if err != nil {
+		return auth.Caller{}, err
 	}
-	caller, err := tokens.Authenticate(ctx, header)
+	caller, err := credentials.Authenticate(ctx, header, session)
 	if err != nil {
 		return caller, err
 	}
@@ -235,7 +239,7 @@ func authenticate(ctx context.Context, tokens *auth.Tokens) (auth.Caller, error)
 	case len(onBehalfOf) > 1:
 		return caller, fault.New(fault.Invalid, "%s: given more than once", OnBehalfOfHeader)
 	case caller.User != "":
-		return caller, fault.New(fault.PermissionDenied, "%s: a user token acts as its own user only", OnBehalfOfHeader)
+		return caller, fault.New(fault.PermissionDenied, "%s: a user's own credential (user token, identity provider's token, session) acts as its own user only", OnBehalfOfHeader)
 	case !tenancy.ValidID(onBehalfOf[0]):
 		return caller, fault.New(fault.Invalid, "%s: %q is not a valid user id", OnBehalfOfHeader, onBehalfOf[0])
 	default:
@@ -243,6 +247,24 @@ func authenticate(ctx context.Context, tokens *auth.Tokens) (auth.Caller, error)
 	}
 	return caller, nil
 }
+
+// single is the one value of metadata key ("" when absent). Errors:
+// Unauthenticated when it is given more than once.
+func single(md metadata.MD, key, what string) (string, error) {
+	values := md.Get(key)
+	if len(values) > 1 {
+		return "", fault.New(fault.Unauthenticated, "more than one %s", what)
+	}
+	if len(values) == 1 {
+		return values[0], nil
+	}
+	return "", nil
+}
+
+// SessionMetadata carries a console session's cookie value: the REST
+// gateway passes the session cookie in it when a request has no
+// Authorization header.
+const SessionMetadata = "x-mspauthz-session"
 
 // OnBehalfOfHeader names the user a service token acts for; the call then has
 // that user's rights, and the log records both.

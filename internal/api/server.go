@@ -14,12 +14,13 @@ import (
 const MaxMessageBytes = 32 << 20
 
 // Register adds the mspauthz.v1 services to s.
-func Register(s grpc.ServiceRegistrar, domain *tenancy.Service, tokens *auth.Tokens, trail *audit.Log) {
-	pb.RegisterTenancyServiceServer(s, &tenancyServer{domain: domain, tokens: tokens})
+func Register(s grpc.ServiceRegistrar, domain *tenancy.Service, credentials auth.Credentials, trail *audit.Log) {
+	pb.RegisterTenancyServiceServer(s, &tenancyServer{domain: domain, credentials: credentials})
 	pb.RegisterAccessServiceServer(s, &accessServer{domain: domain})
-	pb.RegisterTokenServiceServer(s, &tokenServer{domain: domain, tokens: tokens})
+	pb.RegisterTokenServiceServer(s, &tokenServer{domain: domain, tokens: credentials.Tokens})
 	pb.RegisterRoleServiceServer(s, &roleServer{domain: domain})
-	pb.RegisterEndCustomerServiceServer(s, &endCustomerServer{domain: domain})
+	pb.RegisterEndCustomerServiceServer(s, &endCustomerServer{domain: domain, credentials: credentials})
+	pb.RegisterIdentityProviderServiceServer(s, &identityProviderServer{domain: domain})
 	pb.RegisterPartnerServiceServer(s, &partnerServer{domain: domain})
 	pb.RegisterGrantServiceServer(s, &grantServer{domain: domain})
 	pb.RegisterAuditServiceServer(s, &auditServer{domain: domain, trail: trail})

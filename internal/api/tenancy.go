@@ -10,8 +10,8 @@ import (
 
 type tenancyServer struct {
 	pb.UnimplementedTenancyServiceServer
-	domain *tenancy.Service
-	tokens *auth.Tokens
+	domain      *tenancy.Service
+	credentials auth.Credentials
 }
 
 func mspMessage(m *tenancy.MSP) *pb.MSP {
@@ -53,7 +53,7 @@ func (s *tenancyServer) ListMSPs(ctx context.Context, req *pb.ListMSPsRequest) (
 
 func (s *tenancyServer) DeleteMSP(ctx context.Context, req *pb.DeleteMSPRequest) (*pb.DeleteMSPResponse, error) {
 	err := s.domain.DeleteMSP(ctx, req.GetMspId())
-	s.tokens.Forget(req.GetMspId(), "")
+	s.credentials.Forget(req.GetMspId(), "")
 	return &pb.DeleteMSPResponse{}, err
 }
 
@@ -78,7 +78,7 @@ func viewOf(v pb.View) tenancy.View {
 }
 
 func userMessage(u *tenancy.User) *pb.User {
-	out := &pb.User{UserId: u.ID, DisplayName: u.DisplayName, SingleCustomerId: u.SingleCustomerID, Origin: u.Origin}
+	out := &pb.User{UserId: u.ID, DisplayName: u.DisplayName, SingleCustomerId: u.SingleCustomerID, Origin: u.Origin, ExternalId: u.ExternalID}
 	for _, m := range u.CustomerGroups {
 		out.CustomerGroups = append(out.CustomerGroups, &pb.CustomerGroupMembership{CustomerGroupId: m.ID, Origin: m.Origin})
 	}
@@ -112,7 +112,7 @@ func alertGroupMessage(g *tenancy.AlertGroup, writtenAt string) *pb.AlertGroup {
 }
 
 func (s *tenancyServer) CreateUser(ctx context.Context, req *pb.CreateUserRequest) (*pb.User, error) {
-	user := tenancy.User{ID: req.GetUserId(), DisplayName: req.GetDisplayName()}
+	user := tenancy.User{ID: req.GetUserId(), DisplayName: req.GetDisplayName(), ExternalID: req.GetExternalId()}
 	var u *tenancy.User
 	var err error
 	if sc := req.GetSingleCustomer(); sc != nil {
@@ -147,10 +147,11 @@ func (s *tenancyServer) ListUsers(ctx context.Context, req *pb.ListUsersRequest)
 }
 
 func (s *tenancyServer) UpdateUser(ctx context.Context, req *pb.UpdateUserRequest) (*pb.User, error) {
-	if _, err := updatedFields(req.GetUpdateMask(), req.GetUser(), "display_name"); err != nil {
+	fields, err := updatedFields(req.GetUpdateMask(), req.GetUser(), "display_name", "external_id")
+	if err != nil {
 		return nil, err
 	}
-	u, err := s.domain.RenameUser(ctx, req.GetMspId(), req.GetUser().GetUserId(), req.GetUser().GetDisplayName())
+	u, err := s.domain.UpdateUser(ctx, req.GetMspId(), req.GetUser().GetUserId(), userUpdate(fields, req.GetUser()))
 	if err != nil {
 		return nil, err
 	}
@@ -160,7 +161,7 @@ func (s *tenancyServer) UpdateUser(ctx context.Context, req *pb.UpdateUserReques
 func (s *tenancyServer) DeleteUser(ctx context.Context, req *pb.DeleteUserRequest) (*pb.SaveReport, error) {
 	rep, err := s.domain.DeleteUser(ctx, req.GetMspId(), req.GetUserId())
 	if err == nil {
-		s.tokens.Forget(req.GetMspId(), req.GetUserId())
+		s.credentials.Forget(req.GetMspId(), req.GetUserId())
 	}
 	return saveReport(rep, err)
 }
@@ -334,4 +335,21 @@ func saveReport(rep *tenancy.Report, err error) (*pb.SaveReport, error) {
 		out.AlertContactsRemoved = append(out.AlertContactsRemoved, &pb.AlertContactRemoval{UserId: r.UserID, CustomerId: r.CustomerID, AlertGroupId: r.AlertGroupID})
 	}
 	return out, nil
+}
+
+// userUpdate is the domain's update of the fields a user's update names.
+func userUpdate(fields map[string]bool, u interface {
+	GetDisplayName() string
+	GetExternalId() string
+}) tenancy.UserUpdate {
+	var up tenancy.UserUpdate
+	if fields["display_name"] {
+		name := u.GetDisplayName()
+		up.DisplayName = &name
+	}
+	if fields["external_id"] {
+		id := u.GetExternalId()
+		up.ExternalID = &id
+	}
+	return up
 }

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"time"
 
@@ -26,6 +27,7 @@ import (
 	"github.com/mspauthz/mspauthz/internal/graph"
 	"github.com/mspauthz/mspauthz/internal/metrics"
 	"github.com/mspauthz/mspauthz/internal/reach"
+	"github.com/mspauthz/mspauthz/internal/signin"
 	"github.com/mspauthz/mspauthz/internal/spicedb"
 	"github.com/mspauthz/mspauthz/internal/tenancy"
 	"github.com/mspauthz/mspauthz/schema"
@@ -64,6 +66,12 @@ type Config struct {
 	GrantDay time.Duration
 	// Index configures the reachability index.
 	Index IndexConfig
+	// ServerKey seals identity providers' client secrets and sign-ins under
+	// way (MSPAUTHZ_SERVER_KEY); empty means generate one, and secrets
+	// sealed with it do not open after a restart.
+	ServerKey string
+	// SignIn configures sign-in.
+	SignIn SignInConfig
 	// Banner, when set, is told for people where the service listens,
 	// what serves it and what it loaded (serve: stderr, besides the JSON
 	// log); Version is the version it names.
@@ -80,6 +88,26 @@ type IndexConfig struct {
 	VerifySample float64
 	// MaxWait bounds the wait for a token's revision (reach.DefaultMaxWait if 0).
 	MaxWait time.Duration
+}
+
+// SignInConfig configures the sign-in of people and JWT bearer callers.
+type SignInConfig struct {
+	// PublicURL is where people reach the REST address (behind a proxy,
+	// its https URL): the callback URL is under it, and cookies are Secure
+	// when it is https. Empty means http://<the REST address>.
+	PublicURL string
+	// Demo allows the demo sign-in (with fixtures) on a REST address that
+	// is not loopback.
+	Demo bool
+	// SessionIdleTimeout and SessionMaxAge bound sessions (the defaults of
+	// auth when 0).
+	SessionIdleTimeout, SessionMaxAge time.Duration
+	// AllowHTTPIssuers takes identity providers whose issuer is plain http
+	// on other hosts than loopback.
+	AllowHTTPIssuers bool
+	// MinKeyRefresh is how soon an unknown key id may fetch an issuer's
+	// keys again (signin.DefaultMinRefresh when 0).
+	MinKeyRefresh time.Duration
 }
 
 // App is a completed configuration, listening and ready to Run.
@@ -137,6 +165,26 @@ func (c Config) Complete(ctx context.Context) (_ *App, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("MSPAUTHZ_ADMIN_TOKEN: %w", err)
 	}
+	serverKey := c.ServerKey
+	if serverKey == "" {
+		serverKey = auth.GenerateServerKey()
+		a.banner.add("server key", "generated here: client secrets set now do not open after a restart (set MSPAUTHZ_SERVER_KEY)")
+	} else {
+		a.banner.add("server key", "MSPAUTHZ_SERVER_KEY")
+	}
+	secrets, err := auth.NewSealer(serverKey, "client secrets")
+	if err != nil {
+		return nil, fmt.Errorf("MSPAUTHZ_SERVER_KEY: %w", err)
+	}
+	pendingSignIns, err := auth.NewSealer(serverKey, "sign-ins under way")
+	if err != nil {
+		return nil, err
+	}
+	domain.SetSealer(secrets)
+	domain.AllowHTTPIssuers(c.SignIn.AllowHTTPIssuers)
+	verifier := signin.NewVerifier(domain, signin.Options{MinKeyRefresh: c.SignIn.MinKeyRefresh})
+	credentials := auth.Credentials{Tokens: tokens, Sessions: auth.NewSessions(g, c.SignIn.SessionIdleTimeout, c.SignIn.SessionMaxAge), JWTs: verifier}
+	var people []fixtures.Person
 	if c.Fixtures != "" {
 		loaded, err := fixtures.LoadFile(ctx, domain, c.Fixtures)
 		if err != nil {
@@ -146,6 +194,7 @@ func (c Config) Complete(ctx context.Context) (_ *App, err error) {
 			c.Log.Info("fixtures: these MSPs exist already and were left as they are", "msps", loaded.Skipped)
 		}
 		a.banner.fixtures(c.Fixtures, loaded)
+		people = loaded.People
 	}
 
 	if c.Preset != "" {
@@ -167,9 +216,9 @@ func (c Config) Complete(ctx context.Context) (_ *App, err error) {
 	}
 
 	a.grpcServer = grpc.NewServer(grpc.MaxRecvMsgSize(api.MaxMessageBytes),
-		grpc.ChainUnaryInterceptor(a.metrics.UnaryServerInterceptor(), api.UnaryInterceptor(domain, tokens, a.trail, c.Log)),
-		grpc.ChainStreamInterceptor(a.metrics.StreamServerInterceptor(), api.StreamInterceptor(domain, tokens, a.trail, c.Log, a.draining)))
-	api.Register(a.grpcServer, domain, tokens, a.trail)
+		grpc.ChainUnaryInterceptor(a.metrics.UnaryServerInterceptor(), api.UnaryInterceptor(domain, credentials, a.trail, c.Log)),
+		grpc.ChainStreamInterceptor(a.metrics.StreamServerInterceptor(), api.StreamInterceptor(domain, credentials, a.trail, c.Log, a.draining)))
+	api.Register(a.grpcServer, domain, credentials, a.trail)
 
 	if a.grpcLis, err = net.Listen("tcp", c.GRPCAddr); err != nil {
 		return nil, fmt.Errorf("listen for gRPC: %w", err)
@@ -184,20 +233,56 @@ func (c Config) Complete(ctx context.Context) (_ *App, err error) {
 		return nil, err
 	}
 	a.closers = append(a.closers, conn.Close)
+	if a.httpLis, err = net.Listen("tcp", c.HTTPAddr); err != nil {
+		return nil, fmt.Errorf("listen for HTTP: %w", err)
+	}
+	a.closers = append(a.closers, ignoreClosed(a.httpLis.Close))
 	operations := http.NewServeMux()
 	operations.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
 	operations.HandleFunc("GET /readyz", readiness(g))
 	operations.Handle("GET /metrics", a.metrics.Handler())
+	signIn, err := c.signIn(a, signin.Config{Domain: domain, Sessions: credentials.Sessions, Verifier: verifier, Sealer: pendingSignIns, Log: c.Log}, people)
+	if err != nil {
+		return nil, err
+	}
+	signIn.Register(operations)
 	root, err := gateway.New(ctx, conn, c.Log, operations)
 	if err != nil {
 		return nil, err
 	}
 	a.httpServer = &http.Server{Handler: root, ReadHeaderTimeout: 10 * time.Second}
-	if a.httpLis, err = net.Listen("tcp", c.HTTPAddr); err != nil {
-		return nil, fmt.Errorf("listen for HTTP: %w", err)
-	}
-	a.closers = append(a.closers, ignoreClosed(a.httpLis.Close))
 	return a, nil
+}
+
+// signIn completes the sign-in handler's configuration: where people reach
+// the service, and the demo sign-in of the fixtures' people, which a REST
+// address off loopback allows only with SignIn.Demo.
+func (c Config) signIn(a *App, cfg signin.Config, people []fixtures.Person) (*signin.Handler, error) {
+	public := c.SignIn.PublicURL
+	addr, _ := loopback(a.HTTPAddr())
+	if public == "" {
+		public = "http://" + addr
+	}
+	u, err := url.Parse(public)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("--public-url %q: want http(s)://host[:port][/path]", public)
+	}
+	cfg.PublicURL = u
+	for _, p := range people {
+		cfg.Demo.People = append(cfg.Demo.People, signin.Person{MSP: p.MSP, UserID: p.UserID, DisplayName: p.DisplayName, Role: p.Role, CustomerID: p.CustomerID})
+	}
+	ip := a.httpLis.Addr().(*net.TCPAddr).IP
+	switch {
+	case ip.IsLoopback():
+		cfg.Demo.Enabled, cfg.Demo.Why = true, fmt.Sprintf("The REST API listens on loopback (%s): the demo sign-in is on.", a.HTTPAddr())
+	case c.SignIn.Demo:
+		cfg.Demo.Enabled, cfg.Demo.Why = true, fmt.Sprintf("The REST API listens on %s, off loopback: the demo sign-in is on because --demo-sign-in is given.", a.HTTPAddr())
+	default:
+		cfg.Demo.Why = fmt.Sprintf("The demo sign-in is off: the REST API listens on %s, off loopback (serve with --demo-sign-in to allow it anyway).", a.HTTPAddr())
+	}
+	h := signin.New(cfg)
+	a.banner.signIn(u.JoinPath("/signin").String(), h.CallbackURL(), cfg.Demo, cfg.Sessions)
+	return h, nil
 }
 
 // startIndex starts the reachability index after the fixtures and presets

@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"github.com/mspauthz/mspauthz/fixtures"
+	"github.com/mspauthz/mspauthz/internal/auth"
 	"github.com/mspauthz/mspauthz/internal/reach"
+	"github.com/mspauthz/mspauthz/internal/signin"
 	"github.com/mspauthz/mspauthz/internal/spicedb"
 )
 
@@ -97,6 +99,32 @@ func (b *banner) preset(p fixtures.Preset, skipped []string) {
 		s += fmt.Sprintf("; %d of them left as they are (they exist already)", len(skipped))
 	}
 	b.add("loaded", "%s", s)
+}
+
+// signIn records where people sign in, the callback URL to register at
+// identity providers, whether the demo sign-in is on, and how long
+// sessions last.
+func (b *banner) signIn(page, callback string, demo signin.Demo, sessions *auth.Sessions) {
+	s := fmt.Sprintf("%s  (identity providers: PUT /v1/msps/{msp}/identityProvider, callback %s; sessions end %s unused, %s after sign-in", page, callback, short(sessions.IdleTimeout()), short(sessions.MaxAge()))
+	switch {
+	case demo.Offered() && demo.Enabled:
+		s += "; demo sign-in on"
+	case demo.Offered():
+		s += "; demo sign-in off: --demo-sign-in allows it off loopback"
+	}
+	b.add("sign in", "%s)", s)
+}
+
+// short writes a duration without its zero units: 30m, 12h, 1h30m.
+func short(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 func msps(ids []string) string {

@@ -8,8 +8,12 @@ type Caller struct {
 	Platform bool
 	// MSP is the MSP an MSP-scoped token acts on.
 	MSP string
-	// TokenID identifies the token, never its secret.
+	// TokenID identifies the API token, never its secret.
 	TokenID string
+	// Session identifies the console session, never its secret.
+	Session string
+	// Issuer is the identity provider whose JWT the call carries.
+	Issuer string
 	// User is the user a user token acts as.
 	User string
 	// OnBehalfOf is the user a service (or platform) token says it acts for.
@@ -29,6 +33,12 @@ func (c Caller) ActingUser() string {
 // String names the caller for logs.
 func (c Caller) String() string {
 	s := "token:" + c.TokenID + "@" + c.MSP
+	switch {
+	case c.Session != "":
+		s = "session:" + c.Session + "@" + c.MSP
+	case c.Issuer != "":
+		s = "jwt:" + c.Issuer + "@" + c.MSP
+	}
 	switch {
 	case c.Platform:
 		s = "platform"

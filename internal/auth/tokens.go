@@ -86,17 +86,10 @@ func hashHex(secret string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// Authenticate verifies an Authorization header value ("Bearer <token>") and
-// returns the caller. Errors are Unauthenticated, or Unavailable when SpiceDB
-// cannot be asked.
-func (t *Tokens) Authenticate(ctx context.Context, header string) (Caller, error) {
-	scheme, token, ok := strings.Cut(header, " ")
-	if header == "" {
-		return Caller{}, fault.New(fault.Unauthenticated, "missing Authorization: Bearer token")
-	}
-	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
-		return Caller{}, fault.New(fault.Unauthenticated, "malformed Authorization header: want \"Bearer <token>\"")
-	}
+// Verify verifies a bearer token (the platform token or an API token)
+// and returns its caller. Errors are Unauthenticated, or Unavailable when
+// SpiceDB cannot be asked.
+func (t *Tokens) Verify(ctx context.Context, token string) (Caller, error) {
 	sum := sha256.Sum256([]byte(token))
 	if subtle.ConstantTimeCompare(sum[:], t.platformHash[:]) == 1 {
 		return Caller{Platform: true, TokenID: "platform"}, nil
@@ -141,22 +134,27 @@ func (t *Tokens) lookup(ctx context.Context, id string) (cachedToken, error) {
 	return entry, nil
 }
 
-// readToken reads a token's scope relationship. When a fully consistent read
-// finds none, it asks again at a revision that sees every write acknowledged
-// before: under load SpiceDB v1.56.0's fully consistent read can miss a token
-// issued a moment ago (see graph.Full). The second read costs a write that
-// changes nothing, shared by the callers that wait at once.
+// readToken reads a token's scope relationship (see readFresh).
 func (t *Tokens) readToken(ctx context.Context, id string) ([]graph.Relationship, error) {
-	filter := graph.Filter{ResourceType: typeAPIToken, ResourceID: id, Relation: relScope}
-	rels, _, err := t.graph.Read(ctx, filter, graph.Full())
+	return readFresh(ctx, t.graph, graph.Filter{ResourceType: typeAPIToken, ResourceID: id, Relation: relScope})
+}
+
+// readFresh reads a credential's relationships. When a fully consistent
+// read finds none, it asks again at a revision that sees every write
+// acknowledged before: under load SpiceDB v1.56.0's fully consistent read
+// can miss a credential issued a moment ago (see graph.Full). The second
+// read costs a write that changes nothing, shared by the callers that wait
+// at once.
+func readFresh(ctx context.Context, g graph.Graph, filter graph.Filter) ([]graph.Relationship, error) {
+	rels, _, err := g.Read(ctx, filter, graph.Full())
 	if err != nil || len(rels) > 0 {
 		return rels, err
 	}
-	fresh, err := t.graph.FreshRevision(ctx)
+	fresh, err := g.FreshRevision(ctx)
 	if err != nil {
 		return nil, err
 	}
-	rels, _, err = t.graph.Read(ctx, filter, graph.AtLeast(fresh))
+	rels, _, err = g.Read(ctx, filter, graph.AtLeast(fresh))
 	return rels, err
 }
 

@@ -29,14 +29,14 @@ func TestTokens(t *testing.T) {
 	tokens, err := auth.NewTokens(g, platform)
 	require.NoError(t, err)
 
-	caller, err := tokens.Authenticate(ctx, "Bearer "+platform)
+	caller, err := auth.Credentials{Tokens: tokens}.Authenticate(ctx, "Bearer "+platform, "")
 	require.NoError(t, err)
 	require.True(t, caller.Platform)
 
 	id, token, err := tokens.Issue(ctx, "acme")
 	require.NoError(t, err)
 	require.True(t, strings.HasPrefix(token, "mspz_"+id+"_"))
-	caller, err = tokens.Authenticate(ctx, "bearer "+token)
+	caller, err = auth.Credentials{Tokens: tokens}.Authenticate(ctx, "bearer "+token, "")
 	require.NoError(t, err)
 	require.Equal(t, auth.Caller{MSP: "acme", TokenID: id}, caller)
 	require.Equal(t, "token:"+id+"@acme", caller.String())
@@ -61,7 +61,7 @@ func TestTokens(t *testing.T) {
 		"token in basic": token,
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, err := tokens.Authenticate(ctx, header)
+			_, err := auth.Credentials{Tokens: tokens}.Authenticate(ctx, header, "")
 			require.Equal(t, fault.Unauthenticated, fault.KindOf(err), "%v", err)
 		})
 	}
@@ -71,7 +71,7 @@ func TestTokens(t *testing.T) {
 	require.Equal(t, []string{id}, ids)
 	require.True(t, fault.Is(tokens.Revoke(ctx, "globex", id), fault.NotFound), "another MSP cannot revoke it")
 	require.NoError(t, tokens.Revoke(ctx, "acme", id))
-	_, err = tokens.Authenticate(ctx, "Bearer "+token)
+	_, err = auth.Credentials{Tokens: tokens}.Authenticate(ctx, "Bearer "+token, "")
 	require.True(t, fault.Is(err, fault.Unauthenticated), "revoked: %v", err)
 	require.True(t, fault.Is(tokens.Revoke(ctx, "acme", id), fault.NotFound))
 
@@ -81,16 +81,16 @@ func TestTokens(t *testing.T) {
 	// Deleting an MSP revokes its tokens.
 	_, token, err = tokens.Issue(ctx, "globex")
 	require.NoError(t, err)
-	_, err = tokens.Authenticate(ctx, "Bearer "+token)
+	_, err = auth.Credentials{Tokens: tokens}.Authenticate(ctx, "Bearer "+token, "")
 	require.NoError(t, err, "now cached")
 	require.NoError(t, svc.DeleteMSP(ctx, "globex"))
 	require.Empty(t, dumpTokens(t, g))
 	tokens.Forget("globex", "")
-	_, err = tokens.Authenticate(ctx, "Bearer "+token)
+	_, err = auth.Credentials{Tokens: tokens}.Authenticate(ctx, "Bearer "+token, "")
 	require.True(t, fault.Is(err, fault.Unauthenticated), "forgotten at once: %v", err)
 	fresh, err := auth.NewTokens(g, platform)
 	require.NoError(t, err)
-	_, err = fresh.Authenticate(ctx, "Bearer "+token)
+	_, err = auth.Credentials{Tokens: fresh}.Authenticate(ctx, "Bearer "+token, "")
 	require.True(t, fault.Is(err, fault.Unauthenticated))
 }
 func dumpTokens(t *testing.T, g graph.Graph) []string {

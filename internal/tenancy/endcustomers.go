@@ -27,6 +27,8 @@ type EndCustomerUser struct {
 	DisplayName string
 	CustomerID  string
 	Role        string
+	// ExternalID is how his customer's identity provider names him ("" for none).
+	ExternalID string
 }
 
 const endCustomerRelPrefix = "end_customer_"
@@ -113,7 +115,7 @@ func (sn *snapshot) endCustomerRoles(ctx context.Context, customer, user string)
 // the portal role unless the MSP has enabled role selection. An existing
 // end-customer user may join another customer, with a role of its own there.
 func (s *Service) CreateEndCustomerUser(ctx context.Context, msp, customer string, u EndCustomerUser) (*EndCustomerUser, error) {
-	if err := firstError(checkID("mspId", msp), checkID("customerId", customer), checkID("userId", u.UserID), checkDisplayName("displayName", u.DisplayName)); err != nil {
+	if err := firstError(checkID("mspId", msp), checkID("customerId", customer), checkID("userId", u.UserID), checkDisplayName("displayName", u.DisplayName), checkExternalID("externalId", u.ExternalID)); err != nil {
 		return nil, err
 	}
 	c, user := customerObject(msp, customer), userObject(msp, u.UserID)
@@ -164,10 +166,19 @@ func (s *Service) CreateEndCustomerUser(ctx context.Context, msp, customer strin
 			return nil, fault.New(fault.AlreadyExists, "user %q is already a user of customer %q", u.UserID, customer)
 		}
 		rels := []graph.Relationship{graph.Rel(c, endCustomerRel(u.Role), user)}
-		if !staff && !slices.ContainsFunc(known, func(r graph.Relationship) bool { return r.Relation == relMSP }) {
-			rels = append(rels, graph.Rel(user, relMSP, mspObject(msp)), attributesOf(user, msp, u.DisplayName), graph.Rel(mspObject(msp), relEndCustomer, user))
+		if staff || slices.ContainsFunc(known, func(r graph.Relationship) bool { return r.Relation == relMSP }) {
+			if u.ExternalID != "" {
+				return nil, fault.New(fault.Invalid, "externalId: user %q exists already; set his externalId with PATCH", u.UserID)
+			}
+			return creates(rels...), nil
 		}
-		return creates(rels...), nil
+		rels = append(rels, newUserRels(msp, user, u.DisplayName, u.ExternalID)...)
+		updates := creates(append(rels, graph.Rel(mspObject(msp), relEndCustomer, user))...)
+		if u.ExternalID == "" {
+			return updates, nil
+		}
+		claim, err := sn.claimExternalID(ctx, "externalId", u.ExternalID, user)
+		return append(updates, claim...), err
 	})
 	if err != nil {
 		return nil, err
@@ -217,7 +228,13 @@ func (s *Service) ListEndCustomerUsers(ctx context.Context, msp, customer string
 	if err := checkID("customerId", customer); err != nil {
 		return nil, err
 	}
-	sn, err := s.snapshot(ctx, msp)
+	return s.listEndCustomerUsersAt(ctx, msp, customer, "")
+}
+
+// listEndCustomerUsersAt lists a customer's own users at least as fresh as
+// atLeastAsFresh.
+func (s *Service) listEndCustomerUsersAt(ctx context.Context, msp, customer, atLeastAsFresh string) ([]EndCustomerUser, error) {
+	sn, err := s.snapshotAtLeast(ctx, msp, atLeastAsFresh)
 	if err != nil {
 		return nil, err
 	}
@@ -234,7 +251,7 @@ func (s *Service) ListEndCustomerUsers(ctx context.Context, msp, customer string
 	}, func(i int, attrs []graph.Relationship) {
 		out[i] = EndCustomerUser{UserID: localID(msp, rels[i].Subject.ID), CustomerID: customer, Role: strings.TrimPrefix(rels[i].Relation, endCustomerRelPrefix)}
 		if len(attrs) > 0 {
-			out[i].DisplayName = attrs[0].Attribute(attrDisplayName)
+			out[i].DisplayName, out[i].ExternalID = attrs[0].Attribute(attrDisplayName), attrs[0].Attribute(attrExternalID)
 		}
 	})
 	sort.Slice(out, func(i, j int) bool { return out[i].UserID < out[j].UserID })
@@ -283,6 +300,8 @@ func (s *Service) DeleteEndCustomerUser(ctx context.Context, msp, customer, user
 				graph.Filter{ResourceType: typeUser, ResourceID: u.ID},
 				graph.Filter{ResourceType: typeMSP, ResourceID: msp, Relation: relEndCustomer, SubjectType: typeUser, SubjectID: u.ID},
 				graph.Filter{ResourceType: typeAPIToken, SubjectType: typeUser, SubjectID: u.ID},
+				graph.Filter{ResourceType: typeSession, SubjectType: typeUser, SubjectID: u.ID},
+				graph.Filter{ResourceType: typeExternalIdentity, SubjectType: typeUser, SubjectID: u.ID},
 				graph.Filter{ResourceType: typeWindow, SubjectType: typeUser, SubjectID: u.ID},
 				graph.Filter{ResourceType: typeOutageComment, SubjectType: typeUser, SubjectID: u.ID},
 				graph.Filter{ResourceType: typeMonitorGroup, SubjectType: typeUser, SubjectID: u.ID})
@@ -294,4 +313,37 @@ func (s *Service) DeleteEndCustomerUser(ctx context.Context, msp, customer, user
 		return deletes(gone), nil
 	})
 	return err
+}
+
+// UpdateEndCustomerUser changes the display name and externalId of one of
+// a customer's own users; the actor needs customers.edit on the customer.
+func (s *Service) UpdateEndCustomerUser(ctx context.Context, msp, customer, user string, u UserUpdate) (*EndCustomerUser, error) {
+	if err := firstError(checkID("mspId", msp), checkID("customerId", customer)); err != nil {
+		return nil, err
+	}
+	rep, err := s.update(ctx, msp, existing{"userId", typeEndCustomerUser, []string{user}}, u.attributes(), func(ctx context.Context, sn *snapshot) error {
+		if err := sn.requireExisting(ctx, existing{"customerId", typeCustomer, []string{customer}}); err != nil {
+			return err
+		}
+		if err := sn.authorize(ctx, permCustomersEdit, customerObject(msp, customer)); err != nil {
+			return err
+		}
+		held, err := sn.endCustomerRoles(ctx, customer, user)
+		if err == nil && len(held) == 0 {
+			err = fault.New(fault.NotFound, "userId: user %q is not a user of customer %q", user, customer)
+		}
+		return err
+	})
+	return readBack(ctx, rep, err, func(ctx context.Context, rev string) (*EndCustomerUser, error) {
+		users, err := s.listEndCustomerUsersAt(ctx, msp, customer, rev)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range users {
+			if e.UserID == user {
+				return &e, nil
+			}
+		}
+		return nil, fault.New(fault.NotFound, "userId: user %q is not a user of customer %q", user, customer)
+	})
 }

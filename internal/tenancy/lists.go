@@ -62,11 +62,12 @@ type named struct {
 	ID          string
 	DisplayName string
 	Origin      string
+	ExternalID  string
 }
 
 // namedOf is the object whose attributes relationship is attributes.
 func namedOf(id string, attributes graph.Relationship) named {
-	return named{ID: id, DisplayName: attributes.Attribute(attrDisplayName), Origin: originOf(attributes)}
+	return named{ID: id, DisplayName: attributes.Attribute(attrDisplayName), Origin: originOf(attributes), ExternalID: attributes.Attribute(attrExternalID)}
 }
 
 func (n named) customer() Customer { return Customer{ID: n.ID, DisplayName: n.DisplayName} }
@@ -173,7 +174,7 @@ func (s *Service) ListUsers(ctx context.Context, msp string, page Page) ([]User,
 		return graph.Filter{ResourceType: typeUser, ResourceID: members[i].Subject.ID, Relation: relAttributes}
 	}, func(i int, attrs []graph.Relationship) {
 		if len(attrs) > 0 {
-			out[i].DisplayName, out[i].Origin = attrs[0].Attribute(attrDisplayName), originOf(attrs[0])
+			out[i].DisplayName, out[i].Origin, out[i].ExternalID = attrs[0].Attribute(attrDisplayName), originOf(attrs[0]), attrs[0].Attribute(attrExternalID)
 		}
 	})
 	if err != nil {
@@ -286,7 +287,7 @@ func (s *Service) GetUser(ctx context.Context, msp, user, atLeastAsFresh string)
 	if err != nil {
 		return nil, err
 	}
-	u := []User{{ID: n.ID, DisplayName: n.DisplayName, SingleCustomerID: single[n.ID], Origin: n.Origin}}
+	u := []User{{ID: n.ID, DisplayName: n.DisplayName, SingleCustomerID: single[n.ID], Origin: n.Origin, ExternalID: n.ExternalID}}
 	if err := sn.fillMemberships(ctx, u); err != nil {
 		return nil, err
 	}

@@ -15,6 +15,9 @@ type User struct {
 	SingleCustomerID string
 	// Origin is OriginLocal, or the connected system that created the user.
 	Origin string
+	// ExternalID is how identity providers name him ("" for none): the
+	// value of the claim their tokens name users by.
+	ExternalID string
 	// CustomerGroups and SecurityGroups are the user's memberships, with
 	// their origins.
 	CustomerGroups []Membership

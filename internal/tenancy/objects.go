@@ -3,8 +3,6 @@ package tenancy
 import (
 	"context"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/mspauthz/mspauthz/internal/fault"
 	"github.com/mspauthz/mspauthz/internal/graph"
@@ -14,19 +12,9 @@ import (
 const maxDisplayName = 200
 
 // scopedTypes are the object types whose ids start with their MSP's id.
-var scopedTypes = append([]string{typeUser, typeCustomer, typeCustomerGroup, typeRole, typeSecurityGroup, typeGrant, typeSyncOrigin}, customerTypes...)
+var scopedTypes = append([]string{typeUser, typeCustomer, typeCustomerGroup, typeRole, typeSecurityGroup, typeGrant, typeSyncOrigin, typeIdentityProvider, typeExternalIdentity}, customerTypes...)
 
-func checkDisplayName(field, name string) error {
-	switch {
-	case strings.TrimSpace(name) == "":
-		return fault.New(fault.Invalid, "%s is required", field)
-	case !utf8.ValidString(name) || strings.IndexFunc(name, unicode.IsControl) >= 0:
-		return fault.New(fault.Invalid, "%s must be printable text", field)
-	case utf8.RuneCountInString(name) > maxDisplayName:
-		return fault.New(fault.Invalid, "%s is longer than %d characters", field, maxDisplayName)
-	}
-	return nil
-}
+func checkDisplayName(field, name string) error { return checkText(field, name, maxDisplayName) }
 
 // attributesOf is the relationship that carries obj's display name.
 func attributesOf(obj graph.Object, msp, displayName string) graph.Relationship {
@@ -90,7 +78,7 @@ func mspCreateError(err error, msp string) error {
 // purgeScoped deletes every object of msp's id prefix, and the API tokens
 // scoped to msp, provided msp does not exist.
 func (s *Service) purgeScoped(ctx context.Context, msp string) error {
-	filters := []graph.Filter{{ResourceType: typeAPIToken, SubjectType: typeMSP, SubjectID: msp}}
+	filters := []graph.Filter{{ResourceType: typeAPIToken, SubjectType: typeMSP, SubjectID: msp}, {ResourceType: typeIdentityProvider, ResourceID: msp}}
 	for _, typ := range scopedTypes {
 		filters = append(filters, graph.Filter{ResourceType: typ, ResourceIDPrefix: msp + "/"})
 	}
@@ -99,22 +87,24 @@ func (s *Service) purgeScoped(ctx context.Context, msp string) error {
 			return err
 		}
 	}
-	// Tokens of the MSP's users: SpiceDB cannot filter subjects by id
-	// prefix, so every user token is read and the MSP's are deleted.
-	rels, _, err := s.graph.Read(ctx, graph.Filter{ResourceType: typeAPIToken, SubjectType: typeUser}, graph.Full())
-	if err != nil {
-		return err
-	}
+	// Tokens and sessions of the MSP's users: SpiceDB cannot filter
+	// subjects by id prefix, so every one is read and the MSP's are deleted.
 	var stale []graph.Relationship
-	for _, r := range rels {
-		if strings.HasPrefix(r.Subject.ID, msp+"/") {
-			stale = append(stale, r)
+	for _, typ := range []string{typeAPIToken, typeSession} {
+		rels, _, err := s.graph.Read(ctx, graph.Filter{ResourceType: typ, SubjectType: typeUser}, graph.Full())
+		if err != nil {
+			return err
+		}
+		for _, r := range rels {
+			if strings.HasPrefix(r.Subject.ID, msp+"/") {
+				stale = append(stale, r)
+			}
 		}
 	}
 	if len(stale) == 0 {
 		return nil
 	}
-	_, err = s.graph.Write(ctx, deletes(stale), []graph.Precondition{mspAbsent(msp)})
+	_, err := s.graph.Write(ctx, deletes(stale), []graph.Precondition{mspAbsent(msp)})
 	return err
 }
 
@@ -143,6 +133,13 @@ func (s *Service) DeleteMSP(ctx context.Context, msp string) error {
 // createScoped creates an object of msp with its display name, and extra
 // relationships, refusing an existing id. The actor needs permission manage.
 func (s *Service) createScoped(ctx context.Context, msp, manage string, obj graph.Object, displayName string, extra ...graph.Relationship) error {
+	return s.create(ctx, msp, manage, obj, append(objectRels(obj, msp, displayName), extra...), "")
+}
+
+// create writes the relationships of a new object of msp, refusing an
+// existing id, and gives a new user his externalId (when not ""), refusing
+// one another user holds. The actor needs permission manage.
+func (s *Service) create(ctx context.Context, msp, manage string, obj graph.Object, rels []graph.Relationship, externalID string) error {
 	sn, err := s.snapshot(ctx, msp)
 	if err != nil {
 		return err
@@ -150,27 +147,39 @@ func (s *Service) createScoped(ctx context.Context, msp, manage string, obj grap
 	if err := sn.authorize(ctx, manage, mspObject(msp)); err != nil {
 		return err
 	}
-	rels := append(objectRels(obj, msp, displayName), extra...)
-	_, err = s.graph.Write(writtenBy(ctx, OriginLocal), creates(rels...), []graph.Precondition{
-		mspExists(msp),
-		{Filter: graph.Filter{ResourceType: obj.Type, ResourceID: obj.ID}},
-	})
+	preconditions := []graph.Precondition{mspExists(msp), {Filter: graph.Filter{ResourceType: obj.Type, ResourceID: obj.ID}}}
+	updates := creates(rels...)
+	if externalID != "" {
+		claim, err := sn.claimExternalID(ctx, "externalId", externalID, obj)
+		if err != nil {
+			return err
+		}
+		updates = append(updates, claim...)
+		preconditions = append(preconditions, graph.Precondition{Filter: sn.absent[0]})
+	}
+	_, err = s.graph.Write(writtenBy(ctx, OriginLocal), updates, preconditions)
 	if !fault.Is(err, fault.Conflict) {
 		return err
 	}
-	if _, err := s.snapshot(ctx, msp); err != nil {
+	fresh, err := s.snapshot(ctx, msp)
+	if err != nil {
 		return err
+	}
+	if externalID != "" {
+		if _, err := fresh.claimExternalID(ctx, "externalId", externalID, obj); err != nil {
+			return err
+		}
 	}
 	return fault.New(fault.AlreadyExists, "%s %q already exists", typeNames[obj.Type], localID(msp, obj.ID))
 }
 
 // CreateUser creates an MSP user.
 func (s *Service) CreateUser(ctx context.Context, msp string, u User) (*User, error) {
-	if err := firstError(checkID("mspId", msp), checkID("userId", u.ID), checkDisplayName("displayName", u.DisplayName)); err != nil {
+	if err := firstError(checkID("mspId", msp), checkID("userId", u.ID), checkDisplayName("displayName", u.DisplayName), checkExternalID("externalId", u.ExternalID)); err != nil {
 		return nil, err
 	}
 	obj := userObject(msp, u.ID)
-	if err := s.createScoped(ctx, msp, permUsersManage, obj, u.DisplayName, graph.Rel(mspObject(msp), relMember, obj)); err != nil {
+	if err := s.create(ctx, msp, permUsersManage, obj, append(newUserRels(msp, obj, u.DisplayName, u.ExternalID), graph.Rel(mspObject(msp), relMember, obj)), u.ExternalID); err != nil {
 		return nil, err
 	}
 	u.Origin = OriginLocal
@@ -236,6 +245,7 @@ func (sn *snapshot) userDeletion(ctx context.Context, user string) ([]graph.Upda
 	rels, err := sn.readAll(ctx,
 		graph.Filter{ResourceType: typeUser, ResourceID: u.ID},
 		bySubject(typeMSP), bySubject(typeCustomer), bySubject(typeCustomerGroup), bySubject(typeUserAlertGroup), bySubject(typeSecurityGroup), bySubject(typeAPIToken),
+		bySubject(typeSession), bySubject(typeExternalIdentity),
 		bySubject(typeWindow), bySubject(typeOutageComment), bySubject(typeMonitorGroup))
 	if err != nil {
 		return nil, err
@@ -266,7 +276,7 @@ func (s *Service) DeleteCustomer(ctx context.Context, msp, customer string) (*Re
 		if err := firstError(sn.requireExisting(ctx, existing{"customerId", typeCustomer, []string{customer}}), sn.authorize(ctx, permCustomersManage, mspObject(msp))); err != nil {
 			return nil, err
 		}
-		filters := []graph.Filter{{ResourceType: typeCustomer, ResourceID: customerObject(msp, customer).ID}}
+		filters := []graph.Filter{{ResourceType: typeCustomer, ResourceID: customerObject(msp, customer).ID}, {ResourceType: typeIdentityProvider, ResourceID: identityProviderObject(msp, customer).ID}}
 		for _, typ := range customerTypes {
 			filters = append(filters, graph.Filter{ResourceType: typ, ResourceIDPrefix: alertGroupPrefix(msp, customer)})
 		}

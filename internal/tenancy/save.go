@@ -178,7 +178,13 @@ func (sn *snapshot) write(ctx context.Context, updates []graph.Update) (graph.Re
 	var rev graph.Revision
 	for i, chunk := range chunks {
 		rotation := sn.epochUpdates()
-		next, err := sn.s.graph.Write(ctx, append(slices.Clone(chunk), rotation...), []graph.Precondition{sn.epochPrecondition()})
+		preconditions := []graph.Precondition{sn.epochPrecondition()}
+		if i == 0 {
+			for _, f := range sn.absent {
+				preconditions = append(preconditions, graph.Precondition{Filter: f})
+			}
+		}
+		next, err := sn.s.graph.Write(ctx, append(slices.Clone(chunk), rotation...), preconditions)
 		if err != nil && i > 0 {
 			return "", fault.Wrap(err, fault.Unavailable,
 				"the save was partly written: %d of its %d writes landed (the last at %s) before this one failed; run it again to complete it", i, len(chunks), rev)

@@ -532,7 +532,7 @@ func singleCustomerPermissions() []string {
 // (and its role, both named after him) grants him permissions there alone.
 // Without permissions he gets every customer-scoped permission.
 func (s *Service) CreateSingleCustomerUser(ctx context.Context, msp string, u User, customer string, permissions []string) (*User, error) {
-	if err := firstError(checkID("mspId", msp), checkID("userId", u.ID), checkDisplayName("displayName", u.DisplayName), checkID("singleCustomer.customerId", customer)); err != nil {
+	if err := firstError(checkID("mspId", msp), checkID("userId", u.ID), checkDisplayName("displayName", u.DisplayName), checkID("singleCustomer.customerId", customer), checkExternalID("externalId", u.ExternalID)); err != nil {
 		return nil, err
 	}
 	if len(permissions) == 0 {
@@ -568,16 +568,20 @@ func (s *Service) CreateSingleCustomerUser(ctx context.Context, msp string, u Us
 			return nil, fault.New(fault.AlreadyExists, "%s %q already exists", typeNames[taken[0].Resource.Type], u.ID)
 		}
 		label := fmt.Sprintf("%s (single customer: %s)", u.DisplayName, customer)
-		rels := []graph.Relationship{
-			graph.Rel(user, relMSP, mspObject(msp)), attributesOf(user, msp, u.DisplayName), graph.Rel(mspObject(msp), relMember, user),
+		rels := append(newUserRels(msp, user, u.DisplayName, u.ExternalID),
+			graph.Rel(mspObject(msp), relMember, user),
 			graph.Rel(customerObject(msp, customer), relDirect, user),
 			graph.Rel(role, relMSP, mspObject(msp)), attributesOf(role, msp, label),
 			graph.Rel(group, relMSP, mspObject(msp)), attributesOf(group, msp, label), graph.Rel(group, relRole, role),
 			graph.Rel(group, relConfines, user), graph.Rel(group, relMember, user),
-		}
+		)
 		rels = append(rels, permissionRels(role, permissions)...)
 		rels = append(rels, scopeRels(msp, group, scope)...)
-		return creates(rels...), nil
+		if u.ExternalID == "" {
+			return creates(rels...), nil
+		}
+		claim, err := sn.claimExternalID(ctx, "externalId", u.ExternalID, user)
+		return append(creates(rels...), claim...), err
 	})
 	if err != nil {
 		return nil, err

@@ -31,6 +31,10 @@ type Service struct {
 	index Index
 	// written records the revision of the service's last write.
 	written *written
+	// sealer seals identity providers' client secrets; httpIssuers lets
+	// their issuers be plain http (see AllowHTTPIssuers).
+	sealer      Sealer
+	httpIssuers bool
 }
 
 // written is the graph the service writes through: it remembers the

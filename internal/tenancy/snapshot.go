@@ -23,6 +23,18 @@ type snapshot struct {
 	origin string
 	// writes counts the WriteRelationships calls of the save's write.
 	writes int
+	// absent are relationships that must still not exist when the save is
+	// written (requireAbsent).
+	absent []graph.Filter
+}
+
+// requireAbsent makes the save's write require that no relationship f
+// matches, inside its transaction: a claim that is unique beyond the MSP
+// (an issuer) or that a write outside the saves could take (an externalId
+// of a user being created). A save that loses it is recomputed, and its
+// plan then sees the claim taken.
+func (sn *snapshot) requireAbsent(f graph.Filter) {
+	sn.absent = append(sn.absent, f)
 }
 
 // snapshot reads msp's save epoch at full consistency — or at least as fresh

@@ -10,6 +10,7 @@ import (
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	fieldmaskpb "google.golang.org/protobuf/types/known/fieldmaskpb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -187,7 +188,10 @@ type EndCustomerUser struct {
 	DisplayName string                 `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
 	CustomerId  string                 `protobuf:"bytes,3,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
 	// portal, admin, operator, read_only, spokesperson, hosting_provider or alert_contact.
-	Role          string `protobuf:"bytes,4,opt,name=role,proto3" json:"role,omitempty"`
+	Role string `protobuf:"bytes,4,opt,name=role,proto3" json:"role,omitempty"`
+	// How his customer's identity provider names him: the value of its claim
+	// in his tokens. Empty for none.
+	ExternalId    string `protobuf:"bytes,5,opt,name=external_id,json=externalId,proto3" json:"external_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -250,6 +254,13 @@ func (x *EndCustomerUser) GetRole() string {
 	return ""
 }
 
+func (x *EndCustomerUser) GetExternalId() string {
+	if x != nil {
+		return x.ExternalId
+	}
+	return ""
+}
+
 type CreateEndCustomerUserRequest struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
 	MspId       string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
@@ -257,7 +268,9 @@ type CreateEndCustomerUserRequest struct {
 	UserId      string                 `protobuf:"bytes,3,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
 	DisplayName string                 `protobuf:"bytes,4,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
 	// Only when the MSP enabled role selection; otherwise the portal role.
-	Role          string `protobuf:"bytes,5,opt,name=role,proto3" json:"role,omitempty"`
+	Role string `protobuf:"bytes,5,opt,name=role,proto3" json:"role,omitempty"`
+	// How his customer's identity provider names him (a new user only).
+	ExternalId    string `protobuf:"bytes,6,opt,name=external_id,json=externalId,proto3" json:"external_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -327,6 +340,83 @@ func (x *CreateEndCustomerUserRequest) GetRole() string {
 	return ""
 }
 
+func (x *CreateEndCustomerUserRequest) GetExternalId() string {
+	if x != nil {
+		return x.ExternalId
+	}
+	return ""
+}
+
+type UpdateEndCustomerUserRequest struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	MspId      string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
+	CustomerId string                 `protobuf:"bytes,2,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	// The user, with user_id naming him and the fields to change.
+	EndCustomerUser *EndCustomerUser `protobuf:"bytes,3,opt,name=end_customer_user,json=endCustomerUser,proto3" json:"end_customer_user,omitempty"`
+	// The fields to change: display_name, external_id. Inferred from the body when omitted.
+	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,4,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateEndCustomerUserRequest) Reset() {
+	*x = UpdateEndCustomerUserRequest{}
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateEndCustomerUserRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateEndCustomerUserRequest) ProtoMessage() {}
+
+func (x *UpdateEndCustomerUserRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateEndCustomerUserRequest.ProtoReflect.Descriptor instead.
+func (*UpdateEndCustomerUserRequest) Descriptor() ([]byte, []int) {
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *UpdateEndCustomerUserRequest) GetMspId() string {
+	if x != nil {
+		return x.MspId
+	}
+	return ""
+}
+
+func (x *UpdateEndCustomerUserRequest) GetCustomerId() string {
+	if x != nil {
+		return x.CustomerId
+	}
+	return ""
+}
+
+func (x *UpdateEndCustomerUserRequest) GetEndCustomerUser() *EndCustomerUser {
+	if x != nil {
+		return x.EndCustomerUser
+	}
+	return nil
+}
+
+func (x *UpdateEndCustomerUserRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.UpdateMask
+	}
+	return nil
+}
+
 type ListEndCustomerUsersRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	MspId         string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
@@ -337,7 +427,7 @@ type ListEndCustomerUsersRequest struct {
 
 func (x *ListEndCustomerUsersRequest) Reset() {
 	*x = ListEndCustomerUsersRequest{}
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[5]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -349,7 +439,7 @@ func (x *ListEndCustomerUsersRequest) String() string {
 func (*ListEndCustomerUsersRequest) ProtoMessage() {}
 
 func (x *ListEndCustomerUsersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[5]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -362,7 +452,7 @@ func (x *ListEndCustomerUsersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEndCustomerUsersRequest.ProtoReflect.Descriptor instead.
 func (*ListEndCustomerUsersRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{5}
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ListEndCustomerUsersRequest) GetMspId() string {
@@ -388,7 +478,7 @@ type ListEndCustomerUsersResponse struct {
 
 func (x *ListEndCustomerUsersResponse) Reset() {
 	*x = ListEndCustomerUsersResponse{}
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[6]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -400,7 +490,7 @@ func (x *ListEndCustomerUsersResponse) String() string {
 func (*ListEndCustomerUsersResponse) ProtoMessage() {}
 
 func (x *ListEndCustomerUsersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[6]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -413,7 +503,7 @@ func (x *ListEndCustomerUsersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEndCustomerUsersResponse.ProtoReflect.Descriptor instead.
 func (*ListEndCustomerUsersResponse) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{6}
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ListEndCustomerUsersResponse) GetEndCustomerUsers() []*EndCustomerUser {
@@ -435,7 +525,7 @@ type SetEndCustomerRoleRequest struct {
 
 func (x *SetEndCustomerRoleRequest) Reset() {
 	*x = SetEndCustomerRoleRequest{}
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[7]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -447,7 +537,7 @@ func (x *SetEndCustomerRoleRequest) String() string {
 func (*SetEndCustomerRoleRequest) ProtoMessage() {}
 
 func (x *SetEndCustomerRoleRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[7]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -460,7 +550,7 @@ func (x *SetEndCustomerRoleRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetEndCustomerRoleRequest.ProtoReflect.Descriptor instead.
 func (*SetEndCustomerRoleRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{7}
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *SetEndCustomerRoleRequest) GetMspId() string {
@@ -502,7 +592,7 @@ type DeleteEndCustomerUserRequest struct {
 
 func (x *DeleteEndCustomerUserRequest) Reset() {
 	*x = DeleteEndCustomerUserRequest{}
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[8]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -514,7 +604,7 @@ func (x *DeleteEndCustomerUserRequest) String() string {
 func (*DeleteEndCustomerUserRequest) ProtoMessage() {}
 
 func (x *DeleteEndCustomerUserRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[8]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -527,7 +617,7 @@ func (x *DeleteEndCustomerUserRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteEndCustomerUserRequest.ProtoReflect.Descriptor instead.
 func (*DeleteEndCustomerUserRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{8}
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *DeleteEndCustomerUserRequest) GetMspId() string {
@@ -559,7 +649,7 @@ type DeleteEndCustomerUserResponse struct {
 
 func (x *DeleteEndCustomerUserResponse) Reset() {
 	*x = DeleteEndCustomerUserResponse{}
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[9]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -571,7 +661,7 @@ func (x *DeleteEndCustomerUserResponse) String() string {
 func (*DeleteEndCustomerUserResponse) ProtoMessage() {}
 
 func (x *DeleteEndCustomerUserResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[9]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -584,7 +674,7 @@ func (x *DeleteEndCustomerUserResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteEndCustomerUserResponse.ProtoReflect.Descriptor instead.
 func (*DeleteEndCustomerUserResponse) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{9}
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{10}
 }
 
 type MaintenanceWindow struct {
@@ -604,7 +694,7 @@ type MaintenanceWindow struct {
 
 func (x *MaintenanceWindow) Reset() {
 	*x = MaintenanceWindow{}
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[10]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -616,7 +706,7 @@ func (x *MaintenanceWindow) String() string {
 func (*MaintenanceWindow) ProtoMessage() {}
 
 func (x *MaintenanceWindow) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[10]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -629,7 +719,7 @@ func (x *MaintenanceWindow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MaintenanceWindow.ProtoReflect.Descriptor instead.
 func (*MaintenanceWindow) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{10}
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *MaintenanceWindow) GetCustomerId() string {
@@ -693,7 +783,7 @@ type CreateMaintenanceWindowRequest struct {
 
 func (x *CreateMaintenanceWindowRequest) Reset() {
 	*x = CreateMaintenanceWindowRequest{}
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[11]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -705,7 +795,7 @@ func (x *CreateMaintenanceWindowRequest) String() string {
 func (*CreateMaintenanceWindowRequest) ProtoMessage() {}
 
 func (x *CreateMaintenanceWindowRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[11]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -718,7 +808,7 @@ func (x *CreateMaintenanceWindowRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateMaintenanceWindowRequest.ProtoReflect.Descriptor instead.
 func (*CreateMaintenanceWindowRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{11}
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *CreateMaintenanceWindowRequest) GetMspId() string {
@@ -761,7 +851,7 @@ type UpdateMaintenanceWindowRequest struct {
 
 func (x *UpdateMaintenanceWindowRequest) Reset() {
 	*x = UpdateMaintenanceWindowRequest{}
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[12]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -773,7 +863,7 @@ func (x *UpdateMaintenanceWindowRequest) String() string {
 func (*UpdateMaintenanceWindowRequest) ProtoMessage() {}
 
 func (x *UpdateMaintenanceWindowRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[12]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -786,7 +876,7 @@ func (x *UpdateMaintenanceWindowRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateMaintenanceWindowRequest.ProtoReflect.Descriptor instead.
 func (*UpdateMaintenanceWindowRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{12}
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *UpdateMaintenanceWindowRequest) GetMspId() string {
@@ -828,7 +918,7 @@ type DeleteMaintenanceWindowRequest struct {
 
 func (x *DeleteMaintenanceWindowRequest) Reset() {
 	*x = DeleteMaintenanceWindowRequest{}
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[13]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -840,7 +930,7 @@ func (x *DeleteMaintenanceWindowRequest) String() string {
 func (*DeleteMaintenanceWindowRequest) ProtoMessage() {}
 
 func (x *DeleteMaintenanceWindowRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[13]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -853,7 +943,7 @@ func (x *DeleteMaintenanceWindowRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteMaintenanceWindowRequest.ProtoReflect.Descriptor instead.
 func (*DeleteMaintenanceWindowRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{13}
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *DeleteMaintenanceWindowRequest) GetMspId() string {
@@ -885,7 +975,7 @@ type DeleteMaintenanceWindowResponse struct {
 
 func (x *DeleteMaintenanceWindowResponse) Reset() {
 	*x = DeleteMaintenanceWindowResponse{}
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[14]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -897,7 +987,7 @@ func (x *DeleteMaintenanceWindowResponse) String() string {
 func (*DeleteMaintenanceWindowResponse) ProtoMessage() {}
 
 func (x *DeleteMaintenanceWindowResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[14]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -910,7 +1000,7 @@ func (x *DeleteMaintenanceWindowResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteMaintenanceWindowResponse.ProtoReflect.Descriptor instead.
 func (*DeleteMaintenanceWindowResponse) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{14}
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{15}
 }
 
 type OutageComment struct {
@@ -927,7 +1017,7 @@ type OutageComment struct {
 
 func (x *OutageComment) Reset() {
 	*x = OutageComment{}
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[15]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -939,7 +1029,7 @@ func (x *OutageComment) String() string {
 func (*OutageComment) ProtoMessage() {}
 
 func (x *OutageComment) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[15]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -952,7 +1042,7 @@ func (x *OutageComment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OutageComment.ProtoReflect.Descriptor instead.
 func (*OutageComment) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{15}
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *OutageComment) GetCustomerId() string {
@@ -1002,7 +1092,7 @@ type CreateOutageCommentRequest struct {
 
 func (x *CreateOutageCommentRequest) Reset() {
 	*x = CreateOutageCommentRequest{}
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[16]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1014,7 +1104,7 @@ func (x *CreateOutageCommentRequest) String() string {
 func (*CreateOutageCommentRequest) ProtoMessage() {}
 
 func (x *CreateOutageCommentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[16]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1027,7 +1117,7 @@ func (x *CreateOutageCommentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateOutageCommentRequest.ProtoReflect.Descriptor instead.
 func (*CreateOutageCommentRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{16}
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *CreateOutageCommentRequest) GetMspId() string {
@@ -1070,7 +1160,7 @@ type UpdateOutageCommentRequest struct {
 
 func (x *UpdateOutageCommentRequest) Reset() {
 	*x = UpdateOutageCommentRequest{}
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[17]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1082,7 +1172,7 @@ func (x *UpdateOutageCommentRequest) String() string {
 func (*UpdateOutageCommentRequest) ProtoMessage() {}
 
 func (x *UpdateOutageCommentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[17]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1095,7 +1185,7 @@ func (x *UpdateOutageCommentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateOutageCommentRequest.ProtoReflect.Descriptor instead.
 func (*UpdateOutageCommentRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{17}
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *UpdateOutageCommentRequest) GetMspId() string {
@@ -1139,7 +1229,7 @@ type MonitorGroup struct {
 
 func (x *MonitorGroup) Reset() {
 	*x = MonitorGroup{}
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[18]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1151,7 +1241,7 @@ func (x *MonitorGroup) String() string {
 func (*MonitorGroup) ProtoMessage() {}
 
 func (x *MonitorGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[18]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1164,7 +1254,7 @@ func (x *MonitorGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MonitorGroup.ProtoReflect.Descriptor instead.
 func (*MonitorGroup) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{18}
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *MonitorGroup) GetCustomerId() string {
@@ -1207,7 +1297,7 @@ type SetMonitorGroupRequest struct {
 
 func (x *SetMonitorGroupRequest) Reset() {
 	*x = SetMonitorGroupRequest{}
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[19]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1219,7 +1309,7 @@ func (x *SetMonitorGroupRequest) String() string {
 func (*SetMonitorGroupRequest) ProtoMessage() {}
 
 func (x *SetMonitorGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[19]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1232,7 +1322,7 @@ func (x *SetMonitorGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetMonitorGroupRequest.ProtoReflect.Descriptor instead.
 func (*SetMonitorGroupRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{19}
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *SetMonitorGroupRequest) GetMspId() string {
@@ -1276,7 +1366,7 @@ type Monitor struct {
 
 func (x *Monitor) Reset() {
 	*x = Monitor{}
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[20]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1288,7 +1378,7 @@ func (x *Monitor) String() string {
 func (*Monitor) ProtoMessage() {}
 
 func (x *Monitor) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[20]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1301,7 +1391,7 @@ func (x *Monitor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Monitor.ProtoReflect.Descriptor instead.
 func (*Monitor) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{20}
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Monitor) GetCustomerId() string {
@@ -1344,7 +1434,7 @@ type SetMonitorRequest struct {
 
 func (x *SetMonitorRequest) Reset() {
 	*x = SetMonitorRequest{}
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[21]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1356,7 +1446,7 @@ func (x *SetMonitorRequest) String() string {
 func (*SetMonitorRequest) ProtoMessage() {}
 
 func (x *SetMonitorRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[21]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1369,7 +1459,7 @@ func (x *SetMonitorRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetMonitorRequest.ProtoReflect.Descriptor instead.
 func (*SetMonitorRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{21}
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *SetMonitorRequest) GetMspId() string {
@@ -1413,7 +1503,7 @@ type GetMaintenanceWindowRequest struct {
 
 func (x *GetMaintenanceWindowRequest) Reset() {
 	*x = GetMaintenanceWindowRequest{}
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[22]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1425,7 +1515,7 @@ func (x *GetMaintenanceWindowRequest) String() string {
 func (*GetMaintenanceWindowRequest) ProtoMessage() {}
 
 func (x *GetMaintenanceWindowRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[22]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1438,7 +1528,7 @@ func (x *GetMaintenanceWindowRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMaintenanceWindowRequest.ProtoReflect.Descriptor instead.
 func (*GetMaintenanceWindowRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{22}
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *GetMaintenanceWindowRequest) GetMspId() string {
@@ -1483,7 +1573,7 @@ type ListMaintenanceWindowsRequest struct {
 
 func (x *ListMaintenanceWindowsRequest) Reset() {
 	*x = ListMaintenanceWindowsRequest{}
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[23]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1495,7 +1585,7 @@ func (x *ListMaintenanceWindowsRequest) String() string {
 func (*ListMaintenanceWindowsRequest) ProtoMessage() {}
 
 func (x *ListMaintenanceWindowsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[23]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1508,7 +1598,7 @@ func (x *ListMaintenanceWindowsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMaintenanceWindowsRequest.ProtoReflect.Descriptor instead.
 func (*ListMaintenanceWindowsRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{23}
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ListMaintenanceWindowsRequest) GetMspId() string {
@@ -1558,7 +1648,7 @@ type ListMaintenanceWindowsResponse struct {
 
 func (x *ListMaintenanceWindowsResponse) Reset() {
 	*x = ListMaintenanceWindowsResponse{}
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[24]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1570,7 +1660,7 @@ func (x *ListMaintenanceWindowsResponse) String() string {
 func (*ListMaintenanceWindowsResponse) ProtoMessage() {}
 
 func (x *ListMaintenanceWindowsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[24]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1583,7 +1673,7 @@ func (x *ListMaintenanceWindowsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMaintenanceWindowsResponse.ProtoReflect.Descriptor instead.
 func (*ListMaintenanceWindowsResponse) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{24}
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ListMaintenanceWindowsResponse) GetMaintenanceWindows() []*MaintenanceWindow {
@@ -1620,7 +1710,7 @@ type GetOutageCommentRequest struct {
 
 func (x *GetOutageCommentRequest) Reset() {
 	*x = GetOutageCommentRequest{}
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[25]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1632,7 +1722,7 @@ func (x *GetOutageCommentRequest) String() string {
 func (*GetOutageCommentRequest) ProtoMessage() {}
 
 func (x *GetOutageCommentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[25]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1645,7 +1735,7 @@ func (x *GetOutageCommentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetOutageCommentRequest.ProtoReflect.Descriptor instead.
 func (*GetOutageCommentRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{25}
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *GetOutageCommentRequest) GetMspId() string {
@@ -1690,7 +1780,7 @@ type ListOutageCommentsRequest struct {
 
 func (x *ListOutageCommentsRequest) Reset() {
 	*x = ListOutageCommentsRequest{}
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[26]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1702,7 +1792,7 @@ func (x *ListOutageCommentsRequest) String() string {
 func (*ListOutageCommentsRequest) ProtoMessage() {}
 
 func (x *ListOutageCommentsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[26]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1715,7 +1805,7 @@ func (x *ListOutageCommentsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOutageCommentsRequest.ProtoReflect.Descriptor instead.
 func (*ListOutageCommentsRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{26}
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ListOutageCommentsRequest) GetMspId() string {
@@ -1765,7 +1855,7 @@ type ListOutageCommentsResponse struct {
 
 func (x *ListOutageCommentsResponse) Reset() {
 	*x = ListOutageCommentsResponse{}
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[27]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1777,7 +1867,7 @@ func (x *ListOutageCommentsResponse) String() string {
 func (*ListOutageCommentsResponse) ProtoMessage() {}
 
 func (x *ListOutageCommentsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[27]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1790,7 +1880,7 @@ func (x *ListOutageCommentsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOutageCommentsResponse.ProtoReflect.Descriptor instead.
 func (*ListOutageCommentsResponse) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{27}
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ListOutageCommentsResponse) GetOutageComments() []*OutageComment {
@@ -1827,7 +1917,7 @@ type GetMonitorGroupRequest struct {
 
 func (x *GetMonitorGroupRequest) Reset() {
 	*x = GetMonitorGroupRequest{}
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[28]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1839,7 +1929,7 @@ func (x *GetMonitorGroupRequest) String() string {
 func (*GetMonitorGroupRequest) ProtoMessage() {}
 
 func (x *GetMonitorGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[28]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1852,7 +1942,7 @@ func (x *GetMonitorGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMonitorGroupRequest.ProtoReflect.Descriptor instead.
 func (*GetMonitorGroupRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{28}
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *GetMonitorGroupRequest) GetMspId() string {
@@ -1897,7 +1987,7 @@ type ListMonitorGroupsRequest struct {
 
 func (x *ListMonitorGroupsRequest) Reset() {
 	*x = ListMonitorGroupsRequest{}
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[29]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1909,7 +1999,7 @@ func (x *ListMonitorGroupsRequest) String() string {
 func (*ListMonitorGroupsRequest) ProtoMessage() {}
 
 func (x *ListMonitorGroupsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[29]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1922,7 +2012,7 @@ func (x *ListMonitorGroupsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMonitorGroupsRequest.ProtoReflect.Descriptor instead.
 func (*ListMonitorGroupsRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{29}
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ListMonitorGroupsRequest) GetMspId() string {
@@ -1972,7 +2062,7 @@ type ListMonitorGroupsResponse struct {
 
 func (x *ListMonitorGroupsResponse) Reset() {
 	*x = ListMonitorGroupsResponse{}
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[30]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1984,7 +2074,7 @@ func (x *ListMonitorGroupsResponse) String() string {
 func (*ListMonitorGroupsResponse) ProtoMessage() {}
 
 func (x *ListMonitorGroupsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[30]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1997,7 +2087,7 @@ func (x *ListMonitorGroupsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMonitorGroupsResponse.ProtoReflect.Descriptor instead.
 func (*ListMonitorGroupsResponse) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{30}
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ListMonitorGroupsResponse) GetMonitorGroups() []*MonitorGroup {
@@ -2034,7 +2124,7 @@ type GetMonitorRequest struct {
 
 func (x *GetMonitorRequest) Reset() {
 	*x = GetMonitorRequest{}
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[31]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2046,7 +2136,7 @@ func (x *GetMonitorRequest) String() string {
 func (*GetMonitorRequest) ProtoMessage() {}
 
 func (x *GetMonitorRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[31]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2059,7 +2149,7 @@ func (x *GetMonitorRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMonitorRequest.ProtoReflect.Descriptor instead.
 func (*GetMonitorRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{31}
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *GetMonitorRequest) GetMspId() string {
@@ -2104,7 +2194,7 @@ type ListMonitorsRequest struct {
 
 func (x *ListMonitorsRequest) Reset() {
 	*x = ListMonitorsRequest{}
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[32]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2116,7 +2206,7 @@ func (x *ListMonitorsRequest) String() string {
 func (*ListMonitorsRequest) ProtoMessage() {}
 
 func (x *ListMonitorsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[32]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2129,7 +2219,7 @@ func (x *ListMonitorsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMonitorsRequest.ProtoReflect.Descriptor instead.
 func (*ListMonitorsRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{32}
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ListMonitorsRequest) GetMspId() string {
@@ -2179,7 +2269,7 @@ type ListMonitorsResponse struct {
 
 func (x *ListMonitorsResponse) Reset() {
 	*x = ListMonitorsResponse{}
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[33]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2191,7 +2281,7 @@ func (x *ListMonitorsResponse) String() string {
 func (*ListMonitorsResponse) ProtoMessage() {}
 
 func (x *ListMonitorsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[33]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2204,7 +2294,7 @@ func (x *ListMonitorsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMonitorsResponse.ProtoReflect.Descriptor instead.
 func (*ListMonitorsResponse) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{33}
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ListMonitorsResponse) GetMonitors() []*Monitor {
@@ -2232,7 +2322,7 @@ var File_mspauthz_v1_endcustomers_proto protoreflect.FileDescriptor
 
 const file_mspauthz_v1_endcustomers_proto_rawDesc = "" +
 	"\n" +
-	"\x1emspauthz/v1/endcustomers.proto\x12\vmspauthz.v1\x1a\x1cgoogle/api/annotations.proto\"~\n" +
+	"\x1emspauthz/v1/endcustomers.proto\x12\vmspauthz.v1\x1a\x1cgoogle/api/annotations.proto\x1a google/protobuf/field_mask.proto\"~\n" +
 	"\bSettings\x12=\n" +
 	"\x1bend_customer_role_selection\x18\x01 \x01(\bR\x18endCustomerRoleSelection\x123\n" +
 	"\x16own_domain_customer_id\x18\x02 \x01(\tR\x13ownDomainCustomerId\"+\n" +
@@ -2241,20 +2331,31 @@ const file_mspauthz_v1_endcustomers_proto_rawDesc = "" +
 	"\x15UpdateSettingsRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12=\n" +
 	"\x1bend_customer_role_selection\x18\x02 \x01(\bR\x18endCustomerRoleSelection\x123\n" +
-	"\x16own_domain_customer_id\x18\x03 \x01(\tR\x13ownDomainCustomerId\"\x82\x01\n" +
+	"\x16own_domain_customer_id\x18\x03 \x01(\tR\x13ownDomainCustomerId\"\xa3\x01\n" +
 	"\x0fEndCustomerUser\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12\x1f\n" +
 	"\vcustomer_id\x18\x03 \x01(\tR\n" +
 	"customerId\x12\x12\n" +
-	"\x04role\x18\x04 \x01(\tR\x04role\"\xa6\x01\n" +
+	"\x04role\x18\x04 \x01(\tR\x04role\x12\x1f\n" +
+	"\vexternal_id\x18\x05 \x01(\tR\n" +
+	"externalId\"\xc7\x01\n" +
 	"\x1cCreateEndCustomerUserRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x1f\n" +
 	"\vcustomer_id\x18\x02 \x01(\tR\n" +
 	"customerId\x12\x17\n" +
 	"\auser_id\x18\x03 \x01(\tR\x06userId\x12!\n" +
 	"\fdisplay_name\x18\x04 \x01(\tR\vdisplayName\x12\x12\n" +
-	"\x04role\x18\x05 \x01(\tR\x04role\"U\n" +
+	"\x04role\x18\x05 \x01(\tR\x04role\x12\x1f\n" +
+	"\vexternal_id\x18\x06 \x01(\tR\n" +
+	"externalId\"\xdd\x01\n" +
+	"\x1cUpdateEndCustomerUserRequest\x12\x15\n" +
+	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x1f\n" +
+	"\vcustomer_id\x18\x02 \x01(\tR\n" +
+	"customerId\x12H\n" +
+	"\x11end_customer_user\x18\x03 \x01(\v2\x1c.mspauthz.v1.EndCustomerUserR\x0fendCustomerUser\x12;\n" +
+	"\vupdate_mask\x18\x04 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
+	"updateMask\"U\n" +
 	"\x1bListEndCustomerUsersRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x1f\n" +
 	"\vcustomer_id\x18\x02 \x01(\tR\n" +
@@ -2421,13 +2522,14 @@ const file_mspauthz_v1_endcustomers_proto_rawDesc = "" +
 	"\bmonitors\x18\x01 \x03(\v2\x14.mspauthz.v1.MonitorR\bmonitors\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1d\n" +
 	"\n" +
-	"checked_at\x18\x03 \x01(\tR\tcheckedAt2\xe6\x1b\n" +
+	"checked_at\x18\x03 \x01(\tR\tcheckedAt2\xbc\x1d\n" +
 	"\x12EndCustomerService\x12i\n" +
 	"\vGetSettings\x12\x1f.mspauthz.v1.GetSettingsRequest\x1a\x15.mspauthz.v1.Settings\"\"\x82\xd3\xe4\x93\x02\x1c\x12\x1a/v1/msps/{msp_id}/settings\x12r\n" +
 	"\x0eUpdateSettings\x12\".mspauthz.v1.UpdateSettingsRequest\x1a\x15.mspauthz.v1.Settings\"%\x82\xd3\xe4\x93\x02\x1f:\x01*\x1a\x1a/v1/msps/{msp_id}/settings\x12\xa7\x01\n" +
 	"\x15CreateEndCustomerUser\x12).mspauthz.v1.CreateEndCustomerUserRequest\x1a\x1c.mspauthz.v1.EndCustomerUser\"E\x82\xd3\xe4\x93\x02?:\x01*\":/v1/msps/{msp_id}/customers/{customer_id}/endCustomerUsers\x12\xaf\x01\n" +
 	"\x14ListEndCustomerUsers\x12(.mspauthz.v1.ListEndCustomerUsersRequest\x1a).mspauthz.v1.ListEndCustomerUsersResponse\"B\x82\xd3\xe4\x93\x02<\x12:/v1/msps/{msp_id}/customers/{customer_id}/endCustomerUsers\x12\xb0\x01\n" +
-	"\x12SetEndCustomerRole\x12&.mspauthz.v1.SetEndCustomerRoleRequest\x1a\x1c.mspauthz.v1.EndCustomerUser\"T\x82\xd3\xe4\x93\x02N:\x01*\x1aI/v1/msps/{msp_id}/customers/{customer_id}/endCustomerUsers/{user_id}/role\x12\xbc\x01\n" +
+	"\x12SetEndCustomerRole\x12&.mspauthz.v1.SetEndCustomerRoleRequest\x1a\x1c.mspauthz.v1.EndCustomerUser\"T\x82\xd3\xe4\x93\x02N:\x01*\x1aI/v1/msps/{msp_id}/customers/{customer_id}/endCustomerUsers/{user_id}/role\x12\xd3\x01\n" +
+	"\x15UpdateEndCustomerUser\x12).mspauthz.v1.UpdateEndCustomerUserRequest\x1a\x1c.mspauthz.v1.EndCustomerUser\"q\x82\xd3\xe4\x93\x02k:\x11end_customer_user2V/v1/msps/{msp_id}/customers/{customer_id}/endCustomerUsers/{end_customer_user.user_id}\x12\xbc\x01\n" +
 	"\x15DeleteEndCustomerUser\x12).mspauthz.v1.DeleteEndCustomerUserRequest\x1a*.mspauthz.v1.DeleteEndCustomerUserResponse\"L\x82\xd3\xe4\x93\x02F*D/v1/msps/{msp_id}/customers/{customer_id}/endCustomerUsers/{user_id}\x12\xaf\x01\n" +
 	"\x17CreateMaintenanceWindow\x12+.mspauthz.v1.CreateMaintenanceWindowRequest\x1a\x1e.mspauthz.v1.MaintenanceWindow\"G\x82\xd3\xe4\x93\x02A:\x01*\"</v1/msps/{msp_id}/customers/{customer_id}/maintenanceWindows\x12\xc7\x01\n" +
 	"\x17UpdateMaintenanceWindow\x12+.mspauthz.v1.UpdateMaintenanceWindowRequest\x1a\x1e.mspauthz.v1.MaintenanceWindow\"_\x82\xd3\xe4\x93\x02Y:\x01*\x1aT/v1/msps/{msp_id}/customers/{customer_id}/maintenanceWindows/{maintenance_window_id}\x12\xd2\x01\n" +
@@ -2459,96 +2561,102 @@ func file_mspauthz_v1_endcustomers_proto_rawDescGZIP() []byte {
 	return file_mspauthz_v1_endcustomers_proto_rawDescData
 }
 
-var file_mspauthz_v1_endcustomers_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
+var file_mspauthz_v1_endcustomers_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
 var file_mspauthz_v1_endcustomers_proto_goTypes = []any{
 	(*Settings)(nil),                        // 0: mspauthz.v1.Settings
 	(*GetSettingsRequest)(nil),              // 1: mspauthz.v1.GetSettingsRequest
 	(*UpdateSettingsRequest)(nil),           // 2: mspauthz.v1.UpdateSettingsRequest
 	(*EndCustomerUser)(nil),                 // 3: mspauthz.v1.EndCustomerUser
 	(*CreateEndCustomerUserRequest)(nil),    // 4: mspauthz.v1.CreateEndCustomerUserRequest
-	(*ListEndCustomerUsersRequest)(nil),     // 5: mspauthz.v1.ListEndCustomerUsersRequest
-	(*ListEndCustomerUsersResponse)(nil),    // 6: mspauthz.v1.ListEndCustomerUsersResponse
-	(*SetEndCustomerRoleRequest)(nil),       // 7: mspauthz.v1.SetEndCustomerRoleRequest
-	(*DeleteEndCustomerUserRequest)(nil),    // 8: mspauthz.v1.DeleteEndCustomerUserRequest
-	(*DeleteEndCustomerUserResponse)(nil),   // 9: mspauthz.v1.DeleteEndCustomerUserResponse
-	(*MaintenanceWindow)(nil),               // 10: mspauthz.v1.MaintenanceWindow
-	(*CreateMaintenanceWindowRequest)(nil),  // 11: mspauthz.v1.CreateMaintenanceWindowRequest
-	(*UpdateMaintenanceWindowRequest)(nil),  // 12: mspauthz.v1.UpdateMaintenanceWindowRequest
-	(*DeleteMaintenanceWindowRequest)(nil),  // 13: mspauthz.v1.DeleteMaintenanceWindowRequest
-	(*DeleteMaintenanceWindowResponse)(nil), // 14: mspauthz.v1.DeleteMaintenanceWindowResponse
-	(*OutageComment)(nil),                   // 15: mspauthz.v1.OutageComment
-	(*CreateOutageCommentRequest)(nil),      // 16: mspauthz.v1.CreateOutageCommentRequest
-	(*UpdateOutageCommentRequest)(nil),      // 17: mspauthz.v1.UpdateOutageCommentRequest
-	(*MonitorGroup)(nil),                    // 18: mspauthz.v1.MonitorGroup
-	(*SetMonitorGroupRequest)(nil),          // 19: mspauthz.v1.SetMonitorGroupRequest
-	(*Monitor)(nil),                         // 20: mspauthz.v1.Monitor
-	(*SetMonitorRequest)(nil),               // 21: mspauthz.v1.SetMonitorRequest
-	(*GetMaintenanceWindowRequest)(nil),     // 22: mspauthz.v1.GetMaintenanceWindowRequest
-	(*ListMaintenanceWindowsRequest)(nil),   // 23: mspauthz.v1.ListMaintenanceWindowsRequest
-	(*ListMaintenanceWindowsResponse)(nil),  // 24: mspauthz.v1.ListMaintenanceWindowsResponse
-	(*GetOutageCommentRequest)(nil),         // 25: mspauthz.v1.GetOutageCommentRequest
-	(*ListOutageCommentsRequest)(nil),       // 26: mspauthz.v1.ListOutageCommentsRequest
-	(*ListOutageCommentsResponse)(nil),      // 27: mspauthz.v1.ListOutageCommentsResponse
-	(*GetMonitorGroupRequest)(nil),          // 28: mspauthz.v1.GetMonitorGroupRequest
-	(*ListMonitorGroupsRequest)(nil),        // 29: mspauthz.v1.ListMonitorGroupsRequest
-	(*ListMonitorGroupsResponse)(nil),       // 30: mspauthz.v1.ListMonitorGroupsResponse
-	(*GetMonitorRequest)(nil),               // 31: mspauthz.v1.GetMonitorRequest
-	(*ListMonitorsRequest)(nil),             // 32: mspauthz.v1.ListMonitorsRequest
-	(*ListMonitorsResponse)(nil),            // 33: mspauthz.v1.ListMonitorsResponse
+	(*UpdateEndCustomerUserRequest)(nil),    // 5: mspauthz.v1.UpdateEndCustomerUserRequest
+	(*ListEndCustomerUsersRequest)(nil),     // 6: mspauthz.v1.ListEndCustomerUsersRequest
+	(*ListEndCustomerUsersResponse)(nil),    // 7: mspauthz.v1.ListEndCustomerUsersResponse
+	(*SetEndCustomerRoleRequest)(nil),       // 8: mspauthz.v1.SetEndCustomerRoleRequest
+	(*DeleteEndCustomerUserRequest)(nil),    // 9: mspauthz.v1.DeleteEndCustomerUserRequest
+	(*DeleteEndCustomerUserResponse)(nil),   // 10: mspauthz.v1.DeleteEndCustomerUserResponse
+	(*MaintenanceWindow)(nil),               // 11: mspauthz.v1.MaintenanceWindow
+	(*CreateMaintenanceWindowRequest)(nil),  // 12: mspauthz.v1.CreateMaintenanceWindowRequest
+	(*UpdateMaintenanceWindowRequest)(nil),  // 13: mspauthz.v1.UpdateMaintenanceWindowRequest
+	(*DeleteMaintenanceWindowRequest)(nil),  // 14: mspauthz.v1.DeleteMaintenanceWindowRequest
+	(*DeleteMaintenanceWindowResponse)(nil), // 15: mspauthz.v1.DeleteMaintenanceWindowResponse
+	(*OutageComment)(nil),                   // 16: mspauthz.v1.OutageComment
+	(*CreateOutageCommentRequest)(nil),      // 17: mspauthz.v1.CreateOutageCommentRequest
+	(*UpdateOutageCommentRequest)(nil),      // 18: mspauthz.v1.UpdateOutageCommentRequest
+	(*MonitorGroup)(nil),                    // 19: mspauthz.v1.MonitorGroup
+	(*SetMonitorGroupRequest)(nil),          // 20: mspauthz.v1.SetMonitorGroupRequest
+	(*Monitor)(nil),                         // 21: mspauthz.v1.Monitor
+	(*SetMonitorRequest)(nil),               // 22: mspauthz.v1.SetMonitorRequest
+	(*GetMaintenanceWindowRequest)(nil),     // 23: mspauthz.v1.GetMaintenanceWindowRequest
+	(*ListMaintenanceWindowsRequest)(nil),   // 24: mspauthz.v1.ListMaintenanceWindowsRequest
+	(*ListMaintenanceWindowsResponse)(nil),  // 25: mspauthz.v1.ListMaintenanceWindowsResponse
+	(*GetOutageCommentRequest)(nil),         // 26: mspauthz.v1.GetOutageCommentRequest
+	(*ListOutageCommentsRequest)(nil),       // 27: mspauthz.v1.ListOutageCommentsRequest
+	(*ListOutageCommentsResponse)(nil),      // 28: mspauthz.v1.ListOutageCommentsResponse
+	(*GetMonitorGroupRequest)(nil),          // 29: mspauthz.v1.GetMonitorGroupRequest
+	(*ListMonitorGroupsRequest)(nil),        // 30: mspauthz.v1.ListMonitorGroupsRequest
+	(*ListMonitorGroupsResponse)(nil),       // 31: mspauthz.v1.ListMonitorGroupsResponse
+	(*GetMonitorRequest)(nil),               // 32: mspauthz.v1.GetMonitorRequest
+	(*ListMonitorsRequest)(nil),             // 33: mspauthz.v1.ListMonitorsRequest
+	(*ListMonitorsResponse)(nil),            // 34: mspauthz.v1.ListMonitorsResponse
+	(*fieldmaskpb.FieldMask)(nil),           // 35: google.protobuf.FieldMask
 }
 var file_mspauthz_v1_endcustomers_proto_depIdxs = []int32{
-	3,  // 0: mspauthz.v1.ListEndCustomerUsersResponse.end_customer_users:type_name -> mspauthz.v1.EndCustomerUser
-	10, // 1: mspauthz.v1.ListMaintenanceWindowsResponse.maintenance_windows:type_name -> mspauthz.v1.MaintenanceWindow
-	15, // 2: mspauthz.v1.ListOutageCommentsResponse.outage_comments:type_name -> mspauthz.v1.OutageComment
-	18, // 3: mspauthz.v1.ListMonitorGroupsResponse.monitor_groups:type_name -> mspauthz.v1.MonitorGroup
-	20, // 4: mspauthz.v1.ListMonitorsResponse.monitors:type_name -> mspauthz.v1.Monitor
-	1,  // 5: mspauthz.v1.EndCustomerService.GetSettings:input_type -> mspauthz.v1.GetSettingsRequest
-	2,  // 6: mspauthz.v1.EndCustomerService.UpdateSettings:input_type -> mspauthz.v1.UpdateSettingsRequest
-	4,  // 7: mspauthz.v1.EndCustomerService.CreateEndCustomerUser:input_type -> mspauthz.v1.CreateEndCustomerUserRequest
-	5,  // 8: mspauthz.v1.EndCustomerService.ListEndCustomerUsers:input_type -> mspauthz.v1.ListEndCustomerUsersRequest
-	7,  // 9: mspauthz.v1.EndCustomerService.SetEndCustomerRole:input_type -> mspauthz.v1.SetEndCustomerRoleRequest
-	8,  // 10: mspauthz.v1.EndCustomerService.DeleteEndCustomerUser:input_type -> mspauthz.v1.DeleteEndCustomerUserRequest
-	11, // 11: mspauthz.v1.EndCustomerService.CreateMaintenanceWindow:input_type -> mspauthz.v1.CreateMaintenanceWindowRequest
-	12, // 12: mspauthz.v1.EndCustomerService.UpdateMaintenanceWindow:input_type -> mspauthz.v1.UpdateMaintenanceWindowRequest
-	13, // 13: mspauthz.v1.EndCustomerService.DeleteMaintenanceWindow:input_type -> mspauthz.v1.DeleteMaintenanceWindowRequest
-	16, // 14: mspauthz.v1.EndCustomerService.CreateOutageComment:input_type -> mspauthz.v1.CreateOutageCommentRequest
-	17, // 15: mspauthz.v1.EndCustomerService.UpdateOutageComment:input_type -> mspauthz.v1.UpdateOutageCommentRequest
-	19, // 16: mspauthz.v1.EndCustomerService.SetMonitorGroup:input_type -> mspauthz.v1.SetMonitorGroupRequest
-	21, // 17: mspauthz.v1.EndCustomerService.SetMonitor:input_type -> mspauthz.v1.SetMonitorRequest
-	22, // 18: mspauthz.v1.EndCustomerService.GetMaintenanceWindow:input_type -> mspauthz.v1.GetMaintenanceWindowRequest
-	23, // 19: mspauthz.v1.EndCustomerService.ListMaintenanceWindows:input_type -> mspauthz.v1.ListMaintenanceWindowsRequest
-	25, // 20: mspauthz.v1.EndCustomerService.GetOutageComment:input_type -> mspauthz.v1.GetOutageCommentRequest
-	26, // 21: mspauthz.v1.EndCustomerService.ListOutageComments:input_type -> mspauthz.v1.ListOutageCommentsRequest
-	28, // 22: mspauthz.v1.EndCustomerService.GetMonitorGroup:input_type -> mspauthz.v1.GetMonitorGroupRequest
-	29, // 23: mspauthz.v1.EndCustomerService.ListMonitorGroups:input_type -> mspauthz.v1.ListMonitorGroupsRequest
-	31, // 24: mspauthz.v1.EndCustomerService.GetMonitor:input_type -> mspauthz.v1.GetMonitorRequest
-	32, // 25: mspauthz.v1.EndCustomerService.ListMonitors:input_type -> mspauthz.v1.ListMonitorsRequest
-	0,  // 26: mspauthz.v1.EndCustomerService.GetSettings:output_type -> mspauthz.v1.Settings
-	0,  // 27: mspauthz.v1.EndCustomerService.UpdateSettings:output_type -> mspauthz.v1.Settings
-	3,  // 28: mspauthz.v1.EndCustomerService.CreateEndCustomerUser:output_type -> mspauthz.v1.EndCustomerUser
-	6,  // 29: mspauthz.v1.EndCustomerService.ListEndCustomerUsers:output_type -> mspauthz.v1.ListEndCustomerUsersResponse
-	3,  // 30: mspauthz.v1.EndCustomerService.SetEndCustomerRole:output_type -> mspauthz.v1.EndCustomerUser
-	9,  // 31: mspauthz.v1.EndCustomerService.DeleteEndCustomerUser:output_type -> mspauthz.v1.DeleteEndCustomerUserResponse
-	10, // 32: mspauthz.v1.EndCustomerService.CreateMaintenanceWindow:output_type -> mspauthz.v1.MaintenanceWindow
-	10, // 33: mspauthz.v1.EndCustomerService.UpdateMaintenanceWindow:output_type -> mspauthz.v1.MaintenanceWindow
-	14, // 34: mspauthz.v1.EndCustomerService.DeleteMaintenanceWindow:output_type -> mspauthz.v1.DeleteMaintenanceWindowResponse
-	15, // 35: mspauthz.v1.EndCustomerService.CreateOutageComment:output_type -> mspauthz.v1.OutageComment
-	15, // 36: mspauthz.v1.EndCustomerService.UpdateOutageComment:output_type -> mspauthz.v1.OutageComment
-	18, // 37: mspauthz.v1.EndCustomerService.SetMonitorGroup:output_type -> mspauthz.v1.MonitorGroup
-	20, // 38: mspauthz.v1.EndCustomerService.SetMonitor:output_type -> mspauthz.v1.Monitor
-	10, // 39: mspauthz.v1.EndCustomerService.GetMaintenanceWindow:output_type -> mspauthz.v1.MaintenanceWindow
-	24, // 40: mspauthz.v1.EndCustomerService.ListMaintenanceWindows:output_type -> mspauthz.v1.ListMaintenanceWindowsResponse
-	15, // 41: mspauthz.v1.EndCustomerService.GetOutageComment:output_type -> mspauthz.v1.OutageComment
-	27, // 42: mspauthz.v1.EndCustomerService.ListOutageComments:output_type -> mspauthz.v1.ListOutageCommentsResponse
-	18, // 43: mspauthz.v1.EndCustomerService.GetMonitorGroup:output_type -> mspauthz.v1.MonitorGroup
-	30, // 44: mspauthz.v1.EndCustomerService.ListMonitorGroups:output_type -> mspauthz.v1.ListMonitorGroupsResponse
-	20, // 45: mspauthz.v1.EndCustomerService.GetMonitor:output_type -> mspauthz.v1.Monitor
-	33, // 46: mspauthz.v1.EndCustomerService.ListMonitors:output_type -> mspauthz.v1.ListMonitorsResponse
-	26, // [26:47] is the sub-list for method output_type
-	5,  // [5:26] is the sub-list for method input_type
-	5,  // [5:5] is the sub-list for extension type_name
-	5,  // [5:5] is the sub-list for extension extendee
-	0,  // [0:5] is the sub-list for field type_name
+	3,  // 0: mspauthz.v1.UpdateEndCustomerUserRequest.end_customer_user:type_name -> mspauthz.v1.EndCustomerUser
+	35, // 1: mspauthz.v1.UpdateEndCustomerUserRequest.update_mask:type_name -> google.protobuf.FieldMask
+	3,  // 2: mspauthz.v1.ListEndCustomerUsersResponse.end_customer_users:type_name -> mspauthz.v1.EndCustomerUser
+	11, // 3: mspauthz.v1.ListMaintenanceWindowsResponse.maintenance_windows:type_name -> mspauthz.v1.MaintenanceWindow
+	16, // 4: mspauthz.v1.ListOutageCommentsResponse.outage_comments:type_name -> mspauthz.v1.OutageComment
+	19, // 5: mspauthz.v1.ListMonitorGroupsResponse.monitor_groups:type_name -> mspauthz.v1.MonitorGroup
+	21, // 6: mspauthz.v1.ListMonitorsResponse.monitors:type_name -> mspauthz.v1.Monitor
+	1,  // 7: mspauthz.v1.EndCustomerService.GetSettings:input_type -> mspauthz.v1.GetSettingsRequest
+	2,  // 8: mspauthz.v1.EndCustomerService.UpdateSettings:input_type -> mspauthz.v1.UpdateSettingsRequest
+	4,  // 9: mspauthz.v1.EndCustomerService.CreateEndCustomerUser:input_type -> mspauthz.v1.CreateEndCustomerUserRequest
+	6,  // 10: mspauthz.v1.EndCustomerService.ListEndCustomerUsers:input_type -> mspauthz.v1.ListEndCustomerUsersRequest
+	8,  // 11: mspauthz.v1.EndCustomerService.SetEndCustomerRole:input_type -> mspauthz.v1.SetEndCustomerRoleRequest
+	5,  // 12: mspauthz.v1.EndCustomerService.UpdateEndCustomerUser:input_type -> mspauthz.v1.UpdateEndCustomerUserRequest
+	9,  // 13: mspauthz.v1.EndCustomerService.DeleteEndCustomerUser:input_type -> mspauthz.v1.DeleteEndCustomerUserRequest
+	12, // 14: mspauthz.v1.EndCustomerService.CreateMaintenanceWindow:input_type -> mspauthz.v1.CreateMaintenanceWindowRequest
+	13, // 15: mspauthz.v1.EndCustomerService.UpdateMaintenanceWindow:input_type -> mspauthz.v1.UpdateMaintenanceWindowRequest
+	14, // 16: mspauthz.v1.EndCustomerService.DeleteMaintenanceWindow:input_type -> mspauthz.v1.DeleteMaintenanceWindowRequest
+	17, // 17: mspauthz.v1.EndCustomerService.CreateOutageComment:input_type -> mspauthz.v1.CreateOutageCommentRequest
+	18, // 18: mspauthz.v1.EndCustomerService.UpdateOutageComment:input_type -> mspauthz.v1.UpdateOutageCommentRequest
+	20, // 19: mspauthz.v1.EndCustomerService.SetMonitorGroup:input_type -> mspauthz.v1.SetMonitorGroupRequest
+	22, // 20: mspauthz.v1.EndCustomerService.SetMonitor:input_type -> mspauthz.v1.SetMonitorRequest
+	23, // 21: mspauthz.v1.EndCustomerService.GetMaintenanceWindow:input_type -> mspauthz.v1.GetMaintenanceWindowRequest
+	24, // 22: mspauthz.v1.EndCustomerService.ListMaintenanceWindows:input_type -> mspauthz.v1.ListMaintenanceWindowsRequest
+	26, // 23: mspauthz.v1.EndCustomerService.GetOutageComment:input_type -> mspauthz.v1.GetOutageCommentRequest
+	27, // 24: mspauthz.v1.EndCustomerService.ListOutageComments:input_type -> mspauthz.v1.ListOutageCommentsRequest
+	29, // 25: mspauthz.v1.EndCustomerService.GetMonitorGroup:input_type -> mspauthz.v1.GetMonitorGroupRequest
+	30, // 26: mspauthz.v1.EndCustomerService.ListMonitorGroups:input_type -> mspauthz.v1.ListMonitorGroupsRequest
+	32, // 27: mspauthz.v1.EndCustomerService.GetMonitor:input_type -> mspauthz.v1.GetMonitorRequest
+	33, // 28: mspauthz.v1.EndCustomerService.ListMonitors:input_type -> mspauthz.v1.ListMonitorsRequest
+	0,  // 29: mspauthz.v1.EndCustomerService.GetSettings:output_type -> mspauthz.v1.Settings
+	0,  // 30: mspauthz.v1.EndCustomerService.UpdateSettings:output_type -> mspauthz.v1.Settings
+	3,  // 31: mspauthz.v1.EndCustomerService.CreateEndCustomerUser:output_type -> mspauthz.v1.EndCustomerUser
+	7,  // 32: mspauthz.v1.EndCustomerService.ListEndCustomerUsers:output_type -> mspauthz.v1.ListEndCustomerUsersResponse
+	3,  // 33: mspauthz.v1.EndCustomerService.SetEndCustomerRole:output_type -> mspauthz.v1.EndCustomerUser
+	3,  // 34: mspauthz.v1.EndCustomerService.UpdateEndCustomerUser:output_type -> mspauthz.v1.EndCustomerUser
+	10, // 35: mspauthz.v1.EndCustomerService.DeleteEndCustomerUser:output_type -> mspauthz.v1.DeleteEndCustomerUserResponse
+	11, // 36: mspauthz.v1.EndCustomerService.CreateMaintenanceWindow:output_type -> mspauthz.v1.MaintenanceWindow
+	11, // 37: mspauthz.v1.EndCustomerService.UpdateMaintenanceWindow:output_type -> mspauthz.v1.MaintenanceWindow
+	15, // 38: mspauthz.v1.EndCustomerService.DeleteMaintenanceWindow:output_type -> mspauthz.v1.DeleteMaintenanceWindowResponse
+	16, // 39: mspauthz.v1.EndCustomerService.CreateOutageComment:output_type -> mspauthz.v1.OutageComment
+	16, // 40: mspauthz.v1.EndCustomerService.UpdateOutageComment:output_type -> mspauthz.v1.OutageComment
+	19, // 41: mspauthz.v1.EndCustomerService.SetMonitorGroup:output_type -> mspauthz.v1.MonitorGroup
+	21, // 42: mspauthz.v1.EndCustomerService.SetMonitor:output_type -> mspauthz.v1.Monitor
+	11, // 43: mspauthz.v1.EndCustomerService.GetMaintenanceWindow:output_type -> mspauthz.v1.MaintenanceWindow
+	25, // 44: mspauthz.v1.EndCustomerService.ListMaintenanceWindows:output_type -> mspauthz.v1.ListMaintenanceWindowsResponse
+	16, // 45: mspauthz.v1.EndCustomerService.GetOutageComment:output_type -> mspauthz.v1.OutageComment
+	28, // 46: mspauthz.v1.EndCustomerService.ListOutageComments:output_type -> mspauthz.v1.ListOutageCommentsResponse
+	19, // 47: mspauthz.v1.EndCustomerService.GetMonitorGroup:output_type -> mspauthz.v1.MonitorGroup
+	31, // 48: mspauthz.v1.EndCustomerService.ListMonitorGroups:output_type -> mspauthz.v1.ListMonitorGroupsResponse
+	21, // 49: mspauthz.v1.EndCustomerService.GetMonitor:output_type -> mspauthz.v1.Monitor
+	34, // 50: mspauthz.v1.EndCustomerService.ListMonitors:output_type -> mspauthz.v1.ListMonitorsResponse
+	29, // [29:51] is the sub-list for method output_type
+	7,  // [7:29] is the sub-list for method input_type
+	7,  // [7:7] is the sub-list for extension type_name
+	7,  // [7:7] is the sub-list for extension extendee
+	0,  // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_mspauthz_v1_endcustomers_proto_init() }
@@ -2562,7 +2670,7 @@ func file_mspauthz_v1_endcustomers_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mspauthz_v1_endcustomers_proto_rawDesc), len(file_mspauthz_v1_endcustomers_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   34,
+			NumMessages:   35,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -24,6 +24,7 @@ const (
 	EndCustomerService_CreateEndCustomerUser_FullMethodName   = "/mspauthz.v1.EndCustomerService/CreateEndCustomerUser"
 	EndCustomerService_ListEndCustomerUsers_FullMethodName    = "/mspauthz.v1.EndCustomerService/ListEndCustomerUsers"
 	EndCustomerService_SetEndCustomerRole_FullMethodName      = "/mspauthz.v1.EndCustomerService/SetEndCustomerRole"
+	EndCustomerService_UpdateEndCustomerUser_FullMethodName   = "/mspauthz.v1.EndCustomerService/UpdateEndCustomerUser"
 	EndCustomerService_DeleteEndCustomerUser_FullMethodName   = "/mspauthz.v1.EndCustomerService/DeleteEndCustomerUser"
 	EndCustomerService_CreateMaintenanceWindow_FullMethodName = "/mspauthz.v1.EndCustomerService/CreateMaintenanceWindow"
 	EndCustomerService_UpdateMaintenanceWindow_FullMethodName = "/mspauthz.v1.EndCustomerService/UpdateMaintenanceWindow"
@@ -60,6 +61,9 @@ type EndCustomerServiceClient interface {
 	ListEndCustomerUsers(ctx context.Context, in *ListEndCustomerUsersRequest, opts ...grpc.CallOption) (*ListEndCustomerUsersResponse, error)
 	// SetEndCustomerRole changes a user's role in one customer, and nowhere else.
 	SetEndCustomerRole(ctx context.Context, in *SetEndCustomerRoleRequest, opts ...grpc.CallOption) (*EndCustomerUser, error)
+	// UpdateEndCustomerUser changes the fields of one of a customer's own users
+	// that update_mask names (display_name, external_id).
+	UpdateEndCustomerUser(ctx context.Context, in *UpdateEndCustomerUserRequest, opts ...grpc.CallOption) (*EndCustomerUser, error)
 	// DeleteEndCustomerUser takes a user out of one customer.
 	DeleteEndCustomerUser(ctx context.Context, in *DeleteEndCustomerUserRequest, opts ...grpc.CallOption) (*DeleteEndCustomerUserResponse, error)
 	// CreateMaintenanceWindow schedules a maintenance window; the caller is its creator.
@@ -148,6 +152,16 @@ func (c *endCustomerServiceClient) SetEndCustomerRole(ctx context.Context, in *S
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(EndCustomerUser)
 	err := c.cc.Invoke(ctx, EndCustomerService_SetEndCustomerRole_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *endCustomerServiceClient) UpdateEndCustomerUser(ctx context.Context, in *UpdateEndCustomerUserRequest, opts ...grpc.CallOption) (*EndCustomerUser, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(EndCustomerUser)
+	err := c.cc.Invoke(ctx, EndCustomerService_UpdateEndCustomerUser_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -332,6 +346,9 @@ type EndCustomerServiceServer interface {
 	ListEndCustomerUsers(context.Context, *ListEndCustomerUsersRequest) (*ListEndCustomerUsersResponse, error)
 	// SetEndCustomerRole changes a user's role in one customer, and nowhere else.
 	SetEndCustomerRole(context.Context, *SetEndCustomerRoleRequest) (*EndCustomerUser, error)
+	// UpdateEndCustomerUser changes the fields of one of a customer's own users
+	// that update_mask names (display_name, external_id).
+	UpdateEndCustomerUser(context.Context, *UpdateEndCustomerUserRequest) (*EndCustomerUser, error)
 	// DeleteEndCustomerUser takes a user out of one customer.
 	DeleteEndCustomerUser(context.Context, *DeleteEndCustomerUserRequest) (*DeleteEndCustomerUserResponse, error)
 	// CreateMaintenanceWindow schedules a maintenance window; the caller is its creator.
@@ -390,6 +407,9 @@ func (UnimplementedEndCustomerServiceServer) ListEndCustomerUsers(context.Contex
 }
 func (UnimplementedEndCustomerServiceServer) SetEndCustomerRole(context.Context, *SetEndCustomerRoleRequest) (*EndCustomerUser, error) {
 	return nil, status.Error(codes.Unimplemented, "method SetEndCustomerRole not implemented")
+}
+func (UnimplementedEndCustomerServiceServer) UpdateEndCustomerUser(context.Context, *UpdateEndCustomerUserRequest) (*EndCustomerUser, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateEndCustomerUser not implemented")
 }
 func (UnimplementedEndCustomerServiceServer) DeleteEndCustomerUser(context.Context, *DeleteEndCustomerUserRequest) (*DeleteEndCustomerUserResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method DeleteEndCustomerUser not implemented")
@@ -546,6 +566,24 @@ func _EndCustomerService_SetEndCustomerRole_Handler(srv interface{}, ctx context
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(EndCustomerServiceServer).SetEndCustomerRole(ctx, req.(*SetEndCustomerRoleRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _EndCustomerService_UpdateEndCustomerUser_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateEndCustomerUserRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(EndCustomerServiceServer).UpdateEndCustomerUser(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: EndCustomerService_UpdateEndCustomerUser_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(EndCustomerServiceServer).UpdateEndCustomerUser(ctx, req.(*UpdateEndCustomerUserRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -864,6 +902,10 @@ var EndCustomerService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "SetEndCustomerRole",
 			Handler:    _EndCustomerService_SetEndCustomerRole_Handler,
+		},
+		{
+			MethodName: "UpdateEndCustomerUser",
+			Handler:    _EndCustomerService_UpdateEndCustomerUser_Handler,
 		},
 		{
 			MethodName: "DeleteEndCustomerUser",

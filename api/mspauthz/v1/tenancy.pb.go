@@ -385,8 +385,11 @@ type User struct {
 	// the membership.
 	CustomerGroups []*CustomerGroupMembership `protobuf:"bytes,5,rep,name=customer_groups,json=customerGroups,proto3" json:"customer_groups,omitempty"`
 	SecurityGroups []*SecurityGroupMembership `protobuf:"bytes,6,rep,name=security_groups,json=securityGroups,proto3" json:"security_groups,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// How the MSP's identity provider names him: the value of its claim
+	// (email, preferred_username or sub) in his tokens. Empty for none.
+	ExternalId    string `protobuf:"bytes,7,opt,name=external_id,json=externalId,proto3" json:"external_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *User) Reset() {
@@ -459,6 +462,13 @@ func (x *User) GetSecurityGroups() []*SecurityGroupMembership {
 		return x.SecurityGroups
 	}
 	return nil
+}
+
+func (x *User) GetExternalId() string {
+	if x != nil {
+		return x.ExternalId
+	}
+	return ""
 }
 
 // CustomerGroupMembership is a user's membership of a customer group.
@@ -630,8 +640,10 @@ type CreateUserRequest struct {
 	// Makes the user a single-customer user: associated with that customer and
 	// given a customer-specific security group there, named after him.
 	SingleCustomer *SingleCustomer `protobuf:"bytes,4,opt,name=single_customer,json=singleCustomer,proto3" json:"single_customer,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// How the MSP's identity provider names him (see User.external_id).
+	ExternalId    string `protobuf:"bytes,5,opt,name=external_id,json=externalId,proto3" json:"external_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CreateUserRequest) Reset() {
@@ -690,6 +702,13 @@ func (x *CreateUserRequest) GetSingleCustomer() *SingleCustomer {
 		return x.SingleCustomer
 	}
 	return nil
+}
+
+func (x *CreateUserRequest) GetExternalId() string {
+	if x != nil {
+		return x.ExternalId
+	}
+	return ""
 }
 
 type SingleCustomer struct {
@@ -872,7 +891,7 @@ type UpdateUserRequest struct {
 	MspId string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
 	// The user, with user_id naming him and the fields to change.
 	User *User `protobuf:"bytes,2,opt,name=user,proto3" json:"user,omitempty"`
-	// The fields to change: display_name. Inferred from the body when omitted.
+	// The fields to change: display_name, external_id. Inferred from the body when omitted.
 	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,3,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2985,14 +3004,16 @@ const file_mspauthz_v1_tenancy_proto_rawDesc = "" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\")\n" +
 	"\x10DeleteMSPRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\"\x13\n" +
-	"\x11DeleteMSPResponse\"\xa6\x02\n" +
+	"\x11DeleteMSPResponse\"\xc7\x02\n" +
 	"\x04User\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12,\n" +
 	"\x12single_customer_id\x18\x03 \x01(\tR\x10singleCustomerId\x12\x16\n" +
 	"\x06origin\x18\x04 \x01(\tR\x06origin\x12M\n" +
 	"\x0fcustomer_groups\x18\x05 \x03(\v2$.mspauthz.v1.CustomerGroupMembershipR\x0ecustomerGroups\x12M\n" +
-	"\x0fsecurity_groups\x18\x06 \x03(\v2$.mspauthz.v1.SecurityGroupMembershipR\x0esecurityGroups\"]\n" +
+	"\x0fsecurity_groups\x18\x06 \x03(\v2$.mspauthz.v1.SecurityGroupMembershipR\x0esecurityGroups\x12\x1f\n" +
+	"\vexternal_id\x18\a \x01(\tR\n" +
+	"externalId\"]\n" +
 	"\x17CustomerGroupMembership\x12*\n" +
 	"\x11customer_group_id\x18\x01 \x01(\tR\x0fcustomerGroupId\x12\x16\n" +
 	"\x06origin\x18\x02 \x01(\tR\x06origin\"]\n" +
@@ -3001,12 +3022,14 @@ const file_mspauthz_v1_tenancy_proto_rawDesc = "" +
 	"\x06origin\x18\x02 \x01(\tR\x06origin\"9\n" +
 	"\x06Member\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x16\n" +
-	"\x06origin\x18\x02 \x01(\tR\x06origin\"\xac\x01\n" +
+	"\x06origin\x18\x02 \x01(\tR\x06origin\"\xcd\x01\n" +
 	"\x11CreateUserRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x17\n" +
 	"\auser_id\x18\x02 \x01(\tR\x06userId\x12!\n" +
 	"\fdisplay_name\x18\x03 \x01(\tR\vdisplayName\x12D\n" +
-	"\x0fsingle_customer\x18\x04 \x01(\v2\x1b.mspauthz.v1.SingleCustomerR\x0esingleCustomer\"S\n" +
+	"\x0fsingle_customer\x18\x04 \x01(\v2\x1b.mspauthz.v1.SingleCustomerR\x0esingleCustomer\x12\x1f\n" +
+	"\vexternal_id\x18\x05 \x01(\tR\n" +
+	"externalId\"S\n" +
 	"\x0eSingleCustomer\x12\x1f\n" +
 	"\vcustomer_id\x18\x01 \x01(\tR\n" +
 	"customerId\x12 \n" +

@@ -71,7 +71,7 @@ type TenancyServiceClient interface {
 	// ListUsers lists an MSP's users, a page at a time, each with his groups.
 	ListUsers(ctx context.Context, in *ListUsersRequest, opts ...grpc.CallOption) (*ListUsersResponse, error)
 	// UpdateUser changes the fields of a user that update_mask names
-	// (display_name). A rename made here is pushed to connected systems
+	// (display_name, external_id). A rename made here is pushed to connected systems
 	// through the change feed (userRenamed) and marks a synced user as drifted.
 	UpdateUser(ctx context.Context, in *UpdateUserRequest, opts ...grpc.CallOption) (*User, error)
 	// DeleteUser deletes a user for good; the account owner, an Account Contact
@@ -433,7 +433,7 @@ type TenancyServiceServer interface {
 	// ListUsers lists an MSP's users, a page at a time, each with his groups.
 	ListUsers(context.Context, *ListUsersRequest) (*ListUsersResponse, error)
 	// UpdateUser changes the fields of a user that update_mask names
-	// (display_name). A rename made here is pushed to connected systems
+	// (display_name, external_id). A rename made here is pushed to connected systems
 	// through the change feed (userRenamed) and marks a synced user as drifted.
 	UpdateUser(context.Context, *UpdateUserRequest) (*User, error)
 	// DeleteUser deletes a user for good; the account owner, an Account Contact
