@@ -563,3 +563,36 @@ func TestSignIn_AnExternalIdNamesOneUserAndMovesWithAPatch(t *testing.T) {
 	s.fails(404, `user "carol" is not a user of customer "zylker"`, a, "PATCH", "/v1/msps/acme/customers/zylker/endCustomerUsers/carol", j{"externalId": "c@zylker.example"})
 	s.fails(400, "externalId must be printable text", a, "PATCH", "/v1/msps/acme/users/carol", j{"externalId": "a\nb"})
 }
+
+// The monitoring system names its users' identities too (seed 002: all
+// logins are imported from it): Erin, made there, signs in with the email
+// the sync gave her; a new one given by the next sync moves her identity;
+// an identity of another user, or twice in one snapshot, is refused naming
+// the field, and nothing is written.
+func TestSignIn_ASyncGivesItsUsersTheirExternalIds(t *testing.T) {
+	s := startSignIn(t)
+	p := signintest.Start(t)
+	a := adminToken
+	s.trust(a, p, "", nil)
+	snapshot := func(erin string, extra ...any) j {
+		snap := rmmSnapshot()
+		users := snap["users"].([]any)
+		users[1].(j)["externalId"] = erin
+		snap["users"] = append(users, extra...)
+		return j{"snapshot": snap}
+	}
+	s.ok(a, "POST", "/v1/msps/acme/syncs/rmm:run", snapshot("erin@acme.example"))
+	require.Equal(t, "erin@acme.example", s.ok(a, "GET", "/v1/msps/acme/users/erin", nil)["externalId"])
+	erin := p.Token(map[string]any{"email": "erin@acme.example"})
+	require.NotEmpty(t, s.ok(erin, "GET", "/v1/msps/acme/users/erin/customers", nil)["customers"], "she signs in as herself")
+
+	rep := s.ok(a, "POST", "/v1/msps/acme/syncs/rmm:run", snapshot("erin.e@acme.example"))
+	require.Equal(t, []any{"erin"}, rep["users"].(map[string]any)["updated"])
+	s.fails(401, "externalId", erin, "GET", "/v1/msps/acme/users/erin/customers", nil)
+	s.ok(p.Token(map[string]any{"email": "erin.e@acme.example"}), "GET", "/v1/msps/acme/users/erin/customers", nil)
+
+	s.fails(409, `snapshot.users[1].externalId: "alex@acme.example" is already the externalId of user "alex"`, a, "POST", "/v1/msps/acme/syncs/rmm:run", snapshot("alex@acme.example"))
+	s.fails(400, `snapshot.users[2].externalId: "erin.e@acme.example" is user "erin"'s too`, a, "POST", "/v1/msps/acme/syncs/rmm:run",
+		snapshot("erin.e@acme.example", j{"userId": "fay", "displayName": "Fay", "externalId": "erin.e@acme.example"}))
+	require.Equal(t, "erin.e@acme.example", s.ok(a, "GET", "/v1/msps/acme/users/erin", nil)["externalId"], "nothing written")
+}

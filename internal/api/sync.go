@@ -51,7 +51,7 @@ func (s *syncServer) GetDrift(ctx context.Context, req *pb.GetDriftRequest) (*pb
 func syncSnapshot(in *pb.SyncSnapshot) tenancy.SyncSnapshot {
 	out := tenancy.SyncSnapshot{MSPID: in.GetMspId()}
 	for _, u := range in.GetUsers() {
-		out.Users = append(out.Users, tenancy.SyncUser{ID: u.GetUserId(), DisplayName: u.GetDisplayName(), Roles: u.GetRoles()})
+		out.Users = append(out.Users, tenancy.SyncUser{ID: u.GetUserId(), DisplayName: u.GetDisplayName(), ExternalID: u.GetExternalId(), Roles: u.GetRoles()})
 	}
 	for _, g := range in.GetCustomerGroups() {
 		out.CustomerGroups = append(out.CustomerGroups, tenancy.SyncCustomerGroup{ID: g.GetCustomerGroupId(), DisplayName: g.GetDisplayName(), Customers: g.GetCustomers()})

@@ -31,6 +31,8 @@ type SyncSnapshot struct {
 type SyncUser struct {
 	ID          string
 	DisplayName string
+	// ExternalID is how the MSP's identity provider names him ("" for none).
+	ExternalID string
 	// Roles are ids of roles here (built-in or custom) the system gives him.
 	Roles []string
 }
@@ -146,16 +148,20 @@ func checkSnapshot(msp, system string, snap SyncSnapshot) error {
 	default:
 		return fault.New(fault.Invalid, "snapshot.mspId: the snapshot is for MSP %q, not %q", snap.MSPID, msp)
 	}
-	users := map[string]bool{}
+	users, externalIDs := map[string]bool{}, map[string]string{}
 	for i, u := range snap.Users {
 		field := fmt.Sprintf("snapshot.users[%d]", i)
-		if err := firstError(checkID(field+".userId", u.ID), checkDisplayName(field+".displayName", u.DisplayName), checkSelection(field+".roles", u.Roles)); err != nil {
+		if err := firstError(checkID(field+".userId", u.ID), checkDisplayName(field+".displayName", u.DisplayName), checkExternalID(field+".externalId", u.ExternalID), checkSelection(field+".roles", u.Roles)); err != nil {
 			return err
 		}
 		if users[u.ID] {
 			return fault.New(fault.Invalid, "%s.userId: user %q appears twice", field, u.ID)
 		}
 		users[u.ID] = true
+		if other, ok := externalIDs[u.ExternalID]; ok && u.ExternalID != "" {
+			return fault.New(fault.Invalid, "%s.externalId: %q is user %q's too; an identity names one user", field, u.ExternalID, other)
+		}
+		externalIDs[u.ExternalID] = u.ID
 		for j, r := range u.Roles {
 			if r == "account_owner" {
 				return fault.New(fault.Invalid, "%s.roles[%d]: the account owner's role is never synced", field, j)
@@ -350,6 +356,34 @@ func (r *reconciler) attributes(obj graph.Object, displayName string) graph.Rela
 	return graph.Rel(obj, relAttributes, mspObject(r.sn.msp)).WithAttributes(map[string]string{attrDisplayName: displayName, attrOrigin: r.system})
 }
 
+// userAttributes are a synced user's attributes: his display name and
+// externalId as the system gives them, and the system as origin.
+func (r *reconciler) userAttributes(obj graph.Object, u SyncUser) graph.Relationship {
+	attrs := map[string]string{attrDisplayName: u.DisplayName, attrOrigin: r.system}
+	if u.ExternalID != "" {
+		attrs[attrExternalID] = u.ExternalID
+	}
+	return graph.Rel(obj, relAttributes, mspObject(r.sn.msp)).WithAttributes(attrs)
+}
+
+// moveExternalID gives a synced user the system's externalId for him in
+// place of the one he had: his old identity goes, the new one is claimed
+// (refused, naming field, when another user holds it).
+func (r *reconciler) moveExternalID(ctx context.Context, field string, obj graph.Object, had, next string) error {
+	if had == next {
+		return nil
+	}
+	if had != "" {
+		r.write(graph.Delete, graph.Rel(externalIdentityObject(r.sn.msp, had), relUser, obj))
+	}
+	if next == "" {
+		return nil
+	}
+	claim, err := r.sn.claimExternalID(ctx, field, next, obj)
+	r.updates = append(r.updates, claim...)
+	return err
+}
+
 func (r *reconciler) run(ctx context.Context, snap SyncSnapshot) error {
 	if err := r.customerGroups(ctx, snap); err != nil {
 		return err
@@ -448,13 +482,19 @@ func (r *reconciler) users(ctx context.Context, snap SyncSnapshot) error {
 		case exists && !st.staff[u.ID] && !r.ownedBy(attrs, exists):
 			return fault.New(fault.AlreadyExists, "snapshot.users[%d].userId: %q is an end-customer user here, not an MSP user", i, u.ID)
 		case !exists:
-			r.create(obj, r.attributes(obj, u.DisplayName), graph.Rel(obj, relMSP, mspObject(msp)), graph.Rel(mspObject(msp), relMember, obj))
+			r.create(obj, r.userAttributes(obj, u), graph.Rel(obj, relMSP, mspObject(msp)), graph.Rel(mspObject(msp), relMember, obj))
 			r.res.Users.Created = append(r.res.Users.Created, u.ID)
 			r.changed[obj] = true
-		case r.ownedBy(attrs, exists) && attrs.Attribute(attrDisplayName) != u.DisplayName:
-			r.write(graph.Touch, r.attributes(obj, u.DisplayName))
+			if err := r.moveExternalID(ctx, fmt.Sprintf("snapshot.users[%d].externalId", i), obj, "", u.ExternalID); err != nil {
+				return err
+			}
+		case r.ownedBy(attrs, exists) && (attrs.Attribute(attrDisplayName) != u.DisplayName || attrs.Attribute(attrExternalID) != u.ExternalID):
+			r.write(graph.Touch, r.userAttributes(obj, u))
 			r.res.Users.Updated = append(r.res.Users.Updated, u.ID)
 			r.changed[obj] = true
+			if err := r.moveExternalID(ctx, fmt.Sprintf("snapshot.users[%d].externalId", i), obj, attrs.Attribute(attrExternalID), u.ExternalID); err != nil {
+				return err
+			}
 		}
 	}
 	for _, id := range slices.Sorted(maps.Keys(st.users)) {

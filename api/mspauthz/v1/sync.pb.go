@@ -179,7 +179,9 @@ type SyncUser struct {
 	UserId      string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
 	DisplayName string                 `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
 	// Roles (built-in or custom ids) the system gives the user.
-	Roles         []string `protobuf:"bytes,3,rep,name=roles,proto3" json:"roles,omitempty"`
+	Roles []string `protobuf:"bytes,3,rep,name=roles,proto3" json:"roles,omitempty"`
+	// How the MSP's identity provider names him (its claim's value), or empty.
+	ExternalId    string `protobuf:"bytes,4,opt,name=external_id,json=externalId,proto3" json:"external_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -233,6 +235,13 @@ func (x *SyncUser) GetRoles() []string {
 		return x.Roles
 	}
 	return nil
+}
+
+func (x *SyncUser) GetExternalId() string {
+	if x != nil {
+		return x.ExternalId
+	}
+	return ""
 }
 
 // SyncCustomerGroup is one of the system's customer groups (client access groups).
@@ -897,11 +906,13 @@ const file_mspauthz_v1_sync_proto_rawDesc = "" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12+\n" +
 	"\x05users\x18\x02 \x03(\v2\x15.mspauthz.v1.SyncUserR\x05users\x12G\n" +
 	"\x0fcustomer_groups\x18\x03 \x03(\v2\x1e.mspauthz.v1.SyncCustomerGroupR\x0ecustomerGroups\x129\n" +
-	"\vassignments\x18\x04 \x03(\v2\x17.mspauthz.v1.AssignmentR\vassignments\"\\\n" +
+	"\vassignments\x18\x04 \x03(\v2\x17.mspauthz.v1.AssignmentR\vassignments\"}\n" +
 	"\bSyncUser\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12\x14\n" +
-	"\x05roles\x18\x03 \x03(\tR\x05roles\"\x80\x01\n" +
+	"\x05roles\x18\x03 \x03(\tR\x05roles\x12\x1f\n" +
+	"\vexternal_id\x18\x04 \x01(\tR\n" +
+	"externalId\"\x80\x01\n" +
 	"\x11SyncCustomerGroup\x12*\n" +
 	"\x11customer_group_id\x18\x01 \x01(\tR\x0fcustomerGroupId\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12\x1c\n" +
