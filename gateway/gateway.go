@@ -61,7 +61,7 @@ func New(ctx context.Context, conn *grpc.ClientConn, log *slog.Logger, others *h
 		// A console session authenticates a request without Authorization.
 		runtime.WithMetadata(func(_ context.Context, r *http.Request) metadata.MD {
 			if c := sessionCookie(r); c != "" {
-				return metadata.Pairs(api.SessionMetadata, c)
+				return metadata.Pairs(auth.SessionMetadata, c)
 			}
 			return nil
 		}),

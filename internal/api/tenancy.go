@@ -183,7 +183,7 @@ func (s *tenancyServer) GetCustomer(ctx context.Context, req *pb.GetCustomerRequ
 }
 
 func (s *tenancyServer) ListCustomers(ctx context.Context, req *pb.ListCustomersRequest) (*pb.ListCustomersResponse, error) {
-	customers, next, err := s.domain.ListCustomers(ctx, req.GetMspId(), page(req), viewOf(req.GetView()))
+	customers, next, err := s.domain.ListCustomers(ctx, req.GetMspId(), page(req), viewOf(req.GetView()), req.GetSearch())
 	if err != nil {
 		return nil, err
 	}

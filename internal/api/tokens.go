@@ -53,3 +53,8 @@ func (s *tokenServer) DeleteToken(ctx context.Context, req *pb.DeleteTokenReques
 	}
 	return &pb.DeleteTokenResponse{}, s.tokens.Revoke(ctx, req.GetMspId(), req.GetTokenId())
 }
+
+func (s *tokenServer) GetCaller(ctx context.Context, _ *pb.GetCallerRequest) (*pb.Caller, error) {
+	c, _ := auth.CallerFrom(ctx)
+	return &pb.Caller{Platform: c.Platform, MspId: c.MSP, UserId: c.ActingUser(), Name: callerName(c)}, nil
+}

@@ -3,6 +3,7 @@ package tenancy
 import (
 	"context"
 	"sort"
+	"strings"
 
 	"github.com/mspauthz/mspauthz/internal/fault"
 	"github.com/mspauthz/mspauthz/internal/graph"
@@ -187,14 +188,15 @@ func (s *Service) ListUsers(ctx context.Context, msp string, page Page) ([]User,
 }
 
 // ListCustomers lists the customers of an MSP the actor may see, a page at
-// a time; in the full view with their preferences, read at the page's
-// revision.
-func (s *Service) ListCustomers(ctx context.Context, msp string, page Page, view View) ([]Customer, string, error) {
+// a time, only those whose id or display name contains search (in any
+// case) when it is given; in the full view with their preferences, read at
+// the page's revision.
+func (s *Service) ListCustomers(ctx context.Context, msp string, page Page, view View, search string) ([]Customer, string, error) {
 	var keep func(graph.Revision, []string) ([]string, error)
 	if a := actorFrom(ctx); a.UserID != "" {
 		keep = s.permitted(ctx, msp, permissionVisible, a.UserID)
 	}
-	out, next, rev, err := s.customersPage(ctx, msp, page, "", keep)
+	out, next, rev, err := s.customersPage(ctx, msp, page, "", search, keep)
 	if err != nil {
 		return nil, "", err
 	}
@@ -342,12 +344,12 @@ func (sn *snapshot) authorizeSight(ctx context.Context, typ, id string) error {
 }
 
 // customersPage lists one page of msp's customers, in id order, with their
-// names: those that keep (when given) retains of a page of all of them
-// (graph ids, read at rev). A page may so hold fewer customers than its size,
+// names: those that match search (see matches) and that keep (when given)
+// retains, of a page of all of them (graph ids, read at rev). A page may so hold fewer customers than its size,
 // even none, with a next token after it: the list ends where the token is "".
 // Every page reads at the revision of the first, which is at least as fresh
 // as atLeastAsFresh (the newest, when empty).
-func (s *Service) customersPage(ctx context.Context, msp string, page Page, atLeastAsFresh string, keep func(rev graph.Revision, ids []string) ([]string, error)) ([]Customer, string, graph.Revision, error) {
+func (s *Service) customersPage(ctx context.Context, msp string, page Page, atLeastAsFresh, search string, keep func(rev graph.Revision, ids []string) ([]string, error)) ([]Customer, string, graph.Revision, error) {
 	sn, err := s.snapshotAtLeast(ctx, msp, atLeastAsFresh)
 	if err != nil {
 		return nil, "", "", err
@@ -356,11 +358,13 @@ func (s *Service) customersPage(ctx context.Context, msp string, page Page, atLe
 	if err != nil {
 		return nil, "", "", err
 	}
-	ids := make([]string, len(rels))
+	ids := make([]string, 0, len(rels))
 	names := make(map[string]string, len(rels))
-	for i, r := range rels {
-		ids[i] = r.Resource.ID
-		names[r.Resource.ID] = r.Attribute(attrDisplayName)
+	for _, r := range rels {
+		if name := r.Attribute(attrDisplayName); matches(search, localID(msp, r.Resource.ID), name) {
+			ids = append(ids, r.Resource.ID)
+			names[r.Resource.ID] = name
+		}
 	}
 	if keep != nil && len(ids) > 0 {
 		if ids, err = keep(rev, ids); err != nil {
@@ -372,6 +376,13 @@ func (s *Service) customersPage(ctx context.Context, msp string, page Page, atLe
 		out[i] = Customer{ID: localID(msp, id), DisplayName: names[id]}
 	}
 	return out, next, rev, nil
+}
+
+// matches reports whether an object of that id and display name is one a
+// search finds: its id or name contains the text, in any case ("" finds all).
+func matches(search, id, name string) bool {
+	search = strings.ToLower(search)
+	return strings.Contains(strings.ToLower(id), search) || strings.Contains(strings.ToLower(name), search)
 }
 
 // permitted keeps, for customersPage, the customers on which one of msp's

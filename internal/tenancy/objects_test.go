@@ -287,8 +287,8 @@ func TestListAndGet(t *testing.T) {
 	require.Equal(t, &tenancy.Customer{ID: "zylker", DisplayName: "zylker"}, c)
 	_, err = w.svc.GetCustomerGroup(w.ctx, "globex", "zoho", "")
 	requireKind(t, err, fault.NotFound, `customerGroupId: customer group "zoho" not found`)
-	_, _, err = w.svc.ListCustomers(w.ctx, "acme", tenancy.Page{Token: "garbage"}, tenancy.ViewDefault)
+	_, _, err = w.svc.ListCustomers(w.ctx, "acme", tenancy.Page{Token: "garbage"}, tenancy.ViewDefault, "")
 	requireKind(t, err, fault.Invalid, "pageToken")
-	_, _, err = w.svc.ListCustomers(w.ctx, "acme", tenancy.Page{Size: 5000}, tenancy.ViewDefault)
+	_, _, err = w.svc.ListCustomers(w.ctx, "acme", tenancy.Page{Size: 5000}, tenancy.ViewDefault, "")
 	requireKind(t, err, fault.Invalid, "pageSize")
 }

@@ -91,10 +91,10 @@ func TestSecondPages(t *testing.T) {
 	require.Len(t, second, 1)
 
 	w.msp("acme", nil, []string{"c1", "c2", "c3"}, nil)
-	customers, next, err := w.svc.ListCustomers(w.ctx, "acme", tenancy.Page{Size: 2}, tenancy.ViewDefault)
+	customers, next, err := w.svc.ListCustomers(w.ctx, "acme", tenancy.Page{Size: 2}, tenancy.ViewDefault, "")
 	require.NoError(t, err)
 	require.Len(t, customers, 2)
-	customers, _, err = w.svc.ListCustomers(w.ctx, "acme", tenancy.Page{Size: 2, Token: next}, tenancy.ViewDefault)
+	customers, _, err = w.svc.ListCustomers(w.ctx, "acme", tenancy.Page{Size: 2, Token: next}, tenancy.ViewDefault, "")
 	require.NoError(t, err)
 	require.Len(t, customers, 1)
 }

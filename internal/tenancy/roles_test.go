@@ -47,7 +47,7 @@ func TestSingleCustomerUser_ContosoInternalIT(t *testing.T) {
 	require.False(t, w.allowed("contoso", "policies_edit", "ivan"))
 
 	ivanCtx := w.as("ivan")
-	customers, _, err := ivanCtx.svc.ListCustomers(ivanCtx.ctx, "acme", tenancy.Page{}, tenancy.ViewDefault)
+	customers, _, err := ivanCtx.svc.ListCustomers(ivanCtx.ctx, "acme", tenancy.Page{}, tenancy.ViewDefault, "")
 	require.NoError(t, err)
 	require.Equal(t, []tenancy.Customer{{ID: "contoso", DisplayName: "contoso"}}, customers)
 	_, err = ivanCtx.svc.GetCustomer(ivanCtx.ctx, "acme", "northwind", "", tenancy.ViewDefault)

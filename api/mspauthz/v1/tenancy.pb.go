@@ -1334,7 +1334,10 @@ type ListCustomersRequest struct {
 	PageSize  int32                  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	PageToken string                 `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	// BASIC (the default: no preferences) or FULL.
-	View          View `protobuf:"varint,4,opt,name=view,proto3,enum=mspauthz.v1.View" json:"view,omitempty"`
+	View View `protobuf:"varint,4,opt,name=view,proto3,enum=mspauthz.v1.View" json:"view,omitempty"`
+	// Only the customers whose id or display name contains this text, in any
+	// case (a page may then hold fewer than page_size before the list's end).
+	Search        string `protobuf:"bytes,5,opt,name=search,proto3" json:"search,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1395,6 +1398,13 @@ func (x *ListCustomersRequest) GetView() View {
 		return x.View
 	}
 	return View_VIEW_UNSPECIFIED
+}
+
+func (x *ListCustomersRequest) GetSearch() string {
+	if x != nil {
+		return x.Search
+	}
+	return ""
 }
 
 type UpdateCustomerRequest struct {
@@ -3075,13 +3085,14 @@ const file_mspauthz_v1_tenancy_proto_rawDesc = "" +
 	"\vcustomer_id\x18\x02 \x01(\tR\n" +
 	"customerId\x12)\n" +
 	"\x11at_least_as_fresh\x18\x03 \x01(\tR\x0eatLeastAsFresh\x12%\n" +
-	"\x04view\x18\x04 \x01(\x0e2\x11.mspauthz.v1.ViewR\x04view\"\x90\x01\n" +
+	"\x04view\x18\x04 \x01(\x0e2\x11.mspauthz.v1.ViewR\x04view\"\xa8\x01\n" +
 	"\x14ListCustomersRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\x12%\n" +
-	"\x04view\x18\x04 \x01(\x0e2\x11.mspauthz.v1.ViewR\x04view\"\x9e\x01\n" +
+	"\x04view\x18\x04 \x01(\x0e2\x11.mspauthz.v1.ViewR\x04view\x12\x16\n" +
+	"\x06search\x18\x05 \x01(\tR\x06search\"\x9e\x01\n" +
 	"\x15UpdateCustomerRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x121\n" +
 	"\bcustomer\x18\x02 \x01(\v2\x15.mspauthz.v1.CustomerR\bcustomer\x12;\n" +
