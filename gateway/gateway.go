@@ -112,8 +112,9 @@ type gateway struct {
 
 func (g *gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if exact(r.URL.EscapedPath()) {
-		if h, pattern := g.others.Handler(r); pattern != "" {
-			h.ServeHTTP(w, r)
+		// Served by the mux itself, which sets the pattern's path values.
+		if _, pattern := g.others.Handler(r); pattern != "" {
+			g.others.ServeHTTP(w, r)
 			return
 		}
 	}

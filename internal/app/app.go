@@ -19,6 +19,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/test/bufconn"
 
+	"github.com/mspauthz/mspauthz/console"
 	"github.com/mspauthz/mspauthz/fixtures"
 	"github.com/mspauthz/mspauthz/gateway"
 	"github.com/mspauthz/mspauthz/internal/api"
@@ -246,6 +247,7 @@ func (c Config) Complete(ctx context.Context) (_ *App, err error) {
 		return nil, err
 	}
 	signIn.Register(operations)
+	console.New(conn, c.Log).Register(operations)
 	root, err := gateway.New(ctx, conn, c.Log, operations)
 	if err != nil {
 		return nil, err

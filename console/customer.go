@@ -1,0 +1,262 @@
+package console
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+
+	pb "github.com/mspauthz/mspauthz/api/mspauthz/v1"
+)
+
+// customerPage is the Edit Customer Preferences form of one customer: its
+// customer groups and directly associated users, its Account Contact and
+// alert groups; for a caller the API shows no preferences to, the customer
+// alone.
+type customerPage struct {
+	frame
+	Customer *pb.Customer
+	Form     *formView
+	Contacts *contactsView
+	// Reach counts the users who reach it, when the API tells the caller.
+	Reach  int
+	Reachs bool
+	// Notice says what the last contact change did.
+	Notice string
+}
+
+// contactsView is the customer's Account Contact and alert groups, editable
+// among the users who reach it.
+type contactsView struct {
+	AccountContact string
+	Candidates     []row
+	AlertGroups    []alertGroupView
+}
+
+type alertGroupView struct {
+	ID   string
+	Rows []row
+}
+
+func (s *Server) customer(c *call) error {
+	return c.customerPage(http.StatusOK, nil, nil, "", "")
+}
+
+// customerPage renders the form: as saved (at least as fresh as fresh), or
+// with the selection a refused save left and result's blocks beside its rows.
+func (c *call) customerPage(code int, sel *selection, result *reportView, fresh, notice string) error {
+	id := c.r.PathValue("customer")
+	cu, err := c.s.tenancy.GetCustomer(c.ctx, &pb.GetCustomerRequest{MspId: c.msp(), CustomerId: id, AtLeastAsFresh: fresh})
+	if err != nil {
+		return err
+	}
+	page := customerPage{frame: c.frame(cu.GetDisplayName(), "customers"), Customer: cu, Notice: notice}
+	reach, err := c.s.access.ListCustomerUsers(c.ctx, &pb.ListCustomerUsersRequest{MspId: c.msp(), CustomerId: id, AtLeastAsFresh: fresh})
+	if err == nil {
+		page.Reach, page.Reachs = len(reach.GetUsers()), true
+	} else if ignoreHidden(err) != nil {
+		return err
+	}
+	prefs := cu.GetPreferences()
+	if prefs == nil {
+		c.render(code, "customer", page)
+		return nil
+	}
+	groups, err := c.allCustomerGroups()
+	if err != nil {
+		return err
+	}
+	users, err := c.allUsers()
+	if err != nil {
+		return err
+	}
+	n := newNames()
+	n.addUsers(users)
+	chosenGroups, chosenUsers := prefs.GetCustomerGroups(), prefs.GetUsers()
+	if sel != nil {
+		chosenGroups, chosenUsers = sel.Values["customerGroups"], sel.Values["users"]
+	}
+	out := removed(prefs.GetCustomerGroups(), chosenGroups)
+	form := &formView{Action: "/customers/" + url.PathEscape(id), Preview: "/customers/" + url.PathEscape(id) + "/preview", Result: result}
+	groupRows := make([]row, len(groups))
+	for i, g := range groups {
+		members := make([]string, len(g.GetMembers()))
+		for j, m := range g.GetMembers() {
+			members[j] = m.GetUserId()
+		}
+		groupRows[i] = row{ID: g.GetCustomerGroupId(), Name: g.GetDisplayName(), Meta: count(len(members), "member", "members"),
+			Checked: slices.Contains(chosenGroups, g.GetCustomerGroupId()),
+			Blocks: blocksOf(result, func(b blockView) bool {
+				return slices.Contains(out, g.GetCustomerGroupId()) && slices.Contains(members, b.UserID)
+			})}
+	}
+	userRows := make([]row, len(users))
+	for i, u := range users {
+		userRows[i] = row{ID: u.GetUserId(), Name: u.GetDisplayName(), Meta: u.GetUserId(), Checked: slices.Contains(chosenUsers, u.GetUserId()),
+			Blocks: blocksOf(result, func(b blockView) bool { return b.UserID == u.GetUserId() && !slices.Contains(chosenUsers, u.GetUserId()) })}
+	}
+	form.Choices = []choice{
+		{Legend: "Customer groups", Field: "customerGroups", Rows: sorted(groupRows)},
+		{Legend: "Users associated directly", Field: "users", Rows: sorted(userRows)},
+	}
+	page.Form = form
+	contacts := &contactsView{AccountContact: n.user(prefs.GetAccountContact())}
+	if prefs.GetAccountContact() == "" {
+		contacts.AccountContact = ""
+	}
+	var reachers []string
+	for _, u := range reach.GetUsers() {
+		reachers = append(reachers, u.GetUserId())
+	}
+	if err := c.nameUsers(n, reachers); err != nil {
+		return err
+	}
+	for _, u := range reachers {
+		contacts.Candidates = append(contacts.Candidates, row{ID: u, Name: n.user(u), Checked: u == prefs.GetAccountContact()})
+	}
+	for _, ag := range prefs.GetAlertGroups() {
+		v := alertGroupView{ID: ag.GetAlertGroupId()}
+		for _, u := range dedupe(append(slices.Clone(reachers), ag.GetContacts()...)) {
+			v.Rows = append(v.Rows, row{ID: u, Name: n.user(u), Checked: slices.Contains(ag.GetContacts(), u)})
+		}
+		contacts.AlertGroups = append(contacts.AlertGroups, v)
+	}
+	page.Contacts = contacts
+	c.render(code, "customer", page)
+	return nil
+}
+
+// preferencesOf is the Edit Customer Preferences save a posted form asks for.
+func (c *call) preferencesOf(validateOnly bool) (*pb.EditCustomerPreferencesRequest, *selection, error) {
+	sel, err := selectionOf(c.r, "customerGroups", "users")
+	if err != nil {
+		return nil, nil, err
+	}
+	return &pb.EditCustomerPreferencesRequest{MspId: c.msp(), CustomerId: c.r.PathValue("customer"),
+		CustomerGroups: sel.Values["customerGroups"], Users: sel.Values["users"], ValidateOnly: validateOnly, AllowEmpty: sel.Posted}, &sel, nil
+}
+
+// saveCustomer saves the form and shows the report with its ZedToken; a
+// refused save keeps the form as the person left it, the blocks beside its
+// rows, and nothing written.
+func (s *Server) saveCustomer(c *call) error {
+	req, sel, err := c.preferencesOf(false)
+	if err != nil {
+		return err
+	}
+	rep, err := s.tenancy.EditCustomerPreferences(c.ctx, req)
+	result, err := c.reportOf(rep, err, false, newNames())
+	if err != nil {
+		return err
+	}
+	if result.WrittenAt == "" {
+		return c.customerPage(http.StatusBadRequest, sel, result, "", "")
+	}
+	return c.customerPage(http.StatusOK, nil, result, result.WrittenAt, "")
+}
+
+// previewCustomer answers a validateOnly save of the form as it stands, and
+// draws what it would change.
+func (s *Server) previewCustomer(c *call) error {
+	req, _, err := c.preferencesOf(true)
+	if err != nil {
+		return err
+	}
+	rep, saveErr := s.tenancy.EditCustomerPreferences(c.ctx, req)
+	n := newNames()
+	report, err := c.reportOf(rep, saveErr, true, n)
+	if err != nil {
+		return err
+	}
+	view := previewView{Report: report}
+	if saveErr == nil {
+		if view.Picture, err = c.customerChangePicture(req, rep, n); err != nil {
+			return err
+		}
+	}
+	c.render(http.StatusOK, "preview", view)
+	return nil
+}
+
+// customerChangePicture draws who reaches the customer, with the paths the
+// form's save would cut and add.
+func (c *call) customerChangePicture(req *pb.EditCustomerPreferencesRequest, rep *pb.SaveReport, n *names) (*picture, error) {
+	cu, err := c.s.tenancy.GetCustomer(c.ctx, &pb.GetCustomerRequest{MspId: c.msp(), CustomerId: req.GetCustomerId()})
+	if err != nil {
+		return nil, err
+	}
+	reach, err := c.s.access.ListCustomerUsers(c.ctx, &pb.ListCustomerUsersRequest{MspId: c.msp(), CustomerId: req.GetCustomerId()})
+	if err != nil {
+		return nil, err
+	}
+	prefs := cu.GetPreferences()
+	ch := newChange()
+	ch.reported(rep, func(p *pb.Pair) string { return p.GetUserId() })
+	for _, g := range removed(prefs.GetCustomerGroups(), req.GetCustomerGroups()) {
+		ch.cut["customer_group:"+g] = true
+	}
+	for _, u := range removed(prefs.GetUsers(), req.GetUsers()) {
+		ch.cut["direct:"+u] = true
+	}
+	for _, u := range removed(req.GetUsers(), prefs.GetUsers()) {
+		ch.added["direct:"+u] = true
+	}
+	groups := dedupe(append(slices.Clone(prefs.GetCustomerGroups()), req.GetCustomerGroups()...))
+	for _, g := range removed(req.GetCustomerGroups(), prefs.GetCustomerGroups()) {
+		ch.added["customer_group:"+g] = true
+		group, err := c.s.tenancy.GetCustomerGroup(c.ctx, &pb.GetCustomerGroupRequest{MspId: c.msp(), CustomerGroupId: g})
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range group.GetMembers() {
+			ch.members[g] = append(ch.members[g], m.GetUserId())
+		}
+	}
+	var users []string
+	for _, u := range reach.GetUsers() {
+		users = append(users, u.GetUserId())
+	}
+	for _, ms := range ch.members {
+		users = append(users, ms...)
+	}
+	users = append(users, req.GetUsers()...)
+	if err := c.nameUsers(n, users); err != nil {
+		return nil, err
+	}
+	if err := c.nameGroups(n, groups); err != nil {
+		return nil, err
+	}
+	return customerPicture(cu, reach.GetUsers(), n, focus{}, ch), nil
+}
+
+// setAccountContact makes the chosen user the Account Contact.
+func (s *Server) setAccountContact(c *call) error {
+	if err := c.r.ParseForm(); err != nil {
+		return err
+	}
+	ac, err := s.tenancy.SetAccountContact(c.ctx, &pb.SetAccountContactRequest{MspId: c.msp(), CustomerId: c.r.PathValue("customer"), UserId: c.r.PostForm.Get("userId")})
+	if err != nil {
+		return c.refused(err)
+	}
+	return c.customerPage(http.StatusOK, nil, nil, ac.GetWrittenAt(), "The Account Contact is now "+ac.GetUserId()+" (written at "+ac.GetWrittenAt()+").")
+}
+
+// setAlertGroup replaces an alert group's contacts.
+func (s *Server) setAlertGroup(c *call) error {
+	if err := c.r.ParseForm(); err != nil {
+		return err
+	}
+	ag, err := s.tenancy.SetAlertGroup(c.ctx, &pb.SetAlertGroupRequest{MspId: c.msp(), CustomerId: c.r.PathValue("customer"), AlertGroupId: c.r.PathValue("alertGroup"), Contacts: dedupe(c.r.PostForm["contacts"])})
+	if err != nil {
+		return c.refused(err)
+	}
+	return c.customerPage(http.StatusOK, nil, nil, ag.GetWrittenAt(), "Alert group "+ag.GetAlertGroupId()+" saved (written at "+ag.GetWrittenAt()+").")
+}
+
+// refused shows the customer page with the API's refusal of a contact
+// change as its notice; a refusal to see the page at all is the page's.
+func (c *call) refused(err error) error {
+	if ignoreHidden(err) == nil || httpStatus(statusCode(err)) == http.StatusBadRequest {
+		return c.customerPage(http.StatusBadRequest, nil, nil, "", "Refused, nothing written: "+statusMessage(err))
+	}
+	return err
+}

@@ -1,0 +1,170 @@
+package console
+
+import (
+	"strings"
+	"sync"
+
+	pb "github.com/mspauthz/mspauthz/api/mspauthz/v1"
+)
+
+// The console reads whole lists a page of the API at a time, up to these.
+const (
+	apiPageSize = 1000
+	// maxListed is the most items of a list a form offers in full; past it,
+	// the form offers its selection and a search.
+	maxListed = 1000
+)
+
+// parallelism bounds the API calls a page makes at once.
+const parallelism = 8
+
+// each runs f for every item, parallelism at a time, and returns the first error.
+func each[T any](items []T, f func(T) error) error {
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, parallelism)
+	var mu sync.Mutex
+	var first error
+	for _, it := range items {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if err := f(it); err != nil {
+				mu.Lock()
+				if first == nil {
+					first = err
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return first
+}
+
+// allCustomerGroups are the MSP's customer groups, at most maxListed.
+func (c *call) allCustomerGroups() ([]*pb.CustomerGroup, error) {
+	var out []*pb.CustomerGroup
+	token := ""
+	for {
+		page, err := c.s.tenancy.ListCustomerGroups(c.ctx, &pb.ListCustomerGroupsRequest{MspId: c.msp(), PageSize: apiPageSize, PageToken: token})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page.GetCustomerGroups()...)
+		if token = page.GetNextPageToken(); token == "" || len(out) >= maxListed {
+			return out, nil
+		}
+	}
+}
+
+// allUsers are the MSP's users, at most maxListed.
+func (c *call) allUsers() ([]*pb.User, error) {
+	var out []*pb.User
+	token := ""
+	for {
+		page, err := c.s.tenancy.ListUsers(c.ctx, &pb.ListUsersRequest{MspId: c.msp(), PageSize: apiPageSize, PageToken: token})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page.GetUsers()...)
+		if token = page.GetNextPageToken(); token == "" || len(out) >= maxListed {
+			return out, nil
+		}
+	}
+}
+
+// searchCustomers are up to want customers the caller sees whose id or name
+// holds search, from the page after token, and the token after the last.
+func (c *call) searchCustomers(search, token string, want int) ([]*pb.Customer, string, error) {
+	var out []*pb.Customer
+	for range 100 {
+		page, err := c.s.tenancy.ListCustomers(c.ctx, &pb.ListCustomersRequest{MspId: c.msp(), PageSize: int32(want - len(out)), PageToken: token, Search: search})
+		if err != nil {
+			return nil, "", err
+		}
+		out = append(out, page.GetCustomers()...)
+		if token = page.GetNextPageToken(); token == "" || len(out) >= want {
+			break
+		}
+	}
+	return out, token, nil
+}
+
+func (c *call) msp() string { return c.caller.GetMspId() }
+
+// nameUsers fills in the names of the users of ids that n lacks, a get each.
+func (c *call) nameUsers(n *names, ids []string) error {
+	var missing []string
+	for _, id := range ids {
+		if !n.has(n.users, id) {
+			missing = append(missing, id)
+		}
+	}
+	return each(dedupe(missing), func(id string) error {
+		u, err := c.s.tenancy.GetUser(c.ctx, &pb.GetUserRequest{MspId: c.msp(), UserId: id})
+		if err != nil {
+			return ignoreHidden(err)
+		}
+		n.addUsers([]*pb.User{u})
+		return nil
+	})
+}
+
+// nameCustomers fills in the names of the customers of ids that n lacks.
+func (c *call) nameCustomers(n *names, ids []string) error {
+	var missing []string
+	for _, id := range ids {
+		if !n.has(n.customers, id) {
+			missing = append(missing, id)
+		}
+	}
+	return each(dedupe(missing), func(id string) error {
+		cu, err := c.s.tenancy.GetCustomer(c.ctx, &pb.GetCustomerRequest{MspId: c.msp(), CustomerId: id, View: pb.View_BASIC})
+		if err != nil {
+			return ignoreHidden(err)
+		}
+		n.addCustomers([]*pb.Customer{cu})
+		return nil
+	})
+}
+
+// nameGroups fills in the names of the customer groups of ids that n lacks.
+func (c *call) nameGroups(n *names, ids []string) error {
+	var missing []string
+	for _, id := range ids {
+		if !n.has(n.groups, id) {
+			missing = append(missing, id)
+		}
+	}
+	return each(dedupe(missing), func(id string) error {
+		g, err := c.s.tenancy.GetCustomerGroup(c.ctx, &pb.GetCustomerGroupRequest{MspId: c.msp(), CustomerGroupId: id})
+		if err != nil {
+			return ignoreHidden(err)
+		}
+		n.addGroups([]*pb.CustomerGroup{g})
+		return nil
+	})
+}
+
+// groupOf is the customer group of a "customer_group:<id>" path, or "".
+func groupOf(via string) string {
+	id, _ := strings.CutPrefix(via, "customer_group:")
+	if id == via {
+		return ""
+	}
+	return id
+}
+
+func dedupe(ids []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}

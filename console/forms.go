@@ -1,0 +1,117 @@
+package console
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+)
+
+// formView is one of the three association forms: its choices (each a
+// multi-select of checkboxes), where it saves and previews, and the report
+// of its last save or refusal.
+type formView struct {
+	// Action saves the form; Preview answers a validateOnly save of it.
+	Action, Preview string
+	Choices         []choice
+	// Result is the report of the save just made, or its refusal.
+	Result *reportView
+}
+
+// choice is one multi-select of a form.
+type choice struct {
+	Legend string
+	// Field is the form field of its values (the API's selection).
+	Field string
+	Rows  []row
+	// More says what the form does not list (past maxListed).
+	More string
+}
+
+// row is one checkbox of a choice: an object, whether it is selected, and
+// the blocks of a refused save that concern it.
+type row struct {
+	ID, Name, Meta string
+	Checked        bool
+	Blocks         []string
+}
+
+// selection is what a posted form selects: each field's values; Posted
+// says the form was posted whole (its marker field is there), so that an
+// empty selection is meant.
+type selection struct {
+	Values map[string][]string
+	Posted bool
+}
+
+// selectionOf reads a posted form's selection of fields.
+func selectionOf(r *http.Request, fields ...string) (selection, error) {
+	if err := r.ParseForm(); err != nil {
+		return selection{}, err
+	}
+	s := selection{Values: map[string][]string{}, Posted: r.PostForm.Get("selection") != ""}
+	for _, f := range fields {
+		s.Values[f] = dedupe(r.PostForm[f])
+	}
+	return s, nil
+}
+
+// removed are the ids of was that now leaves out.
+func removed(was, now []string) []string {
+	var out []string
+	for _, id := range was {
+		if !slices.Contains(now, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// blocksOf are the texts of the blocks of result about one row: whose user,
+// or customer, is id; or whose user is among members of a row the
+// selection takes out.
+func blocksOf(result *reportView, match func(b blockView) bool) []string {
+	if result == nil {
+		return nil
+	}
+	var out []string
+	for _, b := range result.Blocks {
+		if match(b) {
+			out = append(out, b.Text)
+		}
+	}
+	return out
+}
+
+// sorted orders rows: the selected first, then by name.
+func sorted(rows []row) []row {
+	slices.SortStableFunc(rows, func(a, b row) int {
+		if a.Checked != b.Checked {
+			if a.Checked {
+				return -1
+			}
+			return 1
+		}
+		if a.Name != b.Name {
+			if a.Name < b.Name {
+				return -1
+			}
+			return 1
+		}
+		return 0
+	})
+	return rows
+}
+
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// previewView is what a form's preview shows: the report of a validateOnly
+// save and its picture.
+type previewView struct {
+	Report  *reportView
+	Picture *picture
+}

@@ -1,0 +1,173 @@
+package console
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+
+	pb "github.com/mspauthz/mspauthz/api/mspauthz/v1"
+)
+
+// usersPage lists the MSP's users.
+type usersPage struct {
+	frame
+	Rows []row
+}
+
+func (s *Server) users(c *call) error {
+	users, err := c.allUsers()
+	if err != nil {
+		return err
+	}
+	page := usersPage{frame: c.frame("Users", "users")}
+	for _, u := range users {
+		page.Rows = append(page.Rows, row{ID: u.GetUserId(), Name: u.GetDisplayName(), Meta: count(len(u.GetCustomerGroups()), "customer group", "customer groups")})
+	}
+	c.render(http.StatusOK, "users", page)
+	return nil
+}
+
+// userPage is the Edit User form: the user's customer groups.
+type userPage struct {
+	frame
+	User *pb.User
+	Form *formView
+}
+
+func (s *Server) user(c *call) error {
+	return c.userPage(http.StatusOK, nil, nil, "")
+}
+
+func (c *call) userPage(code int, sel *selection, result *reportView, fresh string) error {
+	id := c.r.PathValue("user")
+	u, err := c.s.tenancy.GetUser(c.ctx, &pb.GetUserRequest{MspId: c.msp(), UserId: id, AtLeastAsFresh: fresh})
+	if err != nil {
+		return err
+	}
+	groups, err := c.allCustomerGroups()
+	if err != nil {
+		return err
+	}
+	saved := groupIDs(u)
+	chosen := saved
+	if sel != nil {
+		chosen = sel.Values["customerGroups"]
+	}
+	out := removed(saved, chosen)
+	rows := make([]row, len(groups))
+	for i, g := range groups {
+		rows[i] = row{ID: g.GetCustomerGroupId(), Name: g.GetDisplayName(), Meta: count(len(g.GetCustomers()), "customer", "customers"),
+			Checked: slices.Contains(chosen, g.GetCustomerGroupId()),
+			Blocks: blocksOf(result, func(b blockView) bool {
+				return slices.Contains(out, g.GetCustomerGroupId()) && slices.Contains(g.GetCustomers(), b.CustomerID)
+			})}
+	}
+	page := userPage{frame: c.frame(u.GetDisplayName(), "users"), User: u,
+		Form: &formView{Action: "/users/" + url.PathEscape(id), Preview: "/users/" + url.PathEscape(id) + "/preview", Result: result,
+			Choices: []choice{{Legend: "Customer groups", Field: "customerGroups", Rows: sorted(rows)}}}}
+	c.render(code, "user", page)
+	return nil
+}
+
+func groupIDs(u *pb.User) []string {
+	out := make([]string, len(u.GetCustomerGroups()))
+	for i, m := range u.GetCustomerGroups() {
+		out[i] = m.GetCustomerGroupId()
+	}
+	return out
+}
+
+func (c *call) userSave(validateOnly bool) (*pb.EditUserRequest, *selection, error) {
+	sel, err := selectionOf(c.r, "customerGroups")
+	if err != nil {
+		return nil, nil, err
+	}
+	return &pb.EditUserRequest{MspId: c.msp(), UserId: c.r.PathValue("user"), CustomerGroups: sel.Values["customerGroups"], ValidateOnly: validateOnly, AllowEmpty: sel.Posted}, &sel, nil
+}
+
+func (s *Server) saveUser(c *call) error {
+	req, sel, err := c.userSave(false)
+	if err != nil {
+		return err
+	}
+	rep, err := s.tenancy.EditUser(c.ctx, req)
+	result, err := c.reportOf(rep, err, false, newNames())
+	if err != nil {
+		return err
+	}
+	if result.WrittenAt == "" {
+		return c.userPage(http.StatusBadRequest, sel, result, "")
+	}
+	return c.userPage(http.StatusOK, nil, result, result.WrittenAt)
+}
+
+func (s *Server) previewUser(c *call) error {
+	req, _, err := c.userSave(true)
+	if err != nil {
+		return err
+	}
+	rep, saveErr := s.tenancy.EditUser(c.ctx, req)
+	n := newNames()
+	report, err := c.reportOf(rep, saveErr, true, n)
+	if err != nil {
+		return err
+	}
+	view := previewView{Report: report}
+	if saveErr == nil {
+		u, err := s.tenancy.GetUser(c.ctx, &pb.GetUserRequest{MspId: c.msp(), UserId: req.GetUserId()})
+		if err != nil {
+			return err
+		}
+		ch := newChange()
+		ch.reported(rep, func(p *pb.Pair) string { return p.GetCustomerId() })
+		for _, g := range removed(groupIDs(u), req.GetCustomerGroups()) {
+			ch.cut["customer_group:"+g] = true
+		}
+		for _, g := range removed(req.GetCustomerGroups(), groupIDs(u)) {
+			ch.added["customer_group:"+g] = true
+			group, err := s.tenancy.GetCustomerGroup(c.ctx, &pb.GetCustomerGroupRequest{MspId: c.msp(), CustomerGroupId: g})
+			if err != nil {
+				return err
+			}
+			ch.members[g] = group.GetCustomers()
+		}
+		if view.Picture, err = c.userReachPicture(u, n, focus{}, ch); err != nil {
+			return err
+		}
+	}
+	c.render(http.StatusOK, "preview", view)
+	return nil
+}
+
+// userReachPicture draws what the user reaches, with ch's changes.
+func (c *call) userReachPicture(u *pb.User, n *names, f focus, ch *change) (*picture, error) {
+	reach, err := c.s.access.ListUserCustomers(c.ctx, &pb.ListUserCustomersRequest{MspId: c.msp(), UserId: u.GetUserId()})
+	if err != nil {
+		return nil, err
+	}
+	groups := groupIDs(u)
+	var customers []string
+	for _, cu := range reach.GetCustomers() {
+		customers = append(customers, cu.GetCustomerId())
+	}
+	for g, cs := range ch.membersOrNone() {
+		groups, customers = append(groups, g), append(customers, cs...)
+	}
+	if len(customers) > maxDrawn && f.Find == "" {
+		customers = nil // drawn as counts: only the expanded groups' are named
+		for _, cu := range reach.GetCustomers() {
+			for _, via := range cu.GetVia() {
+				if f.Expand[groupOf(via)] || via == "direct" || state(ch, cu.GetCustomerId()) != "" {
+					customers = append(customers, cu.GetCustomerId())
+				}
+			}
+		}
+	}
+	if err := c.nameGroups(n, groups); err != nil {
+		return nil, err
+	}
+	if err := c.nameCustomers(n, customers); err != nil {
+		return nil, err
+	}
+	return userPicture(u, reach.GetCustomers(), n, f, ch), nil
+}
