@@ -92,7 +92,9 @@ func (c *call) customerPage(code int, sel *selection, result *reportView, fresh,
 	userRows := make([]row, len(users))
 	for i, u := range users {
 		userRows[i] = row{ID: u.GetUserId(), Name: u.GetDisplayName(), Meta: u.GetUserId(), Checked: slices.Contains(chosenUsers, u.GetUserId()),
-			Blocks: blocksOf(result, func(b blockView) bool { return b.UserID == u.GetUserId() && !slices.Contains(chosenUsers, u.GetUserId()) })}
+			Blocks: blocksOf(result, func(b blockView) bool {
+				return b.UserID == u.GetUserId() && !slices.Contains(chosenUsers, u.GetUserId())
+			})}
 	}
 	form.Choices = []choice{
 		{Legend: "Customer groups", Field: "customerGroups", Rows: sorted(groupRows)},

@@ -8,11 +8,13 @@ import (
 // funcs are the templates' helpers.
 var funcs = template.FuncMap{
 	// half is a node's vertical centre offset, for its label.
-	"half": func(n int) int { return n + nodeHeight/2 + 5 },
-	"nodeWidth": func() int { return nodeWidth },
+	"half":       func(n int) int { return n + nodeHeight/2 + 5 },
+	"nodeWidth":  func() int { return nodeWidth },
 	"nodeHeight": func() int { return nodeHeight },
-	"plus":      func(a, b int) int { return a + b },
-	"sectionOf": func(class, heading string, s section) sectionPart { return sectionPart{Class: class, Heading: heading, Section: s} },
+	"plus":       func(a, b int) int { return a + b },
+	"sectionOf": func(class, heading string, s section) sectionPart {
+		return sectionPart{Class: class, Heading: heading, Section: s}
+	},
 }
 
 // sectionPart is a report's section with its heading, for its template.

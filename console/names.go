@@ -10,7 +10,7 @@ import (
 // names are the display names of a page's users, customers and customer
 // groups, as the API answered them; an id it did not name stands for itself.
 type names struct {
-	mu                      sync.Mutex
+	mu                       sync.Mutex
 	users, customers, groups map[string]string
 }
 
@@ -49,9 +49,13 @@ func named(m map[string]string, id string) string {
 	return id
 }
 
-func (n *names) user(id string) string     { n.mu.Lock(); defer n.mu.Unlock(); return named(n.users, id) }
-func (n *names) customer(id string) string { n.mu.Lock(); defer n.mu.Unlock(); return named(n.customers, id) }
-func (n *names) group(id string) string    { n.mu.Lock(); defer n.mu.Unlock(); return named(n.groups, id) }
+func (n *names) user(id string) string { n.mu.Lock(); defer n.mu.Unlock(); return named(n.users, id) }
+func (n *names) customer(id string) string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return named(n.customers, id)
+}
+func (n *names) group(id string) string { n.mu.Lock(); defer n.mu.Unlock(); return named(n.groups, id) }
 
 // has reports whether the name of kind's id is known.
 func (n *names) has(m map[string]string, id string) bool {

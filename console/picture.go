@@ -46,8 +46,8 @@ type edge struct {
 
 // Edge states.
 const (
-	kept = "kept"
-	cut  = "cut"
+	kept  = "kept"
+	cut   = "cut"
 	added = "new"
 )
 

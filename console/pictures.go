@@ -13,7 +13,7 @@ type picturePage struct {
 	frame
 	// Of names what is drawn; Back links to its form.
 	Of, Back, Find string
-	Picture    *picture
+	Picture        *picture
 }
 
 func (s *Server) customerPicture(c *call) error {
