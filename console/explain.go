@@ -57,13 +57,15 @@ func (s *Server) explain(c *call) error {
 	if err != nil {
 		return err
 	}
-	page.Picture = pathsPicture(page.Answer, "user:"+page.User, resource)
+	if page.Answer.GetAllowed() {
+		page.Picture = pathsPicture(page.Answer, "user:"+page.User, resource)
+	}
 	c.render(http.StatusOK, "explain", page)
 	return nil
 }
 
-// pathsPicture draws an explanation's granting paths, one step a layer, the
-// user first and the resource last; a denial draws the two unjoined.
+// pathsPicture draws an allowed explanation's granting paths, one step a
+// layer, the user first and the resource last.
 func pathsPicture(e *pb.Explanation, user, resource string) *picture {
 	layers := 2
 	for _, p := range e.GetPaths() {
@@ -91,11 +93,7 @@ func pathsPicture(e *pb.Explanation, user, resource string) *picture {
 			prev = n
 		}
 	}
-	if e.GetAllowed() {
-		p.Caption = "allowed: every path that grants it"
-	} else {
-		p.Caption = "denied: no path grants it"
-	}
+	p.Caption = "Every path that grants it, from the user to the resource"
 	p.layout()
 	return p
 }

@@ -16,6 +16,8 @@ type picture struct {
 	Width, Height int
 	// Caption says what is drawn and what was aggregated.
 	Caption string
+	// Change says the picture draws what a save would change.
+	Change bool
 }
 
 // node is one object of a picture.
@@ -53,10 +55,10 @@ const (
 
 // Sizes of a drawing, in pixels.
 const (
-	nodeWidth   = 210
+	nodeWidth   = 190
 	nodeHeight  = 30
 	nodeGap     = 10
-	layerGap    = 120
+	layerGap    = 90
 	pictureEdge = 20
 )
 

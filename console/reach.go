@@ -109,6 +109,7 @@ func state(ch *change, key string) string {
 // customer; with ch, what a save would change.
 func customerPicture(customer *pb.Customer, reach []*pb.UserAccess, n *names, f focus, ch *change) *picture {
 	p := newPicture(3)
+	p.Change = ch != nil
 	target := p.node(2, "customer:"+customer.GetCustomerId(), customer.GetDisplayName(), "customer")
 	byGroup := map[string][]string{}
 	var direct []string
@@ -164,11 +165,21 @@ func customerPicture(customer *pb.Customer, reach []*pb.UserAccess, n *names, f 
 			p.join(user(id), gn, newMembers)
 		}
 	}
-	for _, id := range direct {
-		if aggregate && !(f.found(id, n.user(id)) || state(ch, id) != "" || len(direct) <= maxDrawn) {
-			continue
+	if len(direct) > 0 {
+		dn := p.node(1, "direct", "associated directly", "direct")
+		linked := false
+		for _, id := range direct {
+			if aggregate && !(f.found(id, n.user(id)) || state(ch, id) != "" || len(direct) <= maxDrawn) {
+				continue
+			}
+			p.join(user(id), dn, ch.link("direct:"+id))
+			linked = linked || ch.link("direct:"+id) != cut
 		}
-		p.join(user(id), target, ch.link("direct:"+id))
+		state := kept
+		if !linked {
+			state = cut
+		}
+		p.join(dn, target, state)
 	}
 	p.Caption = fmt.Sprintf("%d users reach %s", len(reach), customer.GetDisplayName())
 	if aggregate {
@@ -183,6 +194,7 @@ func customerPicture(customer *pb.Customer, reach []*pb.UserAccess, n *names, f 
 // ch, what a save of his groups would change.
 func userPicture(user *pb.User, reach []*pb.CustomerAccess, n *names, f focus, ch *change) *picture {
 	p := newPicture(3)
+	p.Change = ch != nil
 	root := p.node(0, "user:"+user.GetUserId(), user.GetDisplayName(), "user")
 	byGroup := map[string][]string{}
 	var direct []string
@@ -233,11 +245,15 @@ func userPicture(user *pb.User, reach []*pb.CustomerAccess, n *names, f focus, c
 			p.join(gn, customer(id), adding)
 		}
 	}
-	for _, id := range direct {
-		if aggregate && len(direct) > maxDrawn && !f.found(id, n.customer(id)) {
-			continue
+	if len(direct) > 0 {
+		dn := p.node(1, "direct", "associated directly", "direct")
+		p.join(root, dn, kept)
+		for _, id := range direct {
+			if aggregate && len(direct) > maxDrawn && !f.found(id, n.customer(id)) {
+				continue
+			}
+			p.join(dn, customer(id), kept)
 		}
-		p.join(root, customer(id), kept)
 	}
 	p.Caption = fmt.Sprintf("%s reaches %d customers", user.GetDisplayName(), len(reach))
 	if aggregate {
@@ -251,6 +267,7 @@ func userPicture(user *pb.User, reach []*pb.CustomerAccess, n *names, f focus, c
 // customers; with ch, the customers a save of the group would cut and add.
 func groupPicture(g *pb.CustomerGroup, customers []string, n *names, ch *change) *picture {
 	p := newPicture(3)
+	p.Change = ch != nil
 	gn := p.node(1, "customer_group:"+g.GetCustomerGroupId(), g.GetDisplayName(), "customer_group")
 	members := g.GetMembers()
 	if len(members) > maxDrawn {

@@ -141,9 +141,9 @@ func blockText(b *pb.GuardBlock, n *names) string {
 	user, customer := n.user(b.GetUserId()), n.customer(b.GetCustomerId())
 	switch b.GetReason() {
 	case "ACCOUNT_CONTACT":
-		return fmt.Sprintf("%s is %s's Account Contact: the save would cut the last path to it (ACCOUNT_CONTACT)", user, customer)
+		return fmt.Sprintf("%s is %s's Account Contact: the save would leave %s no path to %s (ACCOUNT_CONTACT)", user, customer, user, customer)
 	case "LAST_ALERT_GROUP_CONTACT":
-		return fmt.Sprintf("%s is the last contact of %s's alert group %s: the save would cut the last path to it (LAST_ALERT_GROUP_CONTACT)", user, customer, b.GetAlertGroupId())
+		return fmt.Sprintf("%s is the last contact of %s's alert group %s: the save would leave %s no path to %s (LAST_ALERT_GROUP_CONTACT)", user, customer, b.GetAlertGroupId(), user, customer)
 	case "NOT_ASSOCIATED":
 		return fmt.Sprintf("%s does not reach %s (NOT_ASSOCIATED)", user, customer)
 	}

@@ -175,6 +175,7 @@ func TestEndToEnd_TheBannerSaysWhereToPointAClient(t *testing.T) {
 		spicedbtest.Remote:   "a SpiceDB cluster at 127.0.0.1:",
 	}[spicedbtest.Backend()]
 	lines := []string{
+		"console         " + s.base + "/  (open it in a browser",
 		"REST API        " + s.base + "/v1/",
 		"OpenAPI         " + s.base + "/openapi.json",
 		"gRPC API        " + s.grpcAddr + "  (mspauthz.v1, plaintext)",
