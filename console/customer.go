@@ -77,28 +77,38 @@ func (c *call) customerPage(code int, sel *selection, result *reportView, fresh,
 	}
 	out := removed(prefs.GetCustomerGroups(), chosenGroups)
 	form := &formView{Action: "/customers/" + url.PathEscape(id), Preview: "/customers/" + url.PathEscape(id) + "/preview", Result: result}
-	groupRows := make([]row, len(groups))
+	members := map[string][]string{}
+	groupOptions := make([]row, len(groups))
 	for i, g := range groups {
-		members := make([]string, len(g.GetMembers()))
-		for j, m := range g.GetMembers() {
-			members[j] = m.GetUserId()
+		for _, m := range g.GetMembers() {
+			members[g.GetCustomerGroupId()] = append(members[g.GetCustomerGroupId()], m.GetUserId())
 		}
-		groupRows[i] = row{ID: g.GetCustomerGroupId(), Name: g.GetDisplayName(), Meta: count(len(members), "member", "members"),
-			Checked: slices.Contains(chosenGroups, g.GetCustomerGroupId()),
-			Blocks: blocksOf(result, func(b blockView) bool {
-				return slices.Contains(out, g.GetCustomerGroupId()) && slices.Contains(members, b.UserID)
-			})}
+		groupOptions[i] = row{ID: g.GetCustomerGroupId(), Name: g.GetDisplayName(), Meta: count(len(g.GetMembers()), "member", "members")}
 	}
-	userRows := make([]row, len(users))
+	n.addGroups(groups)
+	userOptions := make([]row, len(users))
 	for i, u := range users {
-		userRows[i] = row{ID: u.GetUserId(), Name: u.GetDisplayName(), Meta: u.GetUserId(), Checked: slices.Contains(chosenUsers, u.GetUserId()),
-			Blocks: blocksOf(result, func(b blockView) bool {
-				return b.UserID == u.GetUserId() && !slices.Contains(chosenUsers, u.GetUserId())
-			})}
+		userOptions[i] = row{ID: u.GetUserId(), Name: u.GetDisplayName(), Meta: u.GetUserId()}
+	}
+	if err := c.nameGroups(n, append(slices.Clone(prefs.GetCustomerGroups()), chosenGroups...)); err != nil {
+		return err
+	}
+	if err := c.nameUsers(n, append(slices.Clone(prefs.GetUsers()), chosenUsers...)); err != nil {
+		return err
+	}
+	groupRows := withSelection(groupOptions, prefs.GetCustomerGroups(), chosenGroups, n.group)
+	for i, r := range groupRows {
+		groupRows[i].Blocks = blocksOf(result, func(b blockView) bool {
+			return slices.Contains(out, r.ID) && slices.Contains(members[r.ID], b.UserID)
+		})
+	}
+	userRows := withSelection(userOptions, prefs.GetUsers(), chosenUsers, n.user)
+	for i, r := range userRows {
+		userRows[i].Blocks = blocksOf(result, func(b blockView) bool { return b.UserID == r.ID && !r.Checked })
 	}
 	form.Choices = []choice{
-		{Legend: "Customer groups", Field: "customerGroups", Rows: sorted(groupRows)},
-		{Legend: "Users associated directly", Field: "users", Rows: sorted(userRows)},
+		{Legend: "Customer groups", Field: "customerGroups", Rows: groupRows, More: moreThan(len(groups), "customer groups")},
+		{Legend: "Users associated directly", Field: "users", Rows: userRows, More: moreThan(len(users), "users")},
 	}
 	page.Form = form
 	contacts := &contactsView{AccountContact: n.user(prefs.GetAccountContact())}

@@ -56,10 +56,16 @@ func (c *call) customerGroupPage(code int, sel *selection, result *reportView, f
 	}
 	n := newNames()
 	n.addCustomers(customers)
-	rows := make([]row, len(customers))
+	if err := c.nameCustomers(n, append(slices.Clone(g.GetCustomers()), chosen...)); err != nil {
+		return err
+	}
+	options := make([]row, len(customers))
 	for i, cu := range customers {
-		rows[i] = row{ID: cu.GetCustomerId(), Name: cu.GetDisplayName(), Meta: cu.GetCustomerId(), Checked: slices.Contains(chosen, cu.GetCustomerId()),
-			Blocks: blocksOf(result, func(b blockView) bool { return b.CustomerID == cu.GetCustomerId() })}
+		options[i] = row{ID: cu.GetCustomerId(), Name: cu.GetDisplayName(), Meta: cu.GetCustomerId()}
+	}
+	rows := withSelection(options, g.GetCustomers(), chosen, n.customer)
+	for i, r := range rows {
+		rows[i].Blocks = blocksOf(result, func(b blockView) bool { return b.CustomerID == r.ID })
 	}
 	members := make([]string, len(g.GetMembers()))
 	for i, m := range g.GetMembers() {
@@ -70,7 +76,7 @@ func (c *call) customerGroupPage(code int, sel *selection, result *reportView, f
 	}
 	page := customerGroupPage{frame: c.frame(g.GetDisplayName(), "customerGroups"), Group: g, Picture: groupPicture(g, g.GetCustomers(), n, nil),
 		Form: &formView{Action: "/customerGroups/" + url.PathEscape(id), Preview: "/customerGroups/" + url.PathEscape(id) + "/preview", Result: result,
-			Choices: []choice{{Legend: "Customers", Field: "customers", Rows: sorted(rows)}}}}
+			Choices: []choice{{Legend: "Customers", Field: "customers", Rows: rows, More: moreThan(len(customers), "customers")}}}}
 	c.render(code, "customerGroup", page)
 	return nil
 }

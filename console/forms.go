@@ -82,6 +82,35 @@ func blocksOf(result *reportView, match func(b blockView) bool) []string {
 	return out
 }
 
+// withSelection is the rows of a choice: every option, checked when
+// selected, and a row for each id of saved or selected that is not among
+// the options (a list past maxListed offers only its first items; the saved
+// and the selected are always there in full, so that a save never drops
+// what the form did not show), named by name; ordered by sorted.
+func withSelection(options []row, saved, selected []string, name func(id string) string) []row {
+	rows := make([]row, 0, len(options)+len(selected))
+	listed := map[string]bool{}
+	for _, o := range options {
+		o.Checked = slices.Contains(selected, o.ID)
+		listed[o.ID] = true
+		rows = append(rows, o)
+	}
+	for _, id := range dedupe(append(slices.Clone(saved), selected...)) {
+		if !listed[id] {
+			rows = append(rows, row{ID: id, Name: name(id), Meta: id, Checked: slices.Contains(selected, id)})
+		}
+	}
+	return sorted(rows)
+}
+
+// moreThan says what a choice of a list cut at maxListed leaves out.
+func moreThan(listed int, what string) string {
+	if listed < maxListed {
+		return ""
+	}
+	return fmt.Sprintf("Only the first %d %s are offered here; the selection is always listed in full.", maxListed, what)
+}
+
 // sorted orders rows: the selected first, then by name.
 func sorted(rows []row) []row {
 	slices.SortStableFunc(rows, func(a, b row) int {

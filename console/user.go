@@ -54,17 +54,26 @@ func (c *call) userPage(code int, sel *selection, result *reportView, fresh stri
 		chosen = sel.Values["customerGroups"]
 	}
 	out := removed(saved, chosen)
-	rows := make([]row, len(groups))
+	n := newNames()
+	n.addGroups(groups)
+	if err := c.nameGroups(n, append(slices.Clone(saved), chosen...)); err != nil {
+		return err
+	}
+	holds := map[string][]string{}
+	options := make([]row, len(groups))
 	for i, g := range groups {
-		rows[i] = row{ID: g.GetCustomerGroupId(), Name: g.GetDisplayName(), Meta: count(len(g.GetCustomers()), "customer", "customers"),
-			Checked: slices.Contains(chosen, g.GetCustomerGroupId()),
-			Blocks: blocksOf(result, func(b blockView) bool {
-				return slices.Contains(out, g.GetCustomerGroupId()) && slices.Contains(g.GetCustomers(), b.CustomerID)
-			})}
+		holds[g.GetCustomerGroupId()] = g.GetCustomers()
+		options[i] = row{ID: g.GetCustomerGroupId(), Name: g.GetDisplayName(), Meta: count(len(g.GetCustomers()), "customer", "customers")}
+	}
+	rows := withSelection(options, saved, chosen, n.group)
+	for i, r := range rows {
+		rows[i].Blocks = blocksOf(result, func(b blockView) bool {
+			return slices.Contains(out, r.ID) && slices.Contains(holds[r.ID], b.CustomerID)
+		})
 	}
 	page := userPage{frame: c.frame(u.GetDisplayName(), "users"), User: u,
 		Form: &formView{Action: "/users/" + url.PathEscape(id), Preview: "/users/" + url.PathEscape(id) + "/preview", Result: result,
-			Choices: []choice{{Legend: "Customer groups", Field: "customerGroups", Rows: sorted(rows)}}}}
+			Choices: []choice{{Legend: "Customer groups", Field: "customerGroups", Rows: rows, More: moreThan(len(groups), "customer groups")}}}}
 	c.render(code, "user", page)
 	return nil
 }
