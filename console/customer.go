@@ -61,11 +61,11 @@ func (c *call) customerPage(code int, sel *selection, result *reportView, fresh,
 		c.render(code, "customer", page)
 		return nil
 	}
-	groups, err := c.allCustomerGroups()
+	groups, err := c.allCustomerGroups(pb.View_FULL)
 	if err != nil {
 		return err
 	}
-	users, err := c.allUsers()
+	users, err := c.allUsers(pb.View_BASIC)
 	if err != nil {
 		return err
 	}

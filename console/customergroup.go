@@ -15,7 +15,7 @@ type customerGroupsPage struct {
 }
 
 func (s *Server) customerGroups(c *call) error {
-	groups, err := c.allCustomerGroups()
+	groups, err := c.allCustomerGroups(pb.View_FULL)
 	if err != nil {
 		return err
 	}

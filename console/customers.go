@@ -2,6 +2,7 @@ package console
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 
 	pb "github.com/mspauthz/mspauthz/api/mspauthz/v1"
@@ -18,6 +19,12 @@ type customersPage struct {
 	Rows   []customerRow
 	// Next is the link to the next page, when there is one.
 	Next string
+}
+
+// Reaches says whether the API told the reach of any row: the column is
+// left out for a caller it tells none (a technician may not list users).
+func (p customersPage) Reaches() bool {
+	return slices.ContainsFunc(p.Rows, func(r customerRow) bool { return r.Reachs })
 }
 
 type customerRow struct {

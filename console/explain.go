@@ -31,7 +31,7 @@ func (s *Server) explain(c *call) error {
 		return err
 	}
 	page.Permissions = catalog.GetPermissions()
-	users, err := c.allUsers()
+	users, err := c.allUsers(pb.View_BASIC)
 	if ignoreHidden(err) != nil {
 		return err
 	}

@@ -43,12 +43,13 @@ func each[T any](items []T, f func(T) error) error {
 	return first
 }
 
-// allCustomerGroups are the MSP's customer groups, at most maxListed.
-func (c *call) allCustomerGroups() ([]*pb.CustomerGroup, error) {
+// allCustomerGroups are the MSP's customer groups, at most maxListed, in
+// view (BASIC when a page needs only their names).
+func (c *call) allCustomerGroups(view pb.View) ([]*pb.CustomerGroup, error) {
 	var out []*pb.CustomerGroup
 	token := ""
 	for {
-		page, err := c.s.tenancy.ListCustomerGroups(c.ctx, &pb.ListCustomerGroupsRequest{MspId: c.msp(), PageSize: apiPageSize, PageToken: token})
+		page, err := c.s.tenancy.ListCustomerGroups(c.ctx, &pb.ListCustomerGroupsRequest{MspId: c.msp(), PageSize: apiPageSize, PageToken: token, View: view})
 		if err != nil {
 			return nil, err
 		}
@@ -59,12 +60,13 @@ func (c *call) allCustomerGroups() ([]*pb.CustomerGroup, error) {
 	}
 }
 
-// allUsers are the MSP's users, at most maxListed.
-func (c *call) allUsers() ([]*pb.User, error) {
+// allUsers are the MSP's users, at most maxListed, in view (BASIC when a
+// page needs only their names).
+func (c *call) allUsers(view pb.View) ([]*pb.User, error) {
 	var out []*pb.User
 	token := ""
 	for {
-		page, err := c.s.tenancy.ListUsers(c.ctx, &pb.ListUsersRequest{MspId: c.msp(), PageSize: apiPageSize, PageToken: token})
+		page, err := c.s.tenancy.ListUsers(c.ctx, &pb.ListUsersRequest{MspId: c.msp(), PageSize: apiPageSize, PageToken: token, View: view})
 		if err != nil {
 			return nil, err
 		}

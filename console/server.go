@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"google.golang.org/grpc"
@@ -226,6 +227,13 @@ type problemPage struct {
 
 func (c *call) problem(code int, msg string) {
 	c.render(code, "problem", problemPage{frame: frame{Title: http.StatusText(code), Caller: c.caller}, Status: code, Message: msg})
+}
+
+// May says whether the caller holds an MSP-level permission, as the API
+// answered when the page began: the navigation offers only the pages he may
+// use (the API still refuses the others, should he type their address).
+func (f frame) May(permission string) bool {
+	return f.Caller.GetPlatform() || slices.Contains(f.Caller.GetMspPermissions(), permission)
 }
 
 func (c *call) frame(title, nav string) frame {

@@ -15,7 +15,7 @@ type usersPage struct {
 }
 
 func (s *Server) users(c *call) error {
-	users, err := c.allUsers()
+	users, err := c.allUsers(pb.View_FULL)
 	if err != nil {
 		return err
 	}
@@ -44,7 +44,7 @@ func (c *call) userPage(code int, sel *selection, result *reportView, fresh stri
 	if err != nil {
 		return err
 	}
-	groups, err := c.allCustomerGroups()
+	groups, err := c.allCustomerGroups(pb.View_FULL)
 	if err != nil {
 		return err
 	}

@@ -185,6 +185,8 @@ func TestConsole_ATechnicianSeesOnlyHerCustomersAndNoAdminForm(t *testing.T) {
 	c := newChrome(t)
 	c.signInAsDemo(s, "dana", "/customers")
 	require.Equal(t, []any{"Initech"}, eval[[]any](c, `[...document.querySelectorAll("#customers tbody td:first-child")].map(td => td.innerText)`))
+	require.Equal(t, []any{"Customers"}, eval[[]any](c, `[...document.querySelectorAll("header nav a")].map(a => a.innerText)`), "the navigation offers her no admin page")
+	require.Equal(t, 2, eval[int](c, `document.querySelectorAll("#customers thead th").length`), "nor a reach she may not read")
 	c.shot("technician-customers")
 	c.do(chromedp.Navigate(s.base+"/customers/initech"), chromedp.WaitVisible(chromedp.ID("read-only")))
 	require.Equal(t, 0, eval[int](c, `document.querySelectorAll("form#form, input[type=checkbox]").length`), "no admin form")

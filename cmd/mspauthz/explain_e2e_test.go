@@ -40,15 +40,19 @@ func TestExplain_OverRESTAlexsPathsAndWhatBobLacks(t *testing.T) {
 	s.fails(404, `msp "acme" not found`, s.ok(adminToken, "POST", "/v1/msps/northwind/tokens", j{})["token"].(string), "POST", "/v1/msps/acme/explain", j{"resource": "customer:zylker", "permission": "access", "subject": "user:alex"})
 }
 
-// GET /v1/caller tells any caller who he is; GET .../customers?search=
+// GET /v1/caller tells any caller who he is and which MSP-level permissions
+// he holds (what a console offers him); GET .../customers?search=
 // finds customers by id or name, in any case.
 func TestCaller_AndCustomersFoundByIdOrName(t *testing.T) {
 	s := startSignIn(t)
-	require.Equal(t, j{"platform": true, "mspId": "", "userId": "", "name": "platform"}, s.ok(adminToken, "GET", "/v1/caller", nil))
+	require.Equal(t, j{"platform": true, "mspId": "", "userId": "", "name": "platform", "mspPermissions": []any{}}, s.ok(adminToken, "GET", "/v1/caller", nil))
 	dana := s.ok(adminToken, "POST", "/v1/msps/acme/users/dana/tokens", j{})
 	got := s.ok(dana["token"].(string), "GET", "/v1/caller", nil)
-	require.Equal(t, j{"platform": false, "mspId": "acme", "userId": "dana", "name": "token:" + dana["tokenId"].(string) + "@acme/dana"}, got)
+	require.Equal(t, j{"platform": false, "mspId": "acme", "userId": "dana", "name": "token:" + dana["tokenId"].(string) + "@acme/dana", "mspPermissions": []any{}}, got, "a technician administers nothing")
 	s.fails(401, "", "not-a-token", "GET", "/v1/caller", nil)
+	olivia := s.ok(adminToken, "POST", "/v1/msps/acme/users/olivia/tokens", j{})["token"].(string)
+	require.Equal(t, []any{"users.manage", "customers.manage", "customer_groups.manage", "roles.manage", "security_groups.manage", "settings.manage", "audit.view", "grants.manage"},
+		s.ok(olivia, "GET", "/v1/caller", nil)["mspPermissions"], "the owner holds every MSP permission")
 
 	ids := func(token, query string) []string {
 		t.Helper()

@@ -135,7 +135,7 @@ func (s *tenancyServer) GetUser(ctx context.Context, req *pb.GetUserRequest) (*p
 }
 
 func (s *tenancyServer) ListUsers(ctx context.Context, req *pb.ListUsersRequest) (*pb.ListUsersResponse, error) {
-	users, next, err := s.domain.ListUsers(ctx, req.GetMspId(), page(req))
+	users, next, err := s.domain.ListUsers(ctx, req.GetMspId(), page(req), viewOf(req.GetView()))
 	if err != nil {
 		return nil, err
 	}
@@ -250,7 +250,7 @@ func (s *tenancyServer) GetCustomerGroup(ctx context.Context, req *pb.GetCustome
 }
 
 func (s *tenancyServer) ListCustomerGroups(ctx context.Context, req *pb.ListCustomerGroupsRequest) (*pb.ListCustomerGroupsResponse, error) {
-	groups, next, err := s.domain.ListCustomerGroups(ctx, req.GetMspId(), page(req))
+	groups, next, err := s.domain.ListCustomerGroups(ctx, req.GetMspId(), page(req), viewOf(req.GetView()))
 	if err != nil {
 		return nil, err
 	}

@@ -146,8 +146,9 @@ func (s *Service) ListMSPs(ctx context.Context, only string, page Page) ([]MSP, 
 }
 
 // ListUsers lists an MSP's users (its staff; end-customer users are listed
-// per customer), a page at a time, each with his memberships.
-func (s *Service) ListUsers(ctx context.Context, msp string, page Page) ([]User, string, error) {
+// per customer), a page at a time; in the full view (the default) each with
+// his memberships.
+func (s *Service) ListUsers(ctx context.Context, msp string, page Page, view View) ([]User, string, error) {
 	sn, err := s.snapshot(ctx, msp)
 	if err != nil {
 		return nil, "", err
@@ -181,6 +182,9 @@ func (s *Service) ListUsers(ctx context.Context, msp string, page Page) ([]User,
 	if err != nil {
 		return nil, "", err
 	}
+	if !view.full(ViewFull) {
+		return out, next, nil
+	}
 	if err := sn.fillMemberships(ctx, out); err != nil {
 		return nil, "", err
 	}
@@ -208,9 +212,9 @@ func (s *Service) ListCustomers(ctx context.Context, msp string, page Page, view
 	return out, next, nil
 }
 
-// ListCustomerGroups lists an MSP's customer groups, a page at a time, each
-// with its members and customers.
-func (s *Service) ListCustomerGroups(ctx context.Context, msp string, page Page) ([]CustomerGroup, string, error) {
+// ListCustomerGroups lists an MSP's customer groups, a page at a time; in
+// the full view (the default) each with its members and customers.
+func (s *Service) ListCustomerGroups(ctx context.Context, msp string, page Page, view View) ([]CustomerGroup, string, error) {
 	sn, err := s.snapshot(ctx, msp)
 	if err != nil {
 		return nil, "", err
@@ -225,6 +229,9 @@ func (s *Service) ListCustomerGroups(ctx context.Context, msp string, page Page)
 	out := make([]CustomerGroup, len(rels))
 	for i, r := range rels {
 		out[i] = namedOf(localID(msp, r.Resource.ID), r).customerGroup()
+	}
+	if !view.full(ViewFull) {
+		return out, next, nil
 	}
 	if err := (&snapshot{s: s, msp: msp, rev: rev}).fillCustomerGroups(ctx, out); err != nil {
 		return nil, "", err

@@ -827,10 +827,13 @@ func (x *GetUserRequest) GetAtLeastAsFresh() string {
 }
 
 type ListUsersRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	MspId         string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
-	PageSize      int32                  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
-	PageToken     string                 `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	MspId     string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
+	PageSize  int32                  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken string                 `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// FULL (the default: each user with his customer groups and security
+	// groups, as GetUser answers him) or BASIC (without them).
+	View          View `protobuf:"varint,4,opt,name=view,proto3,enum=mspauthz.v1.View" json:"view,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -884,6 +887,13 @@ func (x *ListUsersRequest) GetPageToken() string {
 		return x.PageToken
 	}
 	return ""
+}
+
+func (x *ListUsersRequest) GetView() View {
+	if x != nil {
+		return x.View
+	}
+	return View_VIEW_UNSPECIFIED
 }
 
 type UpdateUserRequest struct {
@@ -2328,10 +2338,13 @@ func (x *ListCustomerGroupCustomersResponse) GetCheckedAt() string {
 }
 
 type ListCustomerGroupsRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	MspId         string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
-	PageSize      int32                  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
-	PageToken     string                 `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	MspId     string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
+	PageSize  int32                  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken string                 `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// FULL (the default: each group with its members and customers, as
+	// GetCustomerGroup answers it) or BASIC (without them).
+	View          View `protobuf:"varint,4,opt,name=view,proto3,enum=mspauthz.v1.View" json:"view,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2385,6 +2398,13 @@ func (x *ListCustomerGroupsRequest) GetPageToken() string {
 		return x.PageToken
 	}
 	return ""
+}
+
+func (x *ListCustomerGroupsRequest) GetView() View {
+	if x != nil {
+		return x.View
+	}
+	return View_VIEW_UNSPECIFIED
 }
 
 type ListCustomerGroupsResponse struct {
@@ -3047,12 +3067,13 @@ const file_mspauthz_v1_tenancy_proto_rawDesc = "" +
 	"\x0eGetUserRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x17\n" +
 	"\auser_id\x18\x02 \x01(\tR\x06userId\x12)\n" +
-	"\x11at_least_as_fresh\x18\x03 \x01(\tR\x0eatLeastAsFresh\"e\n" +
+	"\x11at_least_as_fresh\x18\x03 \x01(\tR\x0eatLeastAsFresh\"\x8c\x01\n" +
 	"\x10ListUsersRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tR\tpageToken\"\x8e\x01\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\x12%\n" +
+	"\x04view\x18\x04 \x01(\x0e2\x11.mspauthz.v1.ViewR\x04view\"\x8e\x01\n" +
 	"\x11UpdateUserRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12%\n" +
 	"\x04user\x18\x02 \x01(\v2\x11.mspauthz.v1.UserR\x04user\x12;\n" +
@@ -3168,12 +3189,13 @@ const file_mspauthz_v1_tenancy_proto_rawDesc = "" +
 	"\tcustomers\x18\x01 \x03(\v2\x15.mspauthz.v1.CustomerR\tcustomers\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1d\n" +
 	"\n" +
-	"checked_at\x18\x03 \x01(\tR\tcheckedAt\"n\n" +
+	"checked_at\x18\x03 \x01(\tR\tcheckedAt\"\x95\x01\n" +
 	"\x19ListCustomerGroupsRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tR\tpageToken\"\x89\x01\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\x12%\n" +
+	"\x04view\x18\x04 \x01(\x0e2\x11.mspauthz.v1.ViewR\x04view\"\x89\x01\n" +
 	"\x1aListCustomerGroupsResponse\x12C\n" +
 	"\x0fcustomer_groups\x18\x01 \x03(\v2\x1a.mspauthz.v1.CustomerGroupR\x0ecustomerGroups\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"_\n" +
@@ -3323,8 +3345,8 @@ var file_mspauthz_v1_tenancy_proto_goTypes = []any{
 	(*EditCustomerPreferencesRequest)(nil),     // 44: mspauthz.v1.EditCustomerPreferencesRequest
 	(*EditCustomerGroupRequest)(nil),           // 45: mspauthz.v1.EditCustomerGroupRequest
 	(*EditUserRequest)(nil),                    // 46: mspauthz.v1.EditUserRequest
-	(*fieldmaskpb.FieldMask)(nil),              // 47: google.protobuf.FieldMask
-	(View)(0),                                  // 48: mspauthz.v1.View
+	(View)(0),                                  // 47: mspauthz.v1.View
+	(*fieldmaskpb.FieldMask)(nil),              // 48: google.protobuf.FieldMask
 	(*SaveReport)(nil),                         // 49: mspauthz.v1.SaveReport
 }
 var file_mspauthz_v1_tenancy_proto_depIdxs = []int32{
@@ -3332,85 +3354,87 @@ var file_mspauthz_v1_tenancy_proto_depIdxs = []int32{
 	8,  // 1: mspauthz.v1.User.customer_groups:type_name -> mspauthz.v1.CustomerGroupMembership
 	9,  // 2: mspauthz.v1.User.security_groups:type_name -> mspauthz.v1.SecurityGroupMembership
 	12, // 3: mspauthz.v1.CreateUserRequest.single_customer:type_name -> mspauthz.v1.SingleCustomer
-	7,  // 4: mspauthz.v1.UpdateUserRequest.user:type_name -> mspauthz.v1.User
-	47, // 5: mspauthz.v1.UpdateUserRequest.update_mask:type_name -> google.protobuf.FieldMask
-	7,  // 6: mspauthz.v1.ListUsersResponse.users:type_name -> mspauthz.v1.User
-	19, // 7: mspauthz.v1.Customer.preferences:type_name -> mspauthz.v1.CustomerPreferences
-	42, // 8: mspauthz.v1.CustomerPreferences.alert_groups:type_name -> mspauthz.v1.AlertGroup
-	48, // 9: mspauthz.v1.GetCustomerRequest.view:type_name -> mspauthz.v1.View
-	48, // 10: mspauthz.v1.ListCustomersRequest.view:type_name -> mspauthz.v1.View
-	18, // 11: mspauthz.v1.UpdateCustomerRequest.customer:type_name -> mspauthz.v1.Customer
-	47, // 12: mspauthz.v1.UpdateCustomerRequest.update_mask:type_name -> google.protobuf.FieldMask
-	31, // 13: mspauthz.v1.ListCustomerCustomerGroupsResponse.customer_groups:type_name -> mspauthz.v1.CustomerGroup
-	42, // 14: mspauthz.v1.ListAlertGroupsResponse.alert_groups:type_name -> mspauthz.v1.AlertGroup
-	18, // 15: mspauthz.v1.ListCustomersResponse.customers:type_name -> mspauthz.v1.Customer
-	10, // 16: mspauthz.v1.CustomerGroup.members:type_name -> mspauthz.v1.Member
-	31, // 17: mspauthz.v1.UpdateCustomerGroupRequest.customer_group:type_name -> mspauthz.v1.CustomerGroup
-	47, // 18: mspauthz.v1.UpdateCustomerGroupRequest.update_mask:type_name -> google.protobuf.FieldMask
-	48, // 19: mspauthz.v1.ListCustomerGroupCustomersRequest.view:type_name -> mspauthz.v1.View
-	18, // 20: mspauthz.v1.ListCustomerGroupCustomersResponse.customers:type_name -> mspauthz.v1.Customer
-	31, // 21: mspauthz.v1.ListCustomerGroupsResponse.customer_groups:type_name -> mspauthz.v1.CustomerGroup
-	1,  // 22: mspauthz.v1.TenancyService.CreateMSP:input_type -> mspauthz.v1.CreateMSPRequest
-	2,  // 23: mspauthz.v1.TenancyService.GetMSP:input_type -> mspauthz.v1.GetMSPRequest
-	3,  // 24: mspauthz.v1.TenancyService.ListMSPs:input_type -> mspauthz.v1.ListMSPsRequest
-	5,  // 25: mspauthz.v1.TenancyService.DeleteMSP:input_type -> mspauthz.v1.DeleteMSPRequest
-	11, // 26: mspauthz.v1.TenancyService.CreateUser:input_type -> mspauthz.v1.CreateUserRequest
-	13, // 27: mspauthz.v1.TenancyService.GetUser:input_type -> mspauthz.v1.GetUserRequest
-	14, // 28: mspauthz.v1.TenancyService.ListUsers:input_type -> mspauthz.v1.ListUsersRequest
-	15, // 29: mspauthz.v1.TenancyService.UpdateUser:input_type -> mspauthz.v1.UpdateUserRequest
-	17, // 30: mspauthz.v1.TenancyService.DeleteUser:input_type -> mspauthz.v1.DeleteUserRequest
-	20, // 31: mspauthz.v1.TenancyService.CreateCustomer:input_type -> mspauthz.v1.CreateCustomerRequest
-	21, // 32: mspauthz.v1.TenancyService.GetCustomer:input_type -> mspauthz.v1.GetCustomerRequest
-	22, // 33: mspauthz.v1.TenancyService.ListCustomers:input_type -> mspauthz.v1.ListCustomersRequest
-	23, // 34: mspauthz.v1.TenancyService.UpdateCustomer:input_type -> mspauthz.v1.UpdateCustomerRequest
-	24, // 35: mspauthz.v1.TenancyService.ListCustomerCustomerGroups:input_type -> mspauthz.v1.ListCustomerCustomerGroupsRequest
-	26, // 36: mspauthz.v1.TenancyService.ListAlertGroups:input_type -> mspauthz.v1.ListAlertGroupsRequest
-	28, // 37: mspauthz.v1.TenancyService.GetAlertGroup:input_type -> mspauthz.v1.GetAlertGroupRequest
-	30, // 38: mspauthz.v1.TenancyService.DeleteCustomer:input_type -> mspauthz.v1.DeleteCustomerRequest
-	32, // 39: mspauthz.v1.TenancyService.CreateCustomerGroup:input_type -> mspauthz.v1.CreateCustomerGroupRequest
-	33, // 40: mspauthz.v1.TenancyService.GetCustomerGroup:input_type -> mspauthz.v1.GetCustomerGroupRequest
-	37, // 41: mspauthz.v1.TenancyService.ListCustomerGroups:input_type -> mspauthz.v1.ListCustomerGroupsRequest
-	34, // 42: mspauthz.v1.TenancyService.UpdateCustomerGroup:input_type -> mspauthz.v1.UpdateCustomerGroupRequest
-	35, // 43: mspauthz.v1.TenancyService.ListCustomerGroupCustomers:input_type -> mspauthz.v1.ListCustomerGroupCustomersRequest
-	39, // 44: mspauthz.v1.TenancyService.DeleteCustomerGroup:input_type -> mspauthz.v1.DeleteCustomerGroupRequest
-	41, // 45: mspauthz.v1.TenancyService.SetAccountContact:input_type -> mspauthz.v1.SetAccountContactRequest
-	43, // 46: mspauthz.v1.TenancyService.SetAlertGroup:input_type -> mspauthz.v1.SetAlertGroupRequest
-	44, // 47: mspauthz.v1.TenancyService.EditCustomerPreferences:input_type -> mspauthz.v1.EditCustomerPreferencesRequest
-	45, // 48: mspauthz.v1.TenancyService.EditCustomerGroup:input_type -> mspauthz.v1.EditCustomerGroupRequest
-	46, // 49: mspauthz.v1.TenancyService.EditUser:input_type -> mspauthz.v1.EditUserRequest
-	0,  // 50: mspauthz.v1.TenancyService.CreateMSP:output_type -> mspauthz.v1.MSP
-	0,  // 51: mspauthz.v1.TenancyService.GetMSP:output_type -> mspauthz.v1.MSP
-	4,  // 52: mspauthz.v1.TenancyService.ListMSPs:output_type -> mspauthz.v1.ListMSPsResponse
-	6,  // 53: mspauthz.v1.TenancyService.DeleteMSP:output_type -> mspauthz.v1.DeleteMSPResponse
-	7,  // 54: mspauthz.v1.TenancyService.CreateUser:output_type -> mspauthz.v1.User
-	7,  // 55: mspauthz.v1.TenancyService.GetUser:output_type -> mspauthz.v1.User
-	16, // 56: mspauthz.v1.TenancyService.ListUsers:output_type -> mspauthz.v1.ListUsersResponse
-	7,  // 57: mspauthz.v1.TenancyService.UpdateUser:output_type -> mspauthz.v1.User
-	49, // 58: mspauthz.v1.TenancyService.DeleteUser:output_type -> mspauthz.v1.SaveReport
-	18, // 59: mspauthz.v1.TenancyService.CreateCustomer:output_type -> mspauthz.v1.Customer
-	18, // 60: mspauthz.v1.TenancyService.GetCustomer:output_type -> mspauthz.v1.Customer
-	29, // 61: mspauthz.v1.TenancyService.ListCustomers:output_type -> mspauthz.v1.ListCustomersResponse
-	18, // 62: mspauthz.v1.TenancyService.UpdateCustomer:output_type -> mspauthz.v1.Customer
-	25, // 63: mspauthz.v1.TenancyService.ListCustomerCustomerGroups:output_type -> mspauthz.v1.ListCustomerCustomerGroupsResponse
-	27, // 64: mspauthz.v1.TenancyService.ListAlertGroups:output_type -> mspauthz.v1.ListAlertGroupsResponse
-	42, // 65: mspauthz.v1.TenancyService.GetAlertGroup:output_type -> mspauthz.v1.AlertGroup
-	49, // 66: mspauthz.v1.TenancyService.DeleteCustomer:output_type -> mspauthz.v1.SaveReport
-	31, // 67: mspauthz.v1.TenancyService.CreateCustomerGroup:output_type -> mspauthz.v1.CustomerGroup
-	31, // 68: mspauthz.v1.TenancyService.GetCustomerGroup:output_type -> mspauthz.v1.CustomerGroup
-	38, // 69: mspauthz.v1.TenancyService.ListCustomerGroups:output_type -> mspauthz.v1.ListCustomerGroupsResponse
-	31, // 70: mspauthz.v1.TenancyService.UpdateCustomerGroup:output_type -> mspauthz.v1.CustomerGroup
-	36, // 71: mspauthz.v1.TenancyService.ListCustomerGroupCustomers:output_type -> mspauthz.v1.ListCustomerGroupCustomersResponse
-	49, // 72: mspauthz.v1.TenancyService.DeleteCustomerGroup:output_type -> mspauthz.v1.SaveReport
-	40, // 73: mspauthz.v1.TenancyService.SetAccountContact:output_type -> mspauthz.v1.AccountContact
-	42, // 74: mspauthz.v1.TenancyService.SetAlertGroup:output_type -> mspauthz.v1.AlertGroup
-	49, // 75: mspauthz.v1.TenancyService.EditCustomerPreferences:output_type -> mspauthz.v1.SaveReport
-	49, // 76: mspauthz.v1.TenancyService.EditCustomerGroup:output_type -> mspauthz.v1.SaveReport
-	49, // 77: mspauthz.v1.TenancyService.EditUser:output_type -> mspauthz.v1.SaveReport
-	50, // [50:78] is the sub-list for method output_type
-	22, // [22:50] is the sub-list for method input_type
-	22, // [22:22] is the sub-list for extension type_name
-	22, // [22:22] is the sub-list for extension extendee
-	0,  // [0:22] is the sub-list for field type_name
+	47, // 4: mspauthz.v1.ListUsersRequest.view:type_name -> mspauthz.v1.View
+	7,  // 5: mspauthz.v1.UpdateUserRequest.user:type_name -> mspauthz.v1.User
+	48, // 6: mspauthz.v1.UpdateUserRequest.update_mask:type_name -> google.protobuf.FieldMask
+	7,  // 7: mspauthz.v1.ListUsersResponse.users:type_name -> mspauthz.v1.User
+	19, // 8: mspauthz.v1.Customer.preferences:type_name -> mspauthz.v1.CustomerPreferences
+	42, // 9: mspauthz.v1.CustomerPreferences.alert_groups:type_name -> mspauthz.v1.AlertGroup
+	47, // 10: mspauthz.v1.GetCustomerRequest.view:type_name -> mspauthz.v1.View
+	47, // 11: mspauthz.v1.ListCustomersRequest.view:type_name -> mspauthz.v1.View
+	18, // 12: mspauthz.v1.UpdateCustomerRequest.customer:type_name -> mspauthz.v1.Customer
+	48, // 13: mspauthz.v1.UpdateCustomerRequest.update_mask:type_name -> google.protobuf.FieldMask
+	31, // 14: mspauthz.v1.ListCustomerCustomerGroupsResponse.customer_groups:type_name -> mspauthz.v1.CustomerGroup
+	42, // 15: mspauthz.v1.ListAlertGroupsResponse.alert_groups:type_name -> mspauthz.v1.AlertGroup
+	18, // 16: mspauthz.v1.ListCustomersResponse.customers:type_name -> mspauthz.v1.Customer
+	10, // 17: mspauthz.v1.CustomerGroup.members:type_name -> mspauthz.v1.Member
+	31, // 18: mspauthz.v1.UpdateCustomerGroupRequest.customer_group:type_name -> mspauthz.v1.CustomerGroup
+	48, // 19: mspauthz.v1.UpdateCustomerGroupRequest.update_mask:type_name -> google.protobuf.FieldMask
+	47, // 20: mspauthz.v1.ListCustomerGroupCustomersRequest.view:type_name -> mspauthz.v1.View
+	18, // 21: mspauthz.v1.ListCustomerGroupCustomersResponse.customers:type_name -> mspauthz.v1.Customer
+	47, // 22: mspauthz.v1.ListCustomerGroupsRequest.view:type_name -> mspauthz.v1.View
+	31, // 23: mspauthz.v1.ListCustomerGroupsResponse.customer_groups:type_name -> mspauthz.v1.CustomerGroup
+	1,  // 24: mspauthz.v1.TenancyService.CreateMSP:input_type -> mspauthz.v1.CreateMSPRequest
+	2,  // 25: mspauthz.v1.TenancyService.GetMSP:input_type -> mspauthz.v1.GetMSPRequest
+	3,  // 26: mspauthz.v1.TenancyService.ListMSPs:input_type -> mspauthz.v1.ListMSPsRequest
+	5,  // 27: mspauthz.v1.TenancyService.DeleteMSP:input_type -> mspauthz.v1.DeleteMSPRequest
+	11, // 28: mspauthz.v1.TenancyService.CreateUser:input_type -> mspauthz.v1.CreateUserRequest
+	13, // 29: mspauthz.v1.TenancyService.GetUser:input_type -> mspauthz.v1.GetUserRequest
+	14, // 30: mspauthz.v1.TenancyService.ListUsers:input_type -> mspauthz.v1.ListUsersRequest
+	15, // 31: mspauthz.v1.TenancyService.UpdateUser:input_type -> mspauthz.v1.UpdateUserRequest
+	17, // 32: mspauthz.v1.TenancyService.DeleteUser:input_type -> mspauthz.v1.DeleteUserRequest
+	20, // 33: mspauthz.v1.TenancyService.CreateCustomer:input_type -> mspauthz.v1.CreateCustomerRequest
+	21, // 34: mspauthz.v1.TenancyService.GetCustomer:input_type -> mspauthz.v1.GetCustomerRequest
+	22, // 35: mspauthz.v1.TenancyService.ListCustomers:input_type -> mspauthz.v1.ListCustomersRequest
+	23, // 36: mspauthz.v1.TenancyService.UpdateCustomer:input_type -> mspauthz.v1.UpdateCustomerRequest
+	24, // 37: mspauthz.v1.TenancyService.ListCustomerCustomerGroups:input_type -> mspauthz.v1.ListCustomerCustomerGroupsRequest
+	26, // 38: mspauthz.v1.TenancyService.ListAlertGroups:input_type -> mspauthz.v1.ListAlertGroupsRequest
+	28, // 39: mspauthz.v1.TenancyService.GetAlertGroup:input_type -> mspauthz.v1.GetAlertGroupRequest
+	30, // 40: mspauthz.v1.TenancyService.DeleteCustomer:input_type -> mspauthz.v1.DeleteCustomerRequest
+	32, // 41: mspauthz.v1.TenancyService.CreateCustomerGroup:input_type -> mspauthz.v1.CreateCustomerGroupRequest
+	33, // 42: mspauthz.v1.TenancyService.GetCustomerGroup:input_type -> mspauthz.v1.GetCustomerGroupRequest
+	37, // 43: mspauthz.v1.TenancyService.ListCustomerGroups:input_type -> mspauthz.v1.ListCustomerGroupsRequest
+	34, // 44: mspauthz.v1.TenancyService.UpdateCustomerGroup:input_type -> mspauthz.v1.UpdateCustomerGroupRequest
+	35, // 45: mspauthz.v1.TenancyService.ListCustomerGroupCustomers:input_type -> mspauthz.v1.ListCustomerGroupCustomersRequest
+	39, // 46: mspauthz.v1.TenancyService.DeleteCustomerGroup:input_type -> mspauthz.v1.DeleteCustomerGroupRequest
+	41, // 47: mspauthz.v1.TenancyService.SetAccountContact:input_type -> mspauthz.v1.SetAccountContactRequest
+	43, // 48: mspauthz.v1.TenancyService.SetAlertGroup:input_type -> mspauthz.v1.SetAlertGroupRequest
+	44, // 49: mspauthz.v1.TenancyService.EditCustomerPreferences:input_type -> mspauthz.v1.EditCustomerPreferencesRequest
+	45, // 50: mspauthz.v1.TenancyService.EditCustomerGroup:input_type -> mspauthz.v1.EditCustomerGroupRequest
+	46, // 51: mspauthz.v1.TenancyService.EditUser:input_type -> mspauthz.v1.EditUserRequest
+	0,  // 52: mspauthz.v1.TenancyService.CreateMSP:output_type -> mspauthz.v1.MSP
+	0,  // 53: mspauthz.v1.TenancyService.GetMSP:output_type -> mspauthz.v1.MSP
+	4,  // 54: mspauthz.v1.TenancyService.ListMSPs:output_type -> mspauthz.v1.ListMSPsResponse
+	6,  // 55: mspauthz.v1.TenancyService.DeleteMSP:output_type -> mspauthz.v1.DeleteMSPResponse
+	7,  // 56: mspauthz.v1.TenancyService.CreateUser:output_type -> mspauthz.v1.User
+	7,  // 57: mspauthz.v1.TenancyService.GetUser:output_type -> mspauthz.v1.User
+	16, // 58: mspauthz.v1.TenancyService.ListUsers:output_type -> mspauthz.v1.ListUsersResponse
+	7,  // 59: mspauthz.v1.TenancyService.UpdateUser:output_type -> mspauthz.v1.User
+	49, // 60: mspauthz.v1.TenancyService.DeleteUser:output_type -> mspauthz.v1.SaveReport
+	18, // 61: mspauthz.v1.TenancyService.CreateCustomer:output_type -> mspauthz.v1.Customer
+	18, // 62: mspauthz.v1.TenancyService.GetCustomer:output_type -> mspauthz.v1.Customer
+	29, // 63: mspauthz.v1.TenancyService.ListCustomers:output_type -> mspauthz.v1.ListCustomersResponse
+	18, // 64: mspauthz.v1.TenancyService.UpdateCustomer:output_type -> mspauthz.v1.Customer
+	25, // 65: mspauthz.v1.TenancyService.ListCustomerCustomerGroups:output_type -> mspauthz.v1.ListCustomerCustomerGroupsResponse
+	27, // 66: mspauthz.v1.TenancyService.ListAlertGroups:output_type -> mspauthz.v1.ListAlertGroupsResponse
+	42, // 67: mspauthz.v1.TenancyService.GetAlertGroup:output_type -> mspauthz.v1.AlertGroup
+	49, // 68: mspauthz.v1.TenancyService.DeleteCustomer:output_type -> mspauthz.v1.SaveReport
+	31, // 69: mspauthz.v1.TenancyService.CreateCustomerGroup:output_type -> mspauthz.v1.CustomerGroup
+	31, // 70: mspauthz.v1.TenancyService.GetCustomerGroup:output_type -> mspauthz.v1.CustomerGroup
+	38, // 71: mspauthz.v1.TenancyService.ListCustomerGroups:output_type -> mspauthz.v1.ListCustomerGroupsResponse
+	31, // 72: mspauthz.v1.TenancyService.UpdateCustomerGroup:output_type -> mspauthz.v1.CustomerGroup
+	36, // 73: mspauthz.v1.TenancyService.ListCustomerGroupCustomers:output_type -> mspauthz.v1.ListCustomerGroupCustomersResponse
+	49, // 74: mspauthz.v1.TenancyService.DeleteCustomerGroup:output_type -> mspauthz.v1.SaveReport
+	40, // 75: mspauthz.v1.TenancyService.SetAccountContact:output_type -> mspauthz.v1.AccountContact
+	42, // 76: mspauthz.v1.TenancyService.SetAlertGroup:output_type -> mspauthz.v1.AlertGroup
+	49, // 77: mspauthz.v1.TenancyService.EditCustomerPreferences:output_type -> mspauthz.v1.SaveReport
+	49, // 78: mspauthz.v1.TenancyService.EditCustomerGroup:output_type -> mspauthz.v1.SaveReport
+	49, // 79: mspauthz.v1.TenancyService.EditUser:output_type -> mspauthz.v1.SaveReport
+	52, // [52:80] is the sub-list for method output_type
+	24, // [24:52] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_mspauthz_v1_tenancy_proto_init() }

@@ -410,9 +410,15 @@ type Caller struct {
 	// The user whose rights the call has; empty for a service token acting for nobody.
 	UserId string `protobuf:"bytes,3,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
 	// How the request log names the caller: "session:<id>@acme/olivia".
-	Name          string `protobuf:"bytes,4,opt,name=name,proto3" json:"name,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Name string `protobuf:"bytes,4,opt,name=name,proto3" json:"name,omitempty"`
+	// The MSP-level permissions of the catalog ("users.manage",
+	// "customer_groups.manage", ...) the user holds on his MSP, checked now:
+	// what a console needs to offer only the pages he may use. Empty for the
+	// platform administrator (who holds every one) and for a service token
+	// acting for nobody.
+	MspPermissions []string `protobuf:"bytes,5,rep,name=msp_permissions,json=mspPermissions,proto3" json:"msp_permissions,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Caller) Reset() {
@@ -473,6 +479,13 @@ func (x *Caller) GetName() string {
 	return ""
 }
 
+func (x *Caller) GetMspPermissions() []string {
+	if x != nil {
+		return x.MspPermissions
+	}
+	return nil
+}
+
 var File_mspauthz_v1_tokens_proto protoreflect.FileDescriptor
 
 const file_mspauthz_v1_tokens_proto_rawDesc = "" +
@@ -496,12 +509,13 @@ const file_mspauthz_v1_tokens_proto_rawDesc = "" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x19\n" +
 	"\btoken_id\x18\x02 \x01(\tR\atokenId\"\x15\n" +
 	"\x13DeleteTokenResponse\"\x12\n" +
-	"\x10GetCallerRequest\"h\n" +
+	"\x10GetCallerRequest\"\x91\x01\n" +
 	"\x06Caller\x12\x1a\n" +
 	"\bplatform\x18\x01 \x01(\bR\bplatform\x12\x15\n" +
 	"\x06msp_id\x18\x02 \x01(\tR\x05mspId\x12\x17\n" +
 	"\auser_id\x18\x03 \x01(\tR\x06userId\x12\x12\n" +
-	"\x04name\x18\x04 \x01(\tR\x04name2\xda\x04\n" +
+	"\x04name\x18\x04 \x01(\tR\x04name\x12'\n" +
+	"\x0fmsp_permissions\x18\x05 \x03(\tR\x0emspPermissions2\xda\x04\n" +
 	"\fTokenService\x12S\n" +
 	"\tGetCaller\x12\x1d.mspauthz.v1.GetCallerRequest\x1a\x13.mspauthz.v1.Caller\"\x12\x82\xd3\xe4\x93\x02\f\x12\n" +
 	"/v1/caller\x12u\n" +
