@@ -185,13 +185,13 @@ func (s *Service) listCustomerThings(ctx context.Context, kind customerKind, msp
 	if err != nil {
 		return nil, err
 	}
-	rels, next, rev, err := s.readPage(ctx, graph.Filter{ResourceType: kind.typ, ResourceIDPrefix: alertGroupPrefix(msp, customer), Relation: relCustomer}, sn.rev, page)
+	rels, next, rev, err := s.readPage(ctx, graph.Filter{ResourceType: kind.typ, ResourceIDPrefix: customerObjectPrefix(msp, customer), Relation: relCustomer}, sn.rev, page)
 	if err != nil {
 		return nil, err
 	}
 	ids := make([]string, len(rels))
 	for i, r := range rels {
-		_, ids[i] = alertGroupIDs(msp, r.Resource.ID)
+		_, ids[i] = customerObjectIDs(msp, r.Resource.ID)
 	}
 	things, err := sn.at(rev).customerThings(ctx, kind, customer, ids)
 	if err != nil {
