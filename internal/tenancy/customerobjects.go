@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/mspauthz/mspauthz/internal/fault"
 	"github.com/mspauthz/mspauthz/internal/graph"
@@ -133,8 +134,11 @@ func (sn *snapshot) customerThings(ctx context.Context, kind customerKind, custo
 			keys = append(keys, key{i, r})
 		}
 	}
+	var mu sync.Mutex
 	err = each(ctx, sn.s.readParallelism, keys, func(ctx context.Context, k key) error {
 		users, err := sn.holders(ctx, customerObjectOf(kind.typ, sn.msp, customer, things[k.thing].ID), k.right)
+		mu.Lock()
+		defer mu.Unlock()
 		things[k.thing].Holders[k.right] = users
 		return err
 	})
