@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/mspauthz/mspauthz/internal/fault"
 	"github.com/mspauthz/mspauthz/internal/graph"
@@ -133,8 +134,11 @@ func (sn *snapshot) customerThings(ctx context.Context, kind customerKind, custo
 			keys = append(keys, key{i, r})
 		}
 	}
+	var mu sync.Mutex
 	err = each(ctx, sn.s.readParallelism, keys, func(ctx context.Context, k key) error {
 		users, err := sn.holders(ctx, customerObjectOf(kind.typ, sn.msp, customer, things[k.thing].ID), k.right)
+		mu.Lock()
+		defer mu.Unlock()
 		things[k.thing].Holders[k.right] = users
 		return err
 	})
@@ -185,13 +189,13 @@ func (s *Service) listCustomerThings(ctx context.Context, kind customerKind, msp
 	if err != nil {
 		return nil, err
 	}
-	rels, next, rev, err := s.readPage(ctx, graph.Filter{ResourceType: kind.typ, ResourceIDPrefix: alertGroupPrefix(msp, customer), Relation: relCustomer}, sn.rev, page)
+	rels, next, rev, err := s.readPage(ctx, graph.Filter{ResourceType: kind.typ, ResourceIDPrefix: customerObjectPrefix(msp, customer), Relation: relCustomer}, sn.rev, page)
 	if err != nil {
 		return nil, err
 	}
 	ids := make([]string, len(rels))
 	for i, r := range rels {
-		_, ids[i] = alertGroupIDs(msp, r.Resource.ID)
+		_, ids[i] = customerObjectIDs(msp, r.Resource.ID)
 	}
 	things, err := sn.at(rev).customerThings(ctx, kind, customer, ids)
 	if err != nil {

@@ -281,7 +281,7 @@ func (s *Service) DeleteEndCustomerUser(ctx context.Context, msp, customer, user
 		}
 		everywhere, err := sn.readAll(ctx,
 			graph.Filter{ResourceType: typeCustomer, SubjectType: typeUser, SubjectID: u.ID},
-			graph.Filter{ResourceType: typeMonitorGroup, ResourceIDPrefix: alertGroupPrefix(msp, customer), Relation: relSpokesperson, SubjectType: typeUser, SubjectID: u.ID})
+			graph.Filter{ResourceType: typeMonitorGroup, ResourceIDPrefix: customerObjectPrefix(msp, customer), Relation: relSpokesperson, SubjectType: typeUser, SubjectID: u.ID})
 		if err != nil {
 			return nil, err
 		}

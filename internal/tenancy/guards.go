@@ -131,10 +131,10 @@ func (sn *snapshot) guardFacts(ctx context.Context, sd side, idx *pathIndex, use
 	groups := alertGroups{}
 	if sd == customerSide {
 		err := readEach(ctx, sn, sn.rev, customers, func(c string) graph.Filter {
-			return graph.Filter{ResourceType: typeUserAlertGroup, ResourceIDPrefix: alertGroupPrefix(msp, c), Relation: relContact}
+			return graph.Filter{ResourceType: typeUserAlertGroup, ResourceIDPrefix: customerObjectPrefix(msp, c), Relation: relContact}
 		}, func(c string, rels []graph.Relationship) {
 			for _, r := range rels {
-				_, g := alertGroupIDs(msp, r.Resource.ID)
+				_, g := customerObjectIDs(msp, r.Resource.ID)
 				groups.add(c, g, localID(msp, r.Subject.ID))
 			}
 		})
@@ -163,7 +163,7 @@ func (sn *snapshot) guardFacts(ctx context.Context, sd side, idx *pathIndex, use
 				accountContacts[Pair{rd.user, localID(msp, r.Resource.ID)}] = true
 				continue
 			}
-			c, g := alertGroupIDs(msp, r.Resource.ID)
+			c, g := customerObjectIDs(msp, r.Resource.ID)
 			if isDissociated[Pair{rd.user, c}] {
 				involved[alertGroupKey{c, g}] = true
 			}

@@ -117,13 +117,14 @@ func alertGroupObject(msp, customer, id string) graph.Object {
 	return graph.Object{Type: typeUserAlertGroup, ID: msp + "/" + customer + "/" + id}
 }
 
-// alertGroupPrefix is the id prefix of every alert group of a customer, and
-// of every other object that belongs to one customer.
-func alertGroupPrefix(msp, customer string) string { return msp + "/" + customer + "/" }
+// customerObjectPrefix is the id prefix of every object that belongs to one
+// customer: its alert groups, maintenance windows, outage comments, monitor
+// groups and monitors.
+func customerObjectPrefix(msp, customer string) string { return msp + "/" + customer + "/" }
 
 // customerObjectOf is an object that belongs to one customer: typ:<msp>/<customer>/<id>.
 func customerObjectOf(typ, msp, customer, id string) graph.Object {
-	return graph.Object{Type: typ, ID: alertGroupPrefix(msp, customer) + id}
+	return graph.Object{Type: typ, ID: customerObjectPrefix(msp, customer) + id}
 }
 
 // customerTypes are the types of objects that belong to one customer.
@@ -132,10 +133,11 @@ var customerTypes = []string{typeUserAlertGroup, typeWindow, typeOutageComment, 
 // localID strips the MSP prefix from an object id of msp.
 func localID(msp, id string) string { return strings.TrimPrefix(id, msp+"/") }
 
-// alertGroupIDs splits an alert group object id into its customer and its own id.
-func alertGroupIDs(msp, id string) (customer, alertGroup string) {
-	customer, alertGroup, _ = strings.Cut(localID(msp, id), "/")
-	return customer, alertGroup
+// customerObjectIDs splits the id of an object that belongs to one customer
+// into its customer and its own id.
+func customerObjectIDs(msp, id string) (customer, object string) {
+	customer, object, _ = strings.Cut(localID(msp, id), "/")
+	return customer, object
 }
 
 // The relationships that make an object and the edges between objects, as

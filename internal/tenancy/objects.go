@@ -278,7 +278,7 @@ func (s *Service) DeleteCustomer(ctx context.Context, msp, customer string) (*Re
 		}
 		filters := []graph.Filter{{ResourceType: typeCustomer, ResourceID: customerObject(msp, customer).ID}, {ResourceType: typeIdentityProvider, ResourceID: identityProviderObject(msp, customer).ID}}
 		for _, typ := range customerTypes {
-			filters = append(filters, graph.Filter{ResourceType: typ, ResourceIDPrefix: alertGroupPrefix(msp, customer)})
+			filters = append(filters, graph.Filter{ResourceType: typ, ResourceIDPrefix: customerObjectPrefix(msp, customer)})
 		}
 		rels, err := sn.readAll(ctx, filters...)
 		if err != nil {

@@ -266,14 +266,17 @@ func TestGrant_GusHoldsHelpdeskOnFabrikamUntilItExpires(t *testing.T) {
 	gus := graph.Object{Type: "user", ID: "acme/gus"}
 	check := []graph.Check{{Resource: customerObj("fabrikam"), Permission: "tickets_create", Subject: gus}}
 	var lastRev graph.Revision
+	// An answer is held to "allowed" only when it came back well before the
+	// expiry: on a loaded machine a check can take longer than the margin.
+	beforeExpiry := func() bool { return time.Until(approved.ExpiresAt) > 50*time.Millisecond }
 	for time.Until(approved.ExpiresAt) > 100*time.Millisecond {
 		ok, rev, err := w.g.Check(ctx, check, graph.Full())
 		require.NoError(t, err)
-		require.True(t, ok[0])
+		require.True(t, ok[0] || !beforeExpiry())
 		lastRev = rev
 		ok, _, err = w.g.Check(ctx, check, graph.AtLeast(graph.Revision(approved.WrittenAt)))
 		require.NoError(t, err)
-		require.True(t, ok[0])
+		require.True(t, ok[0] || !beforeExpiry())
 		time.Sleep(20 * time.Millisecond)
 	}
 	time.Sleep(time.Until(approved.ExpiresAt) + 5*time.Millisecond)

@@ -162,7 +162,7 @@ func (sn *snapshot) fillPreferences(ctx context.Context, customers []Customer) e
 	}
 	return readEach(ctx, sn, sn.rev, keys, func(k key) graph.Filter {
 		if k.alertGroups {
-			return graph.Filter{ResourceType: typeUserAlertGroup, ResourceIDPrefix: alertGroupPrefix(sn.msp, customers[k.customer].ID)}
+			return graph.Filter{ResourceType: typeUserAlertGroup, ResourceIDPrefix: customerObjectPrefix(sn.msp, customers[k.customer].ID)}
 		}
 		return graph.Filter{ResourceType: typeCustomer, ResourceID: customerObject(sn.msp, customers[k.customer].ID).ID}
 	}, func(k key, rels []graph.Relationship) {
@@ -195,7 +195,7 @@ func alertGroupsOf(msp string, rels []graph.Relationship) []AlertGroup {
 	byID := map[string]*AlertGroup{}
 	var ids []string
 	for _, r := range rels {
-		customer, id := alertGroupIDs(msp, r.Resource.ID)
+		customer, id := customerObjectIDs(msp, r.Resource.ID)
 		ag, ok := byID[id]
 		if !ok {
 			ag = &AlertGroup{CustomerID: customer, AlertGroupID: id, Contacts: []string{}}
@@ -302,7 +302,7 @@ func (s *Service) ListAlertGroups(ctx context.Context, msp, customer string, pag
 	if err != nil {
 		return nil, err
 	}
-	rels, next, rev, err := s.readPage(ctx, graph.Filter{ResourceType: typeUserAlertGroup, ResourceIDPrefix: alertGroupPrefix(msp, customer), Relation: relCustomer}, sn.rev, page)
+	rels, next, rev, err := s.readPage(ctx, graph.Filter{ResourceType: typeUserAlertGroup, ResourceIDPrefix: customerObjectPrefix(msp, customer), Relation: relCustomer}, sn.rev, page)
 	if err != nil {
 		return nil, err
 	}

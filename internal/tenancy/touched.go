@@ -64,7 +64,7 @@ func customerOf(msp string, obj graph.Object) (string, bool) {
 	case obj.Type == typeCustomer:
 		return localID(msp, obj.ID), true
 	case slices.Contains(customerTypes, obj.Type):
-		customer, _ := alertGroupIDs(msp, obj.ID)
+		customer, _ := customerObjectIDs(msp, obj.ID)
 		return customer, true
 	}
 	return "", false
