@@ -1,6 +1,7 @@
 package console
 
 import (
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -61,7 +62,7 @@ func (c *call) customerPage(code int, sel *selection, result *reportView, fresh,
 		c.render(code, "customer", page)
 		return nil
 	}
-	groups, err := c.allCustomerGroups(pb.View_FULL)
+	groups, err := c.allCustomerGroups(pb.View_BASIC)
 	if err != nil {
 		return err
 	}
@@ -71,35 +72,42 @@ func (c *call) customerPage(code int, sel *selection, result *reportView, fresh,
 	}
 	n := newNames()
 	n.addUsers(users)
+	n.addGroups(groups)
 	chosenGroups, chosenUsers := prefs.GetCustomerGroups(), prefs.GetUsers()
 	if sel != nil {
 		chosenGroups, chosenUsers = sel.Values["customerGroups"], sel.Values["users"]
 	}
 	out := removed(prefs.GetCustomerGroups(), chosenGroups)
 	form := &formView{Action: "/customers/" + url.PathEscape(id), Preview: "/customers/" + url.PathEscape(id) + "/preview", Result: result}
-	members := map[string][]string{}
+	// The groups saved or chosen, with their members: what a row of the
+	// selection says and where a refused save's blocks go.
+	selected, err := c.fullGroups(append(slices.Clone(prefs.GetCustomerGroups()), chosenGroups...))
+	if err != nil {
+		return err
+	}
+	n.addGroups(slices.Collect(maps.Values(selected)))
+	meta := func(id string) string {
+		if g, ok := selected[id]; ok {
+			return count(len(g.GetMembers()), "member", "members")
+		}
+		return ""
+	}
 	groupOptions := make([]row, len(groups))
 	for i, g := range groups {
-		for _, m := range g.GetMembers() {
-			members[g.GetCustomerGroupId()] = append(members[g.GetCustomerGroupId()], m.GetUserId())
-		}
-		groupOptions[i] = row{ID: g.GetCustomerGroupId(), Name: g.GetDisplayName(), Meta: count(len(g.GetMembers()), "member", "members")}
+		groupOptions[i] = row{ID: g.GetCustomerGroupId(), Name: g.GetDisplayName()}
 	}
-	n.addGroups(groups)
 	userOptions := make([]row, len(users))
 	for i, u := range users {
 		userOptions[i] = row{ID: u.GetUserId(), Name: u.GetDisplayName(), Meta: u.GetUserId()}
-	}
-	if err := c.nameGroups(n, append(slices.Clone(prefs.GetCustomerGroups()), chosenGroups...)); err != nil {
-		return err
 	}
 	if err := c.nameUsers(n, append(slices.Clone(prefs.GetUsers()), chosenUsers...)); err != nil {
 		return err
 	}
 	groupRows := withSelection(groupOptions, prefs.GetCustomerGroups(), chosenGroups, n.group)
 	for i, r := range groupRows {
+		groupRows[i].Meta = meta(r.ID)
 		groupRows[i].Blocks = blocksOf(result, func(b blockView) bool {
-			return slices.Contains(out, r.ID) && slices.Contains(members[r.ID], b.UserID)
+			return slices.Contains(out, r.ID) && slices.ContainsFunc(selected[r.ID].GetMembers(), func(m *pb.Member) bool { return m.GetUserId() == b.UserID })
 		})
 	}
 	userRows := withSelection(userOptions, prefs.GetUsers(), chosenUsers, n.user)

@@ -105,7 +105,7 @@ func (c *call) nameUsers(n *names, ids []string) error {
 		}
 	}
 	return each(dedupe(missing), func(id string) error {
-		u, err := c.s.tenancy.GetUser(c.ctx, &pb.GetUserRequest{MspId: c.msp(), UserId: id})
+		u, err := c.s.tenancy.GetUser(c.ctx, &pb.GetUserRequest{MspId: c.msp(), UserId: id, View: pb.View_BASIC})
 		if err != nil {
 			return ignoreHidden(err)
 		}
@@ -141,13 +141,31 @@ func (c *call) nameGroups(n *names, ids []string) error {
 		}
 	}
 	return each(dedupe(missing), func(id string) error {
-		g, err := c.s.tenancy.GetCustomerGroup(c.ctx, &pb.GetCustomerGroupRequest{MspId: c.msp(), CustomerGroupId: id})
+		g, err := c.s.tenancy.GetCustomerGroup(c.ctx, &pb.GetCustomerGroupRequest{MspId: c.msp(), CustomerGroupId: id, View: pb.View_BASIC})
 		if err != nil {
 			return ignoreHidden(err)
 		}
 		n.addGroups([]*pb.CustomerGroup{g})
 		return nil
 	})
+}
+
+// fullGroups are the customer groups of ids with their members and
+// customers, by id, a get each (those hidden from the caller left out).
+func (c *call) fullGroups(ids []string) (map[string]*pb.CustomerGroup, error) {
+	var mu sync.Mutex
+	out := map[string]*pb.CustomerGroup{}
+	err := each(dedupe(ids), func(id string) error {
+		g, err := c.s.tenancy.GetCustomerGroup(c.ctx, &pb.GetCustomerGroupRequest{MspId: c.msp(), CustomerGroupId: id})
+		if err != nil {
+			return ignoreHidden(err)
+		}
+		mu.Lock()
+		out[id] = g
+		mu.Unlock()
+		return nil
+	})
+	return out, err
 }
 
 // groupOf is the customer group of a "customer_group:<id>" path, or "".

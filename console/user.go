@@ -1,6 +1,7 @@
 package console
 
 import (
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -44,7 +45,7 @@ func (c *call) userPage(code int, sel *selection, result *reportView, fresh stri
 	if err != nil {
 		return err
 	}
-	groups, err := c.allCustomerGroups(pb.View_FULL)
+	groups, err := c.allCustomerGroups(pb.View_BASIC)
 	if err != nil {
 		return err
 	}
@@ -56,19 +57,24 @@ func (c *call) userPage(code int, sel *selection, result *reportView, fresh stri
 	out := removed(saved, chosen)
 	n := newNames()
 	n.addGroups(groups)
-	if err := c.nameGroups(n, append(slices.Clone(saved), chosen...)); err != nil {
+	// The groups saved or chosen, with their customers: what a row of the
+	// selection says and where a refused save's blocks go.
+	selected, err := c.fullGroups(append(slices.Clone(saved), chosen...))
+	if err != nil {
 		return err
 	}
-	holds := map[string][]string{}
+	n.addGroups(slices.Collect(maps.Values(selected)))
 	options := make([]row, len(groups))
 	for i, g := range groups {
-		holds[g.GetCustomerGroupId()] = g.GetCustomers()
-		options[i] = row{ID: g.GetCustomerGroupId(), Name: g.GetDisplayName(), Meta: count(len(g.GetCustomers()), "customer", "customers")}
+		options[i] = row{ID: g.GetCustomerGroupId(), Name: g.GetDisplayName()}
 	}
 	rows := withSelection(options, saved, chosen, n.group)
 	for i, r := range rows {
+		if g, ok := selected[r.ID]; ok {
+			rows[i].Meta = count(len(g.GetCustomers()), "customer", "customers")
+		}
 		rows[i].Blocks = blocksOf(result, func(b blockView) bool {
-			return slices.Contains(out, r.ID) && slices.Contains(holds[r.ID], b.CustomerID)
+			return slices.Contains(out, r.ID) && slices.Contains(selected[r.ID].GetCustomers(), b.CustomerID)
 		})
 	}
 	page := userPage{frame: c.frame(u.GetDisplayName(), "users"), User: u,

@@ -127,7 +127,7 @@ func (s *tenancyServer) CreateUser(ctx context.Context, req *pb.CreateUserReques
 }
 
 func (s *tenancyServer) GetUser(ctx context.Context, req *pb.GetUserRequest) (*pb.User, error) {
-	u, err := s.domain.GetUser(ctx, req.GetMspId(), req.GetUserId(), req.GetAtLeastAsFresh())
+	u, err := s.domain.GetUser(ctx, req.GetMspId(), req.GetUserId(), req.GetAtLeastAsFresh(), viewOf(req.GetView()))
 	if err != nil {
 		return nil, err
 	}
@@ -242,7 +242,7 @@ func (s *tenancyServer) CreateCustomerGroup(ctx context.Context, req *pb.CreateC
 }
 
 func (s *tenancyServer) GetCustomerGroup(ctx context.Context, req *pb.GetCustomerGroupRequest) (*pb.CustomerGroup, error) {
-	g, err := s.domain.GetCustomerGroup(ctx, req.GetMspId(), req.GetCustomerGroupId(), req.GetAtLeastAsFresh())
+	g, err := s.domain.GetCustomerGroup(ctx, req.GetMspId(), req.GetCustomerGroupId(), req.GetAtLeastAsFresh(), viewOf(req.GetView()))
 	if err != nil {
 		return nil, err
 	}

@@ -287,7 +287,7 @@ func (s *Service) getNamed(ctx context.Context, msp, field, typ, id, atLeastAsFr
 }
 
 // GetUser returns an MSP user with his memberships.
-func (s *Service) GetUser(ctx context.Context, msp, user, atLeastAsFresh string) (*User, error) {
+func (s *Service) GetUser(ctx context.Context, msp, user, atLeastAsFresh string, view View) (*User, error) {
 	n, sn, err := s.getNamed(ctx, msp, "userId", typeUser, user, atLeastAsFresh)
 	if err != nil {
 		return nil, err
@@ -297,8 +297,10 @@ func (s *Service) GetUser(ctx context.Context, msp, user, atLeastAsFresh string)
 		return nil, err
 	}
 	u := []User{{ID: n.ID, DisplayName: n.DisplayName, SingleCustomerID: single[n.ID], Origin: n.Origin, ExternalID: n.ExternalID}}
-	if err := sn.fillMemberships(ctx, u); err != nil {
-		return nil, err
+	if view.full(ViewFull) {
+		if err := sn.fillMemberships(ctx, u); err != nil {
+			return nil, err
+		}
 	}
 	return &u[0], nil
 }
@@ -319,15 +321,18 @@ func (s *Service) GetCustomer(ctx context.Context, msp, customer, atLeastAsFresh
 	return &c[0], nil
 }
 
-// GetCustomerGroup returns a customer group with its members and customers.
-func (s *Service) GetCustomerGroup(ctx context.Context, msp, group, atLeastAsFresh string) (*CustomerGroup, error) {
+// GetCustomerGroup returns a customer group; in the full view (the default)
+// with its members and customers.
+func (s *Service) GetCustomerGroup(ctx context.Context, msp, group, atLeastAsFresh string, view View) (*CustomerGroup, error) {
 	n, sn, err := s.getNamed(ctx, msp, "customerGroupId", typeCustomerGroup, group, atLeastAsFresh)
 	if err != nil {
 		return nil, err
 	}
 	g := []CustomerGroup{n.customerGroup()}
-	if err := sn.fillCustomerGroups(ctx, g); err != nil {
-		return nil, err
+	if view.full(ViewFull) {
+		if err := sn.fillCustomerGroups(ctx, g); err != nil {
+			return nil, err
+		}
 	}
 	return &g[0], nil
 }

@@ -285,7 +285,7 @@ func TestListAndGet(t *testing.T) {
 	c, err := w.svc.GetCustomer(w.ctx, "acme", "zylker", "", tenancy.ViewBasic)
 	require.NoError(t, err)
 	require.Equal(t, &tenancy.Customer{ID: "zylker", DisplayName: "zylker"}, c)
-	_, err = w.svc.GetCustomerGroup(w.ctx, "globex", "zoho", "")
+	_, err = w.svc.GetCustomerGroup(w.ctx, "globex", "zoho", "", tenancy.ViewDefault)
 	requireKind(t, err, fault.NotFound, `customerGroupId: customer group "zoho" not found`)
 	_, _, err = w.svc.ListCustomers(w.ctx, "acme", tenancy.Page{Token: "garbage"}, tenancy.ViewDefault, "")
 	requireKind(t, err, fault.Invalid, "pageToken")

@@ -137,7 +137,7 @@ func TestWhoAdministersTheGroupsSeesTheirCustomers(t *testing.T) {
 	require.NoError(t, err)
 
 	gil := w.as("gil")
-	zoho, err := gil.svc.GetCustomerGroup(gil.ctx, "acme", "zoho", "")
+	zoho, err := gil.svc.GetCustomerGroup(gil.ctx, "acme", "zoho", "", tenancy.ViewDefault)
 	require.NoError(t, err)
 	require.Equal(t, []string{"globex", "zylker"}, zoho.Customers)
 	_, err = gil.svc.EditCustomerGroup(gil.ctx, "acme", "zoho", zoho.Customers, tenancy.SaveOptions{})

@@ -75,7 +75,7 @@ func TestSingleCustomerUser_ContosoInternalIT(t *testing.T) {
 	require.NoError(t, w.svc.DeleteSecurityGroup(w.ctx, "acme", "ivan"))
 	require.NoError(t, w.svc.SetUserSecurityGroups(w.ctx, "acme", "ivan", []string{"admin"}, tenancy.SaveOptions{}))
 	require.True(t, w.allowed("northwind", "policies_edit", "ivan"))
-	u, err := w.svc.GetUser(w.ctx, "acme", "ivan", "")
+	u, err := w.svc.GetUser(w.ctx, "acme", "ivan", "", tenancy.ViewDefault)
 	require.NoError(t, err)
 	require.Empty(t, u.SingleCustomerID)
 }

@@ -771,8 +771,11 @@ type GetUserRequest struct {
 	UserId string                 `protobuf:"bytes,2,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
 	// Read at this ZedToken or later (a save's writtenAt).
 	AtLeastAsFresh string `protobuf:"bytes,3,opt,name=at_least_as_fresh,json=atLeastAsFresh,proto3" json:"at_least_as_fresh,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// FULL (the default: with his customer groups and security groups) or
+	// BASIC (without them).
+	View          View `protobuf:"varint,4,opt,name=view,proto3,enum=mspauthz.v1.View" json:"view,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetUserRequest) Reset() {
@@ -824,6 +827,13 @@ func (x *GetUserRequest) GetAtLeastAsFresh() string {
 		return x.AtLeastAsFresh
 	}
 	return ""
+}
+
+func (x *GetUserRequest) GetView() View {
+	if x != nil {
+		return x.View
+	}
+	return View_VIEW_UNSPECIFIED
 }
 
 type ListUsersRequest struct {
@@ -2073,8 +2083,11 @@ type GetCustomerGroupRequest struct {
 	CustomerGroupId string                 `protobuf:"bytes,2,opt,name=customer_group_id,json=customerGroupId,proto3" json:"customer_group_id,omitempty"`
 	// Read at this ZedToken or later (a save's writtenAt).
 	AtLeastAsFresh string `protobuf:"bytes,3,opt,name=at_least_as_fresh,json=atLeastAsFresh,proto3" json:"at_least_as_fresh,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// FULL (the default: with its members and customers) or BASIC (without
+	// them).
+	View          View `protobuf:"varint,4,opt,name=view,proto3,enum=mspauthz.v1.View" json:"view,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetCustomerGroupRequest) Reset() {
@@ -2126,6 +2139,13 @@ func (x *GetCustomerGroupRequest) GetAtLeastAsFresh() string {
 		return x.AtLeastAsFresh
 	}
 	return ""
+}
+
+func (x *GetCustomerGroupRequest) GetView() View {
+	if x != nil {
+		return x.View
+	}
+	return View_VIEW_UNSPECIFIED
 }
 
 type UpdateCustomerGroupRequest struct {
@@ -3063,11 +3083,12 @@ const file_mspauthz_v1_tenancy_proto_rawDesc = "" +
 	"\x0eSingleCustomer\x12\x1f\n" +
 	"\vcustomer_id\x18\x01 \x01(\tR\n" +
 	"customerId\x12 \n" +
-	"\vpermissions\x18\x02 \x03(\tR\vpermissions\"k\n" +
+	"\vpermissions\x18\x02 \x03(\tR\vpermissions\"\x92\x01\n" +
 	"\x0eGetUserRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x17\n" +
 	"\auser_id\x18\x02 \x01(\tR\x06userId\x12)\n" +
-	"\x11at_least_as_fresh\x18\x03 \x01(\tR\x0eatLeastAsFresh\"\x8c\x01\n" +
+	"\x11at_least_as_fresh\x18\x03 \x01(\tR\x0eatLeastAsFresh\x12%\n" +
+	"\x04view\x18\x04 \x01(\x0e2\x11.mspauthz.v1.ViewR\x04view\"\x8c\x01\n" +
 	"\x10ListUsersRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
@@ -3167,11 +3188,12 @@ const file_mspauthz_v1_tenancy_proto_rawDesc = "" +
 	"\x1aCreateCustomerGroupRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12*\n" +
 	"\x11customer_group_id\x18\x02 \x01(\tR\x0fcustomerGroupId\x12!\n" +
-	"\fdisplay_name\x18\x03 \x01(\tR\vdisplayName\"\x87\x01\n" +
+	"\fdisplay_name\x18\x03 \x01(\tR\vdisplayName\"\xae\x01\n" +
 	"\x17GetCustomerGroupRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12*\n" +
 	"\x11customer_group_id\x18\x02 \x01(\tR\x0fcustomerGroupId\x12)\n" +
-	"\x11at_least_as_fresh\x18\x03 \x01(\tR\x0eatLeastAsFresh\"\xb3\x01\n" +
+	"\x11at_least_as_fresh\x18\x03 \x01(\tR\x0eatLeastAsFresh\x12%\n" +
+	"\x04view\x18\x04 \x01(\x0e2\x11.mspauthz.v1.ViewR\x04view\"\xb3\x01\n" +
 	"\x1aUpdateCustomerGroupRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12A\n" +
 	"\x0ecustomer_group\x18\x02 \x01(\v2\x1a.mspauthz.v1.CustomerGroupR\rcustomerGroup\x12;\n" +
@@ -3354,87 +3376,89 @@ var file_mspauthz_v1_tenancy_proto_depIdxs = []int32{
 	8,  // 1: mspauthz.v1.User.customer_groups:type_name -> mspauthz.v1.CustomerGroupMembership
 	9,  // 2: mspauthz.v1.User.security_groups:type_name -> mspauthz.v1.SecurityGroupMembership
 	12, // 3: mspauthz.v1.CreateUserRequest.single_customer:type_name -> mspauthz.v1.SingleCustomer
-	47, // 4: mspauthz.v1.ListUsersRequest.view:type_name -> mspauthz.v1.View
-	7,  // 5: mspauthz.v1.UpdateUserRequest.user:type_name -> mspauthz.v1.User
-	48, // 6: mspauthz.v1.UpdateUserRequest.update_mask:type_name -> google.protobuf.FieldMask
-	7,  // 7: mspauthz.v1.ListUsersResponse.users:type_name -> mspauthz.v1.User
-	19, // 8: mspauthz.v1.Customer.preferences:type_name -> mspauthz.v1.CustomerPreferences
-	42, // 9: mspauthz.v1.CustomerPreferences.alert_groups:type_name -> mspauthz.v1.AlertGroup
-	47, // 10: mspauthz.v1.GetCustomerRequest.view:type_name -> mspauthz.v1.View
-	47, // 11: mspauthz.v1.ListCustomersRequest.view:type_name -> mspauthz.v1.View
-	18, // 12: mspauthz.v1.UpdateCustomerRequest.customer:type_name -> mspauthz.v1.Customer
-	48, // 13: mspauthz.v1.UpdateCustomerRequest.update_mask:type_name -> google.protobuf.FieldMask
-	31, // 14: mspauthz.v1.ListCustomerCustomerGroupsResponse.customer_groups:type_name -> mspauthz.v1.CustomerGroup
-	42, // 15: mspauthz.v1.ListAlertGroupsResponse.alert_groups:type_name -> mspauthz.v1.AlertGroup
-	18, // 16: mspauthz.v1.ListCustomersResponse.customers:type_name -> mspauthz.v1.Customer
-	10, // 17: mspauthz.v1.CustomerGroup.members:type_name -> mspauthz.v1.Member
-	31, // 18: mspauthz.v1.UpdateCustomerGroupRequest.customer_group:type_name -> mspauthz.v1.CustomerGroup
-	48, // 19: mspauthz.v1.UpdateCustomerGroupRequest.update_mask:type_name -> google.protobuf.FieldMask
-	47, // 20: mspauthz.v1.ListCustomerGroupCustomersRequest.view:type_name -> mspauthz.v1.View
-	18, // 21: mspauthz.v1.ListCustomerGroupCustomersResponse.customers:type_name -> mspauthz.v1.Customer
-	47, // 22: mspauthz.v1.ListCustomerGroupsRequest.view:type_name -> mspauthz.v1.View
-	31, // 23: mspauthz.v1.ListCustomerGroupsResponse.customer_groups:type_name -> mspauthz.v1.CustomerGroup
-	1,  // 24: mspauthz.v1.TenancyService.CreateMSP:input_type -> mspauthz.v1.CreateMSPRequest
-	2,  // 25: mspauthz.v1.TenancyService.GetMSP:input_type -> mspauthz.v1.GetMSPRequest
-	3,  // 26: mspauthz.v1.TenancyService.ListMSPs:input_type -> mspauthz.v1.ListMSPsRequest
-	5,  // 27: mspauthz.v1.TenancyService.DeleteMSP:input_type -> mspauthz.v1.DeleteMSPRequest
-	11, // 28: mspauthz.v1.TenancyService.CreateUser:input_type -> mspauthz.v1.CreateUserRequest
-	13, // 29: mspauthz.v1.TenancyService.GetUser:input_type -> mspauthz.v1.GetUserRequest
-	14, // 30: mspauthz.v1.TenancyService.ListUsers:input_type -> mspauthz.v1.ListUsersRequest
-	15, // 31: mspauthz.v1.TenancyService.UpdateUser:input_type -> mspauthz.v1.UpdateUserRequest
-	17, // 32: mspauthz.v1.TenancyService.DeleteUser:input_type -> mspauthz.v1.DeleteUserRequest
-	20, // 33: mspauthz.v1.TenancyService.CreateCustomer:input_type -> mspauthz.v1.CreateCustomerRequest
-	21, // 34: mspauthz.v1.TenancyService.GetCustomer:input_type -> mspauthz.v1.GetCustomerRequest
-	22, // 35: mspauthz.v1.TenancyService.ListCustomers:input_type -> mspauthz.v1.ListCustomersRequest
-	23, // 36: mspauthz.v1.TenancyService.UpdateCustomer:input_type -> mspauthz.v1.UpdateCustomerRequest
-	24, // 37: mspauthz.v1.TenancyService.ListCustomerCustomerGroups:input_type -> mspauthz.v1.ListCustomerCustomerGroupsRequest
-	26, // 38: mspauthz.v1.TenancyService.ListAlertGroups:input_type -> mspauthz.v1.ListAlertGroupsRequest
-	28, // 39: mspauthz.v1.TenancyService.GetAlertGroup:input_type -> mspauthz.v1.GetAlertGroupRequest
-	30, // 40: mspauthz.v1.TenancyService.DeleteCustomer:input_type -> mspauthz.v1.DeleteCustomerRequest
-	32, // 41: mspauthz.v1.TenancyService.CreateCustomerGroup:input_type -> mspauthz.v1.CreateCustomerGroupRequest
-	33, // 42: mspauthz.v1.TenancyService.GetCustomerGroup:input_type -> mspauthz.v1.GetCustomerGroupRequest
-	37, // 43: mspauthz.v1.TenancyService.ListCustomerGroups:input_type -> mspauthz.v1.ListCustomerGroupsRequest
-	34, // 44: mspauthz.v1.TenancyService.UpdateCustomerGroup:input_type -> mspauthz.v1.UpdateCustomerGroupRequest
-	35, // 45: mspauthz.v1.TenancyService.ListCustomerGroupCustomers:input_type -> mspauthz.v1.ListCustomerGroupCustomersRequest
-	39, // 46: mspauthz.v1.TenancyService.DeleteCustomerGroup:input_type -> mspauthz.v1.DeleteCustomerGroupRequest
-	41, // 47: mspauthz.v1.TenancyService.SetAccountContact:input_type -> mspauthz.v1.SetAccountContactRequest
-	43, // 48: mspauthz.v1.TenancyService.SetAlertGroup:input_type -> mspauthz.v1.SetAlertGroupRequest
-	44, // 49: mspauthz.v1.TenancyService.EditCustomerPreferences:input_type -> mspauthz.v1.EditCustomerPreferencesRequest
-	45, // 50: mspauthz.v1.TenancyService.EditCustomerGroup:input_type -> mspauthz.v1.EditCustomerGroupRequest
-	46, // 51: mspauthz.v1.TenancyService.EditUser:input_type -> mspauthz.v1.EditUserRequest
-	0,  // 52: mspauthz.v1.TenancyService.CreateMSP:output_type -> mspauthz.v1.MSP
-	0,  // 53: mspauthz.v1.TenancyService.GetMSP:output_type -> mspauthz.v1.MSP
-	4,  // 54: mspauthz.v1.TenancyService.ListMSPs:output_type -> mspauthz.v1.ListMSPsResponse
-	6,  // 55: mspauthz.v1.TenancyService.DeleteMSP:output_type -> mspauthz.v1.DeleteMSPResponse
-	7,  // 56: mspauthz.v1.TenancyService.CreateUser:output_type -> mspauthz.v1.User
-	7,  // 57: mspauthz.v1.TenancyService.GetUser:output_type -> mspauthz.v1.User
-	16, // 58: mspauthz.v1.TenancyService.ListUsers:output_type -> mspauthz.v1.ListUsersResponse
-	7,  // 59: mspauthz.v1.TenancyService.UpdateUser:output_type -> mspauthz.v1.User
-	49, // 60: mspauthz.v1.TenancyService.DeleteUser:output_type -> mspauthz.v1.SaveReport
-	18, // 61: mspauthz.v1.TenancyService.CreateCustomer:output_type -> mspauthz.v1.Customer
-	18, // 62: mspauthz.v1.TenancyService.GetCustomer:output_type -> mspauthz.v1.Customer
-	29, // 63: mspauthz.v1.TenancyService.ListCustomers:output_type -> mspauthz.v1.ListCustomersResponse
-	18, // 64: mspauthz.v1.TenancyService.UpdateCustomer:output_type -> mspauthz.v1.Customer
-	25, // 65: mspauthz.v1.TenancyService.ListCustomerCustomerGroups:output_type -> mspauthz.v1.ListCustomerCustomerGroupsResponse
-	27, // 66: mspauthz.v1.TenancyService.ListAlertGroups:output_type -> mspauthz.v1.ListAlertGroupsResponse
-	42, // 67: mspauthz.v1.TenancyService.GetAlertGroup:output_type -> mspauthz.v1.AlertGroup
-	49, // 68: mspauthz.v1.TenancyService.DeleteCustomer:output_type -> mspauthz.v1.SaveReport
-	31, // 69: mspauthz.v1.TenancyService.CreateCustomerGroup:output_type -> mspauthz.v1.CustomerGroup
-	31, // 70: mspauthz.v1.TenancyService.GetCustomerGroup:output_type -> mspauthz.v1.CustomerGroup
-	38, // 71: mspauthz.v1.TenancyService.ListCustomerGroups:output_type -> mspauthz.v1.ListCustomerGroupsResponse
-	31, // 72: mspauthz.v1.TenancyService.UpdateCustomerGroup:output_type -> mspauthz.v1.CustomerGroup
-	36, // 73: mspauthz.v1.TenancyService.ListCustomerGroupCustomers:output_type -> mspauthz.v1.ListCustomerGroupCustomersResponse
-	49, // 74: mspauthz.v1.TenancyService.DeleteCustomerGroup:output_type -> mspauthz.v1.SaveReport
-	40, // 75: mspauthz.v1.TenancyService.SetAccountContact:output_type -> mspauthz.v1.AccountContact
-	42, // 76: mspauthz.v1.TenancyService.SetAlertGroup:output_type -> mspauthz.v1.AlertGroup
-	49, // 77: mspauthz.v1.TenancyService.EditCustomerPreferences:output_type -> mspauthz.v1.SaveReport
-	49, // 78: mspauthz.v1.TenancyService.EditCustomerGroup:output_type -> mspauthz.v1.SaveReport
-	49, // 79: mspauthz.v1.TenancyService.EditUser:output_type -> mspauthz.v1.SaveReport
-	52, // [52:80] is the sub-list for method output_type
-	24, // [24:52] is the sub-list for method input_type
-	24, // [24:24] is the sub-list for extension type_name
-	24, // [24:24] is the sub-list for extension extendee
-	0,  // [0:24] is the sub-list for field type_name
+	47, // 4: mspauthz.v1.GetUserRequest.view:type_name -> mspauthz.v1.View
+	47, // 5: mspauthz.v1.ListUsersRequest.view:type_name -> mspauthz.v1.View
+	7,  // 6: mspauthz.v1.UpdateUserRequest.user:type_name -> mspauthz.v1.User
+	48, // 7: mspauthz.v1.UpdateUserRequest.update_mask:type_name -> google.protobuf.FieldMask
+	7,  // 8: mspauthz.v1.ListUsersResponse.users:type_name -> mspauthz.v1.User
+	19, // 9: mspauthz.v1.Customer.preferences:type_name -> mspauthz.v1.CustomerPreferences
+	42, // 10: mspauthz.v1.CustomerPreferences.alert_groups:type_name -> mspauthz.v1.AlertGroup
+	47, // 11: mspauthz.v1.GetCustomerRequest.view:type_name -> mspauthz.v1.View
+	47, // 12: mspauthz.v1.ListCustomersRequest.view:type_name -> mspauthz.v1.View
+	18, // 13: mspauthz.v1.UpdateCustomerRequest.customer:type_name -> mspauthz.v1.Customer
+	48, // 14: mspauthz.v1.UpdateCustomerRequest.update_mask:type_name -> google.protobuf.FieldMask
+	31, // 15: mspauthz.v1.ListCustomerCustomerGroupsResponse.customer_groups:type_name -> mspauthz.v1.CustomerGroup
+	42, // 16: mspauthz.v1.ListAlertGroupsResponse.alert_groups:type_name -> mspauthz.v1.AlertGroup
+	18, // 17: mspauthz.v1.ListCustomersResponse.customers:type_name -> mspauthz.v1.Customer
+	10, // 18: mspauthz.v1.CustomerGroup.members:type_name -> mspauthz.v1.Member
+	47, // 19: mspauthz.v1.GetCustomerGroupRequest.view:type_name -> mspauthz.v1.View
+	31, // 20: mspauthz.v1.UpdateCustomerGroupRequest.customer_group:type_name -> mspauthz.v1.CustomerGroup
+	48, // 21: mspauthz.v1.UpdateCustomerGroupRequest.update_mask:type_name -> google.protobuf.FieldMask
+	47, // 22: mspauthz.v1.ListCustomerGroupCustomersRequest.view:type_name -> mspauthz.v1.View
+	18, // 23: mspauthz.v1.ListCustomerGroupCustomersResponse.customers:type_name -> mspauthz.v1.Customer
+	47, // 24: mspauthz.v1.ListCustomerGroupsRequest.view:type_name -> mspauthz.v1.View
+	31, // 25: mspauthz.v1.ListCustomerGroupsResponse.customer_groups:type_name -> mspauthz.v1.CustomerGroup
+	1,  // 26: mspauthz.v1.TenancyService.CreateMSP:input_type -> mspauthz.v1.CreateMSPRequest
+	2,  // 27: mspauthz.v1.TenancyService.GetMSP:input_type -> mspauthz.v1.GetMSPRequest
+	3,  // 28: mspauthz.v1.TenancyService.ListMSPs:input_type -> mspauthz.v1.ListMSPsRequest
+	5,  // 29: mspauthz.v1.TenancyService.DeleteMSP:input_type -> mspauthz.v1.DeleteMSPRequest
+	11, // 30: mspauthz.v1.TenancyService.CreateUser:input_type -> mspauthz.v1.CreateUserRequest
+	13, // 31: mspauthz.v1.TenancyService.GetUser:input_type -> mspauthz.v1.GetUserRequest
+	14, // 32: mspauthz.v1.TenancyService.ListUsers:input_type -> mspauthz.v1.ListUsersRequest
+	15, // 33: mspauthz.v1.TenancyService.UpdateUser:input_type -> mspauthz.v1.UpdateUserRequest
+	17, // 34: mspauthz.v1.TenancyService.DeleteUser:input_type -> mspauthz.v1.DeleteUserRequest
+	20, // 35: mspauthz.v1.TenancyService.CreateCustomer:input_type -> mspauthz.v1.CreateCustomerRequest
+	21, // 36: mspauthz.v1.TenancyService.GetCustomer:input_type -> mspauthz.v1.GetCustomerRequest
+	22, // 37: mspauthz.v1.TenancyService.ListCustomers:input_type -> mspauthz.v1.ListCustomersRequest
+	23, // 38: mspauthz.v1.TenancyService.UpdateCustomer:input_type -> mspauthz.v1.UpdateCustomerRequest
+	24, // 39: mspauthz.v1.TenancyService.ListCustomerCustomerGroups:input_type -> mspauthz.v1.ListCustomerCustomerGroupsRequest
+	26, // 40: mspauthz.v1.TenancyService.ListAlertGroups:input_type -> mspauthz.v1.ListAlertGroupsRequest
+	28, // 41: mspauthz.v1.TenancyService.GetAlertGroup:input_type -> mspauthz.v1.GetAlertGroupRequest
+	30, // 42: mspauthz.v1.TenancyService.DeleteCustomer:input_type -> mspauthz.v1.DeleteCustomerRequest
+	32, // 43: mspauthz.v1.TenancyService.CreateCustomerGroup:input_type -> mspauthz.v1.CreateCustomerGroupRequest
+	33, // 44: mspauthz.v1.TenancyService.GetCustomerGroup:input_type -> mspauthz.v1.GetCustomerGroupRequest
+	37, // 45: mspauthz.v1.TenancyService.ListCustomerGroups:input_type -> mspauthz.v1.ListCustomerGroupsRequest
+	34, // 46: mspauthz.v1.TenancyService.UpdateCustomerGroup:input_type -> mspauthz.v1.UpdateCustomerGroupRequest
+	35, // 47: mspauthz.v1.TenancyService.ListCustomerGroupCustomers:input_type -> mspauthz.v1.ListCustomerGroupCustomersRequest
+	39, // 48: mspauthz.v1.TenancyService.DeleteCustomerGroup:input_type -> mspauthz.v1.DeleteCustomerGroupRequest
+	41, // 49: mspauthz.v1.TenancyService.SetAccountContact:input_type -> mspauthz.v1.SetAccountContactRequest
+	43, // 50: mspauthz.v1.TenancyService.SetAlertGroup:input_type -> mspauthz.v1.SetAlertGroupRequest
+	44, // 51: mspauthz.v1.TenancyService.EditCustomerPreferences:input_type -> mspauthz.v1.EditCustomerPreferencesRequest
+	45, // 52: mspauthz.v1.TenancyService.EditCustomerGroup:input_type -> mspauthz.v1.EditCustomerGroupRequest
+	46, // 53: mspauthz.v1.TenancyService.EditUser:input_type -> mspauthz.v1.EditUserRequest
+	0,  // 54: mspauthz.v1.TenancyService.CreateMSP:output_type -> mspauthz.v1.MSP
+	0,  // 55: mspauthz.v1.TenancyService.GetMSP:output_type -> mspauthz.v1.MSP
+	4,  // 56: mspauthz.v1.TenancyService.ListMSPs:output_type -> mspauthz.v1.ListMSPsResponse
+	6,  // 57: mspauthz.v1.TenancyService.DeleteMSP:output_type -> mspauthz.v1.DeleteMSPResponse
+	7,  // 58: mspauthz.v1.TenancyService.CreateUser:output_type -> mspauthz.v1.User
+	7,  // 59: mspauthz.v1.TenancyService.GetUser:output_type -> mspauthz.v1.User
+	16, // 60: mspauthz.v1.TenancyService.ListUsers:output_type -> mspauthz.v1.ListUsersResponse
+	7,  // 61: mspauthz.v1.TenancyService.UpdateUser:output_type -> mspauthz.v1.User
+	49, // 62: mspauthz.v1.TenancyService.DeleteUser:output_type -> mspauthz.v1.SaveReport
+	18, // 63: mspauthz.v1.TenancyService.CreateCustomer:output_type -> mspauthz.v1.Customer
+	18, // 64: mspauthz.v1.TenancyService.GetCustomer:output_type -> mspauthz.v1.Customer
+	29, // 65: mspauthz.v1.TenancyService.ListCustomers:output_type -> mspauthz.v1.ListCustomersResponse
+	18, // 66: mspauthz.v1.TenancyService.UpdateCustomer:output_type -> mspauthz.v1.Customer
+	25, // 67: mspauthz.v1.TenancyService.ListCustomerCustomerGroups:output_type -> mspauthz.v1.ListCustomerCustomerGroupsResponse
+	27, // 68: mspauthz.v1.TenancyService.ListAlertGroups:output_type -> mspauthz.v1.ListAlertGroupsResponse
+	42, // 69: mspauthz.v1.TenancyService.GetAlertGroup:output_type -> mspauthz.v1.AlertGroup
+	49, // 70: mspauthz.v1.TenancyService.DeleteCustomer:output_type -> mspauthz.v1.SaveReport
+	31, // 71: mspauthz.v1.TenancyService.CreateCustomerGroup:output_type -> mspauthz.v1.CustomerGroup
+	31, // 72: mspauthz.v1.TenancyService.GetCustomerGroup:output_type -> mspauthz.v1.CustomerGroup
+	38, // 73: mspauthz.v1.TenancyService.ListCustomerGroups:output_type -> mspauthz.v1.ListCustomerGroupsResponse
+	31, // 74: mspauthz.v1.TenancyService.UpdateCustomerGroup:output_type -> mspauthz.v1.CustomerGroup
+	36, // 75: mspauthz.v1.TenancyService.ListCustomerGroupCustomers:output_type -> mspauthz.v1.ListCustomerGroupCustomersResponse
+	49, // 76: mspauthz.v1.TenancyService.DeleteCustomerGroup:output_type -> mspauthz.v1.SaveReport
+	40, // 77: mspauthz.v1.TenancyService.SetAccountContact:output_type -> mspauthz.v1.AccountContact
+	42, // 78: mspauthz.v1.TenancyService.SetAlertGroup:output_type -> mspauthz.v1.AlertGroup
+	49, // 79: mspauthz.v1.TenancyService.EditCustomerPreferences:output_type -> mspauthz.v1.SaveReport
+	49, // 80: mspauthz.v1.TenancyService.EditCustomerGroup:output_type -> mspauthz.v1.SaveReport
+	49, // 81: mspauthz.v1.TenancyService.EditUser:output_type -> mspauthz.v1.SaveReport
+	54, // [54:82] is the sub-list for method output_type
+	26, // [26:54] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_mspauthz_v1_tenancy_proto_init() }
