@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 
 	pb "github.com/mspauthz/mspauthz/api/mspauthz/v1"
 )
@@ -26,12 +27,19 @@ type customerPage struct {
 }
 
 // contactsView is the customer's Account Contact and alert groups, editable
-// among the users who reach it.
+// among the users who reach it: picked from a list of them, or typed in
+// (Typed) past maxCandidates of them.
 type contactsView struct {
 	AccountContact string
 	Candidates     []row
 	AlertGroups    []alertGroupView
+	Reachers       int
+	Typed          bool
 }
+
+// maxCandidates is the most users who reach a customer that its contacts
+// are picked from; past it, a contact is typed in by id.
+const maxCandidates = 100
 
 type alertGroupView struct {
 	ID   string
@@ -119,23 +127,34 @@ func (c *call) customerPage(code int, sel *selection, result *reportView, fresh,
 		{Legend: "Users associated directly", Field: "users", Rows: userRows, More: moreThan(len(users), "users")},
 	}
 	page.Form = form
-	contacts := &contactsView{AccountContact: n.user(prefs.GetAccountContact())}
-	if prefs.GetAccountContact() == "" {
-		contacts.AccountContact = ""
-	}
 	var reachers []string
 	for _, u := range reach.GetUsers() {
 		reachers = append(reachers, u.GetUserId())
 	}
-	if err := c.nameUsers(n, reachers); err != nil {
+	contacts := &contactsView{Reachers: len(reachers), Typed: len(reachers) > maxCandidates}
+	// Past maxCandidates the contacts are typed in, not picked: only the
+	// users who are contacts now are named.
+	named := []string{prefs.GetAccountContact()}
+	for _, ag := range prefs.GetAlertGroups() {
+		named = append(named, ag.GetContacts()...)
+	}
+	if !contacts.Typed {
+		named = append(named, reachers...)
+	} else {
+		reachers = nil
+	}
+	if err := c.nameUsers(n, slices.DeleteFunc(named, func(id string) bool { return id == "" })); err != nil {
 		return err
+	}
+	if prefs.GetAccountContact() != "" {
+		contacts.AccountContact = n.user(prefs.GetAccountContact())
 	}
 	for _, u := range reachers {
 		contacts.Candidates = append(contacts.Candidates, row{ID: u, Name: n.user(u), Checked: u == prefs.GetAccountContact()})
 	}
 	for _, ag := range prefs.GetAlertGroups() {
 		v := alertGroupView{ID: ag.GetAlertGroupId()}
-		for _, u := range dedupe(append(slices.Clone(reachers), ag.GetContacts()...)) {
+		for _, u := range dedupe(append(slices.Clone(ag.GetContacts()), reachers...)) {
 			v.Rows = append(v.Rows, row{ID: u, Name: n.user(u), Checked: slices.Contains(ag.GetContacts(), u)})
 		}
 		contacts.AlertGroups = append(contacts.AlertGroups, v)
@@ -253,7 +272,7 @@ func (s *Server) setAccountContact(c *call) error {
 	if err := c.r.ParseForm(); err != nil {
 		return err
 	}
-	ac, err := s.tenancy.SetAccountContact(c.ctx, &pb.SetAccountContactRequest{MspId: c.msp(), CustomerId: c.r.PathValue("customer"), UserId: c.r.PostForm.Get("userId")})
+	ac, err := s.tenancy.SetAccountContact(c.ctx, &pb.SetAccountContactRequest{MspId: c.msp(), CustomerId: c.r.PathValue("customer"), UserId: strings.TrimSpace(c.r.PostForm.Get("userId"))})
 	if err != nil {
 		return c.refused(err)
 	}
@@ -265,7 +284,7 @@ func (s *Server) setAlertGroup(c *call) error {
 	if err := c.r.ParseForm(); err != nil {
 		return err
 	}
-	ag, err := s.tenancy.SetAlertGroup(c.ctx, &pb.SetAlertGroupRequest{MspId: c.msp(), CustomerId: c.r.PathValue("customer"), AlertGroupId: c.r.PathValue("alertGroup"), Contacts: dedupe(c.r.PostForm["contacts"])})
+	ag, err := s.tenancy.SetAlertGroup(c.ctx, &pb.SetAlertGroupRequest{MspId: c.msp(), CustomerId: c.r.PathValue("customer"), AlertGroupId: c.r.PathValue("alertGroup"), Contacts: dedupe(slices.DeleteFunc(c.r.PostForm["contacts"], func(id string) bool { return strings.TrimSpace(id) == "" }))})
 	if err != nil {
 		return c.refused(err)
 	}

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"slices"
 	"strings"
 	"sync"
 
@@ -96,58 +97,72 @@ func (c *call) searchCustomers(search, token string, want int) ([]*pb.Customer, 
 
 func (c *call) msp() string { return c.caller.GetMspId() }
 
-// nameUsers fills in the names of the users of ids that n lacks, a get each.
+// nameUsers fills in the names of the users of ids that n lacks: a batch
+// get of up to 1,000 at a time.
 func (c *call) nameUsers(n *names, ids []string) error {
-	var missing []string
-	for _, id := range ids {
-		if !n.has(n.users, id) {
-			missing = append(missing, id)
-		}
-	}
-	return each(dedupe(missing), func(id string) error {
+	return nameAll(n.missing(n.users, ids), func(chunk []string) error {
+		r, err := c.s.tenancy.BatchGetUsers(c.ctx, &pb.BatchGetUsersRequest{MspId: c.msp(), UserIds: chunk})
+		n.addUsers(r.GetUsers())
+		return err
+	}, func(id string) error {
 		u, err := c.s.tenancy.GetUser(c.ctx, &pb.GetUserRequest{MspId: c.msp(), UserId: id, View: pb.View_BASIC})
-		if err != nil {
-			return ignoreHidden(err)
+		if err == nil {
+			n.addUsers([]*pb.User{u})
 		}
-		n.addUsers([]*pb.User{u})
-		return nil
+		return err
 	})
 }
 
 // nameCustomers fills in the names of the customers of ids that n lacks.
 func (c *call) nameCustomers(n *names, ids []string) error {
-	var missing []string
-	for _, id := range ids {
-		if !n.has(n.customers, id) {
-			missing = append(missing, id)
-		}
-	}
-	return each(dedupe(missing), func(id string) error {
+	return nameAll(n.missing(n.customers, ids), func(chunk []string) error {
+		r, err := c.s.tenancy.BatchGetCustomers(c.ctx, &pb.BatchGetCustomersRequest{MspId: c.msp(), CustomerIds: chunk})
+		n.addCustomers(r.GetCustomers())
+		return err
+	}, func(id string) error {
 		cu, err := c.s.tenancy.GetCustomer(c.ctx, &pb.GetCustomerRequest{MspId: c.msp(), CustomerId: id, View: pb.View_BASIC})
-		if err != nil {
-			return ignoreHidden(err)
+		if err == nil {
+			n.addCustomers([]*pb.Customer{cu})
 		}
-		n.addCustomers([]*pb.Customer{cu})
-		return nil
+		return err
 	})
 }
 
 // nameGroups fills in the names of the customer groups of ids that n lacks.
 func (c *call) nameGroups(n *names, ids []string) error {
-	var missing []string
-	for _, id := range ids {
-		if !n.has(n.groups, id) {
-			missing = append(missing, id)
+	return nameAll(n.missing(n.groups, ids), func(chunk []string) error {
+		r, err := c.s.tenancy.BatchGetCustomerGroups(c.ctx, &pb.BatchGetCustomerGroupsRequest{MspId: c.msp(), CustomerGroupIds: chunk})
+		n.addGroups(r.GetCustomerGroups())
+		return err
+	}, func(id string) error {
+		g, err := c.s.tenancy.GetCustomerGroup(c.ctx, &pb.GetCustomerGroupRequest{MspId: c.msp(), CustomerGroupId: id, View: pb.View_BASIC})
+		if err == nil {
+			n.addGroups([]*pb.CustomerGroup{g})
+		}
+		return err
+	})
+}
+
+// batchSize is the most ids of one batch get (the API's bound).
+const batchSize = 1000
+
+// nameAll names ids a batch at a time; a batch the API refuses because one
+// of its objects is hidden from the caller (or gone) is named one by one,
+// those left unnamed.
+func nameAll(ids []string, batch func([]string) error, one func(string) error) error {
+	for chunk := range slices.Chunk(ids, batchSize) {
+		err := batch(chunk)
+		if ignoreHidden(err) != nil {
+			return err
+		}
+		if err == nil {
+			continue
+		}
+		if err := each(chunk, func(id string) error { return ignoreHidden(one(id)) }); err != nil {
+			return err
 		}
 	}
-	return each(dedupe(missing), func(id string) error {
-		g, err := c.s.tenancy.GetCustomerGroup(c.ctx, &pb.GetCustomerGroupRequest{MspId: c.msp(), CustomerGroupId: id, View: pb.View_BASIC})
-		if err != nil {
-			return ignoreHidden(err)
-		}
-		n.addGroups([]*pb.CustomerGroup{g})
-		return nil
-	})
+	return nil
 }
 
 // fullGroups are the customer groups of ids with their members and

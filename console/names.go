@@ -42,6 +42,19 @@ func (n *names) addGroups(gs []*pb.CustomerGroup) {
 	}
 }
 
+// missing are the distinct ids that m does not name yet.
+func (n *names) missing(m map[string]string, ids []string) []string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	var out []string
+	for _, id := range dedupe(ids) {
+		if _, ok := m[id]; !ok {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
 func named(m map[string]string, id string) string {
 	if name := m[id]; name != "" {
 		return name
@@ -56,14 +69,6 @@ func (n *names) customer(id string) string {
 	return named(n.customers, id)
 }
 func (n *names) group(id string) string { n.mu.Lock(); defer n.mu.Unlock(); return named(n.groups, id) }
-
-// has reports whether the name of kind's id is known.
-func (n *names) has(m map[string]string, id string) bool {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	_, ok := m[id]
-	return ok
-}
 
 // via says a path for people: "Site24x7", "a direct association".
 func (n *names) via(v string) string {

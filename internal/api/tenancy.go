@@ -134,6 +134,14 @@ func (s *tenancyServer) GetUser(ctx context.Context, req *pb.GetUserRequest) (*p
 	return userMessage(u), nil
 }
 
+func (s *tenancyServer) BatchGetUsers(ctx context.Context, req *pb.BatchGetUsersRequest) (*pb.BatchGetUsersResponse, error) {
+	users, err := s.domain.BatchGetUsers(ctx, req.GetMspId(), req.GetUserIds(), req.GetAtLeastAsFresh())
+	if err != nil {
+		return nil, err
+	}
+	return &pb.BatchGetUsersResponse{Users: messages(users, userMessage)}, nil
+}
+
 func (s *tenancyServer) ListUsers(ctx context.Context, req *pb.ListUsersRequest) (*pb.ListUsersResponse, error) {
 	users, next, err := s.domain.ListUsers(ctx, req.GetMspId(), page(req), viewOf(req.GetView()))
 	if err != nil {
@@ -180,6 +188,14 @@ func (s *tenancyServer) GetCustomer(ctx context.Context, req *pb.GetCustomerRequ
 		return nil, err
 	}
 	return customerMessage(c), nil
+}
+
+func (s *tenancyServer) BatchGetCustomers(ctx context.Context, req *pb.BatchGetCustomersRequest) (*pb.BatchGetCustomersResponse, error) {
+	customers, err := s.domain.BatchGetCustomers(ctx, req.GetMspId(), req.GetCustomerIds(), req.GetAtLeastAsFresh())
+	if err != nil {
+		return nil, err
+	}
+	return &pb.BatchGetCustomersResponse{Customers: messages(customers, customerMessage)}, nil
 }
 
 func (s *tenancyServer) ListCustomers(ctx context.Context, req *pb.ListCustomersRequest) (*pb.ListCustomersResponse, error) {
@@ -247,6 +263,14 @@ func (s *tenancyServer) GetCustomerGroup(ctx context.Context, req *pb.GetCustome
 		return nil, err
 	}
 	return customerGroupMessage(g), nil
+}
+
+func (s *tenancyServer) BatchGetCustomerGroups(ctx context.Context, req *pb.BatchGetCustomerGroupsRequest) (*pb.BatchGetCustomerGroupsResponse, error) {
+	groups, err := s.domain.BatchGetCustomerGroups(ctx, req.GetMspId(), req.GetCustomerGroupIds(), req.GetAtLeastAsFresh())
+	if err != nil {
+		return nil, err
+	}
+	return &pb.BatchGetCustomerGroupsResponse{CustomerGroups: messages(groups, customerGroupMessage)}, nil
 }
 
 func (s *tenancyServer) ListCustomerGroups(ctx context.Context, req *pb.ListCustomerGroupsRequest) (*pb.ListCustomerGroupsResponse, error) {

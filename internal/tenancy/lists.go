@@ -2,6 +2,7 @@ package tenancy
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"strings"
 
@@ -341,13 +342,19 @@ func (s *Service) GetCustomerGroup(ctx context.Context, msp, group, atLeastAsFre
 // customer he cannot see does not exist for him (see requireExisting); users
 // (but himself) and customer groups need the permission that manages them.
 func (sn *snapshot) authorizeSight(ctx context.Context, typ, id string) error {
+	return sn.authorizeSightOf(ctx, "customerId", typ, []string{id})
+}
+
+// authorizeSightOf is authorizeSight of several objects of one type, field
+// naming them: one check for all.
+func (sn *snapshot) authorizeSightOf(ctx context.Context, field, typ string, ids []string) error {
 	a := actorFrom(ctx)
 	switch {
 	case a.UserID == "":
 		return nil
 	case typ == typeCustomer:
-		return sn.requireExisting(ctx, existing{"customerId", typeCustomer, []string{id}})
-	case typ == typeUser && id == a.UserID:
+		return sn.requireExisting(ctx, existing{field, typeCustomer, ids})
+	case typ == typeUser && !slices.ContainsFunc(ids, func(id string) bool { return id != a.UserID }):
 		return nil
 	case typ == typeUser:
 		return sn.authorize(ctx, permUsersManage, mspObject(sn.msp))
