@@ -70,11 +70,11 @@ func (c *call) customerPage(code int, sel *selection, result *reportView, fresh,
 		c.render(code, "customer", page)
 		return nil
 	}
-	groups, err := c.allCustomerGroups(pb.View_BASIC)
+	groups, moreGroups, err := c.offeredGroups("", maxOffered)
 	if err != nil {
 		return err
 	}
-	users, err := c.allUsers(pb.View_BASIC)
+	users, moreUsers, err := c.offeredUsers("", maxOffered)
 	if err != nil {
 		return err
 	}
@@ -123,8 +123,8 @@ func (c *call) customerPage(code int, sel *selection, result *reportView, fresh,
 		userRows[i].Blocks = blocksOf(result, func(b blockView) bool { return b.UserID == r.ID && !r.Checked })
 	}
 	form.Choices = []choice{
-		{Legend: "Customer groups", Field: "customerGroups", Rows: groupRows, More: moreThan(len(groups), "customer groups")},
-		{Legend: "Users associated directly", Field: "users", Rows: userRows, More: moreThan(len(users), "users")},
+		{Legend: "Customer groups", Field: "customerGroups", Rows: groupRows, Find: finder(moreGroups, form.Action, "customerGroups"), What: "customer groups"},
+		{Legend: "Users associated directly", Field: "users", Rows: userRows, Find: finder(moreUsers, form.Action, "users"), What: "users"},
 	}
 	page.Form = form
 	var reachers []string

@@ -46,7 +46,7 @@ func (c *call) customerGroupPage(code int, sel *selection, result *reportView, f
 	if err != nil {
 		return err
 	}
-	customers, _, err := c.searchCustomers("", "", maxListed)
+	customers, next, err := c.searchCustomers("", "", maxOffered)
 	if err != nil {
 		return err
 	}
@@ -76,7 +76,7 @@ func (c *call) customerGroupPage(code int, sel *selection, result *reportView, f
 	}
 	page := customerGroupPage{frame: c.frame(g.GetDisplayName(), "customerGroups"), Group: g, Picture: groupPicture(g, g.GetCustomers(), n, nil),
 		Form: &formView{Action: "/customerGroups/" + url.PathEscape(id), Preview: "/customerGroups/" + url.PathEscape(id) + "/preview", Result: result,
-			Choices: []choice{{Legend: "Customers", Field: "customers", Rows: rows, More: moreThan(len(customers), "customers")}}}}
+			Choices: []choice{{Legend: "Customers", Field: "customers", Rows: rows, Find: finder(next != "", "/customerGroups/"+url.PathEscape(id), "customers"), What: "customers"}}}}
 	c.render(code, "customerGroup", page)
 	return nil
 }

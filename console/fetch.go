@@ -11,9 +11,13 @@ import (
 // The console reads whole lists a page of the API at a time, up to these.
 const (
 	apiPageSize = 1000
-	// maxListed is the most items of a list a form offers in full; past it,
-	// the form offers its selection and a search.
+	// maxListed is the most items a list page shows.
 	maxListed = 1000
+	// maxOffered is the most options a form's choice lists besides its
+	// selection; past it, the choice finds the others by id or name.
+	maxOffered = 50
+	// maxFound is the most options one search of a choice returns.
+	maxFound = 20
 )
 
 // parallelism bounds the API calls a page makes at once.
@@ -76,6 +80,42 @@ func (c *call) allUsers(view pb.View) ([]*pb.User, error) {
 			return out, nil
 		}
 	}
+}
+
+// offeredGroups are the first customer groups a choice offers (their
+// names), and whether the list goes on past them.
+func (c *call) offeredGroups(search string, want int) ([]*pb.CustomerGroup, bool, error) {
+	var out []*pb.CustomerGroup
+	token := ""
+	for range 100 { // a search's pages may hold fewer than asked
+		page, err := c.s.tenancy.ListCustomerGroups(c.ctx, &pb.ListCustomerGroupsRequest{MspId: c.msp(), PageSize: int32(want - len(out)), PageToken: token, View: pb.View_BASIC, Search: search})
+		if err != nil {
+			return nil, false, err
+		}
+		out = append(out, page.GetCustomerGroups()...)
+		if token = page.GetNextPageToken(); token == "" || len(out) >= want {
+			break
+		}
+	}
+	return out, token != "", nil
+}
+
+// offeredUsers are the first users a choice offers, and whether the list
+// goes on past them.
+func (c *call) offeredUsers(search string, want int) ([]*pb.User, bool, error) {
+	var out []*pb.User
+	token := ""
+	for range 100 {
+		page, err := c.s.tenancy.ListUsers(c.ctx, &pb.ListUsersRequest{MspId: c.msp(), PageSize: int32(want - len(out)), PageToken: token, View: pb.View_BASIC, Search: search})
+		if err != nil {
+			return nil, false, err
+		}
+		out = append(out, page.GetUsers()...)
+		if token = page.GetNextPageToken(); token == "" || len(out) >= want {
+			break
+		}
+	}
+	return out, token != "", nil
 }
 
 // searchCustomers are up to want customers the caller sees whose id or name

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 )
 
 // formView is one of the three association forms: its choices (each a
@@ -23,8 +24,18 @@ type choice struct {
 	// Field is the form field of its values (the API's selection).
 	Field string
 	Rows  []row
-	// More says what the form does not list (past maxListed).
-	More string
+	// Find is where the choice finds options it does not list (past
+	// maxOffered), by id or name; What names them ("customers").
+	Find, What string
+}
+
+// finder is the address that finds a form's options of field, when the
+// list goes on past those offered (more), else "".
+func finder(more bool, form, field string) string {
+	if !more {
+		return ""
+	}
+	return form + "/options/" + field
 }
 
 // row is one checkbox of a choice: an object, whether it is selected, and
@@ -84,7 +95,7 @@ func blocksOf(result *reportView, match func(b blockView) bool) []string {
 
 // withSelection is the rows of a choice: every option, checked when
 // selected, and a row for each id of saved or selected that is not among
-// the options (a list past maxListed offers only its first items; the saved
+// the options (a list past maxOffered offers only its first items; the saved
 // and the selected are always there in full, so that a save never drops
 // what the form did not show), named by name; ordered by sorted.
 func withSelection(options []row, saved, selected []string, name func(id string) string) []row {
@@ -101,14 +112,6 @@ func withSelection(options []row, saved, selected []string, name func(id string)
 		}
 	}
 	return sorted(rows)
-}
-
-// moreThan says what a choice of a list cut at maxListed leaves out.
-func moreThan(listed int, what string) string {
-	if listed < maxListed {
-		return ""
-	}
-	return fmt.Sprintf("Only the first %d %s are offered here; the selection is always listed in full.", maxListed, what)
 }
 
 // sorted orders rows: the selected first, then by name.
@@ -143,4 +146,58 @@ func count(n int, one, many string) string {
 type previewView struct {
 	Report  *reportView
 	Picture *picture
+}
+
+// optionsView is what a choice's search found: unticked rows to add to the
+// form.
+type optionsView struct {
+	Field, Find string
+	Rows        []row
+}
+
+// options answers a choice's search: up to maxFound options of field (one
+// of fields, the form's) whose id or name holds the text, leaving out those
+// the form has ticked already.
+func (s *Server) options(fields ...string) handler {
+	return func(c *call) error {
+		field := c.r.PathValue("field")
+		if !slices.Contains(fields, field) {
+			c.problem(http.StatusNotFound, "This form has no choice "+field+".")
+			return nil
+		}
+		q := c.r.URL.Query()
+		view := optionsView{Field: field, Find: strings.TrimSpace(q.Get("find"))}
+		ticked := q[field]
+		var rows []row
+		switch field {
+		case "customerGroups":
+			found, _, err := c.offeredGroups(view.Find, maxFound+len(ticked))
+			if err != nil {
+				return err
+			}
+			for _, g := range found {
+				rows = append(rows, row{ID: g.GetCustomerGroupId(), Name: g.GetDisplayName()})
+			}
+		case "users":
+			found, _, err := c.offeredUsers(view.Find, maxFound+len(ticked))
+			if err != nil {
+				return err
+			}
+			for _, u := range found {
+				rows = append(rows, row{ID: u.GetUserId(), Name: u.GetDisplayName(), Meta: u.GetUserId()})
+			}
+		case "customers":
+			found, _, err := c.searchCustomers(view.Find, "", maxFound+len(ticked))
+			if err != nil {
+				return err
+			}
+			for _, cu := range found {
+				rows = append(rows, row{ID: cu.GetCustomerId(), Name: cu.GetDisplayName(), Meta: cu.GetCustomerId()})
+			}
+		}
+		rows = slices.DeleteFunc(rows, func(r row) bool { return slices.Contains(ticked, r.ID) })
+		view.Rows = rows[:min(len(rows), maxFound)]
+		c.render(http.StatusOK, "options", view)
+		return nil
+	}
 }

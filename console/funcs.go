@@ -12,6 +12,7 @@ var funcs = template.FuncMap{
 	"nodeWidth":  func() int { return nodeWidth },
 	"nodeHeight": func() int { return nodeHeight },
 	"plus":       func(a, b int) int { return a + b },
+	"maxOffered": func() int { return maxOffered },
 	"sectionOf": func(class, heading string, s section) sectionPart {
 		return sectionPart{Class: class, Heading: heading, Section: s}
 	},

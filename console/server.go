@@ -31,6 +31,10 @@ var staticFiles embed.FS
 // scripts, styles and images, nothing inline, and no framing.
 const ContentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 
+// fragments are the parts of a page that htmx asks for alone: a form's
+// preview and the options a choice finds.
+var fragments = []string{"preview", "options"}
+
 // Server is the console: its pages call the API over conn.
 type Server struct {
 	tenancy pb.TenancyServiceClient
@@ -56,7 +60,9 @@ func New(conn grpc.ClientConnInterface, log *slog.Logger) *Server {
 	for _, name := range []string{"customers", "customer", "customerGroups", "customerGroup", "users", "user", "picture", "explain", "problem"} {
 		s.pages[name] = template.Must(template.New(name).Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/parts.html", "templates/"+name+".html"))
 	}
-	s.pages["preview"] = template.Must(template.New("preview").Funcs(funcs).ParseFS(templateFiles, "templates/parts.html"))
+	for _, fragment := range fragments {
+		s.pages[fragment] = template.Must(template.New(fragment).Funcs(funcs).ParseFS(templateFiles, "templates/parts.html"))
+	}
 	return s
 }
 
@@ -83,6 +89,9 @@ func (s *Server) Register(mux *http.ServeMux) {
 		"POST /users/{user}":                                  s.saveUser,
 		"POST /users/{user}/preview":                          s.previewUser,
 		"GET /users/{user}/picture":                           s.userPicture,
+		"GET /customers/{customer}/options/{field}":           s.options("customerGroups", "users"),
+		"GET /customerGroups/{group}/options/{field}":         s.options("customers"),
+		"GET /users/{user}/options/{field}":                   s.options("customerGroups"),
 		"GET /explain":                                        s.explain,
 	}
 	for pattern, h := range routes {
@@ -246,8 +255,8 @@ func (c *call) render(code int, name string, data any) {
 	c.w.WriteHeader(code)
 	t := c.s.pages[name]
 	entry := "layout"
-	if name == "preview" {
-		entry = "preview"
+	if slices.Contains(fragments, name) {
+		entry = name
 	}
 	if err := t.ExecuteTemplate(c.w, entry, data); err != nil {
 		c.s.log.Error("render a console page", "page", name, "error", err.Error())

@@ -45,7 +45,7 @@ func (c *call) userPage(code int, sel *selection, result *reportView, fresh stri
 	if err != nil {
 		return err
 	}
-	groups, err := c.allCustomerGroups(pb.View_BASIC)
+	groups, more, err := c.offeredGroups("", maxOffered)
 	if err != nil {
 		return err
 	}
@@ -79,7 +79,7 @@ func (c *call) userPage(code int, sel *selection, result *reportView, fresh stri
 	}
 	page := userPage{frame: c.frame(u.GetDisplayName(), "users"), User: u,
 		Form: &formView{Action: "/users/" + url.PathEscape(id), Preview: "/users/" + url.PathEscape(id) + "/preview", Result: result,
-			Choices: []choice{{Legend: "Customer groups", Field: "customerGroups", Rows: rows, More: moreThan(len(groups), "customer groups")}}}}
+			Choices: []choice{{Legend: "Customer groups", Field: "customerGroups", Rows: rows, Find: finder(more, "/users/"+url.PathEscape(id), "customerGroups"), What: "customer groups"}}}}
 	c.render(code, "user", page)
 	return nil
 }

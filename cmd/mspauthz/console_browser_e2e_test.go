@@ -275,3 +275,34 @@ func TestConsole_CrossSitePostsAreRefusedAndNamesAreText(t *testing.T) {
 	require.Equal(t, []any{"site24x7", "zoho"}, prefs["customerGroups"], "nothing written")
 	require.Equal(t, []any{"carol"}, prefs["users"])
 }
+
+// Past the first options of a choice, a form finds the others by id or name:
+// among 66 users, Olivia finds Yusuf by his surname, ticks him, reads that he
+// would gain Zylker, and saves him onto it.
+func TestConsole_OliviaFindsYusufAmongManyUsersAndAssociatesHimWithZylker(t *testing.T) {
+	s := startSignIn(t)
+	for i := range 60 {
+		s.ok(adminToken, "POST", "/v1/msps/acme/users", j{"userId": fmt.Sprintf("u%02d", i), "displayName": fmt.Sprintf("User %02d", i)})
+	}
+	s.ok(adminToken, "POST", "/v1/msps/acme/users", j{"userId": "yusuf", "displayName": "Yusuf Demir"})
+	c := newChrome(t)
+	c.signInAsDemo(s, "olivia", "/customers/zylker")
+	require.Equal(t, 0, eval[int](c, `document.querySelectorAll("#users-yusuf, #users-found-yusuf").length`), "Yusuf is past the first options")
+	require.Equal(t, 50, eval[int](c, `document.querySelectorAll("input[name=users]").length`), "the first 50 (Carol, who is selected, among them)")
+
+	c.do(chromedp.SendKeys(chromedp.ID("find-users"), "demir"))
+	c.do(chromedp.WaitVisible(chromedp.ID("users-found-yusuf")))
+	require.Contains(t, c.text("#found-users"), "Yusuf Demir")
+	c.do(chromedp.Click(chromedp.ID("users-found-yusuf")))
+	c.waitText("#preview", "Yusuf Demir gains Zylker Corp")
+	c.shot("found-yusuf")
+
+	c.do(chromedp.Click(chromedp.ID("save")), chromedp.WaitVisible(chromedp.ID("written-at")))
+	require.Contains(t, c.text("#preview"), "Yusuf Demir gains Zylker Corp")
+	prefs := s.ok(adminToken, "GET", "/v1/msps/acme/customers/zylker?atLeastAsFresh="+c.text("#written-at"), nil)["preferences"].(j)
+	require.Equal(t, []any{"carol", "yusuf"}, prefs["users"])
+	require.True(t, eval[bool](c, `document.getElementById("users-yusuf").checked`), "the form reads him back, selected")
+
+	c.do(chromedp.SendKeys(chromedp.ID("find-users"), "nobody-at-all"))
+	c.waitText("#found-users", "Nothing else matches “nobody-at-all”")
+}

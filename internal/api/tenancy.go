@@ -143,7 +143,7 @@ func (s *tenancyServer) BatchGetUsers(ctx context.Context, req *pb.BatchGetUsers
 }
 
 func (s *tenancyServer) ListUsers(ctx context.Context, req *pb.ListUsersRequest) (*pb.ListUsersResponse, error) {
-	users, next, err := s.domain.ListUsers(ctx, req.GetMspId(), page(req), viewOf(req.GetView()))
+	users, next, err := s.domain.ListUsers(ctx, req.GetMspId(), page(req), viewOf(req.GetView()), req.GetSearch())
 	if err != nil {
 		return nil, err
 	}
@@ -274,7 +274,7 @@ func (s *tenancyServer) BatchGetCustomerGroups(ctx context.Context, req *pb.Batc
 }
 
 func (s *tenancyServer) ListCustomerGroups(ctx context.Context, req *pb.ListCustomerGroupsRequest) (*pb.ListCustomerGroupsResponse, error) {
-	groups, next, err := s.domain.ListCustomerGroups(ctx, req.GetMspId(), page(req), viewOf(req.GetView()))
+	groups, next, err := s.domain.ListCustomerGroups(ctx, req.GetMspId(), page(req), viewOf(req.GetView()), req.GetSearch())
 	if err != nil {
 		return nil, err
 	}

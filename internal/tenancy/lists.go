@@ -147,9 +147,10 @@ func (s *Service) ListMSPs(ctx context.Context, only string, page Page) ([]MSP, 
 }
 
 // ListUsers lists an MSP's users (its staff; end-customer users are listed
-// per customer), a page at a time; in the full view (the default) each with
-// his memberships.
-func (s *Service) ListUsers(ctx context.Context, msp string, page Page, view View) ([]User, string, error) {
+// per customer), a page at a time, only those whose id or display name
+// contains search (in any case) when it is given; in the full view (the
+// default) each with his memberships.
+func (s *Service) ListUsers(ctx context.Context, msp string, page Page, view View, search string) ([]User, string, error) {
 	sn, err := s.snapshot(ctx, msp)
 	if err != nil {
 		return nil, "", err
@@ -183,6 +184,7 @@ func (s *Service) ListUsers(ctx context.Context, msp string, page Page, view Vie
 	if err != nil {
 		return nil, "", err
 	}
+	out = slices.DeleteFunc(out, func(u User) bool { return !matches(search, u.ID, u.DisplayName) })
 	if !view.full(ViewFull) {
 		return out, next, nil
 	}
@@ -213,9 +215,10 @@ func (s *Service) ListCustomers(ctx context.Context, msp string, page Page, view
 	return out, next, nil
 }
 
-// ListCustomerGroups lists an MSP's customer groups, a page at a time; in
-// the full view (the default) each with its members and customers.
-func (s *Service) ListCustomerGroups(ctx context.Context, msp string, page Page, view View) ([]CustomerGroup, string, error) {
+// ListCustomerGroups lists an MSP's customer groups, a page at a time, only
+// those whose id or display name contains search (in any case) when it is
+// given; in the full view (the default) each with its members and customers.
+func (s *Service) ListCustomerGroups(ctx context.Context, msp string, page Page, view View, search string) ([]CustomerGroup, string, error) {
 	sn, err := s.snapshot(ctx, msp)
 	if err != nil {
 		return nil, "", err
@@ -227,9 +230,11 @@ func (s *Service) ListCustomerGroups(ctx context.Context, msp string, page Page,
 	if err != nil {
 		return nil, "", err
 	}
-	out := make([]CustomerGroup, len(rels))
-	for i, r := range rels {
-		out[i] = namedOf(localID(msp, r.Resource.ID), r).customerGroup()
+	out := make([]CustomerGroup, 0, len(rels))
+	for _, r := range rels {
+		if g := namedOf(localID(msp, r.Resource.ID), r).customerGroup(); matches(search, g.ID, g.DisplayName) {
+			out = append(out, g)
+		}
 	}
 	if !view.full(ViewFull) {
 		return out, next, nil

@@ -50,7 +50,7 @@ func TestEndCustomerUsersAreNotMSPUsers(t *testing.T) {
 	_, err = w.svc.CreateSecurityGroup(w.ctx, "acme", tenancy.SecurityGroup{ID: "x", DisplayName: "X", RoleID: "read_only", Scope: tenancy.Scope{Associated: true}, Members: []string{"eve"}})
 	requireKind(t, err, fault.NotFound, `members: user "eve" not found`)
 	require.Equal(t, before, w.dump())
-	users, _, err := w.svc.ListUsers(w.ctx, "acme", tenancy.Page{}, tenancy.ViewDefault)
+	users, _, err := w.svc.ListUsers(w.ctx, "acme", tenancy.Page{}, tenancy.ViewDefault, "")
 	require.NoError(t, err)
 	for _, u := range users {
 		require.NotEqual(t, "eve", u.ID)

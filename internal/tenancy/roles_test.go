@@ -52,7 +52,7 @@ func TestSingleCustomerUser_ContosoInternalIT(t *testing.T) {
 	require.Equal(t, []tenancy.Customer{{ID: "contoso", DisplayName: "contoso"}}, customers)
 	_, err = ivanCtx.svc.GetCustomer(ivanCtx.ctx, "acme", "northwind", "", tenancy.ViewDefault)
 	requireKind(t, err, fault.NotFound, `customer "northwind" not found`)
-	_, _, err = ivanCtx.svc.ListUsers(ivanCtx.ctx, "acme", tenancy.Page{}, tenancy.ViewDefault)
+	_, _, err = ivanCtx.svc.ListUsers(ivanCtx.ctx, "acme", tenancy.Page{}, tenancy.ViewDefault, "")
 	requireKind(t, err, fault.PermissionDenied, "users.manage")
 
 	// Policy editing is never in a single-customer set; a second customer is refused.

@@ -843,7 +843,10 @@ type ListUsersRequest struct {
 	PageToken string                 `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	// FULL (the default: each user with his customer groups and security
 	// groups, as GetUser answers him) or BASIC (without them).
-	View          View `protobuf:"varint,4,opt,name=view,proto3,enum=mspauthz.v1.View" json:"view,omitempty"`
+	View View `protobuf:"varint,4,opt,name=view,proto3,enum=mspauthz.v1.View" json:"view,omitempty"`
+	// Only those whose id or display name contains this text, in any case (a
+	// page may then hold fewer than page_size before the list's end).
+	Search        string `protobuf:"bytes,5,opt,name=search,proto3" json:"search,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -904,6 +907,13 @@ func (x *ListUsersRequest) GetView() View {
 		return x.View
 	}
 	return View_VIEW_UNSPECIFIED
+}
+
+func (x *ListUsersRequest) GetSearch() string {
+	if x != nil {
+		return x.Search
+	}
+	return ""
 }
 
 type UpdateUserRequest struct {
@@ -2682,7 +2692,10 @@ type ListCustomerGroupsRequest struct {
 	PageToken string                 `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	// FULL (the default: each group with its members and customers, as
 	// GetCustomerGroup answers it) or BASIC (without them).
-	View          View `protobuf:"varint,4,opt,name=view,proto3,enum=mspauthz.v1.View" json:"view,omitempty"`
+	View View `protobuf:"varint,4,opt,name=view,proto3,enum=mspauthz.v1.View" json:"view,omitempty"`
+	// Only those whose id or display name contains this text, in any case (a
+	// page may then hold fewer than page_size before the list's end).
+	Search        string `protobuf:"bytes,5,opt,name=search,proto3" json:"search,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2743,6 +2756,13 @@ func (x *ListCustomerGroupsRequest) GetView() View {
 		return x.View
 	}
 	return View_VIEW_UNSPECIFIED
+}
+
+func (x *ListCustomerGroupsRequest) GetSearch() string {
+	if x != nil {
+		return x.Search
+	}
+	return ""
 }
 
 type ListCustomerGroupsResponse struct {
@@ -3406,13 +3426,14 @@ const file_mspauthz_v1_tenancy_proto_rawDesc = "" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x17\n" +
 	"\auser_id\x18\x02 \x01(\tR\x06userId\x12)\n" +
 	"\x11at_least_as_fresh\x18\x03 \x01(\tR\x0eatLeastAsFresh\x12%\n" +
-	"\x04view\x18\x04 \x01(\x0e2\x11.mspauthz.v1.ViewR\x04view\"\x8c\x01\n" +
+	"\x04view\x18\x04 \x01(\x0e2\x11.mspauthz.v1.ViewR\x04view\"\xa4\x01\n" +
 	"\x10ListUsersRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\x12%\n" +
-	"\x04view\x18\x04 \x01(\x0e2\x11.mspauthz.v1.ViewR\x04view\"\x8e\x01\n" +
+	"\x04view\x18\x04 \x01(\x0e2\x11.mspauthz.v1.ViewR\x04view\x12\x16\n" +
+	"\x06search\x18\x05 \x01(\tR\x06search\"\x8e\x01\n" +
 	"\x11UpdateUserRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12%\n" +
 	"\x04user\x18\x02 \x01(\v2\x11.mspauthz.v1.UserR\x04user\x12;\n" +
@@ -3547,13 +3568,14 @@ const file_mspauthz_v1_tenancy_proto_rawDesc = "" +
 	"\tcustomers\x18\x01 \x03(\v2\x15.mspauthz.v1.CustomerR\tcustomers\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1d\n" +
 	"\n" +
-	"checked_at\x18\x03 \x01(\tR\tcheckedAt\"\x95\x01\n" +
+	"checked_at\x18\x03 \x01(\tR\tcheckedAt\"\xad\x01\n" +
 	"\x19ListCustomerGroupsRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\x12%\n" +
-	"\x04view\x18\x04 \x01(\x0e2\x11.mspauthz.v1.ViewR\x04view\"\x89\x01\n" +
+	"\x04view\x18\x04 \x01(\x0e2\x11.mspauthz.v1.ViewR\x04view\x12\x16\n" +
+	"\x06search\x18\x05 \x01(\tR\x06search\"\x89\x01\n" +
 	"\x1aListCustomerGroupsResponse\x12C\n" +
 	"\x0fcustomer_groups\x18\x01 \x03(\v2\x1a.mspauthz.v1.CustomerGroupR\x0ecustomerGroups\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"_\n" +
