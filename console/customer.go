@@ -1,7 +1,6 @@
 package console
 
 import (
-	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -54,49 +53,92 @@ func (s *Server) customer(c *call) error {
 // with the selection a refused save left and result's blocks beside its rows.
 func (c *call) customerPage(code int, sel *selection, result *reportView, fresh, notice string) error {
 	id := c.r.PathValue("customer")
-	cu, err := c.s.tenancy.GetCustomer(c.ctx, &pb.GetCustomerRequest{MspId: c.msp(), CustomerId: id, AtLeastAsFresh: fresh})
+	// The customer and who reaches it, then the form's options and names:
+	// each pair of calls at once.
+	var cu *pb.Customer
+	var reach *pb.ListCustomerUsersResponse
+	var reachErr error
+	err := all(func() (err error) {
+		cu, err = c.s.tenancy.GetCustomer(c.ctx, &pb.GetCustomerRequest{MspId: c.msp(), CustomerId: id, AtLeastAsFresh: fresh})
+		return err
+	}, func() error {
+		reach, reachErr = c.s.access.ListCustomerUsers(c.ctx, &pb.ListCustomerUsersRequest{MspId: c.msp(), CustomerId: id, AtLeastAsFresh: fresh})
+		return ignoreHidden(reachErr)
+	})
 	if err != nil {
 		return err
 	}
 	page := customerPage{frame: c.frame(cu.GetDisplayName(), "customers"), Customer: cu, Notice: notice}
-	reach, err := c.s.access.ListCustomerUsers(c.ctx, &pb.ListCustomerUsersRequest{MspId: c.msp(), CustomerId: id, AtLeastAsFresh: fresh})
-	if err == nil {
-		page.Reach, page.Reachs = len(reach.GetUsers()), true
-	} else if ignoreHidden(err) != nil {
-		return err
-	}
+	page.Reach, page.Reachs = len(reach.GetUsers()), reachErr == nil
 	prefs := cu.GetPreferences()
 	if prefs == nil {
 		c.render(code, "customer", page)
 		return nil
 	}
-	groups, moreGroups, err := c.offeredGroups("", maxOffered)
-	if err != nil {
-		return err
-	}
-	users, moreUsers, err := c.offeredUsers("", maxOffered)
-	if err != nil {
-		return err
-	}
-	n := newNames()
-	n.addUsers(users)
-	n.addGroups(groups)
 	chosenGroups, chosenUsers := prefs.GetCustomerGroups(), prefs.GetUsers()
 	if sel != nil {
 		chosenGroups, chosenUsers = sel.Values["customerGroups"], sel.Values["users"]
 	}
-	out := removed(prefs.GetCustomerGroups(), chosenGroups)
-	form := &formView{Action: "/customers/" + url.PathEscape(id), Preview: "/customers/" + url.PathEscape(id) + "/preview", Result: result}
-	// The groups saved or chosen, with their members: what a row of the
-	// selection says and where a refused save's blocks go.
-	selected, err := c.fullGroups(append(slices.Clone(prefs.GetCustomerGroups()), chosenGroups...))
+	var reachers []string
+	for _, u := range reach.GetUsers() {
+		reachers = append(reachers, u.GetUserId())
+	}
+	contacts := &contactsView{Reachers: len(reachers), Typed: len(reachers) > maxCandidates}
+	// Past maxCandidates the contacts are typed in, not picked: only the
+	// users who are contacts now are named.
+	named := append(slices.Clone(prefs.GetUsers()), chosenUsers...)
+	named = append(named, prefs.GetAccountContact())
+	for _, ag := range prefs.GetAlertGroups() {
+		named = append(named, ag.GetContacts()...)
+	}
+	if !contacts.Typed {
+		named = append(named, reachers...)
+	} else {
+		reachers = nil
+	}
+	n := newNames()
+	var groups []*pb.CustomerGroup
+	var users []*pb.User
+	var moreGroups, moreUsers bool
+	err = all(func() error {
+		// The groups' names in one read (an MSP has far fewer groups than
+		// users): the options are the first of them.
+		all, more, err := c.offeredGroups("", maxListed)
+		if err != nil {
+			return err
+		}
+		n.addGroups(all)
+		if err := c.nameGroups(n, append(slices.Clone(prefs.GetCustomerGroups()), chosenGroups...)); err != nil {
+			return err
+		}
+		groups, moreGroups = all[:min(len(all), maxOffered)], more || len(all) > maxOffered
+		return nil
+	}, func() (err error) {
+		users, moreUsers, err = c.offeredUsers("", maxOffered)
+		return err
+	}, func() error {
+		return c.nameUsers(n, slices.DeleteFunc(named, func(id string) bool { return id == "" }))
+	})
 	if err != nil {
 		return err
 	}
-	n.addGroups(slices.Collect(maps.Values(selected)))
+	n.addUsers(users)
+	out := removed(prefs.GetCustomerGroups(), chosenGroups)
+	form := &formView{Action: "/customers/" + url.PathEscape(id), Preview: "/customers/" + url.PathEscape(id) + "/preview", Result: result}
+	// The members of the groups that hold the customer are the users who
+	// reach it through them: what a saved row says and where a refused
+	// save's blocks go.
+	members := map[string][]string{}
+	for _, u := range reach.GetUsers() {
+		for _, via := range u.GetVia() {
+			if g := groupOf(via); g != "" {
+				members[g] = append(members[g], u.GetUserId())
+			}
+		}
+	}
 	meta := func(id string) string {
-		if g, ok := selected[id]; ok {
-			return count(len(g.GetMembers()), "member", "members")
+		if slices.Contains(prefs.GetCustomerGroups(), id) && page.Reachs {
+			return count(len(members[id]), "member", "members")
 		}
 		return ""
 	}
@@ -108,14 +150,11 @@ func (c *call) customerPage(code int, sel *selection, result *reportView, fresh,
 	for i, u := range users {
 		userOptions[i] = row{ID: u.GetUserId(), Name: u.GetDisplayName(), Meta: u.GetUserId()}
 	}
-	if err := c.nameUsers(n, append(slices.Clone(prefs.GetUsers()), chosenUsers...)); err != nil {
-		return err
-	}
 	groupRows := withSelection(groupOptions, prefs.GetCustomerGroups(), chosenGroups, n.group)
 	for i, r := range groupRows {
 		groupRows[i].Meta = meta(r.ID)
 		groupRows[i].Blocks = blocksOf(result, func(b blockView) bool {
-			return slices.Contains(out, r.ID) && slices.ContainsFunc(selected[r.ID].GetMembers(), func(m *pb.Member) bool { return m.GetUserId() == b.UserID })
+			return slices.Contains(out, r.ID) && slices.Contains(members[r.ID], b.UserID)
 		})
 	}
 	userRows := withSelection(userOptions, prefs.GetUsers(), chosenUsers, n.user)
@@ -127,25 +166,6 @@ func (c *call) customerPage(code int, sel *selection, result *reportView, fresh,
 		{Legend: "Users associated directly", Field: "users", Rows: userRows, Find: finder(moreUsers, form.Action, "users"), What: "users"},
 	}
 	page.Form = form
-	var reachers []string
-	for _, u := range reach.GetUsers() {
-		reachers = append(reachers, u.GetUserId())
-	}
-	contacts := &contactsView{Reachers: len(reachers), Typed: len(reachers) > maxCandidates}
-	// Past maxCandidates the contacts are typed in, not picked: only the
-	// users who are contacts now are named.
-	named := []string{prefs.GetAccountContact()}
-	for _, ag := range prefs.GetAlertGroups() {
-		named = append(named, ag.GetContacts()...)
-	}
-	if !contacts.Typed {
-		named = append(named, reachers...)
-	} else {
-		reachers = nil
-	}
-	if err := c.nameUsers(n, slices.DeleteFunc(named, func(id string) bool { return id == "" })); err != nil {
-		return err
-	}
 	if prefs.GetAccountContact() != "" {
 		contacts.AccountContact = n.user(prefs.GetAccountContact())
 	}

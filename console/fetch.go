@@ -48,6 +48,11 @@ func each[T any](items []T, f func(T) error) error {
 	return first
 }
 
+// all runs fs at once and returns the first error.
+func all(fs ...func() error) error {
+	return each(fs, func(f func() error) error { return f() })
+}
+
 // allCustomerGroups are the MSP's customer groups, at most maxListed, in
 // view (BASIC when a page needs only their names).
 func (c *call) allCustomerGroups(view pb.View) ([]*pb.CustomerGroup, error) {

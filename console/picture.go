@@ -78,18 +78,6 @@ func (p *picture) node(layer int, key, label, kind string) *node {
 	return n
 }
 
-// find returns the node of key in any layer, or nil.
-func (p *picture) find(key string) *node {
-	for _, l := range p.Layers {
-		for _, n := range l {
-			if n.Key == key {
-				return n
-			}
-		}
-	}
-	return nil
-}
-
 // join adds an edge from a to b, or gives an existing one the new state
 // when it is not kept (a cut or a new path wins).
 func (p *picture) join(a, b *node, state string) {

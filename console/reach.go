@@ -312,10 +312,6 @@ func mapKeys[V any](m map[string]V) func(func(string) bool) {
 	}
 }
 
-func keys(m map[string]bool) []string {
-	return slices.Sorted(mapKeys(m))
-}
-
 // membersOrNone are ch's members, or none without a change.
 func (ch *change) membersOrNone() map[string][]string {
 	if ch == nil {

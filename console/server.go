@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"crypto/sha256"
 	"embed"
 	"errors"
 	"html/template"
@@ -11,6 +12,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -44,6 +47,9 @@ type Server struct {
 	log     *slog.Logger
 	csrf    *http.CrossOriginProtection
 	pages   map[string]*template.Template
+	// permissions are the sessions' MSP-level permissions, by the SHA-256
+	// of their cookie (knownPermissions).
+	permissions sync.Map
 }
 
 // New returns the console over a connection to mspauthz's gRPC API.
@@ -112,6 +118,50 @@ type call struct {
 	s   *Server
 	// caller is who the API says is signed in (GET /v1/caller).
 	caller *pb.Caller
+	// permissions answers, once, the MSP-level permissions the API says the
+	// caller holds (asked beside the page's own calls: only the navigation
+	// needs them).
+	permissions func() []string
+}
+
+// permissionsOf asks the API, in the background, which MSP-level
+// permissions the caller of session holds; the function it returns waits
+// for the answer (none if the API fails to give it: the navigation then
+// offers only what everyone sees, and the API still decides every page).
+// An answer serves the session's pages for permissionsTTL.
+func (s *Server) permissionsOf(ctx context.Context, session string) func() []string {
+	key := sha256.Sum256([]byte(session))
+	if v, ok := s.permissions.Load(key); ok && time.Since(v.(knownPermissions).at) < permissionsTTL {
+		return func() []string { return v.(knownPermissions).ids }
+	}
+	done := make(chan []string, 1)
+	go func() {
+		full, err := s.tokens.GetCaller(ctx, &pb.GetCallerRequest{View: pb.View_FULL})
+		if err != nil {
+			s.log.Warn("console: the caller's permissions", "error", err.Error())
+		} else {
+			s.permissions.Store(key, knownPermissions{at: time.Now(), ids: full.GetMspPermissions()})
+			s.permissions.Range(func(k, v any) bool { // forget the sessions gone quiet
+				if time.Since(v.(knownPermissions).at) >= permissionsTTL {
+					s.permissions.Delete(k)
+				}
+				return true
+			})
+		}
+		done <- full.GetMspPermissions()
+	}()
+	return sync.OnceValue(func() []string { return <-done })
+}
+
+// permissionsTTL is how long the console's navigation trusts what the API
+// said of a session's MSP-level permissions: a right taken away leaves a
+// link for so long, which the API then refuses.
+const permissionsTTL = 10 * time.Second
+
+// knownPermissions is what the API said of a session's permissions, when.
+type knownPermissions struct {
+	at  time.Time
+	ids []string
 }
 
 // secured sets the headers every answer of the console carries.
@@ -143,7 +193,8 @@ func (s *Server) serve(h handler) http.Handler {
 			return
 		}
 		c.ctx = metadata.AppendToOutgoingContext(r.Context(), auth.SessionMetadata, cookie.Value)
-		if c.caller, err = s.tokens.GetCaller(c.ctx, &pb.GetCallerRequest{}); err == nil {
+		if c.caller, err = s.tokens.GetCaller(c.ctx, &pb.GetCallerRequest{View: pb.View_BASIC}); err == nil {
+			c.permissions = s.permissionsOf(c.ctx, cookie.Value)
 			err = h(c)
 		}
 		if err != nil {
@@ -225,6 +276,9 @@ type frame struct {
 	Title  string
 	Nav    string
 	Caller *pb.Caller
+	// permissions are the MSP-level permissions the caller holds, asked
+	// when the page began and awaited when it is drawn.
+	permissions func() []string
 }
 
 // problemPage is the page of a refusal.
@@ -235,18 +289,18 @@ type problemPage struct {
 }
 
 func (c *call) problem(code int, msg string) {
-	c.render(code, "problem", problemPage{frame: frame{Title: http.StatusText(code), Caller: c.caller}, Status: code, Message: msg})
+	c.render(code, "problem", problemPage{frame: frame{Title: http.StatusText(code), Caller: c.caller, permissions: c.permissions}, Status: code, Message: msg})
 }
 
 // May says whether the caller holds an MSP-level permission, as the API
-// answered when the page began: the navigation offers only the pages he may
-// use (the API still refuses the others, should he type their address).
+// answered for this page: the navigation offers only the pages he may use
+// (the API still refuses the others, should he type their address).
 func (f frame) May(permission string) bool {
-	return f.Caller.GetPlatform() || slices.Contains(f.Caller.GetMspPermissions(), permission)
+	return f.Caller.GetPlatform() || f.permissions != nil && slices.Contains(f.permissions(), permission)
 }
 
 func (c *call) frame(title, nav string) frame {
-	return frame{Title: title, Nav: nav, Caller: c.caller}
+	return frame{Title: title, Nav: nav, Caller: c.caller, permissions: c.permissions}
 }
 
 // render writes page name filled with data.

@@ -55,10 +55,10 @@ func (s *tokenServer) DeleteToken(ctx context.Context, req *pb.DeleteTokenReques
 	return &pb.DeleteTokenResponse{}, s.tokens.Revoke(ctx, req.GetMspId(), req.GetTokenId())
 }
 
-func (s *tokenServer) GetCaller(ctx context.Context, _ *pb.GetCallerRequest) (*pb.Caller, error) {
+func (s *tokenServer) GetCaller(ctx context.Context, req *pb.GetCallerRequest) (*pb.Caller, error) {
 	c, _ := auth.CallerFrom(ctx)
 	out := &pb.Caller{Platform: c.Platform, MspId: c.MSP, UserId: c.ActingUser(), Name: callerName(c)}
-	if c.MSP == "" || out.UserId == "" {
+	if c.MSP == "" || out.UserId == "" || req.GetView() == pb.View_BASIC {
 		return out, nil
 	}
 	ids := catalog.IDs(func(p catalog.Permission) bool { return p.Level == catalog.MSP })

@@ -365,7 +365,10 @@ func (*DeleteTokenResponse) Descriptor() ([]byte, []int) {
 }
 
 type GetCallerRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// FULL (the default: with msp_permissions, which takes a check) or BASIC
+	// (who the caller is, no more).
+	View          View `protobuf:"varint,1,opt,name=view,proto3,enum=mspauthz.v1.View" json:"view,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -398,6 +401,13 @@ func (x *GetCallerRequest) ProtoReflect() protoreflect.Message {
 // Deprecated: Use GetCallerRequest.ProtoReflect.Descriptor instead.
 func (*GetCallerRequest) Descriptor() ([]byte, []int) {
 	return file_mspauthz_v1_tokens_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *GetCallerRequest) GetView() View {
+	if x != nil {
+		return x.View
+	}
+	return View_VIEW_UNSPECIFIED
 }
 
 // Caller is who makes a call.
@@ -490,7 +500,7 @@ var File_mspauthz_v1_tokens_proto protoreflect.FileDescriptor
 
 const file_mspauthz_v1_tokens_proto_rawDesc = "" +
 	"\n" +
-	"\x18mspauthz/v1/tokens.proto\x12\vmspauthz.v1\x1a\x1cgoogle/api/annotations.proto\"+\n" +
+	"\x18mspauthz/v1/tokens.proto\x12\vmspauthz.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x18mspauthz/v1/common.proto\"+\n" +
 	"\x12CreateTokenRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\"H\n" +
 	"\x16CreateUserTokenRequest\x12\x15\n" +
@@ -508,8 +518,9 @@ const file_mspauthz_v1_tokens_proto_rawDesc = "" +
 	"\x12DeleteTokenRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x19\n" +
 	"\btoken_id\x18\x02 \x01(\tR\atokenId\"\x15\n" +
-	"\x13DeleteTokenResponse\"\x12\n" +
-	"\x10GetCallerRequest\"\x91\x01\n" +
+	"\x13DeleteTokenResponse\"9\n" +
+	"\x10GetCallerRequest\x12%\n" +
+	"\x04view\x18\x01 \x01(\x0e2\x11.mspauthz.v1.ViewR\x04view\"\x91\x01\n" +
 	"\x06Caller\x12\x1a\n" +
 	"\bplatform\x18\x01 \x01(\bR\bplatform\x12\x15\n" +
 	"\x06msp_id\x18\x02 \x01(\tR\x05mspId\x12\x17\n" +
@@ -548,23 +559,25 @@ var file_mspauthz_v1_tokens_proto_goTypes = []any{
 	(*DeleteTokenResponse)(nil),    // 6: mspauthz.v1.DeleteTokenResponse
 	(*GetCallerRequest)(nil),       // 7: mspauthz.v1.GetCallerRequest
 	(*Caller)(nil),                 // 8: mspauthz.v1.Caller
+	(View)(0),                      // 9: mspauthz.v1.View
 }
 var file_mspauthz_v1_tokens_proto_depIdxs = []int32{
-	7, // 0: mspauthz.v1.TokenService.GetCaller:input_type -> mspauthz.v1.GetCallerRequest
-	0, // 1: mspauthz.v1.TokenService.CreateToken:input_type -> mspauthz.v1.CreateTokenRequest
-	1, // 2: mspauthz.v1.TokenService.CreateUserToken:input_type -> mspauthz.v1.CreateUserTokenRequest
-	3, // 3: mspauthz.v1.TokenService.ListTokens:input_type -> mspauthz.v1.ListTokensRequest
-	5, // 4: mspauthz.v1.TokenService.DeleteToken:input_type -> mspauthz.v1.DeleteTokenRequest
-	8, // 5: mspauthz.v1.TokenService.GetCaller:output_type -> mspauthz.v1.Caller
-	2, // 6: mspauthz.v1.TokenService.CreateToken:output_type -> mspauthz.v1.CreateTokenResponse
-	2, // 7: mspauthz.v1.TokenService.CreateUserToken:output_type -> mspauthz.v1.CreateTokenResponse
-	4, // 8: mspauthz.v1.TokenService.ListTokens:output_type -> mspauthz.v1.ListTokensResponse
-	6, // 9: mspauthz.v1.TokenService.DeleteToken:output_type -> mspauthz.v1.DeleteTokenResponse
-	5, // [5:10] is the sub-list for method output_type
-	0, // [0:5] is the sub-list for method input_type
-	0, // [0:0] is the sub-list for extension type_name
-	0, // [0:0] is the sub-list for extension extendee
-	0, // [0:0] is the sub-list for field type_name
+	9, // 0: mspauthz.v1.GetCallerRequest.view:type_name -> mspauthz.v1.View
+	7, // 1: mspauthz.v1.TokenService.GetCaller:input_type -> mspauthz.v1.GetCallerRequest
+	0, // 2: mspauthz.v1.TokenService.CreateToken:input_type -> mspauthz.v1.CreateTokenRequest
+	1, // 3: mspauthz.v1.TokenService.CreateUserToken:input_type -> mspauthz.v1.CreateUserTokenRequest
+	3, // 4: mspauthz.v1.TokenService.ListTokens:input_type -> mspauthz.v1.ListTokensRequest
+	5, // 5: mspauthz.v1.TokenService.DeleteToken:input_type -> mspauthz.v1.DeleteTokenRequest
+	8, // 6: mspauthz.v1.TokenService.GetCaller:output_type -> mspauthz.v1.Caller
+	2, // 7: mspauthz.v1.TokenService.CreateToken:output_type -> mspauthz.v1.CreateTokenResponse
+	2, // 8: mspauthz.v1.TokenService.CreateUserToken:output_type -> mspauthz.v1.CreateTokenResponse
+	4, // 9: mspauthz.v1.TokenService.ListTokens:output_type -> mspauthz.v1.ListTokensResponse
+	6, // 10: mspauthz.v1.TokenService.DeleteToken:output_type -> mspauthz.v1.DeleteTokenResponse
+	6, // [6:11] is the sub-list for method output_type
+	1, // [1:6] is the sub-list for method input_type
+	1, // [1:1] is the sub-list for extension type_name
+	1, // [1:1] is the sub-list for extension extendee
+	0, // [0:1] is the sub-list for field type_name
 }
 
 func init() { file_mspauthz_v1_tokens_proto_init() }
@@ -572,6 +585,7 @@ func file_mspauthz_v1_tokens_proto_init() {
 	if File_mspauthz_v1_tokens_proto != nil {
 		return
 	}
+	file_mspauthz_v1_common_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
