@@ -203,14 +203,9 @@ func (s *Server) saveCustomer(c *call) error {
 		return err
 	}
 	rep, err := s.tenancy.EditCustomerPreferences(c.ctx, req)
-	result, err := c.reportOf(rep, err, false, newNames())
-	if err != nil {
-		return err
-	}
-	if result.WrittenAt == "" {
-		return c.customerPage(http.StatusBadRequest, sel, result, "", "")
-	}
-	return c.customerPage(http.StatusOK, nil, result, result.WrittenAt, "")
+	return c.saved(rep, err, sel, func(code int, sel *selection, result *reportView, fresh string) error {
+		return c.customerPage(code, sel, result, fresh, "")
+	})
 }
 
 // previewCustomer answers a validateOnly save of the form as it stands, and
@@ -220,20 +215,8 @@ func (s *Server) previewCustomer(c *call) error {
 	if err != nil {
 		return err
 	}
-	rep, saveErr := s.tenancy.EditCustomerPreferences(c.ctx, req)
-	n := newNames()
-	report, err := c.reportOf(rep, saveErr, true, n)
-	if err != nil {
-		return err
-	}
-	view := previewView{Report: report}
-	if saveErr == nil {
-		if view.Picture, err = c.customerChangePicture(req, rep, n); err != nil {
-			return err
-		}
-	}
-	c.render(http.StatusOK, "preview", view)
-	return nil
+	rep, err := s.tenancy.EditCustomerPreferences(c.ctx, req)
+	return c.previewed(rep, err, func(n *names) (*picture, error) { return c.customerChangePicture(req, rep, n) })
 }
 
 // customerChangePicture draws who reaches the customer, with the paths the

@@ -95,14 +95,7 @@ func (s *Server) saveCustomerGroup(c *call) error {
 		return err
 	}
 	rep, err := s.tenancy.EditCustomerGroup(c.ctx, req)
-	result, err := c.reportOf(rep, err, false, newNames())
-	if err != nil {
-		return err
-	}
-	if result.WrittenAt == "" {
-		return c.customerGroupPage(http.StatusBadRequest, sel, result, "")
-	}
-	return c.customerGroupPage(http.StatusOK, nil, result, result.WrittenAt)
+	return c.saved(rep, err, sel, c.customerGroupPage)
 }
 
 func (s *Server) previewCustomerGroup(c *call) error {
@@ -110,17 +103,11 @@ func (s *Server) previewCustomerGroup(c *call) error {
 	if err != nil {
 		return err
 	}
-	rep, saveErr := s.tenancy.EditCustomerGroup(c.ctx, req)
-	n := newNames()
-	report, err := c.reportOf(rep, saveErr, true, n)
-	if err != nil {
-		return err
-	}
-	view := previewView{Report: report}
-	if saveErr == nil {
+	rep, err := s.tenancy.EditCustomerGroup(c.ctx, req)
+	return c.previewed(rep, err, func(n *names) (*picture, error) {
 		g, err := s.tenancy.GetCustomerGroup(c.ctx, &pb.GetCustomerGroupRequest{MspId: c.msp(), CustomerGroupId: req.GetCustomerGroupId()})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		ch := newChange()
 		ch.reported(rep, func(p *pb.Pair) string { return p.GetCustomerId() })
@@ -132,17 +119,15 @@ func (s *Server) previewCustomerGroup(c *call) error {
 		}
 		all := dedupe(append(slices.Clone(g.GetCustomers()), req.GetCustomers()...))
 		if err := c.nameCustomers(n, all); err != nil {
-			return err
+			return nil, err
 		}
 		members := make([]string, len(g.GetMembers()))
 		for i, m := range g.GetMembers() {
 			members[i] = m.GetUserId()
 		}
 		if err := c.nameUsers(n, members); err != nil {
-			return err
+			return nil, err
 		}
-		view.Picture = groupPicture(g, all, n, ch)
-	}
-	c.render(http.StatusOK, "preview", view)
-	return nil
+		return groupPicture(g, all, n, ch), nil
+	})
 }

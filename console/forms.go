@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+
+	pb "github.com/mspauthz/mspauthz/api/mspauthz/v1"
 )
 
 // formView is one of the three association forms: its choices (each a
@@ -200,4 +202,41 @@ func (s *Server) options(fields ...string) handler {
 		c.render(http.StatusOK, "options", view)
 		return nil
 	}
+}
+
+// formPage draws a form: as saved (at least as fresh as fresh), or with the
+// selection a refused save left and result's blocks beside its rows.
+type formPage func(code int, sel *selection, result *reportView, fresh string) error
+
+// saved answers a form's Save: the real report, with the form read back at
+// its ZedToken; a refused save keeps the form as the person left it (sel),
+// the blocks beside its rows, and nothing written.
+func (c *call) saved(rep *pb.SaveReport, saveErr error, sel *selection, page formPage) error {
+	result, err := c.reportOf(rep, saveErr, false, newNames())
+	if err != nil {
+		return err
+	}
+	if result.WrittenAt == "" {
+		return page(http.StatusBadRequest, sel, result, "")
+	}
+	return page(http.StatusOK, nil, result, result.WrittenAt)
+}
+
+// previewed answers a form's preview: the report of its validateOnly save
+// and, when the save would pass, the picture draw makes of what it changes
+// (its names in n, which the report's lines share).
+func (c *call) previewed(rep *pb.SaveReport, saveErr error, draw func(n *names) (*picture, error)) error {
+	n := newNames()
+	report, err := c.reportOf(rep, saveErr, true, n)
+	if err != nil {
+		return err
+	}
+	view := previewView{Report: report}
+	if saveErr == nil {
+		if view.Picture, err = draw(n); err != nil {
+			return err
+		}
+	}
+	c.render(http.StatusOK, "preview", view)
+	return nil
 }

@@ -106,14 +106,7 @@ func (s *Server) saveUser(c *call) error {
 		return err
 	}
 	rep, err := s.tenancy.EditUser(c.ctx, req)
-	result, err := c.reportOf(rep, err, false, newNames())
-	if err != nil {
-		return err
-	}
-	if result.WrittenAt == "" {
-		return c.userPage(http.StatusBadRequest, sel, result, "")
-	}
-	return c.userPage(http.StatusOK, nil, result, result.WrittenAt)
+	return c.saved(rep, err, sel, c.userPage)
 }
 
 func (s *Server) previewUser(c *call) error {
@@ -121,37 +114,30 @@ func (s *Server) previewUser(c *call) error {
 	if err != nil {
 		return err
 	}
-	rep, saveErr := s.tenancy.EditUser(c.ctx, req)
-	n := newNames()
-	report, err := c.reportOf(rep, saveErr, true, n)
-	if err != nil {
-		return err
-	}
-	view := previewView{Report: report}
-	if saveErr == nil {
+	rep, err := s.tenancy.EditUser(c.ctx, req)
+	return c.previewed(rep, err, func(n *names) (*picture, error) {
 		u, err := s.tenancy.GetUser(c.ctx, &pb.GetUserRequest{MspId: c.msp(), UserId: req.GetUserId()})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		ch := newChange()
 		ch.reported(rep, func(p *pb.Pair) string { return p.GetCustomerId() })
 		for _, g := range removed(groupIDs(u), req.GetCustomerGroups()) {
 			ch.cut["customer_group:"+g] = true
 		}
-		for _, g := range removed(req.GetCustomerGroups(), groupIDs(u)) {
+		added := removed(req.GetCustomerGroups(), groupIDs(u))
+		for _, g := range added {
 			ch.added["customer_group:"+g] = true
-			group, err := s.tenancy.GetCustomerGroup(c.ctx, &pb.GetCustomerGroupRequest{MspId: c.msp(), CustomerGroupId: g})
-			if err != nil {
-				return err
-			}
+		}
+		full, err := c.fullGroups(added)
+		if err != nil {
+			return nil, err
+		}
+		for g, group := range full {
 			ch.members[g] = group.GetCustomers()
 		}
-		if view.Picture, err = c.userReachPicture(u, n, focus{}, ch); err != nil {
-			return err
-		}
-	}
-	c.render(http.StatusOK, "preview", view)
-	return nil
+		return c.userReachPicture(u, n, focus{}, ch)
+	})
 }
 
 // userReachPicture draws what the user reaches, with ch's changes.
