@@ -61,7 +61,7 @@ func New(ctx context.Context, conn *grpc.ClientConn, log *slog.Logger, others *h
 		// A console session authenticates a request without Authorization.
 		runtime.WithMetadata(func(_ context.Context, r *http.Request) metadata.MD {
 			if c := sessionCookie(r); c != "" {
-				return metadata.Pairs(api.SessionMetadata, c)
+				return metadata.Pairs(auth.SessionMetadata, c)
 			}
 			return nil
 		}),
@@ -112,8 +112,9 @@ type gateway struct {
 
 func (g *gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if exact(r.URL.EscapedPath()) {
-		if h, pattern := g.others.Handler(r); pattern != "" {
-			h.ServeHTTP(w, r)
+		// Served by the mux itself, which sets the pattern's path values.
+		if _, pattern := g.others.Handler(r); pattern != "" {
+			g.others.ServeHTTP(w, r)
 			return
 		}
 	}

@@ -67,20 +67,28 @@ func (q *question) resource() string {
 func (q *question) subject() string { return "user:" + q.user }
 
 // check asks the service (POST /v1/msps/{msp}/check).
-func (q *question) check(ctx context.Context, c *restClient, permission string) (*pb.CheckResponse, error) {
+func (q *question) check(ctx context.Context, c *restClient) (*pb.CheckResponse, error) {
 	var ans pb.CheckResponse
 	err := c.ask(ctx, http.MethodPost, mspPath(q.msp, "check"), nil,
-		&pb.CheckRequest{Resource: q.resource(), Permission: permission, Subject: q.subject(), AtLeastAsFresh: q.atLeastAsFresh}, &ans)
+		&pb.CheckRequest{Resource: q.resource(), Permission: q.permission, Subject: q.subject(), AtLeastAsFresh: q.atLeastAsFresh}, &ans)
+	return &ans, err
+}
+
+// explain asks the service why (POST /v1/msps/{msp}/explain).
+func (q *question) explain(ctx context.Context, c *restClient) (*pb.Explanation, error) {
+	var ans pb.Explanation
+	err := c.ask(ctx, http.MethodPost, mspPath(q.msp, "explain"), nil,
+		&pb.ExplainRequest{Resource: q.resource(), Permission: q.permission, Subject: q.subject(), AtLeastAsFresh: q.atLeastAsFresh}, &ans)
 	return &ans, err
 }
 
 // verdict is the first line of an answer: allowed or denied, what, and at
 // which revision.
-func (q *question) verdict(ans *pb.CheckResponse) string {
-	if ans.GetAllowed() {
-		return fmt.Sprintf("allowed: %s has %s on %s (msp %s), checked at %s", q.subject(), q.permission, q.resource(), q.msp, ans.GetCheckedAt())
+func (q *question) verdict(allowed bool, checkedAt string) string {
+	if allowed {
+		return fmt.Sprintf("allowed: %s has %s on %s (msp %s), checked at %s", q.subject(), q.permission, q.resource(), q.msp, checkedAt)
 	}
-	return fmt.Sprintf("denied: %s has no %s on %s (msp %s), checked at %s", q.subject(), q.permission, q.resource(), q.msp, ans.GetCheckedAt())
+	return fmt.Sprintf("denied: %s has no %s on %s (msp %s), checked at %s", q.subject(), q.permission, q.resource(), q.msp, checkedAt)
 }
 
 // explainCommand is the command line that explains the answer.
@@ -95,19 +103,10 @@ func (q *question) explainCommand() string {
 	return cmd
 }
 
-// checked is a question the service answered, with what it takes to ask
-// more (explain does).
-type checked struct {
-	ctx context.Context
-	c   *restClient
-	q   *question
-	ans *pb.CheckResponse
-}
-
 // questionCommand completes cmd (check or explain) with the question's and
-// the client's flags, and a RunE that asks the check and hands the answer
-// to answer. It exits 1 when denied, 2 on any error.
-func questionCommand(cmd *cobra.Command, answer func(w io.Writer, a *checked) error) *cobra.Command {
+// the client's flags, and a RunE in which ask asks the service, prints its
+// answer and says whether it allowed. It exits 1 when denied, 2 on any error.
+func questionCommand(cmd *cobra.Command, ask func(ctx context.Context, w io.Writer, c *restClient, q *question) (bool, error)) *cobra.Command {
 	var c restClient
 	var q question
 	q.registerFlags(cmd.Flags())
@@ -119,14 +118,11 @@ func questionCommand(cmd *cobra.Command, answer func(w io.Writer, a *checked) er
 		}
 		ctx, cancel := c.context(cmd)
 		defer cancel()
-		ans, err := q.check(ctx, &c, q.permission)
+		allowed, err := ask(ctx, cmd.OutOrStdout(), &c, &q)
 		if err != nil {
 			return err
 		}
-		if err := answer(cmd.OutOrStdout(), &checked{ctx: ctx, c: &c, q: &q, ans: ans}); err != nil {
-			return err
-		}
-		if !ans.GetAllowed() {
+		if !allowed {
 			return silentExit(1)
 		}
 		return nil
@@ -142,7 +138,13 @@ func newCheckCommand() *cobra.Command {
 		Long:  "Ask a running mspauthz (POST /v1/msps/{msp}/check) and print the answer with every\npath that grants it; mspauthz explain prints the paths as a tree, or what is missing.\n\n" + clientExitCodes,
 		Example: `  mspauthz check --msp acme --user alex --customer zylker
   mspauthz check --msp acme --user gus --customer fabrikam --permission tickets.create --json`,
-	}, func(w io.Writer, a *checked) error { return printCheck(w, a.q, a.ans, asJSON) })
+	}, func(ctx context.Context, w io.Writer, c *restClient, q *question) (bool, error) {
+		ans, err := q.check(ctx, c)
+		if err != nil {
+			return false, err
+		}
+		return ans.GetAllowed(), printCheck(w, q, ans, asJSON)
+	})
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the API's JSON answer, for scripts")
 	return cmd
 }
@@ -151,7 +153,7 @@ func printCheck(w io.Writer, q *question, ans *pb.CheckResponse, asJSON bool) er
 	if asJSON {
 		return printJSON(w, ans)
 	}
-	fmt.Fprintln(w, q.verdict(ans))
+	fmt.Fprintln(w, q.verdict(ans.GetAllowed(), ans.GetCheckedAt()))
 	if ans.GetAllowed() {
 		_, err := fmt.Fprintf(w, "  via %s\n", strings.Join(ans.GetVia(), ", "))
 		return err

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"google.golang.org/protobuf/types/known/timestamppb"
+
 	pb "github.com/mspauthz/mspauthz/api/mspauthz/v1"
 	"github.com/mspauthz/mspauthz/internal/fault"
 	"github.com/mspauthz/mspauthz/internal/tenancy"
@@ -64,6 +66,36 @@ func (s *accessServer) CheckBulk(ctx context.Context, req *pb.CheckBulkRequest) 
 	resp := &pb.CheckBulkResponse{CheckedAt: checkedAt}
 	for _, r := range results {
 		resp.Results = append(resp.Results, &pb.CheckBulkResult{Allowed: r.Allowed, Via: r.Via})
+	}
+	return resp, nil
+}
+
+func (s *accessServer) Explain(ctx context.Context, req *pb.ExplainRequest) (*pb.Explanation, error) {
+	q, err := questionOf(req, "")
+	if err != nil {
+		return nil, err
+	}
+	e, err := s.domain.Explain(ctx, req.GetMspId(), q, req.GetAtLeastAsFresh())
+	if err != nil {
+		return nil, err
+	}
+	resp := &pb.Explanation{Allowed: e.Allowed, CheckedAt: e.CheckedAt, Paths: []*pb.GrantingPath{}, Missing: []*pb.Missing{}}
+	for _, p := range e.Paths {
+		path := &pb.GrantingPath{Via: p.Via}
+		for _, st := range p.Steps {
+			path.Steps = append(path.Steps, &pb.PathStep{Object: st.Object, Note: st.Note})
+		}
+		resp.Paths = append(resp.Paths, path)
+	}
+	for _, m := range e.Missing {
+		missing := &pb.Missing{Reason: string(m.Reason), Message: m.Message, Object: m.Object}
+		if !m.At.IsZero() {
+			missing.At = timestamppb.New(m.At)
+		}
+		for _, r := range m.Remedies {
+			missing.Remedies = append(missing.Remedies, &pb.Remedy{Change: r.Change, Call: r.Call, Path: r.Path})
+		}
+		resp.Missing = append(resp.Missing, missing)
 	}
 	return resp, nil
 }

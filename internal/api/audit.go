@@ -28,7 +28,7 @@ const methodLoginAs = "/mspauthz.v1.PartnerService/LoginAs"
 // reads are the methods that change nothing: they are audited only when refused.
 func isRead(method string) bool {
 	name := method[strings.LastIndex(method, "/")+1:]
-	for _, prefix := range []string{"Get", "List", "Check", "Export", "Watch"} {
+	for _, prefix := range []string{"Get", "List", "Check", "Explain", "Export", "Watch"} {
 		if strings.HasPrefix(name, prefix) {
 			return true
 		}

@@ -48,6 +48,7 @@ var methodAccess = map[string]access{
 	"/mspauthz.v1.TenancyService/DeleteMSP":     platformInMSP,
 	"/mspauthz.v1.TenancyService/ListMSPs":      anyCaller,
 	"/mspauthz.v1.RoleService/ListPermissions":  anyCaller,
+	"/mspauthz.v1.TokenService/GetCaller":       anyCaller,
 	"/mspauthz.v1.TokenService/CreateUserToken": platformInMSP,
 	"/mspauthz.v1.TokenService/CreateToken":     platformInMSP,
 	"/mspauthz.v1.TokenService/ListTokens":      platformInMSP,
@@ -217,7 +218,7 @@ func admit(ctx context.Context, domain *tenancy.Service, caller auth.Caller, met
 }
 
 // authenticate returns the caller of a call: its Authorization header or,
-// without one, its console session (SessionMetadata), and the user a
+// without one, its console session (auth.SessionMetadata), and the user a
 // service token acts for.
 func authenticate(ctx context.Context, credentials auth.Credentials) (auth.Caller, error) {
 	md, _ := metadata.FromIncomingContext(ctx)
@@ -225,7 +226,7 @@ func authenticate(ctx context.Context, credentials auth.Credentials) (auth.Calle
 	if err != nil {
 		return auth.Caller{}, err
 	}
-	session, err := single(md, SessionMetadata, "session")
+	session, err := single(md, auth.SessionMetadata, "session")
 	if err != nil {
 		return auth.Caller{}, err
 	}
@@ -260,11 +261,6 @@ func single(md metadata.MD, key, what string) (string, error) {
 	}
 	return "", nil
 }
-
-// SessionMetadata carries a console session's cookie value: the REST
-// gateway passes the session cookie in it when a request has no
-// Authorization header.
-const SessionMetadata = "x-mspauthz-session"
 
 // OnBehalfOfHeader names the user a service token acts for; the call then has
 // that user's rights, and the log records both.

@@ -127,15 +127,23 @@ func (s *tenancyServer) CreateUser(ctx context.Context, req *pb.CreateUserReques
 }
 
 func (s *tenancyServer) GetUser(ctx context.Context, req *pb.GetUserRequest) (*pb.User, error) {
-	u, err := s.domain.GetUser(ctx, req.GetMspId(), req.GetUserId(), req.GetAtLeastAsFresh())
+	u, err := s.domain.GetUser(ctx, req.GetMspId(), req.GetUserId(), req.GetAtLeastAsFresh(), viewOf(req.GetView()))
 	if err != nil {
 		return nil, err
 	}
 	return userMessage(u), nil
 }
 
+func (s *tenancyServer) BatchGetUsers(ctx context.Context, req *pb.BatchGetUsersRequest) (*pb.BatchGetUsersResponse, error) {
+	users, err := s.domain.BatchGetUsers(ctx, req.GetMspId(), req.GetUserIds(), req.GetAtLeastAsFresh())
+	if err != nil {
+		return nil, err
+	}
+	return &pb.BatchGetUsersResponse{Users: messages(users, userMessage)}, nil
+}
+
 func (s *tenancyServer) ListUsers(ctx context.Context, req *pb.ListUsersRequest) (*pb.ListUsersResponse, error) {
-	users, next, err := s.domain.ListUsers(ctx, req.GetMspId(), page(req))
+	users, next, err := s.domain.ListUsers(ctx, req.GetMspId(), page(req), viewOf(req.GetView()), req.GetSearch())
 	if err != nil {
 		return nil, err
 	}
@@ -182,8 +190,16 @@ func (s *tenancyServer) GetCustomer(ctx context.Context, req *pb.GetCustomerRequ
 	return customerMessage(c), nil
 }
 
+func (s *tenancyServer) BatchGetCustomers(ctx context.Context, req *pb.BatchGetCustomersRequest) (*pb.BatchGetCustomersResponse, error) {
+	customers, err := s.domain.BatchGetCustomers(ctx, req.GetMspId(), req.GetCustomerIds(), req.GetAtLeastAsFresh())
+	if err != nil {
+		return nil, err
+	}
+	return &pb.BatchGetCustomersResponse{Customers: messages(customers, customerMessage)}, nil
+}
+
 func (s *tenancyServer) ListCustomers(ctx context.Context, req *pb.ListCustomersRequest) (*pb.ListCustomersResponse, error) {
-	customers, next, err := s.domain.ListCustomers(ctx, req.GetMspId(), page(req), viewOf(req.GetView()))
+	customers, next, err := s.domain.ListCustomers(ctx, req.GetMspId(), page(req), viewOf(req.GetView()), req.GetSearch())
 	if err != nil {
 		return nil, err
 	}
@@ -242,15 +258,23 @@ func (s *tenancyServer) CreateCustomerGroup(ctx context.Context, req *pb.CreateC
 }
 
 func (s *tenancyServer) GetCustomerGroup(ctx context.Context, req *pb.GetCustomerGroupRequest) (*pb.CustomerGroup, error) {
-	g, err := s.domain.GetCustomerGroup(ctx, req.GetMspId(), req.GetCustomerGroupId(), req.GetAtLeastAsFresh())
+	g, err := s.domain.GetCustomerGroup(ctx, req.GetMspId(), req.GetCustomerGroupId(), req.GetAtLeastAsFresh(), viewOf(req.GetView()))
 	if err != nil {
 		return nil, err
 	}
 	return customerGroupMessage(g), nil
 }
 
+func (s *tenancyServer) BatchGetCustomerGroups(ctx context.Context, req *pb.BatchGetCustomerGroupsRequest) (*pb.BatchGetCustomerGroupsResponse, error) {
+	groups, err := s.domain.BatchGetCustomerGroups(ctx, req.GetMspId(), req.GetCustomerGroupIds(), req.GetAtLeastAsFresh())
+	if err != nil {
+		return nil, err
+	}
+	return &pb.BatchGetCustomerGroupsResponse{CustomerGroups: messages(groups, customerGroupMessage)}, nil
+}
+
 func (s *tenancyServer) ListCustomerGroups(ctx context.Context, req *pb.ListCustomerGroupsRequest) (*pb.ListCustomerGroupsResponse, error) {
-	groups, next, err := s.domain.ListCustomerGroups(ctx, req.GetMspId(), page(req))
+	groups, next, err := s.domain.ListCustomerGroups(ctx, req.GetMspId(), page(req), viewOf(req.GetView()), req.GetSearch())
 	if err != nil {
 		return nil, err
 	}

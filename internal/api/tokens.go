@@ -5,6 +5,7 @@ import (
 
 	pb "github.com/mspauthz/mspauthz/api/mspauthz/v1"
 	"github.com/mspauthz/mspauthz/internal/auth"
+	"github.com/mspauthz/mspauthz/internal/catalog"
 	"github.com/mspauthz/mspauthz/internal/tenancy"
 )
 
@@ -52,4 +53,27 @@ func (s *tokenServer) DeleteToken(ctx context.Context, req *pb.DeleteTokenReques
 		return nil, err
 	}
 	return &pb.DeleteTokenResponse{}, s.tokens.Revoke(ctx, req.GetMspId(), req.GetTokenId())
+}
+
+func (s *tokenServer) GetCaller(ctx context.Context, req *pb.GetCallerRequest) (*pb.Caller, error) {
+	c, _ := auth.CallerFrom(ctx)
+	out := &pb.Caller{Platform: c.Platform, MspId: c.MSP, UserId: c.ActingUser(), Name: callerName(c)}
+	if c.MSP == "" || out.UserId == "" || req.GetView() == pb.View_BASIC {
+		return out, nil
+	}
+	ids := catalog.IDs(func(p catalog.Permission) bool { return p.Level == catalog.MSP })
+	questions := make([]tenancy.Question, len(ids))
+	for i, id := range ids {
+		questions[i] = tenancy.Question{ResourceType: "msp", ResourceID: c.MSP, Permission: id, UserID: out.UserId}
+	}
+	answers, _, err := s.domain.Check(ctx, c.MSP, questions, "")
+	if err != nil {
+		return nil, err
+	}
+	for i, a := range answers {
+		if a.Allowed {
+			out.MspPermissions = append(out.MspPermissions, ids[i])
+		}
+	}
+	return out, nil
 }

@@ -19,6 +19,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/test/bufconn"
 
+	"github.com/mspauthz/mspauthz/console"
 	"github.com/mspauthz/mspauthz/fixtures"
 	"github.com/mspauthz/mspauthz/gateway"
 	"github.com/mspauthz/mspauthz/internal/api"
@@ -131,6 +132,7 @@ type App struct {
 	index       *reach.Index[spicedb.Revision]
 	newIndex    func(reach.Options) *reach.Index[spicedb.Revision]
 	banner      *banner
+	sessions    *auth.Sessions
 }
 
 // Complete starts SpiceDB, writes the schema, loads fixtures and opens the
@@ -184,6 +186,7 @@ func (c Config) Complete(ctx context.Context) (_ *App, err error) {
 	domain.AllowHTTPIssuers(c.SignIn.AllowHTTPIssuers)
 	verifier := signin.NewVerifier(domain, signin.Options{MinKeyRefresh: c.SignIn.MinKeyRefresh})
 	credentials := auth.Credentials{Tokens: tokens, Sessions: auth.NewSessions(g, c.SignIn.SessionIdleTimeout, c.SignIn.SessionMaxAge), JWTs: verifier}
+	a.sessions = credentials.Sessions
 	var people []fixtures.Person
 	if c.Fixtures != "" {
 		loaded, err := fixtures.LoadFile(ctx, domain, c.Fixtures)
@@ -246,6 +249,7 @@ func (c Config) Complete(ctx context.Context) (_ *App, err error) {
 		return nil, err
 	}
 	signIn.Register(operations)
+	console.New(conn, c.Log).Register(operations)
 	root, err := gateway.New(ctx, conn, c.Log, operations)
 	if err != nil {
 		return nil, err
@@ -450,6 +454,10 @@ func (a *App) Domain() *tenancy.Service { return a.domain }
 
 // Index is the reachability index, or nil when it is off.
 func (a *App) Index() *reach.Index[spicedb.Revision] { return a.index }
+
+// Sessions are the service's sign-in sessions (the console's and the
+// API's cookie): the load driver opens one to measure the console's pages.
+func (a *App) Sessions() *auth.Sessions { return a.sessions }
 
 // SpiceDB is the connection to SpiceDB.
 func (a *App) SpiceDB() *grpc.ClientConn { return a.spicedb }

@@ -157,6 +157,7 @@ func (b *banner) print(a *App) {
 		index = "building from a snapshot; SpiceDB answers until it is live"
 	}
 	facts := append([][2]string{
+		{"console", rest + "/  (open it in a browser; it sends you to sign in)"},
 		{"REST API", rest + "/v1/…  (Authorization: Bearer <token>)"},
 		{"OpenAPI", rest + "/openapi.json"},
 		{"gRPC API", grpcAddr + "  (mspauthz.v1, plaintext)"},

@@ -243,3 +243,8 @@ func (s *Sessions) Forget(msp, user string) {
 
 // SessionCookie is the name of the console session's cookie.
 const SessionCookie = "mspauthz_session"
+
+// SessionMetadata is the gRPC metadata key that carries a console session's
+// cookie value to the API: the REST gateway and the console pass the
+// session cookie in it when a request has no Authorization header.
+const SessionMetadata = "x-mspauthz-session"

@@ -45,6 +45,8 @@ type Config struct {
 	SaveRounds int
 	// ListingSamples is how many users and how many customers are listed.
 	ListingSamples int
+	// ConsoleRounds is how many times each console page is timed (0: 10).
+	ConsoleRounds int
 	// Progress receives progress lines; nil for none.
 	Progress io.Writer
 }
@@ -60,6 +62,7 @@ type Report struct {
 	Listings []Listing
 	Saves    []Save
 	Index    IndexReport
+	Console  *ConsoleReport
 }
 
 // Load is the import of the preset and the memory it takes.
@@ -119,6 +122,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	if r.Saves, err = saves(ctx, cfg); err != nil {
 		return nil, err
+	}
+	if r.Console, err = consolePages(ctx, cfg); err != nil {
+		return nil, fmt.Errorf("console: %w", err)
 	}
 	return r, nil
 }

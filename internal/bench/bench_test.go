@@ -40,20 +40,7 @@ func TestRun(t *testing.T) {
 		cfg.Progress = nil
 	}
 
-	ctx, cancel := context.WithCancel(context.Background())
-	target := spicedbtest.TargetOn(t, cfg.Backend)
-	cfg.Datastore = target.PostgresURI(t)
-	a, err := app.Config{
-		HTTPAddr: "127.0.0.1:0", GRPCAddr: "127.0.0.1:0", AdminToken: token,
-		Datastore: target.Datastore, Remote: target.Remote,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Stdout: io.Discard,
-	}.Complete(ctx)
-	require.NoError(t, err)
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	t.Cleanup(func() { cancel(); require.NoError(t, <-done) })
-	cfg.App = a
-
+	ctx := serve(t, &cfg)
 	rep, err := bench.Run(ctx, cfg)
 	require.NoError(t, err)
 
@@ -79,14 +66,73 @@ func TestRun(t *testing.T) {
 		require.Equal(t, s.Pairs, s.Users*s.Customers)
 		require.Equal(t, 2*cfg.SaveRounds, s.Saves)
 	}
+	requireConsole(t, rep)
 
 	var md strings.Builder
 	rep.Markdown(&md)
-	for _, want := range []string{"### Preset `" + preset.Name + "`", "| go-api | spicedb | 8 |", "| go-api-spicedb | spicedb | 8 |", "**Reachability index.**", "| " + bench.UsersOfCustomer + " | " + bench.BySpiceDB, "| 100 | 10 × 10 |"} {
+	for _, want := range []string{"### Preset `" + preset.Name + "`", "| go-api | spicedb | 8 |", "| go-api-spicedb | spicedb | 8 |", "**Reachability index.**", "| " + bench.UsersOfCustomer + " | " + bench.BySpiceDB, "| 100 | 10 × 10 |", "**Console pages**"} {
 		require.Contains(t, md.String(), want)
 	}
 	if out := os.Getenv("MSPAUTHZ_BENCH_OUT"); out != "" {
 		require.NoError(t, os.WriteFile(out, []byte(md.String()), 0o644))
 	}
 	t.Log("\n" + md.String())
+}
+
+// The console's pages alone (MSPAUTHZ_BENCH_CONSOLE=1, on the preset and
+// backend TestRun takes): the customer page, the picture and the preview at
+// the preset's sizes, as BENCHMARKS.md reports them at the large preset.
+func TestRunConsole(t *testing.T) {
+	if os.Getenv("MSPAUTHZ_BENCH_CONSOLE") == "" {
+		t.Skip("MSPAUTHZ_BENCH_CONSOLE=1 measures the console's pages alone (TestRun measures them too)")
+	}
+	preset, err := fixtures.PresetNamed(cmp.Or(os.Getenv("MSPAUTHZ_BENCH_PRESET"), "tiny"))
+	require.NoError(t, err)
+	cfg := bench.Defaults()
+	cfg.Preset, cfg.Token, cfg.Backend, cfg.Progress = preset, token, spicedbtest.Backend(), os.Stderr
+	ctx := serve(t, &cfg)
+	rep, err := bench.RunConsole(ctx, cfg)
+	require.NoError(t, err)
+	requireConsole(t, rep)
+	var md strings.Builder
+	rep.Markdown(&md)
+	if out := os.Getenv("MSPAUTHZ_BENCH_OUT"); out != "" {
+		require.NoError(t, os.WriteFile(out, []byte(md.String()), 0o644))
+	}
+	t.Log("\n" + md.String())
+}
+
+// serve starts the service the driver measures, on the test backend, and
+// gives it to cfg.
+func serve(t *testing.T, cfg *bench.Config) context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	target := spicedbtest.TargetOn(t, cfg.Backend)
+	cfg.Datastore = target.PostgresURI(t)
+	a, err := app.Config{
+		HTTPAddr: "127.0.0.1:0", GRPCAddr: "127.0.0.1:0", AdminToken: token,
+		Datastore: target.Datastore, Remote: target.Remote,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Stdout: io.Discard,
+	}.Complete(ctx)
+	require.NoError(t, err)
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	t.Cleanup(func() { cancel(); require.NoError(t, <-done) })
+	cfg.App = a
+	return ctx
+}
+
+// requireConsole checks that every console page was measured, on the
+// busiest customer and user.
+func requireConsole(t *testing.T, rep *bench.Report) {
+	t.Helper()
+	c := rep.Console
+	require.NotNil(t, c)
+	require.Len(t, c.Pages, 5)
+	require.Positive(t, c.Reachers)
+	require.Positive(t, c.Reaches)
+	require.Equal(t, 1000, c.PreviewPairs)
+	for _, p := range c.Pages {
+		require.Equal(t, c.Rounds, p.Latency.N, p.What)
+		require.Positive(t, p.Bytes, p.What)
+	}
 }

@@ -93,6 +93,22 @@ func (r *Report) Markdown(w io.Writer) {
 	}
 	fmt.Fprint(w, ".\n\n")
 
+	if len(r.Checks) > 0 {
+		r.checksMarkdown(w)
+	}
+	if len(r.Listings) > 0 {
+		r.listingsMarkdown(w)
+	}
+	r.indexMarkdown(w)
+	if len(r.Saves) > 0 {
+		r.savesMarkdown(w)
+	}
+	r.consoleMarkdown(w)
+}
+
+// checksMarkdown writes the customer-access check, way by way.
+func (r *Report) checksMarkdown(w io.Writer) {
+	m := r.Machine
 	fmt.Fprintf(w, "**Customer-access check**, random pairs (%.0f%% allowed), each answer checked against SpiceDB's; each cell %s", r.Allowed*100, m.CellTime)
 	if m.CellOps > 0 {
 		fmt.Fprintf(w, " or %d checks", m.CellOps)
@@ -110,6 +126,11 @@ func (r *Report) Markdown(w io.Writer) {
 	}
 	fmt.Fprintln(w)
 
+}
+
+// listingsMarkdown writes the listings beside SpiceDB's lookups.
+func (r *Report) listingsMarkdown(w io.Writer) {
+	m := r.Machine
 	fmt.Fprintf(w, "**Listings**, %d random users and %d random customers, mspauthz (with every path named) and SpiceDB's lookup alternating on each; both found as many results every time.\n\n", m.ListingSamples, m.ListingSamples)
 	fmt.Fprintln(w, "| listing | by | p50 ÷ SpiceDB | p50 | p95 | mean results |")
 	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|")
@@ -119,6 +140,10 @@ func (r *Report) Markdown(w io.Writer) {
 	}
 	fmt.Fprintln(w)
 
+}
+
+// indexMarkdown writes the reachability index, when it was on.
+func (r *Report) indexMarkdown(w io.Writer) {
 	if x := r.Index; x.On {
 		fmt.Fprintf(w, "**Reachability index.** It applied the import %s after it ended. It holds %d relationships and %d (user, customer) pairs with a path; "+
 			"its own estimate of its memory is %s (%d bytes per relationship). A second index built anew from a snapshot at the end of the run took %s and holds %s of Go heap "+
@@ -127,6 +152,11 @@ func (r *Report) Markdown(w io.Writer) {
 			x.BuildTook.Round(time.Millisecond), mib(x.HeapBytes), perRel(x.HeapBytes, x.Relationships), x.Lag.N, dur(x.Lag.P50), dur(x.Lag.P95), dur(x.Lag.P99))
 	}
 
+}
+
+// savesMarkdown writes the form saves, size by size.
+func (r *Report) savesMarkdown(w io.Writer) {
+	m := r.Machine
 	fmt.Fprintf(w, "**Form save** (Edit Customer Group on a fresh group amid the preset's data, alternately selecting and dropping its customers; %d saves a size), with the report proved by SpiceDB at the write's revision. Ratios are to the save of 100 pairs.\n\n", 2*m.SaveRounds)
 	fmt.Fprintln(w, "| pairs | users × customers | time per pair ÷ at 100 | time per pair | time per save | SpiceDB calls per save | calls per distinct user or customer |")
 	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|")
@@ -139,6 +169,27 @@ func (r *Report) Markdown(w io.Writer) {
 	for _, s := range r.Saves {
 		fmt.Fprintf(w, "| %d | %d × %d | %s | %s | %s | %.0f | %.2f |\n", s.Pairs, s.Users, s.Customers, ratioOrDash(s.PerPair(), at100),
 			us(s.PerPair()), ms(s.Took), s.Calls, s.Calls/float64(s.Users+s.Customers))
+	}
+	fmt.Fprintln(w)
+}
+
+// consoleMarkdown writes the console's pages, when they were measured.
+func (r *Report) consoleMarkdown(w io.Writer) {
+	c := r.Console
+	if c == nil {
+		return
+	}
+	fmt.Fprintf(w, "**Console pages**, each over loopback HTTP in the MSP owner's session (the server's time and the driver's reading of the page), asked once and then timed %d times: "+
+		"customer `%s` (%d users reach it), user `%s` (he reaches %d customers), a preview cutting %d pairs. The target is the issue's bound of server time.\n\n",
+		c.Rounds, c.Customer, c.Reachers, c.User, c.Reaches, c.PreviewPairs)
+	fmt.Fprintln(w, "| page | request | p50 | p95 | target | p50 ÷ target | HTML |")
+	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|")
+	for _, p := range c.Pages {
+		target, share := "—", "—"
+		if p.Target > 0 {
+			target, share = ms(p.Target), fmt.Sprintf("%.2f", float64(p.Latency.P50)/float64(p.Target))
+		}
+		fmt.Fprintf(w, "| %s | `%s` | %s | %s | %s | %s | %d KiB |\n", p.What, p.Request, ms(p.Latency.P50), ms(p.Latency.P95), target, share, p.Bytes>>10)
 	}
 	fmt.Fprintln(w)
 }

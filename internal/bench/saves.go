@@ -36,7 +36,7 @@ func saves(ctx context.Context, cfg Config) ([]Save, error) {
 	var out []Save
 	for _, pairs := range cfg.SavePairs {
 		users, customers := shape(pairs)
-		group, selection, err := saveTarget(ctx, domain, msp, users, customers)
+		group, selection, err := saveTarget(ctx, domain, msp, "bench", users, customers)
 		if err != nil {
 			return nil, fmt.Errorf("prepare a save of %d pairs: %w", pairs, err)
 		}
@@ -76,9 +76,10 @@ func shape(pairs int) (users, customers int) {
 }
 
 // saveTarget creates a customer group of fresh users and fresh customers
-// (not selected yet) for a save of users × customers pairs.
-func saveTarget(ctx context.Context, domain *tenancy.Service, msp string, users, customers int) (string, []string, error) {
-	prefix := fmt.Sprintf("bench-%dx%d", users, customers)
+// (not selected yet) for a save of users × customers pairs, their ids
+// starting with name.
+func saveTarget(ctx context.Context, domain *tenancy.Service, msp, name string, users, customers int) (string, []string, error) {
+	prefix := fmt.Sprintf("%s-%dx%d", name, users, customers)
 	group := prefix
 	if _, err := domain.CreateCustomerGroup(ctx, msp, tenancy.CustomerGroup{ID: group, DisplayName: "Benchmark " + prefix}); err != nil {
 		return "", nil, err

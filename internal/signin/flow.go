@@ -106,6 +106,8 @@ type view struct {
 	Problem string
 	Caller  *auth.Caller
 	Demo    Demo
+	// Return is the page of this service to go on to once signed in.
+	Return string
 }
 
 // render writes the page with status.
@@ -170,6 +172,9 @@ func (h *Handler) signin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := view{}
+	if ret := q.Get("return"); ret != "" {
+		v.Return = localPath(ret)
+	}
 	if c, err := r.Cookie(auth.SessionCookie); err == nil {
 		if caller, err := h.cfg.Sessions.Authenticate(r.Context(), c.Value); err == nil {
 			v.Caller = &caller
@@ -387,7 +392,7 @@ func (h *Handler) demo(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, err)
 		return
 	}
-	h.open(w, r, msp, user, "demo", "/signin")
+	h.open(w, r, msp, user, "demo", r.PostFormValue("return"))
 }
 
 // signout ends the browser's session and deletes its cookie.

@@ -183,7 +183,7 @@ func TestImport_AnMSPCreatedMeanwhileWins(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "olivia", m.OwnerUserID)
 	require.Equal(t, "Made by hand", m.DisplayName)
-	_, err = w.svc.GetUser(w.ctx, b.MSP.ID, b.Users[0].ID, "")
+	_, err = w.svc.GetUser(w.ctx, b.MSP.ID, b.Users[0].ID, "", tenancy.ViewDefault)
 	requireKind(t, err, fault.NotFound, "not found") // none of the import's users is a member of it
 }
 

@@ -2,7 +2,9 @@ package tenancy
 
 import (
 	"context"
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/mspauthz/mspauthz/internal/fault"
 	"github.com/mspauthz/mspauthz/internal/graph"
@@ -145,8 +147,10 @@ func (s *Service) ListMSPs(ctx context.Context, only string, page Page) ([]MSP, 
 }
 
 // ListUsers lists an MSP's users (its staff; end-customer users are listed
-// per customer), a page at a time, each with his memberships.
-func (s *Service) ListUsers(ctx context.Context, msp string, page Page) ([]User, string, error) {
+// per customer), a page at a time, only those whose id or display name
+// contains search (in any case) when it is given; in the full view (the
+// default) each with his memberships.
+func (s *Service) ListUsers(ctx context.Context, msp string, page Page, view View, search string) ([]User, string, error) {
 	sn, err := s.snapshot(ctx, msp)
 	if err != nil {
 		return nil, "", err
@@ -180,6 +184,10 @@ func (s *Service) ListUsers(ctx context.Context, msp string, page Page) ([]User,
 	if err != nil {
 		return nil, "", err
 	}
+	out = slices.DeleteFunc(out, func(u User) bool { return !matches(search, u.ID, u.DisplayName) })
+	if !view.full(ViewFull) {
+		return out, next, nil
+	}
 	if err := sn.fillMemberships(ctx, out); err != nil {
 		return nil, "", err
 	}
@@ -187,14 +195,15 @@ func (s *Service) ListUsers(ctx context.Context, msp string, page Page) ([]User,
 }
 
 // ListCustomers lists the customers of an MSP the actor may see, a page at
-// a time; in the full view with their preferences, read at the page's
-// revision.
-func (s *Service) ListCustomers(ctx context.Context, msp string, page Page, view View) ([]Customer, string, error) {
+// a time, only those whose id or display name contains search (in any
+// case) when it is given; in the full view with their preferences, read at
+// the page's revision.
+func (s *Service) ListCustomers(ctx context.Context, msp string, page Page, view View, search string) ([]Customer, string, error) {
 	var keep func(graph.Revision, []string) ([]string, error)
 	if a := actorFrom(ctx); a.UserID != "" {
 		keep = s.permitted(ctx, msp, permissionVisible, a.UserID)
 	}
-	out, next, rev, err := s.customersPage(ctx, msp, page, "", keep)
+	out, next, rev, err := s.customersPage(ctx, msp, page, "", search, keep)
 	if err != nil {
 		return nil, "", err
 	}
@@ -206,9 +215,10 @@ func (s *Service) ListCustomers(ctx context.Context, msp string, page Page, view
 	return out, next, nil
 }
 
-// ListCustomerGroups lists an MSP's customer groups, a page at a time, each
-// with its members and customers.
-func (s *Service) ListCustomerGroups(ctx context.Context, msp string, page Page) ([]CustomerGroup, string, error) {
+// ListCustomerGroups lists an MSP's customer groups, a page at a time, only
+// those whose id or display name contains search (in any case) when it is
+// given; in the full view (the default) each with its members and customers.
+func (s *Service) ListCustomerGroups(ctx context.Context, msp string, page Page, view View, search string) ([]CustomerGroup, string, error) {
 	sn, err := s.snapshot(ctx, msp)
 	if err != nil {
 		return nil, "", err
@@ -220,9 +230,14 @@ func (s *Service) ListCustomerGroups(ctx context.Context, msp string, page Page)
 	if err != nil {
 		return nil, "", err
 	}
-	out := make([]CustomerGroup, len(rels))
-	for i, r := range rels {
-		out[i] = namedOf(localID(msp, r.Resource.ID), r).customerGroup()
+	out := make([]CustomerGroup, 0, len(rels))
+	for _, r := range rels {
+		if g := namedOf(localID(msp, r.Resource.ID), r).customerGroup(); matches(search, g.ID, g.DisplayName) {
+			out = append(out, g)
+		}
+	}
+	if !view.full(ViewFull) {
+		return out, next, nil
 	}
 	if err := (&snapshot{s: s, msp: msp, rev: rev}).fillCustomerGroups(ctx, out); err != nil {
 		return nil, "", err
@@ -278,7 +293,7 @@ func (s *Service) getNamed(ctx context.Context, msp, field, typ, id, atLeastAsFr
 }
 
 // GetUser returns an MSP user with his memberships.
-func (s *Service) GetUser(ctx context.Context, msp, user, atLeastAsFresh string) (*User, error) {
+func (s *Service) GetUser(ctx context.Context, msp, user, atLeastAsFresh string, view View) (*User, error) {
 	n, sn, err := s.getNamed(ctx, msp, "userId", typeUser, user, atLeastAsFresh)
 	if err != nil {
 		return nil, err
@@ -288,8 +303,10 @@ func (s *Service) GetUser(ctx context.Context, msp, user, atLeastAsFresh string)
 		return nil, err
 	}
 	u := []User{{ID: n.ID, DisplayName: n.DisplayName, SingleCustomerID: single[n.ID], Origin: n.Origin, ExternalID: n.ExternalID}}
-	if err := sn.fillMemberships(ctx, u); err != nil {
-		return nil, err
+	if view.full(ViewFull) {
+		if err := sn.fillMemberships(ctx, u); err != nil {
+			return nil, err
+		}
 	}
 	return &u[0], nil
 }
@@ -310,15 +327,18 @@ func (s *Service) GetCustomer(ctx context.Context, msp, customer, atLeastAsFresh
 	return &c[0], nil
 }
 
-// GetCustomerGroup returns a customer group with its members and customers.
-func (s *Service) GetCustomerGroup(ctx context.Context, msp, group, atLeastAsFresh string) (*CustomerGroup, error) {
+// GetCustomerGroup returns a customer group; in the full view (the default)
+// with its members and customers.
+func (s *Service) GetCustomerGroup(ctx context.Context, msp, group, atLeastAsFresh string, view View) (*CustomerGroup, error) {
 	n, sn, err := s.getNamed(ctx, msp, "customerGroupId", typeCustomerGroup, group, atLeastAsFresh)
 	if err != nil {
 		return nil, err
 	}
 	g := []CustomerGroup{n.customerGroup()}
-	if err := sn.fillCustomerGroups(ctx, g); err != nil {
-		return nil, err
+	if view.full(ViewFull) {
+		if err := sn.fillCustomerGroups(ctx, g); err != nil {
+			return nil, err
+		}
 	}
 	return &g[0], nil
 }
@@ -327,13 +347,19 @@ func (s *Service) GetCustomerGroup(ctx context.Context, msp, group, atLeastAsFre
 // customer he cannot see does not exist for him (see requireExisting); users
 // (but himself) and customer groups need the permission that manages them.
 func (sn *snapshot) authorizeSight(ctx context.Context, typ, id string) error {
+	return sn.authorizeSightOf(ctx, "customerId", typ, []string{id})
+}
+
+// authorizeSightOf is authorizeSight of several objects of one type, field
+// naming them: one check for all.
+func (sn *snapshot) authorizeSightOf(ctx context.Context, field, typ string, ids []string) error {
 	a := actorFrom(ctx)
 	switch {
 	case a.UserID == "":
 		return nil
 	case typ == typeCustomer:
-		return sn.requireExisting(ctx, existing{"customerId", typeCustomer, []string{id}})
-	case typ == typeUser && id == a.UserID:
+		return sn.requireExisting(ctx, existing{field, typeCustomer, ids})
+	case typ == typeUser && !slices.ContainsFunc(ids, func(id string) bool { return id != a.UserID }):
 		return nil
 	case typ == typeUser:
 		return sn.authorize(ctx, permUsersManage, mspObject(sn.msp))
@@ -342,12 +368,12 @@ func (sn *snapshot) authorizeSight(ctx context.Context, typ, id string) error {
 }
 
 // customersPage lists one page of msp's customers, in id order, with their
-// names: those that keep (when given) retains of a page of all of them
-// (graph ids, read at rev). A page may so hold fewer customers than its size,
+// names: those that match search (see matches) and that keep (when given)
+// retains, of a page of all of them (graph ids, read at rev). A page may so hold fewer customers than its size,
 // even none, with a next token after it: the list ends where the token is "".
 // Every page reads at the revision of the first, which is at least as fresh
 // as atLeastAsFresh (the newest, when empty).
-func (s *Service) customersPage(ctx context.Context, msp string, page Page, atLeastAsFresh string, keep func(rev graph.Revision, ids []string) ([]string, error)) ([]Customer, string, graph.Revision, error) {
+func (s *Service) customersPage(ctx context.Context, msp string, page Page, atLeastAsFresh, search string, keep func(rev graph.Revision, ids []string) ([]string, error)) ([]Customer, string, graph.Revision, error) {
 	sn, err := s.snapshotAtLeast(ctx, msp, atLeastAsFresh)
 	if err != nil {
 		return nil, "", "", err
@@ -356,11 +382,13 @@ func (s *Service) customersPage(ctx context.Context, msp string, page Page, atLe
 	if err != nil {
 		return nil, "", "", err
 	}
-	ids := make([]string, len(rels))
+	ids := make([]string, 0, len(rels))
 	names := make(map[string]string, len(rels))
-	for i, r := range rels {
-		ids[i] = r.Resource.ID
-		names[r.Resource.ID] = r.Attribute(attrDisplayName)
+	for _, r := range rels {
+		if name := r.Attribute(attrDisplayName); matches(search, localID(msp, r.Resource.ID), name) {
+			ids = append(ids, r.Resource.ID)
+			names[r.Resource.ID] = name
+		}
 	}
 	if keep != nil && len(ids) > 0 {
 		if ids, err = keep(rev, ids); err != nil {
@@ -372,6 +400,13 @@ func (s *Service) customersPage(ctx context.Context, msp string, page Page, atLe
 		out[i] = Customer{ID: localID(msp, id), DisplayName: names[id]}
 	}
 	return out, next, rev, nil
+}
+
+// matches reports whether an object of that id and display name is one a
+// search finds: its id or name contains the text, in any case ("" finds all).
+func matches(search, id, name string) bool {
+	search = strings.ToLower(search)
+	return strings.Contains(strings.ToLower(id), search) || strings.Contains(strings.ToLower(name), search)
 }
 
 // permitted keeps, for customersPage, the customers on which one of msp's

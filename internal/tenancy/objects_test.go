@@ -256,7 +256,7 @@ func TestListAndGet(t *testing.T) {
 	var all []string
 	page := tenancy.Page{Size: 2}
 	for {
-		users, next, err := w.svc.ListUsers(w.ctx, "acme", page)
+		users, next, err := w.svc.ListUsers(w.ctx, "acme", page, tenancy.ViewDefault, "")
 		require.NoError(t, err)
 		require.LessOrEqual(t, len(users), 2)
 		for _, u := range users {
@@ -285,10 +285,69 @@ func TestListAndGet(t *testing.T) {
 	c, err := w.svc.GetCustomer(w.ctx, "acme", "zylker", "", tenancy.ViewBasic)
 	require.NoError(t, err)
 	require.Equal(t, &tenancy.Customer{ID: "zylker", DisplayName: "zylker"}, c)
-	_, err = w.svc.GetCustomerGroup(w.ctx, "globex", "zoho", "")
+	_, err = w.svc.GetCustomerGroup(w.ctx, "globex", "zoho", "", tenancy.ViewDefault)
 	requireKind(t, err, fault.NotFound, `customerGroupId: customer group "zoho" not found`)
-	_, _, err = w.svc.ListCustomers(w.ctx, "acme", tenancy.Page{Token: "garbage"}, tenancy.ViewDefault)
+	_, _, err = w.svc.ListCustomers(w.ctx, "acme", tenancy.Page{Token: "garbage"}, tenancy.ViewDefault, "")
 	requireKind(t, err, fault.Invalid, "pageToken")
-	_, _, err = w.svc.ListCustomers(w.ctx, "acme", tenancy.Page{Size: 5000}, tenancy.ViewDefault)
+	_, _, err = w.svc.ListCustomers(w.ctx, "acme", tenancy.Page{Size: 5000}, tenancy.ViewDefault, "")
 	requireKind(t, err, fault.Invalid, "pageSize")
+}
+
+// A list answers its items as their gets do; the BASIC view, which a picker
+// asks for, leaves the memberships out.
+func TestList_TheBasicViewNamesWithoutMemberships(t *testing.T) {
+	w := newWorld(t)
+	w.seedCast()
+	w.editUser("alex", "zoho")
+	w.editGroup("zoho", "zylker")
+
+	full, _, err := w.svc.ListUsers(w.ctx, "acme", tenancy.Page{}, tenancy.ViewDefault, "")
+	require.NoError(t, err)
+	basic, _, err := w.svc.ListUsers(w.ctx, "acme", tenancy.Page{}, tenancy.ViewBasic, "")
+	require.NoError(t, err)
+	require.Equal(t, "alex", full[0].ID)
+	require.NotEmpty(t, full[0].CustomerGroups, "the full view fills Alex's groups")
+	require.Equal(t, "alex", basic[0].ID)
+	require.Empty(t, basic[0].CustomerGroups)
+	require.Equal(t, len(full), len(basic))
+
+	groups, _, err := w.svc.ListCustomerGroups(w.ctx, "acme", tenancy.Page{}, tenancy.ViewDefault, "")
+	require.NoError(t, err)
+	bare, _, err := w.svc.ListCustomerGroups(w.ctx, "acme", tenancy.Page{}, tenancy.ViewBasic, "")
+	require.NoError(t, err)
+	require.Equal(t, len(groups), len(bare))
+	for i := range groups {
+		require.Equal(t, groups[i].ID, bare[i].ID)
+		require.Equal(t, groups[i].DisplayName, bare[i].DisplayName)
+		require.Empty(t, bare[i].Members)
+		require.Empty(t, bare[i].Customers)
+	}
+	require.NotEmpty(t, groups[len(groups)-1].Customers, "zoho lists zylker in the full view")
+}
+
+// The lists of users and customer groups find by id or name, in any case,
+// as the customers list does: what a picker's search asks.
+func TestList_UsersAndGroupsAreFoundByIdOrName(t *testing.T) {
+	w := newWorld(t)
+	w.seedCast()
+	_, err := w.svc.CreateUser(w.ctx, "acme", tenancy.User{ID: "zed", DisplayName: "Alexandra Zed"})
+	require.NoError(t, err)
+	ids := func(users []tenancy.User) (out []string) {
+		for _, u := range users {
+			out = append(out, u.ID)
+		}
+		return out
+	}
+	found, next, err := w.svc.ListUsers(w.ctx, "acme", tenancy.Page{}, tenancy.ViewBasic, "ALEX")
+	require.NoError(t, err)
+	require.Empty(t, next)
+	require.Equal(t, []string{"alex", "zed"}, ids(found), "by id and by name")
+	found, _, err = w.svc.ListUsers(w.ctx, "acme", tenancy.Page{}, tenancy.ViewDefault, "nobody")
+	require.NoError(t, err)
+	require.Empty(t, found)
+
+	groups, _, err := w.svc.ListCustomerGroups(w.ctx, "acme", tenancy.Page{}, tenancy.ViewBasic, "24X")
+	require.NoError(t, err)
+	require.Len(t, groups, 1)
+	require.Equal(t, "site24x7", groups[0].ID)
 }

@@ -220,7 +220,7 @@ func (s *Service) GlobalViewCustomers(ctx context.Context, msp, view string, pag
 	if a := actorFrom(ctx); a.UserID != "" {
 		keep = s.permitted(ctx, msp, permission, a.UserID)
 	}
-	out, next, rev, err := s.customersPage(ctx, msp, page, atLeastAsFresh, keep)
+	out, next, rev, err := s.customersPage(ctx, msp, page, atLeastAsFresh, "", keep)
 	return out, next, string(rev), err
 }
 

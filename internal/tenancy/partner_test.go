@@ -455,6 +455,6 @@ func TestPaging_PatSeesEachCustomerOnceAPageAtATime(t *testing.T) {
 		}), view)
 	}
 	require.Equal(t, all, w.pages(func(p tenancy.Page) ([]tenancy.Customer, string, error) {
-		return w.svc.ListCustomers(pat, "acme", p, tenancy.ViewDefault)
+		return w.svc.ListCustomers(pat, "acme", p, tenancy.ViewDefault, "")
 	}))
 }

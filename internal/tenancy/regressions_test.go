@@ -50,7 +50,7 @@ func TestEndCustomerUsersAreNotMSPUsers(t *testing.T) {
 	_, err = w.svc.CreateSecurityGroup(w.ctx, "acme", tenancy.SecurityGroup{ID: "x", DisplayName: "X", RoleID: "read_only", Scope: tenancy.Scope{Associated: true}, Members: []string{"eve"}})
 	requireKind(t, err, fault.NotFound, `members: user "eve" not found`)
 	require.Equal(t, before, w.dump())
-	users, _, err := w.svc.ListUsers(w.ctx, "acme", tenancy.Page{})
+	users, _, err := w.svc.ListUsers(w.ctx, "acme", tenancy.Page{}, tenancy.ViewDefault, "")
 	require.NoError(t, err)
 	for _, u := range users {
 		require.NotEqual(t, "eve", u.ID)
@@ -91,10 +91,10 @@ func TestSecondPages(t *testing.T) {
 	require.Len(t, second, 1)
 
 	w.msp("acme", nil, []string{"c1", "c2", "c3"}, nil)
-	customers, next, err := w.svc.ListCustomers(w.ctx, "acme", tenancy.Page{Size: 2}, tenancy.ViewDefault)
+	customers, next, err := w.svc.ListCustomers(w.ctx, "acme", tenancy.Page{Size: 2}, tenancy.ViewDefault, "")
 	require.NoError(t, err)
 	require.Len(t, customers, 2)
-	customers, _, err = w.svc.ListCustomers(w.ctx, "acme", tenancy.Page{Size: 2, Token: next}, tenancy.ViewDefault)
+	customers, _, err = w.svc.ListCustomers(w.ctx, "acme", tenancy.Page{Size: 2, Token: next}, tenancy.ViewDefault, "")
 	require.NoError(t, err)
 	require.Len(t, customers, 1)
 }
@@ -137,7 +137,7 @@ func TestWhoAdministersTheGroupsSeesTheirCustomers(t *testing.T) {
 	require.NoError(t, err)
 
 	gil := w.as("gil")
-	zoho, err := gil.svc.GetCustomerGroup(gil.ctx, "acme", "zoho", "")
+	zoho, err := gil.svc.GetCustomerGroup(gil.ctx, "acme", "zoho", "", tenancy.ViewDefault)
 	require.NoError(t, err)
 	require.Equal(t, []string{"globex", "zylker"}, zoho.Customers)
 	_, err = gil.svc.EditCustomerGroup(gil.ctx, "acme", "zoho", zoho.Customers, tenancy.SaveOptions{})

@@ -47,12 +47,12 @@ func TestSingleCustomerUser_ContosoInternalIT(t *testing.T) {
 	require.False(t, w.allowed("contoso", "policies_edit", "ivan"))
 
 	ivanCtx := w.as("ivan")
-	customers, _, err := ivanCtx.svc.ListCustomers(ivanCtx.ctx, "acme", tenancy.Page{}, tenancy.ViewDefault)
+	customers, _, err := ivanCtx.svc.ListCustomers(ivanCtx.ctx, "acme", tenancy.Page{}, tenancy.ViewDefault, "")
 	require.NoError(t, err)
 	require.Equal(t, []tenancy.Customer{{ID: "contoso", DisplayName: "contoso"}}, customers)
 	_, err = ivanCtx.svc.GetCustomer(ivanCtx.ctx, "acme", "northwind", "", tenancy.ViewDefault)
 	requireKind(t, err, fault.NotFound, `customer "northwind" not found`)
-	_, _, err = ivanCtx.svc.ListUsers(ivanCtx.ctx, "acme", tenancy.Page{})
+	_, _, err = ivanCtx.svc.ListUsers(ivanCtx.ctx, "acme", tenancy.Page{}, tenancy.ViewDefault, "")
 	requireKind(t, err, fault.PermissionDenied, "users.manage")
 
 	// Policy editing is never in a single-customer set; a second customer is refused.
@@ -75,7 +75,7 @@ func TestSingleCustomerUser_ContosoInternalIT(t *testing.T) {
 	require.NoError(t, w.svc.DeleteSecurityGroup(w.ctx, "acme", "ivan"))
 	require.NoError(t, w.svc.SetUserSecurityGroups(w.ctx, "acme", "ivan", []string{"admin"}, tenancy.SaveOptions{}))
 	require.True(t, w.allowed("northwind", "policies_edit", "ivan"))
-	u, err := w.svc.GetUser(w.ctx, "acme", "ivan", "")
+	u, err := w.svc.GetUser(w.ctx, "acme", "ivan", "", tenancy.ViewDefault)
 	require.NoError(t, err)
 	require.Empty(t, u.SingleCustomerID)
 }

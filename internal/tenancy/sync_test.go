@@ -52,20 +52,20 @@ func TestSync_TheDashboardsGroupsFollowItAndLocalGroupsStayLocal(t *testing.T) {
 	require.NotEmpty(t, res.WrittenAt)
 	require.Equal(t, 1, res.Writes)
 
-	alex, err := w.svc.GetUser(w.ctx, "acme", "alex", "")
+	alex, err := w.svc.GetUser(w.ctx, "acme", "alex", "", tenancy.ViewDefault)
 	require.NoError(t, err)
 	require.Equal(t, "local", alex.Origin, "a user made here stays local when the dashboard knows him too")
 	require.Equal(t, "alex", alex.DisplayName)
 	require.Equal(t, []tenancy.Membership{{ID: "servers", Origin: "rmm"}, {ID: "zoho", Origin: "local"}}, alex.CustomerGroups)
-	dana, err := w.svc.GetUser(w.ctx, "acme", "dana", "")
+	dana, err := w.svc.GetUser(w.ctx, "acme", "dana", "", tenancy.ViewDefault)
 	require.NoError(t, err)
 	require.Equal(t, "rmm", dana.Origin)
 	require.Equal(t, "dana@acme.example", dana.DisplayName)
 	require.Contains(t, dana.SecurityGroups, tenancy.Membership{ID: "rmm-technician", Origin: "rmm"})
-	zoho, err := w.svc.GetCustomerGroup(w.ctx, "acme", "zoho", "")
+	zoho, err := w.svc.GetCustomerGroup(w.ctx, "acme", "zoho", "", tenancy.ViewDefault)
 	require.NoError(t, err)
 	require.Equal(t, "local", zoho.Origin)
-	servers, err := w.svc.GetCustomerGroup(w.ctx, "acme", "servers", "")
+	servers, err := w.svc.GetCustomerGroup(w.ctx, "acme", "servers", "", tenancy.ViewDefault)
 	require.NoError(t, err)
 	require.Equal(t, "rmm", servers.Origin)
 	require.Equal(t, []tenancy.Membership{{ID: "alex", Origin: "rmm"}, {ID: "dana", Origin: "rmm"}}, servers.Members)
@@ -83,7 +83,7 @@ func TestSync_TheDashboardsGroupsFollowItAndLocalGroupsStayLocal(t *testing.T) {
 
 	// The local group Zoho and Alex's local membership were never touched.
 	require.True(t, w.reaches("alex", "initech"))
-	zoho, err = w.svc.GetCustomerGroup(w.ctx, "acme", "zoho", "")
+	zoho, err = w.svc.GetCustomerGroup(w.ctx, "acme", "zoho", "", tenancy.ViewDefault)
 	require.NoError(t, err)
 	require.Equal(t, []tenancy.Membership{{ID: "alex", Origin: "local"}}, zoho.Members)
 
@@ -109,7 +109,7 @@ func TestSync_AMembershipAddedHereStaysLocal(t *testing.T) {
 	require.Empty(t, res.Overwrites, "the sync changes nothing of Servers")
 	require.Empty(t, w.driftObjects())
 	require.True(t, w.reaches("bob", "zylker"))
-	g, err := w.svc.GetCustomerGroup(w.ctx, "acme", "servers", "")
+	g, err := w.svc.GetCustomerGroup(w.ctx, "acme", "servers", "", tenancy.ViewDefault)
 	require.NoError(t, err)
 	require.Contains(t, g.Members, tenancy.Membership{ID: "bob", Origin: "local"})
 }
@@ -158,7 +158,7 @@ func TestSync_LocalEditsOfTheDashboardsObjectsAreDriftTheNextSyncOverwrites(t *t
 	require.Empty(t, w.driftObjects())
 	require.True(t, w.reaches("dana", "globex"))
 	require.False(t, w.reaches("dana", "initech"))
-	alex, err := w.svc.GetUser(w.ctx, "acme", "alex", "")
+	alex, err := w.svc.GetUser(w.ctx, "acme", "alex", "", tenancy.ViewDefault)
 	require.NoError(t, err)
 	require.Equal(t, "rmm", alex.Origin)
 }
@@ -312,9 +312,9 @@ func TestSync_MassRemovalNeedsConsent(t *testing.T) {
 	res := w.sync(empty, tenancy.SyncOptions{AllowMassRemoval: true})
 	require.Len(t, res.Users.Removed, 9, "dana and u1..u8; alex is local")
 	require.Equal(t, []string{"servers"}, res.CustomerGroups.Removed)
-	_, err = w.svc.GetUser(w.ctx, "acme", "u1", "")
+	_, err = w.svc.GetUser(w.ctx, "acme", "u1", "", tenancy.ViewDefault)
 	requireKind(t, err, fault.NotFound, "u1")
-	_, err = w.svc.GetUser(w.ctx, "acme", "alex", "")
+	_, err = w.svc.GetUser(w.ctx, "acme", "alex", "", tenancy.ViewDefault)
 	require.NoError(t, err, "a local user survives every sync")
 }
 
@@ -342,7 +342,7 @@ func TestSync_ARenameInTheDashboardRenamesItsUser(t *testing.T) {
 	next.Users[0].DisplayName = "alex.new@acme.example"
 	res := w.sync(next, tenancy.SyncOptions{})
 	require.Equal(t, []string{"dana"}, res.Users.Updated, "Alex is local: his name here is his own")
-	dana, err := w.svc.GetUser(w.ctx, "acme", "dana", "")
+	dana, err := w.svc.GetUser(w.ctx, "acme", "dana", "", tenancy.ViewDefault)
 	require.NoError(t, err)
 	require.Equal(t, "dana.new@acme.example", dana.DisplayName)
 }

@@ -96,7 +96,7 @@ func (s *Service) UpdateUser(ctx context.Context, msp, user string, u UserUpdate
 		return firstError(sn.authorize(ctx, permUsersManage, mspObject(msp)), sn.requireExisting(ctx, existing{"userId", typeUser, []string{user}}))
 	})
 	return readBack(ctx, rep, err, func(ctx context.Context, rev string) (*User, error) {
-		return s.GetUser(ctx, msp, user, rev)
+		return s.GetUser(ctx, msp, user, rev, ViewFull)
 	})
 }
 
@@ -117,7 +117,7 @@ func (s *Service) RenameCustomerGroup(ctx context.Context, msp, group, displayNa
 		return sn.authorize(ctx, permCustomerGroupsManage, mspObject(msp))
 	})
 	return readBack(ctx, rep, err, func(ctx context.Context, rev string) (*CustomerGroup, error) {
-		return s.GetCustomerGroup(ctx, msp, group, rev)
+		return s.GetCustomerGroup(ctx, msp, group, rev, ViewFull)
 	})
 }
 

@@ -11,6 +11,7 @@ import (
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -717,11 +718,424 @@ func (x *UserAccess) GetVia() []string {
 	return nil
 }
 
+type ExplainRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	MspId string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
+	// The resource, as "customer:<id>" or "msp:<id>".
+	Resource string `protobuf:"bytes,2,opt,name=resource,proto3" json:"resource,omitempty"`
+	// "access", or a permission of the catalog (GET /v1/permissions).
+	Permission string `protobuf:"bytes,3,opt,name=permission,proto3" json:"permission,omitempty"`
+	// The user, as "user:<id>".
+	Subject string `protobuf:"bytes,4,opt,name=subject,proto3" json:"subject,omitempty"`
+	// A ZedToken (such as a save's writtenAt): the answer is at least that fresh.
+	AtLeastAsFresh string `protobuf:"bytes,5,opt,name=at_least_as_fresh,json=atLeastAsFresh,proto3" json:"at_least_as_fresh,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *ExplainRequest) Reset() {
+	*x = ExplainRequest{}
+	mi := &file_mspauthz_v1_access_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExplainRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExplainRequest) ProtoMessage() {}
+
+func (x *ExplainRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mspauthz_v1_access_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExplainRequest.ProtoReflect.Descriptor instead.
+func (*ExplainRequest) Descriptor() ([]byte, []int) {
+	return file_mspauthz_v1_access_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *ExplainRequest) GetMspId() string {
+	if x != nil {
+		return x.MspId
+	}
+	return ""
+}
+
+func (x *ExplainRequest) GetResource() string {
+	if x != nil {
+		return x.Resource
+	}
+	return ""
+}
+
+func (x *ExplainRequest) GetPermission() string {
+	if x != nil {
+		return x.Permission
+	}
+	return ""
+}
+
+func (x *ExplainRequest) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
+}
+
+func (x *ExplainRequest) GetAtLeastAsFresh() string {
+	if x != nil {
+		return x.AtLeastAsFresh
+	}
+	return ""
+}
+
+// Explanation is a check's answer with its reasons, read at checked_at.
+type Explanation struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Allowed   bool                   `protobuf:"varint,1,opt,name=allowed,proto3" json:"allowed,omitempty"`
+	CheckedAt string                 `protobuf:"bytes,2,opt,name=checked_at,json=checkedAt,proto3" json:"checked_at,omitempty"`
+	// Allowed: one path per entry of the check's via, in its order.
+	Paths []*GrantingPath `protobuf:"bytes,3,rep,name=paths,proto3" json:"paths,omitempty"`
+	// Denied: what is missing; any one remedy of any entry would grant it.
+	Missing       []*Missing `protobuf:"bytes,4,rep,name=missing,proto3" json:"missing,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Explanation) Reset() {
+	*x = Explanation{}
+	mi := &file_mspauthz_v1_access_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Explanation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Explanation) ProtoMessage() {}
+
+func (x *Explanation) ProtoReflect() protoreflect.Message {
+	mi := &file_mspauthz_v1_access_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Explanation.ProtoReflect.Descriptor instead.
+func (*Explanation) Descriptor() ([]byte, []int) {
+	return file_mspauthz_v1_access_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *Explanation) GetAllowed() bool {
+	if x != nil {
+		return x.Allowed
+	}
+	return false
+}
+
+func (x *Explanation) GetCheckedAt() string {
+	if x != nil {
+		return x.CheckedAt
+	}
+	return ""
+}
+
+func (x *Explanation) GetPaths() []*GrantingPath {
+	if x != nil {
+		return x.Paths
+	}
+	return nil
+}
+
+func (x *Explanation) GetMissing() []*Missing {
+	if x != nil {
+		return x.Missing
+	}
+	return nil
+}
+
+// GrantingPath is one way a permission is granted, from the user (the first
+// step) to the resource (the last).
+type GrantingPath struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The entry of the check's via this path draws: "customer_group:zoho".
+	Via           string      `protobuf:"bytes,1,opt,name=via,proto3" json:"via,omitempty"`
+	Steps         []*PathStep `protobuf:"bytes,2,rep,name=steps,proto3" json:"steps,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GrantingPath) Reset() {
+	*x = GrantingPath{}
+	mi := &file_mspauthz_v1_access_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GrantingPath) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GrantingPath) ProtoMessage() {}
+
+func (x *GrantingPath) ProtoReflect() protoreflect.Message {
+	mi := &file_mspauthz_v1_access_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GrantingPath.ProtoReflect.Descriptor instead.
+func (*GrantingPath) Descriptor() ([]byte, []int) {
+	return file_mspauthz_v1_access_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *GrantingPath) GetVia() string {
+	if x != nil {
+		return x.Via
+	}
+	return ""
+}
+
+func (x *GrantingPath) GetSteps() []*PathStep {
+	if x != nil {
+		return x.Steps
+	}
+	return nil
+}
+
+// PathStep is one object on a path.
+type PathStep struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The object, as "<type>:<id>": user, customer_group, security_group,
+	// grant, end_customer_role, customer or msp.
+	Object string `protobuf:"bytes,1,opt,name=object,proto3" json:"object,omitempty"`
+	// What the object holds or says on the path: "member", "role technician;
+	// scope: each member's associated customers", "until 2026-12-01T00:00:00Z".
+	Note          string `protobuf:"bytes,2,opt,name=note,proto3" json:"note,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PathStep) Reset() {
+	*x = PathStep{}
+	mi := &file_mspauthz_v1_access_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PathStep) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PathStep) ProtoMessage() {}
+
+func (x *PathStep) ProtoReflect() protoreflect.Message {
+	mi := &file_mspauthz_v1_access_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PathStep.ProtoReflect.Descriptor instead.
+func (*PathStep) Descriptor() ([]byte, []int) {
+	return file_mspauthz_v1_access_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *PathStep) GetObject() string {
+	if x != nil {
+		return x.Object
+	}
+	return ""
+}
+
+func (x *PathStep) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+// Missing is one reason a check is denied.
+type Missing struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// NO_PATH (no customer group and no direct association), SINGLE_CUSTOMER
+	// (confined to another customer), NO_ROLE (no security group whose role
+	// holds the permission), SCOPE_NOT_COVERING (a group whose role holds it
+	// and whose scope does not cover the resource), PARTNER_ACCESS_DISABLED,
+	// GRANT_EXPIRED, GRANT_PENDING or GRANT_ENDED (declined or revoked).
+	Reason string `protobuf:"bytes,1,opt,name=reason,proto3" json:"reason,omitempty"`
+	// The reason in a sentence.
+	Message string `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	// The object the reason is about, when one is: "security_group:tech".
+	Object string `protobuf:"bytes,3,opt,name=object,proto3" json:"object,omitempty"`
+	// For GRANT_EXPIRED: when the grant expired.
+	At *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=at,proto3" json:"at,omitempty"`
+	// What would grant it.
+	Remedies      []*Remedy `protobuf:"bytes,5,rep,name=remedies,proto3" json:"remedies,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Missing) Reset() {
+	*x = Missing{}
+	mi := &file_mspauthz_v1_access_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Missing) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Missing) ProtoMessage() {}
+
+func (x *Missing) ProtoReflect() protoreflect.Message {
+	mi := &file_mspauthz_v1_access_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Missing.ProtoReflect.Descriptor instead.
+func (*Missing) Descriptor() ([]byte, []int) {
+	return file_mspauthz_v1_access_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *Missing) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *Missing) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *Missing) GetObject() string {
+	if x != nil {
+		return x.Object
+	}
+	return ""
+}
+
+func (x *Missing) GetAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.At
+	}
+	return nil
+}
+
+func (x *Missing) GetRemedies() []*Remedy {
+	if x != nil {
+		return x.Remedies
+	}
+	return nil
+}
+
+// Remedy is one change that would grant a denied check, and the call that makes it.
+type Remedy struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The change: "user:bob in customer_group:site24x7".
+	Change string `protobuf:"bytes,1,opt,name=change,proto3" json:"change,omitempty"`
+	// The form or call: "Edit User".
+	Call string `protobuf:"bytes,2,opt,name=call,proto3" json:"call,omitempty"`
+	// Its method and path: "PUT /v1/msps/acme/users/bob/customerGroups".
+	Path          string `protobuf:"bytes,3,opt,name=path,proto3" json:"path,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Remedy) Reset() {
+	*x = Remedy{}
+	mi := &file_mspauthz_v1_access_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Remedy) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Remedy) ProtoMessage() {}
+
+func (x *Remedy) ProtoReflect() protoreflect.Message {
+	mi := &file_mspauthz_v1_access_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Remedy.ProtoReflect.Descriptor instead.
+func (*Remedy) Descriptor() ([]byte, []int) {
+	return file_mspauthz_v1_access_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *Remedy) GetChange() string {
+	if x != nil {
+		return x.Change
+	}
+	return ""
+}
+
+func (x *Remedy) GetCall() string {
+	if x != nil {
+		return x.Call
+	}
+	return ""
+}
+
+func (x *Remedy) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
 var File_mspauthz_v1_access_proto protoreflect.FileDescriptor
 
 const file_mspauthz_v1_access_proto_rawDesc = "" +
 	"\n" +
-	"\x18mspauthz/v1/access.proto\x12\vmspauthz.v1\x1a\x1cgoogle/api/annotations.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\"\xa6\x01\n" +
+	"\x18mspauthz/v1/access.proto\x12\vmspauthz.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\"\xa6\x01\n" +
 	"\fCheckRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x1a\n" +
 	"\bresource\x18\x02 \x01(\tR\bresource\x12\x1e\n" +
@@ -776,10 +1190,41 @@ const file_mspauthz_v1_access_proto_rawDesc = "" +
 	"\n" +
 	"UserAccess\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x10\n" +
-	"\x03via\x18\x02 \x03(\tR\x03via2\xa0\x04\n" +
+	"\x03via\x18\x02 \x03(\tR\x03via\"\xa8\x01\n" +
+	"\x0eExplainRequest\x12\x15\n" +
+	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x1a\n" +
+	"\bresource\x18\x02 \x01(\tR\bresource\x12\x1e\n" +
+	"\n" +
+	"permission\x18\x03 \x01(\tR\n" +
+	"permission\x12\x18\n" +
+	"\asubject\x18\x04 \x01(\tR\asubject\x12)\n" +
+	"\x11at_least_as_fresh\x18\x05 \x01(\tR\x0eatLeastAsFresh\"\xa7\x01\n" +
+	"\vExplanation\x12\x18\n" +
+	"\aallowed\x18\x01 \x01(\bR\aallowed\x12\x1d\n" +
+	"\n" +
+	"checked_at\x18\x02 \x01(\tR\tcheckedAt\x12/\n" +
+	"\x05paths\x18\x03 \x03(\v2\x19.mspauthz.v1.GrantingPathR\x05paths\x12.\n" +
+	"\amissing\x18\x04 \x03(\v2\x14.mspauthz.v1.MissingR\amissing\"M\n" +
+	"\fGrantingPath\x12\x10\n" +
+	"\x03via\x18\x01 \x01(\tR\x03via\x12+\n" +
+	"\x05steps\x18\x02 \x03(\v2\x15.mspauthz.v1.PathStepR\x05steps\"6\n" +
+	"\bPathStep\x12\x16\n" +
+	"\x06object\x18\x01 \x01(\tR\x06object\x12\x12\n" +
+	"\x04note\x18\x02 \x01(\tR\x04note\"\xb0\x01\n" +
+	"\aMissing\x12\x16\n" +
+	"\x06reason\x18\x01 \x01(\tR\x06reason\x12\x18\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\x12\x16\n" +
+	"\x06object\x18\x03 \x01(\tR\x06object\x12*\n" +
+	"\x02at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\x12/\n" +
+	"\bremedies\x18\x05 \x03(\v2\x13.mspauthz.v1.RemedyR\bremedies\"H\n" +
+	"\x06Remedy\x12\x16\n" +
+	"\x06change\x18\x01 \x01(\tR\x06change\x12\x12\n" +
+	"\x04call\x18\x02 \x01(\tR\x04call\x12\x12\n" +
+	"\x04path\x18\x03 \x01(\tR\x04path2\x88\x05\n" +
 	"\rAccessService\x12b\n" +
 	"\x05Check\x12\x19.mspauthz.v1.CheckRequest\x1a\x1a.mspauthz.v1.CheckResponse\"\"\x82\xd3\xe4\x93\x02\x1c:\x01*\"\x17/v1/msps/{msp_id}/check\x12s\n" +
-	"\tCheckBulk\x12\x1d.mspauthz.v1.CheckBulkRequest\x1a\x1e.mspauthz.v1.CheckBulkResponse\"'\x82\xd3\xe4\x93\x02!:\x01*\"\x1c/v1/msps/{msp_id}/check:bulk\x12\x97\x01\n" +
+	"\tCheckBulk\x12\x1d.mspauthz.v1.CheckBulkRequest\x1a\x1e.mspauthz.v1.CheckBulkResponse\"'\x82\xd3\xe4\x93\x02!:\x01*\"\x1c/v1/msps/{msp_id}/check:bulk\x12f\n" +
+	"\aExplain\x12\x1b.mspauthz.v1.ExplainRequest\x1a\x18.mspauthz.v1.Explanation\"$\x82\xd3\xe4\x93\x02\x1e:\x01*\"\x19/v1/msps/{msp_id}/explain\x12\x97\x01\n" +
 	"\x11ListUserCustomers\x12%.mspauthz.v1.ListUserCustomersRequest\x1a&.mspauthz.v1.ListUserCustomersResponse\"3\x82\xd3\xe4\x93\x02-\x12+/v1/msps/{msp_id}/users/{user_id}/customers\x12\x9b\x01\n" +
 	"\x11ListCustomerUsers\x12%.mspauthz.v1.ListCustomerUsersRequest\x1a&.mspauthz.v1.ListCustomerUsersResponse\"7\x82\xd3\xe4\x93\x021\x12//v1/msps/{msp_id}/customers/{customer_id}/usersB\x8b\x02\x92A\xce\x01\x12\x8c\x01\n" +
 	"\bmspauthz\x12|Who may reach which customer of a Managed Service Provider, and why. Every write returns a ZedToken; every read accepts one.2\x02v1Z/\n" +
@@ -801,7 +1246,7 @@ func file_mspauthz_v1_access_proto_rawDescGZIP() []byte {
 	return file_mspauthz_v1_access_proto_rawDescData
 }
 
-var file_mspauthz_v1_access_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_mspauthz_v1_access_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_mspauthz_v1_access_proto_goTypes = []any{
 	(*CheckRequest)(nil),              // 0: mspauthz.v1.CheckRequest
 	(*CheckResponse)(nil),             // 1: mspauthz.v1.CheckResponse
@@ -815,25 +1260,39 @@ var file_mspauthz_v1_access_proto_goTypes = []any{
 	(*ListCustomerUsersRequest)(nil),  // 9: mspauthz.v1.ListCustomerUsersRequest
 	(*ListCustomerUsersResponse)(nil), // 10: mspauthz.v1.ListCustomerUsersResponse
 	(*UserAccess)(nil),                // 11: mspauthz.v1.UserAccess
+	(*ExplainRequest)(nil),            // 12: mspauthz.v1.ExplainRequest
+	(*Explanation)(nil),               // 13: mspauthz.v1.Explanation
+	(*GrantingPath)(nil),              // 14: mspauthz.v1.GrantingPath
+	(*PathStep)(nil),                  // 15: mspauthz.v1.PathStep
+	(*Missing)(nil),                   // 16: mspauthz.v1.Missing
+	(*Remedy)(nil),                    // 17: mspauthz.v1.Remedy
+	(*timestamppb.Timestamp)(nil),     // 18: google.protobuf.Timestamp
 }
 var file_mspauthz_v1_access_proto_depIdxs = []int32{
 	3,  // 0: mspauthz.v1.CheckBulkRequest.items:type_name -> mspauthz.v1.CheckBulkItem
 	5,  // 1: mspauthz.v1.CheckBulkResponse.results:type_name -> mspauthz.v1.CheckBulkResult
 	8,  // 2: mspauthz.v1.ListUserCustomersResponse.customers:type_name -> mspauthz.v1.CustomerAccess
 	11, // 3: mspauthz.v1.ListCustomerUsersResponse.users:type_name -> mspauthz.v1.UserAccess
-	0,  // 4: mspauthz.v1.AccessService.Check:input_type -> mspauthz.v1.CheckRequest
-	2,  // 5: mspauthz.v1.AccessService.CheckBulk:input_type -> mspauthz.v1.CheckBulkRequest
-	6,  // 6: mspauthz.v1.AccessService.ListUserCustomers:input_type -> mspauthz.v1.ListUserCustomersRequest
-	9,  // 7: mspauthz.v1.AccessService.ListCustomerUsers:input_type -> mspauthz.v1.ListCustomerUsersRequest
-	1,  // 8: mspauthz.v1.AccessService.Check:output_type -> mspauthz.v1.CheckResponse
-	4,  // 9: mspauthz.v1.AccessService.CheckBulk:output_type -> mspauthz.v1.CheckBulkResponse
-	7,  // 10: mspauthz.v1.AccessService.ListUserCustomers:output_type -> mspauthz.v1.ListUserCustomersResponse
-	10, // 11: mspauthz.v1.AccessService.ListCustomerUsers:output_type -> mspauthz.v1.ListCustomerUsersResponse
-	8,  // [8:12] is the sub-list for method output_type
-	4,  // [4:8] is the sub-list for method input_type
-	4,  // [4:4] is the sub-list for extension type_name
-	4,  // [4:4] is the sub-list for extension extendee
-	0,  // [0:4] is the sub-list for field type_name
+	14, // 4: mspauthz.v1.Explanation.paths:type_name -> mspauthz.v1.GrantingPath
+	16, // 5: mspauthz.v1.Explanation.missing:type_name -> mspauthz.v1.Missing
+	15, // 6: mspauthz.v1.GrantingPath.steps:type_name -> mspauthz.v1.PathStep
+	18, // 7: mspauthz.v1.Missing.at:type_name -> google.protobuf.Timestamp
+	17, // 8: mspauthz.v1.Missing.remedies:type_name -> mspauthz.v1.Remedy
+	0,  // 9: mspauthz.v1.AccessService.Check:input_type -> mspauthz.v1.CheckRequest
+	2,  // 10: mspauthz.v1.AccessService.CheckBulk:input_type -> mspauthz.v1.CheckBulkRequest
+	12, // 11: mspauthz.v1.AccessService.Explain:input_type -> mspauthz.v1.ExplainRequest
+	6,  // 12: mspauthz.v1.AccessService.ListUserCustomers:input_type -> mspauthz.v1.ListUserCustomersRequest
+	9,  // 13: mspauthz.v1.AccessService.ListCustomerUsers:input_type -> mspauthz.v1.ListCustomerUsersRequest
+	1,  // 14: mspauthz.v1.AccessService.Check:output_type -> mspauthz.v1.CheckResponse
+	4,  // 15: mspauthz.v1.AccessService.CheckBulk:output_type -> mspauthz.v1.CheckBulkResponse
+	13, // 16: mspauthz.v1.AccessService.Explain:output_type -> mspauthz.v1.Explanation
+	7,  // 17: mspauthz.v1.AccessService.ListUserCustomers:output_type -> mspauthz.v1.ListUserCustomersResponse
+	10, // 18: mspauthz.v1.AccessService.ListCustomerUsers:output_type -> mspauthz.v1.ListCustomerUsersResponse
+	14, // [14:19] is the sub-list for method output_type
+	9,  // [9:14] is the sub-list for method input_type
+	9,  // [9:9] is the sub-list for extension type_name
+	9,  // [9:9] is the sub-list for extension extendee
+	0,  // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_mspauthz_v1_access_proto_init() }
@@ -847,7 +1306,7 @@ func file_mspauthz_v1_access_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mspauthz_v1_access_proto_rawDesc), len(file_mspauthz_v1_access_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   12,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -21,6 +21,7 @@ const _ = grpc.SupportPackageIsVersion9
 const (
 	AccessService_Check_FullMethodName             = "/mspauthz.v1.AccessService/Check"
 	AccessService_CheckBulk_FullMethodName         = "/mspauthz.v1.AccessService/CheckBulk"
+	AccessService_Explain_FullMethodName           = "/mspauthz.v1.AccessService/Explain"
 	AccessService_ListUserCustomers_FullMethodName = "/mspauthz.v1.AccessService/ListUserCustomers"
 	AccessService_ListCustomerUsers_FullMethodName = "/mspauthz.v1.AccessService/ListCustomerUsers"
 )
@@ -36,6 +37,10 @@ type AccessServiceClient interface {
 	Check(ctx context.Context, in *CheckRequest, opts ...grpc.CallOption) (*CheckResponse, error)
 	// CheckBulk answers many checks at one revision.
 	CheckBulk(ctx context.Context, in *CheckBulkRequest, opts ...grpc.CallOption) (*CheckBulkResponse, error)
+	// Explain answers a check and says why: when allowed, every granting path
+	// step by step from the user to the resource; when denied, what is
+	// missing, each with the calls that would grant it. Needs users.manage.
+	Explain(ctx context.Context, in *ExplainRequest, opts ...grpc.CallOption) (*Explanation, error)
 	// ListUserCustomers lists every customer a user reaches.
 	ListUserCustomers(ctx context.Context, in *ListUserCustomersRequest, opts ...grpc.CallOption) (*ListUserCustomersResponse, error)
 	// ListCustomerUsers lists every user who reaches a customer.
@@ -64,6 +69,16 @@ func (c *accessServiceClient) CheckBulk(ctx context.Context, in *CheckBulkReques
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(CheckBulkResponse)
 	err := c.cc.Invoke(ctx, AccessService_CheckBulk_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *accessServiceClient) Explain(ctx context.Context, in *ExplainRequest, opts ...grpc.CallOption) (*Explanation, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Explanation)
+	err := c.cc.Invoke(ctx, AccessService_Explain_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -101,6 +116,10 @@ type AccessServiceServer interface {
 	Check(context.Context, *CheckRequest) (*CheckResponse, error)
 	// CheckBulk answers many checks at one revision.
 	CheckBulk(context.Context, *CheckBulkRequest) (*CheckBulkResponse, error)
+	// Explain answers a check and says why: when allowed, every granting path
+	// step by step from the user to the resource; when denied, what is
+	// missing, each with the calls that would grant it. Needs users.manage.
+	Explain(context.Context, *ExplainRequest) (*Explanation, error)
 	// ListUserCustomers lists every customer a user reaches.
 	ListUserCustomers(context.Context, *ListUserCustomersRequest) (*ListUserCustomersResponse, error)
 	// ListCustomerUsers lists every user who reaches a customer.
@@ -120,6 +139,9 @@ func (UnimplementedAccessServiceServer) Check(context.Context, *CheckRequest) (*
 }
 func (UnimplementedAccessServiceServer) CheckBulk(context.Context, *CheckBulkRequest) (*CheckBulkResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CheckBulk not implemented")
+}
+func (UnimplementedAccessServiceServer) Explain(context.Context, *ExplainRequest) (*Explanation, error) {
+	return nil, status.Error(codes.Unimplemented, "method Explain not implemented")
 }
 func (UnimplementedAccessServiceServer) ListUserCustomers(context.Context, *ListUserCustomersRequest) (*ListUserCustomersResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListUserCustomers not implemented")
@@ -184,6 +206,24 @@ func _AccessService_CheckBulk_Handler(srv interface{}, ctx context.Context, dec 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AccessService_Explain_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ExplainRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AccessServiceServer).Explain(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AccessService_Explain_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AccessServiceServer).Explain(ctx, req.(*ExplainRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _AccessService_ListUserCustomers_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListUserCustomersRequest)
 	if err := dec(in); err != nil {
@@ -234,6 +274,10 @@ var AccessService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CheckBulk",
 			Handler:    _AccessService_CheckBulk_Handler,
+		},
+		{
+			MethodName: "Explain",
+			Handler:    _AccessService_Explain_Handler,
 		},
 		{
 			MethodName: "ListUserCustomers",

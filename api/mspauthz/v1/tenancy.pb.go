@@ -771,8 +771,11 @@ type GetUserRequest struct {
 	UserId string                 `protobuf:"bytes,2,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
 	// Read at this ZedToken or later (a save's writtenAt).
 	AtLeastAsFresh string `protobuf:"bytes,3,opt,name=at_least_as_fresh,json=atLeastAsFresh,proto3" json:"at_least_as_fresh,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// FULL (the default: with his customer groups and security groups) or
+	// BASIC (without them).
+	View          View `protobuf:"varint,4,opt,name=view,proto3,enum=mspauthz.v1.View" json:"view,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetUserRequest) Reset() {
@@ -826,11 +829,24 @@ func (x *GetUserRequest) GetAtLeastAsFresh() string {
 	return ""
 }
 
+func (x *GetUserRequest) GetView() View {
+	if x != nil {
+		return x.View
+	}
+	return View_VIEW_UNSPECIFIED
+}
+
 type ListUsersRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	MspId         string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
-	PageSize      int32                  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
-	PageToken     string                 `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	MspId     string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
+	PageSize  int32                  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken string                 `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// FULL (the default: each user with his customer groups and security
+	// groups, as GetUser answers him) or BASIC (without them).
+	View View `protobuf:"varint,4,opt,name=view,proto3,enum=mspauthz.v1.View" json:"view,omitempty"`
+	// Only those whose id or display name contains this text, in any case (a
+	// page may then hold fewer than page_size before the list's end).
+	Search        string `protobuf:"bytes,5,opt,name=search,proto3" json:"search,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -882,6 +898,20 @@ func (x *ListUsersRequest) GetPageSize() int32 {
 func (x *ListUsersRequest) GetPageToken() string {
 	if x != nil {
 		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListUsersRequest) GetView() View {
+	if x != nil {
+		return x.View
+	}
+	return View_VIEW_UNSPECIFIED
+}
+
+func (x *ListUsersRequest) GetSearch() string {
+	if x != nil {
+		return x.Search
 	}
 	return ""
 }
@@ -1000,6 +1030,324 @@ func (x *ListUsersResponse) GetNextPageToken() string {
 	return ""
 }
 
+type BatchGetUsersRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	MspId string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
+	// 1 to 1,000 ids; a repeated id is answered twice.
+	UserIds []string `protobuf:"bytes,2,rep,name=user_ids,json=userIds,proto3" json:"user_ids,omitempty"`
+	// Read at this ZedToken or later.
+	AtLeastAsFresh string `protobuf:"bytes,3,opt,name=at_least_as_fresh,json=atLeastAsFresh,proto3" json:"at_least_as_fresh,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *BatchGetUsersRequest) Reset() {
+	*x = BatchGetUsersRequest{}
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BatchGetUsersRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BatchGetUsersRequest) ProtoMessage() {}
+
+func (x *BatchGetUsersRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BatchGetUsersRequest.ProtoReflect.Descriptor instead.
+func (*BatchGetUsersRequest) Descriptor() ([]byte, []int) {
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *BatchGetUsersRequest) GetMspId() string {
+	if x != nil {
+		return x.MspId
+	}
+	return ""
+}
+
+func (x *BatchGetUsersRequest) GetUserIds() []string {
+	if x != nil {
+		return x.UserIds
+	}
+	return nil
+}
+
+func (x *BatchGetUsersRequest) GetAtLeastAsFresh() string {
+	if x != nil {
+		return x.AtLeastAsFresh
+	}
+	return ""
+}
+
+type BatchGetUsersResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Users         []*User                `protobuf:"bytes,1,rep,name=users,proto3" json:"users,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BatchGetUsersResponse) Reset() {
+	*x = BatchGetUsersResponse{}
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BatchGetUsersResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BatchGetUsersResponse) ProtoMessage() {}
+
+func (x *BatchGetUsersResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BatchGetUsersResponse.ProtoReflect.Descriptor instead.
+func (*BatchGetUsersResponse) Descriptor() ([]byte, []int) {
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *BatchGetUsersResponse) GetUsers() []*User {
+	if x != nil {
+		return x.Users
+	}
+	return nil
+}
+
+type BatchGetCustomersRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	MspId string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
+	// 1 to 1,000 ids; a repeated id is answered twice.
+	CustomerIds []string `protobuf:"bytes,2,rep,name=customer_ids,json=customerIds,proto3" json:"customer_ids,omitempty"`
+	// Read at this ZedToken or later.
+	AtLeastAsFresh string `protobuf:"bytes,3,opt,name=at_least_as_fresh,json=atLeastAsFresh,proto3" json:"at_least_as_fresh,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *BatchGetCustomersRequest) Reset() {
+	*x = BatchGetCustomersRequest{}
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BatchGetCustomersRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BatchGetCustomersRequest) ProtoMessage() {}
+
+func (x *BatchGetCustomersRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BatchGetCustomersRequest.ProtoReflect.Descriptor instead.
+func (*BatchGetCustomersRequest) Descriptor() ([]byte, []int) {
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *BatchGetCustomersRequest) GetMspId() string {
+	if x != nil {
+		return x.MspId
+	}
+	return ""
+}
+
+func (x *BatchGetCustomersRequest) GetCustomerIds() []string {
+	if x != nil {
+		return x.CustomerIds
+	}
+	return nil
+}
+
+func (x *BatchGetCustomersRequest) GetAtLeastAsFresh() string {
+	if x != nil {
+		return x.AtLeastAsFresh
+	}
+	return ""
+}
+
+type BatchGetCustomersResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Customers     []*Customer            `protobuf:"bytes,1,rep,name=customers,proto3" json:"customers,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BatchGetCustomersResponse) Reset() {
+	*x = BatchGetCustomersResponse{}
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BatchGetCustomersResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BatchGetCustomersResponse) ProtoMessage() {}
+
+func (x *BatchGetCustomersResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BatchGetCustomersResponse.ProtoReflect.Descriptor instead.
+func (*BatchGetCustomersResponse) Descriptor() ([]byte, []int) {
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *BatchGetCustomersResponse) GetCustomers() []*Customer {
+	if x != nil {
+		return x.Customers
+	}
+	return nil
+}
+
+type BatchGetCustomerGroupsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	MspId string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
+	// 1 to 1,000 ids; a repeated id is answered twice.
+	CustomerGroupIds []string `protobuf:"bytes,2,rep,name=customer_group_ids,json=customerGroupIds,proto3" json:"customer_group_ids,omitempty"`
+	// Read at this ZedToken or later.
+	AtLeastAsFresh string `protobuf:"bytes,3,opt,name=at_least_as_fresh,json=atLeastAsFresh,proto3" json:"at_least_as_fresh,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *BatchGetCustomerGroupsRequest) Reset() {
+	*x = BatchGetCustomerGroupsRequest{}
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BatchGetCustomerGroupsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BatchGetCustomerGroupsRequest) ProtoMessage() {}
+
+func (x *BatchGetCustomerGroupsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BatchGetCustomerGroupsRequest.ProtoReflect.Descriptor instead.
+func (*BatchGetCustomerGroupsRequest) Descriptor() ([]byte, []int) {
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *BatchGetCustomerGroupsRequest) GetMspId() string {
+	if x != nil {
+		return x.MspId
+	}
+	return ""
+}
+
+func (x *BatchGetCustomerGroupsRequest) GetCustomerGroupIds() []string {
+	if x != nil {
+		return x.CustomerGroupIds
+	}
+	return nil
+}
+
+func (x *BatchGetCustomerGroupsRequest) GetAtLeastAsFresh() string {
+	if x != nil {
+		return x.AtLeastAsFresh
+	}
+	return ""
+}
+
+type BatchGetCustomerGroupsResponse struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	CustomerGroups []*CustomerGroup       `protobuf:"bytes,1,rep,name=customer_groups,json=customerGroups,proto3" json:"customer_groups,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *BatchGetCustomerGroupsResponse) Reset() {
+	*x = BatchGetCustomerGroupsResponse{}
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BatchGetCustomerGroupsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BatchGetCustomerGroupsResponse) ProtoMessage() {}
+
+func (x *BatchGetCustomerGroupsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BatchGetCustomerGroupsResponse.ProtoReflect.Descriptor instead.
+func (*BatchGetCustomerGroupsResponse) Descriptor() ([]byte, []int) {
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *BatchGetCustomerGroupsResponse) GetCustomerGroups() []*CustomerGroup {
+	if x != nil {
+		return x.CustomerGroups
+	}
+	return nil
+}
+
 type DeleteUserRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	MspId         string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
@@ -1010,7 +1358,7 @@ type DeleteUserRequest struct {
 
 func (x *DeleteUserRequest) Reset() {
 	*x = DeleteUserRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[17]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1022,7 +1370,7 @@ func (x *DeleteUserRequest) String() string {
 func (*DeleteUserRequest) ProtoMessage() {}
 
 func (x *DeleteUserRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[17]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1035,7 +1383,7 @@ func (x *DeleteUserRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteUserRequest.ProtoReflect.Descriptor instead.
 func (*DeleteUserRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{17}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *DeleteUserRequest) GetMspId() string {
@@ -1066,7 +1414,7 @@ type Customer struct {
 
 func (x *Customer) Reset() {
 	*x = Customer{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[18]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1078,7 +1426,7 @@ func (x *Customer) String() string {
 func (*Customer) ProtoMessage() {}
 
 func (x *Customer) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[18]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1091,7 +1439,7 @@ func (x *Customer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Customer.ProtoReflect.Descriptor instead.
 func (*Customer) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{18}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *Customer) GetCustomerId() string {
@@ -1135,7 +1483,7 @@ type CustomerPreferences struct {
 
 func (x *CustomerPreferences) Reset() {
 	*x = CustomerPreferences{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[19]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1147,7 +1495,7 @@ func (x *CustomerPreferences) String() string {
 func (*CustomerPreferences) ProtoMessage() {}
 
 func (x *CustomerPreferences) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[19]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1160,7 +1508,7 @@ func (x *CustomerPreferences) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CustomerPreferences.ProtoReflect.Descriptor instead.
 func (*CustomerPreferences) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{19}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *CustomerPreferences) GetCustomerGroups() []string {
@@ -1209,7 +1557,7 @@ type CreateCustomerRequest struct {
 
 func (x *CreateCustomerRequest) Reset() {
 	*x = CreateCustomerRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[20]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1221,7 +1569,7 @@ func (x *CreateCustomerRequest) String() string {
 func (*CreateCustomerRequest) ProtoMessage() {}
 
 func (x *CreateCustomerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[20]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1234,7 +1582,7 @@ func (x *CreateCustomerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateCustomerRequest.ProtoReflect.Descriptor instead.
 func (*CreateCustomerRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{20}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *CreateCustomerRequest) GetMspId() string {
@@ -1272,7 +1620,7 @@ type GetCustomerRequest struct {
 
 func (x *GetCustomerRequest) Reset() {
 	*x = GetCustomerRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[21]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1284,7 +1632,7 @@ func (x *GetCustomerRequest) String() string {
 func (*GetCustomerRequest) ProtoMessage() {}
 
 func (x *GetCustomerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[21]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1297,7 +1645,7 @@ func (x *GetCustomerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCustomerRequest.ProtoReflect.Descriptor instead.
 func (*GetCustomerRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{21}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *GetCustomerRequest) GetMspId() string {
@@ -1334,14 +1682,17 @@ type ListCustomersRequest struct {
 	PageSize  int32                  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	PageToken string                 `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	// BASIC (the default: no preferences) or FULL.
-	View          View `protobuf:"varint,4,opt,name=view,proto3,enum=mspauthz.v1.View" json:"view,omitempty"`
+	View View `protobuf:"varint,4,opt,name=view,proto3,enum=mspauthz.v1.View" json:"view,omitempty"`
+	// Only the customers whose id or display name contains this text, in any
+	// case (a page may then hold fewer than page_size before the list's end).
+	Search        string `protobuf:"bytes,5,opt,name=search,proto3" json:"search,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListCustomersRequest) Reset() {
 	*x = ListCustomersRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[22]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1353,7 +1704,7 @@ func (x *ListCustomersRequest) String() string {
 func (*ListCustomersRequest) ProtoMessage() {}
 
 func (x *ListCustomersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[22]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1366,7 +1717,7 @@ func (x *ListCustomersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCustomersRequest.ProtoReflect.Descriptor instead.
 func (*ListCustomersRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{22}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ListCustomersRequest) GetMspId() string {
@@ -1397,6 +1748,13 @@ func (x *ListCustomersRequest) GetView() View {
 	return View_VIEW_UNSPECIFIED
 }
 
+func (x *ListCustomersRequest) GetSearch() string {
+	if x != nil {
+		return x.Search
+	}
+	return ""
+}
+
 type UpdateCustomerRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	MspId string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
@@ -1410,7 +1768,7 @@ type UpdateCustomerRequest struct {
 
 func (x *UpdateCustomerRequest) Reset() {
 	*x = UpdateCustomerRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[23]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1422,7 +1780,7 @@ func (x *UpdateCustomerRequest) String() string {
 func (*UpdateCustomerRequest) ProtoMessage() {}
 
 func (x *UpdateCustomerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[23]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1435,7 +1793,7 @@ func (x *UpdateCustomerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateCustomerRequest.ProtoReflect.Descriptor instead.
 func (*UpdateCustomerRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{23}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *UpdateCustomerRequest) GetMspId() string {
@@ -1473,7 +1831,7 @@ type ListCustomerCustomerGroupsRequest struct {
 
 func (x *ListCustomerCustomerGroupsRequest) Reset() {
 	*x = ListCustomerCustomerGroupsRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[24]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1485,7 +1843,7 @@ func (x *ListCustomerCustomerGroupsRequest) String() string {
 func (*ListCustomerCustomerGroupsRequest) ProtoMessage() {}
 
 func (x *ListCustomerCustomerGroupsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[24]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1498,7 +1856,7 @@ func (x *ListCustomerCustomerGroupsRequest) ProtoReflect() protoreflect.Message 
 
 // Deprecated: Use ListCustomerCustomerGroupsRequest.ProtoReflect.Descriptor instead.
 func (*ListCustomerCustomerGroupsRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{24}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ListCustomerCustomerGroupsRequest) GetMspId() string {
@@ -1548,7 +1906,7 @@ type ListCustomerCustomerGroupsResponse struct {
 
 func (x *ListCustomerCustomerGroupsResponse) Reset() {
 	*x = ListCustomerCustomerGroupsResponse{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[25]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1560,7 +1918,7 @@ func (x *ListCustomerCustomerGroupsResponse) String() string {
 func (*ListCustomerCustomerGroupsResponse) ProtoMessage() {}
 
 func (x *ListCustomerCustomerGroupsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[25]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1573,7 +1931,7 @@ func (x *ListCustomerCustomerGroupsResponse) ProtoReflect() protoreflect.Message
 
 // Deprecated: Use ListCustomerCustomerGroupsResponse.ProtoReflect.Descriptor instead.
 func (*ListCustomerCustomerGroupsResponse) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{25}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ListCustomerCustomerGroupsResponse) GetCustomerGroups() []*CustomerGroup {
@@ -1611,7 +1969,7 @@ type ListAlertGroupsRequest struct {
 
 func (x *ListAlertGroupsRequest) Reset() {
 	*x = ListAlertGroupsRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[26]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1623,7 +1981,7 @@ func (x *ListAlertGroupsRequest) String() string {
 func (*ListAlertGroupsRequest) ProtoMessage() {}
 
 func (x *ListAlertGroupsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[26]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1636,7 +1994,7 @@ func (x *ListAlertGroupsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAlertGroupsRequest.ProtoReflect.Descriptor instead.
 func (*ListAlertGroupsRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{26}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ListAlertGroupsRequest) GetMspId() string {
@@ -1686,7 +2044,7 @@ type ListAlertGroupsResponse struct {
 
 func (x *ListAlertGroupsResponse) Reset() {
 	*x = ListAlertGroupsResponse{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[27]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1698,7 +2056,7 @@ func (x *ListAlertGroupsResponse) String() string {
 func (*ListAlertGroupsResponse) ProtoMessage() {}
 
 func (x *ListAlertGroupsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[27]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1711,7 +2069,7 @@ func (x *ListAlertGroupsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAlertGroupsResponse.ProtoReflect.Descriptor instead.
 func (*ListAlertGroupsResponse) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{27}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ListAlertGroupsResponse) GetAlertGroups() []*AlertGroup {
@@ -1748,7 +2106,7 @@ type GetAlertGroupRequest struct {
 
 func (x *GetAlertGroupRequest) Reset() {
 	*x = GetAlertGroupRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[28]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1760,7 +2118,7 @@ func (x *GetAlertGroupRequest) String() string {
 func (*GetAlertGroupRequest) ProtoMessage() {}
 
 func (x *GetAlertGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[28]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1773,7 +2131,7 @@ func (x *GetAlertGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAlertGroupRequest.ProtoReflect.Descriptor instead.
 func (*GetAlertGroupRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{28}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *GetAlertGroupRequest) GetMspId() string {
@@ -1814,7 +2172,7 @@ type ListCustomersResponse struct {
 
 func (x *ListCustomersResponse) Reset() {
 	*x = ListCustomersResponse{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[29]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1826,7 +2184,7 @@ func (x *ListCustomersResponse) String() string {
 func (*ListCustomersResponse) ProtoMessage() {}
 
 func (x *ListCustomersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[29]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1839,7 +2197,7 @@ func (x *ListCustomersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCustomersResponse.ProtoReflect.Descriptor instead.
 func (*ListCustomersResponse) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{29}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ListCustomersResponse) GetCustomers() []*Customer {
@@ -1866,7 +2224,7 @@ type DeleteCustomerRequest struct {
 
 func (x *DeleteCustomerRequest) Reset() {
 	*x = DeleteCustomerRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[30]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1878,7 +2236,7 @@ func (x *DeleteCustomerRequest) String() string {
 func (*DeleteCustomerRequest) ProtoMessage() {}
 
 func (x *DeleteCustomerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[30]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1891,7 +2249,7 @@ func (x *DeleteCustomerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteCustomerRequest.ProtoReflect.Descriptor instead.
 func (*DeleteCustomerRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{30}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *DeleteCustomerRequest) GetMspId() string {
@@ -1924,7 +2282,7 @@ type CustomerGroup struct {
 
 func (x *CustomerGroup) Reset() {
 	*x = CustomerGroup{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[31]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1936,7 +2294,7 @@ func (x *CustomerGroup) String() string {
 func (*CustomerGroup) ProtoMessage() {}
 
 func (x *CustomerGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[31]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1949,7 +2307,7 @@ func (x *CustomerGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CustomerGroup.ProtoReflect.Descriptor instead.
 func (*CustomerGroup) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{31}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *CustomerGroup) GetCustomerGroupId() string {
@@ -1998,7 +2356,7 @@ type CreateCustomerGroupRequest struct {
 
 func (x *CreateCustomerGroupRequest) Reset() {
 	*x = CreateCustomerGroupRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[32]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2010,7 +2368,7 @@ func (x *CreateCustomerGroupRequest) String() string {
 func (*CreateCustomerGroupRequest) ProtoMessage() {}
 
 func (x *CreateCustomerGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[32]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2023,7 +2381,7 @@ func (x *CreateCustomerGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateCustomerGroupRequest.ProtoReflect.Descriptor instead.
 func (*CreateCustomerGroupRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{32}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *CreateCustomerGroupRequest) GetMspId() string {
@@ -2053,13 +2411,16 @@ type GetCustomerGroupRequest struct {
 	CustomerGroupId string                 `protobuf:"bytes,2,opt,name=customer_group_id,json=customerGroupId,proto3" json:"customer_group_id,omitempty"`
 	// Read at this ZedToken or later (a save's writtenAt).
 	AtLeastAsFresh string `protobuf:"bytes,3,opt,name=at_least_as_fresh,json=atLeastAsFresh,proto3" json:"at_least_as_fresh,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// FULL (the default: with its members and customers) or BASIC (without
+	// them).
+	View          View `protobuf:"varint,4,opt,name=view,proto3,enum=mspauthz.v1.View" json:"view,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetCustomerGroupRequest) Reset() {
 	*x = GetCustomerGroupRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[33]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2071,7 +2432,7 @@ func (x *GetCustomerGroupRequest) String() string {
 func (*GetCustomerGroupRequest) ProtoMessage() {}
 
 func (x *GetCustomerGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[33]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2084,7 +2445,7 @@ func (x *GetCustomerGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCustomerGroupRequest.ProtoReflect.Descriptor instead.
 func (*GetCustomerGroupRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{33}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *GetCustomerGroupRequest) GetMspId() string {
@@ -2108,6 +2469,13 @@ func (x *GetCustomerGroupRequest) GetAtLeastAsFresh() string {
 	return ""
 }
 
+func (x *GetCustomerGroupRequest) GetView() View {
+	if x != nil {
+		return x.View
+	}
+	return View_VIEW_UNSPECIFIED
+}
+
 type UpdateCustomerGroupRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	MspId string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
@@ -2121,7 +2489,7 @@ type UpdateCustomerGroupRequest struct {
 
 func (x *UpdateCustomerGroupRequest) Reset() {
 	*x = UpdateCustomerGroupRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[34]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2133,7 +2501,7 @@ func (x *UpdateCustomerGroupRequest) String() string {
 func (*UpdateCustomerGroupRequest) ProtoMessage() {}
 
 func (x *UpdateCustomerGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[34]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2146,7 +2514,7 @@ func (x *UpdateCustomerGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateCustomerGroupRequest.ProtoReflect.Descriptor instead.
 func (*UpdateCustomerGroupRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{34}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *UpdateCustomerGroupRequest) GetMspId() string {
@@ -2186,7 +2554,7 @@ type ListCustomerGroupCustomersRequest struct {
 
 func (x *ListCustomerGroupCustomersRequest) Reset() {
 	*x = ListCustomerGroupCustomersRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[35]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2198,7 +2566,7 @@ func (x *ListCustomerGroupCustomersRequest) String() string {
 func (*ListCustomerGroupCustomersRequest) ProtoMessage() {}
 
 func (x *ListCustomerGroupCustomersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[35]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2211,7 +2579,7 @@ func (x *ListCustomerGroupCustomersRequest) ProtoReflect() protoreflect.Message 
 
 // Deprecated: Use ListCustomerGroupCustomersRequest.ProtoReflect.Descriptor instead.
 func (*ListCustomerGroupCustomersRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{35}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *ListCustomerGroupCustomersRequest) GetMspId() string {
@@ -2268,7 +2636,7 @@ type ListCustomerGroupCustomersResponse struct {
 
 func (x *ListCustomerGroupCustomersResponse) Reset() {
 	*x = ListCustomerGroupCustomersResponse{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[36]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2280,7 +2648,7 @@ func (x *ListCustomerGroupCustomersResponse) String() string {
 func (*ListCustomerGroupCustomersResponse) ProtoMessage() {}
 
 func (x *ListCustomerGroupCustomersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[36]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2293,7 +2661,7 @@ func (x *ListCustomerGroupCustomersResponse) ProtoReflect() protoreflect.Message
 
 // Deprecated: Use ListCustomerGroupCustomersResponse.ProtoReflect.Descriptor instead.
 func (*ListCustomerGroupCustomersResponse) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{36}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *ListCustomerGroupCustomersResponse) GetCustomers() []*Customer {
@@ -2318,17 +2686,23 @@ func (x *ListCustomerGroupCustomersResponse) GetCheckedAt() string {
 }
 
 type ListCustomerGroupsRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	MspId         string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
-	PageSize      int32                  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
-	PageToken     string                 `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	MspId     string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
+	PageSize  int32                  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken string                 `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// FULL (the default: each group with its members and customers, as
+	// GetCustomerGroup answers it) or BASIC (without them).
+	View View `protobuf:"varint,4,opt,name=view,proto3,enum=mspauthz.v1.View" json:"view,omitempty"`
+	// Only those whose id or display name contains this text, in any case (a
+	// page may then hold fewer than page_size before the list's end).
+	Search        string `protobuf:"bytes,5,opt,name=search,proto3" json:"search,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListCustomerGroupsRequest) Reset() {
 	*x = ListCustomerGroupsRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[37]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2340,7 +2714,7 @@ func (x *ListCustomerGroupsRequest) String() string {
 func (*ListCustomerGroupsRequest) ProtoMessage() {}
 
 func (x *ListCustomerGroupsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[37]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2353,7 +2727,7 @@ func (x *ListCustomerGroupsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCustomerGroupsRequest.ProtoReflect.Descriptor instead.
 func (*ListCustomerGroupsRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{37}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *ListCustomerGroupsRequest) GetMspId() string {
@@ -2377,6 +2751,20 @@ func (x *ListCustomerGroupsRequest) GetPageToken() string {
 	return ""
 }
 
+func (x *ListCustomerGroupsRequest) GetView() View {
+	if x != nil {
+		return x.View
+	}
+	return View_VIEW_UNSPECIFIED
+}
+
+func (x *ListCustomerGroupsRequest) GetSearch() string {
+	if x != nil {
+		return x.Search
+	}
+	return ""
+}
+
 type ListCustomerGroupsResponse struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
 	CustomerGroups []*CustomerGroup       `protobuf:"bytes,1,rep,name=customer_groups,json=customerGroups,proto3" json:"customer_groups,omitempty"`
@@ -2387,7 +2775,7 @@ type ListCustomerGroupsResponse struct {
 
 func (x *ListCustomerGroupsResponse) Reset() {
 	*x = ListCustomerGroupsResponse{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[38]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2399,7 +2787,7 @@ func (x *ListCustomerGroupsResponse) String() string {
 func (*ListCustomerGroupsResponse) ProtoMessage() {}
 
 func (x *ListCustomerGroupsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[38]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2412,7 +2800,7 @@ func (x *ListCustomerGroupsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCustomerGroupsResponse.ProtoReflect.Descriptor instead.
 func (*ListCustomerGroupsResponse) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{38}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *ListCustomerGroupsResponse) GetCustomerGroups() []*CustomerGroup {
@@ -2439,7 +2827,7 @@ type DeleteCustomerGroupRequest struct {
 
 func (x *DeleteCustomerGroupRequest) Reset() {
 	*x = DeleteCustomerGroupRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[39]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2451,7 +2839,7 @@ func (x *DeleteCustomerGroupRequest) String() string {
 func (*DeleteCustomerGroupRequest) ProtoMessage() {}
 
 func (x *DeleteCustomerGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[39]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2464,7 +2852,7 @@ func (x *DeleteCustomerGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteCustomerGroupRequest.ProtoReflect.Descriptor instead.
 func (*DeleteCustomerGroupRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{39}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *DeleteCustomerGroupRequest) GetMspId() string {
@@ -2492,7 +2880,7 @@ type AccountContact struct {
 
 func (x *AccountContact) Reset() {
 	*x = AccountContact{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[40]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2504,7 +2892,7 @@ func (x *AccountContact) String() string {
 func (*AccountContact) ProtoMessage() {}
 
 func (x *AccountContact) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[40]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2517,7 +2905,7 @@ func (x *AccountContact) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AccountContact.ProtoReflect.Descriptor instead.
 func (*AccountContact) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{40}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *AccountContact) GetCustomerId() string {
@@ -2552,7 +2940,7 @@ type SetAccountContactRequest struct {
 
 func (x *SetAccountContactRequest) Reset() {
 	*x = SetAccountContactRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[41]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2564,7 +2952,7 @@ func (x *SetAccountContactRequest) String() string {
 func (*SetAccountContactRequest) ProtoMessage() {}
 
 func (x *SetAccountContactRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[41]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2577,7 +2965,7 @@ func (x *SetAccountContactRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetAccountContactRequest.ProtoReflect.Descriptor instead.
 func (*SetAccountContactRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{41}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *SetAccountContactRequest) GetMspId() string {
@@ -2613,7 +3001,7 @@ type AlertGroup struct {
 
 func (x *AlertGroup) Reset() {
 	*x = AlertGroup{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[42]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2625,7 +3013,7 @@ func (x *AlertGroup) String() string {
 func (*AlertGroup) ProtoMessage() {}
 
 func (x *AlertGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[42]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2638,7 +3026,7 @@ func (x *AlertGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AlertGroup.ProtoReflect.Descriptor instead.
 func (*AlertGroup) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{42}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *AlertGroup) GetCustomerId() string {
@@ -2682,7 +3070,7 @@ type SetAlertGroupRequest struct {
 
 func (x *SetAlertGroupRequest) Reset() {
 	*x = SetAlertGroupRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[43]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2694,7 +3082,7 @@ func (x *SetAlertGroupRequest) String() string {
 func (*SetAlertGroupRequest) ProtoMessage() {}
 
 func (x *SetAlertGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[43]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2707,7 +3095,7 @@ func (x *SetAlertGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetAlertGroupRequest.ProtoReflect.Descriptor instead.
 func (*SetAlertGroupRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{43}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *SetAlertGroupRequest) GetMspId() string {
@@ -2756,7 +3144,7 @@ type EditCustomerPreferencesRequest struct {
 
 func (x *EditCustomerPreferencesRequest) Reset() {
 	*x = EditCustomerPreferencesRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[44]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2768,7 +3156,7 @@ func (x *EditCustomerPreferencesRequest) String() string {
 func (*EditCustomerPreferencesRequest) ProtoMessage() {}
 
 func (x *EditCustomerPreferencesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[44]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2781,7 +3169,7 @@ func (x *EditCustomerPreferencesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EditCustomerPreferencesRequest.ProtoReflect.Descriptor instead.
 func (*EditCustomerPreferencesRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{44}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *EditCustomerPreferencesRequest) GetMspId() string {
@@ -2840,7 +3228,7 @@ type EditCustomerGroupRequest struct {
 
 func (x *EditCustomerGroupRequest) Reset() {
 	*x = EditCustomerGroupRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[45]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2852,7 +3240,7 @@ func (x *EditCustomerGroupRequest) String() string {
 func (*EditCustomerGroupRequest) ProtoMessage() {}
 
 func (x *EditCustomerGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[45]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2865,7 +3253,7 @@ func (x *EditCustomerGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EditCustomerGroupRequest.ProtoReflect.Descriptor instead.
 func (*EditCustomerGroupRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{45}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *EditCustomerGroupRequest) GetMspId() string {
@@ -2917,7 +3305,7 @@ type EditUserRequest struct {
 
 func (x *EditUserRequest) Reset() {
 	*x = EditUserRequest{}
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[46]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2929,7 +3317,7 @@ func (x *EditUserRequest) String() string {
 func (*EditUserRequest) ProtoMessage() {}
 
 func (x *EditUserRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[46]
+	mi := &file_mspauthz_v1_tenancy_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2942,7 +3330,7 @@ func (x *EditUserRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EditUserRequest.ProtoReflect.Descriptor instead.
 func (*EditUserRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{46}
+	return file_mspauthz_v1_tenancy_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *EditUserRequest) GetMspId() string {
@@ -3033,16 +3421,19 @@ const file_mspauthz_v1_tenancy_proto_rawDesc = "" +
 	"\x0eSingleCustomer\x12\x1f\n" +
 	"\vcustomer_id\x18\x01 \x01(\tR\n" +
 	"customerId\x12 \n" +
-	"\vpermissions\x18\x02 \x03(\tR\vpermissions\"k\n" +
+	"\vpermissions\x18\x02 \x03(\tR\vpermissions\"\x92\x01\n" +
 	"\x0eGetUserRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x17\n" +
 	"\auser_id\x18\x02 \x01(\tR\x06userId\x12)\n" +
-	"\x11at_least_as_fresh\x18\x03 \x01(\tR\x0eatLeastAsFresh\"e\n" +
+	"\x11at_least_as_fresh\x18\x03 \x01(\tR\x0eatLeastAsFresh\x12%\n" +
+	"\x04view\x18\x04 \x01(\x0e2\x11.mspauthz.v1.ViewR\x04view\"\xa4\x01\n" +
 	"\x10ListUsersRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tR\tpageToken\"\x8e\x01\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\x12%\n" +
+	"\x04view\x18\x04 \x01(\x0e2\x11.mspauthz.v1.ViewR\x04view\x12\x16\n" +
+	"\x06search\x18\x05 \x01(\tR\x06search\"\x8e\x01\n" +
 	"\x11UpdateUserRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12%\n" +
 	"\x04user\x18\x02 \x01(\v2\x11.mspauthz.v1.UserR\x04user\x12;\n" +
@@ -3050,7 +3441,25 @@ const file_mspauthz_v1_tenancy_proto_rawDesc = "" +
 	"updateMask\"d\n" +
 	"\x11ListUsersResponse\x12'\n" +
 	"\x05users\x18\x01 \x03(\v2\x11.mspauthz.v1.UserR\x05users\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"C\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"s\n" +
+	"\x14BatchGetUsersRequest\x12\x15\n" +
+	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x19\n" +
+	"\buser_ids\x18\x02 \x03(\tR\auserIds\x12)\n" +
+	"\x11at_least_as_fresh\x18\x03 \x01(\tR\x0eatLeastAsFresh\"@\n" +
+	"\x15BatchGetUsersResponse\x12'\n" +
+	"\x05users\x18\x01 \x03(\v2\x11.mspauthz.v1.UserR\x05users\"\x7f\n" +
+	"\x18BatchGetCustomersRequest\x12\x15\n" +
+	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12!\n" +
+	"\fcustomer_ids\x18\x02 \x03(\tR\vcustomerIds\x12)\n" +
+	"\x11at_least_as_fresh\x18\x03 \x01(\tR\x0eatLeastAsFresh\"P\n" +
+	"\x19BatchGetCustomersResponse\x123\n" +
+	"\tcustomers\x18\x01 \x03(\v2\x15.mspauthz.v1.CustomerR\tcustomers\"\x8f\x01\n" +
+	"\x1dBatchGetCustomerGroupsRequest\x12\x15\n" +
+	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12,\n" +
+	"\x12customer_group_ids\x18\x02 \x03(\tR\x10customerGroupIds\x12)\n" +
+	"\x11at_least_as_fresh\x18\x03 \x01(\tR\x0eatLeastAsFresh\"e\n" +
+	"\x1eBatchGetCustomerGroupsResponse\x12C\n" +
+	"\x0fcustomer_groups\x18\x01 \x03(\v2\x1a.mspauthz.v1.CustomerGroupR\x0ecustomerGroups\"C\n" +
 	"\x11DeleteUserRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x17\n" +
 	"\auser_id\x18\x02 \x01(\tR\x06userId\"\x92\x01\n" +
@@ -3075,13 +3484,14 @@ const file_mspauthz_v1_tenancy_proto_rawDesc = "" +
 	"\vcustomer_id\x18\x02 \x01(\tR\n" +
 	"customerId\x12)\n" +
 	"\x11at_least_as_fresh\x18\x03 \x01(\tR\x0eatLeastAsFresh\x12%\n" +
-	"\x04view\x18\x04 \x01(\x0e2\x11.mspauthz.v1.ViewR\x04view\"\x90\x01\n" +
+	"\x04view\x18\x04 \x01(\x0e2\x11.mspauthz.v1.ViewR\x04view\"\xa8\x01\n" +
 	"\x14ListCustomersRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\x12%\n" +
-	"\x04view\x18\x04 \x01(\x0e2\x11.mspauthz.v1.ViewR\x04view\"\x9e\x01\n" +
+	"\x04view\x18\x04 \x01(\x0e2\x11.mspauthz.v1.ViewR\x04view\x12\x16\n" +
+	"\x06search\x18\x05 \x01(\tR\x06search\"\x9e\x01\n" +
 	"\x15UpdateCustomerRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x121\n" +
 	"\bcustomer\x18\x02 \x01(\v2\x15.mspauthz.v1.CustomerR\bcustomer\x12;\n" +
@@ -3135,11 +3545,12 @@ const file_mspauthz_v1_tenancy_proto_rawDesc = "" +
 	"\x1aCreateCustomerGroupRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12*\n" +
 	"\x11customer_group_id\x18\x02 \x01(\tR\x0fcustomerGroupId\x12!\n" +
-	"\fdisplay_name\x18\x03 \x01(\tR\vdisplayName\"\x87\x01\n" +
+	"\fdisplay_name\x18\x03 \x01(\tR\vdisplayName\"\xae\x01\n" +
 	"\x17GetCustomerGroupRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12*\n" +
 	"\x11customer_group_id\x18\x02 \x01(\tR\x0fcustomerGroupId\x12)\n" +
-	"\x11at_least_as_fresh\x18\x03 \x01(\tR\x0eatLeastAsFresh\"\xb3\x01\n" +
+	"\x11at_least_as_fresh\x18\x03 \x01(\tR\x0eatLeastAsFresh\x12%\n" +
+	"\x04view\x18\x04 \x01(\x0e2\x11.mspauthz.v1.ViewR\x04view\"\xb3\x01\n" +
 	"\x1aUpdateCustomerGroupRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12A\n" +
 	"\x0ecustomer_group\x18\x02 \x01(\v2\x1a.mspauthz.v1.CustomerGroupR\rcustomerGroup\x12;\n" +
@@ -3157,12 +3568,14 @@ const file_mspauthz_v1_tenancy_proto_rawDesc = "" +
 	"\tcustomers\x18\x01 \x03(\v2\x15.mspauthz.v1.CustomerR\tcustomers\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1d\n" +
 	"\n" +
-	"checked_at\x18\x03 \x01(\tR\tcheckedAt\"n\n" +
+	"checked_at\x18\x03 \x01(\tR\tcheckedAt\"\xad\x01\n" +
 	"\x19ListCustomerGroupsRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tR\tpageToken\"\x89\x01\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\x12%\n" +
+	"\x04view\x18\x04 \x01(\x0e2\x11.mspauthz.v1.ViewR\x04view\x12\x16\n" +
+	"\x06search\x18\x05 \x01(\tR\x06search\"\x89\x01\n" +
 	"\x1aListCustomerGroupsResponse\x12C\n" +
 	"\x0fcustomer_groups\x18\x01 \x03(\v2\x1a.mspauthz.v1.CustomerGroupR\x0ecustomerGroups\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"_\n" +
@@ -3216,7 +3629,7 @@ const file_mspauthz_v1_tenancy_proto_rawDesc = "" +
 	"\x0fcustomer_groups\x18\x03 \x03(\tR\x0ecustomerGroups\x12#\n" +
 	"\rvalidate_only\x18\x04 \x01(\bR\fvalidateOnly\x12\x1f\n" +
 	"\vallow_empty\x18\x05 \x01(\bR\n" +
-	"allowEmpty2\xea\x1d\n" +
+	"allowEmpty2\xa7!\n" +
 	"\x0eTenancyService\x12Q\n" +
 	"\tCreateMSP\x12\x1d.mspauthz.v1.CreateMSPRequest\x1a\x10.mspauthz.v1.MSP\"\x13\x82\xd3\xe4\x93\x02\r:\x01*\"\b/v1/msps\x12Q\n" +
 	"\x06GetMSP\x12\x1a.mspauthz.v1.GetMSPRequest\x1a\x10.mspauthz.v1.MSP\"\x19\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/msps/{msp_id}\x12Y\n" +
@@ -3225,14 +3638,16 @@ const file_mspauthz_v1_tenancy_proto_rawDesc = "" +
 	"\tDeleteMSP\x12\x1d.mspauthz.v1.DeleteMSPRequest\x1a\x1e.mspauthz.v1.DeleteMSPResponse\"\x19\x82\xd3\xe4\x93\x02\x13*\x11/v1/msps/{msp_id}\x12c\n" +
 	"\n" +
 	"CreateUser\x12\x1e.mspauthz.v1.CreateUserRequest\x1a\x11.mspauthz.v1.User\"\"\x82\xd3\xe4\x93\x02\x1c:\x01*\"\x17/v1/msps/{msp_id}/users\x12d\n" +
-	"\aGetUser\x12\x1b.mspauthz.v1.GetUserRequest\x1a\x11.mspauthz.v1.User\")\x82\xd3\xe4\x93\x02#\x12!/v1/msps/{msp_id}/users/{user_id}\x12k\n" +
+	"\aGetUser\x12\x1b.mspauthz.v1.GetUserRequest\x1a\x11.mspauthz.v1.User\")\x82\xd3\xe4\x93\x02#\x12!/v1/msps/{msp_id}/users/{user_id}\x12\x80\x01\n" +
+	"\rBatchGetUsers\x12!.mspauthz.v1.BatchGetUsersRequest\x1a\".mspauthz.v1.BatchGetUsersResponse\"(\x82\xd3\xe4\x93\x02\"\x12 /v1/msps/{msp_id}/users:batchGet\x12k\n" +
 	"\tListUsers\x12\x1d.mspauthz.v1.ListUsersRequest\x1a\x1e.mspauthz.v1.ListUsersResponse\"\x1f\x82\xd3\xe4\x93\x02\x19\x12\x17/v1/msps/{msp_id}/users\x12u\n" +
 	"\n" +
 	"UpdateUser\x12\x1e.mspauthz.v1.UpdateUserRequest\x1a\x11.mspauthz.v1.User\"4\x82\xd3\xe4\x93\x02.:\x04user2&/v1/msps/{msp_id}/users/{user.user_id}\x12p\n" +
 	"\n" +
 	"DeleteUser\x12\x1e.mspauthz.v1.DeleteUserRequest\x1a\x17.mspauthz.v1.SaveReport\")\x82\xd3\xe4\x93\x02#*!/v1/msps/{msp_id}/users/{user_id}\x12s\n" +
 	"\x0eCreateCustomer\x12\".mspauthz.v1.CreateCustomerRequest\x1a\x15.mspauthz.v1.Customer\"&\x82\xd3\xe4\x93\x02 :\x01*\"\x1b/v1/msps/{msp_id}/customers\x12x\n" +
-	"\vGetCustomer\x12\x1f.mspauthz.v1.GetCustomerRequest\x1a\x15.mspauthz.v1.Customer\"1\x82\xd3\xe4\x93\x02+\x12)/v1/msps/{msp_id}/customers/{customer_id}\x12{\n" +
+	"\vGetCustomer\x12\x1f.mspauthz.v1.GetCustomerRequest\x1a\x15.mspauthz.v1.Customer\"1\x82\xd3\xe4\x93\x02+\x12)/v1/msps/{msp_id}/customers/{customer_id}\x12\x90\x01\n" +
+	"\x11BatchGetCustomers\x12%.mspauthz.v1.BatchGetCustomersRequest\x1a&.mspauthz.v1.BatchGetCustomersResponse\",\x82\xd3\xe4\x93\x02&\x12$/v1/msps/{msp_id}/customers:batchGet\x12{\n" +
 	"\rListCustomers\x12!.mspauthz.v1.ListCustomersRequest\x1a\".mspauthz.v1.ListCustomersResponse\"#\x82\xd3\xe4\x93\x02\x1d\x12\x1b/v1/msps/{msp_id}/customers\x12\x91\x01\n" +
 	"\x0eUpdateCustomer\x12\".mspauthz.v1.UpdateCustomerRequest\x1a\x15.mspauthz.v1.Customer\"D\x82\xd3\xe4\x93\x02>:\bcustomer22/v1/msps/{msp_id}/customers/{customer.customer_id}\x12\xbf\x01\n" +
 	"\x1aListCustomerCustomerGroups\x12..mspauthz.v1.ListCustomerCustomerGroupsRequest\x1a/.mspauthz.v1.ListCustomerCustomerGroupsResponse\"@\x82\xd3\xe4\x93\x02:\x128/v1/msps/{msp_id}/customers/{customer_id}/customerGroups\x12\x9b\x01\n" +
@@ -3240,7 +3655,8 @@ const file_mspauthz_v1_tenancy_proto_rawDesc = "" +
 	"\rGetAlertGroup\x12!.mspauthz.v1.GetAlertGroupRequest\x1a\x17.mspauthz.v1.AlertGroup\"N\x82\xd3\xe4\x93\x02H\x12F/v1/msps/{msp_id}/customers/{customer_id}/alertGroups/{alert_group_id}\x12\x80\x01\n" +
 	"\x0eDeleteCustomer\x12\".mspauthz.v1.DeleteCustomerRequest\x1a\x17.mspauthz.v1.SaveReport\"1\x82\xd3\xe4\x93\x02+*)/v1/msps/{msp_id}/customers/{customer_id}\x12\x87\x01\n" +
 	"\x13CreateCustomerGroup\x12'.mspauthz.v1.CreateCustomerGroupRequest\x1a\x1a.mspauthz.v1.CustomerGroup\"+\x82\xd3\xe4\x93\x02%:\x01*\" /v1/msps/{msp_id}/customerGroups\x12\x92\x01\n" +
-	"\x10GetCustomerGroup\x12$.mspauthz.v1.GetCustomerGroupRequest\x1a\x1a.mspauthz.v1.CustomerGroup\"<\x82\xd3\xe4\x93\x026\x124/v1/msps/{msp_id}/customerGroups/{customer_group_id}\x12\x8f\x01\n" +
+	"\x10GetCustomerGroup\x12$.mspauthz.v1.GetCustomerGroupRequest\x1a\x1a.mspauthz.v1.CustomerGroup\"<\x82\xd3\xe4\x93\x026\x124/v1/msps/{msp_id}/customerGroups/{customer_group_id}\x12\xa4\x01\n" +
+	"\x16BatchGetCustomerGroups\x12*.mspauthz.v1.BatchGetCustomerGroupsRequest\x1a+.mspauthz.v1.BatchGetCustomerGroupsResponse\"1\x82\xd3\xe4\x93\x02+\x12)/v1/msps/{msp_id}/customerGroups:batchGet\x12\x8f\x01\n" +
 	"\x12ListCustomerGroups\x12&.mspauthz.v1.ListCustomerGroupsRequest\x1a'.mspauthz.v1.ListCustomerGroupsResponse\"(\x82\xd3\xe4\x93\x02\"\x12 /v1/msps/{msp_id}/customerGroups\x12\xb7\x01\n" +
 	"\x13UpdateCustomerGroup\x12'.mspauthz.v1.UpdateCustomerGroupRequest\x1a\x1a.mspauthz.v1.CustomerGroup\"[\x82\xd3\xe4\x93\x02U:\x0ecustomer_group2C/v1/msps/{msp_id}/customerGroups/{customer_group.customer_group_id}\x12\xc5\x01\n" +
 	"\x1aListCustomerGroupCustomers\x12..mspauthz.v1.ListCustomerGroupCustomersRequest\x1a/.mspauthz.v1.ListCustomerGroupCustomersResponse\"F\x82\xd3\xe4\x93\x02@\x12>/v1/msps/{msp_id}/customerGroups/{customer_group_id}/customers\x12\x95\x01\n" +
@@ -3263,7 +3679,7 @@ func file_mspauthz_v1_tenancy_proto_rawDescGZIP() []byte {
 	return file_mspauthz_v1_tenancy_proto_rawDescData
 }
 
-var file_mspauthz_v1_tenancy_proto_msgTypes = make([]protoimpl.MessageInfo, 47)
+var file_mspauthz_v1_tenancy_proto_msgTypes = make([]protoimpl.MessageInfo, 53)
 var file_mspauthz_v1_tenancy_proto_goTypes = []any{
 	(*MSP)(nil),                                // 0: mspauthz.v1.MSP
 	(*CreateMSPRequest)(nil),                   // 1: mspauthz.v1.CreateMSPRequest
@@ -3282,124 +3698,143 @@ var file_mspauthz_v1_tenancy_proto_goTypes = []any{
 	(*ListUsersRequest)(nil),                   // 14: mspauthz.v1.ListUsersRequest
 	(*UpdateUserRequest)(nil),                  // 15: mspauthz.v1.UpdateUserRequest
 	(*ListUsersResponse)(nil),                  // 16: mspauthz.v1.ListUsersResponse
-	(*DeleteUserRequest)(nil),                  // 17: mspauthz.v1.DeleteUserRequest
-	(*Customer)(nil),                           // 18: mspauthz.v1.Customer
-	(*CustomerPreferences)(nil),                // 19: mspauthz.v1.CustomerPreferences
-	(*CreateCustomerRequest)(nil),              // 20: mspauthz.v1.CreateCustomerRequest
-	(*GetCustomerRequest)(nil),                 // 21: mspauthz.v1.GetCustomerRequest
-	(*ListCustomersRequest)(nil),               // 22: mspauthz.v1.ListCustomersRequest
-	(*UpdateCustomerRequest)(nil),              // 23: mspauthz.v1.UpdateCustomerRequest
-	(*ListCustomerCustomerGroupsRequest)(nil),  // 24: mspauthz.v1.ListCustomerCustomerGroupsRequest
-	(*ListCustomerCustomerGroupsResponse)(nil), // 25: mspauthz.v1.ListCustomerCustomerGroupsResponse
-	(*ListAlertGroupsRequest)(nil),             // 26: mspauthz.v1.ListAlertGroupsRequest
-	(*ListAlertGroupsResponse)(nil),            // 27: mspauthz.v1.ListAlertGroupsResponse
-	(*GetAlertGroupRequest)(nil),               // 28: mspauthz.v1.GetAlertGroupRequest
-	(*ListCustomersResponse)(nil),              // 29: mspauthz.v1.ListCustomersResponse
-	(*DeleteCustomerRequest)(nil),              // 30: mspauthz.v1.DeleteCustomerRequest
-	(*CustomerGroup)(nil),                      // 31: mspauthz.v1.CustomerGroup
-	(*CreateCustomerGroupRequest)(nil),         // 32: mspauthz.v1.CreateCustomerGroupRequest
-	(*GetCustomerGroupRequest)(nil),            // 33: mspauthz.v1.GetCustomerGroupRequest
-	(*UpdateCustomerGroupRequest)(nil),         // 34: mspauthz.v1.UpdateCustomerGroupRequest
-	(*ListCustomerGroupCustomersRequest)(nil),  // 35: mspauthz.v1.ListCustomerGroupCustomersRequest
-	(*ListCustomerGroupCustomersResponse)(nil), // 36: mspauthz.v1.ListCustomerGroupCustomersResponse
-	(*ListCustomerGroupsRequest)(nil),          // 37: mspauthz.v1.ListCustomerGroupsRequest
-	(*ListCustomerGroupsResponse)(nil),         // 38: mspauthz.v1.ListCustomerGroupsResponse
-	(*DeleteCustomerGroupRequest)(nil),         // 39: mspauthz.v1.DeleteCustomerGroupRequest
-	(*AccountContact)(nil),                     // 40: mspauthz.v1.AccountContact
-	(*SetAccountContactRequest)(nil),           // 41: mspauthz.v1.SetAccountContactRequest
-	(*AlertGroup)(nil),                         // 42: mspauthz.v1.AlertGroup
-	(*SetAlertGroupRequest)(nil),               // 43: mspauthz.v1.SetAlertGroupRequest
-	(*EditCustomerPreferencesRequest)(nil),     // 44: mspauthz.v1.EditCustomerPreferencesRequest
-	(*EditCustomerGroupRequest)(nil),           // 45: mspauthz.v1.EditCustomerGroupRequest
-	(*EditUserRequest)(nil),                    // 46: mspauthz.v1.EditUserRequest
-	(*fieldmaskpb.FieldMask)(nil),              // 47: google.protobuf.FieldMask
-	(View)(0),                                  // 48: mspauthz.v1.View
-	(*SaveReport)(nil),                         // 49: mspauthz.v1.SaveReport
+	(*BatchGetUsersRequest)(nil),               // 17: mspauthz.v1.BatchGetUsersRequest
+	(*BatchGetUsersResponse)(nil),              // 18: mspauthz.v1.BatchGetUsersResponse
+	(*BatchGetCustomersRequest)(nil),           // 19: mspauthz.v1.BatchGetCustomersRequest
+	(*BatchGetCustomersResponse)(nil),          // 20: mspauthz.v1.BatchGetCustomersResponse
+	(*BatchGetCustomerGroupsRequest)(nil),      // 21: mspauthz.v1.BatchGetCustomerGroupsRequest
+	(*BatchGetCustomerGroupsResponse)(nil),     // 22: mspauthz.v1.BatchGetCustomerGroupsResponse
+	(*DeleteUserRequest)(nil),                  // 23: mspauthz.v1.DeleteUserRequest
+	(*Customer)(nil),                           // 24: mspauthz.v1.Customer
+	(*CustomerPreferences)(nil),                // 25: mspauthz.v1.CustomerPreferences
+	(*CreateCustomerRequest)(nil),              // 26: mspauthz.v1.CreateCustomerRequest
+	(*GetCustomerRequest)(nil),                 // 27: mspauthz.v1.GetCustomerRequest
+	(*ListCustomersRequest)(nil),               // 28: mspauthz.v1.ListCustomersRequest
+	(*UpdateCustomerRequest)(nil),              // 29: mspauthz.v1.UpdateCustomerRequest
+	(*ListCustomerCustomerGroupsRequest)(nil),  // 30: mspauthz.v1.ListCustomerCustomerGroupsRequest
+	(*ListCustomerCustomerGroupsResponse)(nil), // 31: mspauthz.v1.ListCustomerCustomerGroupsResponse
+	(*ListAlertGroupsRequest)(nil),             // 32: mspauthz.v1.ListAlertGroupsRequest
+	(*ListAlertGroupsResponse)(nil),            // 33: mspauthz.v1.ListAlertGroupsResponse
+	(*GetAlertGroupRequest)(nil),               // 34: mspauthz.v1.GetAlertGroupRequest
+	(*ListCustomersResponse)(nil),              // 35: mspauthz.v1.ListCustomersResponse
+	(*DeleteCustomerRequest)(nil),              // 36: mspauthz.v1.DeleteCustomerRequest
+	(*CustomerGroup)(nil),                      // 37: mspauthz.v1.CustomerGroup
+	(*CreateCustomerGroupRequest)(nil),         // 38: mspauthz.v1.CreateCustomerGroupRequest
+	(*GetCustomerGroupRequest)(nil),            // 39: mspauthz.v1.GetCustomerGroupRequest
+	(*UpdateCustomerGroupRequest)(nil),         // 40: mspauthz.v1.UpdateCustomerGroupRequest
+	(*ListCustomerGroupCustomersRequest)(nil),  // 41: mspauthz.v1.ListCustomerGroupCustomersRequest
+	(*ListCustomerGroupCustomersResponse)(nil), // 42: mspauthz.v1.ListCustomerGroupCustomersResponse
+	(*ListCustomerGroupsRequest)(nil),          // 43: mspauthz.v1.ListCustomerGroupsRequest
+	(*ListCustomerGroupsResponse)(nil),         // 44: mspauthz.v1.ListCustomerGroupsResponse
+	(*DeleteCustomerGroupRequest)(nil),         // 45: mspauthz.v1.DeleteCustomerGroupRequest
+	(*AccountContact)(nil),                     // 46: mspauthz.v1.AccountContact
+	(*SetAccountContactRequest)(nil),           // 47: mspauthz.v1.SetAccountContactRequest
+	(*AlertGroup)(nil),                         // 48: mspauthz.v1.AlertGroup
+	(*SetAlertGroupRequest)(nil),               // 49: mspauthz.v1.SetAlertGroupRequest
+	(*EditCustomerPreferencesRequest)(nil),     // 50: mspauthz.v1.EditCustomerPreferencesRequest
+	(*EditCustomerGroupRequest)(nil),           // 51: mspauthz.v1.EditCustomerGroupRequest
+	(*EditUserRequest)(nil),                    // 52: mspauthz.v1.EditUserRequest
+	(View)(0),                                  // 53: mspauthz.v1.View
+	(*fieldmaskpb.FieldMask)(nil),              // 54: google.protobuf.FieldMask
+	(*SaveReport)(nil),                         // 55: mspauthz.v1.SaveReport
 }
 var file_mspauthz_v1_tenancy_proto_depIdxs = []int32{
 	0,  // 0: mspauthz.v1.ListMSPsResponse.msps:type_name -> mspauthz.v1.MSP
 	8,  // 1: mspauthz.v1.User.customer_groups:type_name -> mspauthz.v1.CustomerGroupMembership
 	9,  // 2: mspauthz.v1.User.security_groups:type_name -> mspauthz.v1.SecurityGroupMembership
 	12, // 3: mspauthz.v1.CreateUserRequest.single_customer:type_name -> mspauthz.v1.SingleCustomer
-	7,  // 4: mspauthz.v1.UpdateUserRequest.user:type_name -> mspauthz.v1.User
-	47, // 5: mspauthz.v1.UpdateUserRequest.update_mask:type_name -> google.protobuf.FieldMask
-	7,  // 6: mspauthz.v1.ListUsersResponse.users:type_name -> mspauthz.v1.User
-	19, // 7: mspauthz.v1.Customer.preferences:type_name -> mspauthz.v1.CustomerPreferences
-	42, // 8: mspauthz.v1.CustomerPreferences.alert_groups:type_name -> mspauthz.v1.AlertGroup
-	48, // 9: mspauthz.v1.GetCustomerRequest.view:type_name -> mspauthz.v1.View
-	48, // 10: mspauthz.v1.ListCustomersRequest.view:type_name -> mspauthz.v1.View
-	18, // 11: mspauthz.v1.UpdateCustomerRequest.customer:type_name -> mspauthz.v1.Customer
-	47, // 12: mspauthz.v1.UpdateCustomerRequest.update_mask:type_name -> google.protobuf.FieldMask
-	31, // 13: mspauthz.v1.ListCustomerCustomerGroupsResponse.customer_groups:type_name -> mspauthz.v1.CustomerGroup
-	42, // 14: mspauthz.v1.ListAlertGroupsResponse.alert_groups:type_name -> mspauthz.v1.AlertGroup
-	18, // 15: mspauthz.v1.ListCustomersResponse.customers:type_name -> mspauthz.v1.Customer
-	10, // 16: mspauthz.v1.CustomerGroup.members:type_name -> mspauthz.v1.Member
-	31, // 17: mspauthz.v1.UpdateCustomerGroupRequest.customer_group:type_name -> mspauthz.v1.CustomerGroup
-	47, // 18: mspauthz.v1.UpdateCustomerGroupRequest.update_mask:type_name -> google.protobuf.FieldMask
-	48, // 19: mspauthz.v1.ListCustomerGroupCustomersRequest.view:type_name -> mspauthz.v1.View
-	18, // 20: mspauthz.v1.ListCustomerGroupCustomersResponse.customers:type_name -> mspauthz.v1.Customer
-	31, // 21: mspauthz.v1.ListCustomerGroupsResponse.customer_groups:type_name -> mspauthz.v1.CustomerGroup
-	1,  // 22: mspauthz.v1.TenancyService.CreateMSP:input_type -> mspauthz.v1.CreateMSPRequest
-	2,  // 23: mspauthz.v1.TenancyService.GetMSP:input_type -> mspauthz.v1.GetMSPRequest
-	3,  // 24: mspauthz.v1.TenancyService.ListMSPs:input_type -> mspauthz.v1.ListMSPsRequest
-	5,  // 25: mspauthz.v1.TenancyService.DeleteMSP:input_type -> mspauthz.v1.DeleteMSPRequest
-	11, // 26: mspauthz.v1.TenancyService.CreateUser:input_type -> mspauthz.v1.CreateUserRequest
-	13, // 27: mspauthz.v1.TenancyService.GetUser:input_type -> mspauthz.v1.GetUserRequest
-	14, // 28: mspauthz.v1.TenancyService.ListUsers:input_type -> mspauthz.v1.ListUsersRequest
-	15, // 29: mspauthz.v1.TenancyService.UpdateUser:input_type -> mspauthz.v1.UpdateUserRequest
-	17, // 30: mspauthz.v1.TenancyService.DeleteUser:input_type -> mspauthz.v1.DeleteUserRequest
-	20, // 31: mspauthz.v1.TenancyService.CreateCustomer:input_type -> mspauthz.v1.CreateCustomerRequest
-	21, // 32: mspauthz.v1.TenancyService.GetCustomer:input_type -> mspauthz.v1.GetCustomerRequest
-	22, // 33: mspauthz.v1.TenancyService.ListCustomers:input_type -> mspauthz.v1.ListCustomersRequest
-	23, // 34: mspauthz.v1.TenancyService.UpdateCustomer:input_type -> mspauthz.v1.UpdateCustomerRequest
-	24, // 35: mspauthz.v1.TenancyService.ListCustomerCustomerGroups:input_type -> mspauthz.v1.ListCustomerCustomerGroupsRequest
-	26, // 36: mspauthz.v1.TenancyService.ListAlertGroups:input_type -> mspauthz.v1.ListAlertGroupsRequest
-	28, // 37: mspauthz.v1.TenancyService.GetAlertGroup:input_type -> mspauthz.v1.GetAlertGroupRequest
-	30, // 38: mspauthz.v1.TenancyService.DeleteCustomer:input_type -> mspauthz.v1.DeleteCustomerRequest
-	32, // 39: mspauthz.v1.TenancyService.CreateCustomerGroup:input_type -> mspauthz.v1.CreateCustomerGroupRequest
-	33, // 40: mspauthz.v1.TenancyService.GetCustomerGroup:input_type -> mspauthz.v1.GetCustomerGroupRequest
-	37, // 41: mspauthz.v1.TenancyService.ListCustomerGroups:input_type -> mspauthz.v1.ListCustomerGroupsRequest
-	34, // 42: mspauthz.v1.TenancyService.UpdateCustomerGroup:input_type -> mspauthz.v1.UpdateCustomerGroupRequest
-	35, // 43: mspauthz.v1.TenancyService.ListCustomerGroupCustomers:input_type -> mspauthz.v1.ListCustomerGroupCustomersRequest
-	39, // 44: mspauthz.v1.TenancyService.DeleteCustomerGroup:input_type -> mspauthz.v1.DeleteCustomerGroupRequest
-	41, // 45: mspauthz.v1.TenancyService.SetAccountContact:input_type -> mspauthz.v1.SetAccountContactRequest
-	43, // 46: mspauthz.v1.TenancyService.SetAlertGroup:input_type -> mspauthz.v1.SetAlertGroupRequest
-	44, // 47: mspauthz.v1.TenancyService.EditCustomerPreferences:input_type -> mspauthz.v1.EditCustomerPreferencesRequest
-	45, // 48: mspauthz.v1.TenancyService.EditCustomerGroup:input_type -> mspauthz.v1.EditCustomerGroupRequest
-	46, // 49: mspauthz.v1.TenancyService.EditUser:input_type -> mspauthz.v1.EditUserRequest
-	0,  // 50: mspauthz.v1.TenancyService.CreateMSP:output_type -> mspauthz.v1.MSP
-	0,  // 51: mspauthz.v1.TenancyService.GetMSP:output_type -> mspauthz.v1.MSP
-	4,  // 52: mspauthz.v1.TenancyService.ListMSPs:output_type -> mspauthz.v1.ListMSPsResponse
-	6,  // 53: mspauthz.v1.TenancyService.DeleteMSP:output_type -> mspauthz.v1.DeleteMSPResponse
-	7,  // 54: mspauthz.v1.TenancyService.CreateUser:output_type -> mspauthz.v1.User
-	7,  // 55: mspauthz.v1.TenancyService.GetUser:output_type -> mspauthz.v1.User
-	16, // 56: mspauthz.v1.TenancyService.ListUsers:output_type -> mspauthz.v1.ListUsersResponse
-	7,  // 57: mspauthz.v1.TenancyService.UpdateUser:output_type -> mspauthz.v1.User
-	49, // 58: mspauthz.v1.TenancyService.DeleteUser:output_type -> mspauthz.v1.SaveReport
-	18, // 59: mspauthz.v1.TenancyService.CreateCustomer:output_type -> mspauthz.v1.Customer
-	18, // 60: mspauthz.v1.TenancyService.GetCustomer:output_type -> mspauthz.v1.Customer
-	29, // 61: mspauthz.v1.TenancyService.ListCustomers:output_type -> mspauthz.v1.ListCustomersResponse
-	18, // 62: mspauthz.v1.TenancyService.UpdateCustomer:output_type -> mspauthz.v1.Customer
-	25, // 63: mspauthz.v1.TenancyService.ListCustomerCustomerGroups:output_type -> mspauthz.v1.ListCustomerCustomerGroupsResponse
-	27, // 64: mspauthz.v1.TenancyService.ListAlertGroups:output_type -> mspauthz.v1.ListAlertGroupsResponse
-	42, // 65: mspauthz.v1.TenancyService.GetAlertGroup:output_type -> mspauthz.v1.AlertGroup
-	49, // 66: mspauthz.v1.TenancyService.DeleteCustomer:output_type -> mspauthz.v1.SaveReport
-	31, // 67: mspauthz.v1.TenancyService.CreateCustomerGroup:output_type -> mspauthz.v1.CustomerGroup
-	31, // 68: mspauthz.v1.TenancyService.GetCustomerGroup:output_type -> mspauthz.v1.CustomerGroup
-	38, // 69: mspauthz.v1.TenancyService.ListCustomerGroups:output_type -> mspauthz.v1.ListCustomerGroupsResponse
-	31, // 70: mspauthz.v1.TenancyService.UpdateCustomerGroup:output_type -> mspauthz.v1.CustomerGroup
-	36, // 71: mspauthz.v1.TenancyService.ListCustomerGroupCustomers:output_type -> mspauthz.v1.ListCustomerGroupCustomersResponse
-	49, // 72: mspauthz.v1.TenancyService.DeleteCustomerGroup:output_type -> mspauthz.v1.SaveReport
-	40, // 73: mspauthz.v1.TenancyService.SetAccountContact:output_type -> mspauthz.v1.AccountContact
-	42, // 74: mspauthz.v1.TenancyService.SetAlertGroup:output_type -> mspauthz.v1.AlertGroup
-	49, // 75: mspauthz.v1.TenancyService.EditCustomerPreferences:output_type -> mspauthz.v1.SaveReport
-	49, // 76: mspauthz.v1.TenancyService.EditCustomerGroup:output_type -> mspauthz.v1.SaveReport
-	49, // 77: mspauthz.v1.TenancyService.EditUser:output_type -> mspauthz.v1.SaveReport
-	50, // [50:78] is the sub-list for method output_type
-	22, // [22:50] is the sub-list for method input_type
-	22, // [22:22] is the sub-list for extension type_name
-	22, // [22:22] is the sub-list for extension extendee
-	0,  // [0:22] is the sub-list for field type_name
+	53, // 4: mspauthz.v1.GetUserRequest.view:type_name -> mspauthz.v1.View
+	53, // 5: mspauthz.v1.ListUsersRequest.view:type_name -> mspauthz.v1.View
+	7,  // 6: mspauthz.v1.UpdateUserRequest.user:type_name -> mspauthz.v1.User
+	54, // 7: mspauthz.v1.UpdateUserRequest.update_mask:type_name -> google.protobuf.FieldMask
+	7,  // 8: mspauthz.v1.ListUsersResponse.users:type_name -> mspauthz.v1.User
+	7,  // 9: mspauthz.v1.BatchGetUsersResponse.users:type_name -> mspauthz.v1.User
+	24, // 10: mspauthz.v1.BatchGetCustomersResponse.customers:type_name -> mspauthz.v1.Customer
+	37, // 11: mspauthz.v1.BatchGetCustomerGroupsResponse.customer_groups:type_name -> mspauthz.v1.CustomerGroup
+	25, // 12: mspauthz.v1.Customer.preferences:type_name -> mspauthz.v1.CustomerPreferences
+	48, // 13: mspauthz.v1.CustomerPreferences.alert_groups:type_name -> mspauthz.v1.AlertGroup
+	53, // 14: mspauthz.v1.GetCustomerRequest.view:type_name -> mspauthz.v1.View
+	53, // 15: mspauthz.v1.ListCustomersRequest.view:type_name -> mspauthz.v1.View
+	24, // 16: mspauthz.v1.UpdateCustomerRequest.customer:type_name -> mspauthz.v1.Customer
+	54, // 17: mspauthz.v1.UpdateCustomerRequest.update_mask:type_name -> google.protobuf.FieldMask
+	37, // 18: mspauthz.v1.ListCustomerCustomerGroupsResponse.customer_groups:type_name -> mspauthz.v1.CustomerGroup
+	48, // 19: mspauthz.v1.ListAlertGroupsResponse.alert_groups:type_name -> mspauthz.v1.AlertGroup
+	24, // 20: mspauthz.v1.ListCustomersResponse.customers:type_name -> mspauthz.v1.Customer
+	10, // 21: mspauthz.v1.CustomerGroup.members:type_name -> mspauthz.v1.Member
+	53, // 22: mspauthz.v1.GetCustomerGroupRequest.view:type_name -> mspauthz.v1.View
+	37, // 23: mspauthz.v1.UpdateCustomerGroupRequest.customer_group:type_name -> mspauthz.v1.CustomerGroup
+	54, // 24: mspauthz.v1.UpdateCustomerGroupRequest.update_mask:type_name -> google.protobuf.FieldMask
+	53, // 25: mspauthz.v1.ListCustomerGroupCustomersRequest.view:type_name -> mspauthz.v1.View
+	24, // 26: mspauthz.v1.ListCustomerGroupCustomersResponse.customers:type_name -> mspauthz.v1.Customer
+	53, // 27: mspauthz.v1.ListCustomerGroupsRequest.view:type_name -> mspauthz.v1.View
+	37, // 28: mspauthz.v1.ListCustomerGroupsResponse.customer_groups:type_name -> mspauthz.v1.CustomerGroup
+	1,  // 29: mspauthz.v1.TenancyService.CreateMSP:input_type -> mspauthz.v1.CreateMSPRequest
+	2,  // 30: mspauthz.v1.TenancyService.GetMSP:input_type -> mspauthz.v1.GetMSPRequest
+	3,  // 31: mspauthz.v1.TenancyService.ListMSPs:input_type -> mspauthz.v1.ListMSPsRequest
+	5,  // 32: mspauthz.v1.TenancyService.DeleteMSP:input_type -> mspauthz.v1.DeleteMSPRequest
+	11, // 33: mspauthz.v1.TenancyService.CreateUser:input_type -> mspauthz.v1.CreateUserRequest
+	13, // 34: mspauthz.v1.TenancyService.GetUser:input_type -> mspauthz.v1.GetUserRequest
+	17, // 35: mspauthz.v1.TenancyService.BatchGetUsers:input_type -> mspauthz.v1.BatchGetUsersRequest
+	14, // 36: mspauthz.v1.TenancyService.ListUsers:input_type -> mspauthz.v1.ListUsersRequest
+	15, // 37: mspauthz.v1.TenancyService.UpdateUser:input_type -> mspauthz.v1.UpdateUserRequest
+	23, // 38: mspauthz.v1.TenancyService.DeleteUser:input_type -> mspauthz.v1.DeleteUserRequest
+	26, // 39: mspauthz.v1.TenancyService.CreateCustomer:input_type -> mspauthz.v1.CreateCustomerRequest
+	27, // 40: mspauthz.v1.TenancyService.GetCustomer:input_type -> mspauthz.v1.GetCustomerRequest
+	19, // 41: mspauthz.v1.TenancyService.BatchGetCustomers:input_type -> mspauthz.v1.BatchGetCustomersRequest
+	28, // 42: mspauthz.v1.TenancyService.ListCustomers:input_type -> mspauthz.v1.ListCustomersRequest
+	29, // 43: mspauthz.v1.TenancyService.UpdateCustomer:input_type -> mspauthz.v1.UpdateCustomerRequest
+	30, // 44: mspauthz.v1.TenancyService.ListCustomerCustomerGroups:input_type -> mspauthz.v1.ListCustomerCustomerGroupsRequest
+	32, // 45: mspauthz.v1.TenancyService.ListAlertGroups:input_type -> mspauthz.v1.ListAlertGroupsRequest
+	34, // 46: mspauthz.v1.TenancyService.GetAlertGroup:input_type -> mspauthz.v1.GetAlertGroupRequest
+	36, // 47: mspauthz.v1.TenancyService.DeleteCustomer:input_type -> mspauthz.v1.DeleteCustomerRequest
+	38, // 48: mspauthz.v1.TenancyService.CreateCustomerGroup:input_type -> mspauthz.v1.CreateCustomerGroupRequest
+	39, // 49: mspauthz.v1.TenancyService.GetCustomerGroup:input_type -> mspauthz.v1.GetCustomerGroupRequest
+	21, // 50: mspauthz.v1.TenancyService.BatchGetCustomerGroups:input_type -> mspauthz.v1.BatchGetCustomerGroupsRequest
+	43, // 51: mspauthz.v1.TenancyService.ListCustomerGroups:input_type -> mspauthz.v1.ListCustomerGroupsRequest
+	40, // 52: mspauthz.v1.TenancyService.UpdateCustomerGroup:input_type -> mspauthz.v1.UpdateCustomerGroupRequest
+	41, // 53: mspauthz.v1.TenancyService.ListCustomerGroupCustomers:input_type -> mspauthz.v1.ListCustomerGroupCustomersRequest
+	45, // 54: mspauthz.v1.TenancyService.DeleteCustomerGroup:input_type -> mspauthz.v1.DeleteCustomerGroupRequest
+	47, // 55: mspauthz.v1.TenancyService.SetAccountContact:input_type -> mspauthz.v1.SetAccountContactRequest
+	49, // 56: mspauthz.v1.TenancyService.SetAlertGroup:input_type -> mspauthz.v1.SetAlertGroupRequest
+	50, // 57: mspauthz.v1.TenancyService.EditCustomerPreferences:input_type -> mspauthz.v1.EditCustomerPreferencesRequest
+	51, // 58: mspauthz.v1.TenancyService.EditCustomerGroup:input_type -> mspauthz.v1.EditCustomerGroupRequest
+	52, // 59: mspauthz.v1.TenancyService.EditUser:input_type -> mspauthz.v1.EditUserRequest
+	0,  // 60: mspauthz.v1.TenancyService.CreateMSP:output_type -> mspauthz.v1.MSP
+	0,  // 61: mspauthz.v1.TenancyService.GetMSP:output_type -> mspauthz.v1.MSP
+	4,  // 62: mspauthz.v1.TenancyService.ListMSPs:output_type -> mspauthz.v1.ListMSPsResponse
+	6,  // 63: mspauthz.v1.TenancyService.DeleteMSP:output_type -> mspauthz.v1.DeleteMSPResponse
+	7,  // 64: mspauthz.v1.TenancyService.CreateUser:output_type -> mspauthz.v1.User
+	7,  // 65: mspauthz.v1.TenancyService.GetUser:output_type -> mspauthz.v1.User
+	18, // 66: mspauthz.v1.TenancyService.BatchGetUsers:output_type -> mspauthz.v1.BatchGetUsersResponse
+	16, // 67: mspauthz.v1.TenancyService.ListUsers:output_type -> mspauthz.v1.ListUsersResponse
+	7,  // 68: mspauthz.v1.TenancyService.UpdateUser:output_type -> mspauthz.v1.User
+	55, // 69: mspauthz.v1.TenancyService.DeleteUser:output_type -> mspauthz.v1.SaveReport
+	24, // 70: mspauthz.v1.TenancyService.CreateCustomer:output_type -> mspauthz.v1.Customer
+	24, // 71: mspauthz.v1.TenancyService.GetCustomer:output_type -> mspauthz.v1.Customer
+	20, // 72: mspauthz.v1.TenancyService.BatchGetCustomers:output_type -> mspauthz.v1.BatchGetCustomersResponse
+	35, // 73: mspauthz.v1.TenancyService.ListCustomers:output_type -> mspauthz.v1.ListCustomersResponse
+	24, // 74: mspauthz.v1.TenancyService.UpdateCustomer:output_type -> mspauthz.v1.Customer
+	31, // 75: mspauthz.v1.TenancyService.ListCustomerCustomerGroups:output_type -> mspauthz.v1.ListCustomerCustomerGroupsResponse
+	33, // 76: mspauthz.v1.TenancyService.ListAlertGroups:output_type -> mspauthz.v1.ListAlertGroupsResponse
+	48, // 77: mspauthz.v1.TenancyService.GetAlertGroup:output_type -> mspauthz.v1.AlertGroup
+	55, // 78: mspauthz.v1.TenancyService.DeleteCustomer:output_type -> mspauthz.v1.SaveReport
+	37, // 79: mspauthz.v1.TenancyService.CreateCustomerGroup:output_type -> mspauthz.v1.CustomerGroup
+	37, // 80: mspauthz.v1.TenancyService.GetCustomerGroup:output_type -> mspauthz.v1.CustomerGroup
+	22, // 81: mspauthz.v1.TenancyService.BatchGetCustomerGroups:output_type -> mspauthz.v1.BatchGetCustomerGroupsResponse
+	44, // 82: mspauthz.v1.TenancyService.ListCustomerGroups:output_type -> mspauthz.v1.ListCustomerGroupsResponse
+	37, // 83: mspauthz.v1.TenancyService.UpdateCustomerGroup:output_type -> mspauthz.v1.CustomerGroup
+	42, // 84: mspauthz.v1.TenancyService.ListCustomerGroupCustomers:output_type -> mspauthz.v1.ListCustomerGroupCustomersResponse
+	55, // 85: mspauthz.v1.TenancyService.DeleteCustomerGroup:output_type -> mspauthz.v1.SaveReport
+	46, // 86: mspauthz.v1.TenancyService.SetAccountContact:output_type -> mspauthz.v1.AccountContact
+	48, // 87: mspauthz.v1.TenancyService.SetAlertGroup:output_type -> mspauthz.v1.AlertGroup
+	55, // 88: mspauthz.v1.TenancyService.EditCustomerPreferences:output_type -> mspauthz.v1.SaveReport
+	55, // 89: mspauthz.v1.TenancyService.EditCustomerGroup:output_type -> mspauthz.v1.SaveReport
+	55, // 90: mspauthz.v1.TenancyService.EditUser:output_type -> mspauthz.v1.SaveReport
+	60, // [60:91] is the sub-list for method output_type
+	29, // [29:60] is the sub-list for method input_type
+	29, // [29:29] is the sub-list for extension type_name
+	29, // [29:29] is the sub-list for extension extendee
+	0,  // [0:29] is the sub-list for field type_name
 }
 
 func init() { file_mspauthz_v1_tenancy_proto_init() }
@@ -3414,7 +3849,7 @@ func file_mspauthz_v1_tenancy_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mspauthz_v1_tenancy_proto_rawDesc), len(file_mspauthz_v1_tenancy_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   47,
+			NumMessages:   53,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

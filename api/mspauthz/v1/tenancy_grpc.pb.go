@@ -25,11 +25,13 @@ const (
 	TenancyService_DeleteMSP_FullMethodName                  = "/mspauthz.v1.TenancyService/DeleteMSP"
 	TenancyService_CreateUser_FullMethodName                 = "/mspauthz.v1.TenancyService/CreateUser"
 	TenancyService_GetUser_FullMethodName                    = "/mspauthz.v1.TenancyService/GetUser"
+	TenancyService_BatchGetUsers_FullMethodName              = "/mspauthz.v1.TenancyService/BatchGetUsers"
 	TenancyService_ListUsers_FullMethodName                  = "/mspauthz.v1.TenancyService/ListUsers"
 	TenancyService_UpdateUser_FullMethodName                 = "/mspauthz.v1.TenancyService/UpdateUser"
 	TenancyService_DeleteUser_FullMethodName                 = "/mspauthz.v1.TenancyService/DeleteUser"
 	TenancyService_CreateCustomer_FullMethodName             = "/mspauthz.v1.TenancyService/CreateCustomer"
 	TenancyService_GetCustomer_FullMethodName                = "/mspauthz.v1.TenancyService/GetCustomer"
+	TenancyService_BatchGetCustomers_FullMethodName          = "/mspauthz.v1.TenancyService/BatchGetCustomers"
 	TenancyService_ListCustomers_FullMethodName              = "/mspauthz.v1.TenancyService/ListCustomers"
 	TenancyService_UpdateCustomer_FullMethodName             = "/mspauthz.v1.TenancyService/UpdateCustomer"
 	TenancyService_ListCustomerCustomerGroups_FullMethodName = "/mspauthz.v1.TenancyService/ListCustomerCustomerGroups"
@@ -38,6 +40,7 @@ const (
 	TenancyService_DeleteCustomer_FullMethodName             = "/mspauthz.v1.TenancyService/DeleteCustomer"
 	TenancyService_CreateCustomerGroup_FullMethodName        = "/mspauthz.v1.TenancyService/CreateCustomerGroup"
 	TenancyService_GetCustomerGroup_FullMethodName           = "/mspauthz.v1.TenancyService/GetCustomerGroup"
+	TenancyService_BatchGetCustomerGroups_FullMethodName     = "/mspauthz.v1.TenancyService/BatchGetCustomerGroups"
 	TenancyService_ListCustomerGroups_FullMethodName         = "/mspauthz.v1.TenancyService/ListCustomerGroups"
 	TenancyService_UpdateCustomerGroup_FullMethodName        = "/mspauthz.v1.TenancyService/UpdateCustomerGroup"
 	TenancyService_ListCustomerGroupCustomers_FullMethodName = "/mspauthz.v1.TenancyService/ListCustomerGroupCustomers"
@@ -68,6 +71,10 @@ type TenancyServiceClient interface {
 	CreateUser(ctx context.Context, in *CreateUserRequest, opts ...grpc.CallOption) (*User, error)
 	// GetUser returns an MSP user.
 	GetUser(ctx context.Context, in *GetUserRequest, opts ...grpc.CallOption) (*User, error)
+	// BatchGetUsers returns up to 1,000 users by id, in the order asked, in
+	// the BASIC view, read at one revision (AIP-231): to name the users an
+	// access listing returns.
+	BatchGetUsers(ctx context.Context, in *BatchGetUsersRequest, opts ...grpc.CallOption) (*BatchGetUsersResponse, error)
 	// ListUsers lists an MSP's users, a page at a time, each with his groups.
 	ListUsers(ctx context.Context, in *ListUsersRequest, opts ...grpc.CallOption) (*ListUsersResponse, error)
 	// UpdateUser changes the fields of a user that update_mask names
@@ -82,6 +89,9 @@ type TenancyServiceClient interface {
 	// GetCustomer returns a customer with what the Edit Customer Preferences
 	// form shows (its preferences).
 	GetCustomer(ctx context.Context, in *GetCustomerRequest, opts ...grpc.CallOption) (*Customer, error)
+	// BatchGetCustomers returns up to 1,000 customers the caller may see by
+	// id, in the order asked, in the BASIC view, read at one revision.
+	BatchGetCustomers(ctx context.Context, in *BatchGetCustomersRequest, opts ...grpc.CallOption) (*BatchGetCustomersResponse, error)
 	// ListCustomers lists the customers the caller may see, a page at a time
 	// (the BASIC view unless the request asks for FULL).
 	ListCustomers(ctx context.Context, in *ListCustomersRequest, opts ...grpc.CallOption) (*ListCustomersResponse, error)
@@ -100,6 +110,9 @@ type TenancyServiceClient interface {
 	CreateCustomerGroup(ctx context.Context, in *CreateCustomerGroupRequest, opts ...grpc.CallOption) (*CustomerGroup, error)
 	// GetCustomerGroup returns a customer group with its members and customers.
 	GetCustomerGroup(ctx context.Context, in *GetCustomerGroupRequest, opts ...grpc.CallOption) (*CustomerGroup, error)
+	// BatchGetCustomerGroups returns up to 1,000 customer groups by id, in the
+	// order asked, in the BASIC view, read at one revision.
+	BatchGetCustomerGroups(ctx context.Context, in *BatchGetCustomerGroupsRequest, opts ...grpc.CallOption) (*BatchGetCustomerGroupsResponse, error)
 	// ListCustomerGroups lists an MSP's customer groups, a page at a time, each
 	// with its members and customers.
 	ListCustomerGroups(ctx context.Context, in *ListCustomerGroupsRequest, opts ...grpc.CallOption) (*ListCustomerGroupsResponse, error)
@@ -191,6 +204,16 @@ func (c *tenancyServiceClient) GetUser(ctx context.Context, in *GetUserRequest, 
 	return out, nil
 }
 
+func (c *tenancyServiceClient) BatchGetUsers(ctx context.Context, in *BatchGetUsersRequest, opts ...grpc.CallOption) (*BatchGetUsersResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(BatchGetUsersResponse)
+	err := c.cc.Invoke(ctx, TenancyService_BatchGetUsers_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *tenancyServiceClient) ListUsers(ctx context.Context, in *ListUsersRequest, opts ...grpc.CallOption) (*ListUsersResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListUsersResponse)
@@ -235,6 +258,16 @@ func (c *tenancyServiceClient) GetCustomer(ctx context.Context, in *GetCustomerR
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(Customer)
 	err := c.cc.Invoke(ctx, TenancyService_GetCustomer_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *tenancyServiceClient) BatchGetCustomers(ctx context.Context, in *BatchGetCustomersRequest, opts ...grpc.CallOption) (*BatchGetCustomersResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(BatchGetCustomersResponse)
+	err := c.cc.Invoke(ctx, TenancyService_BatchGetCustomers_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -315,6 +348,16 @@ func (c *tenancyServiceClient) GetCustomerGroup(ctx context.Context, in *GetCust
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(CustomerGroup)
 	err := c.cc.Invoke(ctx, TenancyService_GetCustomerGroup_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *tenancyServiceClient) BatchGetCustomerGroups(ctx context.Context, in *BatchGetCustomerGroupsRequest, opts ...grpc.CallOption) (*BatchGetCustomerGroupsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(BatchGetCustomerGroupsResponse)
+	err := c.cc.Invoke(ctx, TenancyService_BatchGetCustomerGroups_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -430,6 +473,10 @@ type TenancyServiceServer interface {
 	CreateUser(context.Context, *CreateUserRequest) (*User, error)
 	// GetUser returns an MSP user.
 	GetUser(context.Context, *GetUserRequest) (*User, error)
+	// BatchGetUsers returns up to 1,000 users by id, in the order asked, in
+	// the BASIC view, read at one revision (AIP-231): to name the users an
+	// access listing returns.
+	BatchGetUsers(context.Context, *BatchGetUsersRequest) (*BatchGetUsersResponse, error)
 	// ListUsers lists an MSP's users, a page at a time, each with his groups.
 	ListUsers(context.Context, *ListUsersRequest) (*ListUsersResponse, error)
 	// UpdateUser changes the fields of a user that update_mask names
@@ -444,6 +491,9 @@ type TenancyServiceServer interface {
 	// GetCustomer returns a customer with what the Edit Customer Preferences
 	// form shows (its preferences).
 	GetCustomer(context.Context, *GetCustomerRequest) (*Customer, error)
+	// BatchGetCustomers returns up to 1,000 customers the caller may see by
+	// id, in the order asked, in the BASIC view, read at one revision.
+	BatchGetCustomers(context.Context, *BatchGetCustomersRequest) (*BatchGetCustomersResponse, error)
 	// ListCustomers lists the customers the caller may see, a page at a time
 	// (the BASIC view unless the request asks for FULL).
 	ListCustomers(context.Context, *ListCustomersRequest) (*ListCustomersResponse, error)
@@ -462,6 +512,9 @@ type TenancyServiceServer interface {
 	CreateCustomerGroup(context.Context, *CreateCustomerGroupRequest) (*CustomerGroup, error)
 	// GetCustomerGroup returns a customer group with its members and customers.
 	GetCustomerGroup(context.Context, *GetCustomerGroupRequest) (*CustomerGroup, error)
+	// BatchGetCustomerGroups returns up to 1,000 customer groups by id, in the
+	// order asked, in the BASIC view, read at one revision.
+	BatchGetCustomerGroups(context.Context, *BatchGetCustomerGroupsRequest) (*BatchGetCustomerGroupsResponse, error)
 	// ListCustomerGroups lists an MSP's customer groups, a page at a time, each
 	// with its members and customers.
 	ListCustomerGroups(context.Context, *ListCustomerGroupsRequest) (*ListCustomerGroupsResponse, error)
@@ -511,6 +564,9 @@ func (UnimplementedTenancyServiceServer) CreateUser(context.Context, *CreateUser
 func (UnimplementedTenancyServiceServer) GetUser(context.Context, *GetUserRequest) (*User, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetUser not implemented")
 }
+func (UnimplementedTenancyServiceServer) BatchGetUsers(context.Context, *BatchGetUsersRequest) (*BatchGetUsersResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method BatchGetUsers not implemented")
+}
 func (UnimplementedTenancyServiceServer) ListUsers(context.Context, *ListUsersRequest) (*ListUsersResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListUsers not implemented")
 }
@@ -525,6 +581,9 @@ func (UnimplementedTenancyServiceServer) CreateCustomer(context.Context, *Create
 }
 func (UnimplementedTenancyServiceServer) GetCustomer(context.Context, *GetCustomerRequest) (*Customer, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetCustomer not implemented")
+}
+func (UnimplementedTenancyServiceServer) BatchGetCustomers(context.Context, *BatchGetCustomersRequest) (*BatchGetCustomersResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method BatchGetCustomers not implemented")
 }
 func (UnimplementedTenancyServiceServer) ListCustomers(context.Context, *ListCustomersRequest) (*ListCustomersResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListCustomers not implemented")
@@ -549,6 +608,9 @@ func (UnimplementedTenancyServiceServer) CreateCustomerGroup(context.Context, *C
 }
 func (UnimplementedTenancyServiceServer) GetCustomerGroup(context.Context, *GetCustomerGroupRequest) (*CustomerGroup, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetCustomerGroup not implemented")
+}
+func (UnimplementedTenancyServiceServer) BatchGetCustomerGroups(context.Context, *BatchGetCustomerGroupsRequest) (*BatchGetCustomerGroupsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method BatchGetCustomerGroups not implemented")
 }
 func (UnimplementedTenancyServiceServer) ListCustomerGroups(context.Context, *ListCustomerGroupsRequest) (*ListCustomerGroupsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListCustomerGroups not implemented")
@@ -706,6 +768,24 @@ func _TenancyService_GetUser_Handler(srv interface{}, ctx context.Context, dec f
 	return interceptor(ctx, in, info, handler)
 }
 
+func _TenancyService_BatchGetUsers_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(BatchGetUsersRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TenancyServiceServer).BatchGetUsers(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TenancyService_BatchGetUsers_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TenancyServiceServer).BatchGetUsers(ctx, req.(*BatchGetUsersRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _TenancyService_ListUsers_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListUsersRequest)
 	if err := dec(in); err != nil {
@@ -792,6 +872,24 @@ func _TenancyService_GetCustomer_Handler(srv interface{}, ctx context.Context, d
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(TenancyServiceServer).GetCustomer(ctx, req.(*GetCustomerRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _TenancyService_BatchGetCustomers_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(BatchGetCustomersRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TenancyServiceServer).BatchGetCustomers(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TenancyService_BatchGetCustomers_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TenancyServiceServer).BatchGetCustomers(ctx, req.(*BatchGetCustomersRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -936,6 +1034,24 @@ func _TenancyService_GetCustomerGroup_Handler(srv interface{}, ctx context.Conte
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(TenancyServiceServer).GetCustomerGroup(ctx, req.(*GetCustomerGroupRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _TenancyService_BatchGetCustomerGroups_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(BatchGetCustomerGroupsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TenancyServiceServer).BatchGetCustomerGroups(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TenancyService_BatchGetCustomerGroups_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TenancyServiceServer).BatchGetCustomerGroups(ctx, req.(*BatchGetCustomerGroupsRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -1134,6 +1250,10 @@ var TenancyService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _TenancyService_GetUser_Handler,
 		},
 		{
+			MethodName: "BatchGetUsers",
+			Handler:    _TenancyService_BatchGetUsers_Handler,
+		},
+		{
 			MethodName: "ListUsers",
 			Handler:    _TenancyService_ListUsers_Handler,
 		},
@@ -1152,6 +1272,10 @@ var TenancyService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetCustomer",
 			Handler:    _TenancyService_GetCustomer_Handler,
+		},
+		{
+			MethodName: "BatchGetCustomers",
+			Handler:    _TenancyService_BatchGetCustomers_Handler,
 		},
 		{
 			MethodName: "ListCustomers",
@@ -1184,6 +1308,10 @@ var TenancyService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetCustomerGroup",
 			Handler:    _TenancyService_GetCustomerGroup_Handler,
+		},
+		{
+			MethodName: "BatchGetCustomerGroups",
+			Handler:    _TenancyService_BatchGetCustomerGroups_Handler,
 		},
 		{
 			MethodName: "ListCustomerGroups",

@@ -364,11 +364,143 @@ func (*DeleteTokenResponse) Descriptor() ([]byte, []int) {
 	return file_mspauthz_v1_tokens_proto_rawDescGZIP(), []int{6}
 }
 
+type GetCallerRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// FULL (the default: with msp_permissions, which takes a check) or BASIC
+	// (who the caller is, no more).
+	View          View `protobuf:"varint,1,opt,name=view,proto3,enum=mspauthz.v1.View" json:"view,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetCallerRequest) Reset() {
+	*x = GetCallerRequest{}
+	mi := &file_mspauthz_v1_tokens_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetCallerRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetCallerRequest) ProtoMessage() {}
+
+func (x *GetCallerRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mspauthz_v1_tokens_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetCallerRequest.ProtoReflect.Descriptor instead.
+func (*GetCallerRequest) Descriptor() ([]byte, []int) {
+	return file_mspauthz_v1_tokens_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *GetCallerRequest) GetView() View {
+	if x != nil {
+		return x.View
+	}
+	return View_VIEW_UNSPECIFIED
+}
+
+// Caller is who makes a call.
+type Caller struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The platform administrator (the bootstrap token).
+	Platform bool `protobuf:"varint,1,opt,name=platform,proto3" json:"platform,omitempty"`
+	// The MSP the caller acts in; empty for the platform.
+	MspId string `protobuf:"bytes,2,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
+	// The user whose rights the call has; empty for a service token acting for nobody.
+	UserId string `protobuf:"bytes,3,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	// How the request log names the caller: "session:<id>@acme/olivia".
+	Name string `protobuf:"bytes,4,opt,name=name,proto3" json:"name,omitempty"`
+	// The MSP-level permissions of the catalog ("users.manage",
+	// "customer_groups.manage", ...) the user holds on his MSP, checked now:
+	// what a console needs to offer only the pages he may use. Empty for the
+	// platform administrator (who holds every one) and for a service token
+	// acting for nobody.
+	MspPermissions []string `protobuf:"bytes,5,rep,name=msp_permissions,json=mspPermissions,proto3" json:"msp_permissions,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *Caller) Reset() {
+	*x = Caller{}
+	mi := &file_mspauthz_v1_tokens_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Caller) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Caller) ProtoMessage() {}
+
+func (x *Caller) ProtoReflect() protoreflect.Message {
+	mi := &file_mspauthz_v1_tokens_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Caller.ProtoReflect.Descriptor instead.
+func (*Caller) Descriptor() ([]byte, []int) {
+	return file_mspauthz_v1_tokens_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *Caller) GetPlatform() bool {
+	if x != nil {
+		return x.Platform
+	}
+	return false
+}
+
+func (x *Caller) GetMspId() string {
+	if x != nil {
+		return x.MspId
+	}
+	return ""
+}
+
+func (x *Caller) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *Caller) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Caller) GetMspPermissions() []string {
+	if x != nil {
+		return x.MspPermissions
+	}
+	return nil
+}
+
 var File_mspauthz_v1_tokens_proto protoreflect.FileDescriptor
 
 const file_mspauthz_v1_tokens_proto_rawDesc = "" +
 	"\n" +
-	"\x18mspauthz/v1/tokens.proto\x12\vmspauthz.v1\x1a\x1cgoogle/api/annotations.proto\"+\n" +
+	"\x18mspauthz/v1/tokens.proto\x12\vmspauthz.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x18mspauthz/v1/common.proto\"+\n" +
 	"\x12CreateTokenRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\"H\n" +
 	"\x16CreateUserTokenRequest\x12\x15\n" +
@@ -386,8 +518,18 @@ const file_mspauthz_v1_tokens_proto_rawDesc = "" +
 	"\x12DeleteTokenRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x19\n" +
 	"\btoken_id\x18\x02 \x01(\tR\atokenId\"\x15\n" +
-	"\x13DeleteTokenResponse2\x85\x04\n" +
-	"\fTokenService\x12u\n" +
+	"\x13DeleteTokenResponse\"9\n" +
+	"\x10GetCallerRequest\x12%\n" +
+	"\x04view\x18\x01 \x01(\x0e2\x11.mspauthz.v1.ViewR\x04view\"\x91\x01\n" +
+	"\x06Caller\x12\x1a\n" +
+	"\bplatform\x18\x01 \x01(\bR\bplatform\x12\x15\n" +
+	"\x06msp_id\x18\x02 \x01(\tR\x05mspId\x12\x17\n" +
+	"\auser_id\x18\x03 \x01(\tR\x06userId\x12\x12\n" +
+	"\x04name\x18\x04 \x01(\tR\x04name\x12'\n" +
+	"\x0fmsp_permissions\x18\x05 \x03(\tR\x0emspPermissions2\xda\x04\n" +
+	"\fTokenService\x12S\n" +
+	"\tGetCaller\x12\x1d.mspauthz.v1.GetCallerRequest\x1a\x13.mspauthz.v1.Caller\"\x12\x82\xd3\xe4\x93\x02\f\x12\n" +
+	"/v1/caller\x12u\n" +
 	"\vCreateToken\x12\x1f.mspauthz.v1.CreateTokenRequest\x1a .mspauthz.v1.CreateTokenResponse\"#\x82\xd3\xe4\x93\x02\x1d:\x01*\"\x18/v1/msps/{msp_id}/tokens\x12\x8d\x01\n" +
 	"\x0fCreateUserToken\x12#.mspauthz.v1.CreateUserTokenRequest\x1a .mspauthz.v1.CreateTokenResponse\"3\x82\xd3\xe4\x93\x02-:\x01*\"(/v1/msps/{msp_id}/users/{user_id}/tokens\x12o\n" +
 	"\n" +
@@ -406,7 +548,7 @@ func file_mspauthz_v1_tokens_proto_rawDescGZIP() []byte {
 	return file_mspauthz_v1_tokens_proto_rawDescData
 }
 
-var file_mspauthz_v1_tokens_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_mspauthz_v1_tokens_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_mspauthz_v1_tokens_proto_goTypes = []any{
 	(*CreateTokenRequest)(nil),     // 0: mspauthz.v1.CreateTokenRequest
 	(*CreateUserTokenRequest)(nil), // 1: mspauthz.v1.CreateUserTokenRequest
@@ -415,21 +557,27 @@ var file_mspauthz_v1_tokens_proto_goTypes = []any{
 	(*ListTokensResponse)(nil),     // 4: mspauthz.v1.ListTokensResponse
 	(*DeleteTokenRequest)(nil),     // 5: mspauthz.v1.DeleteTokenRequest
 	(*DeleteTokenResponse)(nil),    // 6: mspauthz.v1.DeleteTokenResponse
+	(*GetCallerRequest)(nil),       // 7: mspauthz.v1.GetCallerRequest
+	(*Caller)(nil),                 // 8: mspauthz.v1.Caller
+	(View)(0),                      // 9: mspauthz.v1.View
 }
 var file_mspauthz_v1_tokens_proto_depIdxs = []int32{
-	0, // 0: mspauthz.v1.TokenService.CreateToken:input_type -> mspauthz.v1.CreateTokenRequest
-	1, // 1: mspauthz.v1.TokenService.CreateUserToken:input_type -> mspauthz.v1.CreateUserTokenRequest
-	3, // 2: mspauthz.v1.TokenService.ListTokens:input_type -> mspauthz.v1.ListTokensRequest
-	5, // 3: mspauthz.v1.TokenService.DeleteToken:input_type -> mspauthz.v1.DeleteTokenRequest
-	2, // 4: mspauthz.v1.TokenService.CreateToken:output_type -> mspauthz.v1.CreateTokenResponse
-	2, // 5: mspauthz.v1.TokenService.CreateUserToken:output_type -> mspauthz.v1.CreateTokenResponse
-	4, // 6: mspauthz.v1.TokenService.ListTokens:output_type -> mspauthz.v1.ListTokensResponse
-	6, // 7: mspauthz.v1.TokenService.DeleteToken:output_type -> mspauthz.v1.DeleteTokenResponse
-	4, // [4:8] is the sub-list for method output_type
-	0, // [0:4] is the sub-list for method input_type
-	0, // [0:0] is the sub-list for extension type_name
-	0, // [0:0] is the sub-list for extension extendee
-	0, // [0:0] is the sub-list for field type_name
+	9, // 0: mspauthz.v1.GetCallerRequest.view:type_name -> mspauthz.v1.View
+	7, // 1: mspauthz.v1.TokenService.GetCaller:input_type -> mspauthz.v1.GetCallerRequest
+	0, // 2: mspauthz.v1.TokenService.CreateToken:input_type -> mspauthz.v1.CreateTokenRequest
+	1, // 3: mspauthz.v1.TokenService.CreateUserToken:input_type -> mspauthz.v1.CreateUserTokenRequest
+	3, // 4: mspauthz.v1.TokenService.ListTokens:input_type -> mspauthz.v1.ListTokensRequest
+	5, // 5: mspauthz.v1.TokenService.DeleteToken:input_type -> mspauthz.v1.DeleteTokenRequest
+	8, // 6: mspauthz.v1.TokenService.GetCaller:output_type -> mspauthz.v1.Caller
+	2, // 7: mspauthz.v1.TokenService.CreateToken:output_type -> mspauthz.v1.CreateTokenResponse
+	2, // 8: mspauthz.v1.TokenService.CreateUserToken:output_type -> mspauthz.v1.CreateTokenResponse
+	4, // 9: mspauthz.v1.TokenService.ListTokens:output_type -> mspauthz.v1.ListTokensResponse
+	6, // 10: mspauthz.v1.TokenService.DeleteToken:output_type -> mspauthz.v1.DeleteTokenResponse
+	6, // [6:11] is the sub-list for method output_type
+	1, // [1:6] is the sub-list for method input_type
+	1, // [1:1] is the sub-list for extension type_name
+	1, // [1:1] is the sub-list for extension extendee
+	0, // [0:1] is the sub-list for field type_name
 }
 
 func init() { file_mspauthz_v1_tokens_proto_init() }
@@ -437,13 +585,14 @@ func file_mspauthz_v1_tokens_proto_init() {
 	if File_mspauthz_v1_tokens_proto != nil {
 		return
 	}
+	file_mspauthz_v1_common_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mspauthz_v1_tokens_proto_rawDesc), len(file_mspauthz_v1_tokens_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   7,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,6 +19,7 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
+	TokenService_GetCaller_FullMethodName       = "/mspauthz.v1.TokenService/GetCaller"
 	TokenService_CreateToken_FullMethodName     = "/mspauthz.v1.TokenService/CreateToken"
 	TokenService_CreateUserToken_FullMethodName = "/mspauthz.v1.TokenService/CreateUserToken"
 	TokenService_ListTokens_FullMethodName      = "/mspauthz.v1.TokenService/ListTokens"
@@ -29,8 +30,12 @@ const (
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
-// TokenService issues and revokes MSP-scoped API tokens. Platform tokens only.
+// TokenService issues and revokes MSP-scoped API tokens (platform tokens
+// only), and tells any caller who he is.
 type TokenServiceClient interface {
+	// GetCaller returns the caller of the call: his MSP and the user he acts
+	// as (a console session's, a JWT's or a user token's user).
+	GetCaller(ctx context.Context, in *GetCallerRequest, opts ...grpc.CallOption) (*Caller, error)
 	// CreateToken issues a token scoped to one MSP; its secret is shown only here.
 	CreateToken(ctx context.Context, in *CreateTokenRequest, opts ...grpc.CallOption) (*CreateTokenResponse, error)
 	// CreateUserToken issues a token that acts as one user of the MSP.
@@ -47,6 +52,16 @@ type tokenServiceClient struct {
 
 func NewTokenServiceClient(cc grpc.ClientConnInterface) TokenServiceClient {
 	return &tokenServiceClient{cc}
+}
+
+func (c *tokenServiceClient) GetCaller(ctx context.Context, in *GetCallerRequest, opts ...grpc.CallOption) (*Caller, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Caller)
+	err := c.cc.Invoke(ctx, TokenService_GetCaller_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 func (c *tokenServiceClient) CreateToken(ctx context.Context, in *CreateTokenRequest, opts ...grpc.CallOption) (*CreateTokenResponse, error) {
@@ -93,8 +108,12 @@ func (c *tokenServiceClient) DeleteToken(ctx context.Context, in *DeleteTokenReq
 // All implementations must embed UnimplementedTokenServiceServer
 // for forward compatibility.
 //
-// TokenService issues and revokes MSP-scoped API tokens. Platform tokens only.
+// TokenService issues and revokes MSP-scoped API tokens (platform tokens
+// only), and tells any caller who he is.
 type TokenServiceServer interface {
+	// GetCaller returns the caller of the call: his MSP and the user he acts
+	// as (a console session's, a JWT's or a user token's user).
+	GetCaller(context.Context, *GetCallerRequest) (*Caller, error)
 	// CreateToken issues a token scoped to one MSP; its secret is shown only here.
 	CreateToken(context.Context, *CreateTokenRequest) (*CreateTokenResponse, error)
 	// CreateUserToken issues a token that acts as one user of the MSP.
@@ -113,6 +132,9 @@ type TokenServiceServer interface {
 // pointer dereference when methods are called.
 type UnimplementedTokenServiceServer struct{}
 
+func (UnimplementedTokenServiceServer) GetCaller(context.Context, *GetCallerRequest) (*Caller, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetCaller not implemented")
+}
 func (UnimplementedTokenServiceServer) CreateToken(context.Context, *CreateTokenRequest) (*CreateTokenResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CreateToken not implemented")
 }
@@ -144,6 +166,24 @@ func RegisterTokenServiceServer(s grpc.ServiceRegistrar, srv TokenServiceServer)
 		t.testEmbeddedByValue()
 	}
 	s.RegisterService(&TokenService_ServiceDesc, srv)
+}
+
+func _TokenService_GetCaller_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetCallerRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TokenServiceServer).GetCaller(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TokenService_GetCaller_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TokenServiceServer).GetCaller(ctx, req.(*GetCallerRequest))
+	}
+	return interceptor(ctx, in, info, handler)
 }
 
 func _TokenService_CreateToken_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
@@ -225,6 +265,10 @@ var TokenService_ServiceDesc = grpc.ServiceDesc{
 	ServiceName: "mspauthz.v1.TokenService",
 	HandlerType: (*TokenServiceServer)(nil),
 	Methods: []grpc.MethodDesc{
+		{
+			MethodName: "GetCaller",
+			Handler:    _TokenService_GetCaller_Handler,
+		},
 		{
 			MethodName: "CreateToken",
 			Handler:    _TokenService_CreateToken_Handler,

@@ -1,0 +1,242 @@
+package console
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+
+	pb "github.com/mspauthz/mspauthz/api/mspauthz/v1"
+)
+
+// formView is one of the three association forms: its choices (each a
+// multi-select of checkboxes), where it saves and previews, and the report
+// of its last save or refusal.
+type formView struct {
+	// Action saves the form; Preview answers a validateOnly save of it.
+	Action, Preview string
+	Choices         []choice
+	// Result is the report of the save just made, or its refusal.
+	Result *reportView
+}
+
+// choice is one multi-select of a form.
+type choice struct {
+	Legend string
+	// Field is the form field of its values (the API's selection).
+	Field string
+	Rows  []row
+	// Find is where the choice finds options it does not list (past
+	// maxOffered), by id or name; What names them ("customers").
+	Find, What string
+}
+
+// finder is the address that finds a form's options of field, when the
+// list goes on past those offered (more), else "".
+func finder(more bool, form, field string) string {
+	if !more {
+		return ""
+	}
+	return form + "/options/" + field
+}
+
+// row is one checkbox of a choice: an object, whether it is selected, and
+// the blocks of a refused save that concern it.
+type row struct {
+	ID, Name, Meta string
+	Checked        bool
+	Blocks         []string
+}
+
+// selection is what a posted form selects: each field's values; Posted
+// says the form was posted whole (its marker field is there), so that an
+// empty selection is meant.
+type selection struct {
+	Values map[string][]string
+	Posted bool
+}
+
+// selectionOf reads a posted form's selection of fields.
+func selectionOf(r *http.Request, fields ...string) (selection, error) {
+	if err := r.ParseForm(); err != nil {
+		return selection{}, err
+	}
+	s := selection{Values: map[string][]string{}, Posted: r.PostForm.Get("selection") != ""}
+	for _, f := range fields {
+		s.Values[f] = dedupe(r.PostForm[f])
+	}
+	return s, nil
+}
+
+// removed are the ids of was that now leaves out.
+func removed(was, now []string) []string {
+	var out []string
+	for _, id := range was {
+		if !slices.Contains(now, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// blocksOf are the texts of the blocks of result about one row: whose user,
+// or customer, is id; or whose user is among members of a row the
+// selection takes out.
+func blocksOf(result *reportView, match func(b blockView) bool) []string {
+	if result == nil {
+		return nil
+	}
+	var out []string
+	for _, b := range result.Blocks {
+		if match(b) {
+			out = append(out, b.Text)
+		}
+	}
+	return out
+}
+
+// withSelection is the rows of a choice: every option, checked when
+// selected, and a row for each id of saved or selected that is not among
+// the options (a list past maxOffered offers only its first items; the saved
+// and the selected are always there in full, so that a save never drops
+// what the form did not show), named by name; ordered by sorted.
+func withSelection(options []row, saved, selected []string, name func(id string) string) []row {
+	rows := make([]row, 0, len(options)+len(selected))
+	listed := map[string]bool{}
+	for _, o := range options {
+		o.Checked = slices.Contains(selected, o.ID)
+		listed[o.ID] = true
+		rows = append(rows, o)
+	}
+	for _, id := range dedupe(append(slices.Clone(saved), selected...)) {
+		if !listed[id] {
+			rows = append(rows, row{ID: id, Name: name(id), Meta: id, Checked: slices.Contains(selected, id)})
+		}
+	}
+	return sorted(rows)
+}
+
+// sorted orders rows: the selected first, then by name.
+func sorted(rows []row) []row {
+	slices.SortStableFunc(rows, func(a, b row) int {
+		if a.Checked != b.Checked {
+			if a.Checked {
+				return -1
+			}
+			return 1
+		}
+		if a.Name != b.Name {
+			if a.Name < b.Name {
+				return -1
+			}
+			return 1
+		}
+		return 0
+	})
+	return rows
+}
+
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// previewView is what a form's preview shows: the report of a validateOnly
+// save and its picture.
+type previewView struct {
+	Report  *reportView
+	Picture *picture
+}
+
+// optionsView is what a choice's search found: unticked rows to add to the
+// form.
+type optionsView struct {
+	Field, Find string
+	Rows        []row
+}
+
+// options answers a choice's search: up to maxFound options of field (one
+// of fields, the form's) whose id or name holds the text, leaving out those
+// the form has ticked already.
+func (s *Server) options(fields ...string) handler {
+	return func(c *call) error {
+		field := c.r.PathValue("field")
+		if !slices.Contains(fields, field) {
+			c.problem(http.StatusNotFound, "This form has no choice "+field+".")
+			return nil
+		}
+		q := c.r.URL.Query()
+		view := optionsView{Field: field, Find: strings.TrimSpace(q.Get("find"))}
+		ticked := q[field]
+		var rows []row
+		switch field {
+		case "customerGroups":
+			found, _, err := c.offeredGroups(view.Find, maxFound+len(ticked))
+			if err != nil {
+				return err
+			}
+			for _, g := range found {
+				rows = append(rows, row{ID: g.GetCustomerGroupId(), Name: g.GetDisplayName()})
+			}
+		case "users":
+			found, _, err := c.offeredUsers(view.Find, maxFound+len(ticked))
+			if err != nil {
+				return err
+			}
+			for _, u := range found {
+				rows = append(rows, row{ID: u.GetUserId(), Name: u.GetDisplayName(), Meta: u.GetUserId()})
+			}
+		case "customers":
+			found, _, err := c.searchCustomers(view.Find, "", maxFound+len(ticked))
+			if err != nil {
+				return err
+			}
+			for _, cu := range found {
+				rows = append(rows, row{ID: cu.GetCustomerId(), Name: cu.GetDisplayName(), Meta: cu.GetCustomerId()})
+			}
+		}
+		rows = slices.DeleteFunc(rows, func(r row) bool { return slices.Contains(ticked, r.ID) })
+		view.Rows = rows[:min(len(rows), maxFound)]
+		c.render(http.StatusOK, "options", view)
+		return nil
+	}
+}
+
+// formPage draws a form: as saved (at least as fresh as fresh), or with the
+// selection a refused save left and result's blocks beside its rows.
+type formPage func(code int, sel *selection, result *reportView, fresh string) error
+
+// saved answers a form's Save: the real report, with the form read back at
+// its ZedToken; a refused save keeps the form as the person left it (sel),
+// the blocks beside its rows, and nothing written.
+func (c *call) saved(rep *pb.SaveReport, saveErr error, sel *selection, page formPage) error {
+	result, err := c.reportOf(rep, saveErr, false, newNames())
+	if err != nil {
+		return err
+	}
+	if result.WrittenAt == "" {
+		return page(http.StatusBadRequest, sel, result, "")
+	}
+	return page(http.StatusOK, nil, result, result.WrittenAt)
+}
+
+// previewed answers a form's preview: the report of its validateOnly save
+// and, when the save would pass, the picture draw makes of what it changes
+// (its names in n, which the report's lines share).
+func (c *call) previewed(rep *pb.SaveReport, saveErr error, draw func(n *names) (*picture, error)) error {
+	n := newNames()
+	report, err := c.reportOf(rep, saveErr, true, n)
+	if err != nil {
+		return err
+	}
+	view := previewView{Report: report}
+	if saveErr == nil {
+		if view.Picture, err = draw(n); err != nil {
+			return err
+		}
+	}
+	c.render(http.StatusOK, "preview", view)
+	return nil
+}
