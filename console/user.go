@@ -107,6 +107,8 @@ type userPage struct {
 	Form           *formView
 	SecurityGroups *userGroupsView
 	Notice         string
+	// Confined names the customer a single-customer user is confined to.
+	Confined string
 }
 
 // userGroupsView is a user's security groups as a form: every group, his
@@ -116,7 +118,6 @@ type userPage struct {
 type userGroupsView struct {
 	Rows      []row
 	Confining *pb.SecurityGroup
-	Customer  string
 	Refusal   string
 	// chosen are the groups a refused save asked for.
 	chosen []string
@@ -175,12 +176,15 @@ func (c *call) userPageWith(code int, sel *selection, result *reportView, fresh 
 			return slices.Contains(out, r.ID) && slices.Contains(selected[r.ID].GetCustomers(), b.CustomerID)
 		})
 	}
+	if err := c.nameCustomers(n, slices.DeleteFunc([]string{u.GetSingleCustomerId()}, func(id string) bool { return id == "" })); err != nil {
+		return err
+	}
 	if sgErr == nil {
 		if sgView, err = c.userGroups(u, sgs.GetSecurityGroups(), sgView, n); err != nil {
 			return err
 		}
 	}
-	page := userPage{frame: c.frame(u.GetDisplayName(), "users"), User: u, SecurityGroups: sgView, Notice: notices[c.r.URL.Query().Get("done")],
+	page := userPage{frame: c.frame(u.GetDisplayName(), "users"), User: u, SecurityGroups: sgView, Notice: notices[c.r.URL.Query().Get("done")], Confined: n.customer(u.GetSingleCustomerId()),
 		Form: &formView{Action: "/users/" + url.PathEscape(id), Preview: "/users/" + url.PathEscape(id) + "/preview", Result: result,
 			Choices: []choice{{Legend: "Customer groups", Field: "customerGroups", Rows: rows, Find: finder(more, "/users/"+url.PathEscape(id), "customerGroups"), What: "customer groups"}}}}
 	c.render(code, "user", page)
@@ -199,12 +203,6 @@ func (c *call) userGroups(u *pb.User, groups []*pb.SecurityGroup, refused *userG
 	if refused != nil {
 		v.Refusal = refused.Refusal
 		chosen = refused.chosen
-	}
-	if single := u.GetSingleCustomerId(); single != "" {
-		if err := c.nameCustomers(n, []string{single}); err != nil {
-			return nil, err
-		}
-		v.Customer = n.customer(single)
 	}
 	var offered []*pb.SecurityGroup
 	var customers, cgroups []string

@@ -100,7 +100,7 @@ func TestConsole_SeedFour_IvanIsConfinedToZylkerAndThenReverted(t *testing.T) {
 	c.shot("add-user-single-customer")
 	c.do(chromedp.Click(chromedp.ID("add-user-submit")), chromedp.WaitVisible(chromedp.ID("revert")))
 	require.Equal(t, "/users/ivan", eval[string](c, "location.pathname"))
-	require.Contains(t, c.text("#confined"), "zylker")
+	require.Contains(t, c.text("#confined"), "confined to Zylker Corp")
 	require.True(t, eval[bool](c, `document.getElementById("securityGroups-ivan").checked`), "the generated group appears selected")
 	ivan := s.ok(adminToken, "GET", "/v1/msps/acme/users/ivan", nil)
 	require.Equal(t, "zylker", ivan["singleCustomerId"])
