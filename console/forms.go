@@ -11,11 +11,12 @@ import (
 	pb "github.com/mspauthz/mspauthz/api/mspauthz/v1"
 )
 
-// formView is one of the three association forms: its choices (each a
-// multi-select of checkboxes), where it saves and previews, and the report
-// of its last save or refusal.
+// formView is a form of choices (each a multi-select of checkboxes): one of
+// the three association forms, or a security group's members; where it
+// saves and previews, and the report of its last save or refusal.
 type formView struct {
-	// Action saves the form; Preview answers a validateOnly save of it.
+	// Action saves the form; Preview, when set, answers a validateOnly save
+	// of it (a security group's members have none).
 	Action, Preview string
 	Choices         []choice
 	// Result is the report of the save just made, or its refusal.

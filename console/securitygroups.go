@@ -180,7 +180,8 @@ type securityGroupPage struct {
 	// Whom counts its members: "1 member".
 	Whom    string
 	Picture *picture
-	Members choice
+	// Members is the form of its members.
+	Members *formView
 	Notice  string
 	Refusal string
 }
@@ -197,11 +198,12 @@ func (c *call) securityGroupPage(code int, sel *selection, refusal string) error
 	}
 	var role *pb.Role
 	var users []*pb.User
+	var more bool
 	err = all(func() (err error) {
 		role, err = c.s.roles.GetRole(c.ctx, &pb.GetRoleRequest{MspId: c.msp(), RoleId: g.GetRoleId()})
 		return err
 	}, func() (err error) {
-		users, _, err = c.offeredUsers("", maxOffered)
+		users, more, err = c.offeredUsers("", maxOffered)
 		return err
 	})
 	if err != nil {
@@ -226,11 +228,13 @@ func (c *call) securityGroupPage(code int, sel *selection, refusal string) error
 	}
 	chosen := g.GetMembers()
 	if sel != nil {
-		chosen = sel.Values["members"]
+		chosen = sel.Values["users"]
 	}
+	at := "/securityGroups/" + url.PathEscape(id)
 	page := securityGroupPage{frame: c.frame(g.GetDisplayName(), "securityGroups"), Group: g, Role: role, Scope: scopeText(g.GetScope(), n), Kind: securityGroupKind(g),
 		Whom: count(len(g.GetMembers()), "member", "members"), Picture: securityGroupPicture(g, role, cgroups, n), Notice: notices[c.r.URL.Query().Get("done")], Refusal: refusal,
-		Members: choice{Legend: "Members", Field: "members", Rows: withSelection(rowsOfUsers(users), g.GetMembers(), chosen, n.user)}}
+		Members: &formView{Action: at + "/members", Choices: []choice{{Legend: "Members", Field: "users", Rows: withSelection(rowsOfUsers(users), g.GetMembers(), chosen, n.user),
+			Find: finder(more, at, "users"), What: "users"}}}}
 	c.render(code, "securityGroup", page)
 	return nil
 }
@@ -291,11 +295,11 @@ func securityGroupPicture(g *pb.SecurityGroup, role *pb.Role, cgroups map[string
 
 // setSecurityGroupMembers saves the group's members as the form selects them.
 func (s *Server) setSecurityGroupMembers(c *call) error {
-	sel, err := selectionOf(c.r, "members")
+	sel, err := selectionOf(c.r, "users")
 	if err != nil {
 		return err
 	}
-	_, err = s.roles.SetSecurityGroupMembers(c.ctx, &pb.SetSecurityGroupMembersRequest{MspId: c.msp(), SecurityGroupId: c.r.PathValue("group"), Members: sel.Values["members"], AllowEmpty: sel.Posted})
+	_, err = s.roles.SetSecurityGroupMembers(c.ctx, &pb.SetSecurityGroupMembersRequest{MspId: c.msp(), SecurityGroupId: c.r.PathValue("group"), Members: sel.Values["users"], AllowEmpty: sel.Posted})
 	if err != nil {
 		return c.refusedWith(err, func(msg string) error { return c.securityGroupPage(http.StatusBadRequest, &sel, msg) })
 	}

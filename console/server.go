@@ -101,6 +101,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 		"GET /customers/{customer}/options/{field}":                 s.options("customerGroups", "users"),
 		"GET /customerGroups/{group}/options/{field}":               s.options("customers"),
 		"GET /users/{user}/options/{field}":                         s.options("customerGroups"),
+		"GET /securityGroups/{group}/options/{field}":               s.options("users"),
 		"GET /explain":                                              s.explain,
 		"GET /roles":                                                s.rolesMatrix,
 		"POST /roles":                                               s.createRole,

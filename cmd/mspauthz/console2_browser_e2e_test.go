@@ -22,7 +22,8 @@ func (c *chrome) submit(button, want string) {
 
 // Roles and security groups in the console: the catalog as a matrix of
 // roles, a custom role made from Technician's permissions and narrowed,
-// bound to Zylker by a security group drawn with what it grants where; its
+// bound to Zylker by a security group drawn with what it grants where, to
+// Bob, then Alex too; its
 // delete refused while that group holds it, naming the group; Admin on
 // chosen customers refused with the API's reason.
 func TestConsole_OliviaMakesAHelpdeskRoleBindsItToZylkerAndCannotDeleteItWhileHeld(t *testing.T) {
@@ -56,6 +57,11 @@ func TestConsole_OliviaMakesAHelpdeskRoleBindsItToZylkerAndCannotDeleteItWhileHe
 	require.Contains(t, c.text("#grants"), "Zylker Corp")
 	require.Equal(t, 1, eval[int](c, `document.querySelectorAll('path.edge[data-from="user:bob"][data-to="security_group:zylker-helpdesk"]').length`), "Bob is drawn a member")
 	require.Equal(t, 1, eval[int](c, `document.querySelectorAll('path.edge[data-from="security_group:zylker-helpdesk"][data-to="customer:zylker"]').length`), "on Zylker")
+	c.do(chromedp.Click(chromedp.ID("users-alex")))
+	c.submit("save", "notice")
+	require.Contains(t, c.text("#notice"), "Members saved")
+	require.Equal(t, []any{"alex", "bob"}, s.ok(adminToken, "GET", "/v1/msps/acme/securityGroups/zylker-helpdesk", nil)["members"])
+	require.True(t, eval[bool](c, `document.getElementById("users-alex").checked && document.getElementById("users-bob").checked`), "read back as saved")
 	c.shot("security-group-zylker-helpdesk")
 
 	c.do(chromedp.Navigate(s.base+"/roles/helpdesk"), chromedp.WaitVisible(chromedp.ID("delete")))
