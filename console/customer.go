@@ -142,22 +142,14 @@ func (c *call) customerPage(code int, sel *selection, result *reportView, fresh,
 		}
 		return ""
 	}
-	groupOptions := make([]row, len(groups))
-	for i, g := range groups {
-		groupOptions[i] = row{ID: g.GetCustomerGroupId(), Name: g.GetDisplayName()}
-	}
-	userOptions := make([]row, len(users))
-	for i, u := range users {
-		userOptions[i] = row{ID: u.GetUserId(), Name: u.GetDisplayName(), Meta: u.GetUserId()}
-	}
-	groupRows := withSelection(groupOptions, prefs.GetCustomerGroups(), chosenGroups, n.group)
+	groupRows := withSelection(rowsOfGroups(groups), prefs.GetCustomerGroups(), chosenGroups, n.group)
 	for i, r := range groupRows {
 		groupRows[i].Meta = meta(r.ID)
 		groupRows[i].Blocks = blocksOf(result, func(b blockView) bool {
 			return slices.Contains(out, r.ID) && slices.Contains(members[r.ID], b.UserID)
 		})
 	}
-	userRows := withSelection(userOptions, prefs.GetUsers(), chosenUsers, n.user)
+	userRows := withSelection(rowsOfUsers(users), prefs.GetUsers(), chosenUsers, n.user)
 	for i, r := range userRows {
 		userRows[i].Blocks = blocksOf(result, func(b blockView) bool { return b.UserID == r.ID && !r.Checked })
 	}

@@ -59,11 +59,7 @@ func (c *call) customerGroupPage(code int, sel *selection, result *reportView, f
 	if err := c.nameCustomers(n, append(slices.Clone(g.GetCustomers()), chosen...)); err != nil {
 		return err
 	}
-	options := make([]row, len(customers))
-	for i, cu := range customers {
-		options[i] = row{ID: cu.GetCustomerId(), Name: cu.GetDisplayName(), Meta: cu.GetCustomerId()}
-	}
-	rows := withSelection(options, g.GetCustomers(), chosen, n.customer)
+	rows := withSelection(rowsOfCustomers(customers), g.GetCustomers(), chosen, n.customer)
 	for i, r := range rows {
 		rows[i].Blocks = blocksOf(result, func(b blockView) bool { return b.CustomerID == r.ID })
 	}

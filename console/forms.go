@@ -6,14 +6,17 @@ import (
 	"slices"
 	"strings"
 
+	"google.golang.org/grpc/codes"
+
 	pb "github.com/mspauthz/mspauthz/api/mspauthz/v1"
 )
 
-// formView is one of the three association forms: its choices (each a
-// multi-select of checkboxes), where it saves and previews, and the report
-// of its last save or refusal.
+// formView is a form of choices (each a multi-select of checkboxes): one of
+// the three association forms, or a security group's members; where it
+// saves and previews, and the report of its last save or refusal.
 type formView struct {
-	// Action saves the form; Preview answers a validateOnly save of it.
+	// Action saves the form; Preview, when set, answers a validateOnly save
+	// of it (a security group's members have none).
 	Action, Preview string
 	Choices         []choice
 	// Result is the report of the save just made, or its refusal.
@@ -116,6 +119,32 @@ func withSelection(options []row, saved, selected []string, name func(id string)
 	return sorted(rows)
 }
 
+// rowsOfCustomers, rowsOfGroups and rowsOfUsers are the options of a
+// choice: a row for each object the API listed.
+func rowsOfCustomers(cs []*pb.Customer) []row {
+	out := make([]row, len(cs))
+	for i, cu := range cs {
+		out[i] = row{ID: cu.GetCustomerId(), Name: cu.GetDisplayName(), Meta: cu.GetCustomerId()}
+	}
+	return out
+}
+
+func rowsOfGroups(gs []*pb.CustomerGroup) []row {
+	out := make([]row, len(gs))
+	for i, g := range gs {
+		out[i] = row{ID: g.GetCustomerGroupId(), Name: g.GetDisplayName()}
+	}
+	return out
+}
+
+func rowsOfUsers(us []*pb.User) []row {
+	out := make([]row, len(us))
+	for i, u := range us {
+		out[i] = row{ID: u.GetUserId(), Name: u.GetDisplayName(), Meta: u.GetUserId()}
+	}
+	return out
+}
+
 // sorted orders rows: the selected first, then by name.
 func sorted(rows []row) []row {
 	slices.SortStableFunc(rows, func(a, b row) int {
@@ -177,25 +206,19 @@ func (s *Server) options(fields ...string) handler {
 			if err != nil {
 				return err
 			}
-			for _, g := range found {
-				rows = append(rows, row{ID: g.GetCustomerGroupId(), Name: g.GetDisplayName()})
-			}
+			rows = rowsOfGroups(found)
 		case "users":
 			found, _, err := c.offeredUsers(view.Find, maxFound+len(ticked))
 			if err != nil {
 				return err
 			}
-			for _, u := range found {
-				rows = append(rows, row{ID: u.GetUserId(), Name: u.GetDisplayName(), Meta: u.GetUserId()})
-			}
+			rows = rowsOfUsers(found)
 		case "customers":
 			found, _, err := c.searchCustomers(view.Find, "", maxFound+len(ticked))
 			if err != nil {
 				return err
 			}
-			for _, cu := range found {
-				rows = append(rows, row{ID: cu.GetCustomerId(), Name: cu.GetDisplayName(), Meta: cu.GetCustomerId()})
-			}
+			rows = rowsOfCustomers(found)
 		}
 		rows = slices.DeleteFunc(rows, func(r row) bool { return slices.Contains(ticked, r.ID) })
 		view.Rows = rows[:min(len(rows), maxFound)]
@@ -239,4 +262,34 @@ func (c *call) previewed(rep *pb.SaveReport, saveErr error, draw func(n *names) 
 	}
 	c.render(http.StatusOK, "preview", view)
 	return nil
+}
+
+// refusedWith shows the API's refusal of a form's request (a bad argument, a
+// guard, a conflict, a right the caller lacks) on the form's own page, which
+// page draws with the API's message; nothing was written. Any other error
+// is the page's.
+func (c *call) refusedWith(err error, page func(msg string) error) error {
+	switch statusCode(err) {
+	case codes.InvalidArgument, codes.FailedPrecondition, codes.AlreadyExists, codes.Aborted, codes.PermissionDenied, codes.NotFound:
+		return page(statusMessage(err))
+	}
+	return err
+}
+
+// seeOther sends the browser, after a write the API accepted, to the page
+// that shows its result, with the notice of done (notices).
+func (c *call) seeOther(path, done string) {
+	http.Redirect(c.w, c.r, path+"?"+query("done", done), http.StatusSeeOther)
+}
+
+// notices say what a write the API accepted did, by the done of seeOther.
+var notices = map[string]string{
+	"created":  "Created.",
+	"saved":    "Saved.",
+	"deleted":  "Deleted.",
+	"members":  "Members saved.",
+	"assigned": "Security groups saved.",
+	"released": "The customer-specific security group is deleted: the user is no longer confined, and may now be given a full-permission group.",
+	"added":    "User added.",
+	"setting":  "Setting saved.",
 }

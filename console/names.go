@@ -92,11 +92,16 @@ func (n *names) vias(vs []string) string {
 	for i, v := range vs {
 		out[i] = n.via(v)
 	}
-	switch len(out) {
+	return listed(out, "no path")
+}
+
+// listed says items for people: "A, B and C", or none without any.
+func listed(items []string, none string) string {
+	switch len(items) {
 	case 0:
-		return "no path"
+		return none
 	case 1:
-		return out[0]
+		return items[0]
 	}
-	return strings.Join(out[:len(out)-1], ", ") + " and " + out[len(out)-1]
+	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
 }

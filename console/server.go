@@ -44,9 +44,11 @@ type Server struct {
 	access  pb.AccessServiceClient
 	tokens  pb.TokenServiceClient
 	roles   pb.RoleServiceClient
-	log     *slog.Logger
-	csrf    *http.CrossOriginProtection
-	pages   map[string]*template.Template
+	// endCustomers is the API of customers' own users and the MSP's settings.
+	endCustomers pb.EndCustomerServiceClient
+	log          *slog.Logger
+	csrf         *http.CrossOriginProtection
+	pages        map[string]*template.Template
 	// permissions are the sessions' MSP-level permissions, by the SHA-256
 	// of their cookie (knownPermissions).
 	permissions sync.Map
@@ -55,15 +57,16 @@ type Server struct {
 // New returns the console over a connection to mspauthz's gRPC API.
 func New(conn grpc.ClientConnInterface, log *slog.Logger) *Server {
 	s := &Server{
-		tenancy: pb.NewTenancyServiceClient(conn),
-		access:  pb.NewAccessServiceClient(conn),
-		tokens:  pb.NewTokenServiceClient(conn),
-		roles:   pb.NewRoleServiceClient(conn),
-		log:     log,
-		csrf:    http.NewCrossOriginProtection(),
-		pages:   map[string]*template.Template{},
+		tenancy:      pb.NewTenancyServiceClient(conn),
+		access:       pb.NewAccessServiceClient(conn),
+		tokens:       pb.NewTokenServiceClient(conn),
+		roles:        pb.NewRoleServiceClient(conn),
+		endCustomers: pb.NewEndCustomerServiceClient(conn),
+		log:          log,
+		csrf:         http.NewCrossOriginProtection(),
+		pages:        map[string]*template.Template{},
 	}
-	for _, name := range []string{"customers", "customer", "customerGroups", "customerGroup", "users", "user", "picture", "explain", "problem"} {
+	for _, name := range []string{"customers", "customer", "customerGroups", "customerGroup", "users", "user", "picture", "explain", "problem", "roles", "role", "securityGroups", "securityGroup", "endCustomerUsers"} {
 		s.pages[name] = template.Must(template.New(name).Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/parts.html", "templates/"+name+".html"))
 	}
 	for _, fragment := range fragments {
@@ -78,27 +81,44 @@ func (s *Server) Register(mux *http.ServeMux) {
 	assets, _ := fs.Sub(staticFiles, "static")
 	mux.Handle("GET /assets/", secured(http.StripPrefix("/assets/", http.FileServerFS(assets))))
 	routes := map[string]handler{
-		"GET /{$}":                                            s.home,
-		"GET /customers":                                      s.customers,
-		"GET /customers/{customer}":                           s.customer,
-		"POST /customers/{customer}":                          s.saveCustomer,
-		"POST /customers/{customer}/preview":                  s.previewCustomer,
-		"POST /customers/{customer}/accountContact":           s.setAccountContact,
-		"POST /customers/{customer}/alertGroups/{alertGroup}": s.setAlertGroup,
-		"GET /customers/{customer}/picture":                   s.customerPicture,
-		"GET /customerGroups":                                 s.customerGroups,
-		"GET /customerGroups/{group}":                         s.customerGroup,
-		"POST /customerGroups/{group}":                        s.saveCustomerGroup,
-		"POST /customerGroups/{group}/preview":                s.previewCustomerGroup,
-		"GET /users":                                          s.users,
-		"GET /users/{user}":                                   s.user,
-		"POST /users/{user}":                                  s.saveUser,
-		"POST /users/{user}/preview":                          s.previewUser,
-		"GET /users/{user}/picture":                           s.userPicture,
-		"GET /customers/{customer}/options/{field}":           s.options("customerGroups", "users"),
-		"GET /customerGroups/{group}/options/{field}":         s.options("customers"),
-		"GET /users/{user}/options/{field}":                   s.options("customerGroups"),
-		"GET /explain":                                        s.explain,
+		"GET /{$}":                                                  s.home,
+		"GET /customers":                                            s.customers,
+		"GET /customers/{customer}":                                 s.customer,
+		"POST /customers/{customer}":                                s.saveCustomer,
+		"POST /customers/{customer}/preview":                        s.previewCustomer,
+		"POST /customers/{customer}/accountContact":                 s.setAccountContact,
+		"POST /customers/{customer}/alertGroups/{alertGroup}":       s.setAlertGroup,
+		"GET /customers/{customer}/picture":                         s.customerPicture,
+		"GET /customerGroups":                                       s.customerGroups,
+		"GET /customerGroups/{group}":                               s.customerGroup,
+		"POST /customerGroups/{group}":                              s.saveCustomerGroup,
+		"POST /customerGroups/{group}/preview":                      s.previewCustomerGroup,
+		"GET /users":                                                s.users,
+		"GET /users/{user}":                                         s.user,
+		"POST /users/{user}":                                        s.saveUser,
+		"POST /users/{user}/preview":                                s.previewUser,
+		"GET /users/{user}/picture":                                 s.userPicture,
+		"GET /customers/{customer}/options/{field}":                 s.options("customerGroups", "users"),
+		"GET /customerGroups/{group}/options/{field}":               s.options("customers"),
+		"GET /users/{user}/options/{field}":                         s.options("customerGroups"),
+		"GET /securityGroups/{group}/options/{field}":               s.options("users"),
+		"GET /explain":                                              s.explain,
+		"GET /roles":                                                s.rolesMatrix,
+		"POST /roles":                                               s.createRole,
+		"GET /roles/{role}":                                         s.role,
+		"POST /roles/{role}":                                        s.saveRole,
+		"POST /roles/{role}/delete":                                 s.deleteRole,
+		"GET /securityGroups":                                       s.securityGroups,
+		"POST /securityGroups":                                      s.createSecurityGroup,
+		"GET /securityGroups/{group}":                               s.securityGroup,
+		"POST /securityGroups/{group}/members":                      s.setSecurityGroupMembers,
+		"POST /securityGroups/{group}/delete":                       s.deleteSecurityGroup,
+		"POST /users":                                               s.addUser,
+		"POST /users/{user}/securityGroups":                         s.assignSecurityGroups,
+		"POST /users/{user}/release":                                s.releaseUser,
+		"GET /customers/{customer}/endCustomerUsers":                s.endCustomerUsers,
+		"POST /customers/{customer}/endCustomerUsers":               s.addEndCustomerUser,
+		"POST /customers/{customer}/endCustomerUsers/roleSelection": s.setRoleSelection,
 	}
 	for pattern, h := range routes {
 		mux.Handle(pattern, s.serve(h))
@@ -216,16 +236,17 @@ func (c *call) signIn() {
 }
 
 // back is the page to come back to after signing in: this one, or for a
-// form's post or preview, the form's page.
+// post that acts on a page (its last segment one of actions), that page.
 func (c *call) back() string {
 	path := c.r.URL.Path
 	if c.r.Method != http.MethodGet {
-		path = strings.TrimSuffix(path, "/preview")
-		if i := strings.Index(path, "/accountContact"); i > 0 {
-			path = path[:i]
-		}
 		if i := strings.Index(path, "/alertGroups/"); i > 0 {
-			path = path[:i]
+			return path[:i]
+		}
+		for _, a := range actions {
+			if page, ok := strings.CutSuffix(path, a); ok && page != "" {
+				return page
+			}
 		}
 		return path
 	}
@@ -234,6 +255,10 @@ func (c *call) back() string {
 	}
 	return path
 }
+
+// actions are the last segments of the posts that act on the page before
+// them: a form's preview, a contact, a delete, members, security groups.
+var actions = []string{"/preview", "/accountContact", "/delete", "/members", "/securityGroups", "/release", "/roleSelection"}
 
 // fail shows the API's refusal: an ended session signs in again.
 func (c *call) fail(err error) {

@@ -5,34 +5,122 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 
 	pb "github.com/mspauthz/mspauthz/api/mspauthz/v1"
 )
 
-// usersPage lists the MSP's users.
+// usersPage lists the MSP's users, and holds the Add User form.
 type usersPage struct {
 	frame
-	Rows []row
+	Rows   []row
+	Add    *addUserForm
+	Notice string
+}
+
+// addUserForm is Add User: a user, and with "Put in a Customer-Specific
+// Security Group" (seed 004) the customer he is confined to and the
+// permissions of the group made for him there; as posted, with the API's
+// refusal.
+type addUserForm struct {
+	ID, Name, Customer string
+	Single             bool
+	// chosen are the permissions ticked.
+	chosen      []string
+	Customers   []row
+	Permissions []permissionRow
+	Refusal     string
 }
 
 func (s *Server) users(c *call) error {
-	users, err := c.allUsers(pb.View_FULL)
+	return c.usersPage(http.StatusOK, nil)
+}
+
+// usersPage draws the users and Add User, as posted (add) or fresh.
+func (c *call) usersPage(code int, add *addUserForm) error {
+	var users []*pb.User
+	var catalog *pb.ListPermissionsResponse
+	var customers []*pb.Customer
+	err := all(func() (err error) {
+		users, err = c.allUsers(pb.View_FULL)
+		return err
+	}, func() (err error) {
+		catalog, err = c.s.roles.ListPermissions(c.ctx, &pb.ListPermissionsRequest{})
+		return err
+	}, func() (err error) {
+		customers, _, err = c.searchCustomers("", "", maxListed)
+		return err
+	})
 	if err != nil {
 		return err
 	}
-	page := usersPage{frame: c.frame("Users", "users")}
+	page := usersPage{frame: c.frame("Users", "users"), Add: add, Notice: notices[c.r.URL.Query().Get("done")]}
 	for _, u := range users {
-		page.Rows = append(page.Rows, row{ID: u.GetUserId(), Name: u.GetDisplayName(), Meta: count(len(u.GetCustomerGroups()), "customer group", "customer groups")})
+		meta := count(len(u.GetCustomerGroups()), "customer group", "customer groups") + ", " + count(len(u.GetSecurityGroups()), "security group", "security groups")
+		if u.GetSingleCustomerId() != "" {
+			meta += " · confined to " + u.GetSingleCustomerId()
+		}
+		page.Rows = append(page.Rows, row{ID: u.GetUserId(), Name: u.GetDisplayName(), Meta: meta})
 	}
-	c.render(http.StatusOK, "users", page)
+	if page.Add == nil {
+		page.Add = &addUserForm{}
+	}
+	page.Add.Customers = rowsOfCustomers(customers)
+	// The permissions a customer-specific group may grant, all ticked until
+	// the person chooses.
+	for _, p := range catalog.GetPermissions() {
+		if p.GetScoped() {
+			page.Add.Permissions = append(page.Add.Permissions, permissionRow{CatalogPermission: p, Checked: add == nil || slices.Contains(add.chosen, p.GetPermission())})
+		}
+	}
+	c.render(code, "users", page)
 	return nil
 }
 
-// userPage is the Edit User form: the user's customer groups.
+// addUser creates the user; a single-customer user gets his
+// customer-specific security group, which his page then shows selected.
+func (s *Server) addUser(c *call) error {
+	if err := c.r.ParseForm(); err != nil {
+		return err
+	}
+	f := c.r.PostForm
+	add := &addUserForm{ID: strings.TrimSpace(f.Get("userId")), Name: strings.TrimSpace(f.Get("displayName")), Customer: strings.TrimSpace(f.Get("customerId")), Single: f.Get("singleCustomer") != "", chosen: dedupe(f["permissions"])}
+	req := &pb.CreateUserRequest{MspId: c.msp(), UserId: add.ID, DisplayName: add.Name}
+	if add.Single {
+		req.SingleCustomer = &pb.SingleCustomer{CustomerId: add.Customer, Permissions: add.chosen}
+	}
+	if _, err := s.tenancy.CreateUser(c.ctx, req); err != nil {
+		return c.refusedWith(err, func(msg string) error {
+			add.Refusal = msg
+			return c.usersPage(http.StatusBadRequest, add)
+		})
+	}
+	c.seeOther("/users/"+url.PathEscape(add.ID), "added")
+	return nil
+}
+
+// userPage is the Edit User form: the user's customer groups; and his
+// security groups, when the caller may list them.
 type userPage struct {
 	frame
-	User *pb.User
-	Form *formView
+	User           *pb.User
+	Form           *formView
+	SecurityGroups *userGroupsView
+	Notice         string
+	// Confined names the customer a single-customer user is confined to.
+	Confined string
+}
+
+// userGroupsView is a user's security groups as a form: every group, his
+// ticked; for a single-customer user, the customer-specific group that
+// confines him, which must be deleted before he is given another (seed
+// 004's revert); the API's refusal of the last save.
+type userGroupsView struct {
+	Rows      []row
+	Confining *pb.SecurityGroup
+	Refusal   string
+	// chosen are the groups a refused save asked for.
+	chosen []string
 }
 
 func (s *Server) user(c *call) error {
@@ -40,8 +128,23 @@ func (s *Server) user(c *call) error {
 }
 
 func (c *call) userPage(code int, sel *selection, result *reportView, fresh string) error {
+	return c.userPageWith(code, sel, result, fresh, nil)
+}
+
+// userPageWith draws the user's page; groups, when set, is his security
+// groups as a refused save left them.
+func (c *call) userPageWith(code int, sel *selection, result *reportView, fresh string, sgView *userGroupsView) error {
 	id := c.r.PathValue("user")
-	u, err := c.s.tenancy.GetUser(c.ctx, &pb.GetUserRequest{MspId: c.msp(), UserId: id, AtLeastAsFresh: fresh})
+	var u *pb.User
+	var sgs *pb.ListSecurityGroupsResponse
+	var sgErr error
+	err := all(func() (err error) {
+		u, err = c.s.tenancy.GetUser(c.ctx, &pb.GetUserRequest{MspId: c.msp(), UserId: id, AtLeastAsFresh: fresh})
+		return err
+	}, func() error {
+		sgs, sgErr = c.s.roles.ListSecurityGroups(c.ctx, &pb.ListSecurityGroupsRequest{MspId: c.msp()})
+		return ignoreHidden(sgErr)
+	})
 	if err != nil {
 		return err
 	}
@@ -64,11 +167,7 @@ func (c *call) userPage(code int, sel *selection, result *reportView, fresh stri
 		return err
 	}
 	n.addGroups(slices.Collect(maps.Values(selected)))
-	options := make([]row, len(groups))
-	for i, g := range groups {
-		options[i] = row{ID: g.GetCustomerGroupId(), Name: g.GetDisplayName()}
-	}
-	rows := withSelection(options, saved, chosen, n.group)
+	rows := withSelection(rowsOfGroups(groups), saved, chosen, n.group)
 	for i, r := range rows {
 		if g, ok := selected[r.ID]; ok {
 			rows[i].Meta = count(len(g.GetCustomers()), "customer", "customers")
@@ -77,10 +176,92 @@ func (c *call) userPage(code int, sel *selection, result *reportView, fresh stri
 			return slices.Contains(out, r.ID) && slices.Contains(selected[r.ID].GetCustomers(), b.CustomerID)
 		})
 	}
-	page := userPage{frame: c.frame(u.GetDisplayName(), "users"), User: u,
+	if err := c.nameCustomers(n, slices.DeleteFunc([]string{u.GetSingleCustomerId()}, func(id string) bool { return id == "" })); err != nil {
+		return err
+	}
+	if sgErr == nil {
+		if sgView, err = c.userGroups(u, sgs.GetSecurityGroups(), sgView, n); err != nil {
+			return err
+		}
+	}
+	page := userPage{frame: c.frame(u.GetDisplayName(), "users"), User: u, SecurityGroups: sgView, Notice: notices[c.r.URL.Query().Get("done")], Confined: n.customer(u.GetSingleCustomerId()),
 		Form: &formView{Action: "/users/" + url.PathEscape(id), Preview: "/users/" + url.PathEscape(id) + "/preview", Result: result,
 			Choices: []choice{{Legend: "Customer groups", Field: "customerGroups", Rows: rows, Find: finder(more, "/users/"+url.PathEscape(id), "customerGroups"), What: "customer groups"}}}}
 	c.render(code, "user", page)
+	return nil
+}
+
+// userGroups is the user's security groups form: every group, his ticked
+// (or, after a refused save, those it asked for), and the group that
+// confines a single-customer user.
+func (c *call) userGroups(u *pb.User, groups []*pb.SecurityGroup, refused *userGroupsView, n *names) (*userGroupsView, error) {
+	v := &userGroupsView{}
+	var chosen []string
+	for _, m := range u.GetSecurityGroups() {
+		chosen = append(chosen, m.GetSecurityGroupId())
+	}
+	if refused != nil {
+		v.Refusal = refused.Refusal
+		chosen = refused.chosen
+	}
+	var offered []*pb.SecurityGroup
+	var customers, cgroups []string
+	for _, g := range groups {
+		if g.GetSingleCustomerUserId() == u.GetUserId() {
+			v.Confining = g
+		}
+		if g.GetSingleCustomerUserId() != "" && g.GetSingleCustomerUserId() != u.GetUserId() {
+			continue // another user's customer-specific group holds him alone
+		}
+		offered = append(offered, g)
+		customers, cgroups = append(customers, g.GetScope().GetCustomers()...), append(cgroups, g.GetScope().GetCustomerGroups()...)
+	}
+	if err := all(func() error { return c.nameCustomers(n, customers) }, func() error { return c.nameGroups(n, cgroups) }); err != nil {
+		return nil, err
+	}
+	options := make([]row, len(offered))
+	for i, g := range offered {
+		options[i] = row{ID: g.GetSecurityGroupId(), Name: g.GetDisplayName(), Meta: "on " + scopeText(g.GetScope(), n)}
+		if kind := securityGroupKind(g); kind != "" {
+			options[i].Meta += " · " + kind
+		}
+	}
+	v.Rows = withSelection(options, nil, chosen, func(id string) string { return id })
+	return v, nil
+}
+
+// assignSecurityGroups sets the user's security groups as the form selects
+// them; the API refuses a single-customer user any group but his own (no
+// direct swap), and the page shows why beside the form as left.
+func (s *Server) assignSecurityGroups(c *call) error {
+	sel, err := selectionOf(c.r, "securityGroups")
+	if err != nil {
+		return err
+	}
+	_, err = s.roles.SetUserSecurityGroups(c.ctx, &pb.SetUserSecurityGroupsRequest{MspId: c.msp(), UserId: c.r.PathValue("user"), SecurityGroups: sel.Values["securityGroups"], AllowEmpty: sel.Posted})
+	if err != nil {
+		return c.refusedWith(err, func(msg string) error {
+			return c.userPageWith(http.StatusBadRequest, nil, nil, "", &userGroupsView{Refusal: msg, chosen: sel.Values["securityGroups"]})
+		})
+	}
+	c.seeOther("/users/"+url.PathEscape(c.r.PathValue("user")), "assigned")
+	return nil
+}
+
+// releaseUser deletes the customer-specific security group that confines
+// the user (the first step of seed 004's revert): he keeps his customer
+// association, and may then be given a full-permission group.
+func (s *Server) releaseUser(c *call) error {
+	if err := c.r.ParseForm(); err != nil {
+		return err
+	}
+	_, err := s.roles.DeleteSecurityGroup(c.ctx, &pb.DeleteSecurityGroupRequest{MspId: c.msp(), SecurityGroupId: c.r.PostForm.Get("securityGroupId")})
+	if err != nil {
+		return c.refusedWith(err, func(msg string) error {
+			return c.userPageWith(http.StatusBadRequest, nil, nil, "", &userGroupsView{Refusal: msg})
+		})
+	}
+	c.seeOther("/users/"+url.PathEscape(c.r.PathValue("user")), "released")
 	return nil
 }
 

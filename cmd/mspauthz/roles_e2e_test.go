@@ -165,3 +165,18 @@ func TestEndToEnd_ASingleCustomerUserLeavesNothingBehind(t *testing.T) {
 	require.Equal(t, "contoso", s.ok(a, "POST", "/v1/msps/acme/users", ivan)["singleCustomerId"])
 	require.Equal(t, true, s.ok(a, "POST", "/v1/msps/acme/check", scripts)["allowed"])
 }
+
+// Seed 001's User Role drop-down lists the seven end-customer roles, which
+// any signed-in caller may read (as the permission catalog), with the role
+// a new user gets without role selection.
+func TestEndToEnd_TheEndCustomerRolesAreListedWithTheDefault(t *testing.T) {
+	s := startSignIn(t)
+	dana := s.ok(adminToken, "POST", "/v1/msps/acme/users/dana/tokens", j{})["token"].(string)
+	out := s.ok(dana, "GET", "/v1/endCustomerRoles", nil)
+	require.Equal(t, "portal", out["defaultRole"])
+	roles := out["roles"].([]any)
+	require.Len(t, roles, 7)
+	require.Equal(t, j{"role": "portal", "displayName": "White-labeled Client Portal (read only)", "channel": "portal", "permissions": []any{"monitors.view", "reports.view"}}, roles[0])
+	require.Equal(t, j{"role": "alert_contact", "displayName": "Alert Contact (no access to the web client)", "channel": "", "permissions": []any{}}, roles[6])
+	s.fails(401, "", "", "GET", "/v1/endCustomerRoles", nil)
+}

@@ -5,6 +5,7 @@ import (
 
 	pb "github.com/mspauthz/mspauthz/api/mspauthz/v1"
 	"github.com/mspauthz/mspauthz/internal/auth"
+	"github.com/mspauthz/mspauthz/internal/catalog"
 	"github.com/mspauthz/mspauthz/internal/tenancy"
 )
 
@@ -28,6 +29,15 @@ func (s *endCustomerServer) UpdateSettings(ctx context.Context, req *pb.UpdateSe
 		return nil, err
 	}
 	return &pb.Settings{EndCustomerRoleSelection: st.EndCustomerRoleSelection, OwnDomainCustomerId: st.OwnDomainCustomerID}, nil
+}
+
+// ListEndCustomerRoles lists the end-customer roles of the catalog.
+func (s *endCustomerServer) ListEndCustomerRoles(context.Context, *pb.ListEndCustomerRolesRequest) (*pb.ListEndCustomerRolesResponse, error) {
+	resp := &pb.ListEndCustomerRolesResponse{DefaultRole: catalog.DefaultEndCustomerRole}
+	for _, r := range catalog.EndCustomerRoles {
+		resp.Roles = append(resp.Roles, &pb.EndCustomerRole{Role: r.ID, DisplayName: r.DisplayName, Channel: r.Channel, Permissions: r.Permissions})
+	}
+	return resp, nil
 }
 
 func endCustomerUserMessage(u *tenancy.EndCustomerUser) *pb.EndCustomerUser {

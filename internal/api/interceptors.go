@@ -44,15 +44,16 @@ const (
 )
 
 var methodAccess = map[string]access{
-	"/mspauthz.v1.TenancyService/CreateMSP":     platform,
-	"/mspauthz.v1.TenancyService/DeleteMSP":     platformInMSP,
-	"/mspauthz.v1.TenancyService/ListMSPs":      anyCaller,
-	"/mspauthz.v1.RoleService/ListPermissions":  anyCaller,
-	"/mspauthz.v1.TokenService/GetCaller":       anyCaller,
-	"/mspauthz.v1.TokenService/CreateUserToken": platformInMSP,
-	"/mspauthz.v1.TokenService/CreateToken":     platformInMSP,
-	"/mspauthz.v1.TokenService/ListTokens":      platformInMSP,
-	"/mspauthz.v1.TokenService/DeleteToken":     platformInMSP,
+	"/mspauthz.v1.TenancyService/CreateMSP":                platform,
+	"/mspauthz.v1.TenancyService/DeleteMSP":                platformInMSP,
+	"/mspauthz.v1.TenancyService/ListMSPs":                 anyCaller,
+	"/mspauthz.v1.RoleService/ListPermissions":             anyCaller,
+	"/mspauthz.v1.EndCustomerService/ListEndCustomerRoles": anyCaller,
+	"/mspauthz.v1.TokenService/GetCaller":                  anyCaller,
+	"/mspauthz.v1.TokenService/CreateUserToken":            platformInMSP,
+	"/mspauthz.v1.TokenService/CreateToken":                platformInMSP,
+	"/mspauthz.v1.TokenService/ListTokens":                 platformInMSP,
+	"/mspauthz.v1.TokenService/DeleteToken":                platformInMSP,
 }
 
 // accessOf is a method's access: methods of the services not listed are MSP-scoped.

@@ -182,6 +182,164 @@ func (x *UpdateSettingsRequest) GetOwnDomainCustomerId() string {
 	return ""
 }
 
+type EndCustomerRole struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Role        string                 `protobuf:"bytes,1,opt,name=role,proto3" json:"role,omitempty"`
+	DisplayName string                 `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	// "web_client", "portal", or empty for no access to either.
+	Channel       string   `protobuf:"bytes,3,opt,name=channel,proto3" json:"channel,omitempty"`
+	Permissions   []string `protobuf:"bytes,4,rep,name=permissions,proto3" json:"permissions,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EndCustomerRole) Reset() {
+	*x = EndCustomerRole{}
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EndCustomerRole) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EndCustomerRole) ProtoMessage() {}
+
+func (x *EndCustomerRole) ProtoReflect() protoreflect.Message {
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EndCustomerRole.ProtoReflect.Descriptor instead.
+func (*EndCustomerRole) Descriptor() ([]byte, []int) {
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *EndCustomerRole) GetRole() string {
+	if x != nil {
+		return x.Role
+	}
+	return ""
+}
+
+func (x *EndCustomerRole) GetDisplayName() string {
+	if x != nil {
+		return x.DisplayName
+	}
+	return ""
+}
+
+func (x *EndCustomerRole) GetChannel() string {
+	if x != nil {
+		return x.Channel
+	}
+	return ""
+}
+
+func (x *EndCustomerRole) GetPermissions() []string {
+	if x != nil {
+		return x.Permissions
+	}
+	return nil
+}
+
+type ListEndCustomerRolesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListEndCustomerRolesRequest) Reset() {
+	*x = ListEndCustomerRolesRequest{}
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListEndCustomerRolesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListEndCustomerRolesRequest) ProtoMessage() {}
+
+func (x *ListEndCustomerRolesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListEndCustomerRolesRequest.ProtoReflect.Descriptor instead.
+func (*ListEndCustomerRolesRequest) Descriptor() ([]byte, []int) {
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{4}
+}
+
+type ListEndCustomerRolesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Roles []*EndCustomerRole     `protobuf:"bytes,1,rep,name=roles,proto3" json:"roles,omitempty"`
+	// The role every new end-customer user gets unless the MSP enabled role selection.
+	DefaultRole   string `protobuf:"bytes,2,opt,name=default_role,json=defaultRole,proto3" json:"default_role,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListEndCustomerRolesResponse) Reset() {
+	*x = ListEndCustomerRolesResponse{}
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListEndCustomerRolesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListEndCustomerRolesResponse) ProtoMessage() {}
+
+func (x *ListEndCustomerRolesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListEndCustomerRolesResponse.ProtoReflect.Descriptor instead.
+func (*ListEndCustomerRolesResponse) Descriptor() ([]byte, []int) {
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *ListEndCustomerRolesResponse) GetRoles() []*EndCustomerRole {
+	if x != nil {
+		return x.Roles
+	}
+	return nil
+}
+
+func (x *ListEndCustomerRolesResponse) GetDefaultRole() string {
+	if x != nil {
+		return x.DefaultRole
+	}
+	return ""
+}
+
 type EndCustomerUser struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
 	UserId      string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
@@ -198,7 +356,7 @@ type EndCustomerUser struct {
 
 func (x *EndCustomerUser) Reset() {
 	*x = EndCustomerUser{}
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[3]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -210,7 +368,7 @@ func (x *EndCustomerUser) String() string {
 func (*EndCustomerUser) ProtoMessage() {}
 
 func (x *EndCustomerUser) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[3]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -223,7 +381,7 @@ func (x *EndCustomerUser) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EndCustomerUser.ProtoReflect.Descriptor instead.
 func (*EndCustomerUser) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{3}
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *EndCustomerUser) GetUserId() string {
@@ -277,7 +435,7 @@ type CreateEndCustomerUserRequest struct {
 
 func (x *CreateEndCustomerUserRequest) Reset() {
 	*x = CreateEndCustomerUserRequest{}
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[4]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -289,7 +447,7 @@ func (x *CreateEndCustomerUserRequest) String() string {
 func (*CreateEndCustomerUserRequest) ProtoMessage() {}
 
 func (x *CreateEndCustomerUserRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[4]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -302,7 +460,7 @@ func (x *CreateEndCustomerUserRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateEndCustomerUserRequest.ProtoReflect.Descriptor instead.
 func (*CreateEndCustomerUserRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{4}
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *CreateEndCustomerUserRequest) GetMspId() string {
@@ -361,7 +519,7 @@ type UpdateEndCustomerUserRequest struct {
 
 func (x *UpdateEndCustomerUserRequest) Reset() {
 	*x = UpdateEndCustomerUserRequest{}
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[5]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -373,7 +531,7 @@ func (x *UpdateEndCustomerUserRequest) String() string {
 func (*UpdateEndCustomerUserRequest) ProtoMessage() {}
 
 func (x *UpdateEndCustomerUserRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[5]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -386,7 +544,7 @@ func (x *UpdateEndCustomerUserRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateEndCustomerUserRequest.ProtoReflect.Descriptor instead.
 func (*UpdateEndCustomerUserRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{5}
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *UpdateEndCustomerUserRequest) GetMspId() string {
@@ -427,7 +585,7 @@ type ListEndCustomerUsersRequest struct {
 
 func (x *ListEndCustomerUsersRequest) Reset() {
 	*x = ListEndCustomerUsersRequest{}
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[6]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -439,7 +597,7 @@ func (x *ListEndCustomerUsersRequest) String() string {
 func (*ListEndCustomerUsersRequest) ProtoMessage() {}
 
 func (x *ListEndCustomerUsersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[6]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -452,7 +610,7 @@ func (x *ListEndCustomerUsersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEndCustomerUsersRequest.ProtoReflect.Descriptor instead.
 func (*ListEndCustomerUsersRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{6}
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ListEndCustomerUsersRequest) GetMspId() string {
@@ -478,7 +636,7 @@ type ListEndCustomerUsersResponse struct {
 
 func (x *ListEndCustomerUsersResponse) Reset() {
 	*x = ListEndCustomerUsersResponse{}
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[7]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -490,7 +648,7 @@ func (x *ListEndCustomerUsersResponse) String() string {
 func (*ListEndCustomerUsersResponse) ProtoMessage() {}
 
 func (x *ListEndCustomerUsersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[7]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -503,7 +661,7 @@ func (x *ListEndCustomerUsersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEndCustomerUsersResponse.ProtoReflect.Descriptor instead.
 func (*ListEndCustomerUsersResponse) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{7}
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ListEndCustomerUsersResponse) GetEndCustomerUsers() []*EndCustomerUser {
@@ -525,7 +683,7 @@ type SetEndCustomerRoleRequest struct {
 
 func (x *SetEndCustomerRoleRequest) Reset() {
 	*x = SetEndCustomerRoleRequest{}
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[8]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -537,7 +695,7 @@ func (x *SetEndCustomerRoleRequest) String() string {
 func (*SetEndCustomerRoleRequest) ProtoMessage() {}
 
 func (x *SetEndCustomerRoleRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[8]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -550,7 +708,7 @@ func (x *SetEndCustomerRoleRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetEndCustomerRoleRequest.ProtoReflect.Descriptor instead.
 func (*SetEndCustomerRoleRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{8}
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *SetEndCustomerRoleRequest) GetMspId() string {
@@ -592,7 +750,7 @@ type DeleteEndCustomerUserRequest struct {
 
 func (x *DeleteEndCustomerUserRequest) Reset() {
 	*x = DeleteEndCustomerUserRequest{}
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[9]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -604,7 +762,7 @@ func (x *DeleteEndCustomerUserRequest) String() string {
 func (*DeleteEndCustomerUserRequest) ProtoMessage() {}
 
 func (x *DeleteEndCustomerUserRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[9]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -617,7 +775,7 @@ func (x *DeleteEndCustomerUserRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteEndCustomerUserRequest.ProtoReflect.Descriptor instead.
 func (*DeleteEndCustomerUserRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{9}
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *DeleteEndCustomerUserRequest) GetMspId() string {
@@ -649,7 +807,7 @@ type DeleteEndCustomerUserResponse struct {
 
 func (x *DeleteEndCustomerUserResponse) Reset() {
 	*x = DeleteEndCustomerUserResponse{}
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[10]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -661,7 +819,7 @@ func (x *DeleteEndCustomerUserResponse) String() string {
 func (*DeleteEndCustomerUserResponse) ProtoMessage() {}
 
 func (x *DeleteEndCustomerUserResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[10]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -674,7 +832,7 @@ func (x *DeleteEndCustomerUserResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteEndCustomerUserResponse.ProtoReflect.Descriptor instead.
 func (*DeleteEndCustomerUserResponse) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{10}
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{13}
 }
 
 type MaintenanceWindow struct {
@@ -694,7 +852,7 @@ type MaintenanceWindow struct {
 
 func (x *MaintenanceWindow) Reset() {
 	*x = MaintenanceWindow{}
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[11]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -706,7 +864,7 @@ func (x *MaintenanceWindow) String() string {
 func (*MaintenanceWindow) ProtoMessage() {}
 
 func (x *MaintenanceWindow) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[11]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -719,7 +877,7 @@ func (x *MaintenanceWindow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MaintenanceWindow.ProtoReflect.Descriptor instead.
 func (*MaintenanceWindow) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{11}
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *MaintenanceWindow) GetCustomerId() string {
@@ -783,7 +941,7 @@ type CreateMaintenanceWindowRequest struct {
 
 func (x *CreateMaintenanceWindowRequest) Reset() {
 	*x = CreateMaintenanceWindowRequest{}
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[12]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -795,7 +953,7 @@ func (x *CreateMaintenanceWindowRequest) String() string {
 func (*CreateMaintenanceWindowRequest) ProtoMessage() {}
 
 func (x *CreateMaintenanceWindowRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[12]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -808,7 +966,7 @@ func (x *CreateMaintenanceWindowRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateMaintenanceWindowRequest.ProtoReflect.Descriptor instead.
 func (*CreateMaintenanceWindowRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{12}
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *CreateMaintenanceWindowRequest) GetMspId() string {
@@ -851,7 +1009,7 @@ type UpdateMaintenanceWindowRequest struct {
 
 func (x *UpdateMaintenanceWindowRequest) Reset() {
 	*x = UpdateMaintenanceWindowRequest{}
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[13]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -863,7 +1021,7 @@ func (x *UpdateMaintenanceWindowRequest) String() string {
 func (*UpdateMaintenanceWindowRequest) ProtoMessage() {}
 
 func (x *UpdateMaintenanceWindowRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[13]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -876,7 +1034,7 @@ func (x *UpdateMaintenanceWindowRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateMaintenanceWindowRequest.ProtoReflect.Descriptor instead.
 func (*UpdateMaintenanceWindowRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{13}
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *UpdateMaintenanceWindowRequest) GetMspId() string {
@@ -918,7 +1076,7 @@ type DeleteMaintenanceWindowRequest struct {
 
 func (x *DeleteMaintenanceWindowRequest) Reset() {
 	*x = DeleteMaintenanceWindowRequest{}
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[14]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -930,7 +1088,7 @@ func (x *DeleteMaintenanceWindowRequest) String() string {
 func (*DeleteMaintenanceWindowRequest) ProtoMessage() {}
 
 func (x *DeleteMaintenanceWindowRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[14]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -943,7 +1101,7 @@ func (x *DeleteMaintenanceWindowRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteMaintenanceWindowRequest.ProtoReflect.Descriptor instead.
 func (*DeleteMaintenanceWindowRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{14}
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *DeleteMaintenanceWindowRequest) GetMspId() string {
@@ -975,7 +1133,7 @@ type DeleteMaintenanceWindowResponse struct {
 
 func (x *DeleteMaintenanceWindowResponse) Reset() {
 	*x = DeleteMaintenanceWindowResponse{}
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[15]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -987,7 +1145,7 @@ func (x *DeleteMaintenanceWindowResponse) String() string {
 func (*DeleteMaintenanceWindowResponse) ProtoMessage() {}
 
 func (x *DeleteMaintenanceWindowResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[15]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1000,7 +1158,7 @@ func (x *DeleteMaintenanceWindowResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteMaintenanceWindowResponse.ProtoReflect.Descriptor instead.
 func (*DeleteMaintenanceWindowResponse) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{15}
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{18}
 }
 
 type OutageComment struct {
@@ -1017,7 +1175,7 @@ type OutageComment struct {
 
 func (x *OutageComment) Reset() {
 	*x = OutageComment{}
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[16]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1029,7 +1187,7 @@ func (x *OutageComment) String() string {
 func (*OutageComment) ProtoMessage() {}
 
 func (x *OutageComment) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[16]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1042,7 +1200,7 @@ func (x *OutageComment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OutageComment.ProtoReflect.Descriptor instead.
 func (*OutageComment) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{16}
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *OutageComment) GetCustomerId() string {
@@ -1092,7 +1250,7 @@ type CreateOutageCommentRequest struct {
 
 func (x *CreateOutageCommentRequest) Reset() {
 	*x = CreateOutageCommentRequest{}
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[17]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1104,7 +1262,7 @@ func (x *CreateOutageCommentRequest) String() string {
 func (*CreateOutageCommentRequest) ProtoMessage() {}
 
 func (x *CreateOutageCommentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[17]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1117,7 +1275,7 @@ func (x *CreateOutageCommentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateOutageCommentRequest.ProtoReflect.Descriptor instead.
 func (*CreateOutageCommentRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{17}
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *CreateOutageCommentRequest) GetMspId() string {
@@ -1160,7 +1318,7 @@ type UpdateOutageCommentRequest struct {
 
 func (x *UpdateOutageCommentRequest) Reset() {
 	*x = UpdateOutageCommentRequest{}
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[18]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1172,7 +1330,7 @@ func (x *UpdateOutageCommentRequest) String() string {
 func (*UpdateOutageCommentRequest) ProtoMessage() {}
 
 func (x *UpdateOutageCommentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[18]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1185,7 +1343,7 @@ func (x *UpdateOutageCommentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateOutageCommentRequest.ProtoReflect.Descriptor instead.
 func (*UpdateOutageCommentRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{18}
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *UpdateOutageCommentRequest) GetMspId() string {
@@ -1229,7 +1387,7 @@ type MonitorGroup struct {
 
 func (x *MonitorGroup) Reset() {
 	*x = MonitorGroup{}
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[19]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1241,7 +1399,7 @@ func (x *MonitorGroup) String() string {
 func (*MonitorGroup) ProtoMessage() {}
 
 func (x *MonitorGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[19]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1254,7 +1412,7 @@ func (x *MonitorGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MonitorGroup.ProtoReflect.Descriptor instead.
 func (*MonitorGroup) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{19}
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *MonitorGroup) GetCustomerId() string {
@@ -1297,7 +1455,7 @@ type SetMonitorGroupRequest struct {
 
 func (x *SetMonitorGroupRequest) Reset() {
 	*x = SetMonitorGroupRequest{}
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[20]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1309,7 +1467,7 @@ func (x *SetMonitorGroupRequest) String() string {
 func (*SetMonitorGroupRequest) ProtoMessage() {}
 
 func (x *SetMonitorGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[20]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1322,7 +1480,7 @@ func (x *SetMonitorGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetMonitorGroupRequest.ProtoReflect.Descriptor instead.
 func (*SetMonitorGroupRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{20}
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *SetMonitorGroupRequest) GetMspId() string {
@@ -1366,7 +1524,7 @@ type Monitor struct {
 
 func (x *Monitor) Reset() {
 	*x = Monitor{}
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[21]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1378,7 +1536,7 @@ func (x *Monitor) String() string {
 func (*Monitor) ProtoMessage() {}
 
 func (x *Monitor) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[21]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1391,7 +1549,7 @@ func (x *Monitor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Monitor.ProtoReflect.Descriptor instead.
 func (*Monitor) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{21}
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *Monitor) GetCustomerId() string {
@@ -1434,7 +1592,7 @@ type SetMonitorRequest struct {
 
 func (x *SetMonitorRequest) Reset() {
 	*x = SetMonitorRequest{}
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[22]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1446,7 +1604,7 @@ func (x *SetMonitorRequest) String() string {
 func (*SetMonitorRequest) ProtoMessage() {}
 
 func (x *SetMonitorRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[22]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1459,7 +1617,7 @@ func (x *SetMonitorRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetMonitorRequest.ProtoReflect.Descriptor instead.
 func (*SetMonitorRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{22}
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *SetMonitorRequest) GetMspId() string {
@@ -1503,7 +1661,7 @@ type GetMaintenanceWindowRequest struct {
 
 func (x *GetMaintenanceWindowRequest) Reset() {
 	*x = GetMaintenanceWindowRequest{}
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[23]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1515,7 +1673,7 @@ func (x *GetMaintenanceWindowRequest) String() string {
 func (*GetMaintenanceWindowRequest) ProtoMessage() {}
 
 func (x *GetMaintenanceWindowRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[23]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1528,7 +1686,7 @@ func (x *GetMaintenanceWindowRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMaintenanceWindowRequest.ProtoReflect.Descriptor instead.
 func (*GetMaintenanceWindowRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{23}
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *GetMaintenanceWindowRequest) GetMspId() string {
@@ -1573,7 +1731,7 @@ type ListMaintenanceWindowsRequest struct {
 
 func (x *ListMaintenanceWindowsRequest) Reset() {
 	*x = ListMaintenanceWindowsRequest{}
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[24]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1585,7 +1743,7 @@ func (x *ListMaintenanceWindowsRequest) String() string {
 func (*ListMaintenanceWindowsRequest) ProtoMessage() {}
 
 func (x *ListMaintenanceWindowsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[24]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1598,7 +1756,7 @@ func (x *ListMaintenanceWindowsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMaintenanceWindowsRequest.ProtoReflect.Descriptor instead.
 func (*ListMaintenanceWindowsRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{24}
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ListMaintenanceWindowsRequest) GetMspId() string {
@@ -1648,7 +1806,7 @@ type ListMaintenanceWindowsResponse struct {
 
 func (x *ListMaintenanceWindowsResponse) Reset() {
 	*x = ListMaintenanceWindowsResponse{}
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[25]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1660,7 +1818,7 @@ func (x *ListMaintenanceWindowsResponse) String() string {
 func (*ListMaintenanceWindowsResponse) ProtoMessage() {}
 
 func (x *ListMaintenanceWindowsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[25]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1673,7 +1831,7 @@ func (x *ListMaintenanceWindowsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMaintenanceWindowsResponse.ProtoReflect.Descriptor instead.
 func (*ListMaintenanceWindowsResponse) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{25}
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ListMaintenanceWindowsResponse) GetMaintenanceWindows() []*MaintenanceWindow {
@@ -1710,7 +1868,7 @@ type GetOutageCommentRequest struct {
 
 func (x *GetOutageCommentRequest) Reset() {
 	*x = GetOutageCommentRequest{}
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[26]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1722,7 +1880,7 @@ func (x *GetOutageCommentRequest) String() string {
 func (*GetOutageCommentRequest) ProtoMessage() {}
 
 func (x *GetOutageCommentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[26]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1735,7 +1893,7 @@ func (x *GetOutageCommentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetOutageCommentRequest.ProtoReflect.Descriptor instead.
 func (*GetOutageCommentRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{26}
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *GetOutageCommentRequest) GetMspId() string {
@@ -1780,7 +1938,7 @@ type ListOutageCommentsRequest struct {
 
 func (x *ListOutageCommentsRequest) Reset() {
 	*x = ListOutageCommentsRequest{}
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[27]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1792,7 +1950,7 @@ func (x *ListOutageCommentsRequest) String() string {
 func (*ListOutageCommentsRequest) ProtoMessage() {}
 
 func (x *ListOutageCommentsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[27]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1805,7 +1963,7 @@ func (x *ListOutageCommentsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOutageCommentsRequest.ProtoReflect.Descriptor instead.
 func (*ListOutageCommentsRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{27}
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ListOutageCommentsRequest) GetMspId() string {
@@ -1855,7 +2013,7 @@ type ListOutageCommentsResponse struct {
 
 func (x *ListOutageCommentsResponse) Reset() {
 	*x = ListOutageCommentsResponse{}
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[28]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1867,7 +2025,7 @@ func (x *ListOutageCommentsResponse) String() string {
 func (*ListOutageCommentsResponse) ProtoMessage() {}
 
 func (x *ListOutageCommentsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[28]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1880,7 +2038,7 @@ func (x *ListOutageCommentsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOutageCommentsResponse.ProtoReflect.Descriptor instead.
 func (*ListOutageCommentsResponse) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{28}
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ListOutageCommentsResponse) GetOutageComments() []*OutageComment {
@@ -1917,7 +2075,7 @@ type GetMonitorGroupRequest struct {
 
 func (x *GetMonitorGroupRequest) Reset() {
 	*x = GetMonitorGroupRequest{}
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[29]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1929,7 +2087,7 @@ func (x *GetMonitorGroupRequest) String() string {
 func (*GetMonitorGroupRequest) ProtoMessage() {}
 
 func (x *GetMonitorGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[29]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1942,7 +2100,7 @@ func (x *GetMonitorGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMonitorGroupRequest.ProtoReflect.Descriptor instead.
 func (*GetMonitorGroupRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{29}
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *GetMonitorGroupRequest) GetMspId() string {
@@ -1987,7 +2145,7 @@ type ListMonitorGroupsRequest struct {
 
 func (x *ListMonitorGroupsRequest) Reset() {
 	*x = ListMonitorGroupsRequest{}
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[30]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1999,7 +2157,7 @@ func (x *ListMonitorGroupsRequest) String() string {
 func (*ListMonitorGroupsRequest) ProtoMessage() {}
 
 func (x *ListMonitorGroupsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[30]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2012,7 +2170,7 @@ func (x *ListMonitorGroupsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMonitorGroupsRequest.ProtoReflect.Descriptor instead.
 func (*ListMonitorGroupsRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{30}
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ListMonitorGroupsRequest) GetMspId() string {
@@ -2062,7 +2220,7 @@ type ListMonitorGroupsResponse struct {
 
 func (x *ListMonitorGroupsResponse) Reset() {
 	*x = ListMonitorGroupsResponse{}
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[31]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2074,7 +2232,7 @@ func (x *ListMonitorGroupsResponse) String() string {
 func (*ListMonitorGroupsResponse) ProtoMessage() {}
 
 func (x *ListMonitorGroupsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[31]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2087,7 +2245,7 @@ func (x *ListMonitorGroupsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMonitorGroupsResponse.ProtoReflect.Descriptor instead.
 func (*ListMonitorGroupsResponse) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{31}
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ListMonitorGroupsResponse) GetMonitorGroups() []*MonitorGroup {
@@ -2124,7 +2282,7 @@ type GetMonitorRequest struct {
 
 func (x *GetMonitorRequest) Reset() {
 	*x = GetMonitorRequest{}
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[32]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2136,7 +2294,7 @@ func (x *GetMonitorRequest) String() string {
 func (*GetMonitorRequest) ProtoMessage() {}
 
 func (x *GetMonitorRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[32]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2149,7 +2307,7 @@ func (x *GetMonitorRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMonitorRequest.ProtoReflect.Descriptor instead.
 func (*GetMonitorRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{32}
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *GetMonitorRequest) GetMspId() string {
@@ -2194,7 +2352,7 @@ type ListMonitorsRequest struct {
 
 func (x *ListMonitorsRequest) Reset() {
 	*x = ListMonitorsRequest{}
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[33]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2206,7 +2364,7 @@ func (x *ListMonitorsRequest) String() string {
 func (*ListMonitorsRequest) ProtoMessage() {}
 
 func (x *ListMonitorsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[33]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2219,7 +2377,7 @@ func (x *ListMonitorsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMonitorsRequest.ProtoReflect.Descriptor instead.
 func (*ListMonitorsRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{33}
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ListMonitorsRequest) GetMspId() string {
@@ -2269,7 +2427,7 @@ type ListMonitorsResponse struct {
 
 func (x *ListMonitorsResponse) Reset() {
 	*x = ListMonitorsResponse{}
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[34]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2281,7 +2439,7 @@ func (x *ListMonitorsResponse) String() string {
 func (*ListMonitorsResponse) ProtoMessage() {}
 
 func (x *ListMonitorsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[34]
+	mi := &file_mspauthz_v1_endcustomers_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2294,7 +2452,7 @@ func (x *ListMonitorsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMonitorsResponse.ProtoReflect.Descriptor instead.
 func (*ListMonitorsResponse) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{34}
+	return file_mspauthz_v1_endcustomers_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ListMonitorsResponse) GetMonitors() []*Monitor {
@@ -2331,7 +2489,16 @@ const file_mspauthz_v1_endcustomers_proto_rawDesc = "" +
 	"\x15UpdateSettingsRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12=\n" +
 	"\x1bend_customer_role_selection\x18\x02 \x01(\bR\x18endCustomerRoleSelection\x123\n" +
-	"\x16own_domain_customer_id\x18\x03 \x01(\tR\x13ownDomainCustomerId\"\xa3\x01\n" +
+	"\x16own_domain_customer_id\x18\x03 \x01(\tR\x13ownDomainCustomerId\"\x84\x01\n" +
+	"\x0fEndCustomerRole\x12\x12\n" +
+	"\x04role\x18\x01 \x01(\tR\x04role\x12!\n" +
+	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12\x18\n" +
+	"\achannel\x18\x03 \x01(\tR\achannel\x12 \n" +
+	"\vpermissions\x18\x04 \x03(\tR\vpermissions\"\x1d\n" +
+	"\x1bListEndCustomerRolesRequest\"u\n" +
+	"\x1cListEndCustomerRolesResponse\x122\n" +
+	"\x05roles\x18\x01 \x03(\v2\x1c.mspauthz.v1.EndCustomerRoleR\x05roles\x12!\n" +
+	"\fdefault_role\x18\x02 \x01(\tR\vdefaultRole\"\xa3\x01\n" +
 	"\x0fEndCustomerUser\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12\x1f\n" +
@@ -2522,10 +2689,11 @@ const file_mspauthz_v1_endcustomers_proto_rawDesc = "" +
 	"\bmonitors\x18\x01 \x03(\v2\x14.mspauthz.v1.MonitorR\bmonitors\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1d\n" +
 	"\n" +
-	"checked_at\x18\x03 \x01(\tR\tcheckedAt2\xbc\x1d\n" +
+	"checked_at\x18\x03 \x01(\tR\tcheckedAt2\xc8\x1e\n" +
 	"\x12EndCustomerService\x12i\n" +
 	"\vGetSettings\x12\x1f.mspauthz.v1.GetSettingsRequest\x1a\x15.mspauthz.v1.Settings\"\"\x82\xd3\xe4\x93\x02\x1c\x12\x1a/v1/msps/{msp_id}/settings\x12r\n" +
-	"\x0eUpdateSettings\x12\".mspauthz.v1.UpdateSettingsRequest\x1a\x15.mspauthz.v1.Settings\"%\x82\xd3\xe4\x93\x02\x1f:\x01*\x1a\x1a/v1/msps/{msp_id}/settings\x12\xa7\x01\n" +
+	"\x0eUpdateSettings\x12\".mspauthz.v1.UpdateSettingsRequest\x1a\x15.mspauthz.v1.Settings\"%\x82\xd3\xe4\x93\x02\x1f:\x01*\x1a\x1a/v1/msps/{msp_id}/settings\x12\x89\x01\n" +
+	"\x14ListEndCustomerRoles\x12(.mspauthz.v1.ListEndCustomerRolesRequest\x1a).mspauthz.v1.ListEndCustomerRolesResponse\"\x1c\x82\xd3\xe4\x93\x02\x16\x12\x14/v1/endCustomerRoles\x12\xa7\x01\n" +
 	"\x15CreateEndCustomerUser\x12).mspauthz.v1.CreateEndCustomerUserRequest\x1a\x1c.mspauthz.v1.EndCustomerUser\"E\x82\xd3\xe4\x93\x02?:\x01*\":/v1/msps/{msp_id}/customers/{customer_id}/endCustomerUsers\x12\xaf\x01\n" +
 	"\x14ListEndCustomerUsers\x12(.mspauthz.v1.ListEndCustomerUsersRequest\x1a).mspauthz.v1.ListEndCustomerUsersResponse\"B\x82\xd3\xe4\x93\x02<\x12:/v1/msps/{msp_id}/customers/{customer_id}/endCustomerUsers\x12\xb0\x01\n" +
 	"\x12SetEndCustomerRole\x12&.mspauthz.v1.SetEndCustomerRoleRequest\x1a\x1c.mspauthz.v1.EndCustomerUser\"T\x82\xd3\xe4\x93\x02N:\x01*\x1aI/v1/msps/{msp_id}/customers/{customer_id}/endCustomerUsers/{user_id}/role\x12\xd3\x01\n" +
@@ -2561,102 +2729,108 @@ func file_mspauthz_v1_endcustomers_proto_rawDescGZIP() []byte {
 	return file_mspauthz_v1_endcustomers_proto_rawDescData
 }
 
-var file_mspauthz_v1_endcustomers_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
+var file_mspauthz_v1_endcustomers_proto_msgTypes = make([]protoimpl.MessageInfo, 38)
 var file_mspauthz_v1_endcustomers_proto_goTypes = []any{
 	(*Settings)(nil),                        // 0: mspauthz.v1.Settings
 	(*GetSettingsRequest)(nil),              // 1: mspauthz.v1.GetSettingsRequest
 	(*UpdateSettingsRequest)(nil),           // 2: mspauthz.v1.UpdateSettingsRequest
-	(*EndCustomerUser)(nil),                 // 3: mspauthz.v1.EndCustomerUser
-	(*CreateEndCustomerUserRequest)(nil),    // 4: mspauthz.v1.CreateEndCustomerUserRequest
-	(*UpdateEndCustomerUserRequest)(nil),    // 5: mspauthz.v1.UpdateEndCustomerUserRequest
-	(*ListEndCustomerUsersRequest)(nil),     // 6: mspauthz.v1.ListEndCustomerUsersRequest
-	(*ListEndCustomerUsersResponse)(nil),    // 7: mspauthz.v1.ListEndCustomerUsersResponse
-	(*SetEndCustomerRoleRequest)(nil),       // 8: mspauthz.v1.SetEndCustomerRoleRequest
-	(*DeleteEndCustomerUserRequest)(nil),    // 9: mspauthz.v1.DeleteEndCustomerUserRequest
-	(*DeleteEndCustomerUserResponse)(nil),   // 10: mspauthz.v1.DeleteEndCustomerUserResponse
-	(*MaintenanceWindow)(nil),               // 11: mspauthz.v1.MaintenanceWindow
-	(*CreateMaintenanceWindowRequest)(nil),  // 12: mspauthz.v1.CreateMaintenanceWindowRequest
-	(*UpdateMaintenanceWindowRequest)(nil),  // 13: mspauthz.v1.UpdateMaintenanceWindowRequest
-	(*DeleteMaintenanceWindowRequest)(nil),  // 14: mspauthz.v1.DeleteMaintenanceWindowRequest
-	(*DeleteMaintenanceWindowResponse)(nil), // 15: mspauthz.v1.DeleteMaintenanceWindowResponse
-	(*OutageComment)(nil),                   // 16: mspauthz.v1.OutageComment
-	(*CreateOutageCommentRequest)(nil),      // 17: mspauthz.v1.CreateOutageCommentRequest
-	(*UpdateOutageCommentRequest)(nil),      // 18: mspauthz.v1.UpdateOutageCommentRequest
-	(*MonitorGroup)(nil),                    // 19: mspauthz.v1.MonitorGroup
-	(*SetMonitorGroupRequest)(nil),          // 20: mspauthz.v1.SetMonitorGroupRequest
-	(*Monitor)(nil),                         // 21: mspauthz.v1.Monitor
-	(*SetMonitorRequest)(nil),               // 22: mspauthz.v1.SetMonitorRequest
-	(*GetMaintenanceWindowRequest)(nil),     // 23: mspauthz.v1.GetMaintenanceWindowRequest
-	(*ListMaintenanceWindowsRequest)(nil),   // 24: mspauthz.v1.ListMaintenanceWindowsRequest
-	(*ListMaintenanceWindowsResponse)(nil),  // 25: mspauthz.v1.ListMaintenanceWindowsResponse
-	(*GetOutageCommentRequest)(nil),         // 26: mspauthz.v1.GetOutageCommentRequest
-	(*ListOutageCommentsRequest)(nil),       // 27: mspauthz.v1.ListOutageCommentsRequest
-	(*ListOutageCommentsResponse)(nil),      // 28: mspauthz.v1.ListOutageCommentsResponse
-	(*GetMonitorGroupRequest)(nil),          // 29: mspauthz.v1.GetMonitorGroupRequest
-	(*ListMonitorGroupsRequest)(nil),        // 30: mspauthz.v1.ListMonitorGroupsRequest
-	(*ListMonitorGroupsResponse)(nil),       // 31: mspauthz.v1.ListMonitorGroupsResponse
-	(*GetMonitorRequest)(nil),               // 32: mspauthz.v1.GetMonitorRequest
-	(*ListMonitorsRequest)(nil),             // 33: mspauthz.v1.ListMonitorsRequest
-	(*ListMonitorsResponse)(nil),            // 34: mspauthz.v1.ListMonitorsResponse
-	(*fieldmaskpb.FieldMask)(nil),           // 35: google.protobuf.FieldMask
+	(*EndCustomerRole)(nil),                 // 3: mspauthz.v1.EndCustomerRole
+	(*ListEndCustomerRolesRequest)(nil),     // 4: mspauthz.v1.ListEndCustomerRolesRequest
+	(*ListEndCustomerRolesResponse)(nil),    // 5: mspauthz.v1.ListEndCustomerRolesResponse
+	(*EndCustomerUser)(nil),                 // 6: mspauthz.v1.EndCustomerUser
+	(*CreateEndCustomerUserRequest)(nil),    // 7: mspauthz.v1.CreateEndCustomerUserRequest
+	(*UpdateEndCustomerUserRequest)(nil),    // 8: mspauthz.v1.UpdateEndCustomerUserRequest
+	(*ListEndCustomerUsersRequest)(nil),     // 9: mspauthz.v1.ListEndCustomerUsersRequest
+	(*ListEndCustomerUsersResponse)(nil),    // 10: mspauthz.v1.ListEndCustomerUsersResponse
+	(*SetEndCustomerRoleRequest)(nil),       // 11: mspauthz.v1.SetEndCustomerRoleRequest
+	(*DeleteEndCustomerUserRequest)(nil),    // 12: mspauthz.v1.DeleteEndCustomerUserRequest
+	(*DeleteEndCustomerUserResponse)(nil),   // 13: mspauthz.v1.DeleteEndCustomerUserResponse
+	(*MaintenanceWindow)(nil),               // 14: mspauthz.v1.MaintenanceWindow
+	(*CreateMaintenanceWindowRequest)(nil),  // 15: mspauthz.v1.CreateMaintenanceWindowRequest
+	(*UpdateMaintenanceWindowRequest)(nil),  // 16: mspauthz.v1.UpdateMaintenanceWindowRequest
+	(*DeleteMaintenanceWindowRequest)(nil),  // 17: mspauthz.v1.DeleteMaintenanceWindowRequest
+	(*DeleteMaintenanceWindowResponse)(nil), // 18: mspauthz.v1.DeleteMaintenanceWindowResponse
+	(*OutageComment)(nil),                   // 19: mspauthz.v1.OutageComment
+	(*CreateOutageCommentRequest)(nil),      // 20: mspauthz.v1.CreateOutageCommentRequest
+	(*UpdateOutageCommentRequest)(nil),      // 21: mspauthz.v1.UpdateOutageCommentRequest
+	(*MonitorGroup)(nil),                    // 22: mspauthz.v1.MonitorGroup
+	(*SetMonitorGroupRequest)(nil),          // 23: mspauthz.v1.SetMonitorGroupRequest
+	(*Monitor)(nil),                         // 24: mspauthz.v1.Monitor
+	(*SetMonitorRequest)(nil),               // 25: mspauthz.v1.SetMonitorRequest
+	(*GetMaintenanceWindowRequest)(nil),     // 26: mspauthz.v1.GetMaintenanceWindowRequest
+	(*ListMaintenanceWindowsRequest)(nil),   // 27: mspauthz.v1.ListMaintenanceWindowsRequest
+	(*ListMaintenanceWindowsResponse)(nil),  // 28: mspauthz.v1.ListMaintenanceWindowsResponse
+	(*GetOutageCommentRequest)(nil),         // 29: mspauthz.v1.GetOutageCommentRequest
+	(*ListOutageCommentsRequest)(nil),       // 30: mspauthz.v1.ListOutageCommentsRequest
+	(*ListOutageCommentsResponse)(nil),      // 31: mspauthz.v1.ListOutageCommentsResponse
+	(*GetMonitorGroupRequest)(nil),          // 32: mspauthz.v1.GetMonitorGroupRequest
+	(*ListMonitorGroupsRequest)(nil),        // 33: mspauthz.v1.ListMonitorGroupsRequest
+	(*ListMonitorGroupsResponse)(nil),       // 34: mspauthz.v1.ListMonitorGroupsResponse
+	(*GetMonitorRequest)(nil),               // 35: mspauthz.v1.GetMonitorRequest
+	(*ListMonitorsRequest)(nil),             // 36: mspauthz.v1.ListMonitorsRequest
+	(*ListMonitorsResponse)(nil),            // 37: mspauthz.v1.ListMonitorsResponse
+	(*fieldmaskpb.FieldMask)(nil),           // 38: google.protobuf.FieldMask
 }
 var file_mspauthz_v1_endcustomers_proto_depIdxs = []int32{
-	3,  // 0: mspauthz.v1.UpdateEndCustomerUserRequest.end_customer_user:type_name -> mspauthz.v1.EndCustomerUser
-	35, // 1: mspauthz.v1.UpdateEndCustomerUserRequest.update_mask:type_name -> google.protobuf.FieldMask
-	3,  // 2: mspauthz.v1.ListEndCustomerUsersResponse.end_customer_users:type_name -> mspauthz.v1.EndCustomerUser
-	11, // 3: mspauthz.v1.ListMaintenanceWindowsResponse.maintenance_windows:type_name -> mspauthz.v1.MaintenanceWindow
-	16, // 4: mspauthz.v1.ListOutageCommentsResponse.outage_comments:type_name -> mspauthz.v1.OutageComment
-	19, // 5: mspauthz.v1.ListMonitorGroupsResponse.monitor_groups:type_name -> mspauthz.v1.MonitorGroup
-	21, // 6: mspauthz.v1.ListMonitorsResponse.monitors:type_name -> mspauthz.v1.Monitor
-	1,  // 7: mspauthz.v1.EndCustomerService.GetSettings:input_type -> mspauthz.v1.GetSettingsRequest
-	2,  // 8: mspauthz.v1.EndCustomerService.UpdateSettings:input_type -> mspauthz.v1.UpdateSettingsRequest
-	4,  // 9: mspauthz.v1.EndCustomerService.CreateEndCustomerUser:input_type -> mspauthz.v1.CreateEndCustomerUserRequest
-	6,  // 10: mspauthz.v1.EndCustomerService.ListEndCustomerUsers:input_type -> mspauthz.v1.ListEndCustomerUsersRequest
-	8,  // 11: mspauthz.v1.EndCustomerService.SetEndCustomerRole:input_type -> mspauthz.v1.SetEndCustomerRoleRequest
-	5,  // 12: mspauthz.v1.EndCustomerService.UpdateEndCustomerUser:input_type -> mspauthz.v1.UpdateEndCustomerUserRequest
-	9,  // 13: mspauthz.v1.EndCustomerService.DeleteEndCustomerUser:input_type -> mspauthz.v1.DeleteEndCustomerUserRequest
-	12, // 14: mspauthz.v1.EndCustomerService.CreateMaintenanceWindow:input_type -> mspauthz.v1.CreateMaintenanceWindowRequest
-	13, // 15: mspauthz.v1.EndCustomerService.UpdateMaintenanceWindow:input_type -> mspauthz.v1.UpdateMaintenanceWindowRequest
-	14, // 16: mspauthz.v1.EndCustomerService.DeleteMaintenanceWindow:input_type -> mspauthz.v1.DeleteMaintenanceWindowRequest
-	17, // 17: mspauthz.v1.EndCustomerService.CreateOutageComment:input_type -> mspauthz.v1.CreateOutageCommentRequest
-	18, // 18: mspauthz.v1.EndCustomerService.UpdateOutageComment:input_type -> mspauthz.v1.UpdateOutageCommentRequest
-	20, // 19: mspauthz.v1.EndCustomerService.SetMonitorGroup:input_type -> mspauthz.v1.SetMonitorGroupRequest
-	22, // 20: mspauthz.v1.EndCustomerService.SetMonitor:input_type -> mspauthz.v1.SetMonitorRequest
-	23, // 21: mspauthz.v1.EndCustomerService.GetMaintenanceWindow:input_type -> mspauthz.v1.GetMaintenanceWindowRequest
-	24, // 22: mspauthz.v1.EndCustomerService.ListMaintenanceWindows:input_type -> mspauthz.v1.ListMaintenanceWindowsRequest
-	26, // 23: mspauthz.v1.EndCustomerService.GetOutageComment:input_type -> mspauthz.v1.GetOutageCommentRequest
-	27, // 24: mspauthz.v1.EndCustomerService.ListOutageComments:input_type -> mspauthz.v1.ListOutageCommentsRequest
-	29, // 25: mspauthz.v1.EndCustomerService.GetMonitorGroup:input_type -> mspauthz.v1.GetMonitorGroupRequest
-	30, // 26: mspauthz.v1.EndCustomerService.ListMonitorGroups:input_type -> mspauthz.v1.ListMonitorGroupsRequest
-	32, // 27: mspauthz.v1.EndCustomerService.GetMonitor:input_type -> mspauthz.v1.GetMonitorRequest
-	33, // 28: mspauthz.v1.EndCustomerService.ListMonitors:input_type -> mspauthz.v1.ListMonitorsRequest
-	0,  // 29: mspauthz.v1.EndCustomerService.GetSettings:output_type -> mspauthz.v1.Settings
-	0,  // 30: mspauthz.v1.EndCustomerService.UpdateSettings:output_type -> mspauthz.v1.Settings
-	3,  // 31: mspauthz.v1.EndCustomerService.CreateEndCustomerUser:output_type -> mspauthz.v1.EndCustomerUser
-	7,  // 32: mspauthz.v1.EndCustomerService.ListEndCustomerUsers:output_type -> mspauthz.v1.ListEndCustomerUsersResponse
-	3,  // 33: mspauthz.v1.EndCustomerService.SetEndCustomerRole:output_type -> mspauthz.v1.EndCustomerUser
-	3,  // 34: mspauthz.v1.EndCustomerService.UpdateEndCustomerUser:output_type -> mspauthz.v1.EndCustomerUser
-	10, // 35: mspauthz.v1.EndCustomerService.DeleteEndCustomerUser:output_type -> mspauthz.v1.DeleteEndCustomerUserResponse
-	11, // 36: mspauthz.v1.EndCustomerService.CreateMaintenanceWindow:output_type -> mspauthz.v1.MaintenanceWindow
-	11, // 37: mspauthz.v1.EndCustomerService.UpdateMaintenanceWindow:output_type -> mspauthz.v1.MaintenanceWindow
-	15, // 38: mspauthz.v1.EndCustomerService.DeleteMaintenanceWindow:output_type -> mspauthz.v1.DeleteMaintenanceWindowResponse
-	16, // 39: mspauthz.v1.EndCustomerService.CreateOutageComment:output_type -> mspauthz.v1.OutageComment
-	16, // 40: mspauthz.v1.EndCustomerService.UpdateOutageComment:output_type -> mspauthz.v1.OutageComment
-	19, // 41: mspauthz.v1.EndCustomerService.SetMonitorGroup:output_type -> mspauthz.v1.MonitorGroup
-	21, // 42: mspauthz.v1.EndCustomerService.SetMonitor:output_type -> mspauthz.v1.Monitor
-	11, // 43: mspauthz.v1.EndCustomerService.GetMaintenanceWindow:output_type -> mspauthz.v1.MaintenanceWindow
-	25, // 44: mspauthz.v1.EndCustomerService.ListMaintenanceWindows:output_type -> mspauthz.v1.ListMaintenanceWindowsResponse
-	16, // 45: mspauthz.v1.EndCustomerService.GetOutageComment:output_type -> mspauthz.v1.OutageComment
-	28, // 46: mspauthz.v1.EndCustomerService.ListOutageComments:output_type -> mspauthz.v1.ListOutageCommentsResponse
-	19, // 47: mspauthz.v1.EndCustomerService.GetMonitorGroup:output_type -> mspauthz.v1.MonitorGroup
-	31, // 48: mspauthz.v1.EndCustomerService.ListMonitorGroups:output_type -> mspauthz.v1.ListMonitorGroupsResponse
-	21, // 49: mspauthz.v1.EndCustomerService.GetMonitor:output_type -> mspauthz.v1.Monitor
-	34, // 50: mspauthz.v1.EndCustomerService.ListMonitors:output_type -> mspauthz.v1.ListMonitorsResponse
-	29, // [29:51] is the sub-list for method output_type
-	7,  // [7:29] is the sub-list for method input_type
-	7,  // [7:7] is the sub-list for extension type_name
-	7,  // [7:7] is the sub-list for extension extendee
-	0,  // [0:7] is the sub-list for field type_name
+	3,  // 0: mspauthz.v1.ListEndCustomerRolesResponse.roles:type_name -> mspauthz.v1.EndCustomerRole
+	6,  // 1: mspauthz.v1.UpdateEndCustomerUserRequest.end_customer_user:type_name -> mspauthz.v1.EndCustomerUser
+	38, // 2: mspauthz.v1.UpdateEndCustomerUserRequest.update_mask:type_name -> google.protobuf.FieldMask
+	6,  // 3: mspauthz.v1.ListEndCustomerUsersResponse.end_customer_users:type_name -> mspauthz.v1.EndCustomerUser
+	14, // 4: mspauthz.v1.ListMaintenanceWindowsResponse.maintenance_windows:type_name -> mspauthz.v1.MaintenanceWindow
+	19, // 5: mspauthz.v1.ListOutageCommentsResponse.outage_comments:type_name -> mspauthz.v1.OutageComment
+	22, // 6: mspauthz.v1.ListMonitorGroupsResponse.monitor_groups:type_name -> mspauthz.v1.MonitorGroup
+	24, // 7: mspauthz.v1.ListMonitorsResponse.monitors:type_name -> mspauthz.v1.Monitor
+	1,  // 8: mspauthz.v1.EndCustomerService.GetSettings:input_type -> mspauthz.v1.GetSettingsRequest
+	2,  // 9: mspauthz.v1.EndCustomerService.UpdateSettings:input_type -> mspauthz.v1.UpdateSettingsRequest
+	4,  // 10: mspauthz.v1.EndCustomerService.ListEndCustomerRoles:input_type -> mspauthz.v1.ListEndCustomerRolesRequest
+	7,  // 11: mspauthz.v1.EndCustomerService.CreateEndCustomerUser:input_type -> mspauthz.v1.CreateEndCustomerUserRequest
+	9,  // 12: mspauthz.v1.EndCustomerService.ListEndCustomerUsers:input_type -> mspauthz.v1.ListEndCustomerUsersRequest
+	11, // 13: mspauthz.v1.EndCustomerService.SetEndCustomerRole:input_type -> mspauthz.v1.SetEndCustomerRoleRequest
+	8,  // 14: mspauthz.v1.EndCustomerService.UpdateEndCustomerUser:input_type -> mspauthz.v1.UpdateEndCustomerUserRequest
+	12, // 15: mspauthz.v1.EndCustomerService.DeleteEndCustomerUser:input_type -> mspauthz.v1.DeleteEndCustomerUserRequest
+	15, // 16: mspauthz.v1.EndCustomerService.CreateMaintenanceWindow:input_type -> mspauthz.v1.CreateMaintenanceWindowRequest
+	16, // 17: mspauthz.v1.EndCustomerService.UpdateMaintenanceWindow:input_type -> mspauthz.v1.UpdateMaintenanceWindowRequest
+	17, // 18: mspauthz.v1.EndCustomerService.DeleteMaintenanceWindow:input_type -> mspauthz.v1.DeleteMaintenanceWindowRequest
+	20, // 19: mspauthz.v1.EndCustomerService.CreateOutageComment:input_type -> mspauthz.v1.CreateOutageCommentRequest
+	21, // 20: mspauthz.v1.EndCustomerService.UpdateOutageComment:input_type -> mspauthz.v1.UpdateOutageCommentRequest
+	23, // 21: mspauthz.v1.EndCustomerService.SetMonitorGroup:input_type -> mspauthz.v1.SetMonitorGroupRequest
+	25, // 22: mspauthz.v1.EndCustomerService.SetMonitor:input_type -> mspauthz.v1.SetMonitorRequest
+	26, // 23: mspauthz.v1.EndCustomerService.GetMaintenanceWindow:input_type -> mspauthz.v1.GetMaintenanceWindowRequest
+	27, // 24: mspauthz.v1.EndCustomerService.ListMaintenanceWindows:input_type -> mspauthz.v1.ListMaintenanceWindowsRequest
+	29, // 25: mspauthz.v1.EndCustomerService.GetOutageComment:input_type -> mspauthz.v1.GetOutageCommentRequest
+	30, // 26: mspauthz.v1.EndCustomerService.ListOutageComments:input_type -> mspauthz.v1.ListOutageCommentsRequest
+	32, // 27: mspauthz.v1.EndCustomerService.GetMonitorGroup:input_type -> mspauthz.v1.GetMonitorGroupRequest
+	33, // 28: mspauthz.v1.EndCustomerService.ListMonitorGroups:input_type -> mspauthz.v1.ListMonitorGroupsRequest
+	35, // 29: mspauthz.v1.EndCustomerService.GetMonitor:input_type -> mspauthz.v1.GetMonitorRequest
+	36, // 30: mspauthz.v1.EndCustomerService.ListMonitors:input_type -> mspauthz.v1.ListMonitorsRequest
+	0,  // 31: mspauthz.v1.EndCustomerService.GetSettings:output_type -> mspauthz.v1.Settings
+	0,  // 32: mspauthz.v1.EndCustomerService.UpdateSettings:output_type -> mspauthz.v1.Settings
+	5,  // 33: mspauthz.v1.EndCustomerService.ListEndCustomerRoles:output_type -> mspauthz.v1.ListEndCustomerRolesResponse
+	6,  // 34: mspauthz.v1.EndCustomerService.CreateEndCustomerUser:output_type -> mspauthz.v1.EndCustomerUser
+	10, // 35: mspauthz.v1.EndCustomerService.ListEndCustomerUsers:output_type -> mspauthz.v1.ListEndCustomerUsersResponse
+	6,  // 36: mspauthz.v1.EndCustomerService.SetEndCustomerRole:output_type -> mspauthz.v1.EndCustomerUser
+	6,  // 37: mspauthz.v1.EndCustomerService.UpdateEndCustomerUser:output_type -> mspauthz.v1.EndCustomerUser
+	13, // 38: mspauthz.v1.EndCustomerService.DeleteEndCustomerUser:output_type -> mspauthz.v1.DeleteEndCustomerUserResponse
+	14, // 39: mspauthz.v1.EndCustomerService.CreateMaintenanceWindow:output_type -> mspauthz.v1.MaintenanceWindow
+	14, // 40: mspauthz.v1.EndCustomerService.UpdateMaintenanceWindow:output_type -> mspauthz.v1.MaintenanceWindow
+	18, // 41: mspauthz.v1.EndCustomerService.DeleteMaintenanceWindow:output_type -> mspauthz.v1.DeleteMaintenanceWindowResponse
+	19, // 42: mspauthz.v1.EndCustomerService.CreateOutageComment:output_type -> mspauthz.v1.OutageComment
+	19, // 43: mspauthz.v1.EndCustomerService.UpdateOutageComment:output_type -> mspauthz.v1.OutageComment
+	22, // 44: mspauthz.v1.EndCustomerService.SetMonitorGroup:output_type -> mspauthz.v1.MonitorGroup
+	24, // 45: mspauthz.v1.EndCustomerService.SetMonitor:output_type -> mspauthz.v1.Monitor
+	14, // 46: mspauthz.v1.EndCustomerService.GetMaintenanceWindow:output_type -> mspauthz.v1.MaintenanceWindow
+	28, // 47: mspauthz.v1.EndCustomerService.ListMaintenanceWindows:output_type -> mspauthz.v1.ListMaintenanceWindowsResponse
+	19, // 48: mspauthz.v1.EndCustomerService.GetOutageComment:output_type -> mspauthz.v1.OutageComment
+	31, // 49: mspauthz.v1.EndCustomerService.ListOutageComments:output_type -> mspauthz.v1.ListOutageCommentsResponse
+	22, // 50: mspauthz.v1.EndCustomerService.GetMonitorGroup:output_type -> mspauthz.v1.MonitorGroup
+	34, // 51: mspauthz.v1.EndCustomerService.ListMonitorGroups:output_type -> mspauthz.v1.ListMonitorGroupsResponse
+	24, // 52: mspauthz.v1.EndCustomerService.GetMonitor:output_type -> mspauthz.v1.Monitor
+	37, // 53: mspauthz.v1.EndCustomerService.ListMonitors:output_type -> mspauthz.v1.ListMonitorsResponse
+	31, // [31:54] is the sub-list for method output_type
+	8,  // [8:31] is the sub-list for method input_type
+	8,  // [8:8] is the sub-list for extension type_name
+	8,  // [8:8] is the sub-list for extension extendee
+	0,  // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_mspauthz_v1_endcustomers_proto_init() }
@@ -2670,7 +2844,7 @@ func file_mspauthz_v1_endcustomers_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mspauthz_v1_endcustomers_proto_rawDesc), len(file_mspauthz_v1_endcustomers_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   35,
+			NumMessages:   38,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -119,6 +119,27 @@ func local_request_EndCustomerService_UpdateSettings_0(ctx context.Context, mars
 	return msg, metadata, err
 }
 
+func request_EndCustomerService_ListEndCustomerRoles_0(ctx context.Context, marshaler runtime.Marshaler, client EndCustomerServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq ListEndCustomerRolesRequest
+		metadata runtime.ServerMetadata
+	)
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+	}
+	msg, err := client.ListEndCustomerRoles(ctx, &protoReq, grpc.Header(&metadata.HeaderMD), grpc.Trailer(&metadata.TrailerMD))
+	return msg, metadata, err
+}
+
+func local_request_EndCustomerService_ListEndCustomerRoles_0(ctx context.Context, marshaler runtime.Marshaler, server EndCustomerServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq ListEndCustomerRolesRequest
+		metadata runtime.ServerMetadata
+	)
+	msg, err := server.ListEndCustomerRoles(ctx, &protoReq)
+	return msg, metadata, err
+}
+
 func request_EndCustomerService_CreateEndCustomerUser_0(ctx context.Context, marshaler runtime.Marshaler, client EndCustomerServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
 		protoReq CreateEndCustomerUserRequest
@@ -1659,6 +1680,26 @@ func RegisterEndCustomerServiceHandlerServer(ctx context.Context, mux *runtime.S
 		}
 		forward_EndCustomerService_UpdateSettings_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodGet, pattern_EndCustomerService_ListEndCustomerRoles_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		var stream runtime.ServerTransportStream
+		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/mspauthz.v1.EndCustomerService/ListEndCustomerRoles", runtime.WithHTTPPathPattern("/v1/endCustomerRoles"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := local_request_EndCustomerService_ListEndCustomerRoles_0(annotatedContext, inboundMarshaler, server, req, pathParams)
+		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_EndCustomerService_ListEndCustomerRoles_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
 	mux.Handle(http.MethodPost, pattern_EndCustomerService_CreateEndCustomerUser_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -2133,6 +2174,23 @@ func RegisterEndCustomerServiceHandlerClient(ctx context.Context, mux *runtime.S
 		}
 		forward_EndCustomerService_UpdateSettings_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodGet, pattern_EndCustomerService_ListEndCustomerRoles_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/mspauthz.v1.EndCustomerService/ListEndCustomerRoles", runtime.WithHTTPPathPattern("/v1/endCustomerRoles"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := request_EndCustomerService_ListEndCustomerRoles_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_EndCustomerService_ListEndCustomerRoles_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
 	mux.Handle(http.MethodPost, pattern_EndCustomerService_CreateEndCustomerUser_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -2479,6 +2537,7 @@ func RegisterEndCustomerServiceHandlerClient(ctx context.Context, mux *runtime.S
 var (
 	pattern_EndCustomerService_GetSettings_0             = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v1", "msps", "msp_id", "settings"}, ""))
 	pattern_EndCustomerService_UpdateSettings_0          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v1", "msps", "msp_id", "settings"}, ""))
+	pattern_EndCustomerService_ListEndCustomerRoles_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "endCustomerRoles"}, ""))
 	pattern_EndCustomerService_CreateEndCustomerUser_0   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5}, []string{"v1", "msps", "msp_id", "customers", "customer_id", "endCustomerUsers"}, ""))
 	pattern_EndCustomerService_ListEndCustomerUsers_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5}, []string{"v1", "msps", "msp_id", "customers", "customer_id", "endCustomerUsers"}, ""))
 	pattern_EndCustomerService_SetEndCustomerRole_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5, 1, 0, 4, 1, 5, 6, 2, 7}, []string{"v1", "msps", "msp_id", "customers", "customer_id", "endCustomerUsers", "user_id", "role"}, ""))
@@ -2504,6 +2563,7 @@ var (
 var (
 	forward_EndCustomerService_GetSettings_0             = runtime.ForwardResponseMessage
 	forward_EndCustomerService_UpdateSettings_0          = runtime.ForwardResponseMessage
+	forward_EndCustomerService_ListEndCustomerRoles_0    = runtime.ForwardResponseMessage
 	forward_EndCustomerService_CreateEndCustomerUser_0   = runtime.ForwardResponseMessage
 	forward_EndCustomerService_ListEndCustomerUsers_0    = runtime.ForwardResponseMessage
 	forward_EndCustomerService_SetEndCustomerRole_0      = runtime.ForwardResponseMessage

@@ -21,6 +21,7 @@ const _ = grpc.SupportPackageIsVersion9
 const (
 	EndCustomerService_GetSettings_FullMethodName             = "/mspauthz.v1.EndCustomerService/GetSettings"
 	EndCustomerService_UpdateSettings_FullMethodName          = "/mspauthz.v1.EndCustomerService/UpdateSettings"
+	EndCustomerService_ListEndCustomerRoles_FullMethodName    = "/mspauthz.v1.EndCustomerService/ListEndCustomerRoles"
 	EndCustomerService_CreateEndCustomerUser_FullMethodName   = "/mspauthz.v1.EndCustomerService/CreateEndCustomerUser"
 	EndCustomerService_ListEndCustomerUsers_FullMethodName    = "/mspauthz.v1.EndCustomerService/ListEndCustomerUsers"
 	EndCustomerService_SetEndCustomerRole_FullMethodName      = "/mspauthz.v1.EndCustomerService/SetEndCustomerRole"
@@ -54,6 +55,9 @@ type EndCustomerServiceClient interface {
 	GetSettings(ctx context.Context, in *GetSettingsRequest, opts ...grpc.CallOption) (*Settings, error)
 	// UpdateSettings replaces the MSP's settings.
 	UpdateSettings(ctx context.Context, in *UpdateSettingsRequest, opts ...grpc.CallOption) (*Settings, error)
+	// ListEndCustomerRoles lists the seven end-customer roles (seed 001) and
+	// the default a new end-customer user gets without role selection.
+	ListEndCustomerRoles(ctx context.Context, in *ListEndCustomerRolesRequest, opts ...grpc.CallOption) (*ListEndCustomerRolesResponse, error)
 	// CreateEndCustomerUser adds a user to a customer with one of the seven
 	// end-customer roles (the portal role unless the MSP enabled role selection).
 	CreateEndCustomerUser(ctx context.Context, in *CreateEndCustomerUserRequest, opts ...grpc.CallOption) (*EndCustomerUser, error)
@@ -122,6 +126,16 @@ func (c *endCustomerServiceClient) UpdateSettings(ctx context.Context, in *Updat
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(Settings)
 	err := c.cc.Invoke(ctx, EndCustomerService_UpdateSettings_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *endCustomerServiceClient) ListEndCustomerRoles(ctx context.Context, in *ListEndCustomerRolesRequest, opts ...grpc.CallOption) (*ListEndCustomerRolesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListEndCustomerRolesResponse)
+	err := c.cc.Invoke(ctx, EndCustomerService_ListEndCustomerRoles_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -339,6 +353,9 @@ type EndCustomerServiceServer interface {
 	GetSettings(context.Context, *GetSettingsRequest) (*Settings, error)
 	// UpdateSettings replaces the MSP's settings.
 	UpdateSettings(context.Context, *UpdateSettingsRequest) (*Settings, error)
+	// ListEndCustomerRoles lists the seven end-customer roles (seed 001) and
+	// the default a new end-customer user gets without role selection.
+	ListEndCustomerRoles(context.Context, *ListEndCustomerRolesRequest) (*ListEndCustomerRolesResponse, error)
 	// CreateEndCustomerUser adds a user to a customer with one of the seven
 	// end-customer roles (the portal role unless the MSP enabled role selection).
 	CreateEndCustomerUser(context.Context, *CreateEndCustomerUserRequest) (*EndCustomerUser, error)
@@ -398,6 +415,9 @@ func (UnimplementedEndCustomerServiceServer) GetSettings(context.Context, *GetSe
 }
 func (UnimplementedEndCustomerServiceServer) UpdateSettings(context.Context, *UpdateSettingsRequest) (*Settings, error) {
 	return nil, status.Error(codes.Unimplemented, "method UpdateSettings not implemented")
+}
+func (UnimplementedEndCustomerServiceServer) ListEndCustomerRoles(context.Context, *ListEndCustomerRolesRequest) (*ListEndCustomerRolesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListEndCustomerRoles not implemented")
 }
 func (UnimplementedEndCustomerServiceServer) CreateEndCustomerUser(context.Context, *CreateEndCustomerUserRequest) (*EndCustomerUser, error) {
 	return nil, status.Error(codes.Unimplemented, "method CreateEndCustomerUser not implemented")
@@ -512,6 +532,24 @@ func _EndCustomerService_UpdateSettings_Handler(srv interface{}, ctx context.Con
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(EndCustomerServiceServer).UpdateSettings(ctx, req.(*UpdateSettingsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _EndCustomerService_ListEndCustomerRoles_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListEndCustomerRolesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(EndCustomerServiceServer).ListEndCustomerRoles(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: EndCustomerService_ListEndCustomerRoles_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(EndCustomerServiceServer).ListEndCustomerRoles(ctx, req.(*ListEndCustomerRolesRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -890,6 +928,10 @@ var EndCustomerService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "UpdateSettings",
 			Handler:    _EndCustomerService_UpdateSettings_Handler,
+		},
+		{
+			MethodName: "ListEndCustomerRoles",
+			Handler:    _EndCustomerService_ListEndCustomerRoles_Handler,
 		},
 		{
 			MethodName: "CreateEndCustomerUser",
