@@ -44,6 +44,9 @@ type Server struct {
 	access  pb.AccessServiceClient
 	tokens  pb.TokenServiceClient
 	roles   pb.RoleServiceClient
+	grants  pb.GrantServiceClient
+	partner pb.PartnerServiceClient
+	audit   pb.AuditServiceClient
 	log     *slog.Logger
 	csrf    *http.CrossOriginProtection
 	pages   map[string]*template.Template
@@ -59,11 +62,14 @@ func New(conn grpc.ClientConnInterface, log *slog.Logger) *Server {
 		access:  pb.NewAccessServiceClient(conn),
 		tokens:  pb.NewTokenServiceClient(conn),
 		roles:   pb.NewRoleServiceClient(conn),
+		grants:  pb.NewGrantServiceClient(conn),
+		partner: pb.NewPartnerServiceClient(conn),
+		audit:   pb.NewAuditServiceClient(conn),
 		log:     log,
 		csrf:    http.NewCrossOriginProtection(),
 		pages:   map[string]*template.Template{},
 	}
-	for _, name := range []string{"customers", "customer", "customerGroups", "customerGroup", "users", "user", "picture", "explain", "problem"} {
+	for _, name := range []string{"customers", "customer", "customerGroups", "customerGroup", "users", "user", "picture", "explain", "problem", "grants", "own", "audit", "globalView"} {
 		s.pages[name] = template.Must(template.New(name).Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/parts.html", "templates/"+name+".html"))
 	}
 	for _, fragment := range fragments {
@@ -78,27 +84,38 @@ func (s *Server) Register(mux *http.ServeMux) {
 	assets, _ := fs.Sub(staticFiles, "static")
 	mux.Handle("GET /assets/", secured(http.StripPrefix("/assets/", http.FileServerFS(assets))))
 	routes := map[string]handler{
-		"GET /{$}":                                            s.home,
-		"GET /customers":                                      s.customers,
-		"GET /customers/{customer}":                           s.customer,
-		"POST /customers/{customer}":                          s.saveCustomer,
-		"POST /customers/{customer}/preview":                  s.previewCustomer,
-		"POST /customers/{customer}/accountContact":           s.setAccountContact,
-		"POST /customers/{customer}/alertGroups/{alertGroup}": s.setAlertGroup,
-		"GET /customers/{customer}/picture":                   s.customerPicture,
-		"GET /customerGroups":                                 s.customerGroups,
-		"GET /customerGroups/{group}":                         s.customerGroup,
-		"POST /customerGroups/{group}":                        s.saveCustomerGroup,
-		"POST /customerGroups/{group}/preview":                s.previewCustomerGroup,
-		"GET /users":                                          s.users,
-		"GET /users/{user}":                                   s.user,
-		"POST /users/{user}":                                  s.saveUser,
-		"POST /users/{user}/preview":                          s.previewUser,
-		"GET /users/{user}/picture":                           s.userPicture,
-		"GET /customers/{customer}/options/{field}":           s.options("customerGroups", "users"),
-		"GET /customerGroups/{group}/options/{field}":         s.options("customers"),
-		"GET /users/{user}/options/{field}":                   s.options("customerGroups"),
-		"GET /explain":                                        s.explain,
+		"GET /{$}":                                              s.home,
+		"GET /customers":                                        s.customers,
+		"GET /customers/{customer}":                             s.customer,
+		"POST /customers/{customer}":                            s.saveCustomer,
+		"POST /customers/{customer}/preview":                    s.previewCustomer,
+		"POST /customers/{customer}/accountContact":             s.setAccountContact,
+		"POST /customers/{customer}/alertGroups/{alertGroup}":   s.setAlertGroup,
+		"GET /customers/{customer}/picture":                     s.customerPicture,
+		"GET /customerGroups":                                   s.customerGroups,
+		"GET /customerGroups/{group}":                           s.customerGroup,
+		"POST /customerGroups/{group}":                          s.saveCustomerGroup,
+		"POST /customerGroups/{group}/preview":                  s.previewCustomerGroup,
+		"GET /users":                                            s.users,
+		"GET /users/{user}":                                     s.user,
+		"POST /users/{user}":                                    s.saveUser,
+		"POST /users/{user}/preview":                            s.previewUser,
+		"GET /users/{user}/picture":                             s.userPicture,
+		"GET /customers/{customer}/options/{field}":             s.options("customerGroups", "users"),
+		"GET /customerGroups/{group}/options/{field}":           s.options("customers"),
+		"GET /users/{user}/options/{field}":                     s.options("customerGroups"),
+		"GET /explain":                                          s.explain,
+		"GET /grants":                                           s.timeBoundGrants,
+		"POST /grants":                                          s.requestGrant,
+		"POST /grants/{grant}/revoke":                           s.decideGrant("revoke", grantsBack),
+		"GET /customers/{customer}/own":                         s.own,
+		"POST /customers/{customer}/own/partnerAccess":          s.setPartnerAccess,
+		"POST /customers/{customer}/own/grants/{grant}/approve": s.decideGrant("approve", ownBack),
+		"POST /customers/{customer}/own/grants/{grant}/decline": s.decideGrant("decline", ownBack),
+		"POST /customers/{customer}/own/grants/{grant}/revoke":  s.decideGrant("revoke", ownBack),
+		"GET /audit":                                            s.auditTrail,
+		"POST /customers/{customer}/loginAs":                    s.loginAs,
+		"GET /globalViews/{view}":                               s.globalView,
 	}
 	for pattern, h := range routes {
 		mux.Handle(pattern, s.serve(h))
