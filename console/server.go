@@ -47,6 +47,7 @@ type Server struct {
 	grants  pb.GrantServiceClient
 	partner pb.PartnerServiceClient
 	audit   pb.AuditServiceClient
+	sync    pb.SyncServiceClient
 	log     *slog.Logger
 	csrf    *http.CrossOriginProtection
 	pages   map[string]*template.Template
@@ -65,11 +66,12 @@ func New(conn grpc.ClientConnInterface, log *slog.Logger) *Server {
 		grants:  pb.NewGrantServiceClient(conn),
 		partner: pb.NewPartnerServiceClient(conn),
 		audit:   pb.NewAuditServiceClient(conn),
+		sync:    pb.NewSyncServiceClient(conn),
 		log:     log,
 		csrf:    http.NewCrossOriginProtection(),
 		pages:   map[string]*template.Template{},
 	}
-	for _, name := range []string{"customers", "customer", "customerGroups", "customerGroup", "users", "user", "picture", "explain", "problem", "grants", "own", "audit", "globalView"} {
+	for _, name := range []string{"customers", "customer", "customerGroups", "customerGroup", "users", "user", "picture", "explain", "problem", "grants", "own", "audit", "globalView", "sync"} {
 		s.pages[name] = template.Must(template.New(name).Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/parts.html", "templates/"+name+".html"))
 	}
 	for _, fragment := range fragments {
@@ -116,6 +118,8 @@ func (s *Server) Register(mux *http.ServeMux) {
 		"GET /audit":                                            s.auditTrail,
 		"POST /customers/{customer}/loginAs":                    s.loginAs,
 		"GET /globalViews/{view}":                               s.globalView,
+		"GET /syncs/{system}":                                   s.syncSystem,
+		"POST /syncs/{system}":                                  s.runSync,
 	}
 	for pattern, h := range routes {
 		mux.Handle(pattern, s.serve(h))

@@ -1,6 +1,7 @@
 package main_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -105,4 +106,73 @@ func TestConsole_OliviaRequestsAGrantZaraApprovesItAndItExpires(t *testing.T) {
 	c.signOut()
 	c.signInAsDemo(s, "olivia", "/grants")
 	require.Contains(t, c.text("#grants"), "EXPIRED")
+}
+
+// The audit trail in the console: Olivia filters it to the Login As
+// attempts, pages through it, and exports what the filter selects; a
+// technician is refused both the trail and the grants by the API.
+func TestConsole_OliviaFiltersTheAuditTrailAndExportsIt(t *testing.T) {
+	s := startSignIn(t)
+	olivia := s.ok(adminToken, "POST", "/v1/msps/acme/users/olivia/tokens", j{})["token"].(string)
+	for range 3 {
+		s.ok(olivia, "POST", "/v1/msps/acme/customers/zylker:loginAs", j{})
+	}
+	c := newChrome(t)
+	c.signInAsDemo(s, "olivia", "/audit")
+	c.do(chromedp.SendKeys(chromedp.ID("audit-action"), "PartnerService/LoginAs"), chromedp.Click(chromedp.ID("filter")))
+	c.waitText("h1", "Audit trail")
+	c.do(chromedp.WaitVisible(chromedp.ID("events")))
+	require.Equal(t, "PartnerService/LoginAs", eval[string](c, `new URLSearchParams(location.search).get("action")`), "the filter is in the address: a deep link")
+	rows := eval[[]any](c, `[...document.querySelectorAll("#events tbody tr")].map(tr => tr.innerText)`)
+	require.Len(t, rows, 3)
+	for _, r := range rows {
+		require.Contains(t, r, "olivia")
+		require.Contains(t, r, "customer:zylker")
+	}
+	c.shot("audit-login-as")
+	exported, err := chromedp.Run(c.tab, chromedp.Evaluate[string](`fetch(document.getElementById("export").href).then(r => r.text())`, chromedp.EvalAwaitPromise))
+	require.NoError(t, err)
+	require.Len(t, strings.Split(strings.TrimSpace(exported), "\n"), 3, "the export is the filtered events as JSON Lines: %s", exported)
+	c.signOut()
+
+	c.signInAsDemo(s, "dana", "/customers")
+	c.do(chromedp.Navigate(s.base+"/audit"), chromedp.WaitVisible(chromedp.ID("problem")))
+	require.Contains(t, c.text("#problem"), `lacks audit.view`)
+	c.do(chromedp.Navigate(s.base+"/grants"), chromedp.WaitVisible(chromedp.ID("problem")))
+	require.Contains(t, c.text("#problem"), `lacks grants.manage`)
+}
+
+// Seed 002's "Synchronize MSP RMM" in the console: Olivia pastes the RMM's
+// snapshot, and its dry run shows the diff and that Ann would gain Zylker,
+// writing nothing; Sync writes it; a group renamed here is drift, which the
+// next dry run says it would put back.
+func TestConsole_OliviaDryRunsAndAppliesTheRMMSnapshot(t *testing.T) {
+	s := startSignIn(t)
+	snapshot := `{"mspId":"acme","users":[{"userId":"ann","displayName":"Ann"}],"customerGroups":[{"customerGroupId":"servers","displayName":"Servers","customers":["zylker"]}],"assignments":[{"userId":"ann","customerGroupId":"servers"}]}`
+	c := newChrome(t)
+	c.signInAsDemo(s, "olivia", "/syncs/rmm")
+	c.waitText("#drift", "Never synced yet")
+	c.do(chromedp.SetValue(chromedp.ID("snapshot"), snapshot), chromedp.Click(chromedp.ID("dry-run")))
+	c.waitText("#sync-result", "A sync would")
+	require.Contains(t, c.text("#sync-diff"), "ann")
+	require.Contains(t, c.text("#sync-diff"), "servers")
+	require.Contains(t, c.text("#sync-result"), "ann gains Zylker Corp", "(Ann is no user here yet: the page names her by her id)")
+	require.Equal(t, snapshot, eval[string](c, `document.getElementById("snapshot").value`), "the snapshot stays in the form")
+	c.shot("sync-dry-run")
+	s.fails(404, `user "ann" not found`, adminToken, "GET", "/v1/msps/acme/users/ann", nil)
+
+	c.do(chromedp.Click(chromedp.ID("apply")))
+	c.waitText("#sync-result", "Synced")
+	require.NotEmpty(t, c.text("#sync-written-at"))
+	require.Equal(t, "rmm", s.ok(adminToken, "GET", "/v1/msps/acme/users/ann", nil)["origin"])
+
+	s.ok(adminToken, "PATCH", "/v1/msps/acme/customerGroups/servers?updateMask=displayName", j{"customerGroupId": "servers", "displayName": "Our servers"})
+	c.do(chromedp.Navigate(s.base+"/syncs/rmm"))
+	c.waitText("#drift-list", "customerGroup servers")
+	c.do(chromedp.SetValue(chromedp.ID("snapshot"), snapshot), chromedp.Click(chromedp.ID("dry-run")))
+	c.waitText("#sync-overwrites", "customerGroup servers")
+	c.shot("sync-drift-overwrites")
+
+	c.do(chromedp.SetValue(chromedp.ID("snapshot"), `{"mspId":"acme","users":[{"userId":"Bad Id!"}]}`), chromedp.Click(chromedp.ID("dry-run")))
+	c.waitText("#sync-refusal", "Refused, nothing written")
 }
