@@ -2,7 +2,6 @@ package console
 
 import (
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -168,14 +167,6 @@ func (s *Server) decideGrant(decision string, back func(c *call, code int, notic
 // grantsBack shows the MSP's grants after a decision.
 func grantsBack(c *call, code int, notice string, refused bool) error {
 	return c.grantsPage(code, notice, refused, nil)
-}
-
-// expiringHref is the list of the grants expiring within days.
-func expiringHref(days int) string {
-	if days == 0 {
-		return "/grants"
-	}
-	return "/grants?" + url.Values{"expiring": {strconv.Itoa(days)}}.Encode()
 }
 
 // refusal says whether err is the API refusing what a person asked (a

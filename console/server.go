@@ -118,6 +118,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 		"GET /audit":                                            s.auditTrail,
 		"POST /customers/{customer}/loginAs":                    s.loginAs,
 		"GET /globalViews/{view}":                               s.globalView,
+		"GET /syncs":                                            s.syncs,
 		"GET /syncs/{system}":                                   s.syncSystem,
 		"POST /syncs/{system}":                                  s.runSync,
 	}
