@@ -83,7 +83,7 @@ func eval[T any](c *chrome, expression string) T {
 // waitText waits until the element sel selects holds want.
 func (c *chrome) waitText(sel, want string) {
 	c.t.Helper()
-	ctx, cancel := context.WithTimeout(c.tab, 20*time.Second)
+	ctx, cancel := context.WithTimeout(c.tab, 45*time.Second)
 	defer cancel()
 	poll := chromedp.Poll[bool](fmt.Sprintf(`(document.querySelector(%q) || {innerText: ""}).innerText.includes(%q)`, sel, want))
 	_, err := chromedp.Run(ctx, poll)
@@ -181,6 +181,10 @@ func TestConsole_OliviaSignsInThroughAcmesProviderAndSeesTheCustomers(t *testing
 	require.Contains(t, c.text("#customers"), "Zylker Corp")
 	require.Equal(t, 3, eval[int](c, `document.querySelectorAll("#customers tbody tr").length`), "Globex, Initech and Zylker Corp hold an e")
 	c.shot("customers-signed-in-oidc")
+
+	// The README's address, the console's first page, is the customers.
+	c.do(chromedp.Navigate(s.base+"/"), chromedp.WaitVisible(chromedp.ID("customers")))
+	require.Equal(t, "/customers", eval[string](c, "location.pathname"))
 }
 
 // Dana, a technician, sees only her customers, and no admin form: every

@@ -211,7 +211,7 @@ func landing(customer string) string {
 	if customer != "" {
 		return "/customers/" + url.PathEscape(customer) + "/own"
 	}
-	return "/"
+	return "/customers"
 }
 
 // localPath is ret when it is a path of this service, else "/signin".
