@@ -167,7 +167,7 @@ func TestConsole_OliviaDryRunsAndAppliesTheRMMSnapshot(t *testing.T) {
 	require.Equal(t, "rmm", s.ok(adminToken, "GET", "/v1/msps/acme/users/ann", nil)["origin"])
 
 	s.ok(adminToken, "PATCH", "/v1/msps/acme/customerGroups/servers?updateMask=displayName", j{"customerGroupId": "servers", "displayName": "Our servers"})
-	c.do(chromedp.Navigate(s.base+"/syncs/rmm"))
+	c.do(chromedp.Navigate(s.base + "/syncs/rmm"))
 	c.waitText("#drift-list", "customerGroup servers")
 	c.do(chromedp.SetValue(chromedp.ID("snapshot"), snapshot), chromedp.Click(chromedp.ID("dry-run")))
 	c.waitText("#sync-overwrites", "customerGroup servers")
