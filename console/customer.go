@@ -21,8 +21,11 @@ type customerPage struct {
 	// Reach counts the users who reach it, when the API tells the caller.
 	Reach  int
 	Reachs bool
-	// Notice says what the last contact change did.
+	// Notice says what the last contact change or Login As did.
 	Notice string
+	// Partner is its partner access, when the API tells the caller: what
+	// Login As needs.
+	Partner *pb.PartnerAccess
 }
 
 // contactsView is the customer's Account Contact and alert groups, editable
@@ -58,17 +61,21 @@ func (c *call) customerPage(code int, sel *selection, result *reportView, fresh,
 	var cu *pb.Customer
 	var reach *pb.ListCustomerUsersResponse
 	var reachErr error
+	var partner *pb.PartnerAccess
 	err := all(func() (err error) {
 		cu, err = c.s.tenancy.GetCustomer(c.ctx, &pb.GetCustomerRequest{MspId: c.msp(), CustomerId: id, AtLeastAsFresh: fresh})
 		return err
 	}, func() error {
 		reach, reachErr = c.s.access.ListCustomerUsers(c.ctx, &pb.ListCustomerUsersRequest{MspId: c.msp(), CustomerId: id, AtLeastAsFresh: fresh})
 		return ignoreHidden(reachErr)
+	}, func() (err error) {
+		partner, err = c.s.partner.GetPartnerAccess(c.ctx, &pb.GetPartnerAccessRequest{MspId: c.msp(), CustomerId: id, AtLeastAsFresh: fresh})
+		return ignoreHidden(err)
 	})
 	if err != nil {
 		return err
 	}
-	page := customerPage{frame: c.frame(cu.GetDisplayName(), "customers"), Customer: cu, Notice: notice}
+	page := customerPage{frame: c.frame(cu.GetDisplayName(), "customers"), Customer: cu, Notice: notice, Partner: partner}
 	page.Reach, page.Reachs = len(reach.GetUsers()), reachErr == nil
 	prefs := cu.GetPreferences()
 	if prefs == nil {
@@ -293,4 +300,17 @@ func (c *call) refused(err error) error {
 		return c.customerPage(http.StatusBadRequest, nil, nil, "", "Refused, nothing written: "+statusMessage(err))
 	}
 	return err
+}
+
+// loginAs asks the API to Login As the customer: it checks the caller and
+// answers a one-hour impersonation grant, or refuses with the reason
+// (partner access off, no permission); both land on the customer's trail.
+func (s *Server) loginAs(c *call) error {
+	g, err := s.partner.LoginAs(c.ctx, &pb.LoginAsRequest{MspId: c.msp(), CustomerId: c.r.PathValue("customer")})
+	if code, refused := refusal(err); refused && code != http.StatusNotFound {
+		return c.customerPage(code, nil, nil, "", "Login As refused: "+statusMessage(err))
+	} else if err != nil {
+		return err
+	}
+	return c.customerPage(http.StatusOK, nil, nil, g.GetCheckedAt(), "Login As granted: "+g.GetUserId()+" may act as "+g.GetCustomerId()+" until "+when(g.GetExpiresAt().AsTime())+". The customer's trail records it.")
 }

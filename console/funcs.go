@@ -8,11 +8,14 @@ import (
 // funcs are the templates' helpers.
 var funcs = template.FuncMap{
 	// half is a node's vertical centre offset, for its label.
-	"half":       func(n int) int { return n + nodeHeight/2 + 5 },
-	"nodeWidth":  func() int { return nodeWidth },
-	"nodeHeight": func() int { return nodeHeight },
-	"plus":       func(a, b int) int { return a + b },
-	"maxOffered": func() int { return maxOffered },
+	"half":        func(n int) int { return n + nodeHeight/2 + 5 },
+	"nodeWidth":   func() int { return nodeWidth },
+	"nodeHeight":  func() int { return nodeHeight },
+	"plus":        func(a, b int) int { return a + b },
+	"maxOffered":  func() int { return maxOffered },
+	"maxLoginsAs": func() int { return maxLoginsAs },
+	"count":       count,
+	"int":         func(v int32) int { return int(v) },
 	"sectionOf": func(class, heading string, s section) sectionPart {
 		return sectionPart{Class: class, Heading: heading, Section: s}
 	},

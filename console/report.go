@@ -20,10 +20,13 @@ type reportView struct {
 	// Preview: a validateOnly save; else WrittenAt is the save's ZedToken.
 	Preview   bool
 	WrittenAt string
-	Loses     section
-	Keeps     section
-	Gains     section
-	Removed   section
+	// Heading, when set, names the report in place of "If you save now"
+	// or "Saved" (a sync's access report).
+	Heading string
+	Loses   section
+	Keeps   section
+	Gains   section
+	Removed section
 	// Blocks are the guards that refuse the save; Refusal any other refusal.
 	Blocks  []blockView
 	Refusal string

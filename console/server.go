@@ -46,6 +46,10 @@ type Server struct {
 	roles   pb.RoleServiceClient
 	// endCustomers is the API of customers' own users and the MSP's settings.
 	endCustomers pb.EndCustomerServiceClient
+	grants       pb.GrantServiceClient
+	partner      pb.PartnerServiceClient
+	audit        pb.AuditServiceClient
+	sync         pb.SyncServiceClient
 	log          *slog.Logger
 	csrf         *http.CrossOriginProtection
 	pages        map[string]*template.Template
@@ -62,11 +66,15 @@ func New(conn grpc.ClientConnInterface, log *slog.Logger) *Server {
 		tokens:       pb.NewTokenServiceClient(conn),
 		roles:        pb.NewRoleServiceClient(conn),
 		endCustomers: pb.NewEndCustomerServiceClient(conn),
+		grants:       pb.NewGrantServiceClient(conn),
+		partner:      pb.NewPartnerServiceClient(conn),
+		audit:        pb.NewAuditServiceClient(conn),
+		sync:         pb.NewSyncServiceClient(conn),
 		log:          log,
 		csrf:         http.NewCrossOriginProtection(),
 		pages:        map[string]*template.Template{},
 	}
-	for _, name := range []string{"customers", "customer", "customerGroups", "customerGroup", "users", "user", "picture", "explain", "problem", "roles", "role", "securityGroups", "securityGroup", "endCustomerUsers"} {
+	for _, name := range []string{"customers", "customer", "customerGroups", "customerGroup", "users", "user", "picture", "explain", "problem", "roles", "role", "securityGroups", "securityGroup", "endCustomerUsers", "grants", "own", "audit", "globalView", "sync"} {
 		s.pages[name] = template.Must(template.New(name).Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/parts.html", "templates/"+name+".html"))
 	}
 	for _, fragment := range fragments {
@@ -119,6 +127,20 @@ func (s *Server) Register(mux *http.ServeMux) {
 		"GET /customers/{customer}/endCustomerUsers":                s.endCustomerUsers,
 		"POST /customers/{customer}/endCustomerUsers":               s.addEndCustomerUser,
 		"POST /customers/{customer}/endCustomerUsers/roleSelection": s.setRoleSelection,
+		"GET /grants":                                               s.timeBoundGrants,
+		"POST /grants":                                              s.requestGrant,
+		"POST /grants/{grant}/revoke":                               s.decideGrant("revoke", grantsBack),
+		"GET /customers/{customer}/own":                             s.own,
+		"POST /customers/{customer}/own/partnerAccess":              s.setPartnerAccess,
+		"POST /customers/{customer}/own/grants/{grant}/approve":     s.decideGrant("approve", ownBack),
+		"POST /customers/{customer}/own/grants/{grant}/decline":     s.decideGrant("decline", ownBack),
+		"POST /customers/{customer}/own/grants/{grant}/revoke":      s.decideGrant("revoke", ownBack),
+		"GET /audit":                                                s.auditTrail,
+		"POST /customers/{customer}/loginAs":                        s.loginAs,
+		"GET /globalViews/{view}":                                   s.globalView,
+		"GET /syncs":                                                s.syncs,
+		"GET /syncs/{system}":                                       s.syncSystem,
+		"POST /syncs/{system}":                                      s.runSync,
 	}
 	for pattern, h := range routes {
 		mux.Handle(pattern, s.serve(h))

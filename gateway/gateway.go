@@ -137,6 +137,9 @@ func (g *gateway) serveAPI(w http.ResponseWriter, r *http.Request) {
 // exact reports whether a path has no empty, "." or ".." segment: whether
 // it is served as written.
 func exact(path string) bool {
+	if path == "/" {
+		return true // the console's first page
+	}
 	for _, segment := range strings.Split(strings.TrimPrefix(path, "/"), "/") {
 		if segment == "" || segment == "." || segment == ".." {
 			return false

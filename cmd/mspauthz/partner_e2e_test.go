@@ -146,6 +146,11 @@ func TestEndToEnd_PartnerAccessGrantsAndAudit(t *testing.T) {
 	require.Equal(t, "olivia", requested["requestedBy"])
 	id := requested["grantId"].(string)
 	s.fails(403, "CUSTOMER_CONSENT_REQUIRED", pat, "POST", "/v1/msps/acme/grants/"+id+":approve", j{})
+	// What Fred decides on: what the grant gives, and to whom.
+	asked := s.ok(token["fred"], "GET", "/v1/msps/acme/grants/"+id, nil)
+	require.Equal(t, []any{"tickets.create"}, asked["permissions"])
+	require.Equal(t, []any{"gus"}, asked["members"])
+	require.Equal(t, []any{"gus"}, s.ok(token["fred"], "GET", "/v1/msps/acme/grants?customerId=fabrikam", nil)["grants"].([]any)[0].(j)["members"])
 	approved := s.ok(token["fred"], "POST", "/v1/msps/acme/grants/"+id+":approve", j{})
 	require.Equal(t, "ACTIVE", approved["status"])
 	s.fails(400, "GRANT_NOT_PENDING", token["fred"], "POST", "/v1/msps/acme/grants/"+id+":approve", j{})

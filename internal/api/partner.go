@@ -65,6 +65,7 @@ func grantMessage(g *tenancy.Grant) *pb.Grant {
 		DurationDays: int32(g.DurationDays), AutoExtend: g.AutoExtend, Status: string(g.Status),
 		RequestedBy: g.RequestedBy, RequestedAt: timestamppb.New(g.RequestedAt), DecidedBy: g.DecidedBy,
 		ExpiresAt: timestamppb.New(g.ExpiresAt), WrittenAt: g.WrittenAt,
+		Permissions: g.Permissions, Members: g.Members,
 	}
 	if !g.DecidedAt.IsZero() {
 		m.DecidedAt = timestamppb.New(g.DecidedAt)

@@ -1,6 +1,7 @@
 package signin
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
@@ -203,6 +204,16 @@ func random() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
+// landing is where a sign-in that names no page goes: a customer's own user
+// to his customer's own side of the console, the MSP's staff to the
+// console's first page.
+func landing(customer string) string {
+	if customer != "" {
+		return "/customers/" + url.PathEscape(customer) + "/own"
+	}
+	return "/customers"
+}
+
 // localPath is ret when it is a path of this service, else "/signin".
 func localPath(ret string) string {
 	if strings.HasPrefix(ret, "/") && !strings.HasPrefix(ret, "//") && !strings.HasPrefix(ret, "/\\") {
@@ -235,7 +246,7 @@ func (h *Handler) start(w http.ResponseWriter, r *http.Request, msp, customer, r
 		return
 	}
 	pd := pending{ID: random(), State: random(), Nonce: random(), Verifier: oauth2.GenerateVerifier(), MSP: msp, Customer: customer,
-		Return: localPath(ret), Expires: time.Now().Add(PendingMaxAge).Unix()}
+		Return: localPath(cmp.Or(ret, landing(customer))), Expires: time.Now().Add(PendingMaxAge).Unix()}
 	raw, _ := json.Marshal(pd)
 	sealed, err := h.cfg.Sealer.Seal(string(raw), pendingContext)
 	if err != nil {
@@ -392,7 +403,7 @@ func (h *Handler) demo(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, err)
 		return
 	}
-	h.open(w, r, msp, user, "demo", r.PostFormValue("return"))
+	h.open(w, r, msp, user, "demo", cmp.Or(r.PostFormValue("return"), landing(who.CustomerID)))
 }
 
 // signout ends the browser's session and deletes its cookie.

@@ -1,11 +1,14 @@
 package tenancy
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/mspauthz/mspauthz/internal/catalog"
@@ -60,6 +63,11 @@ type Grant struct {
 	// ExpiresAt is when an approved grant ends, or when a pending request lapses.
 	ExpiresAt time.Time
 	WrittenAt string
+	// Permissions are what the grant gives (its role's customer
+	// permissions) and Members to whom (its security group's members), as
+	// they are now: what the customer decides on. Filled by ListGrants and
+	// GetGrant.
+	Permissions, Members []string
 }
 
 // The attributes of a grant, on its attributes relationship.
@@ -417,7 +425,57 @@ func (s *Service) ListGrants(ctx context.Context, msp string, q GrantQuery, atLe
 		}
 		return out[i].ID < out[j].ID
 	})
+	if err := sn.fillGrantDetails(ctx, out); err != nil {
+		return nil, "", err
+	}
 	return out, string(sn.rev), nil
+}
+
+// fillGrantDetails fills what each grant gives and to whom: its role's
+// customer permissions and its security group's members, one read per role
+// and group. A role or group deleted since leaves its part empty.
+func (sn *snapshot) fillGrantDetails(ctx context.Context, grants []Grant) error {
+	type part struct{ typ, id string }
+	var parts []part
+	for _, g := range grants {
+		parts = append(parts, part{typeRole, g.RoleID}, part{typeSecurityGroup, g.SecurityGroupID})
+	}
+	slices.SortFunc(parts, func(a, b part) int { return cmp.Or(strings.Compare(a.typ, b.typ), strings.Compare(a.id, b.id)) })
+	parts = slices.Compact(parts)
+	found := map[part][]string{}
+	var mu sync.Mutex
+	err := each(ctx, sn.s.readParallelism, parts, func(ctx context.Context, p part) error {
+		var ids []string
+		if p.typ == typeRole {
+			role, err := sn.readRole(ctx, p.id)
+			if fault.Is(err, fault.NotFound) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			ids = slices.DeleteFunc(role.Permissions, func(id string) bool { c, _ := catalog.Lookup(id); return !c.Scoped })
+		} else {
+			rels, _, err := sn.s.graph.Read(ctx, graph.Filter{ResourceType: typeSecurityGroup, ResourceID: securityGroupObject(sn.msp, p.id).ID, Relation: relMember}, graph.At(sn.rev))
+			if err != nil {
+				return err
+			}
+			for _, r := range rels {
+				ids = append(ids, localID(sn.msp, r.Subject.ID))
+			}
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		found[p] = ids
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for i, g := range grants {
+		grants[i].Permissions, grants[i].Members = found[part{typeRole, g.RoleID}], found[part{typeSecurityGroup, g.SecurityGroupID}]
+	}
+	return nil
 }
 
 // GetGrant returns one grant, to whoever may list it.
@@ -437,7 +495,11 @@ func (s *Service) GetGrant(ctx context.Context, msp, id string) (*Grant, error) 
 		return nil, err
 	}
 	g.WrittenAt = string(sn.rev)
-	return g, nil
+	grants := []Grant{*g}
+	if err := sn.fillGrantDetails(ctx, grants); err != nil {
+		return nil, err
+	}
+	return &grants[0], nil
 }
 
 // ExtendDueGrants extends, by AutoExtendDays, every active auto-extending

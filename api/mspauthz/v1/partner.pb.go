@@ -497,8 +497,13 @@ type Grant struct {
 	DecidedBy   string                 `protobuf:"bytes,10,opt,name=decided_by,json=decidedBy,proto3" json:"decided_by,omitempty"`
 	DecidedAt   *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=decided_at,json=decidedAt,proto3" json:"decided_at,omitempty"`
 	// When the grant ends, or, while pending, when the request lapses.
-	ExpiresAt     *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
-	WrittenAt     string                 `protobuf:"bytes,13,opt,name=written_at,json=writtenAt,proto3" json:"written_at,omitempty"`
+	ExpiresAt *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	WrittenAt string                 `protobuf:"bytes,13,opt,name=written_at,json=writtenAt,proto3" json:"written_at,omitempty"`
+	// What the grant gives: its role's customer permissions, as the role
+	// holds them now (read and list answer it; what the customer decides on).
+	Permissions []string `protobuf:"bytes,14,rep,name=permissions,proto3" json:"permissions,omitempty"`
+	// To whom: its security group's members, as they are now.
+	Members       []string `protobuf:"bytes,15,rep,name=members,proto3" json:"members,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -622,6 +627,20 @@ func (x *Grant) GetWrittenAt() string {
 		return x.WrittenAt
 	}
 	return ""
+}
+
+func (x *Grant) GetPermissions() []string {
+	if x != nil {
+		return x.Permissions
+	}
+	return nil
+}
+
+func (x *Grant) GetMembers() []string {
+	if x != nil {
+		return x.Members
+	}
+	return nil
 }
 
 type RequestGrantRequest struct {
@@ -980,7 +999,7 @@ const file_mspauthz_v1_partner_proto_rawDesc = "" +
 	"\tcustomers\x18\x01 \x03(\v2\x15.mspauthz.v1.CustomerR\tcustomers\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1d\n" +
 	"\n" +
-	"checked_at\x18\x03 \x01(\tR\tcheckedAt\"\xfc\x03\n" +
+	"checked_at\x18\x03 \x01(\tR\tcheckedAt\"\xb8\x04\n" +
 	"\x05Grant\x12\x19\n" +
 	"\bgrant_id\x18\x01 \x01(\tR\agrantId\x12\x1f\n" +
 	"\vcustomer_id\x18\x02 \x01(\tR\n" +
@@ -1001,7 +1020,9 @@ const file_mspauthz_v1_partner_proto_rawDesc = "" +
 	"\n" +
 	"expires_at\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\x12\x1d\n" +
 	"\n" +
-	"written_at\x18\r \x01(\tR\twrittenAt\"\xd8\x01\n" +
+	"written_at\x18\r \x01(\tR\twrittenAt\x12 \n" +
+	"\vpermissions\x18\x0e \x03(\tR\vpermissions\x12\x18\n" +
+	"\amembers\x18\x0f \x03(\tR\amembers\"\xd8\x01\n" +
 	"\x13RequestGrantRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x1f\n" +
 	"\vcustomer_id\x18\x02 \x01(\tR\n" +
