@@ -23,10 +23,14 @@ func (s *syncServer) RunSync(ctx context.Context, req *pb.RunSyncRequest) (*pb.S
 		System: res.System, Users: objectChanges(res.Users), CustomerGroups: objectChanges(res.CustomerGroups),
 		AssignmentsAdded: assignments(res.AssignmentsAdded), AssignmentsRemoved: assignments(res.AssignmentsRemoved),
 		RoleAssignmentsAdded: roleAssignments(res.RoleAssignmentsAdded), RoleAssignmentsRemoved: roleAssignments(res.RoleAssignmentsRemoved),
+		ClientLogins: objectChanges(res.ClientLogins), Customers: objectChanges(res.Customers),
 		Report: report, Writes: int32(res.Writes),
 	}
 	for _, o := range res.Overwrites {
 		out.Overwrites = append(out.Overwrites, &pb.ObjectRef{Kind: string(o.Kind), Id: o.ID})
+	}
+	for _, o := range res.DeletedHere {
+		out.DeletedHere = append(out.DeletedHere, &pb.ObjectRef{Kind: string(o.Kind), Id: o.ID})
 	}
 	for _, k := range res.Skipped {
 		out.Skipped = append(out.Skipped, &pb.SyncSkip{CustomerGroupId: k.CustomerGroupID, CustomerId: k.CustomerID, Reason: string(k.Reason)})
@@ -46,6 +50,14 @@ func (s *syncServer) GetDrift(ctx context.Context, req *pb.GetDriftRequest) (*pb
 	return out, nil
 }
 
+func (s *syncServer) RestoreDeletedHere(ctx context.Context, req *pb.RestoreDeletedHereRequest) (*pb.ObjectRef, error) {
+	ref := tenancy.ObjectRef{Kind: tenancy.ObjectKind(req.GetKind()), ID: req.GetId()}
+	if err := s.domain.RestoreDeletedHere(ctx, req.GetMspId(), req.GetSystem(), ref); err != nil {
+		return nil, err
+	}
+	return &pb.ObjectRef{Kind: req.GetKind(), Id: req.GetId()}, nil
+}
+
 // syncSnapshot is the domain's snapshot of a request's (absent: empty, which
 // names no MSP and is refused).
 func syncSnapshot(in *pb.SyncSnapshot) tenancy.SyncSnapshot {
@@ -58,6 +70,12 @@ func syncSnapshot(in *pb.SyncSnapshot) tenancy.SyncSnapshot {
 	}
 	for _, a := range in.GetAssignments() {
 		out.Assignments = append(out.Assignments, tenancy.Assignment{UserID: a.GetUserId(), CustomerGroupID: a.GetCustomerGroupId()})
+	}
+	for _, l := range in.GetClientLogins() {
+		out.ClientLogins = append(out.ClientLogins, tenancy.SyncClientLogin{ID: l.GetUserId(), DisplayName: l.GetDisplayName(), CustomerID: l.GetCustomerId(), ExternalID: l.GetExternalId()})
+	}
+	for _, c := range in.GetCustomers() {
+		out.Customers = append(out.Customers, tenancy.SyncCustomer{ID: c.GetCustomerId(), DisplayName: c.GetDisplayName()})
 	}
 	return out
 }
