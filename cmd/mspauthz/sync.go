@@ -127,6 +127,9 @@ func summary(r *pb.SyncResult, dryRun bool) string {
 	if n := len(r.GetDeletedHere()); n > 0 {
 		s += fmt.Sprintf("; %d deleted here, not created again (see deletedHere)", n)
 	}
+	if n := len(r.GetDetached()); n > 0 {
+		s += fmt.Sprintf("; %d detached here, left alone (see detached)", n)
+	}
 	if dryRun {
 		return s + " (dry run: nothing written)"
 	}

@@ -55,6 +55,7 @@ const (
 	relSyncedMember           = "synced_member"
 	relDrifted                = "drifted"
 	relDeletedHere            = "deleted_here"
+	relDetached               = "detached"
 
 	// PermissionAccess is the permission "this user reaches this customer".
 	PermissionAccess = "access"

@@ -306,3 +306,93 @@ func (s *Service) RestoreDeletedHere(ctx context.Context, msp, system string, re
 	})
 	return err
 }
+
+// Detachment is what detaching an object answers: the object, local from
+// now on, and what the connected system that created it still lists under
+// its id.
+type Detachment struct {
+	ObjectRef
+	// System created the object and still lists it: its syncs leave it
+	// alone (SyncResult.Detached) for as long as they list it.
+	System string
+	// Memberships are the memberships of it that the system made (a group's
+	// members, or the groups a user is in), local from now on.
+	Memberships []ObjectRef
+}
+
+// detachable are the kinds of objects an admin can detach.
+var detachable = map[ObjectKind]string{KindUser: "userId", KindCustomerGroup: "customerGroupId", KindSecurityGroup: "securityGroupId"}
+
+// Detach makes ref, an object a connected system created, local (seed 002:
+// keep a local edit): its origin becomes local, and so do the memberships of
+// it the system made; the system's later syncs leave it alone while they
+// list it, and drop the mark once they no longer do. NotFound when it does
+// not exist, Blocked when it is local already.
+func (s *Service) Detach(ctx context.Context, msp string, ref ObjectRef) (*Detachment, error) {
+	field, ok := detachable[ref.Kind]
+	if !ok {
+		return nil, fault.New(fault.Invalid, "kind: %q is not one of user, customerGroup, securityGroup", ref.Kind)
+	}
+	if err := firstError(checkID("mspId", msp), checkID(field, ref.ID)); err != nil {
+		return nil, err
+	}
+	typ := typeOfKind[ref.Kind]
+	obj := scoped(typ, msp, ref.ID)
+	var out *Detachment
+	_, err := s.save(ctx, msp, false, func(ctx context.Context, sn *snapshot) ([]graph.Update, error) {
+		if err := sn.authorize(ctx, managePermission[ref.Kind], mspObject(msp)); err != nil {
+			return nil, err
+		}
+		attrs, err := sn.read(ctx, graph.Filter{ResourceType: typ, ResourceID: obj.ID, Relation: relAttributes})
+		if err != nil {
+			return nil, err
+		}
+		if len(attrs) == 0 {
+			return nil, fault.New(fault.NotFound, "%s %q not found", typeNames[typ], ref.ID)
+		}
+		system := originOf(attrs[0])
+		if system == OriginLocal {
+			return nil, fault.New(fault.Blocked, "%s %q is local already: only an object a connected system created can be detached (ALREADY_LOCAL)", typeNames[typ], ref.ID)
+		}
+		markers, err := sn.syncedMemberships(ctx, obj)
+		if err != nil {
+			return nil, err
+		}
+		out = &Detachment{ObjectRef: ref, System: system}
+		values := attrs[0].Attributes()
+		delete(values, attrOrigin)
+		delete(values, attrSyncedCustomer)
+		origin := syncOriginObject(msp, system)
+		// The drift mark's deletion comes first: the save's own drift mark
+		// on the object it edits (localEdits) is a duplicate of it, dropped.
+		updates := []graph.Update{
+			{Op: graph.Delete, Relationship: graph.Rel(origin, relDrifted, obj)},
+			{Op: graph.Touch, Relationship: graph.Rel(origin, relDetached, obj)},
+			{Op: graph.Touch, Relationship: attrs[0].WithAttributes(values)},
+		}
+		for _, m := range markers {
+			other := m.Subject
+			if other == obj {
+				other = m.Resource
+			}
+			out.Memberships = append(out.Memberships, ObjectRef{typeKind(other.Type), localID(msp, other.ID)})
+		}
+		sortRefs(out.Memberships, func(o ObjectRef) ObjectRef { return o })
+		return append(updates, deletes(markers)...), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// syncedMemberships are the synced_member markers of obj: of its members
+// for a group, of the groups he is in for a user.
+func (sn *snapshot) syncedMemberships(ctx context.Context, obj graph.Object) ([]graph.Relationship, error) {
+	if obj.Type != typeUser {
+		return sn.read(ctx, graph.Filter{ResourceType: obj.Type, ResourceID: obj.ID, Relation: relSyncedMember})
+	}
+	return sn.readAll(ctx,
+		graph.Filter{ResourceType: typeCustomerGroup, ResourceIDPrefix: sn.msp + "/", Relation: relSyncedMember, SubjectType: typeUser, SubjectID: obj.ID},
+		graph.Filter{ResourceType: typeSecurityGroup, ResourceIDPrefix: sn.msp + "/", Relation: relSyncedMember, SubjectType: typeUser, SubjectID: obj.ID})
+}

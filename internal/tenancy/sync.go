@@ -151,6 +151,9 @@ type SyncResult struct {
 	// the sync does not create them again (nor their assignments) until an
 	// admin restores them (RestoreDeletedHere) or the system drops them.
 	DeletedHere []ObjectRef
+	// Detached are the objects the snapshot lists that were detached here
+	// (Detach): local now, the sync leaves them alone, and their assignments.
+	Detached []ObjectRef
 	// Writes is how many WriteRelationships calls the sync took: 1 unless
 	// it exceeded one call's limit (see snapshot.write).
 	Writes int
@@ -325,7 +328,7 @@ type syncState struct {
 	groupCustomers                map[string][]graph.Relationship // group -> customer#customer_group edges
 	members, synced               map[graph.Object]map[string]bool
 	drifted                       []graph.Relationship
-	deletedHere                   map[graph.Object]graph.Relationship
+	deletedHere, detached         map[graph.Object]graph.Relationship
 }
 
 func (sn *snapshot) readSyncState(ctx context.Context, system string) (*syncState, error) {
@@ -334,7 +337,7 @@ func (sn *snapshot) readSyncState(ctx context.Context, system string) (*syncStat
 		users: map[string]graph.Relationship{}, groups: map[string]graph.Relationship{}, securityGroups: map[string]graph.Relationship{},
 		staff: map[string]bool{}, customers: map[string]graph.Relationship{}, groupCustomers: map[string][]graph.Relationship{},
 		members: map[graph.Object]map[string]bool{}, synced: map[graph.Object]map[string]bool{},
-		deletedHere: map[graph.Object]graph.Relationship{},
+		deletedHere: map[graph.Object]graph.Relationship{}, detached: map[graph.Object]graph.Relationship{},
 	}
 	byPrefix := func(typ, relation string) graph.Filter {
 		return graph.Filter{ResourceType: typ, ResourceIDPrefix: prefix, Relation: relation}
@@ -346,7 +349,8 @@ func (sn *snapshot) readSyncState(ctx context.Context, system string) (*syncStat
 		byPrefix(typeCustomerGroup, relMember), byPrefix(typeCustomerGroup, relSyncedMember),
 		byPrefix(typeSecurityGroup, relMember), byPrefix(typeSecurityGroup, relSyncedMember),
 		graph.Filter{ResourceType: typeSyncOrigin, ResourceID: syncOriginObject(msp, system).ID, Relation: relDrifted},
-		graph.Filter{ResourceType: typeSyncOrigin, ResourceID: syncOriginObject(msp, system).ID, Relation: relDeletedHere})
+		graph.Filter{ResourceType: typeSyncOrigin, ResourceID: syncOriginObject(msp, system).ID, Relation: relDeletedHere},
+		graph.Filter{ResourceType: typeSyncOrigin, ResourceID: syncOriginObject(msp, system).ID, Relation: relDetached})
 	if err != nil {
 		return nil, err
 	}
@@ -382,6 +386,8 @@ func (sn *snapshot) readSyncState(ctx context.Context, system string) (*syncStat
 			add(st.synced, r)
 		case r.Resource.Type == typeSyncOrigin && r.Relation == relDeletedHere:
 			st.deletedHere[r.Subject] = r
+		case r.Resource.Type == typeSyncOrigin && r.Relation == relDetached:
+			st.detached[r.Subject] = r
 		case r.Resource.Type == typeSyncOrigin:
 			st.drifted = append(st.drifted, r)
 		}
@@ -402,20 +408,25 @@ type reconciler struct {
 	owned, removed int
 	// joined are the users the sync adds to groups.
 	joined []string
-	// gone are the objects of the snapshot deleted here, which the sync
-	// leaves out (see SyncResult.DeletedHere).
+	// gone are the objects of the snapshot deleted or detached here, which
+	// the sync leaves out (see SyncResult.DeletedHere and Detached).
 	gone map[graph.Object]bool
 }
 
-// goneHere reports whether obj, which the snapshot lists and which does not
-// exist here, was deleted here: then the sync leaves it out and reports it.
-func (r *reconciler) goneHere(obj graph.Object) bool {
-	if _, ok := r.st.deletedHere[obj]; !ok {
-		return false
+// goneHere reports whether obj, which the snapshot lists, was detached here,
+// or deleted here and does not exist (exists): then the sync leaves it out
+// and reports it.
+func (r *reconciler) goneHere(obj graph.Object, exists bool) bool {
+	report := &r.res.Detached
+	if _, detached := r.st.detached[obj]; !detached {
+		if _, deleted := r.st.deletedHere[obj]; !deleted || exists {
+			return false
+		}
+		report = &r.res.DeletedHere
 	}
 	if !r.gone[obj] {
 		r.gone[obj] = true
-		r.res.DeletedHere = append(r.res.DeletedHere, ObjectRef{typeKind(obj.Type), localID(r.sn.msp, obj.ID)})
+		*report = append(*report, ObjectRef{typeKind(obj.Type), localID(r.sn.msp, obj.ID)})
 	}
 	return true
 }
@@ -521,7 +532,7 @@ func (r *reconciler) customerGroups(ctx context.Context, snap SyncSnapshot) erro
 		wanted[g.ID] = true
 		obj := customerGroupObject(msp, g.ID)
 		attrs, exists := st.groups[g.ID]
-		if !exists && r.goneHere(obj) {
+		if r.goneHere(obj, exists) {
 			continue
 		}
 		switch {
@@ -594,7 +605,7 @@ func (r *reconciler) users(ctx context.Context, snap SyncSnapshot) error {
 		wanted[u.ID] = true
 		obj := userObject(msp, u.ID)
 		attrs, exists := st.users[u.ID]
-		if !exists && r.goneHere(obj) {
+		if r.goneHere(obj, exists) {
 			continue
 		}
 		switch {
@@ -657,7 +668,7 @@ func (r *reconciler) clientLogins(ctx context.Context, snap SyncSnapshot) error 
 		obj := userObject(msp, l.ID)
 		attrs, exists := st.users[l.ID]
 		_, customerExists := st.customers[l.CustomerID]
-		if !exists && r.goneHere(obj) || !customerExists && r.gone[customerObject(msp, l.CustomerID)] {
+		if r.goneHere(obj, exists) || !customerExists && r.gone[customerObject(msp, l.CustomerID)] {
 			continue
 		}
 		switch {
@@ -746,7 +757,7 @@ func (r *reconciler) customers(ctx context.Context, snap SyncSnapshot) error {
 		attrs, exists := st.customers[id]
 		name := cmp.Or(names[id], id)
 		switch {
-		case !exists && r.goneHere(obj):
+		case r.goneHere(obj, exists):
 		case !exists:
 			if !creates {
 				settings, err := r.sn.settings(ctx)
@@ -845,20 +856,20 @@ func (r *reconciler) members(group graph.Object, wanted []string) (added, remove
 // user of the snapshot has R any more.
 func (r *reconciler) roles(ctx context.Context, snap SyncSnapshot) error {
 	msp, st := r.sn.msp, r.st
-	holders := map[string][]string{}
+	holders, given := map[string][]string{}, map[string]bool{}
 	for _, u := range snap.Users {
-		if r.gone[userObject(msp, u.ID)] {
-			continue
-		}
 		for _, role := range u.Roles {
-			holders[role] = append(holders[role], u.ID)
+			given[role] = true // a role it gives only to users gone here keeps its group
+			if !r.gone[userObject(msp, u.ID)] {
+				holders[role] = append(holders[role], u.ID)
+			}
 		}
 	}
 	for _, role := range slices.Sorted(maps.Keys(holders)) {
 		id := roleGroupID(r.system, role)
 		obj := securityGroupObject(msp, id)
 		attrs, exists := st.securityGroups[id]
-		if !exists && r.goneHere(obj) {
+		if r.goneHere(obj, exists) {
 			continue
 		}
 		if exists && !r.ownedBy(attrs, exists) {
@@ -892,7 +903,7 @@ func (r *reconciler) roles(ctx context.Context, snap SyncSnapshot) error {
 	for _, id := range slices.Sorted(maps.Keys(st.securityGroups)) {
 		obj := securityGroupObject(msp, id)
 		role, ok := strings.CutPrefix(id, r.system+"-")
-		if !ok || !r.ownedBy(st.securityGroups[id], true) || holders[role] != nil {
+		if !ok || !r.ownedBy(st.securityGroups[id], true) || given[role] {
 			continue
 		}
 		deletion, err := r.sn.securityGroupDeletion(ctx, id)
@@ -920,13 +931,16 @@ func (r *reconciler) record() {
 			r.res.Overwrites = append(r.res.Overwrites, ObjectRef{kindOfType[d.Subject.Type], localID(r.sn.msp, d.Subject.ID)})
 		}
 	}
-	for obj, mark := range r.st.deletedHere {
-		if !r.gone[obj] {
-			r.write(graph.Delete, mark) // the system dropped it, or it exists again
+	for _, marks := range []map[graph.Object]graph.Relationship{r.st.deletedHere, r.st.detached} {
+		for obj, mark := range marks {
+			if !r.gone[obj] {
+				r.write(graph.Delete, mark) // the system dropped it, or it exists again
+			}
 		}
 	}
-	sortRefs(r.res.Overwrites, func(o ObjectRef) ObjectRef { return o })
-	sortRefs(r.res.DeletedHere, func(o ObjectRef) ObjectRef { return o })
+	for _, refs := range [][]ObjectRef{r.res.Overwrites, r.res.DeletedHere, r.res.Detached} {
+		sortRefs(refs, func(o ObjectRef) ObjectRef { return o })
+	}
 	r.write(graph.Touch, graph.Rel(o, relMSP, mspObject(r.sn.msp)),
 		graph.Rel(o, relAttributes, mspObject(r.sn.msp)).WithAttributes(map[string]string{attrLastSyncedAt: r.sn.s.now().UTC().Format(time.RFC3339)}))
 	for _, c := range []ObjectChanges{r.res.Users, r.res.ClientLogins, r.res.CustomerGroups, r.res.Customers} {

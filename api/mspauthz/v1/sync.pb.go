@@ -22,6 +22,148 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type DetachRequest struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	MspId           string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
+	CustomerGroupId string                 `protobuf:"bytes,2,opt,name=customer_group_id,json=customerGroupId,proto3" json:"customer_group_id,omitempty"`
+	UserId          string                 `protobuf:"bytes,3,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	SecurityGroupId string                 `protobuf:"bytes,4,opt,name=security_group_id,json=securityGroupId,proto3" json:"security_group_id,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *DetachRequest) Reset() {
+	*x = DetachRequest{}
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DetachRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DetachRequest) ProtoMessage() {}
+
+func (x *DetachRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DetachRequest.ProtoReflect.Descriptor instead.
+func (*DetachRequest) Descriptor() ([]byte, []int) {
+	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *DetachRequest) GetMspId() string {
+	if x != nil {
+		return x.MspId
+	}
+	return ""
+}
+
+func (x *DetachRequest) GetCustomerGroupId() string {
+	if x != nil {
+		return x.CustomerGroupId
+	}
+	return ""
+}
+
+func (x *DetachRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *DetachRequest) GetSecurityGroupId() string {
+	if x != nil {
+		return x.SecurityGroupId
+	}
+	return ""
+}
+
+// Detachment is the object detached, local from now on, and what the system
+// that created it still lists under its id.
+type Detachment struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Kind  string                 `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
+	Id    string                 `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	// The system that created it: it still lists it, and its syncs name it in
+	// detached and leave it alone until they no longer list it.
+	System string `protobuf:"bytes,3,opt,name=system,proto3" json:"system,omitempty"`
+	// The memberships of it the system made (a group's members, the groups a
+	// user is in), local from now on.
+	Memberships   []*ObjectRef `protobuf:"bytes,4,rep,name=memberships,proto3" json:"memberships,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Detachment) Reset() {
+	*x = Detachment{}
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Detachment) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Detachment) ProtoMessage() {}
+
+func (x *Detachment) ProtoReflect() protoreflect.Message {
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Detachment.ProtoReflect.Descriptor instead.
+func (*Detachment) Descriptor() ([]byte, []int) {
+	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *Detachment) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *Detachment) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Detachment) GetSystem() string {
+	if x != nil {
+		return x.System
+	}
+	return ""
+}
+
+func (x *Detachment) GetMemberships() []*ObjectRef {
+	if x != nil {
+		return x.Memberships
+	}
+	return nil
+}
+
 type RestoreDeletedHereRequest struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	MspId  string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
@@ -35,7 +177,7 @@ type RestoreDeletedHereRequest struct {
 
 func (x *RestoreDeletedHereRequest) Reset() {
 	*x = RestoreDeletedHereRequest{}
-	mi := &file_mspauthz_v1_sync_proto_msgTypes[0]
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -47,7 +189,7 @@ func (x *RestoreDeletedHereRequest) String() string {
 func (*RestoreDeletedHereRequest) ProtoMessage() {}
 
 func (x *RestoreDeletedHereRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_sync_proto_msgTypes[0]
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -60,7 +202,7 @@ func (x *RestoreDeletedHereRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RestoreDeletedHereRequest.ProtoReflect.Descriptor instead.
 func (*RestoreDeletedHereRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{0}
+	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *RestoreDeletedHereRequest) GetMspId() string {
@@ -108,7 +250,7 @@ type RunSyncRequest struct {
 
 func (x *RunSyncRequest) Reset() {
 	*x = RunSyncRequest{}
-	mi := &file_mspauthz_v1_sync_proto_msgTypes[1]
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -120,7 +262,7 @@ func (x *RunSyncRequest) String() string {
 func (*RunSyncRequest) ProtoMessage() {}
 
 func (x *RunSyncRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_sync_proto_msgTypes[1]
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -133,7 +275,7 @@ func (x *RunSyncRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunSyncRequest.ProtoReflect.Descriptor instead.
 func (*RunSyncRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{1}
+	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *RunSyncRequest) GetMspId() string {
@@ -191,7 +333,7 @@ type SyncSnapshot struct {
 
 func (x *SyncSnapshot) Reset() {
 	*x = SyncSnapshot{}
-	mi := &file_mspauthz_v1_sync_proto_msgTypes[2]
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -203,7 +345,7 @@ func (x *SyncSnapshot) String() string {
 func (*SyncSnapshot) ProtoMessage() {}
 
 func (x *SyncSnapshot) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_sync_proto_msgTypes[2]
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -216,7 +358,7 @@ func (x *SyncSnapshot) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SyncSnapshot.ProtoReflect.Descriptor instead.
 func (*SyncSnapshot) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{2}
+	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *SyncSnapshot) GetMspId() string {
@@ -276,7 +418,7 @@ type SyncClientLogin struct {
 
 func (x *SyncClientLogin) Reset() {
 	*x = SyncClientLogin{}
-	mi := &file_mspauthz_v1_sync_proto_msgTypes[3]
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -288,7 +430,7 @@ func (x *SyncClientLogin) String() string {
 func (*SyncClientLogin) ProtoMessage() {}
 
 func (x *SyncClientLogin) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_sync_proto_msgTypes[3]
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -301,7 +443,7 @@ func (x *SyncClientLogin) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SyncClientLogin.ProtoReflect.Descriptor instead.
 func (*SyncClientLogin) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{3}
+	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *SyncClientLogin) GetUserId() string {
@@ -343,7 +485,7 @@ type SyncCustomer struct {
 
 func (x *SyncCustomer) Reset() {
 	*x = SyncCustomer{}
-	mi := &file_mspauthz_v1_sync_proto_msgTypes[4]
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -355,7 +497,7 @@ func (x *SyncCustomer) String() string {
 func (*SyncCustomer) ProtoMessage() {}
 
 func (x *SyncCustomer) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_sync_proto_msgTypes[4]
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -368,7 +510,7 @@ func (x *SyncCustomer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SyncCustomer.ProtoReflect.Descriptor instead.
 func (*SyncCustomer) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{4}
+	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *SyncCustomer) GetCustomerId() string {
@@ -400,7 +542,7 @@ type SyncUser struct {
 
 func (x *SyncUser) Reset() {
 	*x = SyncUser{}
-	mi := &file_mspauthz_v1_sync_proto_msgTypes[5]
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -412,7 +554,7 @@ func (x *SyncUser) String() string {
 func (*SyncUser) ProtoMessage() {}
 
 func (x *SyncUser) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_sync_proto_msgTypes[5]
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -425,7 +567,7 @@ func (x *SyncUser) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SyncUser.ProtoReflect.Descriptor instead.
 func (*SyncUser) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{5}
+	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *SyncUser) GetUserId() string {
@@ -468,7 +610,7 @@ type SyncCustomerGroup struct {
 
 func (x *SyncCustomerGroup) Reset() {
 	*x = SyncCustomerGroup{}
-	mi := &file_mspauthz_v1_sync_proto_msgTypes[6]
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -480,7 +622,7 @@ func (x *SyncCustomerGroup) String() string {
 func (*SyncCustomerGroup) ProtoMessage() {}
 
 func (x *SyncCustomerGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_sync_proto_msgTypes[6]
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -493,7 +635,7 @@ func (x *SyncCustomerGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SyncCustomerGroup.ProtoReflect.Descriptor instead.
 func (*SyncCustomerGroup) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{6}
+	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *SyncCustomerGroup) GetCustomerGroupId() string {
@@ -528,7 +670,7 @@ type Assignment struct {
 
 func (x *Assignment) Reset() {
 	*x = Assignment{}
-	mi := &file_mspauthz_v1_sync_proto_msgTypes[7]
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -540,7 +682,7 @@ func (x *Assignment) String() string {
 func (*Assignment) ProtoMessage() {}
 
 func (x *Assignment) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_sync_proto_msgTypes[7]
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -553,7 +695,7 @@ func (x *Assignment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Assignment.ProtoReflect.Descriptor instead.
 func (*Assignment) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{7}
+	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Assignment) GetUserId() string {
@@ -581,7 +723,7 @@ type RoleAssignment struct {
 
 func (x *RoleAssignment) Reset() {
 	*x = RoleAssignment{}
-	mi := &file_mspauthz_v1_sync_proto_msgTypes[8]
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -593,7 +735,7 @@ func (x *RoleAssignment) String() string {
 func (*RoleAssignment) ProtoMessage() {}
 
 func (x *RoleAssignment) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_sync_proto_msgTypes[8]
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -606,7 +748,7 @@ func (x *RoleAssignment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RoleAssignment.ProtoReflect.Descriptor instead.
 func (*RoleAssignment) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{8}
+	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *RoleAssignment) GetUserId() string {
@@ -635,7 +777,7 @@ type ObjectChanges struct {
 
 func (x *ObjectChanges) Reset() {
 	*x = ObjectChanges{}
-	mi := &file_mspauthz_v1_sync_proto_msgTypes[9]
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -647,7 +789,7 @@ func (x *ObjectChanges) String() string {
 func (*ObjectChanges) ProtoMessage() {}
 
 func (x *ObjectChanges) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_sync_proto_msgTypes[9]
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -660,7 +802,7 @@ func (x *ObjectChanges) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ObjectChanges.ProtoReflect.Descriptor instead.
 func (*ObjectChanges) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{9}
+	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ObjectChanges) GetCreated() []string {
@@ -695,7 +837,7 @@ type ObjectRef struct {
 
 func (x *ObjectRef) Reset() {
 	*x = ObjectRef{}
-	mi := &file_mspauthz_v1_sync_proto_msgTypes[10]
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -707,7 +849,7 @@ func (x *ObjectRef) String() string {
 func (*ObjectRef) ProtoMessage() {}
 
 func (x *ObjectRef) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_sync_proto_msgTypes[10]
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -720,7 +862,7 @@ func (x *ObjectRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ObjectRef.ProtoReflect.Descriptor instead.
 func (*ObjectRef) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{10}
+	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ObjectRef) GetKind() string {
@@ -762,14 +904,17 @@ type SyncResult struct {
 	Customers *ObjectChanges `protobuf:"bytes,13,opt,name=customers,proto3" json:"customers,omitempty"`
 	// Objects the snapshot lists that were deleted here: the sync does not
 	// create them again (nor their assignments) until restored or dropped.
-	DeletedHere   []*ObjectRef `protobuf:"bytes,14,rep,name=deleted_here,json=deletedHere,proto3" json:"deleted_here,omitempty"`
+	DeletedHere []*ObjectRef `protobuf:"bytes,14,rep,name=deleted_here,json=deletedHere,proto3" json:"deleted_here,omitempty"`
+	// Objects the snapshot lists that were detached here: local, the sync
+	// leaves them alone (nor their assignments).
+	Detached      []*ObjectRef `protobuf:"bytes,15,rep,name=detached,proto3" json:"detached,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SyncResult) Reset() {
 	*x = SyncResult{}
-	mi := &file_mspauthz_v1_sync_proto_msgTypes[11]
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -781,7 +926,7 @@ func (x *SyncResult) String() string {
 func (*SyncResult) ProtoMessage() {}
 
 func (x *SyncResult) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_sync_proto_msgTypes[11]
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -794,7 +939,7 @@ func (x *SyncResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SyncResult.ProtoReflect.Descriptor instead.
 func (*SyncResult) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{11}
+	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *SyncResult) GetSystem() string {
@@ -895,6 +1040,13 @@ func (x *SyncResult) GetDeletedHere() []*ObjectRef {
 	return nil
 }
 
+func (x *SyncResult) GetDetached() []*ObjectRef {
+	if x != nil {
+		return x.Detached
+	}
+	return nil
+}
+
 // SyncSkip is a customer of one of the system's groups that a sync left out of
 // the group. reason: "CUSTOMER_NOT_FOUND" (the customer does not exist here
 // and the MSP's syncCreatesCustomers is off) or "DELETED_HERE" (see
@@ -910,7 +1062,7 @@ type SyncSkip struct {
 
 func (x *SyncSkip) Reset() {
 	*x = SyncSkip{}
-	mi := &file_mspauthz_v1_sync_proto_msgTypes[12]
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -922,7 +1074,7 @@ func (x *SyncSkip) String() string {
 func (*SyncSkip) ProtoMessage() {}
 
 func (x *SyncSkip) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_sync_proto_msgTypes[12]
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -935,7 +1087,7 @@ func (x *SyncSkip) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SyncSkip.ProtoReflect.Descriptor instead.
 func (*SyncSkip) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{12}
+	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *SyncSkip) GetCustomerGroupId() string {
@@ -969,7 +1121,7 @@ type GetDriftRequest struct {
 
 func (x *GetDriftRequest) Reset() {
 	*x = GetDriftRequest{}
-	mi := &file_mspauthz_v1_sync_proto_msgTypes[13]
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -981,7 +1133,7 @@ func (x *GetDriftRequest) String() string {
 func (*GetDriftRequest) ProtoMessage() {}
 
 func (x *GetDriftRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_sync_proto_msgTypes[13]
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -994,7 +1146,7 @@ func (x *GetDriftRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDriftRequest.ProtoReflect.Descriptor instead.
 func (*GetDriftRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{13}
+	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *GetDriftRequest) GetMspId() string {
@@ -1023,7 +1175,7 @@ type DriftedObject struct {
 
 func (x *DriftedObject) Reset() {
 	*x = DriftedObject{}
-	mi := &file_mspauthz_v1_sync_proto_msgTypes[14]
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1035,7 +1187,7 @@ func (x *DriftedObject) String() string {
 func (*DriftedObject) ProtoMessage() {}
 
 func (x *DriftedObject) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_sync_proto_msgTypes[14]
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1048,7 +1200,7 @@ func (x *DriftedObject) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DriftedObject.ProtoReflect.Descriptor instead.
 func (*DriftedObject) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{14}
+	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *DriftedObject) GetKind() string {
@@ -1084,7 +1236,7 @@ type Drift struct {
 
 func (x *Drift) Reset() {
 	*x = Drift{}
-	mi := &file_mspauthz_v1_sync_proto_msgTypes[15]
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1096,7 +1248,7 @@ func (x *Drift) String() string {
 func (*Drift) ProtoMessage() {}
 
 func (x *Drift) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_sync_proto_msgTypes[15]
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1109,7 +1261,7 @@ func (x *Drift) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Drift.ProtoReflect.Descriptor instead.
 func (*Drift) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{15}
+	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Drift) GetSystem() string {
@@ -1137,7 +1289,18 @@ var File_mspauthz_v1_sync_proto protoreflect.FileDescriptor
 
 const file_mspauthz_v1_sync_proto_rawDesc = "" +
 	"\n" +
-	"\x16mspauthz/v1/sync.proto\x12\vmspauthz.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x18mspauthz/v1/common.proto\"n\n" +
+	"\x16mspauthz/v1/sync.proto\x12\vmspauthz.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x18mspauthz/v1/common.proto\"\x97\x01\n" +
+	"\rDetachRequest\x12\x15\n" +
+	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12*\n" +
+	"\x11customer_group_id\x18\x02 \x01(\tR\x0fcustomerGroupId\x12\x17\n" +
+	"\auser_id\x18\x03 \x01(\tR\x06userId\x12*\n" +
+	"\x11security_group_id\x18\x04 \x01(\tR\x0fsecurityGroupId\"\x82\x01\n" +
+	"\n" +
+	"Detachment\x12\x12\n" +
+	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\x12\x16\n" +
+	"\x06system\x18\x03 \x01(\tR\x06system\x128\n" +
+	"\vmemberships\x18\x04 \x03(\v2\x16.mspauthz.v1.ObjectRefR\vmemberships\"n\n" +
 	"\x19RestoreDeletedHereRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x16\n" +
 	"\x06system\x18\x02 \x01(\tR\x06system\x12\x12\n" +
@@ -1190,7 +1353,7 @@ const file_mspauthz_v1_sync_proto_rawDesc = "" +
 	"\aremoved\x18\x03 \x03(\tR\aremoved\"/\n" +
 	"\tObjectRef\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x0e\n" +
-	"\x02id\x18\x02 \x01(\tR\x02id\"\xbd\x06\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\"\xf1\x06\n" +
 	"\n" +
 	"SyncResult\x12\x16\n" +
 	"\x06system\x18\x01 \x01(\tR\x06system\x120\n" +
@@ -1209,7 +1372,8 @@ const file_mspauthz_v1_sync_proto_rawDesc = "" +
 	"\askipped\x18\v \x03(\v2\x15.mspauthz.v1.SyncSkipR\askipped\x12?\n" +
 	"\rclient_logins\x18\f \x01(\v2\x1a.mspauthz.v1.ObjectChangesR\fclientLogins\x128\n" +
 	"\tcustomers\x18\r \x01(\v2\x1a.mspauthz.v1.ObjectChangesR\tcustomers\x129\n" +
-	"\fdeleted_here\x18\x0e \x03(\v2\x16.mspauthz.v1.ObjectRefR\vdeletedHere\"o\n" +
+	"\fdeleted_here\x18\x0e \x03(\v2\x16.mspauthz.v1.ObjectRefR\vdeletedHere\x122\n" +
+	"\bdetached\x18\x0f \x03(\v2\x16.mspauthz.v1.ObjectRefR\bdetached\"o\n" +
 	"\bSyncSkip\x12*\n" +
 	"\x11customer_group_id\x18\x01 \x01(\tR\x0fcustomerGroupId\x12\x1f\n" +
 	"\vcustomer_id\x18\x02 \x01(\tR\n" +
@@ -1225,11 +1389,12 @@ const file_mspauthz_v1_sync_proto_rawDesc = "" +
 	"\x05Drift\x12\x16\n" +
 	"\x06system\x18\x01 \x01(\tR\x06system\x12$\n" +
 	"\x0elast_synced_at\x18\x02 \x01(\tR\flastSyncedAt\x124\n" +
-	"\aobjects\x18\x03 \x03(\v2\x1a.mspauthz.v1.DriftedObjectR\aobjects2\x91\x03\n" +
+	"\aobjects\x18\x03 \x03(\v2\x1a.mspauthz.v1.DriftedObjectR\aobjects2\x8c\x05\n" +
 	"\vSyncService\x12p\n" +
 	"\aRunSync\x12\x1b.mspauthz.v1.RunSyncRequest\x1a\x17.mspauthz.v1.SyncResult\"/\x82\xd3\xe4\x93\x02):\x01*\"$/v1/msps/{msp_id}/syncs/{system}:run\x12l\n" +
 	"\bGetDrift\x12\x1c.mspauthz.v1.GetDriftRequest\x1a\x12.mspauthz.v1.Drift\".\x82\xd3\xe4\x93\x02(\x12&/v1/msps/{msp_id}/syncs/{system}/drift\x12\xa1\x01\n" +
-	"\x12RestoreDeletedHere\x12&.mspauthz.v1.RestoreDeletedHereRequest\x1a\x16.mspauthz.v1.ObjectRef\"K\x82\xd3\xe4\x93\x02E:\x01*\"@/v1/msps/{msp_id}/syncs/{system}/deletedHere/{kind}/{id}:restoreB9Z7github.com/mspauthz/mspauthz/api/mspauthz/v1;mspauthzv1b\x06proto3"
+	"\x12RestoreDeletedHere\x12&.mspauthz.v1.RestoreDeletedHereRequest\x1a\x16.mspauthz.v1.ObjectRef\"K\x82\xd3\xe4\x93\x02E:\x01*\"@/v1/msps/{msp_id}/syncs/{system}/deletedHere/{kind}/{id}:restore\x12\xf8\x01\n" +
+	"\x06Detach\x12\x1a.mspauthz.v1.DetachRequest\x1a\x17.mspauthz.v1.Detachment\"\xb8\x01\x82\xd3\xe4\x93\x02\xb1\x01:\x01*Z-:\x01*\"(/v1/msps/{msp_id}/users/{user_id}:detachZ@:\x01*\";/v1/msps/{msp_id}/securityGroups/{security_group_id}:detach\";/v1/msps/{msp_id}/customerGroups/{customer_group_id}:detachB9Z7github.com/mspauthz/mspauthz/api/mspauthz/v1;mspauthzv1b\x06proto3"
 
 var (
 	file_mspauthz_v1_sync_proto_rawDescOnce sync.Once
@@ -1243,57 +1408,63 @@ func file_mspauthz_v1_sync_proto_rawDescGZIP() []byte {
 	return file_mspauthz_v1_sync_proto_rawDescData
 }
 
-var file_mspauthz_v1_sync_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_mspauthz_v1_sync_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_mspauthz_v1_sync_proto_goTypes = []any{
-	(*RestoreDeletedHereRequest)(nil), // 0: mspauthz.v1.RestoreDeletedHereRequest
-	(*RunSyncRequest)(nil),            // 1: mspauthz.v1.RunSyncRequest
-	(*SyncSnapshot)(nil),              // 2: mspauthz.v1.SyncSnapshot
-	(*SyncClientLogin)(nil),           // 3: mspauthz.v1.SyncClientLogin
-	(*SyncCustomer)(nil),              // 4: mspauthz.v1.SyncCustomer
-	(*SyncUser)(nil),                  // 5: mspauthz.v1.SyncUser
-	(*SyncCustomerGroup)(nil),         // 6: mspauthz.v1.SyncCustomerGroup
-	(*Assignment)(nil),                // 7: mspauthz.v1.Assignment
-	(*RoleAssignment)(nil),            // 8: mspauthz.v1.RoleAssignment
-	(*ObjectChanges)(nil),             // 9: mspauthz.v1.ObjectChanges
-	(*ObjectRef)(nil),                 // 10: mspauthz.v1.ObjectRef
-	(*SyncResult)(nil),                // 11: mspauthz.v1.SyncResult
-	(*SyncSkip)(nil),                  // 12: mspauthz.v1.SyncSkip
-	(*GetDriftRequest)(nil),           // 13: mspauthz.v1.GetDriftRequest
-	(*DriftedObject)(nil),             // 14: mspauthz.v1.DriftedObject
-	(*Drift)(nil),                     // 15: mspauthz.v1.Drift
-	(*SaveReport)(nil),                // 16: mspauthz.v1.SaveReport
+	(*DetachRequest)(nil),             // 0: mspauthz.v1.DetachRequest
+	(*Detachment)(nil),                // 1: mspauthz.v1.Detachment
+	(*RestoreDeletedHereRequest)(nil), // 2: mspauthz.v1.RestoreDeletedHereRequest
+	(*RunSyncRequest)(nil),            // 3: mspauthz.v1.RunSyncRequest
+	(*SyncSnapshot)(nil),              // 4: mspauthz.v1.SyncSnapshot
+	(*SyncClientLogin)(nil),           // 5: mspauthz.v1.SyncClientLogin
+	(*SyncCustomer)(nil),              // 6: mspauthz.v1.SyncCustomer
+	(*SyncUser)(nil),                  // 7: mspauthz.v1.SyncUser
+	(*SyncCustomerGroup)(nil),         // 8: mspauthz.v1.SyncCustomerGroup
+	(*Assignment)(nil),                // 9: mspauthz.v1.Assignment
+	(*RoleAssignment)(nil),            // 10: mspauthz.v1.RoleAssignment
+	(*ObjectChanges)(nil),             // 11: mspauthz.v1.ObjectChanges
+	(*ObjectRef)(nil),                 // 12: mspauthz.v1.ObjectRef
+	(*SyncResult)(nil),                // 13: mspauthz.v1.SyncResult
+	(*SyncSkip)(nil),                  // 14: mspauthz.v1.SyncSkip
+	(*GetDriftRequest)(nil),           // 15: mspauthz.v1.GetDriftRequest
+	(*DriftedObject)(nil),             // 16: mspauthz.v1.DriftedObject
+	(*Drift)(nil),                     // 17: mspauthz.v1.Drift
+	(*SaveReport)(nil),                // 18: mspauthz.v1.SaveReport
 }
 var file_mspauthz_v1_sync_proto_depIdxs = []int32{
-	2,  // 0: mspauthz.v1.RunSyncRequest.snapshot:type_name -> mspauthz.v1.SyncSnapshot
-	5,  // 1: mspauthz.v1.SyncSnapshot.users:type_name -> mspauthz.v1.SyncUser
-	6,  // 2: mspauthz.v1.SyncSnapshot.customer_groups:type_name -> mspauthz.v1.SyncCustomerGroup
-	7,  // 3: mspauthz.v1.SyncSnapshot.assignments:type_name -> mspauthz.v1.Assignment
-	3,  // 4: mspauthz.v1.SyncSnapshot.client_logins:type_name -> mspauthz.v1.SyncClientLogin
-	4,  // 5: mspauthz.v1.SyncSnapshot.customers:type_name -> mspauthz.v1.SyncCustomer
-	9,  // 6: mspauthz.v1.SyncResult.users:type_name -> mspauthz.v1.ObjectChanges
-	9,  // 7: mspauthz.v1.SyncResult.customer_groups:type_name -> mspauthz.v1.ObjectChanges
-	7,  // 8: mspauthz.v1.SyncResult.assignments_added:type_name -> mspauthz.v1.Assignment
-	7,  // 9: mspauthz.v1.SyncResult.assignments_removed:type_name -> mspauthz.v1.Assignment
-	8,  // 10: mspauthz.v1.SyncResult.role_assignments_added:type_name -> mspauthz.v1.RoleAssignment
-	8,  // 11: mspauthz.v1.SyncResult.role_assignments_removed:type_name -> mspauthz.v1.RoleAssignment
-	10, // 12: mspauthz.v1.SyncResult.overwrites:type_name -> mspauthz.v1.ObjectRef
-	16, // 13: mspauthz.v1.SyncResult.report:type_name -> mspauthz.v1.SaveReport
-	12, // 14: mspauthz.v1.SyncResult.skipped:type_name -> mspauthz.v1.SyncSkip
-	9,  // 15: mspauthz.v1.SyncResult.client_logins:type_name -> mspauthz.v1.ObjectChanges
-	9,  // 16: mspauthz.v1.SyncResult.customers:type_name -> mspauthz.v1.ObjectChanges
-	10, // 17: mspauthz.v1.SyncResult.deleted_here:type_name -> mspauthz.v1.ObjectRef
-	14, // 18: mspauthz.v1.Drift.objects:type_name -> mspauthz.v1.DriftedObject
-	1,  // 19: mspauthz.v1.SyncService.RunSync:input_type -> mspauthz.v1.RunSyncRequest
-	13, // 20: mspauthz.v1.SyncService.GetDrift:input_type -> mspauthz.v1.GetDriftRequest
-	0,  // 21: mspauthz.v1.SyncService.RestoreDeletedHere:input_type -> mspauthz.v1.RestoreDeletedHereRequest
-	11, // 22: mspauthz.v1.SyncService.RunSync:output_type -> mspauthz.v1.SyncResult
-	15, // 23: mspauthz.v1.SyncService.GetDrift:output_type -> mspauthz.v1.Drift
-	10, // 24: mspauthz.v1.SyncService.RestoreDeletedHere:output_type -> mspauthz.v1.ObjectRef
-	22, // [22:25] is the sub-list for method output_type
-	19, // [19:22] is the sub-list for method input_type
-	19, // [19:19] is the sub-list for extension type_name
-	19, // [19:19] is the sub-list for extension extendee
-	0,  // [0:19] is the sub-list for field type_name
+	12, // 0: mspauthz.v1.Detachment.memberships:type_name -> mspauthz.v1.ObjectRef
+	4,  // 1: mspauthz.v1.RunSyncRequest.snapshot:type_name -> mspauthz.v1.SyncSnapshot
+	7,  // 2: mspauthz.v1.SyncSnapshot.users:type_name -> mspauthz.v1.SyncUser
+	8,  // 3: mspauthz.v1.SyncSnapshot.customer_groups:type_name -> mspauthz.v1.SyncCustomerGroup
+	9,  // 4: mspauthz.v1.SyncSnapshot.assignments:type_name -> mspauthz.v1.Assignment
+	5,  // 5: mspauthz.v1.SyncSnapshot.client_logins:type_name -> mspauthz.v1.SyncClientLogin
+	6,  // 6: mspauthz.v1.SyncSnapshot.customers:type_name -> mspauthz.v1.SyncCustomer
+	11, // 7: mspauthz.v1.SyncResult.users:type_name -> mspauthz.v1.ObjectChanges
+	11, // 8: mspauthz.v1.SyncResult.customer_groups:type_name -> mspauthz.v1.ObjectChanges
+	9,  // 9: mspauthz.v1.SyncResult.assignments_added:type_name -> mspauthz.v1.Assignment
+	9,  // 10: mspauthz.v1.SyncResult.assignments_removed:type_name -> mspauthz.v1.Assignment
+	10, // 11: mspauthz.v1.SyncResult.role_assignments_added:type_name -> mspauthz.v1.RoleAssignment
+	10, // 12: mspauthz.v1.SyncResult.role_assignments_removed:type_name -> mspauthz.v1.RoleAssignment
+	12, // 13: mspauthz.v1.SyncResult.overwrites:type_name -> mspauthz.v1.ObjectRef
+	18, // 14: mspauthz.v1.SyncResult.report:type_name -> mspauthz.v1.SaveReport
+	14, // 15: mspauthz.v1.SyncResult.skipped:type_name -> mspauthz.v1.SyncSkip
+	11, // 16: mspauthz.v1.SyncResult.client_logins:type_name -> mspauthz.v1.ObjectChanges
+	11, // 17: mspauthz.v1.SyncResult.customers:type_name -> mspauthz.v1.ObjectChanges
+	12, // 18: mspauthz.v1.SyncResult.deleted_here:type_name -> mspauthz.v1.ObjectRef
+	12, // 19: mspauthz.v1.SyncResult.detached:type_name -> mspauthz.v1.ObjectRef
+	16, // 20: mspauthz.v1.Drift.objects:type_name -> mspauthz.v1.DriftedObject
+	3,  // 21: mspauthz.v1.SyncService.RunSync:input_type -> mspauthz.v1.RunSyncRequest
+	15, // 22: mspauthz.v1.SyncService.GetDrift:input_type -> mspauthz.v1.GetDriftRequest
+	2,  // 23: mspauthz.v1.SyncService.RestoreDeletedHere:input_type -> mspauthz.v1.RestoreDeletedHereRequest
+	0,  // 24: mspauthz.v1.SyncService.Detach:input_type -> mspauthz.v1.DetachRequest
+	13, // 25: mspauthz.v1.SyncService.RunSync:output_type -> mspauthz.v1.SyncResult
+	17, // 26: mspauthz.v1.SyncService.GetDrift:output_type -> mspauthz.v1.Drift
+	12, // 27: mspauthz.v1.SyncService.RestoreDeletedHere:output_type -> mspauthz.v1.ObjectRef
+	1,  // 28: mspauthz.v1.SyncService.Detach:output_type -> mspauthz.v1.Detachment
+	25, // [25:29] is the sub-list for method output_type
+	21, // [21:25] is the sub-list for method input_type
+	21, // [21:21] is the sub-list for extension type_name
+	21, // [21:21] is the sub-list for extension extendee
+	0,  // [0:21] is the sub-list for field type_name
 }
 
 func init() { file_mspauthz_v1_sync_proto_init() }
@@ -1308,7 +1479,7 @@ func file_mspauthz_v1_sync_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mspauthz_v1_sync_proto_rawDesc), len(file_mspauthz_v1_sync_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   16,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
