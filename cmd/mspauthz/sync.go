@@ -47,8 +47,8 @@ result as JSON on stdout and a summary on stderr. Exit 1 when the service refuse
 		}
 		target := cmp.Or(msp, snap.GetMspId())
 		stderr := cmd.ErrOrStderr()
-		what := fmt.Sprintf("sync %s -> %s: %d users, %d customer groups, %d assignments (%s)",
-			system, target, len(snap.GetUsers()), len(snap.GetCustomerGroups()), len(snap.GetAssignments()), byteSize(size))
+		what := fmt.Sprintf("sync %s -> %s: %d users, %d customer groups, %d assignments, %d client logins (%s)",
+			system, target, len(snap.GetUsers()), len(snap.GetCustomerGroups()), len(snap.GetAssignments()), len(snap.GetClientLogins()), byteSize(size))
 		ctx, cancel := c.context(cmd)
 		defer cancel()
 		stop := progress(stderr, what)
@@ -77,7 +77,7 @@ func readSnapshot(file string) (*pb.SyncSnapshot, int, error) {
 	}
 	var snap pb.SyncSnapshot
 	if err := protojson.Unmarshal(data, &snap); err != nil {
-		return nil, 0, fmt.Errorf("%s is not a snapshot (JSON with mspId, users, customerGroups, assignments): %w", file, err)
+		return nil, 0, fmt.Errorf("%s is not a snapshot (JSON with mspId, users, clientLogins, customerGroups, assignments, customers): %w", file, err)
 	}
 	return &snap, len(data), nil
 }
@@ -115,8 +115,20 @@ func summary(r *pb.SyncResult, dryRun bool) string {
 		len(r.GetCustomerGroups().GetCreated()), len(r.GetCustomerGroups().GetUpdated()), len(r.GetCustomerGroups().GetRemoved()),
 		len(r.GetAssignmentsAdded()), len(r.GetAssignmentsRemoved()), len(r.GetRoleAssignmentsAdded()), len(r.GetRoleAssignmentsRemoved()),
 		len(rep.GetAssociated()), len(rep.GetDissociated()), len(rep.GetRetained()), len(r.GetOverwrites()))
+	if c := r.GetClientLogins(); len(c.GetCreated())+len(c.GetUpdated())+len(c.GetRemoved()) > 0 {
+		s += fmt.Sprintf("; client logins +%d ~%d -%d", len(c.GetCreated()), len(c.GetUpdated()), len(c.GetRemoved()))
+	}
+	if c := r.GetCustomers(); len(c.GetCreated())+len(c.GetUpdated()) > 0 {
+		s += fmt.Sprintf("; customers +%d ~%d", len(c.GetCreated()), len(c.GetUpdated()))
+	}
 	if n := len(r.GetSkipped()); n > 0 {
-		s += fmt.Sprintf("; %d customers of its groups skipped (not found here; see skipped)", n)
+		s += fmt.Sprintf("; %d customers of its groups skipped (see skipped)", n)
+	}
+	if n := len(r.GetDeletedHere()); n > 0 {
+		s += fmt.Sprintf("; %d deleted here, not created again (see deletedHere)", n)
+	}
+	if n := len(r.GetDetached()); n > 0 {
+		s += fmt.Sprintf("; %d detached here, left alone (see detached)", n)
 	}
 	if dryRun {
 		return s + " (dry run: nothing written)"

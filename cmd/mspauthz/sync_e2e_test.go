@@ -119,7 +119,7 @@ func TestEndToEnd_ACustomerDeletedHereDoesNotBlockLaterSyncs(t *testing.T) {
 	s.ok(a, "POST", run, j{"snapshot": rmmSnapshot()})
 	s.ok(a, "DELETE", "/v1/msps/acme/customers/initech", nil)
 
-	skipped := []any{j{"customerGroupId": "servers", "customerId": "initech", "reason": "CUSTOMER_NOT_FOUND"}}
+	skipped := []any{j{"customerGroupId": "servers", "customerId": "initech", "reason": "DELETED_HERE"}}
 	preview := s.ok(a, "POST", run, j{"snapshot": rmmSnapshot("fay"), "validateOnly": true})
 	require.Equal(t, skipped, preview["skipped"])
 	res := s.ok(a, "POST", run, j{"snapshot": rmmSnapshot("fay")})
@@ -129,10 +129,11 @@ func TestEndToEnd_ACustomerDeletedHereDoesNotBlockLaterSyncs(t *testing.T) {
 
 	code, stdout, stderr := s.syncCLI(rmmSnapshot("fay"))
 	require.Equal(t, 0, code, stderr)
-	require.Contains(t, stderr, "; 1 customers of its groups skipped (not found here; see skipped)")
+	require.Contains(t, stderr, "; 1 customers of its groups skipped (see skipped); 1 deleted here, not created again (see deletedHere)")
 	var again j
 	require.NoError(t, json.Unmarshal([]byte(stdout), &again))
 	require.Equal(t, skipped, again["skipped"])
+	require.Equal(t, []any{j{"kind": "customer", "id": "initech"}}, again["deletedHere"])
 }
 
 func TestEndToEnd_SyncBadInputWritesNothing(t *testing.T) {
@@ -226,4 +227,76 @@ func TestEndToEnd_AMembershipAddedBackHereIsLocal(t *testing.T) {
 	groups, roles = memberships()
 	require.Contains(t, groups, j{"customerGroupId": "servers", "origin": "local"})
 	require.Equal(t, []any{j{"securityGroupId": "rmm-technician", "origin": "local"}}, roles)
+}
+
+// Seed 002's client logins over REST and the sync command: Zed arrives as
+// Zylker's end-customer user with the portal role, with Hooli, a customer
+// only the dashboard knew; deleted here he stays deleted (deletedHere)
+// until an admin restores him.
+func TestEndToEnd_SyncBringsClientLoginsAndCustomersAndADeletionHereSticks(t *testing.T) {
+	s := start(t, []string{"MSPAUTHZ_ADMIN_TOKEN=" + adminToken}, "--fixtures", "../../fixtures/demo.yaml")
+	a, run := adminToken, "/v1/msps/acme/syncs/rmm:run"
+	snapshot := func() j {
+		snap := rmmSnapshot()
+		snap["clientLogins"] = []any{
+			j{"userId": "zed", "displayName": "zed@zylker.example", "customerId": "zylker"},
+			j{"userId": "hana", "displayName": "hana@hooli.example", "customerId": "hooli"},
+		}
+		snap["customers"] = []any{j{"customerId": "hooli", "displayName": "Hooli"}}
+		return snap
+	}
+	require.Equal(t, true, s.ok(a, "GET", "/v1/msps/acme/settings", nil)["syncCreatesCustomers"], "the default")
+
+	code, stdout, stderr := s.syncCLI(snapshot())
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, stderr, "; client logins +2 ~0 -0; customers +1 ~0")
+	var res j
+	require.NoError(t, json.Unmarshal([]byte(stdout), &res))
+	require.Equal(t, j{"created": []any{"hana", "zed"}, "updated": []any{}, "removed": []any{}}, res["clientLogins"])
+	require.Equal(t, []any{"hooli"}, res["customers"].(j)["created"])
+	require.Equal(t, "Hooli", s.ok(a, "GET", "/v1/msps/acme/customers/hooli", nil)["displayName"])
+	users := s.ok(a, "GET", "/v1/msps/acme/customers/zylker/endCustomerUsers", nil)
+	require.Contains(t, users["endCustomerUsers"], j{"userId": "zed", "displayName": "zed@zylker.example", "customerId": "zylker", "role": "portal", "externalId": ""})
+
+	// Bad input: 400 naming the entry, nothing written.
+	bad := snapshot()
+	bad["clientLogins"] = append(bad["clientLogins"].([]any), j{"userId": "erin", "displayName": "erin", "customerId": "zylker"})
+	s.fails(http.StatusBadRequest, "snapshot.clientLogins[2].userId", a, "POST", run, j{"snapshot": bad})
+	bad = snapshot()
+	bad["clientLogins"].([]any)[1].(j)["customerId"] = "northwind/hooli"
+	s.fails(http.StatusBadRequest, "snapshot.clientLogins[1].customerId", a, "POST", run, j{"snapshot": bad})
+	s.ok(a, "PUT", "/v1/msps/acme/settings", j{"syncCreatesCustomers": false})
+	bad = snapshot()
+	bad["clientLogins"].([]any)[1].(j)["customerId"] = "umbrella"
+	s.fails(http.StatusBadRequest, `snapshot.clientLogins[1].customerId: customer "umbrella" not found here`, a, "POST", run, j{"snapshot": bad})
+	s.fails(http.StatusNotFound, "umbrella", a, "GET", "/v1/msps/acme/customers/umbrella", nil)
+	s.ok(a, "PUT", "/v1/msps/acme/settings", j{})
+	require.Equal(t, true, s.ok(a, "GET", "/v1/msps/acme/settings", nil)["syncCreatesCustomers"])
+
+	// Zara deleted here stays deleted.
+	s.ok(a, "DELETE", "/v1/msps/acme/customers/zylker/endCustomerUsers/zed", nil)
+	drift := s.ok(a, "GET", "/v1/msps/acme/syncs/rmm/drift", nil)
+	require.Contains(t, drift["objects"], j{"kind": "user", "id": "zed", "deleted": true})
+	code, stdout, stderr = s.syncCLI(snapshot())
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, stderr, "; 1 deleted here, not created again (see deletedHere)")
+	require.NoError(t, json.Unmarshal([]byte(stdout), &res))
+	require.Equal(t, []any{j{"kind": "user", "id": "zed"}}, res["deletedHere"])
+	require.Equal(t, []any{}, res["clientLogins"].(j)["created"])
+
+	restore := "/v1/msps/acme/syncs/rmm/deletedHere/user/zed:restore"
+	require.Equal(t, j{"kind": "user", "id": "zed"}, s.ok(a, "POST", restore, j{}))
+	s.fails(http.StatusNotFound, "not marked deleted here", a, "POST", restore, j{})
+	s.fails(http.StatusBadRequest, "kind", a, "POST", "/v1/msps/acme/syncs/rmm/deletedHere/monitor/zed:restore", j{})
+	res = s.ok(a, "POST", run, j{"snapshot": snapshot()})
+	require.Equal(t, []any{"zed"}, res["clientLogins"].(j)["created"])
+
+	// The dashboard drops its client logins: they go.
+	snap := snapshot()
+	delete(snap, "clientLogins")
+	res = s.ok(a, "POST", run, j{"snapshot": snap})
+	require.Equal(t, []any{"hana", "zed"}, res["clientLogins"].(j)["removed"])
+	for _, u := range s.ok(a, "GET", "/v1/msps/acme/customers/zylker/endCustomerUsers", nil)["endCustomerUsers"].([]any) {
+		require.NotEqual(t, "zed", u.(j)["userId"])
+	}
 }

@@ -20,15 +20,22 @@ func (s *endCustomerServer) GetSettings(ctx context.Context, req *pb.GetSettings
 	if err != nil {
 		return nil, err
 	}
-	return &pb.Settings{EndCustomerRoleSelection: st.EndCustomerRoleSelection, OwnDomainCustomerId: st.OwnDomainCustomerID}, nil
+	return settings(st), nil
 }
 
 func (s *endCustomerServer) UpdateSettings(ctx context.Context, req *pb.UpdateSettingsRequest) (*pb.Settings, error) {
-	st, err := s.domain.UpdateSettings(ctx, req.GetMspId(), tenancy.Settings{EndCustomerRoleSelection: req.GetEndCustomerRoleSelection(), OwnDomainCustomerID: req.GetOwnDomainCustomerId()})
+	st, err := s.domain.UpdateSettings(ctx, req.GetMspId(), tenancy.Settings{
+		EndCustomerRoleSelection: req.GetEndCustomerRoleSelection(), OwnDomainCustomerID: req.GetOwnDomainCustomerId(),
+		SyncCreatesCustomers: req.SyncCreatesCustomers == nil || req.GetSyncCreatesCustomers(),
+	})
 	if err != nil {
 		return nil, err
 	}
-	return &pb.Settings{EndCustomerRoleSelection: st.EndCustomerRoleSelection, OwnDomainCustomerId: st.OwnDomainCustomerID}, nil
+	return settings(st), nil
+}
+
+func settings(st *tenancy.Settings) *pb.Settings {
+	return &pb.Settings{EndCustomerRoleSelection: st.EndCustomerRoleSelection, OwnDomainCustomerId: st.OwnDomainCustomerID, SyncCreatesCustomers: st.SyncCreatesCustomers}
 }
 
 // ListEndCustomerRoles lists the end-customer roles of the catalog.

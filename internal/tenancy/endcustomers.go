@@ -19,6 +19,11 @@ type Settings struct {
 	// OwnDomainCustomerID is the customer that is the MSP's own domain (seed
 	// 003), whose administrators may be MSP staff; "" for none.
 	OwnDomainCustomerID string
+	// SyncCreatesCustomers makes a sync create, with its system as origin, a
+	// customer its snapshot names that does not exist here; without it the
+	// sync leaves that customer out. The default (an MSP that never set it)
+	// is true.
+	SyncCreatesCustomers bool
 }
 
 // EndCustomerUser is a user of a customer account and his role there.
@@ -45,7 +50,9 @@ func (s *Service) GetSettings(ctx context.Context, msp string) (*Settings, error
 }
 
 func (sn *snapshot) settings(ctx context.Context) (*Settings, error) {
-	rels, err := sn.read(ctx, graph.Filter{ResourceType: typeMSP, ResourceID: sn.msp, Relation: relRoleSelection})
+	rels, err := sn.readAll(ctx,
+		graph.Filter{ResourceType: typeMSP, ResourceID: sn.msp, Relation: relRoleSelection},
+		graph.Filter{ResourceType: typeMSP, ResourceID: sn.msp, Relation: relSyncCreatesNoCustomers})
 	if err != nil {
 		return nil, err
 	}
@@ -53,7 +60,10 @@ func (sn *snapshot) settings(ctx context.Context) (*Settings, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Settings{EndCustomerRoleSelection: len(rels) > 0, OwnDomainCustomerID: own}, nil
+	set := func(relation string) bool {
+		return slices.ContainsFunc(rels, func(r graph.Relationship) bool { return r.Relation == relation })
+	}
+	return &Settings{EndCustomerRoleSelection: set(relRoleSelection), OwnDomainCustomerID: own, SyncCreatesCustomers: !set(relSyncCreatesNoCustomers)}, nil
 }
 
 // UpdateSettings replaces msp's settings.
@@ -63,7 +73,13 @@ func (s *Service) UpdateSettings(ctx context.Context, msp string, settings Setti
 			return nil, err
 		}
 	}
-	selection := graph.Rel(mspObject(msp), relRoleSelection, mspObject(msp))
+	flag := func(relation string, on bool) graph.Update {
+		op := graph.Delete
+		if on {
+			op = graph.Touch
+		}
+		return graph.Update{Op: op, Relationship: graph.Rel(mspObject(msp), relation, mspObject(msp))}
+	}
 	_, err := s.save(ctx, msp, false, func(ctx context.Context, sn *snapshot) ([]graph.Update, error) {
 		var own []string
 		if settings.OwnDomainCustomerID != "" {
@@ -72,11 +88,7 @@ func (s *Service) UpdateSettings(ctx context.Context, msp string, settings Setti
 		if err := firstError(sn.requireExisting(ctx, existing{"ownDomainCustomerId", typeCustomer, own}), sn.authorize(ctx, permSettingsManage, mspObject(msp))); err != nil {
 			return nil, err
 		}
-		op := graph.Delete
-		if settings.EndCustomerRoleSelection {
-			op = graph.Touch
-		}
-		updates := []graph.Update{{Op: op, Relationship: selection}}
+		updates := []graph.Update{flag(relRoleSelection, settings.EndCustomerRoleSelection), flag(relSyncCreatesNoCustomers, !settings.SyncCreatesCustomers)}
 		current, err := sn.read(ctx, graph.Filter{ResourceType: typeMSP, ResourceID: msp, Relation: relOwnDomain})
 		if err != nil {
 			return nil, err

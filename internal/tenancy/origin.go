@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/mspauthz/mspauthz/internal/fault"
 	"github.com/mspauthz/mspauthz/internal/graph"
 )
 
@@ -22,7 +23,12 @@ const (
 	KindUser          ObjectKind = "user"
 	KindCustomerGroup ObjectKind = "customerGroup"
 	KindSecurityGroup ObjectKind = "securityGroup"
+	// KindCustomer records its origin only to be deleted here for good (see DeletedHere).
+	KindCustomer ObjectKind = "customer"
 )
+
+// typeOfKind is the object type of each kind.
+var typeOfKind = map[ObjectKind]string{KindUser: typeUser, KindCustomerGroup: typeCustomerGroup, KindSecurityGroup: typeSecurityGroup, KindCustomer: typeCustomer}
 
 var kindOfType = map[string]ObjectKind{
 	typeUser:          KindUser,
@@ -89,8 +95,73 @@ func (sn *snapshot) localEdits(ctx context.Context, updates []graph.Update) ([]g
 	if err != nil {
 		return nil, err
 	}
+	deleted, err := sn.deletedHereMarks(ctx, updates)
+	if err != nil {
+		return nil, err
+	}
 	unsynced, err := sn.unsyncedMemberships(ctx, updates)
-	return append(marks, unsynced...), err
+	return append(append(marks, deleted...), unsynced...), err
+}
+
+// deletedHereMarks record, for each object updates delete (its attributes
+// go) that a connected system lists, that it was deleted here: that
+// system's syncs do not create it again until it is restored (seed 002:
+// "Delete is a permanent action"). A system lists what it created, a
+// customer of one of its groups, and a user it made a member of one.
+func (sn *snapshot) deletedHereMarks(ctx context.Context, updates []graph.Update) ([]graph.Update, error) {
+	listing := map[graph.Object]map[string]bool{} // deleted object -> systems listing it
+	var groups []graph.Object                     // groups whose origin decides
+	via := map[graph.Object][]graph.Object{}      // group -> deleted objects it lists
+	for _, u := range updates {
+		r := u.Relationship
+		if u.Op == graph.Delete && r.Relation == relAttributes && typeKind(r.Resource.Type) != "" {
+			listing[r.Resource] = map[string]bool{}
+			if o := originOf(r); o != OriginLocal {
+				listing[r.Resource][o] = true
+			}
+		}
+	}
+	for _, u := range updates {
+		r := u.Relationship
+		switch {
+		case u.Op != graph.Delete:
+		case r.Relation == relSyncedMember && listing[r.Subject] != nil:
+			via[r.Resource] = append(via[r.Resource], r.Subject)
+		case r.Resource.Type == typeCustomer && r.Relation == relCustomerGroup && listing[r.Resource] != nil:
+			via[r.Subject] = append(via[r.Subject], r.Resource)
+		}
+	}
+	for g := range via {
+		groups = append(groups, g)
+	}
+	err := readEach(ctx, sn, sn.rev, groups, func(g graph.Object) graph.Filter {
+		return graph.Filter{ResourceType: g.Type, ResourceID: g.ID, Relation: relAttributes}
+	}, func(g graph.Object, rels []graph.Relationship) {
+		if len(rels) == 0 || originOf(rels[0]) == OriginLocal {
+			return
+		}
+		for _, o := range via[g] {
+			listing[o][originOf(rels[0])] = true
+		}
+	})
+	var marks []graph.Update
+	for o, systems := range listing {
+		for system := range systems {
+			marks = append(marks, graph.Update{Op: graph.Touch, Relationship: graph.Rel(syncOriginObject(sn.msp, system), relDeletedHere, o)})
+		}
+	}
+	sort.Slice(marks, func(i, j int) bool { return marks[i].Relationship.String() < marks[j].Relationship.String() })
+	return marks, err
+}
+
+// typeKind is the kind of an object type that records its origin, or "".
+func typeKind(typ string) ObjectKind {
+	for k, t := range typeOfKind {
+		if t == typ {
+			return k
+		}
+	}
+	return ""
 }
 
 // unsyncedMemberships deletes the synced_member marker of every membership of
@@ -145,7 +216,8 @@ func (sn *snapshot) driftMarks(ctx context.Context, updates []graph.Update) ([]g
 // system's last sync: the next sync overwrites the edit.
 type DriftedObject struct {
 	ObjectRef
-	// Deleted: the object was deleted here; the next sync creates it again.
+	// Deleted: the object was deleted here; the system's syncs do not
+	// create it again until it is restored (RestoreDeletedHere).
 	Deleted bool
 }
 
@@ -182,14 +254,16 @@ func (s *Service) Drift(ctx context.Context, msp, system string) (*Drift, error)
 		switch r.Relation {
 		case relAttributes:
 			d.LastSyncedAt = r.Attribute(attrLastSyncedAt)
-		case relDrifted:
-			drifted = append(drifted, r.Subject)
+		case relDrifted, relDeletedHere:
+			if !slices.Contains(drifted, r.Subject) {
+				drifted = append(drifted, r.Subject)
+			}
 		}
 	}
 	err = readEach(ctx, sn, sn.rev, drifted, func(o graph.Object) graph.Filter {
 		return graph.Filter{ResourceType: o.Type, ResourceID: o.ID, Relation: relAttributes}
 	}, func(o graph.Object, rels []graph.Relationship) {
-		d.Objects = append(d.Objects, DriftedObject{ObjectRef: ObjectRef{kindOfType[o.Type], localID(msp, o.ID)}, Deleted: len(rels) == 0})
+		d.Objects = append(d.Objects, DriftedObject{ObjectRef: ObjectRef{typeKind(o.Type), localID(msp, o.ID)}, Deleted: len(rels) == 0})
 	})
 	sortRefs(d.Objects, func(o DriftedObject) ObjectRef { return o.ObjectRef })
 	return d, err
@@ -200,4 +274,125 @@ func sortRefs[T any](items []T, ref func(T) ObjectRef) {
 		a, b := ref(items[i]), ref(items[j])
 		return a.Kind < b.Kind || a.Kind == b.Kind && a.ID < b.ID
 	})
+}
+
+// managePermission is the permission that deletes and restores each kind.
+var managePermission = map[ObjectKind]string{KindUser: permUsersManage, KindCustomerGroup: permCustomerGroupsManage, KindSecurityGroup: permSecurityGroupsManage, KindCustomer: permCustomersManage}
+
+// RestoreDeletedHere ends the mark that ref was deleted here, which keeps a
+// connected system's syncs from creating it again: the system's next sync
+// that lists it creates it (NotFound when it is not marked).
+func (s *Service) RestoreDeletedHere(ctx context.Context, msp, system string, ref ObjectRef) error {
+	typ, ok := typeOfKind[ref.Kind]
+	if !ok {
+		return fault.New(fault.Invalid, "kind: %q is not one of user, customerGroup, securityGroup, customer", ref.Kind)
+	}
+	if err := firstError(checkID("mspId", msp), checkSystem(system), checkID("id", ref.ID)); err != nil {
+		return err
+	}
+	mark := graph.Rel(syncOriginObject(msp, system), relDeletedHere, scoped(typ, msp, ref.ID))
+	_, err := s.save(ctx, msp, false, func(ctx context.Context, sn *snapshot) ([]graph.Update, error) {
+		if err := sn.authorize(ctx, managePermission[ref.Kind], mspObject(msp)); err != nil {
+			return nil, err
+		}
+		rels, err := sn.read(ctx, graph.FilterOf(mark))
+		if err != nil {
+			return nil, err
+		}
+		if len(rels) == 0 {
+			return nil, fault.New(fault.NotFound, "%s %q is not marked deleted here for %s", typeNames[typ], ref.ID, system)
+		}
+		return deletes(rels), nil
+	})
+	return err
+}
+
+// Detachment is what detaching an object answers: the object, local from
+// now on, and what the connected system that created it still lists under
+// its id.
+type Detachment struct {
+	ObjectRef
+	// System created the object and still lists it: its syncs leave it
+	// alone (SyncResult.Detached) for as long as they list it.
+	System string
+	// Memberships are the memberships of it that the system made (a group's
+	// members, or the groups a user is in), local from now on.
+	Memberships []ObjectRef
+}
+
+// detachable are the kinds of objects an admin can detach.
+var detachable = map[ObjectKind]string{KindUser: "userId", KindCustomerGroup: "customerGroupId", KindSecurityGroup: "securityGroupId"}
+
+// Detach makes ref, an object a connected system created, local (seed 002:
+// keep a local edit): its origin becomes local, and so do the memberships of
+// it the system made; the system's later syncs leave it alone while they
+// list it, and drop the mark once they no longer do. NotFound when it does
+// not exist, Blocked when it is local already.
+func (s *Service) Detach(ctx context.Context, msp string, ref ObjectRef) (*Detachment, error) {
+	field, ok := detachable[ref.Kind]
+	if !ok {
+		return nil, fault.New(fault.Invalid, "kind: %q is not one of user, customerGroup, securityGroup", ref.Kind)
+	}
+	if err := firstError(checkID("mspId", msp), checkID(field, ref.ID)); err != nil {
+		return nil, err
+	}
+	typ := typeOfKind[ref.Kind]
+	obj := scoped(typ, msp, ref.ID)
+	var out *Detachment
+	_, err := s.save(ctx, msp, false, func(ctx context.Context, sn *snapshot) ([]graph.Update, error) {
+		if err := sn.authorize(ctx, managePermission[ref.Kind], mspObject(msp)); err != nil {
+			return nil, err
+		}
+		attrs, err := sn.read(ctx, graph.Filter{ResourceType: typ, ResourceID: obj.ID, Relation: relAttributes})
+		if err != nil {
+			return nil, err
+		}
+		if len(attrs) == 0 {
+			return nil, fault.New(fault.NotFound, "%s %q not found", typeNames[typ], ref.ID)
+		}
+		system := originOf(attrs[0])
+		if system == OriginLocal {
+			return nil, fault.New(fault.Blocked, "%s %q is local already: only an object a connected system created can be detached (ALREADY_LOCAL)", typeNames[typ], ref.ID)
+		}
+		markers, err := sn.syncedMemberships(ctx, obj)
+		if err != nil {
+			return nil, err
+		}
+		out = &Detachment{ObjectRef: ref, System: system}
+		values := attrs[0].Attributes()
+		delete(values, attrOrigin)
+		delete(values, attrSyncedCustomer)
+		origin := syncOriginObject(msp, system)
+		// The drift mark's deletion comes first: the save's own drift mark
+		// on the object it edits (localEdits) is a duplicate of it, dropped.
+		updates := []graph.Update{
+			{Op: graph.Delete, Relationship: graph.Rel(origin, relDrifted, obj)},
+			{Op: graph.Touch, Relationship: graph.Rel(origin, relDetached, obj)},
+			{Op: graph.Touch, Relationship: attrs[0].WithAttributes(values)},
+		}
+		for _, m := range markers {
+			other := m.Subject
+			if other == obj {
+				other = m.Resource
+			}
+			out.Memberships = append(out.Memberships, ObjectRef{typeKind(other.Type), localID(msp, other.ID)})
+		}
+		sortRefs(out.Memberships, func(o ObjectRef) ObjectRef { return o })
+		return append(updates, deletes(markers)...), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// syncedMemberships are the synced_member markers of obj: of its members
+// for a group, of the groups he is in for a user.
+func (sn *snapshot) syncedMemberships(ctx context.Context, obj graph.Object) ([]graph.Relationship, error) {
+	if obj.Type != typeUser {
+		return sn.read(ctx, graph.Filter{ResourceType: obj.Type, ResourceID: obj.ID, Relation: relSyncedMember})
+	}
+	return sn.readAll(ctx,
+		graph.Filter{ResourceType: typeCustomerGroup, ResourceIDPrefix: sn.msp + "/", Relation: relSyncedMember, SubjectType: typeUser, SubjectID: obj.ID},
+		graph.Filter{ResourceType: typeSecurityGroup, ResourceIDPrefix: sn.msp + "/", Relation: relSyncedMember, SubjectType: typeUser, SubjectID: obj.ID})
 }

@@ -1,6 +1,7 @@
 package tenancy
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -15,15 +16,37 @@ import (
 )
 
 // SyncSnapshot is the full state of a connected system (seed 002's
-// monitoring dashboard), as its sync sends it: its users with their roles,
-// its customer groups with their customers, and which of its users are in
-// which of its groups.
+// monitoring dashboard), as its sync sends it: its users (staff logins) with
+// their roles, its client logins, its customer groups with their customers,
+// which of its users are in which of its groups, and the display names of
+// its customers.
 type SyncSnapshot struct {
 	// MSPID is the MSP the snapshot is for; it must be the MSP synced.
 	MSPID          string
 	Users          []SyncUser
+	ClientLogins   []SyncClientLogin
 	CustomerGroups []SyncCustomerGroup
 	Assignments    []Assignment
+	// Customers name the customers a sync creates (see Settings.SyncCreatesCustomers).
+	Customers []SyncCustomer
+}
+
+// SyncClientLogin is a client login of a connected system: an end-customer
+// user of one customer (seed 002: the logins used for the Customer Portal).
+// A sync gives a new one the default portal role there; a role given to him
+// here is his own and stays.
+type SyncClientLogin struct {
+	ID          string
+	DisplayName string
+	CustomerID  string
+	// ExternalID is how his customer's identity provider names him ("" for none).
+	ExternalID string
+}
+
+// SyncCustomer is a customer of a connected system, by id and display name.
+type SyncCustomer struct {
+	ID          string
+	DisplayName string
 }
 
 // SyncUser is a user of a connected system. DisplayName carries the
@@ -86,6 +109,10 @@ type SkipReason string
 // customers; it leaves this one out of the group and applies the rest.
 const SkipCustomerNotFound SkipReason = "CUSTOMER_NOT_FOUND"
 
+// SkipDeletedHere: a customer of one of the system's groups was deleted
+// here; the sync does not create it again (see SyncResult.DeletedHere).
+const SkipDeletedHere SkipReason = "DELETED_HERE"
+
 // SyncSkip is a customer of one of the system's groups that a sync left out.
 type SyncSkip struct {
 	CustomerGroupID string
@@ -104,9 +131,13 @@ type ObjectChanges struct {
 // system's objects, the local edits it overwrites, and its report on access.
 type SyncResult struct {
 	Report
-	System                 string
-	Users                  ObjectChanges
-	CustomerGroups         ObjectChanges
+	System         string
+	Users          ObjectChanges
+	ClientLogins   ObjectChanges
+	CustomerGroups ObjectChanges
+	// Customers are those the sync creates for its system and renames; a
+	// sync never removes a customer.
+	Customers              ObjectChanges
 	AssignmentsAdded       []Assignment
 	AssignmentsRemoved     []Assignment
 	RoleAssignmentsAdded   []RoleAssignment
@@ -116,6 +147,13 @@ type SyncResult struct {
 	Overwrites []ObjectRef
 	// Skipped are the parts of the snapshot the sync left out, with why.
 	Skipped []SyncSkip
+	// DeletedHere are the objects the snapshot lists that were deleted here:
+	// the sync does not create them again (nor their assignments) until an
+	// admin restores them (RestoreDeletedHere) or the system drops them.
+	DeletedHere []ObjectRef
+	// Detached are the objects the snapshot lists that were detached here
+	// (Detach): local now, the sync leaves them alone, and their assignments.
+	Detached []ObjectRef
 	// Writes is how many WriteRelationships calls the sync took: 1 unless
 	// it exceeded one call's limit (see snapshot.write).
 	Writes int
@@ -148,7 +186,14 @@ func checkSnapshot(msp, system string, snap SyncSnapshot) error {
 	default:
 		return fault.New(fault.Invalid, "snapshot.mspId: the snapshot is for MSP %q, not %q", snap.MSPID, msp)
 	}
-	users, externalIDs := map[string]bool{}, map[string]string{}
+	users, logins, externalIDs := map[string]bool{}, map[string]bool{}, map[string]string{}
+	claim := func(field, user, externalID string) error {
+		if other, ok := externalIDs[externalID]; ok && externalID != "" {
+			return fault.New(fault.Invalid, "%s.externalId: %q is user %q's too; an identity names one user", field, externalID, other)
+		}
+		externalIDs[externalID] = user
+		return nil
+	}
 	for i, u := range snap.Users {
 		field := fmt.Sprintf("snapshot.users[%d]", i)
 		if err := firstError(checkID(field+".userId", u.ID), checkDisplayName(field+".displayName", u.DisplayName), checkExternalID(field+".externalId", u.ExternalID), checkSelection(field+".roles", u.Roles)); err != nil {
@@ -158,10 +203,9 @@ func checkSnapshot(msp, system string, snap SyncSnapshot) error {
 			return fault.New(fault.Invalid, "%s.userId: user %q appears twice", field, u.ID)
 		}
 		users[u.ID] = true
-		if other, ok := externalIDs[u.ExternalID]; ok && u.ExternalID != "" {
-			return fault.New(fault.Invalid, "%s.externalId: %q is user %q's too; an identity names one user", field, u.ExternalID, other)
+		if err := claim(field, u.ID, u.ExternalID); err != nil {
+			return err
 		}
-		externalIDs[u.ExternalID] = u.ID
 		for j, r := range u.Roles {
 			if r == "account_owner" {
 				return fault.New(fault.Invalid, "%s.roles[%d]: the account owner's role is never synced", field, j)
@@ -170,6 +214,33 @@ func checkSnapshot(msp, system string, snap SyncSnapshot) error {
 				return err
 			}
 		}
+	}
+	for i, l := range snap.ClientLogins {
+		field := fmt.Sprintf("snapshot.clientLogins[%d]", i)
+		if err := firstError(checkID(field+".userId", l.ID), checkDisplayName(field+".displayName", l.DisplayName), checkID(field+".customerId", l.CustomerID), checkExternalID(field+".externalId", l.ExternalID)); err != nil {
+			return err
+		}
+		switch {
+		case users[l.ID]:
+			return fault.New(fault.Invalid, "%s.userId: %q is among the snapshot's users too; a login is staff or a client's, not both", field, l.ID)
+		case logins[l.ID]:
+			return fault.New(fault.Invalid, "%s.userId: client login %q appears twice", field, l.ID)
+		}
+		logins[l.ID] = true
+		if err := claim(field, l.ID, l.ExternalID); err != nil {
+			return err
+		}
+	}
+	customers := map[string]bool{}
+	for i, c := range snap.Customers {
+		field := fmt.Sprintf("snapshot.customers[%d]", i)
+		if err := firstError(checkID(field+".customerId", c.ID), checkDisplayName(field+".displayName", c.DisplayName)); err != nil {
+			return err
+		}
+		if customers[c.ID] {
+			return fault.New(fault.Invalid, "%s.customerId: customer %q appears twice", field, c.ID)
+		}
+		customers[c.ID] = true
 	}
 	groups := map[string]bool{}
 	for i, g := range snap.CustomerGroups {
@@ -189,6 +260,8 @@ func checkSnapshot(msp, system string, snap SyncSnapshot) error {
 			return err
 		}
 		switch {
+		case logins[a.UserID]:
+			return fault.New(fault.Invalid, "%s.userId: %q is a client login; only the snapshot's users are in customer groups", field, a.UserID)
 		case !users[a.UserID]:
 			return fault.New(fault.Invalid, "%s.userId: user %q is not among the snapshot's users", field, a.UserID)
 		case !groups[a.CustomerGroupID]:
@@ -230,7 +303,7 @@ func (s *Service) RunSync(ctx context.Context, msp, system string, snap SyncSnap
 		if err != nil {
 			return nil, err
 		}
-		r := &reconciler{sn: sn, system: system, st: st, res: &SyncResult{System: system}, changed: map[graph.Object]bool{}}
+		r := &reconciler{sn: sn, system: system, st: st, res: &SyncResult{System: system}, changed: map[graph.Object]bool{}, gone: map[graph.Object]bool{}}
 		if err := r.run(ctx, snap); err != nil {
 			return nil, err
 		}
@@ -250,18 +323,21 @@ func (s *Service) RunSync(ctx context.Context, msp, system string, snap SyncSnap
 // syncState is what a sync reads of the MSP, at the snapshot's revision.
 type syncState struct {
 	users, groups, securityGroups map[string]graph.Relationship // id -> attributes
-	staff, customers              map[string]bool
+	customers                     map[string]graph.Relationship // id -> attributes (zero when it has none)
+	staff                         map[string]bool
 	groupCustomers                map[string][]graph.Relationship // group -> customer#customer_group edges
 	members, synced               map[graph.Object]map[string]bool
 	drifted                       []graph.Relationship
+	deletedHere, detached         map[graph.Object]graph.Relationship
 }
 
 func (sn *snapshot) readSyncState(ctx context.Context, system string) (*syncState, error) {
 	msp, prefix := sn.msp, sn.msp+"/"
 	st := &syncState{
 		users: map[string]graph.Relationship{}, groups: map[string]graph.Relationship{}, securityGroups: map[string]graph.Relationship{},
-		staff: map[string]bool{}, customers: map[string]bool{}, groupCustomers: map[string][]graph.Relationship{},
+		staff: map[string]bool{}, customers: map[string]graph.Relationship{}, groupCustomers: map[string][]graph.Relationship{},
 		members: map[graph.Object]map[string]bool{}, synced: map[graph.Object]map[string]bool{},
+		deletedHere: map[graph.Object]graph.Relationship{}, detached: map[graph.Object]graph.Relationship{},
 	}
 	byPrefix := func(typ, relation string) graph.Filter {
 		return graph.Filter{ResourceType: typ, ResourceIDPrefix: prefix, Relation: relation}
@@ -269,10 +345,12 @@ func (sn *snapshot) readSyncState(ctx context.Context, system string) (*syncStat
 	rels, err := sn.readAll(ctx,
 		byPrefix(typeUser, relAttributes), byPrefix(typeCustomerGroup, relAttributes), byPrefix(typeSecurityGroup, relAttributes),
 		graph.Filter{ResourceType: typeMSP, ResourceID: msp, Relation: relMember},
-		byPrefix(typeCustomer, relMSP), byPrefix(typeCustomer, relCustomerGroup),
+		byPrefix(typeCustomer, relMSP), byPrefix(typeCustomer, relAttributes), byPrefix(typeCustomer, relCustomerGroup),
 		byPrefix(typeCustomerGroup, relMember), byPrefix(typeCustomerGroup, relSyncedMember),
 		byPrefix(typeSecurityGroup, relMember), byPrefix(typeSecurityGroup, relSyncedMember),
-		graph.Filter{ResourceType: typeSyncOrigin, ResourceID: syncOriginObject(msp, system).ID, Relation: relDrifted})
+		graph.Filter{ResourceType: typeSyncOrigin, ResourceID: syncOriginObject(msp, system).ID, Relation: relDrifted},
+		graph.Filter{ResourceType: typeSyncOrigin, ResourceID: syncOriginObject(msp, system).ID, Relation: relDeletedHere},
+		graph.Filter{ResourceType: typeSyncOrigin, ResourceID: syncOriginObject(msp, system).ID, Relation: relDetached})
 	if err != nil {
 		return nil, err
 	}
@@ -294,7 +372,11 @@ func (sn *snapshot) readSyncState(ctx context.Context, system string) (*syncStat
 		case r.Resource.Type == typeMSP:
 			st.staff[localID(msp, r.Subject.ID)] = true
 		case r.Resource.Type == typeCustomer && r.Relation == relMSP:
-			st.customers[id] = true
+			if _, ok := st.customers[id]; !ok {
+				st.customers[id] = graph.Relationship{} // until its attributes are read
+			}
+		case r.Relation == relAttributes && r.Resource.Type == typeCustomer:
+			st.customers[id] = r
 		case r.Resource.Type == typeCustomer:
 			g := localID(msp, r.Subject.ID)
 			st.groupCustomers[g] = append(st.groupCustomers[g], r)
@@ -302,6 +384,10 @@ func (sn *snapshot) readSyncState(ctx context.Context, system string) (*syncStat
 			add(st.members, r)
 		case r.Relation == relSyncedMember:
 			add(st.synced, r)
+		case r.Resource.Type == typeSyncOrigin && r.Relation == relDeletedHere:
+			st.deletedHere[r.Subject] = r
+		case r.Resource.Type == typeSyncOrigin && r.Relation == relDetached:
+			st.detached[r.Subject] = r
 		case r.Resource.Type == typeSyncOrigin:
 			st.drifted = append(st.drifted, r)
 		}
@@ -322,6 +408,27 @@ type reconciler struct {
 	owned, removed int
 	// joined are the users the sync adds to groups.
 	joined []string
+	// gone are the objects of the snapshot deleted or detached here, which
+	// the sync leaves out (see SyncResult.DeletedHere and Detached).
+	gone map[graph.Object]bool
+}
+
+// goneHere reports whether obj, which the snapshot lists, was detached here,
+// or deleted here and does not exist (exists): then the sync leaves it out
+// and reports it.
+func (r *reconciler) goneHere(obj graph.Object, exists bool) bool {
+	report := &r.res.Detached
+	if _, detached := r.st.detached[obj]; !detached {
+		if _, deleted := r.st.deletedHere[obj]; !deleted || exists {
+			return false
+		}
+		report = &r.res.DeletedHere
+	}
+	if !r.gone[obj] {
+		r.gone[obj] = true
+		*report = append(*report, ObjectRef{typeKind(obj.Type), localID(r.sn.msp, obj.ID)})
+	}
+	return true
 }
 
 func (r *reconciler) write(op graph.Operation, rels ...graph.Relationship) {
@@ -357,14 +464,21 @@ func (r *reconciler) attributes(obj graph.Object, displayName string) graph.Rela
 }
 
 // userAttributes are a synced user's attributes: his display name and
-// externalId as the system gives them, and the system as origin.
-func (r *reconciler) userAttributes(obj graph.Object, u SyncUser) graph.Relationship {
-	attrs := map[string]string{attrDisplayName: u.DisplayName, attrOrigin: r.system}
-	if u.ExternalID != "" {
-		attrs[attrExternalID] = u.ExternalID
+// externalId as the system gives them, the system as origin, and for a
+// client login the customer the system gives him.
+func (r *reconciler) userAttributes(obj graph.Object, displayName, externalID, customer string) graph.Relationship {
+	attrs := map[string]string{attrDisplayName: displayName, attrOrigin: r.system}
+	for k, v := range map[string]string{attrExternalID: externalID, attrSyncedCustomer: customer} {
+		if v != "" {
+			attrs[k] = v
+		}
 	}
 	return graph.Rel(obj, relAttributes, mspObject(r.sn.msp)).WithAttributes(attrs)
 }
+
+// attrSyncedCustomer is the customer a connected system gives its client
+// login (see SyncClientLogin).
+const attrSyncedCustomer = "synced_customer"
 
 // moveExternalID gives a synced user the system's externalId for him in
 // place of the one he had: his old identity goes, the new one is claimed
@@ -385,10 +499,16 @@ func (r *reconciler) moveExternalID(ctx context.Context, field string, obj graph
 }
 
 func (r *reconciler) run(ctx context.Context, snap SyncSnapshot) error {
+	if err := r.customers(ctx, snap); err != nil {
+		return err
+	}
 	if err := r.customerGroups(ctx, snap); err != nil {
 		return err
 	}
 	if err := r.users(ctx, snap); err != nil {
+		return err
+	}
+	if err := r.clientLogins(ctx, snap); err != nil {
 		return err
 	}
 	r.assignments(snap)
@@ -412,6 +532,9 @@ func (r *reconciler) customerGroups(ctx context.Context, snap SyncSnapshot) erro
 		wanted[g.ID] = true
 		obj := customerGroupObject(msp, g.ID)
 		attrs, exists := st.groups[g.ID]
+		if r.goneHere(obj, exists) {
+			continue
+		}
 		switch {
 		case exists && !r.ownedBy(attrs, exists):
 			return r.conflict(fmt.Sprintf("snapshot.customerGroups[%d].customerGroupId", i), typeCustomerGroup, g.ID, attrs)
@@ -426,9 +549,13 @@ func (r *reconciler) customerGroups(ctx context.Context, snap SyncSnapshot) erro
 		}
 		customers := make([]string, 0, len(g.Customers))
 		for _, c := range g.Customers {
-			if st.customers[c] {
+			_, ok := st.customers[c]
+			switch {
+			case ok:
 				customers = append(customers, c)
-			} else {
+			case r.gone[customerObject(msp, c)]:
+				r.res.Skipped = append(r.res.Skipped, SyncSkip{CustomerGroupID: g.ID, CustomerID: c, Reason: SkipDeletedHere})
+			default:
 				r.res.Skipped = append(r.res.Skipped, SyncSkip{CustomerGroupID: g.ID, CustomerID: c, Reason: SkipCustomerNotFound})
 			}
 		}
@@ -478,18 +605,21 @@ func (r *reconciler) users(ctx context.Context, snap SyncSnapshot) error {
 		wanted[u.ID] = true
 		obj := userObject(msp, u.ID)
 		attrs, exists := st.users[u.ID]
+		if r.goneHere(obj, exists) {
+			continue
+		}
 		switch {
-		case exists && !st.staff[u.ID] && !r.ownedBy(attrs, exists):
-			return fault.New(fault.AlreadyExists, "snapshot.users[%d].userId: %q is an end-customer user here, not an MSP user", i, u.ID)
+		case exists && !st.staff[u.ID]:
+			return fault.New(fault.AlreadyExists, "snapshot.users[%d].userId: %q is an end-customer user here (origin %q), not an MSP user", i, u.ID, originOf(attrs))
 		case !exists:
-			r.create(obj, r.userAttributes(obj, u), graph.Rel(obj, relMSP, mspObject(msp)), graph.Rel(mspObject(msp), relMember, obj))
+			r.create(obj, r.userAttributes(obj, u.DisplayName, u.ExternalID, ""), graph.Rel(obj, relMSP, mspObject(msp)), graph.Rel(mspObject(msp), relMember, obj))
 			r.res.Users.Created = append(r.res.Users.Created, u.ID)
 			r.changed[obj] = true
 			if err := r.moveExternalID(ctx, fmt.Sprintf("snapshot.users[%d].externalId", i), obj, "", u.ExternalID); err != nil {
 				return err
 			}
 		case r.ownedBy(attrs, exists) && (attrs.Attribute(attrDisplayName) != u.DisplayName || attrs.Attribute(attrExternalID) != u.ExternalID):
-			r.write(graph.Touch, r.userAttributes(obj, u))
+			r.write(graph.Touch, r.userAttributes(obj, u.DisplayName, u.ExternalID, ""))
 			r.res.Users.Updated = append(r.res.Users.Updated, u.ID)
 			r.changed[obj] = true
 			if err := r.moveExternalID(ctx, fmt.Sprintf("snapshot.users[%d].externalId", i), obj, attrs.Attribute(attrExternalID), u.ExternalID); err != nil {
@@ -497,8 +627,15 @@ func (r *reconciler) users(ctx context.Context, snap SyncSnapshot) error {
 			}
 		}
 	}
-	for _, id := range slices.Sorted(maps.Keys(st.users)) {
-		if !r.ownedBy(st.users[id], true) {
+	return r.removeUsers(ctx, wanted, true, &r.res.Users)
+}
+
+// removeUsers removes the system's users of one kind (staff, or client
+// logins) that the snapshot no longer lists (wanted), with everything of
+// them, and counts them for mass-removal protection.
+func (r *reconciler) removeUsers(ctx context.Context, wanted map[string]bool, staff bool, changes *ObjectChanges) error {
+	for _, id := range slices.Sorted(maps.Keys(r.st.users)) {
+		if !r.ownedBy(r.st.users[id], true) || r.st.staff[id] != staff {
 			continue
 		}
 		r.owned++
@@ -510,9 +647,141 @@ func (r *reconciler) users(ctx context.Context, snap SyncSnapshot) error {
 			return err
 		}
 		r.updates = append(r.updates, deletion...)
-		r.res.Users.Removed = append(r.res.Users.Removed, id)
-		r.changed[userObject(msp, id)] = true
+		changes.Removed = append(changes.Removed, id)
+		r.changed[userObject(r.sn.msp, id)] = true
 		r.removed++
+	}
+	return nil
+}
+
+// clientLogins creates, renames, moves and removes the system's client
+// logins: end-customer users of the customer each names. A new one gets the
+// default portal role there (seed 001); a login the system moves to another
+// customer leaves the old one and gets that role in the new one (unless he
+// holds a role there already); a role changed here is his own and stays.
+func (r *reconciler) clientLogins(ctx context.Context, snap SyncSnapshot) error {
+	msp, st := r.sn.msp, r.st
+	wanted := map[string]bool{}
+	for i, l := range snap.ClientLogins {
+		field := fmt.Sprintf("snapshot.clientLogins[%d]", i)
+		wanted[l.ID] = true
+		obj := userObject(msp, l.ID)
+		attrs, exists := st.users[l.ID]
+		_, customerExists := st.customers[l.CustomerID]
+		if r.goneHere(obj, exists) || !customerExists && r.gone[customerObject(msp, l.CustomerID)] {
+			continue
+		}
+		switch {
+		case !customerExists:
+			return fault.New(fault.Invalid, "%s.customerId: customer %q not found here, and the MSP's setting syncCreatesCustomers is off", field, l.CustomerID)
+		case exists && st.staff[l.ID]:
+			return fault.New(fault.Invalid, "%s.userId: %q is an MSP user here (origin %q), not a client login", field, l.ID, originOf(attrs))
+		case exists && !r.ownedBy(attrs, exists):
+			return r.conflict(field+".userId", typeEndCustomerUser, l.ID, attrs)
+		case !exists:
+			r.create(obj, r.userAttributes(obj, l.DisplayName, l.ExternalID, l.CustomerID),
+				graph.Rel(obj, relMSP, mspObject(msp)), graph.Rel(mspObject(msp), relEndCustomer, obj), r.portalRole(l))
+			r.res.ClientLogins.Created = append(r.res.ClientLogins.Created, l.ID)
+			if err := r.moveExternalID(ctx, field+".externalId", obj, "", l.ExternalID); err != nil {
+				return err
+			}
+			continue
+		}
+		had := attrs.Attribute(attrSyncedCustomer)
+		if attrs.Attribute(attrDisplayName) == l.DisplayName && attrs.Attribute(attrExternalID) == l.ExternalID && had == l.CustomerID {
+			continue
+		}
+		r.write(graph.Touch, r.userAttributes(obj, l.DisplayName, l.ExternalID, l.CustomerID))
+		r.res.ClientLogins.Updated = append(r.res.ClientLogins.Updated, l.ID)
+		r.changed[obj] = true
+		if err := r.moveExternalID(ctx, field+".externalId", obj, attrs.Attribute(attrExternalID), l.ExternalID); err != nil {
+			return err
+		}
+		if had != l.CustomerID {
+			if err := r.moveClientLogin(ctx, l, had); err != nil {
+				return err
+			}
+		}
+	}
+	return r.removeUsers(ctx, wanted, false, &r.res.ClientLogins)
+}
+
+// portalRole is a new client login's role in his customer: the default
+// end-customer role, which every new end-customer user gets (seed 001).
+func (r *reconciler) portalRole(l SyncClientLogin) graph.Relationship {
+	return graph.Rel(customerObject(r.sn.msp, l.CustomerID), endCustomerRel(catalog.DefaultEndCustomerRole), userObject(r.sn.msp, l.ID))
+}
+
+// moveClientLogin takes a client login out of the customer the system gave
+// him before (had) and gives him the portal role in his new one, unless he
+// holds a role there already.
+func (r *reconciler) moveClientLogin(ctx context.Context, l SyncClientLogin, had string) error {
+	if had != "" {
+		old, err := r.sn.endCustomerRoles(ctx, had, l.ID)
+		if err != nil {
+			return err
+		}
+		r.updates = append(r.updates, deletes(old)...)
+	}
+	held, err := r.sn.endCustomerRoles(ctx, l.CustomerID, l.ID)
+	if err != nil || len(held) > 0 {
+		return err
+	}
+	r.write(graph.Touch, r.portalRole(l))
+	return nil
+}
+
+// customers creates the customers the snapshot's groups and client logins
+// name that do not exist here, with the system as origin and the display
+// name the snapshot gives them (their id when it gives none), unless the
+// MSP's settings keep a sync from creating customers; and renames those the
+// system created. A sync never removes a customer: one made here is the
+// MSP's, and one the system made may hold what was made here since.
+func (r *reconciler) customers(ctx context.Context, snap SyncSnapshot) error {
+	msp, st := r.sn.msp, r.st
+	names := map[string]string{}
+	for _, c := range snap.Customers {
+		names[c.ID] = c.DisplayName
+	}
+	var named []string
+	for _, g := range snap.CustomerGroups {
+		named = append(named, g.Customers...)
+	}
+	for _, l := range snap.ClientLogins {
+		named = append(named, l.CustomerID)
+	}
+	slices.Sort(named)
+	var creates bool
+	for _, id := range slices.Compact(named) {
+		obj := customerObject(msp, id)
+		attrs, exists := st.customers[id]
+		name := cmp.Or(names[id], id)
+		switch {
+		case r.goneHere(obj, exists):
+		case !exists:
+			if !creates {
+				settings, err := r.sn.settings(ctx)
+				if err != nil {
+					return err
+				}
+				if !settings.SyncCreatesCustomers {
+					continue
+				}
+				if err := r.sn.authorize(ctx, permCustomersManage, mspObject(msp)); err != nil {
+					return err
+				}
+				creates = true
+			}
+			a := r.attributes(obj, name)
+			r.create(obj, a, graph.Rel(obj, relMSP, mspObject(msp)))
+			st.customers[id] = a
+			r.res.Customers.Created = append(r.res.Customers.Created, id)
+		case r.ownedBy(attrs, exists) && names[id] != "" && attrs.Attribute(attrDisplayName) != names[id]:
+			values := attrs.Attributes()
+			values[attrDisplayName] = names[id]
+			r.write(graph.Touch, attrs.WithAttributes(values))
+			r.res.Customers.Updated = append(r.res.Customers.Updated, id)
+		}
 	}
 	return nil
 }
@@ -524,6 +793,9 @@ func (r *reconciler) assignments(snap SyncSnapshot) {
 		wanted[a.CustomerGroupID] = append(wanted[a.CustomerGroupID], a.UserID)
 	}
 	for _, g := range snap.CustomerGroups {
+		if r.gone[customerGroupObject(r.sn.msp, g.ID)] {
+			continue
+		}
 		added, removed := r.members(customerGroupObject(r.sn.msp, g.ID), wanted[g.ID])
 		for _, u := range added {
 			r.res.AssignmentsAdded = append(r.res.AssignmentsAdded, Assignment{u, g.ID})
@@ -546,6 +818,8 @@ func (r *reconciler) members(group graph.Object, wanted []string) (added, remove
 		want[u] = true
 		user := userObject(msp, u)
 		switch {
+		case r.gone[user]:
+			// Deleted here: neither he nor his assignments come back.
 		case members[u]:
 			// Already a member: a local membership stays local.
 		case synced[u]:
@@ -582,16 +856,22 @@ func (r *reconciler) members(group graph.Object, wanted []string) (added, remove
 // user of the snapshot has R any more.
 func (r *reconciler) roles(ctx context.Context, snap SyncSnapshot) error {
 	msp, st := r.sn.msp, r.st
-	holders := map[string][]string{}
+	holders, given := map[string][]string{}, map[string]bool{}
 	for _, u := range snap.Users {
 		for _, role := range u.Roles {
-			holders[role] = append(holders[role], u.ID)
+			given[role] = true // a role it gives only to users gone here keeps its group
+			if !r.gone[userObject(msp, u.ID)] {
+				holders[role] = append(holders[role], u.ID)
+			}
 		}
 	}
 	for _, role := range slices.Sorted(maps.Keys(holders)) {
 		id := roleGroupID(r.system, role)
 		obj := securityGroupObject(msp, id)
 		attrs, exists := st.securityGroups[id]
+		if r.goneHere(obj, exists) {
+			continue
+		}
 		if exists && !r.ownedBy(attrs, exists) {
 			return r.conflict("snapshot.users[].roles ("+role+")", typeSecurityGroup, id, attrs)
 		}
@@ -623,7 +903,7 @@ func (r *reconciler) roles(ctx context.Context, snap SyncSnapshot) error {
 	for _, id := range slices.Sorted(maps.Keys(st.securityGroups)) {
 		obj := securityGroupObject(msp, id)
 		role, ok := strings.CutPrefix(id, r.system+"-")
-		if !ok || !r.ownedBy(st.securityGroups[id], true) || holders[role] != nil {
+		if !ok || !r.ownedBy(st.securityGroups[id], true) || given[role] {
 			continue
 		}
 		deletion, err := r.sn.securityGroupDeletion(ctx, id)
@@ -651,11 +931,22 @@ func (r *reconciler) record() {
 			r.res.Overwrites = append(r.res.Overwrites, ObjectRef{kindOfType[d.Subject.Type], localID(r.sn.msp, d.Subject.ID)})
 		}
 	}
-	sortRefs(r.res.Overwrites, func(o ObjectRef) ObjectRef { return o })
+	for _, marks := range []map[graph.Object]graph.Relationship{r.st.deletedHere, r.st.detached} {
+		for obj, mark := range marks {
+			if !r.gone[obj] {
+				r.write(graph.Delete, mark) // the system dropped it, or it exists again
+			}
+		}
+	}
+	for _, refs := range [][]ObjectRef{r.res.Overwrites, r.res.DeletedHere, r.res.Detached} {
+		sortRefs(refs, func(o ObjectRef) ObjectRef { return o })
+	}
 	r.write(graph.Touch, graph.Rel(o, relMSP, mspObject(r.sn.msp)),
 		graph.Rel(o, relAttributes, mspObject(r.sn.msp)).WithAttributes(map[string]string{attrLastSyncedAt: r.sn.s.now().UTC().Format(time.RFC3339)}))
-	for _, list := range [][]string{r.res.Users.Created, r.res.Users.Updated, r.res.Users.Removed, r.res.CustomerGroups.Created, r.res.CustomerGroups.Updated, r.res.CustomerGroups.Removed} {
-		sort.Strings(list)
+	for _, c := range []ObjectChanges{r.res.Users, r.res.ClientLogins, r.res.CustomerGroups, r.res.Customers} {
+		for _, list := range [][]string{c.Created, c.Updated, c.Removed} {
+			sort.Strings(list)
+		}
 	}
 	sort.Slice(r.res.Skipped, func(i, j int) bool {
 		a, b := r.res.Skipped[i], r.res.Skipped[j]
@@ -673,7 +964,7 @@ func (r *reconciler) refuseMassRemoval(allowed bool) error {
 		return nil
 	}
 	return fault.New(fault.Blocked,
-		"sync refused, nothing was written: it would remove %d of the %d users, customer groups and assignments %s owns here, more than %d%% (MASS_REMOVAL); if the snapshot is complete, run it again with allowMassRemoval (mspauthz sync --allow-mass-removal)",
+		"sync refused, nothing was written: it would remove %d of the %d users, client logins, customer groups and assignments %s owns here, more than %d%% (MASS_REMOVAL); if the snapshot is complete, run it again with allowMassRemoval (mspauthz sync --allow-mass-removal)",
 		r.removed, r.owned, r.system, int(MassRemovalShare*100)).WithDetails([]Block{{Reason: BlockMassRemoval}})
 }
 

@@ -140,31 +140,35 @@ func TestSync_LocalEditsOfTheDashboardsObjectsAreDriftTheNextSyncOverwrites(t *t
 	w.editGroup("zoho", "globex") // a local group: no drift
 	d, err := w.svc.Drift(w.ctx, "acme", "rmm")
 	require.NoError(t, err)
-	require.Equal(t, []tenancy.DriftedObject{{ObjectRef: tenancy.ObjectRef{Kind: tenancy.KindCustomerGroup, ID: "servers"}}}, d.Objects,
-		"alex is local: deleting him is no drift; dana's membership belongs to Servers")
+	require.Equal(t, []tenancy.DriftedObject{
+		{ObjectRef: tenancy.ObjectRef{Kind: tenancy.KindCustomerGroup, ID: "servers"}},
+		{ObjectRef: tenancy.ObjectRef{Kind: tenancy.KindUser, ID: "alex"}, Deleted: true},
+	}, d.Objects, "alex is local but the dashboard lists him: deleted here for good; dana's membership belongs to Servers")
 	require.NotEmpty(t, d.LastSyncedAt)
 
 	preview := w.sync(dashboard(), tenancy.SyncOptions{ValidateOnly: true})
 	require.Empty(t, preview.WrittenAt)
 	require.Equal(t, []tenancy.ObjectRef{{Kind: tenancy.KindCustomerGroup, ID: "servers"}}, preview.Overwrites)
-	require.Equal(t, []tenancy.Pair{pair("alex", "globex"), pair("alex", "zylker"), pair("dana", "globex"), pair("dana", "zylker")}, preview.Associated)
-	require.Len(t, w.driftObjects(), 1, "validateOnly writes nothing")
+	require.Equal(t, []tenancy.Pair{pair("dana", "globex"), pair("dana", "zylker")}, preview.Associated)
+	require.Len(t, w.driftObjects(), 2, "validateOnly writes nothing")
 
 	res := w.sync(dashboard(), tenancy.SyncOptions{})
 	require.Equal(t, preview.Overwrites, res.Overwrites)
 	require.Equal(t, preview.Associated, res.Associated)
-	require.Equal(t, []string{"alex"}, res.Users.Created, "every login of the dashboard is imported (seed 002): Alex, deleted here, comes back as its user")
-	require.Equal(t, []tenancy.Assignment{{UserID: "alex", CustomerGroupID: "servers"}, {UserID: "dana", CustomerGroupID: "servers"}}, res.AssignmentsAdded)
-	require.Empty(t, w.driftObjects())
+	require.Empty(t, res.Users.Created, "seed 002: Delete is a permanent action; Alex, deleted here, does not come back")
+	require.Equal(t, []tenancy.ObjectRef{{Kind: tenancy.KindUser, ID: "alex"}}, res.DeletedHere)
+	require.Equal(t, []tenancy.Assignment{{UserID: "dana", CustomerGroupID: "servers"}}, res.AssignmentsAdded)
+	require.Equal(t, []tenancy.ObjectRef{{Kind: tenancy.KindUser, ID: "alex"}}, w.driftObjects(), "deleted here, until restored or dropped")
 	require.True(t, w.reaches("dana", "globex"))
 	require.False(t, w.reaches("dana", "initech"))
-	alex, err := w.svc.GetUser(w.ctx, "acme", "alex", "", tenancy.ViewDefault)
-	require.NoError(t, err)
-	require.Equal(t, "rmm", alex.Origin)
+	_, err = w.svc.GetUser(w.ctx, "acme", "alex", "", tenancy.ViewDefault)
+	requireKind(t, err, fault.NotFound, "alex")
 }
 
-// Deleting one of the dashboard's users here is drift; the next sync brings him back.
-func TestSync_AUserOfTheDashboardDeletedHereComesBackWithTheNextSync(t *testing.T) {
+// Seed 002: "Delete is a permanent action". Dana, one of the dashboard's
+// users, deleted here, stays deleted: the syncs that still list her report
+// her, until an admin restores her; then the next sync creates her again.
+func TestSync_AUserOfTheDashboardDeletedHereStaysDeletedUntilRestored(t *testing.T) {
 	w := newWorld(t)
 	w.seedCast()
 	w.sync(dashboard(), tenancy.SyncOptions{})
@@ -174,10 +178,45 @@ func TestSync_AUserOfTheDashboardDeletedHereComesBackWithTheNextSync(t *testing.
 	require.NoError(t, err)
 	require.Contains(t, d.Objects, tenancy.DriftedObject{ObjectRef: tenancy.ObjectRef{Kind: tenancy.KindUser, ID: "dana"}, Deleted: true})
 
+	dana := tenancy.ObjectRef{Kind: tenancy.KindUser, ID: "dana"}
+	for range 2 {
+		res := w.sync(dashboard(), tenancy.SyncOptions{})
+		require.Empty(t, res.Users.Created)
+		require.Empty(t, res.RoleAssignmentsAdded, "nor her assignments")
+		require.Equal(t, []tenancy.ObjectRef{dana}, res.DeletedHere)
+		_, err := w.svc.GetUser(w.ctx, "acme", "dana", "", tenancy.ViewDefault)
+		requireKind(t, err, fault.NotFound, "dana")
+	}
+
+	require.NoError(t, w.svc.RestoreDeletedHere(w.ctx, "acme", "rmm", dana))
+	requireKind(t, w.svc.RestoreDeletedHere(w.ctx, "acme", "rmm", dana), fault.NotFound, "not marked deleted here")
 	res := w.sync(dashboard(), tenancy.SyncOptions{})
 	require.Equal(t, []string{"dana"}, res.Users.Created)
-	require.Contains(t, res.Overwrites, tenancy.ObjectRef{Kind: tenancy.KindUser, ID: "dana"})
+	require.Empty(t, res.DeletedHere)
 	require.True(t, w.reaches("dana", "zylker"))
+}
+
+// A deletion here sticks until the system drops what it deleted: then the
+// mark goes, and a later snapshot that lists it again creates it.
+func TestSync_TheDeletedHereMarkGoesWhenTheDashboardDropsIt(t *testing.T) {
+	w := newWorld(t)
+	w.seedCast()
+	w.sync(withClients(), tenancy.SyncOptions{})
+	_, err := w.svc.DeleteCustomerGroup(w.ctx, "acme", "servers")
+	require.NoError(t, err)
+	require.NoError(t, w.svc.DeleteEndCustomerUser(w.ctx, "acme", "zylker", "zara"))
+	res := w.sync(withClients(), tenancy.SyncOptions{})
+	require.Equal(t, []tenancy.ObjectRef{{Kind: tenancy.KindCustomerGroup, ID: "servers"}, {Kind: tenancy.KindUser, ID: "zara"}}, res.DeletedHere)
+	require.Empty(t, res.AssignmentsAdded)
+	require.Empty(t, res.ClientLogins.Created)
+
+	dropped := withClients()
+	dropped.CustomerGroups, dropped.Assignments, dropped.ClientLogins = nil, nil, dropped.ClientLogins[1:]
+	res = w.sync(dropped, tenancy.SyncOptions{})
+	require.Empty(t, res.DeletedHere)
+	res = w.sync(withClients(), tenancy.SyncOptions{})
+	require.Equal(t, []string{"servers"}, res.CustomerGroups.Created)
+	require.Equal(t, []string{"zara"}, res.ClientLogins.Created)
 }
 
 // The dashboard's roles: Dana moves from technician to read only; the
@@ -263,8 +302,9 @@ func TestSync_BadSnapshotsWriteNothing(t *testing.T) {
 }
 
 // Globex is deleted here while the dashboard's Servers still holds it: every
-// later sync leaves Globex out of Servers, names it as skipped, and applies
-// the rest. So is a customer of another MSP, which does not exist here either.
+// later sync leaves Globex out of Servers, names it as skipped (deleted
+// here), and applies the rest. Hooli, a customer of another MSP's, is
+// another customer here: the sync creates acme's own Hooli.
 func TestSync_ACustomerDeletedHereIsSkippedAndTheRestApplies(t *testing.T) {
 	w := newWorld(t)
 	w.seedCast()
@@ -277,16 +317,16 @@ func TestSync_ACustomerDeletedHereIsSkippedAndTheRestApplies(t *testing.T) {
 	next.Users = append(next.Users, tenancy.SyncUser{ID: "erin", DisplayName: "erin@acme.example"})
 	next.Assignments = append(next.Assignments, tenancy.Assignment{UserID: "erin", CustomerGroupID: "servers"})
 	next.CustomerGroups[0].Customers = append(next.CustomerGroups[0].Customers, "hooli")
-	skipped := []tenancy.SyncSkip{
-		{CustomerGroupID: "servers", CustomerID: "globex", Reason: tenancy.SkipCustomerNotFound},
-		{CustomerGroupID: "servers", CustomerID: "hooli", Reason: tenancy.SkipCustomerNotFound},
-	}
+	skipped := []tenancy.SyncSkip{{CustomerGroupID: "servers", CustomerID: "globex", Reason: tenancy.SkipDeletedHere}}
 	preview := w.sync(next, tenancy.SyncOptions{ValidateOnly: true})
 	require.Equal(t, skipped, preview.Skipped)
 	res := w.sync(next, tenancy.SyncOptions{})
 	require.Equal(t, skipped, res.Skipped)
+	require.Equal(t, []tenancy.ObjectRef{{Kind: tenancy.KindCustomer, ID: "globex"}}, res.DeletedHere)
+	require.Equal(t, []string{"hooli"}, res.Customers.Created)
 	require.Equal(t, []string{"erin"}, res.Users.Created)
-	require.Equal(t, []tenancy.Pair{pair("erin", "zylker")}, res.Associated)
+	require.Contains(t, res.Associated, pair("erin", "zylker"))
+	require.NotContains(t, res.Associated, pair("erin", "globex"))
 	require.True(t, w.reaches("erin", "zylker"))
 	require.Equal(t, skipped, w.sync(next, tenancy.SyncOptions{}).Skipped, "and at every sync after")
 }

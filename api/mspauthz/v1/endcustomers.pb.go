@@ -30,8 +30,12 @@ type Settings struct {
 	// The customer that is the MSP's own domain (seed 003), whose built-in
 	// administrators may be MSP staff; empty for none.
 	OwnDomainCustomerId string `protobuf:"bytes,2,opt,name=own_domain_customer_id,json=ownDomainCustomerId,proto3" json:"own_domain_customer_id,omitempty"`
-	unknownFields       protoimpl.UnknownFields
-	sizeCache           protoimpl.SizeCache
+	// When true (the default) a sync creates, with the system as origin, a
+	// customer its snapshot names that does not exist here; when false it
+	// leaves that customer out (see SyncSkip).
+	SyncCreatesCustomers bool `protobuf:"varint,3,opt,name=sync_creates_customers,json=syncCreatesCustomers,proto3" json:"sync_creates_customers,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *Settings) Reset() {
@@ -76,6 +80,13 @@ func (x *Settings) GetOwnDomainCustomerId() string {
 		return x.OwnDomainCustomerId
 	}
 	return ""
+}
+
+func (x *Settings) GetSyncCreatesCustomers() bool {
+	if x != nil {
+		return x.SyncCreatesCustomers
+	}
+	return false
 }
 
 type GetSettingsRequest struct {
@@ -127,8 +138,10 @@ type UpdateSettingsRequest struct {
 	MspId                    string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
 	EndCustomerRoleSelection bool                   `protobuf:"varint,2,opt,name=end_customer_role_selection,json=endCustomerRoleSelection,proto3" json:"end_customer_role_selection,omitempty"`
 	OwnDomainCustomerId      string                 `protobuf:"bytes,3,opt,name=own_domain_customer_id,json=ownDomainCustomerId,proto3" json:"own_domain_customer_id,omitempty"`
-	unknownFields            protoimpl.UnknownFields
-	sizeCache                protoimpl.SizeCache
+	// Absent: true (the default).
+	SyncCreatesCustomers *bool `protobuf:"varint,4,opt,name=sync_creates_customers,json=syncCreatesCustomers,proto3,oneof" json:"sync_creates_customers,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *UpdateSettingsRequest) Reset() {
@@ -180,6 +193,13 @@ func (x *UpdateSettingsRequest) GetOwnDomainCustomerId() string {
 		return x.OwnDomainCustomerId
 	}
 	return ""
+}
+
+func (x *UpdateSettingsRequest) GetSyncCreatesCustomers() bool {
+	if x != nil && x.SyncCreatesCustomers != nil {
+		return *x.SyncCreatesCustomers
+	}
+	return false
 }
 
 type EndCustomerRole struct {
@@ -2480,16 +2500,19 @@ var File_mspauthz_v1_endcustomers_proto protoreflect.FileDescriptor
 
 const file_mspauthz_v1_endcustomers_proto_rawDesc = "" +
 	"\n" +
-	"\x1emspauthz/v1/endcustomers.proto\x12\vmspauthz.v1\x1a\x1cgoogle/api/annotations.proto\x1a google/protobuf/field_mask.proto\"~\n" +
+	"\x1emspauthz/v1/endcustomers.proto\x12\vmspauthz.v1\x1a\x1cgoogle/api/annotations.proto\x1a google/protobuf/field_mask.proto\"\xb4\x01\n" +
 	"\bSettings\x12=\n" +
 	"\x1bend_customer_role_selection\x18\x01 \x01(\bR\x18endCustomerRoleSelection\x123\n" +
-	"\x16own_domain_customer_id\x18\x02 \x01(\tR\x13ownDomainCustomerId\"+\n" +
+	"\x16own_domain_customer_id\x18\x02 \x01(\tR\x13ownDomainCustomerId\x124\n" +
+	"\x16sync_creates_customers\x18\x03 \x01(\bR\x14syncCreatesCustomers\"+\n" +
 	"\x12GetSettingsRequest\x12\x15\n" +
-	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\"\xa2\x01\n" +
+	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\"\xf8\x01\n" +
 	"\x15UpdateSettingsRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12=\n" +
 	"\x1bend_customer_role_selection\x18\x02 \x01(\bR\x18endCustomerRoleSelection\x123\n" +
-	"\x16own_domain_customer_id\x18\x03 \x01(\tR\x13ownDomainCustomerId\"\x84\x01\n" +
+	"\x16own_domain_customer_id\x18\x03 \x01(\tR\x13ownDomainCustomerId\x129\n" +
+	"\x16sync_creates_customers\x18\x04 \x01(\bH\x00R\x14syncCreatesCustomers\x88\x01\x01B\x19\n" +
+	"\x17_sync_creates_customers\"\x84\x01\n" +
 	"\x0fEndCustomerRole\x12\x12\n" +
 	"\x04role\x18\x01 \x01(\tR\x04role\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12\x18\n" +
@@ -2838,6 +2861,7 @@ func file_mspauthz_v1_endcustomers_proto_init() {
 	if File_mspauthz_v1_endcustomers_proto != nil {
 		return
 	}
+	file_mspauthz_v1_endcustomers_proto_msgTypes[2].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

@@ -22,6 +22,217 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type DetachRequest struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	MspId           string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
+	CustomerGroupId string                 `protobuf:"bytes,2,opt,name=customer_group_id,json=customerGroupId,proto3" json:"customer_group_id,omitempty"`
+	UserId          string                 `protobuf:"bytes,3,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	SecurityGroupId string                 `protobuf:"bytes,4,opt,name=security_group_id,json=securityGroupId,proto3" json:"security_group_id,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *DetachRequest) Reset() {
+	*x = DetachRequest{}
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DetachRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DetachRequest) ProtoMessage() {}
+
+func (x *DetachRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DetachRequest.ProtoReflect.Descriptor instead.
+func (*DetachRequest) Descriptor() ([]byte, []int) {
+	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *DetachRequest) GetMspId() string {
+	if x != nil {
+		return x.MspId
+	}
+	return ""
+}
+
+func (x *DetachRequest) GetCustomerGroupId() string {
+	if x != nil {
+		return x.CustomerGroupId
+	}
+	return ""
+}
+
+func (x *DetachRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *DetachRequest) GetSecurityGroupId() string {
+	if x != nil {
+		return x.SecurityGroupId
+	}
+	return ""
+}
+
+// Detachment is the object detached, local from now on, and what the system
+// that created it still lists under its id.
+type Detachment struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Kind  string                 `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
+	Id    string                 `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	// The system that created it: it still lists it, and its syncs name it in
+	// detached and leave it alone until they no longer list it.
+	System string `protobuf:"bytes,3,opt,name=system,proto3" json:"system,omitempty"`
+	// The memberships of it the system made (a group's members, the groups a
+	// user is in), local from now on.
+	Memberships   []*ObjectRef `protobuf:"bytes,4,rep,name=memberships,proto3" json:"memberships,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Detachment) Reset() {
+	*x = Detachment{}
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Detachment) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Detachment) ProtoMessage() {}
+
+func (x *Detachment) ProtoReflect() protoreflect.Message {
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Detachment.ProtoReflect.Descriptor instead.
+func (*Detachment) Descriptor() ([]byte, []int) {
+	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *Detachment) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *Detachment) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Detachment) GetSystem() string {
+	if x != nil {
+		return x.System
+	}
+	return ""
+}
+
+func (x *Detachment) GetMemberships() []*ObjectRef {
+	if x != nil {
+		return x.Memberships
+	}
+	return nil
+}
+
+type RestoreDeletedHereRequest struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	MspId  string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
+	System string                 `protobuf:"bytes,2,opt,name=system,proto3" json:"system,omitempty"`
+	// "user", "customerGroup", "securityGroup" or "customer".
+	Kind          string `protobuf:"bytes,3,opt,name=kind,proto3" json:"kind,omitempty"`
+	Id            string `protobuf:"bytes,4,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RestoreDeletedHereRequest) Reset() {
+	*x = RestoreDeletedHereRequest{}
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RestoreDeletedHereRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RestoreDeletedHereRequest) ProtoMessage() {}
+
+func (x *RestoreDeletedHereRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RestoreDeletedHereRequest.ProtoReflect.Descriptor instead.
+func (*RestoreDeletedHereRequest) Descriptor() ([]byte, []int) {
+	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *RestoreDeletedHereRequest) GetMspId() string {
+	if x != nil {
+		return x.MspId
+	}
+	return ""
+}
+
+func (x *RestoreDeletedHereRequest) GetSystem() string {
+	if x != nil {
+		return x.System
+	}
+	return ""
+}
+
+func (x *RestoreDeletedHereRequest) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *RestoreDeletedHereRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
 type RunSyncRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	MspId string                 `protobuf:"bytes,1,opt,name=msp_id,json=mspId,proto3" json:"msp_id,omitempty"`
@@ -39,7 +250,7 @@ type RunSyncRequest struct {
 
 func (x *RunSyncRequest) Reset() {
 	*x = RunSyncRequest{}
-	mi := &file_mspauthz_v1_sync_proto_msgTypes[0]
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -51,7 +262,7 @@ func (x *RunSyncRequest) String() string {
 func (*RunSyncRequest) ProtoMessage() {}
 
 func (x *RunSyncRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_sync_proto_msgTypes[0]
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -64,7 +275,7 @@ func (x *RunSyncRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunSyncRequest.ProtoReflect.Descriptor instead.
 func (*RunSyncRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{0}
+	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *RunSyncRequest) GetMspId() string {
@@ -111,13 +322,18 @@ type SyncSnapshot struct {
 	Users          []*SyncUser          `protobuf:"bytes,2,rep,name=users,proto3" json:"users,omitempty"`
 	CustomerGroups []*SyncCustomerGroup `protobuf:"bytes,3,rep,name=customer_groups,json=customerGroups,proto3" json:"customer_groups,omitempty"`
 	Assignments    []*Assignment        `protobuf:"bytes,4,rep,name=assignments,proto3" json:"assignments,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// The system's client (end-customer) logins: each a user of one customer.
+	ClientLogins []*SyncClientLogin `protobuf:"bytes,5,rep,name=client_logins,json=clientLogins,proto3" json:"client_logins,omitempty"`
+	// Display names of the system's customers, for those a sync creates
+	// (a customer a group or client login names that does not exist here).
+	Customers     []*SyncCustomer `protobuf:"bytes,6,rep,name=customers,proto3" json:"customers,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SyncSnapshot) Reset() {
 	*x = SyncSnapshot{}
-	mi := &file_mspauthz_v1_sync_proto_msgTypes[1]
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -129,7 +345,7 @@ func (x *SyncSnapshot) String() string {
 func (*SyncSnapshot) ProtoMessage() {}
 
 func (x *SyncSnapshot) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_sync_proto_msgTypes[1]
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -142,7 +358,7 @@ func (x *SyncSnapshot) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SyncSnapshot.ProtoReflect.Descriptor instead.
 func (*SyncSnapshot) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{1}
+	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *SyncSnapshot) GetMspId() string {
@@ -173,6 +389,144 @@ func (x *SyncSnapshot) GetAssignments() []*Assignment {
 	return nil
 }
 
+func (x *SyncSnapshot) GetClientLogins() []*SyncClientLogin {
+	if x != nil {
+		return x.ClientLogins
+	}
+	return nil
+}
+
+func (x *SyncSnapshot) GetCustomers() []*SyncCustomer {
+	if x != nil {
+		return x.Customers
+	}
+	return nil
+}
+
+// SyncClientLogin is a client login of the system: an end-customer user of
+// customer_id, created with the default portal role.
+type SyncClientLogin struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	UserId      string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	DisplayName string                 `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	CustomerId  string                 `protobuf:"bytes,3,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	// How his customer's identity provider names him, or empty.
+	ExternalId    string `protobuf:"bytes,4,opt,name=external_id,json=externalId,proto3" json:"external_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SyncClientLogin) Reset() {
+	*x = SyncClientLogin{}
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SyncClientLogin) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SyncClientLogin) ProtoMessage() {}
+
+func (x *SyncClientLogin) ProtoReflect() protoreflect.Message {
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SyncClientLogin.ProtoReflect.Descriptor instead.
+func (*SyncClientLogin) Descriptor() ([]byte, []int) {
+	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *SyncClientLogin) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *SyncClientLogin) GetDisplayName() string {
+	if x != nil {
+		return x.DisplayName
+	}
+	return ""
+}
+
+func (x *SyncClientLogin) GetCustomerId() string {
+	if x != nil {
+		return x.CustomerId
+	}
+	return ""
+}
+
+func (x *SyncClientLogin) GetExternalId() string {
+	if x != nil {
+		return x.ExternalId
+	}
+	return ""
+}
+
+// SyncCustomer is a customer of the system, by id and display name.
+type SyncCustomer struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	CustomerId    string                 `protobuf:"bytes,1,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	DisplayName   string                 `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SyncCustomer) Reset() {
+	*x = SyncCustomer{}
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SyncCustomer) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SyncCustomer) ProtoMessage() {}
+
+func (x *SyncCustomer) ProtoReflect() protoreflect.Message {
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SyncCustomer.ProtoReflect.Descriptor instead.
+func (*SyncCustomer) Descriptor() ([]byte, []int) {
+	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *SyncCustomer) GetCustomerId() string {
+	if x != nil {
+		return x.CustomerId
+	}
+	return ""
+}
+
+func (x *SyncCustomer) GetDisplayName() string {
+	if x != nil {
+		return x.DisplayName
+	}
+	return ""
+}
+
 // SyncUser is a user of the system; display_name carries its username.
 type SyncUser struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
@@ -188,7 +542,7 @@ type SyncUser struct {
 
 func (x *SyncUser) Reset() {
 	*x = SyncUser{}
-	mi := &file_mspauthz_v1_sync_proto_msgTypes[2]
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -200,7 +554,7 @@ func (x *SyncUser) String() string {
 func (*SyncUser) ProtoMessage() {}
 
 func (x *SyncUser) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_sync_proto_msgTypes[2]
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -213,7 +567,7 @@ func (x *SyncUser) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SyncUser.ProtoReflect.Descriptor instead.
 func (*SyncUser) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{2}
+	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *SyncUser) GetUserId() string {
@@ -256,7 +610,7 @@ type SyncCustomerGroup struct {
 
 func (x *SyncCustomerGroup) Reset() {
 	*x = SyncCustomerGroup{}
-	mi := &file_mspauthz_v1_sync_proto_msgTypes[3]
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -268,7 +622,7 @@ func (x *SyncCustomerGroup) String() string {
 func (*SyncCustomerGroup) ProtoMessage() {}
 
 func (x *SyncCustomerGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_sync_proto_msgTypes[3]
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -281,7 +635,7 @@ func (x *SyncCustomerGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SyncCustomerGroup.ProtoReflect.Descriptor instead.
 func (*SyncCustomerGroup) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{3}
+	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *SyncCustomerGroup) GetCustomerGroupId() string {
@@ -316,7 +670,7 @@ type Assignment struct {
 
 func (x *Assignment) Reset() {
 	*x = Assignment{}
-	mi := &file_mspauthz_v1_sync_proto_msgTypes[4]
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -328,7 +682,7 @@ func (x *Assignment) String() string {
 func (*Assignment) ProtoMessage() {}
 
 func (x *Assignment) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_sync_proto_msgTypes[4]
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -341,7 +695,7 @@ func (x *Assignment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Assignment.ProtoReflect.Descriptor instead.
 func (*Assignment) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{4}
+	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Assignment) GetUserId() string {
@@ -369,7 +723,7 @@ type RoleAssignment struct {
 
 func (x *RoleAssignment) Reset() {
 	*x = RoleAssignment{}
-	mi := &file_mspauthz_v1_sync_proto_msgTypes[5]
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -381,7 +735,7 @@ func (x *RoleAssignment) String() string {
 func (*RoleAssignment) ProtoMessage() {}
 
 func (x *RoleAssignment) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_sync_proto_msgTypes[5]
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -394,7 +748,7 @@ func (x *RoleAssignment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RoleAssignment.ProtoReflect.Descriptor instead.
 func (*RoleAssignment) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{5}
+	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *RoleAssignment) GetUserId() string {
@@ -423,7 +777,7 @@ type ObjectChanges struct {
 
 func (x *ObjectChanges) Reset() {
 	*x = ObjectChanges{}
-	mi := &file_mspauthz_v1_sync_proto_msgTypes[6]
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -435,7 +789,7 @@ func (x *ObjectChanges) String() string {
 func (*ObjectChanges) ProtoMessage() {}
 
 func (x *ObjectChanges) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_sync_proto_msgTypes[6]
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -448,7 +802,7 @@ func (x *ObjectChanges) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ObjectChanges.ProtoReflect.Descriptor instead.
 func (*ObjectChanges) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{6}
+	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ObjectChanges) GetCreated() []string {
@@ -472,7 +826,7 @@ func (x *ObjectChanges) GetRemoved() []string {
 	return nil
 }
 
-// ObjectRef names an object: kind is "user", "customerGroup" or "securityGroup".
+// ObjectRef names an object: kind is "user", "customerGroup", "securityGroup" or "customer".
 type ObjectRef struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Kind          string                 `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
@@ -483,7 +837,7 @@ type ObjectRef struct {
 
 func (x *ObjectRef) Reset() {
 	*x = ObjectRef{}
-	mi := &file_mspauthz_v1_sync_proto_msgTypes[7]
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -495,7 +849,7 @@ func (x *ObjectRef) String() string {
 func (*ObjectRef) ProtoMessage() {}
 
 func (x *ObjectRef) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_sync_proto_msgTypes[7]
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -508,7 +862,7 @@ func (x *ObjectRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ObjectRef.ProtoReflect.Descriptor instead.
 func (*ObjectRef) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{7}
+	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ObjectRef) GetKind() string {
@@ -542,14 +896,25 @@ type SyncResult struct {
 	Writes int32 `protobuf:"varint,10,opt,name=writes,proto3" json:"writes,omitempty"`
 	// The parts of the snapshot the sync left out, each with its reason; the
 	// rest of the sync applies.
-	Skipped       []*SyncSkip `protobuf:"bytes,11,rep,name=skipped,proto3" json:"skipped,omitempty"`
+	Skipped []*SyncSkip `protobuf:"bytes,11,rep,name=skipped,proto3" json:"skipped,omitempty"`
+	// The system's client logins (end-customer users) created, renamed or
+	// moved to another customer, and removed.
+	ClientLogins *ObjectChanges `protobuf:"bytes,12,opt,name=client_logins,json=clientLogins,proto3" json:"client_logins,omitempty"`
+	// Customers created for the system (never removed by a sync) and renamed.
+	Customers *ObjectChanges `protobuf:"bytes,13,opt,name=customers,proto3" json:"customers,omitempty"`
+	// Objects the snapshot lists that were deleted here: the sync does not
+	// create them again (nor their assignments) until restored or dropped.
+	DeletedHere []*ObjectRef `protobuf:"bytes,14,rep,name=deleted_here,json=deletedHere,proto3" json:"deleted_here,omitempty"`
+	// Objects the snapshot lists that were detached here: local, the sync
+	// leaves them alone (nor their assignments).
+	Detached      []*ObjectRef `protobuf:"bytes,15,rep,name=detached,proto3" json:"detached,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SyncResult) Reset() {
 	*x = SyncResult{}
-	mi := &file_mspauthz_v1_sync_proto_msgTypes[8]
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -561,7 +926,7 @@ func (x *SyncResult) String() string {
 func (*SyncResult) ProtoMessage() {}
 
 func (x *SyncResult) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_sync_proto_msgTypes[8]
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -574,7 +939,7 @@ func (x *SyncResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SyncResult.ProtoReflect.Descriptor instead.
 func (*SyncResult) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{8}
+	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *SyncResult) GetSystem() string {
@@ -654,9 +1019,38 @@ func (x *SyncResult) GetSkipped() []*SyncSkip {
 	return nil
 }
 
+func (x *SyncResult) GetClientLogins() *ObjectChanges {
+	if x != nil {
+		return x.ClientLogins
+	}
+	return nil
+}
+
+func (x *SyncResult) GetCustomers() *ObjectChanges {
+	if x != nil {
+		return x.Customers
+	}
+	return nil
+}
+
+func (x *SyncResult) GetDeletedHere() []*ObjectRef {
+	if x != nil {
+		return x.DeletedHere
+	}
+	return nil
+}
+
+func (x *SyncResult) GetDetached() []*ObjectRef {
+	if x != nil {
+		return x.Detached
+	}
+	return nil
+}
+
 // SyncSkip is a customer of one of the system's groups that a sync left out of
-// the group. reason: "CUSTOMER_NOT_FOUND" (the customer does not exist here:
-// deleted here, or never made here; a sync never creates customers).
+// the group. reason: "CUSTOMER_NOT_FOUND" (the customer does not exist here
+// and the MSP's syncCreatesCustomers is off) or "DELETED_HERE" (see
+// deleted_here).
 type SyncSkip struct {
 	state           protoimpl.MessageState `protogen:"open.v1"`
 	CustomerGroupId string                 `protobuf:"bytes,1,opt,name=customer_group_id,json=customerGroupId,proto3" json:"customer_group_id,omitempty"`
@@ -668,7 +1062,7 @@ type SyncSkip struct {
 
 func (x *SyncSkip) Reset() {
 	*x = SyncSkip{}
-	mi := &file_mspauthz_v1_sync_proto_msgTypes[9]
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -680,7 +1074,7 @@ func (x *SyncSkip) String() string {
 func (*SyncSkip) ProtoMessage() {}
 
 func (x *SyncSkip) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_sync_proto_msgTypes[9]
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -693,7 +1087,7 @@ func (x *SyncSkip) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SyncSkip.ProtoReflect.Descriptor instead.
 func (*SyncSkip) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{9}
+	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *SyncSkip) GetCustomerGroupId() string {
@@ -727,7 +1121,7 @@ type GetDriftRequest struct {
 
 func (x *GetDriftRequest) Reset() {
 	*x = GetDriftRequest{}
-	mi := &file_mspauthz_v1_sync_proto_msgTypes[10]
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -739,7 +1133,7 @@ func (x *GetDriftRequest) String() string {
 func (*GetDriftRequest) ProtoMessage() {}
 
 func (x *GetDriftRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_sync_proto_msgTypes[10]
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -752,7 +1146,7 @@ func (x *GetDriftRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDriftRequest.ProtoReflect.Descriptor instead.
 func (*GetDriftRequest) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{10}
+	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *GetDriftRequest) GetMspId() string {
@@ -773,7 +1167,7 @@ type DriftedObject struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Kind  string                 `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
 	Id    string                 `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
-	// Deleted here; the next sync creates it again.
+	// Deleted here; the system's syncs do not create it again until restored.
 	Deleted       bool `protobuf:"varint,3,opt,name=deleted,proto3" json:"deleted,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -781,7 +1175,7 @@ type DriftedObject struct {
 
 func (x *DriftedObject) Reset() {
 	*x = DriftedObject{}
-	mi := &file_mspauthz_v1_sync_proto_msgTypes[11]
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -793,7 +1187,7 @@ func (x *DriftedObject) String() string {
 func (*DriftedObject) ProtoMessage() {}
 
 func (x *DriftedObject) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_sync_proto_msgTypes[11]
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -806,7 +1200,7 @@ func (x *DriftedObject) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DriftedObject.ProtoReflect.Descriptor instead.
 func (*DriftedObject) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{11}
+	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *DriftedObject) GetKind() string {
@@ -842,7 +1236,7 @@ type Drift struct {
 
 func (x *Drift) Reset() {
 	*x = Drift{}
-	mi := &file_mspauthz_v1_sync_proto_msgTypes[12]
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -854,7 +1248,7 @@ func (x *Drift) String() string {
 func (*Drift) ProtoMessage() {}
 
 func (x *Drift) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_sync_proto_msgTypes[12]
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -867,7 +1261,7 @@ func (x *Drift) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Drift.ProtoReflect.Descriptor instead.
 func (*Drift) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{12}
+	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Drift) GetSystem() string {
@@ -895,18 +1289,47 @@ var File_mspauthz_v1_sync_proto protoreflect.FileDescriptor
 
 const file_mspauthz_v1_sync_proto_rawDesc = "" +
 	"\n" +
-	"\x16mspauthz/v1/sync.proto\x12\vmspauthz.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x18mspauthz/v1/common.proto\"\xc9\x01\n" +
+	"\x16mspauthz/v1/sync.proto\x12\vmspauthz.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x18mspauthz/v1/common.proto\"\x97\x01\n" +
+	"\rDetachRequest\x12\x15\n" +
+	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12*\n" +
+	"\x11customer_group_id\x18\x02 \x01(\tR\x0fcustomerGroupId\x12\x17\n" +
+	"\auser_id\x18\x03 \x01(\tR\x06userId\x12*\n" +
+	"\x11security_group_id\x18\x04 \x01(\tR\x0fsecurityGroupId\"\x82\x01\n" +
+	"\n" +
+	"Detachment\x12\x12\n" +
+	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\x12\x16\n" +
+	"\x06system\x18\x03 \x01(\tR\x06system\x128\n" +
+	"\vmemberships\x18\x04 \x03(\v2\x16.mspauthz.v1.ObjectRefR\vmemberships\"n\n" +
+	"\x19RestoreDeletedHereRequest\x12\x15\n" +
+	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x16\n" +
+	"\x06system\x18\x02 \x01(\tR\x06system\x12\x12\n" +
+	"\x04kind\x18\x03 \x01(\tR\x04kind\x12\x0e\n" +
+	"\x02id\x18\x04 \x01(\tR\x02id\"\xc9\x01\n" +
 	"\x0eRunSyncRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x16\n" +
 	"\x06system\x18\x02 \x01(\tR\x06system\x125\n" +
 	"\bsnapshot\x18\x03 \x01(\v2\x19.mspauthz.v1.SyncSnapshotR\bsnapshot\x12#\n" +
 	"\rvalidate_only\x18\x04 \x01(\bR\fvalidateOnly\x12,\n" +
-	"\x12allow_mass_removal\x18\x05 \x01(\bR\x10allowMassRemoval\"\xd6\x01\n" +
+	"\x12allow_mass_removal\x18\x05 \x01(\bR\x10allowMassRemoval\"\xd2\x02\n" +
 	"\fSyncSnapshot\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12+\n" +
 	"\x05users\x18\x02 \x03(\v2\x15.mspauthz.v1.SyncUserR\x05users\x12G\n" +
 	"\x0fcustomer_groups\x18\x03 \x03(\v2\x1e.mspauthz.v1.SyncCustomerGroupR\x0ecustomerGroups\x129\n" +
-	"\vassignments\x18\x04 \x03(\v2\x17.mspauthz.v1.AssignmentR\vassignments\"}\n" +
+	"\vassignments\x18\x04 \x03(\v2\x17.mspauthz.v1.AssignmentR\vassignments\x12A\n" +
+	"\rclient_logins\x18\x05 \x03(\v2\x1c.mspauthz.v1.SyncClientLoginR\fclientLogins\x127\n" +
+	"\tcustomers\x18\x06 \x03(\v2\x19.mspauthz.v1.SyncCustomerR\tcustomers\"\x8f\x01\n" +
+	"\x0fSyncClientLogin\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\x12!\n" +
+	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12\x1f\n" +
+	"\vcustomer_id\x18\x03 \x01(\tR\n" +
+	"customerId\x12\x1f\n" +
+	"\vexternal_id\x18\x04 \x01(\tR\n" +
+	"externalId\"R\n" +
+	"\fSyncCustomer\x12\x1f\n" +
+	"\vcustomer_id\x18\x01 \x01(\tR\n" +
+	"customerId\x12!\n" +
+	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\"}\n" +
 	"\bSyncUser\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12\x14\n" +
@@ -930,7 +1353,7 @@ const file_mspauthz_v1_sync_proto_rawDesc = "" +
 	"\aremoved\x18\x03 \x03(\tR\aremoved\"/\n" +
 	"\tObjectRef\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x0e\n" +
-	"\x02id\x18\x02 \x01(\tR\x02id\"\x87\x05\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\"\xf1\x06\n" +
 	"\n" +
 	"SyncResult\x12\x16\n" +
 	"\x06system\x18\x01 \x01(\tR\x06system\x120\n" +
@@ -946,7 +1369,11 @@ const file_mspauthz_v1_sync_proto_rawDesc = "" +
 	"\x06report\x18\t \x01(\v2\x17.mspauthz.v1.SaveReportR\x06report\x12\x16\n" +
 	"\x06writes\x18\n" +
 	" \x01(\x05R\x06writes\x12/\n" +
-	"\askipped\x18\v \x03(\v2\x15.mspauthz.v1.SyncSkipR\askipped\"o\n" +
+	"\askipped\x18\v \x03(\v2\x15.mspauthz.v1.SyncSkipR\askipped\x12?\n" +
+	"\rclient_logins\x18\f \x01(\v2\x1a.mspauthz.v1.ObjectChangesR\fclientLogins\x128\n" +
+	"\tcustomers\x18\r \x01(\v2\x1a.mspauthz.v1.ObjectChangesR\tcustomers\x129\n" +
+	"\fdeleted_here\x18\x0e \x03(\v2\x16.mspauthz.v1.ObjectRefR\vdeletedHere\x122\n" +
+	"\bdetached\x18\x0f \x03(\v2\x16.mspauthz.v1.ObjectRefR\bdetached\"o\n" +
 	"\bSyncSkip\x12*\n" +
 	"\x11customer_group_id\x18\x01 \x01(\tR\x0fcustomerGroupId\x12\x1f\n" +
 	"\vcustomer_id\x18\x02 \x01(\tR\n" +
@@ -962,10 +1389,12 @@ const file_mspauthz_v1_sync_proto_rawDesc = "" +
 	"\x05Drift\x12\x16\n" +
 	"\x06system\x18\x01 \x01(\tR\x06system\x12$\n" +
 	"\x0elast_synced_at\x18\x02 \x01(\tR\flastSyncedAt\x124\n" +
-	"\aobjects\x18\x03 \x03(\v2\x1a.mspauthz.v1.DriftedObjectR\aobjects2\xed\x01\n" +
+	"\aobjects\x18\x03 \x03(\v2\x1a.mspauthz.v1.DriftedObjectR\aobjects2\x8c\x05\n" +
 	"\vSyncService\x12p\n" +
 	"\aRunSync\x12\x1b.mspauthz.v1.RunSyncRequest\x1a\x17.mspauthz.v1.SyncResult\"/\x82\xd3\xe4\x93\x02):\x01*\"$/v1/msps/{msp_id}/syncs/{system}:run\x12l\n" +
-	"\bGetDrift\x12\x1c.mspauthz.v1.GetDriftRequest\x1a\x12.mspauthz.v1.Drift\".\x82\xd3\xe4\x93\x02(\x12&/v1/msps/{msp_id}/syncs/{system}/driftB9Z7github.com/mspauthz/mspauthz/api/mspauthz/v1;mspauthzv1b\x06proto3"
+	"\bGetDrift\x12\x1c.mspauthz.v1.GetDriftRequest\x1a\x12.mspauthz.v1.Drift\".\x82\xd3\xe4\x93\x02(\x12&/v1/msps/{msp_id}/syncs/{system}/drift\x12\xa1\x01\n" +
+	"\x12RestoreDeletedHere\x12&.mspauthz.v1.RestoreDeletedHereRequest\x1a\x16.mspauthz.v1.ObjectRef\"K\x82\xd3\xe4\x93\x02E:\x01*\"@/v1/msps/{msp_id}/syncs/{system}/deletedHere/{kind}/{id}:restore\x12\xf8\x01\n" +
+	"\x06Detach\x12\x1a.mspauthz.v1.DetachRequest\x1a\x17.mspauthz.v1.Detachment\"\xb8\x01\x82\xd3\xe4\x93\x02\xb1\x01:\x01*Z-:\x01*\"(/v1/msps/{msp_id}/users/{user_id}:detachZ@:\x01*\";/v1/msps/{msp_id}/securityGroups/{security_group_id}:detach\";/v1/msps/{msp_id}/customerGroups/{customer_group_id}:detachB9Z7github.com/mspauthz/mspauthz/api/mspauthz/v1;mspauthzv1b\x06proto3"
 
 var (
 	file_mspauthz_v1_sync_proto_rawDescOnce sync.Once
@@ -979,47 +1408,63 @@ func file_mspauthz_v1_sync_proto_rawDescGZIP() []byte {
 	return file_mspauthz_v1_sync_proto_rawDescData
 }
 
-var file_mspauthz_v1_sync_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_mspauthz_v1_sync_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_mspauthz_v1_sync_proto_goTypes = []any{
-	(*RunSyncRequest)(nil),    // 0: mspauthz.v1.RunSyncRequest
-	(*SyncSnapshot)(nil),      // 1: mspauthz.v1.SyncSnapshot
-	(*SyncUser)(nil),          // 2: mspauthz.v1.SyncUser
-	(*SyncCustomerGroup)(nil), // 3: mspauthz.v1.SyncCustomerGroup
-	(*Assignment)(nil),        // 4: mspauthz.v1.Assignment
-	(*RoleAssignment)(nil),    // 5: mspauthz.v1.RoleAssignment
-	(*ObjectChanges)(nil),     // 6: mspauthz.v1.ObjectChanges
-	(*ObjectRef)(nil),         // 7: mspauthz.v1.ObjectRef
-	(*SyncResult)(nil),        // 8: mspauthz.v1.SyncResult
-	(*SyncSkip)(nil),          // 9: mspauthz.v1.SyncSkip
-	(*GetDriftRequest)(nil),   // 10: mspauthz.v1.GetDriftRequest
-	(*DriftedObject)(nil),     // 11: mspauthz.v1.DriftedObject
-	(*Drift)(nil),             // 12: mspauthz.v1.Drift
-	(*SaveReport)(nil),        // 13: mspauthz.v1.SaveReport
+	(*DetachRequest)(nil),             // 0: mspauthz.v1.DetachRequest
+	(*Detachment)(nil),                // 1: mspauthz.v1.Detachment
+	(*RestoreDeletedHereRequest)(nil), // 2: mspauthz.v1.RestoreDeletedHereRequest
+	(*RunSyncRequest)(nil),            // 3: mspauthz.v1.RunSyncRequest
+	(*SyncSnapshot)(nil),              // 4: mspauthz.v1.SyncSnapshot
+	(*SyncClientLogin)(nil),           // 5: mspauthz.v1.SyncClientLogin
+	(*SyncCustomer)(nil),              // 6: mspauthz.v1.SyncCustomer
+	(*SyncUser)(nil),                  // 7: mspauthz.v1.SyncUser
+	(*SyncCustomerGroup)(nil),         // 8: mspauthz.v1.SyncCustomerGroup
+	(*Assignment)(nil),                // 9: mspauthz.v1.Assignment
+	(*RoleAssignment)(nil),            // 10: mspauthz.v1.RoleAssignment
+	(*ObjectChanges)(nil),             // 11: mspauthz.v1.ObjectChanges
+	(*ObjectRef)(nil),                 // 12: mspauthz.v1.ObjectRef
+	(*SyncResult)(nil),                // 13: mspauthz.v1.SyncResult
+	(*SyncSkip)(nil),                  // 14: mspauthz.v1.SyncSkip
+	(*GetDriftRequest)(nil),           // 15: mspauthz.v1.GetDriftRequest
+	(*DriftedObject)(nil),             // 16: mspauthz.v1.DriftedObject
+	(*Drift)(nil),                     // 17: mspauthz.v1.Drift
+	(*SaveReport)(nil),                // 18: mspauthz.v1.SaveReport
 }
 var file_mspauthz_v1_sync_proto_depIdxs = []int32{
-	1,  // 0: mspauthz.v1.RunSyncRequest.snapshot:type_name -> mspauthz.v1.SyncSnapshot
-	2,  // 1: mspauthz.v1.SyncSnapshot.users:type_name -> mspauthz.v1.SyncUser
-	3,  // 2: mspauthz.v1.SyncSnapshot.customer_groups:type_name -> mspauthz.v1.SyncCustomerGroup
-	4,  // 3: mspauthz.v1.SyncSnapshot.assignments:type_name -> mspauthz.v1.Assignment
-	6,  // 4: mspauthz.v1.SyncResult.users:type_name -> mspauthz.v1.ObjectChanges
-	6,  // 5: mspauthz.v1.SyncResult.customer_groups:type_name -> mspauthz.v1.ObjectChanges
-	4,  // 6: mspauthz.v1.SyncResult.assignments_added:type_name -> mspauthz.v1.Assignment
-	4,  // 7: mspauthz.v1.SyncResult.assignments_removed:type_name -> mspauthz.v1.Assignment
-	5,  // 8: mspauthz.v1.SyncResult.role_assignments_added:type_name -> mspauthz.v1.RoleAssignment
-	5,  // 9: mspauthz.v1.SyncResult.role_assignments_removed:type_name -> mspauthz.v1.RoleAssignment
-	7,  // 10: mspauthz.v1.SyncResult.overwrites:type_name -> mspauthz.v1.ObjectRef
-	13, // 11: mspauthz.v1.SyncResult.report:type_name -> mspauthz.v1.SaveReport
-	9,  // 12: mspauthz.v1.SyncResult.skipped:type_name -> mspauthz.v1.SyncSkip
-	11, // 13: mspauthz.v1.Drift.objects:type_name -> mspauthz.v1.DriftedObject
-	0,  // 14: mspauthz.v1.SyncService.RunSync:input_type -> mspauthz.v1.RunSyncRequest
-	10, // 15: mspauthz.v1.SyncService.GetDrift:input_type -> mspauthz.v1.GetDriftRequest
-	8,  // 16: mspauthz.v1.SyncService.RunSync:output_type -> mspauthz.v1.SyncResult
-	12, // 17: mspauthz.v1.SyncService.GetDrift:output_type -> mspauthz.v1.Drift
-	16, // [16:18] is the sub-list for method output_type
-	14, // [14:16] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	12, // 0: mspauthz.v1.Detachment.memberships:type_name -> mspauthz.v1.ObjectRef
+	4,  // 1: mspauthz.v1.RunSyncRequest.snapshot:type_name -> mspauthz.v1.SyncSnapshot
+	7,  // 2: mspauthz.v1.SyncSnapshot.users:type_name -> mspauthz.v1.SyncUser
+	8,  // 3: mspauthz.v1.SyncSnapshot.customer_groups:type_name -> mspauthz.v1.SyncCustomerGroup
+	9,  // 4: mspauthz.v1.SyncSnapshot.assignments:type_name -> mspauthz.v1.Assignment
+	5,  // 5: mspauthz.v1.SyncSnapshot.client_logins:type_name -> mspauthz.v1.SyncClientLogin
+	6,  // 6: mspauthz.v1.SyncSnapshot.customers:type_name -> mspauthz.v1.SyncCustomer
+	11, // 7: mspauthz.v1.SyncResult.users:type_name -> mspauthz.v1.ObjectChanges
+	11, // 8: mspauthz.v1.SyncResult.customer_groups:type_name -> mspauthz.v1.ObjectChanges
+	9,  // 9: mspauthz.v1.SyncResult.assignments_added:type_name -> mspauthz.v1.Assignment
+	9,  // 10: mspauthz.v1.SyncResult.assignments_removed:type_name -> mspauthz.v1.Assignment
+	10, // 11: mspauthz.v1.SyncResult.role_assignments_added:type_name -> mspauthz.v1.RoleAssignment
+	10, // 12: mspauthz.v1.SyncResult.role_assignments_removed:type_name -> mspauthz.v1.RoleAssignment
+	12, // 13: mspauthz.v1.SyncResult.overwrites:type_name -> mspauthz.v1.ObjectRef
+	18, // 14: mspauthz.v1.SyncResult.report:type_name -> mspauthz.v1.SaveReport
+	14, // 15: mspauthz.v1.SyncResult.skipped:type_name -> mspauthz.v1.SyncSkip
+	11, // 16: mspauthz.v1.SyncResult.client_logins:type_name -> mspauthz.v1.ObjectChanges
+	11, // 17: mspauthz.v1.SyncResult.customers:type_name -> mspauthz.v1.ObjectChanges
+	12, // 18: mspauthz.v1.SyncResult.deleted_here:type_name -> mspauthz.v1.ObjectRef
+	12, // 19: mspauthz.v1.SyncResult.detached:type_name -> mspauthz.v1.ObjectRef
+	16, // 20: mspauthz.v1.Drift.objects:type_name -> mspauthz.v1.DriftedObject
+	3,  // 21: mspauthz.v1.SyncService.RunSync:input_type -> mspauthz.v1.RunSyncRequest
+	15, // 22: mspauthz.v1.SyncService.GetDrift:input_type -> mspauthz.v1.GetDriftRequest
+	2,  // 23: mspauthz.v1.SyncService.RestoreDeletedHere:input_type -> mspauthz.v1.RestoreDeletedHereRequest
+	0,  // 24: mspauthz.v1.SyncService.Detach:input_type -> mspauthz.v1.DetachRequest
+	13, // 25: mspauthz.v1.SyncService.RunSync:output_type -> mspauthz.v1.SyncResult
+	17, // 26: mspauthz.v1.SyncService.GetDrift:output_type -> mspauthz.v1.Drift
+	12, // 27: mspauthz.v1.SyncService.RestoreDeletedHere:output_type -> mspauthz.v1.ObjectRef
+	1,  // 28: mspauthz.v1.SyncService.Detach:output_type -> mspauthz.v1.Detachment
+	25, // [25:29] is the sub-list for method output_type
+	21, // [21:25] is the sub-list for method input_type
+	21, // [21:21] is the sub-list for extension type_name
+	21, // [21:21] is the sub-list for extension extendee
+	0,  // [0:21] is the sub-list for field type_name
 }
 
 func init() { file_mspauthz_v1_sync_proto_init() }
@@ -1034,7 +1479,7 @@ func file_mspauthz_v1_sync_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mspauthz_v1_sync_proto_rawDesc), len(file_mspauthz_v1_sync_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   13,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,8 +19,10 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	SyncService_RunSync_FullMethodName  = "/mspauthz.v1.SyncService/RunSync"
-	SyncService_GetDrift_FullMethodName = "/mspauthz.v1.SyncService/GetDrift"
+	SyncService_RunSync_FullMethodName            = "/mspauthz.v1.SyncService/RunSync"
+	SyncService_GetDrift_FullMethodName           = "/mspauthz.v1.SyncService/GetDrift"
+	SyncService_RestoreDeletedHere_FullMethodName = "/mspauthz.v1.SyncService/RestoreDeletedHere"
+	SyncService_Detach_FullMethodName             = "/mspauthz.v1.SyncService/Detach"
 )
 
 // SyncServiceClient is the client API for SyncService service.
@@ -38,6 +40,14 @@ type SyncServiceClient interface {
 	RunSync(ctx context.Context, in *RunSyncRequest, opts ...grpc.CallOption) (*SyncResult, error)
 	// GetDrift lists the system's objects edited here since its last sync.
 	GetDrift(ctx context.Context, in *GetDriftRequest, opts ...grpc.CallOption) (*Drift, error)
+	// RestoreDeletedHere ends the mark of an object the system lists that was
+	// deleted here: the system's next sync that lists it creates it again.
+	RestoreDeletedHere(ctx context.Context, in *RestoreDeletedHereRequest, opts ...grpc.CallOption) (*ObjectRef, error)
+	// Detach makes an object a connected system created local, with the
+	// memberships of it the system made: the system's syncs leave it alone
+	// while they list it. It names one object: a customer group, a user or a
+	// security group.
+	Detach(ctx context.Context, in *DetachRequest, opts ...grpc.CallOption) (*Detachment, error)
 }
 
 type syncServiceClient struct {
@@ -68,6 +78,26 @@ func (c *syncServiceClient) GetDrift(ctx context.Context, in *GetDriftRequest, o
 	return out, nil
 }
 
+func (c *syncServiceClient) RestoreDeletedHere(ctx context.Context, in *RestoreDeletedHereRequest, opts ...grpc.CallOption) (*ObjectRef, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ObjectRef)
+	err := c.cc.Invoke(ctx, SyncService_RestoreDeletedHere_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *syncServiceClient) Detach(ctx context.Context, in *DetachRequest, opts ...grpc.CallOption) (*Detachment, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Detachment)
+	err := c.cc.Invoke(ctx, SyncService_Detach_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // SyncServiceServer is the server API for SyncService service.
 // All implementations must embed UnimplementedSyncServiceServer
 // for forward compatibility.
@@ -83,6 +113,14 @@ type SyncServiceServer interface {
 	RunSync(context.Context, *RunSyncRequest) (*SyncResult, error)
 	// GetDrift lists the system's objects edited here since its last sync.
 	GetDrift(context.Context, *GetDriftRequest) (*Drift, error)
+	// RestoreDeletedHere ends the mark of an object the system lists that was
+	// deleted here: the system's next sync that lists it creates it again.
+	RestoreDeletedHere(context.Context, *RestoreDeletedHereRequest) (*ObjectRef, error)
+	// Detach makes an object a connected system created local, with the
+	// memberships of it the system made: the system's syncs leave it alone
+	// while they list it. It names one object: a customer group, a user or a
+	// security group.
+	Detach(context.Context, *DetachRequest) (*Detachment, error)
 	mustEmbedUnimplementedSyncServiceServer()
 }
 
@@ -98,6 +136,12 @@ func (UnimplementedSyncServiceServer) RunSync(context.Context, *RunSyncRequest) 
 }
 func (UnimplementedSyncServiceServer) GetDrift(context.Context, *GetDriftRequest) (*Drift, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetDrift not implemented")
+}
+func (UnimplementedSyncServiceServer) RestoreDeletedHere(context.Context, *RestoreDeletedHereRequest) (*ObjectRef, error) {
+	return nil, status.Error(codes.Unimplemented, "method RestoreDeletedHere not implemented")
+}
+func (UnimplementedSyncServiceServer) Detach(context.Context, *DetachRequest) (*Detachment, error) {
+	return nil, status.Error(codes.Unimplemented, "method Detach not implemented")
 }
 func (UnimplementedSyncServiceServer) mustEmbedUnimplementedSyncServiceServer() {}
 func (UnimplementedSyncServiceServer) testEmbeddedByValue()                     {}
@@ -156,6 +200,42 @@ func _SyncService_GetDrift_Handler(srv interface{}, ctx context.Context, dec fun
 	return interceptor(ctx, in, info, handler)
 }
 
+func _SyncService_RestoreDeletedHere_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RestoreDeletedHereRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SyncServiceServer).RestoreDeletedHere(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SyncService_RestoreDeletedHere_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SyncServiceServer).RestoreDeletedHere(ctx, req.(*RestoreDeletedHereRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _SyncService_Detach_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DetachRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SyncServiceServer).Detach(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SyncService_Detach_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SyncServiceServer).Detach(ctx, req.(*DetachRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // SyncService_ServiceDesc is the grpc.ServiceDesc for SyncService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -170,6 +250,14 @@ var SyncService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetDrift",
 			Handler:    _SyncService_GetDrift_Handler,
+		},
+		{
+			MethodName: "RestoreDeletedHere",
+			Handler:    _SyncService_RestoreDeletedHere_Handler,
+		},
+		{
+			MethodName: "Detach",
+			Handler:    _SyncService_Detach_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
