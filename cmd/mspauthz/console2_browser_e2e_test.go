@@ -171,7 +171,7 @@ func TestConsole_ATechnicianSeesNoneOfTheRolesSecurityGroupsOrUsersPages(t *test
 	s := startSignIn(t)
 	c := newChrome(t)
 	c.signInAsDemo(s, "dana", "/customers")
-	require.Equal(t, []any{"Customers"}, eval[[]any](c, `[...document.querySelectorAll("header nav a")].map(a => a.innerText)`))
+	require.Equal(t, []any{"Customers", "Global views"}, eval[[]any](c, `[...document.querySelectorAll("header nav a")].map(a => a.innerText)`))
 	for path, want := range map[string]string{
 		"/securityGroups":                    `user "dana" lacks security_groups.manage`,
 		"/securityGroups/admin":              `user "dana" lacks security_groups.manage`,

@@ -83,15 +83,31 @@ func eval[T any](c *chrome, expression string) T {
 // waitText waits until the element sel selects holds want.
 func (c *chrome) waitText(sel, want string) {
 	c.t.Helper()
+	if err := c.poll(fmt.Sprintf(`(document.querySelector(%q) || {innerText: ""}).innerText.includes(%q)`, sel, want)); err != nil {
+		c.t.Fatalf("%s never read %q: %v; it reads %q", sel, want, err, c.text(sel))
+	}
+}
+
+// waitUntil waits until a JavaScript expression is true in the page.
+func (c *chrome) waitUntil(expression string) {
+	c.t.Helper()
+	if err := c.poll(expression); err != nil {
+		c.t.Fatalf("never true: %s: %v", expression, err)
+	}
+}
+
+// poll evaluates expression until it is true, across the pages a click or a
+// post navigates to (45 seconds at most).
+func (c *chrome) poll(expression string) error {
 	ctx, cancel := context.WithTimeout(c.tab, 45*time.Second)
 	defer cancel()
-	poll := chromedp.Poll[bool](fmt.Sprintf(`(document.querySelector(%q) || {innerText: ""}).innerText.includes(%q)`, sel, want))
+	poll := chromedp.Poll[bool](expression)
 	_, err := chromedp.Run(ctx, poll)
 	for err != nil && ctx.Err() == nil { // the page it polled gave way to the next: poll that one
 		time.Sleep(50 * time.Millisecond)
 		_, err = chromedp.Run(ctx, poll)
 	}
-	require.NoError(c.t, err, "%s never read %q; it reads %q", sel, want, c.text(sel))
+	return err
 }
 
 // shot saves a full-page screenshot as name.png.
