@@ -66,6 +66,10 @@ func (c *chrome) text(sel string) string {
 	ctx, cancel := context.WithTimeout(c.tab, 30*time.Second)
 	defer cancel()
 	out, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+	for err != nil && ctx.Err() == nil { // the page was still being replaced: read the new one
+		time.Sleep(50 * time.Millisecond)
+		out, err = chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+	}
 	require.NoError(c.t, err, sel)
 	return out
 }
