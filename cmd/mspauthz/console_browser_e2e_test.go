@@ -66,7 +66,7 @@ func (c *chrome) text(sel string) string {
 	ctx, cancel := context.WithTimeout(c.tab, 30*time.Second)
 	defer cancel()
 	out, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-	for err != nil && ctx.Err() == nil { // the page was still being replaced: read the new one
+	for err != nil && strings.Contains(err.Error(), "(-32000)") && ctx.Err() == nil { // the page was still being replaced: read the new one
 		time.Sleep(50 * time.Millisecond)
 		out, err = chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
 	}
@@ -80,6 +80,11 @@ func eval[T any](c *chrome, expression string) T {
 	ctx, cancel := context.WithTimeout(c.tab, 30*time.Second)
 	defer cancel()
 	out, err := chromedp.Run(ctx, chromedp.Evaluate[T](expression))
+	for err != nil && strings.Contains(err.Error(), "(-32000)") && ctx.Err() == nil {
+		// The page's context went with a navigation: ask the new page.
+		time.Sleep(50 * time.Millisecond)
+		out, err = chromedp.Run(ctx, chromedp.Evaluate[T](expression))
+	}
 	require.NoError(c.t, err, expression)
 	return out
 }
