@@ -196,11 +196,11 @@ func TestEndToEnd_RenamingASyncedGroupMarksDrift(t *testing.T) {
 	s.ok(a, "PATCH", h+"/users/erin", j{"displayName": "Erin E."})
 	drift := s.ok(a, "GET", h+"/syncs/rmm/drift", nil)
 	require.Equal(t, []any{
-		j{"kind": "customerGroup", "id": "servers", "deleted": false},
-		j{"kind": "user", "id": "erin", "deleted": false},
+		drifted("customerGroup", "servers", "renamed", j{"before": "Servers", "after": "All servers"}),
+		drifted("user", "erin", "renamed", j{"before": "erin@acme.example", "after": "Erin E."}),
 	}, drift["objects"])
 	rep := s.ok(a, "POST", h+"/syncs/rmm:run", j{"snapshot": rmmSnapshot()})
-	require.Contains(t, rep["overwrites"], j{"kind": "customerGroup", "id": "servers"})
+	require.Contains(t, rep["overwrites"], drifted("customerGroup", "servers", "renamed", j{"before": "Servers", "after": "All servers"}))
 	written := rep["report"].(map[string]any)["writtenAt"].(string)
 	require.Equal(t, "Servers", s.ok(a, "GET", h+"/customerGroups/servers?atLeastAsFresh="+url.QueryEscape(written), nil)["displayName"])
 }

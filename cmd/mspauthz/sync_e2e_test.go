@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -102,12 +103,51 @@ func TestEndToEnd_SyncWithTheMonitoringDashboard(t *testing.T) {
 	// A local edit of the dashboard's group: allowed, and marked.
 	s.ok(adminToken, "PUT", "/v1/msps/acme/customerGroups/servers/customers", j{"customers": []string{"zylker"}})
 	drift := s.ok(adminToken, "GET", "/v1/msps/acme/syncs/rmm/drift", nil)
-	require.Equal(t, []any{j{"kind": "customerGroup", "id": "servers", "deleted": false}}, drift["objects"])
+	require.Equal(t, []any{drifted("customerGroup", "servers")}, drift["objects"])
 	require.NotEmpty(t, drift["lastSyncedAt"])
 	again := s.ok(adminToken, "POST", run, j{"snapshot": rmmSnapshot(), "validateOnly": true})
-	require.Equal(t, []any{j{"kind": "customerGroup", "id": "servers"}}, again["overwrites"])
+	require.Equal(t, []any{drifted("customerGroup", "servers")}, again["overwrites"])
 	s.ok(adminToken, "POST", run, j{"snapshot": rmmSnapshot()})
 	require.Equal(t, []any{}, s.ok(adminToken, "GET", "/v1/msps/acme/syncs/rmm/drift", nil)["objects"])
+}
+
+// drifted is a drifted object as drift and a sync's overwrites answer it,
+// with the given fields (name, value, ...) besides its kind and id.
+func drifted(kind, id string, fields ...any) j {
+	d := j{"kind": kind, "id": id, "deleted": false, "renamed": nil, "membersAdded": []any{}, "membersRemoved": []any{}}
+	for i := 0; i < len(fields); i += 2 {
+		d[fields[i].(string)] = fields[i+1]
+	}
+	return d
+}
+
+// Seed 002: drift says what was edited here. Servers renamed here (twice),
+// Erin (the dashboard's member) removed from it and Bob added: drift names
+// the dashboard's name and the one here, Bob added, Erin removed; the next
+// sync says it puts back the name and Erin (Bob stays, local); after it,
+// nothing has drifted.
+func TestEndToEnd_DriftSaysWhatWasEditedHereAndTheSyncWhatItPutsBack(t *testing.T) {
+	s := start(t, []string{"MSPAUTHZ_ADMIN_TOKEN=" + adminToken}, "--fixtures", "../../fixtures/demo.yaml")
+	a, h := adminToken, "/v1/msps/acme"
+	s.ok(a, "POST", h+"/syncs/rmm:run", j{"snapshot": rmmSnapshot()})
+	s.ok(a, "PATCH", h+"/customerGroups/servers", j{"displayName": "All servers"})
+	s.ok(a, "PATCH", h+"/customerGroups/servers", j{"displayName": "Servers (here)"})
+	s.ok(a, "PUT", h+"/users/erin/customerGroups", j{"customerGroups": []string{}, "allowEmpty": true})
+	s.ok(a, "PUT", h+"/users/bob/customerGroups", j{"customerGroups": []string{"zoho", "servers"}})
+
+	renamed := j{"before": "Servers", "after": "Servers (here)"}
+	require.Equal(t, []any{drifted("customerGroup", "servers", "renamed", renamed, "membersAdded", []any{"bob"}, "membersRemoved", []any{"erin"})},
+		s.ok(a, "GET", h+"/syncs/rmm/drift", nil)["objects"])
+	putBack := []any{drifted("customerGroup", "servers", "renamed", renamed, "membersRemoved", []any{"erin"})}
+	require.Equal(t, putBack, s.ok(a, "POST", h+"/syncs/rmm:run", j{"snapshot": rmmSnapshot(), "validateOnly": true})["overwrites"])
+	res := s.ok(a, "POST", h+"/syncs/rmm:run", j{"snapshot": rmmSnapshot()})
+	require.Equal(t, putBack, res["overwrites"])
+	require.Equal(t, []any{}, s.ok(a, "GET", h+"/syncs/rmm/drift", nil)["objects"])
+	servers := s.ok(a, "GET", h+"/customerGroups/servers?atLeastAsFresh="+url.QueryEscape(res["report"].(j)["writtenAt"].(string)), nil)
+	require.Equal(t, "Servers", servers["displayName"])
+	require.Equal(t, []any{
+		j{"userId": "alex", "origin": "rmm"}, j{"userId": "bob", "origin": "local"}, j{"userId": "erin", "origin": "rmm"},
+	}, servers["members"])
 }
 
 // Initech is deleted here while the dashboard's Servers still holds it: it
@@ -276,7 +316,7 @@ func TestEndToEnd_SyncBringsClientLoginsAndCustomersAndADeletionHereSticks(t *te
 	// Zara deleted here stays deleted.
 	s.ok(a, "DELETE", "/v1/msps/acme/customers/zylker/endCustomerUsers/zed", nil)
 	drift := s.ok(a, "GET", "/v1/msps/acme/syncs/rmm/drift", nil)
-	require.Contains(t, drift["objects"], j{"kind": "user", "id": "zed", "deleted": true})
+	require.Contains(t, drift["objects"], drifted("user", "zed", "deleted", true))
 	code, stdout, stderr = s.syncCLI(snapshot())
 	require.Equal(t, 0, code, stderr)
 	require.Contains(t, stderr, "; 1 deleted here, not created again (see deletedHere)")

@@ -27,7 +27,7 @@ func (s *syncServer) RunSync(ctx context.Context, req *pb.RunSyncRequest) (*pb.S
 		ClientLogins: objectChanges(res.ClientLogins), Customers: objectChanges(res.Customers),
 		Report: report, Writes: int32(res.Writes),
 	}
-	out.Overwrites, out.DeletedHere, out.Detached = objectRefs(res.Overwrites), objectRefs(res.DeletedHere), objectRefs(res.Detached)
+	out.Overwrites, out.DeletedHere, out.Detached = driftedObjects(res.Overwrites), objectRefs(res.DeletedHere), objectRefs(res.Detached)
 	for _, k := range res.Skipped {
 		out.Skipped = append(out.Skipped, &pb.SyncSkip{CustomerGroupId: k.CustomerGroupID, CustomerId: k.CustomerID, Reason: string(k.Reason)})
 	}
@@ -39,11 +39,19 @@ func (s *syncServer) GetDrift(ctx context.Context, req *pb.GetDriftRequest) (*pb
 	if err != nil {
 		return nil, err
 	}
-	out := &pb.Drift{System: d.System, LastSyncedAt: d.LastSyncedAt}
-	for _, o := range d.Objects {
-		out.Objects = append(out.Objects, &pb.DriftedObject{Kind: string(o.Kind), Id: o.ID, Deleted: o.Deleted})
+	return &pb.Drift{System: d.System, LastSyncedAt: d.LastSyncedAt, Objects: driftedObjects(d.Objects)}, nil
+}
+
+func driftedObjects(objects []tenancy.DriftedObject) []*pb.DriftedObject {
+	var out []*pb.DriftedObject
+	for _, o := range objects {
+		d := &pb.DriftedObject{Kind: string(o.Kind), Id: o.ID, Deleted: o.Deleted, MembersAdded: o.MembersAdded, MembersRemoved: o.MembersRemoved}
+		if o.Renamed != nil {
+			d.Renamed = &pb.Renamed{Before: o.Renamed.Before, After: o.Renamed.After}
+		}
+		out = append(out, d)
 	}
-	return out, nil
+	return out
 }
 
 func (s *syncServer) RestoreDeletedHere(ctx context.Context, req *pb.RestoreDeletedHereRequest) (*pb.ObjectRef, error) {

@@ -165,15 +165,17 @@ func typeKind(typ string) ObjectKind {
 }
 
 // unsyncedMemberships deletes the synced_member marker of every membership of
-// a customer group or security group that updates write, added or removed:
-// any local write of a membership decides its origin. One a sync made,
-// removed here and added back here, is local from then on, and no later sync
-// removes it.
+// a customer group or security group that updates add: any local write of a
+// membership decides its origin. One a sync made, removed here and added
+// back here, is local from then on, and no later sync removes it. A
+// membership the system made and removed here keeps its marker: drift names
+// it removed here (driftOf), and the system's next sync that lists it puts
+// it back.
 func (sn *snapshot) unsyncedMemberships(ctx context.Context, updates []graph.Update) ([]graph.Update, error) {
-	written := map[graph.Object]map[graph.Object]bool{} // group -> users whose membership is written
+	written := map[graph.Object]map[graph.Object]bool{} // group -> users whose membership is added
 	for _, u := range updates {
 		r := u.Relationship
-		if r.Relation != relMember || r.Resource.Type != typeCustomerGroup && r.Resource.Type != typeSecurityGroup {
+		if u.Op == graph.Delete || r.Relation != relMember || r.Resource.Type != typeCustomerGroup && r.Resource.Type != typeSecurityGroup {
 			continue
 		}
 		if written[r.Resource] == nil {
@@ -198,27 +200,79 @@ func (sn *snapshot) unsyncedMemberships(ctx context.Context, updates []graph.Upd
 
 // driftMarks are the marks a local save leaves on the objects of connected
 // systems it edits: each is listed as drifted until its system's next sync.
+// The first edit after a sync writes the mark, with the system's display
+// name of the object (the one it has before that edit), which later edits
+// leave as it is: drift compares it with the name here (driftOf).
 func (sn *snapshot) driftMarks(ctx context.Context, updates []graph.Update) ([]graph.Update, error) {
-	var marks []graph.Update
+	marks := map[graph.Object]graph.Relationship{}
+	var edited []graph.Object
 	err := readEach(ctx, sn, sn.rev, touchedObjects(updates), func(o graph.Object) graph.Filter {
 		return graph.Filter{ResourceType: o.Type, ResourceID: o.ID, Relation: relAttributes}
 	}, func(o graph.Object, rels []graph.Relationship) {
 		if len(rels) == 0 || originOf(rels[0]) == OriginLocal {
 			return
 		}
-		marks = append(marks, graph.Update{Op: graph.Touch, Relationship: graph.Rel(syncOriginObject(sn.msp, originOf(rels[0])), relDrifted, o)})
+		marks[o] = graph.Rel(syncOriginObject(sn.msp, originOf(rels[0])), relDrifted, o).
+			WithAttributes(map[string]string{attrDisplayName: rels[0].Attribute(attrDisplayName)})
 	})
-	sort.Slice(marks, func(i, j int) bool { return marks[i].Relationship.String() < marks[j].Relationship.String() })
-	return marks, err
+	if err != nil {
+		return nil, err
+	}
+	for o := range marks {
+		edited = append(edited, o)
+	}
+	var out []graph.Update
+	err = readEach(ctx, sn, sn.rev, edited, func(o graph.Object) graph.Filter { return graph.FilterOf(marks[o]) },
+		func(o graph.Object, rels []graph.Relationship) {
+			if len(rels) == 0 {
+				out = append(out, graph.Update{Op: graph.Touch, Relationship: marks[o]})
+			}
+		})
+	sort.Slice(out, func(i, j int) bool { return out[i].Relationship.String() < out[j].Relationship.String() })
+	return out, err
 }
 
 // DriftedObject is an object of a connected system edited here since that
-// system's last sync: the next sync overwrites the edit.
+// system's last sync, with what differs from the system's last snapshot:
+// the next sync overwrites the edit (SyncResult.Overwrites names what it
+// puts back).
 type DriftedObject struct {
 	ObjectRef
 	// Deleted: the object was deleted here; the system's syncs do not
 	// create it again until it is restored (RestoreDeletedHere).
 	Deleted bool
+	// Renamed is its display name here and the system's, when they differ
+	// (nil when the edit was marked before drift kept the system's name).
+	Renamed *Renamed
+	// MembersAdded are the group's members whose membership is local (made
+	// here, or made local by detaching the user);
+	// MembersRemoved the members the system made that were removed here.
+	MembersAdded, MembersRemoved []string
+}
+
+// Renamed is a display name changed here: Before is the system's, After the one here.
+type Renamed struct{ Before, After string }
+
+// driftOf is what differs of an object from its system's last snapshot:
+// mark is its drift mark (zero when it has none), attributes its attributes
+// (exists: it was not deleted here), and members and synced its group's
+// members and those of them the system made, by user id.
+func driftOf(ref ObjectRef, mark, attributes graph.Relationship, exists bool, members, synced map[string]bool) DriftedObject {
+	d := DriftedObject{ObjectRef: ref, Deleted: !exists}
+	if before, after := mark.Attribute(attrDisplayName), attributes.Attribute(attrDisplayName); exists && before != "" && before != after {
+		d.Renamed = &Renamed{Before: before, After: after}
+	}
+	for _, u := range slices.Sorted(maps.Keys(members)) {
+		if !synced[u] {
+			d.MembersAdded = append(d.MembersAdded, u)
+		}
+	}
+	for _, u := range slices.Sorted(maps.Keys(synced)) {
+		if !members[u] {
+			d.MembersRemoved = append(d.MembersRemoved, u)
+		}
+	}
+	return d
 }
 
 // Drift is what was edited here of one connected system's objects.
@@ -249,6 +303,7 @@ func (s *Service) Drift(ctx context.Context, msp, system string) (*Drift, error)
 		return nil, err
 	}
 	d := &Drift{System: system}
+	marks := map[graph.Object]graph.Relationship{} // edited object -> its drift mark
 	var drifted []graph.Object
 	for _, r := range rels {
 		switch r.Relation {
@@ -258,12 +313,28 @@ func (s *Service) Drift(ctx context.Context, msp, system string) (*Drift, error)
 			if !slices.Contains(drifted, r.Subject) {
 				drifted = append(drifted, r.Subject)
 			}
+			if r.Relation == relDrifted {
+				marks[r.Subject] = r
+			}
 		}
 	}
 	err = readEach(ctx, sn, sn.rev, drifted, func(o graph.Object) graph.Filter {
-		return graph.Filter{ResourceType: o.Type, ResourceID: o.ID, Relation: relAttributes}
+		return graph.Filter{ResourceType: o.Type, ResourceID: o.ID}
 	}, func(o graph.Object, rels []graph.Relationship) {
-		d.Objects = append(d.Objects, DriftedObject{ObjectRef: ObjectRef{typeKind(o.Type), localID(msp, o.ID)}, Deleted: len(rels) == 0})
+		var attributes graph.Relationship
+		members, synced := map[string]bool{}, map[string]bool{}
+		for _, r := range rels {
+			switch r.Relation {
+			case relAttributes:
+				attributes = r
+			case relMember:
+				members[localID(msp, r.Subject.ID)] = true
+			case relSyncedMember:
+				synced[localID(msp, r.Subject.ID)] = true
+			}
+		}
+		ref := ObjectRef{typeKind(o.Type), localID(msp, o.ID)}
+		d.Objects = append(d.Objects, driftOf(ref, marks[o], attributes, attributes.Relation != "", members, synced))
 	})
 	sortRefs(d.Objects, func(o DriftedObject) ObjectRef { return o.ObjectRef })
 	return d, err
@@ -354,9 +425,18 @@ func (s *Service) Detach(ctx context.Context, msp string, ref ObjectRef) (*Detac
 		if system == OriginLocal {
 			return nil, fault.New(fault.Blocked, "%s %q is local already: only an object a connected system created can be detached (ALREADY_LOCAL)", typeNames[typ], ref.ID)
 		}
-		markers, err := sn.syncedMemberships(ctx, obj)
+		markers, err := sn.membershipRelationships(ctx, obj, relSyncedMember)
 		if err != nil {
 			return nil, err
+		}
+		members, err := sn.membershipRelationships(ctx, obj, relMember)
+		if err != nil {
+			return nil, err
+		}
+		type pair struct{ group, user graph.Object }
+		held := map[pair]bool{}
+		for _, m := range members {
+			held[pair{m.Resource, m.Subject}] = true
 		}
 		out = &Detachment{ObjectRef: ref, System: system}
 		values := attrs[0].Attributes()
@@ -371,6 +451,9 @@ func (s *Service) Detach(ctx context.Context, msp string, ref ObjectRef) (*Detac
 			{Op: graph.Touch, Relationship: attrs[0].WithAttributes(values)},
 		}
 		for _, m := range markers {
+			if !held[pair{m.Resource, m.Subject}] {
+				continue // removed here: its marker goes, it is no membership
+			}
 			other := m.Subject
 			if other == obj {
 				other = m.Resource
@@ -386,13 +469,14 @@ func (s *Service) Detach(ctx context.Context, msp string, ref ObjectRef) (*Detac
 	return out, nil
 }
 
-// syncedMemberships are the synced_member markers of obj: of its members
-// for a group, of the groups he is in for a user.
-func (sn *snapshot) syncedMemberships(ctx context.Context, obj graph.Object) ([]graph.Relationship, error) {
+// membershipRelationships are the relationships of obj's memberships under relation
+// (member, or synced_member for their markers): of its members for a group,
+// of the groups he is in for a user.
+func (sn *snapshot) membershipRelationships(ctx context.Context, obj graph.Object, relation string) ([]graph.Relationship, error) {
 	if obj.Type != typeUser {
-		return sn.read(ctx, graph.Filter{ResourceType: obj.Type, ResourceID: obj.ID, Relation: relSyncedMember})
+		return sn.read(ctx, graph.Filter{ResourceType: obj.Type, ResourceID: obj.ID, Relation: relation})
 	}
 	return sn.readAll(ctx,
-		graph.Filter{ResourceType: typeCustomerGroup, ResourceIDPrefix: sn.msp + "/", Relation: relSyncedMember, SubjectType: typeUser, SubjectID: obj.ID},
-		graph.Filter{ResourceType: typeSecurityGroup, ResourceIDPrefix: sn.msp + "/", Relation: relSyncedMember, SubjectType: typeUser, SubjectID: obj.ID})
+		graph.Filter{ResourceType: typeCustomerGroup, ResourceIDPrefix: sn.msp + "/", Relation: relation, SubjectType: typeUser, SubjectID: obj.ID},
+		graph.Filter{ResourceType: typeSecurityGroup, ResourceIDPrefix: sn.msp + "/", Relation: relation, SubjectType: typeUser, SubjectID: obj.ID})
 }

@@ -143,8 +143,11 @@ type SyncResult struct {
 	RoleAssignmentsAdded   []RoleAssignment
 	RoleAssignmentsRemoved []RoleAssignment
 	// Overwrites are objects edited here since the last sync (see Drift)
-	// that this sync changes back to the system's state.
-	Overwrites []ObjectRef
+	// that this sync changes back to the system's state, each with the
+	// edits it puts back: the name it gives the object in place of the one
+	// here (Renamed), and the members removed here that it makes members
+	// again (MembersRemoved). Members added here stay: a sync keeps them.
+	Overwrites []DriftedObject
 	// Skipped are the parts of the snapshot the sync left out, with why.
 	Skipped []SyncSkip
 	// DeletedHere are the objects the snapshot lists that were deleted here:
@@ -303,7 +306,8 @@ func (s *Service) RunSync(ctx context.Context, msp, system string, snap SyncSnap
 		if err != nil {
 			return nil, err
 		}
-		r := &reconciler{sn: sn, system: system, st: st, res: &SyncResult{System: system}, changed: map[graph.Object]bool{}, gone: map[graph.Object]bool{}}
+		r := &reconciler{sn: sn, system: system, st: st, res: &SyncResult{System: system}, changed: map[graph.Object]bool{}, gone: map[graph.Object]bool{},
+			named: map[graph.Object]string{}, restored: map[graph.Object]map[string]bool{}}
 		if err := r.run(ctx, snap); err != nil {
 			return nil, err
 		}
@@ -411,6 +415,11 @@ type reconciler struct {
 	// gone are the objects of the snapshot deleted or detached here, which
 	// the sync leaves out (see SyncResult.DeletedHere and Detached).
 	gone map[graph.Object]bool
+	// named are the display names the sync gives the system's users and
+	// customer groups ("" to those it removes); restored the members
+	// removed here that it makes members of each group again.
+	named    map[graph.Object]string
+	restored map[graph.Object]map[string]bool
 }
 
 // goneHere reports whether obj, which the snapshot lists, was detached here,
@@ -535,6 +544,7 @@ func (r *reconciler) customerGroups(ctx context.Context, snap SyncSnapshot) erro
 		if r.goneHere(obj, exists) {
 			continue
 		}
+		r.named[obj] = g.DisplayName
 		switch {
 		case exists && !r.ownedBy(attrs, exists):
 			return r.conflict(fmt.Sprintf("snapshot.customerGroups[%d].customerGroupId", i), typeCustomerGroup, g.ID, attrs)
@@ -584,13 +594,15 @@ func (r *reconciler) customerGroups(ctx context.Context, snap SyncSnapshot) erro
 			return err
 		}
 		r.updates = append(r.updates, deletion...)
-		for _, u := range slices.Sorted(maps.Keys(st.synced[obj])) {
+		synced := st.syncedMembers(obj)
+		for _, u := range synced {
 			r.res.AssignmentsRemoved = append(r.res.AssignmentsRemoved, Assignment{u, id})
 		}
 		r.res.CustomerGroups.Removed = append(r.res.CustomerGroups.Removed, id)
 		r.changed[obj] = true
-		r.owned += len(st.synced[obj])
-		r.removed += 1 + len(st.synced[obj])
+		r.named[obj] = ""
+		r.owned += len(synced)
+		r.removed += 1 + len(synced)
 	}
 	return nil
 }
@@ -608,6 +620,7 @@ func (r *reconciler) users(ctx context.Context, snap SyncSnapshot) error {
 		if r.goneHere(obj, exists) {
 			continue
 		}
+		r.named[obj] = u.DisplayName
 		switch {
 		case exists && !st.staff[u.ID]:
 			return fault.New(fault.AlreadyExists, "snapshot.users[%d].userId: %q is an end-customer user here (origin %q), not an MSP user", i, u.ID, originOf(attrs))
@@ -649,6 +662,7 @@ func (r *reconciler) removeUsers(ctx context.Context, wanted map[string]bool, st
 		r.updates = append(r.updates, deletion...)
 		changes.Removed = append(changes.Removed, id)
 		r.changed[userObject(r.sn.msp, id)] = true
+		r.named[userObject(r.sn.msp, id)] = ""
 		r.removed++
 	}
 	return nil
@@ -671,6 +685,7 @@ func (r *reconciler) clientLogins(ctx context.Context, snap SyncSnapshot) error 
 		if r.goneHere(obj, exists) || !customerExists && r.gone[customerObject(msp, l.CustomerID)] {
 			continue
 		}
+		r.named[obj] = l.DisplayName
 		switch {
 		case !customerExists:
 			return fault.New(fault.Invalid, "%s.customerId: customer %q not found here, and the MSP's setting syncCreatesCustomers is off", field, l.CustomerID)
@@ -812,7 +827,7 @@ func (r *reconciler) assignments(snap SyncSnapshot) {
 func (r *reconciler) members(group graph.Object, wanted []string) (added, removed []string) {
 	msp := r.sn.msp
 	members, synced := r.st.members[group], r.st.synced[group]
-	r.owned += len(synced)
+	r.owned += len(r.st.syncedMembers(group))
 	want := map[string]bool{}
 	for _, u := range wanted {
 		want[u] = true
@@ -823,8 +838,13 @@ func (r *reconciler) members(group graph.Object, wanted []string) (added, remove
 		case members[u]:
 			// Already a member: a local membership stays local.
 		case synced[u]:
+			// The system's member, removed here: the sync puts him back.
 			r.write(graph.Create, graph.Rel(group, relMember, user))
 			added = append(added, u)
+			if r.restored[group] == nil {
+				r.restored[group] = map[string]bool{}
+			}
+			r.restored[group][u] = true
 		default:
 			r.write(graph.Create, graph.Rel(group, relMember, user), graph.Rel(group, relSyncedMember, user))
 			added = append(added, u)
@@ -911,12 +931,13 @@ func (r *reconciler) roles(ctx context.Context, snap SyncSnapshot) error {
 			return err
 		}
 		r.updates = append(r.updates, deletion...)
-		for _, u := range slices.Sorted(maps.Keys(st.synced[obj])) {
+		for _, u := range st.syncedMembers(obj) {
 			r.res.RoleAssignmentsRemoved = append(r.res.RoleAssignmentsRemoved, RoleAssignment{u, role})
 			r.owned++
 			r.removed++
 		}
 		r.changed[obj] = true
+		r.named[obj] = ""
 	}
 	return nil
 }
@@ -928,7 +949,7 @@ func (r *reconciler) record() {
 	for _, d := range r.st.drifted {
 		r.write(graph.Delete, d)
 		if r.changed[d.Subject] {
-			r.res.Overwrites = append(r.res.Overwrites, ObjectRef{kindOfType[d.Subject.Type], localID(r.sn.msp, d.Subject.ID)})
+			r.res.Overwrites = append(r.res.Overwrites, r.overwrite(d))
 		}
 	}
 	for _, marks := range []map[graph.Object]graph.Relationship{r.st.deletedHere, r.st.detached} {
@@ -938,7 +959,8 @@ func (r *reconciler) record() {
 			}
 		}
 	}
-	for _, refs := range [][]ObjectRef{r.res.Overwrites, r.res.DeletedHere, r.res.Detached} {
+	sortRefs(r.res.Overwrites, func(o DriftedObject) ObjectRef { return o.ObjectRef })
+	for _, refs := range [][]ObjectRef{r.res.DeletedHere, r.res.Detached} {
 		sortRefs(refs, func(o ObjectRef) ObjectRef { return o })
 	}
 	r.write(graph.Touch, graph.Rel(o, relMSP, mspObject(r.sn.msp)),
@@ -956,6 +978,46 @@ func (r *reconciler) record() {
 	sortAssignments(r.res.AssignmentsRemoved)
 	sortRoleAssignments(r.res.RoleAssignmentsAdded)
 	sortRoleAssignments(r.res.RoleAssignmentsRemoved)
+}
+
+// overwrite is the local edit of an object marked drifted (mark) that the
+// sync changes back: its drift, less what the sync keeps (a name here that
+// the system gives it too or does not sync, as a security group's; members
+// added here; members removed here that the system no longer lists).
+func (r *reconciler) overwrite(mark graph.Relationship) DriftedObject {
+	obj := mark.Subject
+	attributes, exists := r.st.attributesOf(r.sn.msp, obj)
+	d := driftOf(ObjectRef{kindOfType[obj.Type], localID(r.sn.msp, obj.ID)}, mark, attributes, exists, r.st.members[obj], r.st.synced[obj])
+	if name, ok := r.named[obj]; d.Renamed != nil && (!ok || name == d.Renamed.After) {
+		d.Renamed = nil
+	}
+	d.MembersAdded = nil
+	d.MembersRemoved = slices.DeleteFunc(d.MembersRemoved, func(u string) bool { return !r.restored[obj][u] })
+	if len(d.MembersRemoved) == 0 {
+		d.MembersRemoved = nil
+	}
+	return d
+}
+
+// attributesOf are the attributes of a user, customer group or security group
+// of the MSP, and whether it exists.
+func (st *syncState) attributesOf(msp string, obj graph.Object) (graph.Relationship, bool) {
+	byType := map[string]map[string]graph.Relationship{typeUser: st.users, typeCustomerGroup: st.groups, typeSecurityGroup: st.securityGroups}
+	a, ok := byType[obj.Type][localID(msp, obj.ID)]
+	return a, ok
+}
+
+// syncedMembers are the members of group the system made, by id: those
+// with a synced_member marker that are still members (one removed here
+// keeps the marker, see unsyncedMemberships).
+func (st *syncState) syncedMembers(group graph.Object) []string {
+	var out []string
+	for _, u := range slices.Sorted(maps.Keys(st.synced[group])) {
+		if st.members[group][u] {
+			out = append(out, u)
+		}
+	}
+	return out
 }
 
 // refuseMassRemoval refuses a sync that removes most of what its system owns here.

@@ -140,15 +140,16 @@ func TestSync_LocalEditsOfTheDashboardsObjectsAreDriftTheNextSyncOverwrites(t *t
 	w.editGroup("zoho", "globex") // a local group: no drift
 	d, err := w.svc.Drift(w.ctx, "acme", "rmm")
 	require.NoError(t, err)
+	servers := tenancy.DriftedObject{ObjectRef: tenancy.ObjectRef{Kind: tenancy.KindCustomerGroup, ID: "servers"}, MembersRemoved: []string{"dana"}}
 	require.Equal(t, []tenancy.DriftedObject{
-		{ObjectRef: tenancy.ObjectRef{Kind: tenancy.KindCustomerGroup, ID: "servers"}},
+		servers,
 		{ObjectRef: tenancy.ObjectRef{Kind: tenancy.KindUser, ID: "alex"}, Deleted: true},
 	}, d.Objects, "alex is local but the dashboard lists him: deleted here for good; dana's membership belongs to Servers")
 	require.NotEmpty(t, d.LastSyncedAt)
 
 	preview := w.sync(dashboard(), tenancy.SyncOptions{ValidateOnly: true})
 	require.Empty(t, preview.WrittenAt)
-	require.Equal(t, []tenancy.ObjectRef{{Kind: tenancy.KindCustomerGroup, ID: "servers"}}, preview.Overwrites)
+	require.Equal(t, []tenancy.DriftedObject{servers}, preview.Overwrites, "the sync puts Dana back")
 	require.Equal(t, []tenancy.Pair{pair("dana", "globex"), pair("dana", "zylker")}, preview.Associated)
 	require.Len(t, w.driftObjects(), 2, "validateOnly writes nothing")
 
@@ -438,4 +439,55 @@ func TestSync_AChainBrokenHalfwayIsCompletedByRunningItAgain(t *testing.T) {
 	require.Empty(t, again.RoleAssignmentsAdded)
 	require.True(t, w.reaches("dana", "globex"))
 	require.True(t, w.reaches("alex", "zylker"))
+}
+
+// Seed 002: drift says what was edited here. Servers, renamed here twice,
+// with Dana (the dashboard's member) removed and Bob added here: drift names
+// the dashboard's name and the one here, Bob added and Dana removed; the next
+// sync says it puts back the name and Dana (Bob stays, local), and after it
+// nothing has drifted.
+func TestSync_DriftSaysWhatWasEditedHereAndTheSyncWhatItPutsBack(t *testing.T) {
+	w := newWorld(t)
+	w.seedCast()
+	w.sync(dashboard(), tenancy.SyncOptions{})
+	for _, name := range []string{"All servers", "Servers (here)"} {
+		_, err := w.svc.RenameCustomerGroup(w.ctx, "acme", "servers", name)
+		require.NoError(t, err)
+	}
+	w.editUser("dana")
+	w.editUser("bob", "servers")
+
+	d, err := w.svc.Drift(w.ctx, "acme", "rmm")
+	require.NoError(t, err)
+	servers := tenancy.ObjectRef{Kind: tenancy.KindCustomerGroup, ID: "servers"}
+	renamed := &tenancy.Renamed{Before: "Servers", After: "Servers (here)"}
+	require.Equal(t, []tenancy.DriftedObject{{ObjectRef: servers, Renamed: renamed, MembersAdded: []string{"bob"}, MembersRemoved: []string{"dana"}}}, d.Objects,
+		"the dashboard's name is the one before the first rename here")
+	g, err := w.svc.GetCustomerGroup(w.ctx, "acme", "servers", "", tenancy.ViewDefault)
+	require.NoError(t, err)
+	require.Equal(t, []tenancy.Membership{{ID: "alex", Origin: "rmm"}, {ID: "bob", Origin: "local"}}, g.Members, "Dana's removal is kept for drift, not as a membership")
+
+	want := []tenancy.DriftedObject{{ObjectRef: servers, Renamed: renamed, MembersRemoved: []string{"dana"}}}
+	require.Equal(t, want, w.sync(dashboard(), tenancy.SyncOptions{ValidateOnly: true}).Overwrites)
+	res := w.sync(dashboard(), tenancy.SyncOptions{})
+	require.Equal(t, want, res.Overwrites)
+	require.Equal(t, []tenancy.Assignment{{UserID: "dana", CustomerGroupID: "servers"}}, res.AssignmentsAdded)
+	require.Empty(t, w.driftObjects())
+	g, err = w.svc.GetCustomerGroup(w.ctx, "acme", "servers", "", tenancy.ViewDefault)
+	require.NoError(t, err)
+	require.Equal(t, "Servers", g.DisplayName)
+	require.Equal(t, []tenancy.Membership{{ID: "alex", Origin: "rmm"}, {ID: "bob", Origin: "local"}, {ID: "dana", Origin: "rmm"}}, g.Members)
+
+	// Dana removed here again, and the dashboard drops her too: nothing is
+	// put back, and her removal's record goes with the sync.
+	w.editUser("dana")
+	next := dashboard()
+	next.Assignments = next.Assignments[:1]
+	res = w.sync(next, tenancy.SyncOptions{})
+	require.Empty(t, res.Overwrites)
+	require.Empty(t, res.AssignmentsRemoved, "she was removed here already")
+	w.editUser("bob")
+	d, err = w.svc.Drift(w.ctx, "acme", "rmm")
+	require.NoError(t, err)
+	require.Equal(t, []tenancy.DriftedObject{{ObjectRef: servers}}, d.Objects, "Bob's removal is drift; Dana's record went with the sync")
 }

@@ -888,8 +888,10 @@ type SyncResult struct {
 	AssignmentsRemoved     []*Assignment          `protobuf:"bytes,5,rep,name=assignments_removed,json=assignmentsRemoved,proto3" json:"assignments_removed,omitempty"`
 	RoleAssignmentsAdded   []*RoleAssignment      `protobuf:"bytes,6,rep,name=role_assignments_added,json=roleAssignmentsAdded,proto3" json:"role_assignments_added,omitempty"`
 	RoleAssignmentsRemoved []*RoleAssignment      `protobuf:"bytes,7,rep,name=role_assignments_removed,json=roleAssignmentsRemoved,proto3" json:"role_assignments_removed,omitempty"`
-	// Objects edited here since the last sync that this sync changes back.
-	Overwrites []*ObjectRef `protobuf:"bytes,8,rep,name=overwrites,proto3" json:"overwrites,omitempty"`
+	// Objects edited here since the last sync that this sync changes back,
+	// each with the edits it puts back (renamed, members_removed). A
+	// DriftedObject starts with ObjectRef's fields: the field was an ObjectRef.
+	Overwrites []*DriftedObject `protobuf:"bytes,8,rep,name=overwrites,proto3" json:"overwrites,omitempty"`
 	// Who gained and lost access, as the forms report it.
 	Report *SaveReport `protobuf:"bytes,9,opt,name=report,proto3" json:"report,omitempty"`
 	// WriteRelationships calls the sync took: 1 unless it exceeded one call's limit.
@@ -991,7 +993,7 @@ func (x *SyncResult) GetRoleAssignmentsRemoved() []*RoleAssignment {
 	return nil
 }
 
-func (x *SyncResult) GetOverwrites() []*ObjectRef {
+func (x *SyncResult) GetOverwrites() []*DriftedObject {
 	if x != nil {
 		return x.Overwrites
 	}
@@ -1168,9 +1170,16 @@ type DriftedObject struct {
 	Kind  string                 `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
 	Id    string                 `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
 	// Deleted here; the system's syncs do not create it again until restored.
-	Deleted       bool `protobuf:"varint,3,opt,name=deleted,proto3" json:"deleted,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Deleted bool `protobuf:"varint,3,opt,name=deleted,proto3" json:"deleted,omitempty"`
+	// Renamed here: before is the system's display name, after the one here.
+	// Absent when the names agree (or the edit predates the kept name).
+	Renamed *Renamed `protobuf:"bytes,4,opt,name=renamed,proto3" json:"renamed,omitempty"`
+	// Users made members of the group here (local memberships of it).
+	MembersAdded []string `protobuf:"bytes,5,rep,name=members_added,json=membersAdded,proto3" json:"members_added,omitempty"`
+	// The system's members of the group removed here.
+	MembersRemoved []string `protobuf:"bytes,6,rep,name=members_removed,json=membersRemoved,proto3" json:"members_removed,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *DriftedObject) Reset() {
@@ -1224,6 +1233,79 @@ func (x *DriftedObject) GetDeleted() bool {
 	return false
 }
 
+func (x *DriftedObject) GetRenamed() *Renamed {
+	if x != nil {
+		return x.Renamed
+	}
+	return nil
+}
+
+func (x *DriftedObject) GetMembersAdded() []string {
+	if x != nil {
+		return x.MembersAdded
+	}
+	return nil
+}
+
+func (x *DriftedObject) GetMembersRemoved() []string {
+	if x != nil {
+		return x.MembersRemoved
+	}
+	return nil
+}
+
+type Renamed struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Before        string                 `protobuf:"bytes,1,opt,name=before,proto3" json:"before,omitempty"`
+	After         string                 `protobuf:"bytes,2,opt,name=after,proto3" json:"after,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Renamed) Reset() {
+	*x = Renamed{}
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Renamed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Renamed) ProtoMessage() {}
+
+func (x *Renamed) ProtoReflect() protoreflect.Message {
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Renamed.ProtoReflect.Descriptor instead.
+func (*Renamed) Descriptor() ([]byte, []int) {
+	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *Renamed) GetBefore() string {
+	if x != nil {
+		return x.Before
+	}
+	return ""
+}
+
+func (x *Renamed) GetAfter() string {
+	if x != nil {
+		return x.After
+	}
+	return ""
+}
+
 type Drift struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	System string                 `protobuf:"bytes,1,opt,name=system,proto3" json:"system,omitempty"`
@@ -1236,7 +1318,7 @@ type Drift struct {
 
 func (x *Drift) Reset() {
 	*x = Drift{}
-	mi := &file_mspauthz_v1_sync_proto_msgTypes[17]
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1248,7 +1330,7 @@ func (x *Drift) String() string {
 func (*Drift) ProtoMessage() {}
 
 func (x *Drift) ProtoReflect() protoreflect.Message {
-	mi := &file_mspauthz_v1_sync_proto_msgTypes[17]
+	mi := &file_mspauthz_v1_sync_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1261,7 +1343,7 @@ func (x *Drift) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Drift.ProtoReflect.Descriptor instead.
 func (*Drift) Descriptor() ([]byte, []int) {
-	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{17}
+	return file_mspauthz_v1_sync_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Drift) GetSystem() string {
@@ -1353,7 +1435,7 @@ const file_mspauthz_v1_sync_proto_rawDesc = "" +
 	"\aremoved\x18\x03 \x03(\tR\aremoved\"/\n" +
 	"\tObjectRef\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x0e\n" +
-	"\x02id\x18\x02 \x01(\tR\x02id\"\xf1\x06\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\"\xf5\x06\n" +
 	"\n" +
 	"SyncResult\x12\x16\n" +
 	"\x06system\x18\x01 \x01(\tR\x06system\x120\n" +
@@ -1362,9 +1444,9 @@ const file_mspauthz_v1_sync_proto_rawDesc = "" +
 	"\x11assignments_added\x18\x04 \x03(\v2\x17.mspauthz.v1.AssignmentR\x10assignmentsAdded\x12H\n" +
 	"\x13assignments_removed\x18\x05 \x03(\v2\x17.mspauthz.v1.AssignmentR\x12assignmentsRemoved\x12Q\n" +
 	"\x16role_assignments_added\x18\x06 \x03(\v2\x1b.mspauthz.v1.RoleAssignmentR\x14roleAssignmentsAdded\x12U\n" +
-	"\x18role_assignments_removed\x18\a \x03(\v2\x1b.mspauthz.v1.RoleAssignmentR\x16roleAssignmentsRemoved\x126\n" +
+	"\x18role_assignments_removed\x18\a \x03(\v2\x1b.mspauthz.v1.RoleAssignmentR\x16roleAssignmentsRemoved\x12:\n" +
 	"\n" +
-	"overwrites\x18\b \x03(\v2\x16.mspauthz.v1.ObjectRefR\n" +
+	"overwrites\x18\b \x03(\v2\x1a.mspauthz.v1.DriftedObjectR\n" +
 	"overwrites\x12/\n" +
 	"\x06report\x18\t \x01(\v2\x17.mspauthz.v1.SaveReportR\x06report\x12\x16\n" +
 	"\x06writes\x18\n" +
@@ -1381,11 +1463,17 @@ const file_mspauthz_v1_sync_proto_rawDesc = "" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\"@\n" +
 	"\x0fGetDriftRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x16\n" +
-	"\x06system\x18\x02 \x01(\tR\x06system\"M\n" +
+	"\x06system\x18\x02 \x01(\tR\x06system\"\xcb\x01\n" +
 	"\rDriftedObject\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x12\x18\n" +
-	"\adeleted\x18\x03 \x01(\bR\adeleted\"{\n" +
+	"\adeleted\x18\x03 \x01(\bR\adeleted\x12.\n" +
+	"\arenamed\x18\x04 \x01(\v2\x14.mspauthz.v1.RenamedR\arenamed\x12#\n" +
+	"\rmembers_added\x18\x05 \x03(\tR\fmembersAdded\x12'\n" +
+	"\x0fmembers_removed\x18\x06 \x03(\tR\x0emembersRemoved\"7\n" +
+	"\aRenamed\x12\x16\n" +
+	"\x06before\x18\x01 \x01(\tR\x06before\x12\x14\n" +
+	"\x05after\x18\x02 \x01(\tR\x05after\"{\n" +
 	"\x05Drift\x12\x16\n" +
 	"\x06system\x18\x01 \x01(\tR\x06system\x12$\n" +
 	"\x0elast_synced_at\x18\x02 \x01(\tR\flastSyncedAt\x124\n" +
@@ -1408,7 +1496,7 @@ func file_mspauthz_v1_sync_proto_rawDescGZIP() []byte {
 	return file_mspauthz_v1_sync_proto_rawDescData
 }
 
-var file_mspauthz_v1_sync_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_mspauthz_v1_sync_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_mspauthz_v1_sync_proto_goTypes = []any{
 	(*DetachRequest)(nil),             // 0: mspauthz.v1.DetachRequest
 	(*Detachment)(nil),                // 1: mspauthz.v1.Detachment
@@ -1427,8 +1515,9 @@ var file_mspauthz_v1_sync_proto_goTypes = []any{
 	(*SyncSkip)(nil),                  // 14: mspauthz.v1.SyncSkip
 	(*GetDriftRequest)(nil),           // 15: mspauthz.v1.GetDriftRequest
 	(*DriftedObject)(nil),             // 16: mspauthz.v1.DriftedObject
-	(*Drift)(nil),                     // 17: mspauthz.v1.Drift
-	(*SaveReport)(nil),                // 18: mspauthz.v1.SaveReport
+	(*Renamed)(nil),                   // 17: mspauthz.v1.Renamed
+	(*Drift)(nil),                     // 18: mspauthz.v1.Drift
+	(*SaveReport)(nil),                // 19: mspauthz.v1.SaveReport
 }
 var file_mspauthz_v1_sync_proto_depIdxs = []int32{
 	12, // 0: mspauthz.v1.Detachment.memberships:type_name -> mspauthz.v1.ObjectRef
@@ -1444,27 +1533,28 @@ var file_mspauthz_v1_sync_proto_depIdxs = []int32{
 	9,  // 10: mspauthz.v1.SyncResult.assignments_removed:type_name -> mspauthz.v1.Assignment
 	10, // 11: mspauthz.v1.SyncResult.role_assignments_added:type_name -> mspauthz.v1.RoleAssignment
 	10, // 12: mspauthz.v1.SyncResult.role_assignments_removed:type_name -> mspauthz.v1.RoleAssignment
-	12, // 13: mspauthz.v1.SyncResult.overwrites:type_name -> mspauthz.v1.ObjectRef
-	18, // 14: mspauthz.v1.SyncResult.report:type_name -> mspauthz.v1.SaveReport
+	16, // 13: mspauthz.v1.SyncResult.overwrites:type_name -> mspauthz.v1.DriftedObject
+	19, // 14: mspauthz.v1.SyncResult.report:type_name -> mspauthz.v1.SaveReport
 	14, // 15: mspauthz.v1.SyncResult.skipped:type_name -> mspauthz.v1.SyncSkip
 	11, // 16: mspauthz.v1.SyncResult.client_logins:type_name -> mspauthz.v1.ObjectChanges
 	11, // 17: mspauthz.v1.SyncResult.customers:type_name -> mspauthz.v1.ObjectChanges
 	12, // 18: mspauthz.v1.SyncResult.deleted_here:type_name -> mspauthz.v1.ObjectRef
 	12, // 19: mspauthz.v1.SyncResult.detached:type_name -> mspauthz.v1.ObjectRef
-	16, // 20: mspauthz.v1.Drift.objects:type_name -> mspauthz.v1.DriftedObject
-	3,  // 21: mspauthz.v1.SyncService.RunSync:input_type -> mspauthz.v1.RunSyncRequest
-	15, // 22: mspauthz.v1.SyncService.GetDrift:input_type -> mspauthz.v1.GetDriftRequest
-	2,  // 23: mspauthz.v1.SyncService.RestoreDeletedHere:input_type -> mspauthz.v1.RestoreDeletedHereRequest
-	0,  // 24: mspauthz.v1.SyncService.Detach:input_type -> mspauthz.v1.DetachRequest
-	13, // 25: mspauthz.v1.SyncService.RunSync:output_type -> mspauthz.v1.SyncResult
-	17, // 26: mspauthz.v1.SyncService.GetDrift:output_type -> mspauthz.v1.Drift
-	12, // 27: mspauthz.v1.SyncService.RestoreDeletedHere:output_type -> mspauthz.v1.ObjectRef
-	1,  // 28: mspauthz.v1.SyncService.Detach:output_type -> mspauthz.v1.Detachment
-	25, // [25:29] is the sub-list for method output_type
-	21, // [21:25] is the sub-list for method input_type
-	21, // [21:21] is the sub-list for extension type_name
-	21, // [21:21] is the sub-list for extension extendee
-	0,  // [0:21] is the sub-list for field type_name
+	17, // 20: mspauthz.v1.DriftedObject.renamed:type_name -> mspauthz.v1.Renamed
+	16, // 21: mspauthz.v1.Drift.objects:type_name -> mspauthz.v1.DriftedObject
+	3,  // 22: mspauthz.v1.SyncService.RunSync:input_type -> mspauthz.v1.RunSyncRequest
+	15, // 23: mspauthz.v1.SyncService.GetDrift:input_type -> mspauthz.v1.GetDriftRequest
+	2,  // 24: mspauthz.v1.SyncService.RestoreDeletedHere:input_type -> mspauthz.v1.RestoreDeletedHereRequest
+	0,  // 25: mspauthz.v1.SyncService.Detach:input_type -> mspauthz.v1.DetachRequest
+	13, // 26: mspauthz.v1.SyncService.RunSync:output_type -> mspauthz.v1.SyncResult
+	18, // 27: mspauthz.v1.SyncService.GetDrift:output_type -> mspauthz.v1.Drift
+	12, // 28: mspauthz.v1.SyncService.RestoreDeletedHere:output_type -> mspauthz.v1.ObjectRef
+	1,  // 29: mspauthz.v1.SyncService.Detach:output_type -> mspauthz.v1.Detachment
+	26, // [26:30] is the sub-list for method output_type
+	22, // [22:26] is the sub-list for method input_type
+	22, // [22:22] is the sub-list for extension type_name
+	22, // [22:22] is the sub-list for extension extendee
+	0,  // [0:22] is the sub-list for field type_name
 }
 
 func init() { file_mspauthz_v1_sync_proto_init() }
@@ -1479,7 +1569,7 @@ func file_mspauthz_v1_sync_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mspauthz_v1_sync_proto_rawDesc), len(file_mspauthz_v1_sync_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   18,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
