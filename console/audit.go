@@ -74,7 +74,7 @@ func (s *Server) auditTrail(c *call) error {
 	}
 	trail := "/v1/msps/" + url.PathEscape(c.msp())
 	if f.Customer != "" {
-		trail += "/customers/" + url.PathEscape(f.Customer)
+		trail += customerPath(f.Customer)
 	}
 	page.Export = trail + "/auditEvents:export"
 	if len(api) > 0 {

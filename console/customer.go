@@ -2,7 +2,6 @@ package console
 
 import (
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 
@@ -21,8 +20,9 @@ type customerPage struct {
 	// Reach counts the users who reach it, when the API tells the caller.
 	Reach  int
 	Reachs bool
-	// Notice says what the last contact change or Login As did.
-	Notice string
+	// Notice says what the last contact change or Login As did; Refusal
+	// why the API refused one.
+	Notice, Refusal string
 	// Partner is its partner access, when the API tells the caller: what
 	// Login As needs.
 	Partner *pb.PartnerAccess
@@ -49,13 +49,18 @@ type alertGroupView struct {
 }
 
 func (s *Server) customer(c *call) error {
-	return c.customerPage(http.StatusOK, nil, nil, "", "")
+	return c.customerPage(http.StatusOK, nil, nil, "", customerSaid{})
 }
 
-// customerPage renders the form: as saved (at least as fresh as fresh), or
-// with the selection a refused save left and result's blocks beside its rows.
-func (c *call) customerPage(code int, sel *selection, result *reportView, fresh, notice string) error {
+// customerPage renders the form: as saved (at least as fresh as fresh, or
+// as the link's "at"), or with the selection a refused save left and
+// result's blocks beside its rows; said is what the last action did or why
+// it was refused.
+func (c *call) customerPage(code int, sel *selection, result *reportView, fresh string, said customerSaid) error {
 	id := c.r.PathValue("customer")
+	if fresh == "" {
+		fresh = c.fresh()
+	}
 	// The customer and who reaches it, then the form's options and names:
 	// each pair of calls at once.
 	var cu *pb.Customer
@@ -75,7 +80,8 @@ func (c *call) customerPage(code int, sel *selection, result *reportView, fresh,
 	if err != nil {
 		return err
 	}
-	page := customerPage{frame: c.frame(cu.GetDisplayName(), "customers"), Customer: cu, Notice: notice, Partner: partner}
+	page := customerPage{frame: c.frame(cu.GetDisplayName(), "customers"), Customer: cu, Notice: said.notice, Refusal: said.refusal, Partner: partner}
+
 	page.Reach, page.Reachs = len(reach.GetUsers()), reachErr == nil
 	prefs := cu.GetPreferences()
 	if prefs == nil {
@@ -131,7 +137,7 @@ func (c *call) customerPage(code int, sel *selection, result *reportView, fresh,
 	}
 	n.addUsers(users)
 	out := removed(prefs.GetCustomerGroups(), chosenGroups)
-	form := &formView{Action: "/customers/" + url.PathEscape(id), Preview: "/customers/" + url.PathEscape(id) + "/preview", Result: result}
+	form := &formView{Action: customerPath(id), Preview: customerPath(id) + "/preview", Result: result}
 	// The members of the groups that hold the customer are the users who
 	// reach it through them: what a saved row says and where a refused
 	// save's blocks go.
@@ -179,6 +185,9 @@ func (c *call) customerPage(code int, sel *selection, result *reportView, fresh,
 		contacts.AlertGroups = append(contacts.AlertGroups, v)
 	}
 	page.Contacts = contacts
+	if page.Notice == "" {
+		page.Notice = contacts.notice(c.done(), c.r.URL.Query().Get("alertGroup"))
+	}
 	c.render(code, "customer", page)
 	return nil
 }
@@ -203,7 +212,7 @@ func (s *Server) saveCustomer(c *call) error {
 	}
 	rep, err := s.tenancy.EditCustomerPreferences(c.ctx, req)
 	return c.saved(rep, err, sel, func(code int, sel *selection, result *reportView, fresh string) error {
-		return c.customerPage(code, sel, result, fresh, "")
+		return c.customerPage(code, sel, result, fresh, customerSaid{})
 	})
 }
 
@@ -269,6 +278,35 @@ func (c *call) customerChangePicture(req *pb.EditCustomerPreferencesRequest, rep
 	return customerPicture(cu, reach.GetUsers(), n, focus{}, ch), nil
 }
 
+// customerSaid is what the customer page says of the last action: what it
+// did, or why the API refused it.
+type customerSaid struct{ notice, refusal string }
+
+// notice says what a contact change did (seeOther's done, and the alert
+// group it named), as the contacts now read.
+func (v *contactsView) notice(done, alertGroup string) string {
+	switch done {
+	case "contact":
+		if v.AccountContact != "" {
+			return "The Account Contact is now " + v.AccountContact + "."
+		}
+	case "alerts":
+		for _, ag := range v.AlertGroups {
+			if ag.ID != alertGroup {
+				continue
+			}
+			n := 0
+			for _, r := range ag.Rows {
+				if r.Checked {
+					n++
+				}
+			}
+			return "Alert group " + alertGroup + " saved: " + count(n, "contact", "contacts") + "."
+		}
+	}
+	return ""
+}
+
 // setAccountContact makes the chosen user the Account Contact.
 func (s *Server) setAccountContact(c *call) error {
 	if err := c.r.ParseForm(); err != nil {
@@ -276,9 +314,10 @@ func (s *Server) setAccountContact(c *call) error {
 	}
 	ac, err := s.tenancy.SetAccountContact(c.ctx, &pb.SetAccountContactRequest{MspId: c.msp(), CustomerId: c.r.PathValue("customer"), UserId: strings.TrimSpace(c.r.PostForm.Get("userId"))})
 	if err != nil {
-		return c.refused(err)
+		return c.contactRefused(err)
 	}
-	return c.customerPage(http.StatusOK, nil, nil, ac.GetWrittenAt(), "The Account Contact is now "+ac.GetUserId()+" (written at "+ac.GetWrittenAt()+").")
+	c.seeOther(customerPath(c.r.PathValue("customer")), "contact", "at", ac.GetWrittenAt())
+	return nil
 }
 
 // setAlertGroup replaces an alert group's contacts.
@@ -288,18 +327,18 @@ func (s *Server) setAlertGroup(c *call) error {
 	}
 	ag, err := s.tenancy.SetAlertGroup(c.ctx, &pb.SetAlertGroupRequest{MspId: c.msp(), CustomerId: c.r.PathValue("customer"), AlertGroupId: c.r.PathValue("alertGroup"), Contacts: dedupe(slices.DeleteFunc(c.r.PostForm["contacts"], func(id string) bool { return strings.TrimSpace(id) == "" }))})
 	if err != nil {
-		return c.refused(err)
+		return c.contactRefused(err)
 	}
-	return c.customerPage(http.StatusOK, nil, nil, ag.GetWrittenAt(), "Alert group "+ag.GetAlertGroupId()+" saved (written at "+ag.GetWrittenAt()+").")
+	c.seeOther(customerPath(c.r.PathValue("customer")), "alerts", "alertGroup", ag.GetAlertGroupId(), "at", ag.GetWrittenAt())
+	return nil
 }
 
-// refused shows the customer page with the API's refusal of a contact
-// change as its notice; a refusal to see the page at all is the page's.
-func (c *call) refused(err error) error {
-	if ignoreHidden(err) == nil || httpStatus(statusCode(err)) == http.StatusBadRequest {
-		return c.customerPage(http.StatusBadRequest, nil, nil, "", "Refused, nothing written: "+statusMessage(err))
-	}
-	return err
+// contactRefused shows the customer page with the API's refusal of a
+// contact change.
+func (c *call) contactRefused(err error) error {
+	return c.refusedWith(err, func(msg string) error {
+		return c.customerPage(http.StatusBadRequest, nil, nil, "", customerSaid{refusal: "Refused, nothing written: " + msg})
+	})
 }
 
 // loginAs asks the API to Login As the customer: it checks the caller and
@@ -307,10 +346,10 @@ func (c *call) refused(err error) error {
 // (partner access off, no permission); both land on the customer's trail.
 func (s *Server) loginAs(c *call) error {
 	g, err := s.partner.LoginAs(c.ctx, &pb.LoginAsRequest{MspId: c.msp(), CustomerId: c.r.PathValue("customer")})
-	if code, refused := refusal(err); refused && code != http.StatusNotFound {
-		return c.customerPage(code, nil, nil, "", "Login As refused: "+statusMessage(err))
-	} else if err != nil {
-		return err
+	if err != nil {
+		return c.refusedWith(err, func(msg string) error {
+			return c.customerPage(http.StatusForbidden, nil, nil, "", customerSaid{refusal: "Login As refused: " + msg + " The customer's trail records the attempt."})
+		})
 	}
-	return c.customerPage(http.StatusOK, nil, nil, g.GetCheckedAt(), "Login As granted: "+g.GetUserId()+" may act as "+g.GetCustomerId()+" until "+when(g.GetExpiresAt().AsTime())+". The customer's trail records it.")
+	return c.customerPage(http.StatusOK, nil, nil, g.GetCheckedAt(), customerSaid{notice: "Login As granted: " + g.GetUserId() + " may act as " + g.GetCustomerId() + " until " + when(g.GetExpiresAt().AsTime()) + ". The customer's trail records it."})
 }

@@ -2,7 +2,6 @@ package console
 
 import (
 	"net/http"
-	"net/url"
 	"strings"
 
 	pb "github.com/mspauthz/mspauthz/api/mspauthz/v1"
@@ -60,7 +59,7 @@ func (c *call) endCustomerUsersPage(code int, draft endCustomerDraft, refusal st
 		return err
 	}
 	page := endCustomerUsersPage{frame: c.frame("Users of "+cu.GetDisplayName(), "customers"), Customer: cu, Roles: roles.GetRoles(),
-		Selection: settings.GetEndCustomerRoleSelection(), Add: draft, Refusal: refusal, Notice: notices[c.r.URL.Query().Get("done")]}
+		Selection: settings.GetEndCustomerRoleSelection(), Add: draft, Refusal: refusal, Notice: notices[c.done()]}
 	roleNames := map[string]string{}
 	for _, r := range roles.GetRoles() {
 		roleNames[r.GetRole()] = r.GetDisplayName()
@@ -88,7 +87,7 @@ func (s *Server) addEndCustomerUser(c *call) error {
 	if err != nil {
 		return c.refusedWith(err, func(msg string) error { return c.endCustomerUsersPage(http.StatusBadRequest, draft, msg) })
 	}
-	c.seeOther("/customers/"+url.PathEscape(customer)+"/endCustomerUsers", "added")
+	c.seeOther(customerPath(customer)+"/endCustomerUsers", "added")
 	return nil
 }
 
@@ -106,6 +105,6 @@ func (s *Server) setRoleSelection(c *call) error {
 	if err != nil {
 		return c.refusedWith(err, func(msg string) error { return c.endCustomerUsersPage(http.StatusBadRequest, endCustomerDraft{}, msg) })
 	}
-	c.seeOther("/customers/"+url.PathEscape(customer)+"/endCustomerUsers", "setting")
+	c.seeOther(customerPath(customer)+"/endCustomerUsers", "setting")
 	return nil
 }

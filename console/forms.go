@@ -277,10 +277,19 @@ func (c *call) refusedWith(err error, page func(msg string) error) error {
 }
 
 // seeOther sends the browser, after a write the API accepted, to the page
-// that shows its result, with the notice of done (notices).
-func (c *call) seeOther(path, done string) {
-	http.Redirect(c.w, c.r, path+"?"+query("done", done), http.StatusSeeOther)
+// that shows its result, with the notice of done (notices) and the pairs of
+// more query parameters: "at" is the write's ZedToken, which the page reads
+// at least as fresh as (c.fresh), and a notice that names an object takes
+// its id and reads what it says of it from the page's own reads, never from
+// the link. A refresh of the page then reads again; it does not save again.
+func (c *call) seeOther(path, done string, pairs ...string) {
+	http.Redirect(c.w, c.r, path+"?"+query(append([]string{"done", done}, pairs...)...), http.StatusSeeOther)
 }
+
+// done is the notice a page shows after seeOther, and fresh the ZedToken it
+// reads at least as fresh as.
+func (c *call) done() string  { return c.r.URL.Query().Get("done") }
+func (c *call) fresh() string { return c.r.URL.Query().Get("at") }
 
 // notices say what a write the API accepted did, by the done of seeOther.
 var notices = map[string]string{

@@ -37,3 +37,6 @@ func query(pairs ...string) string {
 	}
 	return q.Encode()
 }
+
+// customerPath is the path of a customer's page.
+func customerPath(customer string) string { return "/customers/" + url.PathEscape(customer) }

@@ -19,10 +19,9 @@ type grantsPage struct {
 	// Roles and SecurityGroups are the request form's choices.
 	Roles          []*pb.Role
 	SecurityGroups []*pb.SecurityGroup
-	// Notice says what the last request or revocation did, or why the API
-	// refused it (Refused).
-	Notice  string
-	Refused bool
+	// Notice says what the last request or revocation did (grantNotice);
+	// Refusal why the API refused it.
+	Notice, Refusal string
 	// Asked is the request form as the person left it.
 	Asked *pb.RequestGrantRequest
 }
@@ -37,18 +36,18 @@ type grantView struct {
 }
 
 func (s *Server) timeBoundGrants(c *call) error {
-	return c.grantsPage(http.StatusOK, "", false, nil)
+	return c.grantsPage(http.StatusOK, "", nil)
 }
 
-func (c *call) grantsPage(code int, notice string, refused bool, asked *pb.RequestGrantRequest) error {
+func (c *call) grantsPage(code int, refusal string, asked *pb.RequestGrantRequest) error {
 	expiring, _ := strconv.Atoi(c.r.URL.Query().Get("expiring"))
-	page := grantsPage{frame: c.frame("Time-bound grants", "grants"), Expiring: expiring, Notice: notice, Refused: refused, Asked: asked}
+	page := grantsPage{frame: c.frame("Time-bound grants", "grants"), Expiring: expiring, Refusal: refusal, Asked: asked}
 	if page.Asked == nil {
 		page.Asked = &pb.RequestGrantRequest{DurationDays: 30}
 	}
 	var list *pb.ListGrantsResponse
 	err := all(func() (err error) {
-		list, err = c.s.grants.ListGrants(c.ctx, &pb.ListGrantsRequest{MspId: c.msp(), ExpiringWithinDays: int32(expiring)})
+		list, err = c.s.grants.ListGrants(c.ctx, &pb.ListGrantsRequest{MspId: c.msp(), ExpiringWithinDays: int32(expiring), AtLeastAsFresh: c.fresh()})
 		return err
 	}, func() error {
 		roles, err := c.s.roles.ListRoles(c.ctx, &pb.ListRolesRequest{MspId: c.msp()})
@@ -65,6 +64,7 @@ func (c *call) grantsPage(code int, notice string, refused bool, asked *pb.Reque
 	if page.Grants, err = c.grantViews(list.GetGrants()); err != nil {
 		return err
 	}
+	page.Notice = c.grantNotice(list.GetGrants())
 	c.render(code, "grants", page)
 	return nil
 }
@@ -117,6 +117,25 @@ func roughly(d time.Duration) string {
 	return "a minute"
 }
 
+// grantNotice says what became of the grant a decision or request named
+// (seeOther's "grant"), as the page's own list of grants tells it.
+func (c *call) grantNotice(grants []*pb.Grant) string {
+	if c.done() != "grant" {
+		return ""
+	}
+	id := c.r.URL.Query().Get("grant")
+	for _, g := range grants {
+		if g.GetGrantId() != id {
+			continue
+		}
+		if g.GetStatus() == "PENDING" {
+			return "Grant " + id + " requested: it waits for " + g.GetCustomerId() + "'s administrator to approve it."
+		}
+		return "Grant " + id + " is now " + strings.ToLower(g.GetStatus()) + "."
+	}
+	return ""
+}
+
 // requestGrant asks the API for a grant as the form says; a refusal keeps
 // the form as the person left it, with the API's reason.
 func (s *Server) requestGrant(c *call) error {
@@ -131,18 +150,17 @@ func (s *Server) requestGrant(c *call) error {
 	req := &pb.RequestGrantRequest{MspId: c.msp(), CustomerId: strings.TrimSpace(f.Get("customerId")), SecurityGroupId: f.Get("securityGroupId"),
 		RoleId: f.Get("roleId"), DurationDays: int32(days), AutoExtend: f.Get("autoExtend") != ""}
 	g, err := s.grants.RequestGrant(c.ctx, req)
-	if code, refused := refusal(err); refused {
-		return c.grantsPage(code, "Refused, nothing written: "+statusMessage(err), true, req)
-	} else if err != nil {
-		return err
+	if err != nil {
+		return c.refusedWith(err, func(msg string) error { return c.grantsPage(http.StatusBadRequest, msg, req) })
 	}
-	return c.grantsPage(http.StatusOK, "Grant "+g.GetGrantId()+" requested: it waits for "+g.GetCustomerId()+"'s administrator to approve it (written at "+g.GetWrittenAt()+").", false, nil)
+	c.seeOther("/grants", "grant", "grant", g.GetGrantId(), "at", g.GetWrittenAt())
+	return nil
 }
 
 // decideGrant is one of a grant's decisions (approve, decline, revoke),
-// answered by the page back names (the MSP's grants, or a customer's own
-// side) with the API's answer or refusal.
-func (s *Server) decideGrant(decision string, back func(c *call, code int, notice string, refused bool) error) handler {
+// made on the page back is (the MSP's grants, or a customer's own side),
+// which shows the API's refusal or, after the decision, what it did.
+func (s *Server) decideGrant(decision string, back grantsBack) handler {
 	return func(c *call) error {
 		req := &pb.DecideGrantRequest{MspId: c.msp(), GrantId: c.r.PathValue("grant")}
 		var g *pb.Grant
@@ -155,26 +173,29 @@ func (s *Server) decideGrant(decision string, back func(c *call, code int, notic
 		default:
 			g, err = s.grants.RevokeGrant(c.ctx, req)
 		}
-		if code, refused := refusal(err); refused {
-			return back(c, code, "Refused, nothing written: "+statusMessage(err), true)
-		} else if err != nil {
-			return err
+		if err != nil {
+			return c.refusedWith(err, func(msg string) error { return back.refused(c, msg) })
 		}
-		return back(c, http.StatusOK, "Grant "+g.GetGrantId()+" is now "+strings.ToLower(g.GetStatus())+" (written at "+g.GetWrittenAt()+").", false)
+		c.seeOther(back.path(c), "grant", "grant", g.GetGrantId(), "at", g.GetWrittenAt())
+		return nil
 	}
 }
 
-// grantsBack shows the MSP's grants after a decision.
-func grantsBack(c *call, code int, notice string, refused bool) error {
-	return c.grantsPage(code, notice, refused, nil)
+// grantsBack is a page grants are decided on: where it is, and how it
+// shows a refusal.
+type grantsBack struct {
+	path    func(c *call) string
+	refused func(c *call, msg string) error
 }
 
-// refusal says whether err is the API refusing what a person asked (a
-// status below 500, shown beside the form), and its HTTP status.
-func refusal(err error) (int, bool) {
-	if err == nil {
-		return 0, false
+// mspGrants is the MSP's list of grants; customerOwn a customer's own side.
+var (
+	mspGrants = grantsBack{
+		path:    func(*call) string { return "/grants" },
+		refused: func(c *call, msg string) error { return c.grantsPage(http.StatusBadRequest, msg, nil) },
 	}
-	code := httpStatus(statusCode(err))
-	return code, code < http.StatusInternalServerError && code != http.StatusUnauthorized
-}
+	customerOwn = grantsBack{
+		path:    func(c *call) string { return ownPath(c.r.PathValue("customer")) },
+		refused: func(c *call, msg string) error { return c.ownPage(http.StatusBadRequest, msg) },
+	}
+)

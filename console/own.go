@@ -25,8 +25,9 @@ type ownPage struct {
 	// TrailHidden the API's refusal to read it.
 	LoginsAs    []eventView
 	TrailHidden string
-	Notice      string
-	Refused     bool
+	// Notice says what the last switch or decision did; Refusal why the
+	// API refused it.
+	Notice, Refusal string
 }
 
 // eventView is an audit event as a row shows it.
@@ -40,23 +41,26 @@ type eventView struct {
 const maxLoginsAs = 50
 
 func (s *Server) own(c *call) error {
-	return c.ownPage(http.StatusOK, "", false)
+	return c.ownPage(http.StatusOK, "")
 }
 
-func (c *call) ownPage(code int, notice string, refused bool) error {
+// ownPath is the path of a customer's own side.
+func ownPath(customer string) string { return customerPath(customer) + "/own" }
+
+func (c *call) ownPage(code int, refusal string) error {
 	id := c.r.PathValue("customer")
-	cu, err := c.s.tenancy.GetCustomer(c.ctx, &pb.GetCustomerRequest{MspId: c.msp(), CustomerId: id, View: pb.View_BASIC})
+	cu, err := c.s.tenancy.GetCustomer(c.ctx, &pb.GetCustomerRequest{MspId: c.msp(), CustomerId: id, View: pb.View_BASIC, AtLeastAsFresh: c.fresh()})
 	if err != nil {
 		return err
 	}
-	page := ownPage{frame: c.frame(cu.GetDisplayName()+": own side", "customers"), Customer: cu, Notice: notice, Refused: refused}
+	page := ownPage{frame: c.frame(cu.GetDisplayName()+": own side", "customers"), Customer: cu, Refusal: refusal}
 	var grants []*pb.Grant
 	err = all(func() error {
-		p, err := c.s.partner.GetPartnerAccess(c.ctx, &pb.GetPartnerAccessRequest{MspId: c.msp(), CustomerId: id})
+		p, err := c.s.partner.GetPartnerAccess(c.ctx, &pb.GetPartnerAccessRequest{MspId: c.msp(), CustomerId: id, AtLeastAsFresh: c.fresh()})
 		page.Partner, page.Hidden = p, hidden(err)
 		return ignoreHidden(err)
 	}, func() error {
-		list, err := c.s.grants.ListGrants(c.ctx, &pb.ListGrantsRequest{MspId: c.msp(), CustomerId: id})
+		list, err := c.s.grants.ListGrants(c.ctx, &pb.ListGrantsRequest{MspId: c.msp(), CustomerId: id, AtLeastAsFresh: c.fresh()})
 		grants, page.GrantsHidden = list.GetGrants(), hidden(err)
 		return ignoreHidden(err)
 	}, func() error {
@@ -70,6 +74,10 @@ func (c *call) ownPage(code int, notice string, refused bool) error {
 	views, err := c.grantViews(grants)
 	if err != nil {
 		return err
+	}
+	page.Notice = c.grantNotice(grants)
+	if c.done() == "partner" && page.Partner != nil {
+		page.Notice = "MSP Management is " + partnerState(page.Partner.GetEnabled()) + "."
 	}
 	for _, g := range views {
 		switch g.GetStatus() {
@@ -132,19 +140,17 @@ func (s *Server) setPartnerAccess(c *call) error {
 	}
 	on := c.r.PostForm.Get("enabled") == "true"
 	p, err := s.partner.SetPartnerAccess(c.ctx, &pb.SetPartnerAccessRequest{MspId: c.msp(), CustomerId: c.r.PathValue("customer"), Enabled: on})
-	if code, refused := refusal(err); refused {
-		return c.ownPage(code, "Refused, nothing written: "+statusMessage(err), true)
-	} else if err != nil {
-		return err
+	if err != nil {
+		return c.refusedWith(err, func(msg string) error { return c.ownPage(http.StatusBadRequest, msg) })
 	}
-	state := "off: the MSP's partner staff can no longer Login As this customer, and it has left the MSP's global views"
-	if p.GetEnabled() {
-		state = "on: the MSP's partner staff may Login As this customer again"
-	}
-	return c.ownPage(http.StatusOK, "MSP Management is "+state+" (written at "+p.GetWrittenAt()+").", false)
+	c.seeOther(ownPath(c.r.PathValue("customer")), "partner", "at", p.GetWrittenAt())
+	return nil
 }
 
-// ownBack shows a customer's own side after a decision on one of its grants.
-func ownBack(c *call, code int, notice string, refused bool) error {
-	return c.ownPage(code, notice, refused)
+// partnerState says what a customer's MSP Management being on or off means.
+func partnerState(on bool) string {
+	if on {
+		return "on: the MSP's partner staff may Login As this customer"
+	}
+	return "off: the MSP's partner staff can no longer Login As this customer, and it has left the MSP's global views"
 }

@@ -26,7 +26,7 @@ func (s *Server) customerPicture(c *call) error {
 	if err != nil {
 		return err
 	}
-	base := "/customers/" + url.PathEscape(id)
+	base := customerPath(id)
 	f := focusOf(c.r.URL.Query(), base+"/picture")
 	n := newNames()
 	var users, groups []string

@@ -215,7 +215,7 @@ func userPicture(user *pb.User, reach []*pb.CustomerAccess, n *names, f focus, c
 	aggregate := len(reach) > maxDrawn
 	customer := func(id string) *node {
 		c := p.node(2, "customer:"+id, n.customer(id), "customer")
-		c.State, c.Href = state(ch, id), "/customers/"+url.PathEscape(id)
+		c.State, c.Href = state(ch, id), customerPath(id)
 		return c
 	}
 	for _, g := range slices.Sorted(mapKeys(byGroup)) {
@@ -294,7 +294,7 @@ func groupPicture(g *pb.CustomerGroup, customers []string, n *names, ch *change)
 	}
 	for _, id := range shown {
 		c := p.node(2, "customer:"+id, n.customer(id), "customer")
-		c.Href, c.State = "/customers/"+url.PathEscape(id), state(ch, id)
+		c.Href, c.State = customerPath(id), state(ch, id)
 		p.join(gn, c, ch.link("customer:"+id))
 	}
 	p.Caption = fmt.Sprintf("%s: %d members, %d customers", g.GetDisplayName(), len(members), len(g.GetCustomers()))

@@ -96,7 +96,7 @@ func (c *call) rolesPage(code int, draft roleDraft, refusal string) error {
 	if err != nil {
 		return err
 	}
-	page := rolesPage{frame: c.frame("Roles", "roles"), Roles: roles, Modules: modulesOf(catalog, roles, nil), Create: draft, Refusal: refusal, Notice: notices[c.r.URL.Query().Get("done")]}
+	page := rolesPage{frame: c.frame("Roles", "roles"), Roles: roles, Modules: modulesOf(catalog, roles, nil), Create: draft, Refusal: refusal, Notice: notices[c.done()]}
 	c.render(code, "roles", page)
 	return nil
 }
@@ -166,7 +166,7 @@ func (c *call) rolePage(code int, draft *pb.Role, refusal string) error {
 	if draft != nil {
 		shown = draft
 	}
-	page := rolePage{frame: c.frame(role.GetDisplayName(), "roles"), Role: shown, Refusal: refusal, Notice: notices[c.r.URL.Query().Get("done")],
+	page := rolePage{frame: c.frame(role.GetDisplayName(), "roles"), Role: shown, Refusal: refusal, Notice: notices[c.done()],
 		Modules: modulesOf(catalog.GetPermissions(), nil, shown.GetPermissions()), Bound: groupsErr == nil}
 	for _, g := range groups.GetSecurityGroups() {
 		if g.GetRoleId() == id {

@@ -92,7 +92,7 @@ func (c *call) securityGroupsPage(code int, form *securityGroupForm, sel *select
 	for _, r := range roles.GetRoles() {
 		roleNames[r.GetRoleId()] = r.GetDisplayName()
 	}
-	page := securityGroupsPage{frame: c.frame("Security groups", "securityGroups"), Create: form, Notice: notices[c.r.URL.Query().Get("done")]}
+	page := securityGroupsPage{frame: c.frame("Security groups", "securityGroups"), Create: form, Notice: notices[c.done()]}
 	for _, g := range groups.GetSecurityGroups() {
 		page.Groups = append(page.Groups, securityGroupRow{ID: g.GetSecurityGroupId(), Name: g.GetDisplayName(), RoleID: g.GetRoleId(), Role: named(roleNames, g.GetRoleId()),
 			Scope: scopeText(g.GetScope(), n), Members: len(g.GetMembers()), Kind: securityGroupKind(g)})
@@ -232,7 +232,7 @@ func (c *call) securityGroupPage(code int, sel *selection, refusal string) error
 	}
 	at := "/securityGroups/" + url.PathEscape(id)
 	page := securityGroupPage{frame: c.frame(g.GetDisplayName(), "securityGroups"), Group: g, Role: role, Scope: scopeText(g.GetScope(), n), Kind: securityGroupKind(g),
-		Whom: count(len(g.GetMembers()), "member", "members"), Picture: securityGroupPicture(g, role, cgroups, n), Notice: notices[c.r.URL.Query().Get("done")], Refusal: refusal,
+		Whom: count(len(g.GetMembers()), "member", "members"), Picture: securityGroupPicture(g, role, cgroups, n), Notice: notices[c.done()], Refusal: refusal,
 		Members: &formView{Action: at + "/members", Choices: []choice{{Legend: "Members", Field: "users", Rows: withSelection(rowsOfUsers(users), g.GetMembers(), chosen, n.user),
 			Find: finder(more, at, "users"), What: "users"}}}}
 	c.render(code, "securityGroup", page)
@@ -279,13 +279,13 @@ func securityGroupPicture(g *pb.SecurityGroup, role *pb.Role, cgroups map[string
 		}
 		for _, cu := range customers {
 			y := p.node(3, "customer:"+cu, n.customer(cu), "customer")
-			y.Href = "/customers/" + url.PathEscape(cu)
+			y.Href = customerPath(cu)
 			p.join(x, y, kept)
 		}
 	}
 	for _, cu := range s.GetCustomers() {
 		x := p.node(2, "customer:"+cu, n.customer(cu), "customer")
-		x.Href = "/customers/" + url.PathEscape(cu)
+		x.Href = customerPath(cu)
 		p.join(sg, x, kept)
 	}
 	p.Caption = fmt.Sprintf("%s grants %s's %d permissions to %s on %s", g.GetDisplayName(), role.GetDisplayName(), len(role.GetPermissions()), count(len(members), "member", "members"), scopeText(s, n))

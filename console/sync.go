@@ -50,9 +50,7 @@ func (c *call) syncPage(code int, snapshot string, massRemoval bool, result *syn
 	system := c.r.PathValue("system")
 	page := syncPage{frame: c.frame("Sync with "+system, "sync"), System: system, Snapshot: snapshot, MassRemoval: massRemoval, Result: result, Refusal: refused}
 	drift, err := c.s.sync.GetDrift(c.ctx, &pb.GetDriftRequest{MspId: c.msp(), System: system})
-	if _, hidden := refusal(err); hidden {
-		page.DriftHidden = statusMessage(err)
-	} else if err != nil {
+	if page.DriftHidden = hidden(err); ignoreHidden(err) != nil {
 		return err
 	}
 	page.Drift, page.LastSynced = drift.GetObjects(), drift.GetLastSyncedAt()
@@ -85,18 +83,18 @@ func (s *Server) runSync(c *call) error {
 	}
 	dryRun := c.r.PostFormValue("apply") == ""
 	res, err := s.sync.RunSync(c.ctx, &pb.RunSyncRequest{MspId: c.msp(), System: c.r.PathValue("system"), Snapshot: snap, ValidateOnly: dryRun, AllowMassRemoval: massRemoval})
-	if code, refused := refusal(err); refused {
-		report, rerr := c.reportOf(nil, err, dryRun, newNames())
-		if rerr != nil {
-			return rerr
-		}
-		msg := report.Refusal
-		for _, b := range report.Blocks {
-			msg += b.Text + " "
-		}
-		return c.syncPage(code, text, massRemoval, nil, "Refused, nothing written: "+strings.TrimSpace(msg))
-	} else if err != nil {
-		return err
+	if err != nil {
+		return c.refusedWith(err, func(string) error {
+			report, rerr := c.reportOf(nil, err, dryRun, newNames())
+			if rerr != nil {
+				return rerr
+			}
+			msg := report.Refusal
+			for _, b := range report.Blocks {
+				msg += b.Text + " "
+			}
+			return c.syncPage(http.StatusBadRequest, text, massRemoval, nil, "Refused, nothing written: "+strings.TrimSpace(msg))
+		})
 	}
 	report, err := c.reportOf(res.GetReport(), nil, dryRun, newNames())
 	if err != nil {

@@ -54,7 +54,7 @@ func (c *call) usersPage(code int, add *addUserForm) error {
 	if err != nil {
 		return err
 	}
-	page := usersPage{frame: c.frame("Users", "users"), Add: add, Notice: notices[c.r.URL.Query().Get("done")]}
+	page := usersPage{frame: c.frame("Users", "users"), Add: add, Notice: notices[c.done()]}
 	for _, u := range users {
 		meta := count(len(u.GetCustomerGroups()), "customer group", "customer groups") + ", " + count(len(u.GetSecurityGroups()), "security group", "security groups")
 		if u.GetSingleCustomerId() != "" {
@@ -184,7 +184,7 @@ func (c *call) userPageWith(code int, sel *selection, result *reportView, fresh 
 			return err
 		}
 	}
-	page := userPage{frame: c.frame(u.GetDisplayName(), "users"), User: u, SecurityGroups: sgView, Notice: notices[c.r.URL.Query().Get("done")], Confined: n.customer(u.GetSingleCustomerId()),
+	page := userPage{frame: c.frame(u.GetDisplayName(), "users"), User: u, SecurityGroups: sgView, Notice: notices[c.done()], Confined: n.customer(u.GetSingleCustomerId()),
 		Form: &formView{Action: "/users/" + url.PathEscape(id), Preview: "/users/" + url.PathEscape(id) + "/preview", Result: result,
 			Choices: []choice{{Legend: "Customer groups", Field: "customerGroups", Rows: rows, Find: finder(more, "/users/"+url.PathEscape(id), "customerGroups"), What: "customer groups"}}}}
 	c.render(code, "user", page)

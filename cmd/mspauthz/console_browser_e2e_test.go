@@ -340,3 +340,34 @@ func TestConsole_OliviaFindsYusufAmongManyUsersAndAssociatesHimWithZylker(t *tes
 	c.do(chromedp.SendKeys(chromedp.ID("find-users"), "nobody-at-all"))
 	c.waitText("#found-users", "Nothing else matches “nobody-at-all”")
 }
+
+// Olivia makes Carol Zylker's Account Contact: the page says so and reads
+// it back; a refresh reads again and writes nothing more; a contact the API
+// refuses leaves the contact as it was, with the reason.
+func TestConsole_OliviaMakesCarolZylkersAccountContactAndARefreshSavesNothing(t *testing.T) {
+	s := startSignIn(t)
+	c := newChrome(t)
+	c.signInAsDemo(s, "olivia", "/customers/zylker")
+	c.do(chromedp.SetValue(chromedp.ID("account-contact-user"), "carol"), chromedp.Click(chromedp.ID("set-account-contact")), chromedp.WaitVisible(chromedp.ID("notice")))
+	require.Contains(t, c.text("#notice"), "The Account Contact is now Carol.")
+	require.Equal(t, "Carol", c.text("#account-contact"))
+	require.Contains(t, eval[string](c, "location.search"), "done=contact", "the save answered with a redirect to the page")
+	c.shot("account-contact-set")
+	events := func() int {
+		q := "/v1/msps/acme/auditEvents?action=TenancyService/SetAccountContact&pageSize=1000"
+		listed, _ := s.ok(adminToken, "GET", q, nil)["events"].([]any)
+		return len(listed)
+	}
+	before := events()
+	require.Positive(t, before, "the save is on the trail")
+	c.do(chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("account-contact")))
+	require.Contains(t, c.text("#notice"), "The Account Contact is now Carol.")
+	require.Equal(t, before, events(), "a refresh saves nothing")
+
+	// As a page left open while Dana lost Zylker would offer her.
+	eval[bool](c, `(s => { s.add(new Option("Dana", "dana")); s.value = "dana"; return true })(document.getElementById("account-contact-user"))`)
+	c.do(chromedp.Click(chromedp.ID("set-account-contact")), chromedp.WaitVisible(chromedp.ID("refusal")))
+	require.Contains(t, c.text("#refusal"), "Refused, nothing written")
+	require.Equal(t, "Carol", c.text("#account-contact"), "the contact as it was")
+	c.shot("account-contact-refused")
+}

@@ -38,6 +38,9 @@ func TestConsole_ZaraSwitchesMSPManagementOffAndOliviasLoginAsStops(t *testing.T
 	require.Contains(t, c.text("#notice"), "MSP Management is off")
 	require.Equal(t, "OFF", c.text("#partner-state"))
 	c.shot("zara-switched-off")
+	c.do(chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("partner-access")))
+	require.Contains(t, c.text("#notice"), "MSP Management is off", "a refresh reads the switch again; it does not switch it")
+	require.Equal(t, "OFF", c.text("#partner-state"))
 	c.signOut()
 
 	c.signInAsDemo(s, "olivia", "/customers/zylker")
@@ -72,15 +75,19 @@ func TestConsole_OliviaRequestsAGrantZaraApprovesItAndItExpires(t *testing.T) {
 		chromedp.SetValue(chromedp.ID("grant-group"), "technician"), chromedp.SetValue(chromedp.ID("grant-role"), "technician"),
 		chromedp.SetValue(chromedp.ID("grant-days"), "1"))
 	// The top role may not extend itself: the API refuses, the form stays.
-	c.do(chromedp.SetValue(chromedp.ID("grant-role"), "account_owner"), chromedp.Click(chromedp.ID("grant-extend")), chromedp.Click(chromedp.ID("request-grant")), chromedp.WaitVisible(chromedp.ID("notice")))
-	require.Contains(t, c.text("#notice"), "Refused, nothing written")
-	require.Contains(t, c.text("#notice"), "TOP_ROLE_NOT_EXTENDABLE")
+	c.do(chromedp.SetValue(chromedp.ID("grant-role"), "account_owner"), chromedp.Click(chromedp.ID("grant-extend")), chromedp.Click(chromedp.ID("request-grant")), chromedp.WaitVisible(chromedp.ID("refusal")))
+	require.Contains(t, c.text("#refusal"), "Refused, nothing written")
+	require.Contains(t, c.text("#refusal"), "TOP_ROLE_NOT_EXTENDABLE")
 	require.Equal(t, "zylker", eval[string](c, `document.getElementById("grant-customer").value`), "the form as she left it")
 	c.shot("grant-refused-top-role")
 	c.do(chromedp.SetValue(chromedp.ID("grant-role"), "technician"), chromedp.Click(chromedp.ID("grant-extend")), chromedp.Click(chromedp.ID("request-grant")))
 	c.waitText("#notice", "requested: it waits for zylker's administrator")
 	require.Contains(t, c.text("#grants"), "PENDING")
 	c.shot("grant-requested")
+	// A refresh reads the page again; it does not request a second grant.
+	c.do(chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("grants")))
+	require.Contains(t, c.text("#notice"), "requested: it waits for zylker's administrator")
+	require.Len(t, s.ok(adminToken, "GET", "/v1/msps/acme/grants", nil)["grants"], 1, "one grant requested")
 	c.signOut()
 
 	c.do(chromedp.Click(chromedp.ID("demo-acme-zara")), chromedp.WaitVisible(chromedp.ID("grant-requests")))
@@ -101,6 +108,8 @@ func TestConsole_OliviaRequestsAGrantZaraApprovesItAndItExpires(t *testing.T) {
 		c.do(chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("grant-requests")))
 	}
 	require.Contains(t, c.text("#active-grants"), "No active grant.")
+	require.False(t, eval[bool](c, `!!document.getElementById("refusal")`), "the refreshes read; none approved again")
+	require.Contains(t, c.text("#notice"), "is now expired", "the notice says what the grant is now")
 	require.Equal(t, false, s.ok(adminToken, "POST", "/v1/msps/acme/check", dana)["allowed"], "an expired grant denies")
 	c.shot("grant-expired")
 	c.signOut()

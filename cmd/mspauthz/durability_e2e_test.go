@@ -237,11 +237,20 @@ func TestDurability_ASpiceDBNodeDiesMidStream(t *testing.T) {
 
 	c.A.Kill()
 	down := st.acked.Load()
-	time.Sleep(3 * time.Second)
+	// Saves in flight when A died wait for node B to give up on it (its
+	// dispatch deadline), which on a loaded machine takes seconds: wait for
+	// the first 503 within the SpiceDB call deadline rather than a fixed time.
+	failed := func() int {
+		st.mu.Lock()
+		defer st.mu.Unlock()
+		return st.failures["503 Service Unavailable"]
+	}
+	for began := time.Now(); failed() == 0 && time.Since(began) < 35*time.Second; {
+		time.Sleep(100 * time.Millisecond)
+	}
 	st.mu.Lock()
-	failed := st.failures["503 Service Unavailable"]
+	require.Positive(t, st.failures["503 Service Unavailable"], "with node A dead, saves fail with 503; failures %v, last %v", st.failures, st.lastError)
 	st.mu.Unlock()
-	require.Positive(t, failed, "with node A dead, saves fail with 503; failures %v, last %v", st.failures, st.lastError)
 	require.LessOrEqual(t, st.acked.Load()-down, int64(4), "with node A dead, at most the saves already past their checks land")
 	require.NoError(t, c.A.Start(ctx))
 	st.waitAcked(20, 2*time.Minute, "node A back, mspauthz not restarted")
