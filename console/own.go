@@ -54,6 +54,9 @@ func (c *call) ownPage(code int, refusal string) error {
 		return err
 	}
 	page := ownPage{frame: c.frame(cu.GetDisplayName()+": own side", "customers"), Customer: cu, Refusal: refusal}
+	if page.OnOwnDomain = page.OwnDomain() == id; page.OnOwnDomain {
+		page.Nav = "" // the switch, not the customers, says where he is
+	}
 	var grants []*pb.Grant
 	err = all(func() error {
 		p, err := c.s.partner.GetPartnerAccess(c.ctx, &pb.GetPartnerAccessRequest{MspId: c.msp(), CustomerId: id, AtLeastAsFresh: c.fresh()})

@@ -160,10 +160,11 @@ type call struct {
 	s   *Server
 	// caller is who the API says is signed in (GET /v1/caller).
 	caller *pb.Caller
-	// permissions answers, once, the MSP-level permissions the API says the
-	// caller holds (asked beside the page's own calls: only the navigation
+	// permissions answers, once, the caller in the API's FULL view: the
+	// MSP-level permissions it says he holds, and his own domain if he may
+	// switch to it (asked beside the page's own calls: only the navigation
 	// needs them).
-	permissions func() []string
+	permissions func() *pb.Caller
 }
 
 // permissionsOf asks the API, in the background, which MSP-level
@@ -171,18 +172,18 @@ type call struct {
 // for the answer (none if the API fails to give it: the navigation then
 // offers only what everyone sees, and the API still decides every page).
 // An answer serves the session's pages for permissionsTTL.
-func (s *Server) permissionsOf(ctx context.Context, session string) func() []string {
+func (s *Server) permissionsOf(ctx context.Context, session string) func() *pb.Caller {
 	key := sha256.Sum256([]byte(session))
 	if v, ok := s.permissions.Load(key); ok && time.Since(v.(knownPermissions).at) < permissionsTTL {
-		return func() []string { return v.(knownPermissions).ids }
+		return func() *pb.Caller { return v.(knownPermissions).full }
 	}
-	done := make(chan []string, 1)
+	done := make(chan *pb.Caller, 1)
 	go func() {
 		full, err := s.tokens.GetCaller(ctx, &pb.GetCallerRequest{View: pb.View_FULL})
 		if err != nil {
 			s.log.Warn("console: the caller's permissions", "error", err.Error())
 		} else {
-			s.permissions.Store(key, knownPermissions{at: time.Now(), ids: full.GetMspPermissions()})
+			s.permissions.Store(key, knownPermissions{at: time.Now(), full: full})
 			s.permissions.Range(func(k, v any) bool { // forget the sessions gone quiet
 				if time.Since(v.(knownPermissions).at) >= permissionsTTL {
 					s.permissions.Delete(k)
@@ -190,9 +191,9 @@ func (s *Server) permissionsOf(ctx context.Context, session string) func() []str
 				return true
 			})
 		}
-		done <- full.GetMspPermissions()
+		done <- full
 	}()
-	return sync.OnceValue(func() []string { return <-done })
+	return sync.OnceValue(func() *pb.Caller { return <-done })
 }
 
 // permissionsTTL is how long the console's navigation trusts what the API
@@ -202,8 +203,8 @@ const permissionsTTL = 10 * time.Second
 
 // knownPermissions is what the API said of a session's permissions, when.
 type knownPermissions struct {
-	at  time.Time
-	ids []string
+	at   time.Time
+	full *pb.Caller
 }
 
 // secured sets the headers every answer of the console carries.
@@ -323,9 +324,13 @@ type frame struct {
 	Title  string
 	Nav    string
 	Caller *pb.Caller
-	// permissions are the MSP-level permissions the caller holds, asked
-	// when the page began and awaited when it is drawn.
-	permissions func() []string
+	// permissions are the caller's MSP-level permissions and own domain
+	// (call.permissions), asked when the page began and awaited when it is
+	// drawn.
+	permissions func() *pb.Caller
+	// OnOwnDomain says the page is of the MSP's own domain (the switch shows
+	// it as the current side).
+	OnOwnDomain bool
 }
 
 // problemPage is the page of a refusal.
@@ -343,7 +348,16 @@ func (c *call) problem(code int, msg string) {
 // answered for this page: the navigation offers only the pages he may use
 // (the API still refuses the others, should he type their address).
 func (f frame) May(permission string) bool {
-	return f.Caller.GetPlatform() || f.permissions != nil && slices.Contains(f.permissions(), permission)
+	return f.Caller.GetPlatform() || f.permissions != nil && slices.Contains(f.permissions().GetMspPermissions(), permission)
+}
+
+// OwnDomain is the MSP's own domain when the caller may switch between the
+// partner view and it (seed 003), else "".
+func (f frame) OwnDomain() string {
+	if f.permissions == nil {
+		return ""
+	}
+	return f.permissions().GetOwnDomainCustomerId()
 }
 
 func (c *call) frame(title, nav string) frame {

@@ -183,3 +183,39 @@ func TestConsole_OliviaDryRunsAndAppliesTheRMMSnapshot(t *testing.T) {
 	c.do(chromedp.SetValue(chromedp.ID("snapshot"), `{"mspId":"acme","users":[{"userId":"Bad Id!"}]}`), chromedp.Click(chromedp.ID("dry-run")))
 	c.waitText("#sync-refusal", "Refused, nothing written")
 }
+
+// Seed 003's partner admin: Olivia also administers Acme's own domain, so
+// the console offers her the switch between the partner view and it; on the
+// own domain she restricts it as its administrator. Dana, partner staff,
+// is offered no switch.
+func TestConsole_OliviaSwitchesBetweenThePartnerViewAndAcmesOwnDomain(t *testing.T) {
+	s := startSignIn(t)
+	s.ok(adminToken, "POST", "/v1/msps/acme/customers", j{"customerId": "acme-internal", "displayName": "Acme IT (internal)"})
+	s.ok(adminToken, "PUT", "/v1/msps/acme/settings", j{"endCustomerRoleSelection": true, "ownDomainCustomerId": "acme-internal"})
+	s.ok(adminToken, "POST", "/v1/msps/acme/customers/acme-internal/endCustomerUsers", j{"userId": "olivia", "displayName": "Olivia", "role": "admin"})
+	s.ok(adminToken, "POST", "/v1/msps/acme/users", j{"userId": "pat", "displayName": "Pat"})
+	s.ok(adminToken, "PUT", "/v1/msps/acme/users/pat/securityGroups", j{"securityGroups": []string{"partner"}})
+	patReadsLogs := j{"resource": "customer:acme-internal", "permission": "email_logs.view", "subject": "user:pat"}
+	require.Equal(t, true, s.ok(adminToken, "POST", "/v1/msps/acme/check", patReadsLogs)["allowed"], "partner staff read its email logs")
+
+	c := newChrome(t)
+	c.signInAsDemo(s, "dana", "/customers")
+	require.False(t, eval[bool](c, `!!document.getElementById("own-domain")`), "partner staff are offered no switch")
+	c.signOut()
+
+	c.signInAsDemo(s, "olivia", "/customers")
+	require.Equal(t, "true", eval[string](c, `document.getElementById("partner-view").getAttribute("aria-current")`), "she works in the partner view")
+	c.do(chromedp.Click(chromedp.ID("own-domain")), chromedp.WaitVisible(chromedp.ID("own-domain-summary")))
+	require.Equal(t, "/customers/acme-internal/own", eval[string](c, "location.pathname"))
+	require.Contains(t, c.text("h1"), "Acme IT (internal): your MSP's own domain")
+	require.Equal(t, "true", eval[string](c, `document.getElementById("own-domain").getAttribute("aria-current")`))
+	c.do(chromedp.Click(chromedp.ID("switch-partner-access")), chromedp.WaitVisible(chromedp.ID("notice")))
+	require.Contains(t, c.text("#notice"), "MSP Management is off")
+	c.shot("own-domain-restricted")
+	require.Equal(t, false, s.ok(adminToken, "POST", "/v1/msps/acme/check", patReadsLogs)["allowed"], "partner staff lose its email logs")
+
+	c.do(chromedp.Click(chromedp.ID("partner-view")), chromedp.WaitVisible(chromedp.ID("customers")))
+	require.Equal(t, "/customers", eval[string](c, "location.pathname"))
+	require.Equal(t, "true", eval[string](c, `document.getElementById("partner-view").getAttribute("aria-current")`))
+	c.shot("partner-view")
+}

@@ -127,6 +127,12 @@ func TestEndToEnd_PartnerAccessGrantsAndAudit(t *testing.T) {
 	adamSwitches := switchAs("adam")
 	require.Equal(t, j{"allowed": true, "checkedAt": adamSwitches["checkedAt"], "via": []any{"end_customer_role:admin"}}, adamSwitches)
 	require.Equal(t, false, switchAs("pat")["allowed"])
+	// The caller's own view names the domain to whoever may switch to it.
+	adamIs := s.ok(adam, "GET", "/v1/caller", nil)
+	require.Contains(t, adamIs["mspPermissions"], "switch_to_own_domain")
+	require.Equal(t, "acme-internal", adamIs["ownDomainCustomerId"])
+	require.NotContains(t, s.ok(pat, "GET", "/v1/caller", nil), "ownDomainCustomerId", "partner staff are not told which customer is the own domain")
+	require.NotContains(t, s.ok(adam, "GET", "/v1/caller?view=BASIC", nil), "ownDomainCustomerId")
 	owner := s.ok(a, "POST", "/v1/msps/acme/check", j{"resource": "msp:acme", "permission": "grants.manage", "subject": "user:olivia"})
 	require.Equal(t, []any{"security_group:account_owner"}, owner["via"])
 

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"slices"
 
 	pb "github.com/mspauthz/mspauthz/api/mspauthz/v1"
 	"github.com/mspauthz/mspauthz/internal/auth"
@@ -61,7 +62,7 @@ func (s *tokenServer) GetCaller(ctx context.Context, req *pb.GetCallerRequest) (
 	if c.MSP == "" || out.UserId == "" || req.GetView() == pb.View_BASIC {
 		return out, nil
 	}
-	ids := catalog.IDs(func(p catalog.Permission) bool { return p.Level == catalog.MSP })
+	ids := append(catalog.IDs(func(p catalog.Permission) bool { return p.Level == catalog.MSP }), tenancy.PermissionSwitchToOwnDomain)
 	questions := make([]tenancy.Question, len(ids))
 	for i, id := range ids {
 		questions[i] = tenancy.Question{ResourceType: "msp", ResourceID: c.MSP, Permission: id, UserID: out.UserId}
@@ -74,6 +75,14 @@ func (s *tokenServer) GetCaller(ctx context.Context, req *pb.GetCallerRequest) (
 		if a.Allowed {
 			out.MspPermissions = append(out.MspPermissions, ids[i])
 		}
+	}
+	if slices.Contains(out.MspPermissions, tenancy.PermissionSwitchToOwnDomain) {
+		// He administers the own domain: he may know which customer it is.
+		settings, err := s.domain.GetSettings(ctx, c.MSP)
+		if err != nil {
+			return nil, err
+		}
+		out.OwnDomainCustomerId = settings.OwnDomainCustomerID
 	}
 	return out, nil
 }

@@ -45,7 +45,7 @@ const MaxCheckItems = 1000
 var channels = []string{"access_portal", "access_web_client", "receive_alerts"}
 
 // mspPermissions are the MSP's own permissions that are not in the catalog.
-var mspPermissions = []string{permissionSwitchToOwnDomain}
+var mspPermissions = []string{PermissionSwitchToOwnDomain}
 
 var objectPermissions = map[string][]string{
 	typeWindow:        {"edit", "delete"},
@@ -294,7 +294,7 @@ func (sn *snapshot) explain(ctx context.Context, questions []Question, results [
 		case !results[i].Allowed || (q.ResourceType != typeCustomer && q.ResourceType != typeMSP):
 		case q.ResourceType == typeCustomer && q.Permission == PermissionAccess:
 			accessPairs = append(accessPairs, Pair{q.UserID, q.ResourceID})
-		case q.Permission == permissionSwitchToOwnDomain:
+		case q.Permission == PermissionSwitchToOwnDomain:
 			results[i].Via = []string{endCustomerRoleVia + builtinAdministratorRole}
 		case catalogued:
 			grants = append(grants, i)

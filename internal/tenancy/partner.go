@@ -17,9 +17,9 @@ const (
 	builtinAdministratorRole       = "admin"
 )
 
-// permissionSwitchToOwnDomain: an MSP user who may switch between the partner
+// PermissionSwitchToOwnDomain: an MSP user who may switch between the partner
 // view and the MSP's own domain, as one of its built-in administrators.
-const permissionSwitchToOwnDomain = "switch_to_own_domain"
+const PermissionSwitchToOwnDomain = "switch_to_own_domain"
 
 // LoginAsDuration is how long a Login As grant lasts.
 const LoginAsDuration = time.Hour

@@ -422,13 +422,19 @@ type Caller struct {
 	// How the request log names the caller: "session:<id>@acme/olivia".
 	Name string `protobuf:"bytes,4,opt,name=name,proto3" json:"name,omitempty"`
 	// The MSP-level permissions of the catalog ("users.manage",
-	// "customer_groups.manage", ...) the user holds on his MSP, checked now:
+	// "customer_groups.manage", ...) and "switch_to_own_domain" the user holds
+	// on his MSP, checked now:
 	// what a console needs to offer only the pages he may use. Empty for the
 	// platform administrator (who holds every one) and for a service token
 	// acting for nobody.
 	MspPermissions []string `protobuf:"bytes,5,rep,name=msp_permissions,json=mspPermissions,proto3" json:"msp_permissions,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// The MSP's own domain (seed 003: the customer that is the MSP itself),
+	// when the user may switch between the partner view and it
+	// (msp_permissions then holds "switch_to_own_domain": he is one of its
+	// built-in administrators). Empty otherwise, and in the BASIC view.
+	OwnDomainCustomerId string `protobuf:"bytes,6,opt,name=own_domain_customer_id,json=ownDomainCustomerId,proto3" json:"own_domain_customer_id,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *Caller) Reset() {
@@ -496,6 +502,13 @@ func (x *Caller) GetMspPermissions() []string {
 	return nil
 }
 
+func (x *Caller) GetOwnDomainCustomerId() string {
+	if x != nil {
+		return x.OwnDomainCustomerId
+	}
+	return ""
+}
+
 var File_mspauthz_v1_tokens_proto protoreflect.FileDescriptor
 
 const file_mspauthz_v1_tokens_proto_rawDesc = "" +
@@ -520,13 +533,14 @@ const file_mspauthz_v1_tokens_proto_rawDesc = "" +
 	"\btoken_id\x18\x02 \x01(\tR\atokenId\"\x15\n" +
 	"\x13DeleteTokenResponse\"9\n" +
 	"\x10GetCallerRequest\x12%\n" +
-	"\x04view\x18\x01 \x01(\x0e2\x11.mspauthz.v1.ViewR\x04view\"\x91\x01\n" +
+	"\x04view\x18\x01 \x01(\x0e2\x11.mspauthz.v1.ViewR\x04view\"\xc6\x01\n" +
 	"\x06Caller\x12\x1a\n" +
 	"\bplatform\x18\x01 \x01(\bR\bplatform\x12\x15\n" +
 	"\x06msp_id\x18\x02 \x01(\tR\x05mspId\x12\x17\n" +
 	"\auser_id\x18\x03 \x01(\tR\x06userId\x12\x12\n" +
 	"\x04name\x18\x04 \x01(\tR\x04name\x12'\n" +
-	"\x0fmsp_permissions\x18\x05 \x03(\tR\x0emspPermissions2\xda\x04\n" +
+	"\x0fmsp_permissions\x18\x05 \x03(\tR\x0emspPermissions\x123\n" +
+	"\x16own_domain_customer_id\x18\x06 \x01(\tR\x13ownDomainCustomerId2\xda\x04\n" +
 	"\fTokenService\x12S\n" +
 	"\tGetCaller\x12\x1d.mspauthz.v1.GetCallerRequest\x1a\x13.mspauthz.v1.Caller\"\x12\x82\xd3\xe4\x93\x02\f\x12\n" +
 	"/v1/caller\x12u\n" +
