@@ -174,10 +174,14 @@ func TestConsole_OliviaDryRunsAndAppliesTheRMMSnapshot(t *testing.T) {
 	require.Equal(t, "rmm", s.ok(adminToken, "GET", "/v1/msps/acme/users/ann", nil)["origin"])
 
 	s.ok(adminToken, "PATCH", "/v1/msps/acme/customerGroups/servers?updateMask=displayName", j{"customerGroupId": "servers", "displayName": "Our servers"})
+	s.ok(adminToken, "PUT", "/v1/msps/acme/customerGroups/servers/customers", j{"customers": []string{"zylker", "globex"}})
 	c.do(chromedp.Navigate(s.base + "/syncs/rmm"))
 	c.waitText("#drift-list", "customerGroup servers")
+	require.Contains(t, c.text("#drift-list"), "renamed here from “Servers” to “Our servers”")
+	require.Contains(t, c.text("#drift-list"), "customers added here: globex")
 	c.do(chromedp.SetValue(chromedp.ID("snapshot"), snapshot), chromedp.Click(chromedp.ID("dry-run")))
 	c.waitText("#sync-overwrites", "customerGroup servers")
+	require.Contains(t, c.text("#sync-overwrites"), "customers added here: globex", "the sync takes Globex out again")
 	c.shot("sync-drift-overwrites")
 
 	c.do(chromedp.SetValue(chromedp.ID("snapshot"), `{"mspId":"acme","users":[{"userId":"Bad Id!"}]}`), chromedp.Click(chromedp.ID("dry-run")))

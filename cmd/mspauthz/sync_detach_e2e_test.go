@@ -19,8 +19,8 @@ func TestEndToEnd_ADetachedGroupAndUserKeepTheirLocalEdits(t *testing.T) {
 	s.ok(a, "PUT", "/v1/msps/acme/customerGroups/servers/customers", j{"customers": []string{"zylker"}})
 
 	require.Equal(t, j{"kind": "customerGroup", "id": "servers", "system": "rmm", "memberships": []any{
-		j{"kind": "user", "id": "alex"}, j{"kind": "user", "id": "erin"},
-	}}, s.ok(a, "POST", "/v1/msps/acme/customerGroups/servers:detach", j{}))
+		j{"kind": "customer", "id": "zylker"}, j{"kind": "user", "id": "alex"}, j{"kind": "user", "id": "erin"},
+	}}, s.ok(a, "POST", "/v1/msps/acme/customerGroups/servers:detach", j{}), "what the dashboard put in it and is still there: Zylker (Initech was taken out here), Alex and Erin")
 	require.Equal(t, j{"kind": "user", "id": "erin", "system": "rmm", "memberships": []any{
 		j{"kind": "securityGroup", "id": "rmm-technician"},
 	}}, s.ok(a, "POST", "/v1/msps/acme/users/erin:detach", j{}), "her membership of Servers is local already")

@@ -100,13 +100,16 @@ func TestEndToEnd_SyncWithTheMonitoringDashboard(t *testing.T) {
 	servers := s.ok(adminToken, "GET", "/v1/msps/acme/customerGroups/servers", nil)
 	require.Equal(t, "rmm", servers["origin"])
 
-	// A local edit of the dashboard's group: allowed, and marked.
-	s.ok(adminToken, "PUT", "/v1/msps/acme/customerGroups/servers/customers", j{"customers": []string{"zylker"}})
+	// A local edit of the dashboard's group: allowed, and marked with what
+	// it changed (Initech taken out, Globex put in), which the next sync
+	// puts back as the dashboard has it.
+	s.ok(adminToken, "PUT", "/v1/msps/acme/customerGroups/servers/customers", j{"customers": []string{"zylker", "globex"}})
 	drift := s.ok(adminToken, "GET", "/v1/msps/acme/syncs/rmm/drift", nil)
-	require.Equal(t, []any{drifted("customerGroup", "servers")}, drift["objects"])
+	edited := []any{drifted("customerGroup", "servers", "customersAdded", []any{"globex"}, "customersRemoved", []any{"initech"})}
+	require.Equal(t, edited, drift["objects"])
 	require.NotEmpty(t, drift["lastSyncedAt"])
 	again := s.ok(adminToken, "POST", run, j{"snapshot": rmmSnapshot(), "validateOnly": true})
-	require.Equal(t, []any{drifted("customerGroup", "servers")}, again["overwrites"])
+	require.Equal(t, edited, again["overwrites"])
 	s.ok(adminToken, "POST", run, j{"snapshot": rmmSnapshot()})
 	require.Equal(t, []any{}, s.ok(adminToken, "GET", "/v1/msps/acme/syncs/rmm/drift", nil)["objects"])
 }
@@ -114,7 +117,7 @@ func TestEndToEnd_SyncWithTheMonitoringDashboard(t *testing.T) {
 // drifted is a drifted object as drift and a sync's overwrites answer it,
 // with the given fields (name, value, ...) besides its kind and id.
 func drifted(kind, id string, fields ...any) j {
-	d := j{"kind": kind, "id": id, "deleted": false, "renamed": nil, "membersAdded": []any{}, "membersRemoved": []any{}}
+	d := j{"kind": kind, "id": id, "deleted": false, "renamed": nil, "membersAdded": []any{}, "membersRemoved": []any{}, "customersAdded": []any{}, "customersRemoved": []any{}}
 	for i := 0; i < len(fields); i += 2 {
 		d[fields[i].(string)] = fields[i+1]
 	}

@@ -45,7 +45,8 @@ func (s *syncServer) GetDrift(ctx context.Context, req *pb.GetDriftRequest) (*pb
 func driftedObjects(objects []tenancy.DriftedObject) []*pb.DriftedObject {
 	var out []*pb.DriftedObject
 	for _, o := range objects {
-		d := &pb.DriftedObject{Kind: string(o.Kind), Id: o.ID, Deleted: o.Deleted, MembersAdded: o.MembersAdded, MembersRemoved: o.MembersRemoved}
+		d := &pb.DriftedObject{Kind: string(o.Kind), Id: o.ID, Deleted: o.Deleted, MembersAdded: o.MembersAdded, MembersRemoved: o.MembersRemoved,
+			CustomersAdded: o.CustomersAdded, CustomersRemoved: o.CustomersRemoved}
 		if o.Renamed != nil {
 			d.Renamed = &pb.Renamed{Before: o.Renamed.Before, After: o.Renamed.After}
 		}

@@ -53,6 +53,7 @@ const (
 	relPartnerOff             = "partner_access_off"
 	relGrant                  = "grant"
 	relSyncedMember           = "synced_member"
+	relSystemCustomer         = "system_customer"
 	relDrifted                = "drifted"
 	relDeletedHere            = "deleted_here"
 	relDetached               = "detached"

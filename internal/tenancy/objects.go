@@ -276,7 +276,9 @@ func (s *Service) DeleteCustomer(ctx context.Context, msp, customer string) (*Re
 		if err := firstError(sn.requireExisting(ctx, existing{"customerId", typeCustomer, []string{customer}}), sn.authorize(ctx, permCustomersManage, mspObject(msp))); err != nil {
 			return nil, err
 		}
-		filters := []graph.Filter{{ResourceType: typeCustomer, ResourceID: customerObject(msp, customer).ID}, {ResourceType: typeIdentityProvider, ResourceID: identityProviderObject(msp, customer).ID}}
+		filters := []graph.Filter{{ResourceType: typeCustomer, ResourceID: customerObject(msp, customer).ID}, {ResourceType: typeIdentityProvider, ResourceID: identityProviderObject(msp, customer).ID},
+			// the markers that say a connected system put it in a customer group
+			{ResourceType: typeCustomerGroup, Relation: relSystemCustomer, SubjectType: typeCustomer, SubjectID: customerObject(msp, customer).ID}}
 		for _, typ := range customerTypes {
 			filters = append(filters, graph.Filter{ResourceType: typ, ResourceIDPrefix: customerObjectPrefix(msp, customer)})
 		}

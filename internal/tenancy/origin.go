@@ -248,6 +248,14 @@ type DriftedObject struct {
 	// here, or made local by detaching the user);
 	// MembersRemoved the members the system made that were removed here.
 	MembersAdded, MembersRemoved []string
+	// CustomersAdded and CustomersRemoved are the same of a customer
+	// group's customers.
+	CustomersAdded, CustomersRemoved []string
+}
+
+// says reports whether d names any difference.
+func (d DriftedObject) says() bool {
+	return d.Deleted || d.Renamed != nil || len(d.MembersAdded)+len(d.MembersRemoved)+len(d.CustomersAdded)+len(d.CustomersRemoved) > 0
 }
 
 // Renamed is a display name changed here: Before is the system's, After the one here.
@@ -255,24 +263,38 @@ type Renamed struct{ Before, After string }
 
 // driftOf is what differs of an object from its system's last snapshot:
 // mark is its drift mark (zero when it has none), attributes its attributes
-// (exists: it was not deleted here), and members and synced its group's
-// members and those of them the system made, by user id.
-func driftOf(ref ObjectRef, mark, attributes graph.Relationship, exists bool, members, synced map[string]bool) DriftedObject {
+// (exists: it was not deleted here), and members and customers what is in
+// it, by id, and what of that the system put there.
+func driftOf(ref ObjectRef, mark, attributes graph.Relationship, exists bool, members, customers groupSet) DriftedObject {
 	d := DriftedObject{ObjectRef: ref, Deleted: !exists}
 	if before, after := mark.Attribute(attrDisplayName), attributes.Attribute(attrDisplayName); exists && before != "" && before != after {
 		d.Renamed = &Renamed{Before: before, After: after}
 	}
-	for _, u := range slices.Sorted(maps.Keys(members)) {
-		if !synced[u] {
-			d.MembersAdded = append(d.MembersAdded, u)
-		}
-	}
-	for _, u := range slices.Sorted(maps.Keys(synced)) {
-		if !members[u] {
-			d.MembersRemoved = append(d.MembersRemoved, u)
-		}
-	}
+	d.MembersAdded, d.MembersRemoved = members.drift()
+	d.CustomersAdded, d.CustomersRemoved = customers.drift()
 	return d
+}
+
+// groupSet is what is in a group (its members, or a customer group's
+// customers), and what of it its connected system put there: a marker
+// (synced_member, system_customer) says so, and stays when it is removed
+// here, so that drift and the next sync know.
+type groupSet struct{ in, marked map[string]bool }
+
+// drift is what is in the group without the system's marker (added here),
+// and what has a marker and is not in it (removed here).
+func (s groupSet) drift() (added, removed []string) {
+	for _, id := range slices.Sorted(maps.Keys(s.in)) {
+		if !s.marked[id] {
+			added = append(added, id)
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(s.marked)) {
+		if !s.in[id] {
+			removed = append(removed, id)
+		}
+	}
+	return added, removed
 }
 
 // Drift is what was edited here of one connected system's objects.
@@ -318,23 +340,46 @@ func (s *Service) Drift(ctx context.Context, msp, system string) (*Drift, error)
 			}
 		}
 	}
+	// The customers of the drifted customer groups: the relationships that
+	// put them in point at the group.
+	customersIn := map[graph.Object]map[string]bool{}
+	var groups []graph.Object
+	for _, o := range drifted {
+		if o.Type == typeCustomerGroup {
+			groups = append(groups, o)
+			customersIn[o] = map[string]bool{}
+		}
+	}
+	err = readEach(ctx, sn, sn.rev, groups, func(g graph.Object) graph.Filter {
+		return graph.Filter{ResourceType: typeCustomer, Relation: relCustomerGroup, SubjectType: g.Type, SubjectID: g.ID}
+	}, func(g graph.Object, rels []graph.Relationship) {
+		for _, r := range rels {
+			customersIn[g][localID(msp, r.Resource.ID)] = true
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
 	err = readEach(ctx, sn, sn.rev, drifted, func(o graph.Object) graph.Filter {
 		return graph.Filter{ResourceType: o.Type, ResourceID: o.ID}
 	}, func(o graph.Object, rels []graph.Relationship) {
 		var attributes graph.Relationship
-		members, synced := map[string]bool{}, map[string]bool{}
+		members := groupSet{in: map[string]bool{}, marked: map[string]bool{}}
+		customers := groupSet{in: customersIn[o], marked: map[string]bool{}}
 		for _, r := range rels {
 			switch r.Relation {
 			case relAttributes:
 				attributes = r
 			case relMember:
-				members[localID(msp, r.Subject.ID)] = true
+				members.in[localID(msp, r.Subject.ID)] = true
 			case relSyncedMember:
-				synced[localID(msp, r.Subject.ID)] = true
+				members.marked[localID(msp, r.Subject.ID)] = true
+			case relSystemCustomer:
+				customers.marked[localID(msp, r.Subject.ID)] = true
 			}
 		}
 		ref := ObjectRef{typeKind(o.Type), localID(msp, o.ID)}
-		d.Objects = append(d.Objects, driftOf(ref, marks[o], attributes, attributes.Relation != "", members, synced))
+		d.Objects = append(d.Objects, driftOf(ref, marks[o], attributes, attributes.Relation != "", members, customers))
 	})
 	sortRefs(d.Objects, func(o DriftedObject) ObjectRef { return o.ObjectRef })
 	return d, err
@@ -387,7 +432,8 @@ type Detachment struct {
 	// alone (SyncResult.Detached) for as long as they list it.
 	System string
 	// Memberships are the memberships of it that the system made (a group's
-	// members, or the groups a user is in), local from now on.
+	// members and a customer group's customers, or the groups a user is
+	// in), local from now on.
 	Memberships []ObjectRef
 }
 
@@ -433,10 +479,25 @@ func (s *Service) Detach(ctx context.Context, msp string, ref ObjectRef) (*Detac
 		if err != nil {
 			return nil, err
 		}
-		type pair struct{ group, user graph.Object }
+		type pair struct{ group, in graph.Object }
 		held := map[pair]bool{}
 		for _, m := range members {
 			held[pair{m.Resource, m.Subject}] = true
+		}
+		if typ == typeCustomerGroup { // and the customers the system put in it
+			systemCustomers, err := sn.readAll(ctx,
+				graph.Filter{ResourceType: typ, ResourceID: obj.ID, Relation: relSystemCustomer},
+				graph.Filter{ResourceType: typeCustomer, Relation: relCustomerGroup, SubjectType: typ, SubjectID: obj.ID})
+			if err != nil {
+				return nil, err
+			}
+			for _, r := range systemCustomers {
+				if r.Relation == relSystemCustomer {
+					markers = append(markers, r)
+				} else {
+					held[pair{r.Subject, r.Resource}] = true
+				}
+			}
 		}
 		out = &Detachment{ObjectRef: ref, System: system}
 		values := attrs[0].Attributes()

@@ -307,7 +307,7 @@ func (s *Service) RunSync(ctx context.Context, msp, system string, snap SyncSnap
 			return nil, err
 		}
 		r := &reconciler{sn: sn, system: system, st: st, res: &SyncResult{System: system}, changed: map[graph.Object]bool{}, gone: map[graph.Object]bool{},
-			named: map[graph.Object]string{}, restored: map[graph.Object]map[string]bool{}}
+			named: map[graph.Object]string{}, restored: map[graph.Object]map[string]bool{}, listed: map[graph.Object][]string{}}
 		if err := r.run(ctx, snap); err != nil {
 			return nil, err
 		}
@@ -330,7 +330,12 @@ type syncState struct {
 	customers                     map[string]graph.Relationship // id -> attributes (zero when it has none)
 	staff                         map[string]bool
 	groupCustomers                map[string][]graph.Relationship // group -> customer#customer_group edges
-	members, synced               map[graph.Object]map[string]bool
+	// members and synced are each group's members and those of them its
+	// system assigned (synced_member); systemCustomers the customers a
+	// customer group's system listed in its last sync (system_customer),
+	// by id, and systemCustomerMarkers those markers.
+	members, synced, systemCustomers map[graph.Object]map[string]bool
+	systemCustomerMarkers            map[graph.Object][]graph.Relationship
 	drifted                       []graph.Relationship
 	deletedHere, detached         map[graph.Object]graph.Relationship
 }
@@ -340,7 +345,7 @@ func (sn *snapshot) readSyncState(ctx context.Context, system string) (*syncStat
 	st := &syncState{
 		users: map[string]graph.Relationship{}, groups: map[string]graph.Relationship{}, securityGroups: map[string]graph.Relationship{},
 		staff: map[string]bool{}, customers: map[string]graph.Relationship{}, groupCustomers: map[string][]graph.Relationship{},
-		members: map[graph.Object]map[string]bool{}, synced: map[graph.Object]map[string]bool{},
+		members: map[graph.Object]map[string]bool{}, synced: map[graph.Object]map[string]bool{}, systemCustomers: map[graph.Object]map[string]bool{}, systemCustomerMarkers: map[graph.Object][]graph.Relationship{},
 		deletedHere: map[graph.Object]graph.Relationship{}, detached: map[graph.Object]graph.Relationship{},
 	}
 	byPrefix := func(typ, relation string) graph.Filter {
@@ -350,7 +355,7 @@ func (sn *snapshot) readSyncState(ctx context.Context, system string) (*syncStat
 		byPrefix(typeUser, relAttributes), byPrefix(typeCustomerGroup, relAttributes), byPrefix(typeSecurityGroup, relAttributes),
 		graph.Filter{ResourceType: typeMSP, ResourceID: msp, Relation: relMember},
 		byPrefix(typeCustomer, relMSP), byPrefix(typeCustomer, relAttributes), byPrefix(typeCustomer, relCustomerGroup),
-		byPrefix(typeCustomerGroup, relMember), byPrefix(typeCustomerGroup, relSyncedMember),
+		byPrefix(typeCustomerGroup, relMember), byPrefix(typeCustomerGroup, relSyncedMember), byPrefix(typeCustomerGroup, relSystemCustomer),
 		byPrefix(typeSecurityGroup, relMember), byPrefix(typeSecurityGroup, relSyncedMember),
 		graph.Filter{ResourceType: typeSyncOrigin, ResourceID: syncOriginObject(msp, system).ID, Relation: relDrifted},
 		graph.Filter{ResourceType: typeSyncOrigin, ResourceID: syncOriginObject(msp, system).ID, Relation: relDeletedHere},
@@ -388,6 +393,9 @@ func (sn *snapshot) readSyncState(ctx context.Context, system string) (*syncStat
 			add(st.members, r)
 		case r.Relation == relSyncedMember:
 			add(st.synced, r)
+		case r.Relation == relSystemCustomer:
+			add(st.systemCustomers, r)
+			st.systemCustomerMarkers[r.Resource] = append(st.systemCustomerMarkers[r.Resource], r)
 		case r.Resource.Type == typeSyncOrigin && r.Relation == relDeletedHere:
 			st.deletedHere[r.Subject] = r
 		case r.Resource.Type == typeSyncOrigin && r.Relation == relDetached:
@@ -417,9 +425,11 @@ type reconciler struct {
 	gone map[graph.Object]bool
 	// named are the display names the sync gives the system's users and
 	// customer groups ("" to those it removes); restored the members
-	// removed here that it makes members of each group again.
+	// removed here that it makes members of each group again; listed the
+	// customers it gives each of its customer groups.
 	named    map[graph.Object]string
 	restored map[graph.Object]map[string]bool
+	listed   map[graph.Object][]string
 }
 
 // goneHere reports whether obj, which the snapshot lists, was detached here,
@@ -569,9 +579,13 @@ func (r *reconciler) customerGroups(ctx context.Context, snap SyncSnapshot) erro
 				r.res.Skipped = append(r.res.Skipped, SyncSkip{CustomerGroupID: g.ID, CustomerID: c, Reason: SkipCustomerNotFound})
 			}
 		}
+		// The group's customers follow the system (seed 002: its groups
+		// "stay synchronized"); the markers record its list, which drift
+		// compares with the customers here.
 		edges := selectionUpdates(st.groupCustomers[g.ID], relCustomerGroup, customers, func(c string) graph.Relationship {
 			return customerInGroup(msp, c, g.ID)
 		})
+		r.listed[obj] = customers
 		if len(edges) > 0 {
 			r.updates = append(r.updates, edges...)
 			r.changed[obj] = true
@@ -579,6 +593,9 @@ func (r *reconciler) customerGroups(ctx context.Context, snap SyncSnapshot) erro
 				r.res.CustomerGroups.Updated = append(r.res.CustomerGroups.Updated, g.ID)
 			}
 		}
+		r.updates = append(r.updates, selectionUpdates(st.systemCustomerMarkers[obj], relSystemCustomer, customers, func(c string) graph.Relationship {
+			return graph.Rel(obj, relSystemCustomer, customerObject(msp, c))
+		})...)
 	}
 	for _, id := range slices.Sorted(maps.Keys(st.groups)) {
 		if !r.ownedBy(st.groups[id], true) {
@@ -948,8 +965,8 @@ func (r *reconciler) record() {
 	o := syncOriginObject(r.sn.msp, r.system)
 	for _, d := range r.st.drifted {
 		r.write(graph.Delete, d)
-		if r.changed[d.Subject] {
-			r.res.Overwrites = append(r.res.Overwrites, r.overwrite(d))
+		if ow := r.overwrite(d); r.changed[d.Subject] && ow.says() {
+			r.res.Overwrites = append(r.res.Overwrites, ow)
 		}
 	}
 	for _, marks := range []map[graph.Object]graph.Relationship{r.st.deletedHere, r.st.detached} {
@@ -983,20 +1000,43 @@ func (r *reconciler) record() {
 // overwrite is the local edit of an object marked drifted (mark) that the
 // sync changes back: its drift, less what the sync keeps (a name here that
 // the system gives it too or does not sync, as a security group's; members
-// added here; members removed here that the system no longer lists).
+// added here; members removed here that the system no longer lists; of a
+// customer group's customers, those added here that the system now lists
+// too, and those removed here that it no longer lists).
 func (r *reconciler) overwrite(mark graph.Relationship) DriftedObject {
 	obj := mark.Subject
 	attributes, exists := r.st.attributesOf(r.sn.msp, obj)
-	d := driftOf(ObjectRef{kindOfType[obj.Type], localID(r.sn.msp, obj.ID)}, mark, attributes, exists, r.st.members[obj], r.st.synced[obj])
+	members, customers := r.st.sets(r.sn.msp, obj)
+	d := driftOf(ObjectRef{kindOfType[obj.Type], localID(r.sn.msp, obj.ID)}, mark, attributes, exists, members, customers)
 	if name, ok := r.named[obj]; d.Renamed != nil && (!ok || name == d.Renamed.After) {
 		d.Renamed = nil
 	}
+	listed := r.listed[obj]
 	d.MembersAdded = nil
-	d.MembersRemoved = slices.DeleteFunc(d.MembersRemoved, func(u string) bool { return !r.restored[obj][u] })
-	if len(d.MembersRemoved) == 0 {
-		d.MembersRemoved = nil
-	}
+	d.MembersRemoved = nilIfEmpty(slices.DeleteFunc(d.MembersRemoved, func(u string) bool { return !r.restored[obj][u] }))
+	d.CustomersAdded = nilIfEmpty(slices.DeleteFunc(d.CustomersAdded, func(c string) bool { return slices.Contains(listed, c) }))
+	d.CustomersRemoved = nilIfEmpty(slices.DeleteFunc(d.CustomersRemoved, func(c string) bool { return !slices.Contains(listed, c) }))
 	return d
+}
+
+func nilIfEmpty(ids []string) []string {
+	if len(ids) == 0 {
+		return nil
+	}
+	return ids
+}
+
+// sets are what is in group as the sync read it, and what of it its system
+// put there: its members and, for a customer group, its customers.
+func (st *syncState) sets(msp string, group graph.Object) (members, customers groupSet) {
+	members = groupSet{in: st.members[group], marked: st.synced[group]}
+	customers = groupSet{in: map[string]bool{}, marked: st.systemCustomers[group]}
+	if group.Type == typeCustomerGroup {
+		for _, e := range st.groupCustomers[localID(msp, group.ID)] {
+			customers.in[localID(msp, e.Resource.ID)] = true
+		}
+	}
+	return members, customers
 }
 
 // attributesOf are the attributes of a user, customer group or security group

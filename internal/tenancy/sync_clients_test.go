@@ -1,6 +1,7 @@
 package tenancy_test
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -180,4 +181,34 @@ func TestSync_BadClientLoginsAreRefusedNamingTheEntry(t *testing.T) {
 	_, err := w.svc.RunSync(w.ctx, "acme", "rmm", dashboard(), tenancy.SyncOptions{})
 	requireKind(t, err, fault.Blocked, "MASS_REMOVAL")
 	require.Equal(t, before, w.dump())
+}
+
+// The change feed shows the dashboard's client logins as they come and go:
+// the sync that imports Zara writes her (her name, her customer's portal
+// role) with the dashboard as its origin; the one that no longer lists her
+// deletes them.
+func TestSync_TheFeedShowsTheDashboardsClientLoginsComeAndGo(t *testing.T) {
+	w := newWorld(t)
+	w.seedCast()
+	f := w.feed("")
+	w.sync(withClients(), tenancy.SyncOptions{})
+	c := next(t, f)
+	require.Equal(t, "rmm", c.Origin)
+	require.Contains(t, c.Relationships, tenancy.RelationshipChange{Operation: tenancy.ChangeTouch, Resource: "customer:zylker", Relation: "end_customer_portal", Subject: "user:zara"})
+	require.True(t, slices.ContainsFunc(c.Relationships, func(r tenancy.RelationshipChange) bool {
+		return r.Operation == tenancy.ChangeTouch && r.Resource == "user:zara" && r.Relation == "attributes" && r.DisplayName == "zara@zylker.example"
+	}), "her name, %v", c.Relationships)
+	for _, e := range c.Events {
+		require.NotEqual(t, "zara", e.UserID, "a client login is no MSP user: no user event")
+	}
+
+	next2 := withClients()
+	next2.ClientLogins = next2.ClientLogins[1:]
+	w.sync(next2, tenancy.SyncOptions{})
+	c = next(t, f)
+	require.Equal(t, "rmm", c.Origin)
+	require.Contains(t, c.Relationships, tenancy.RelationshipChange{Operation: tenancy.ChangeDelete, Resource: "customer:zylker", Relation: "end_customer_portal", Subject: "user:zara"})
+	require.True(t, slices.ContainsFunc(c.Relationships, func(r tenancy.RelationshipChange) bool {
+		return r.Operation == tenancy.ChangeDelete && r.Resource == "user:zara" && r.Relation == "attributes"
+	}), "she is gone, %v", c.Relationships)
 }

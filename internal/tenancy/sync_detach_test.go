@@ -23,8 +23,8 @@ func TestSync_AGroupDetachedHereKeepsItsLocalEdit(t *testing.T) {
 	det, err := w.svc.Detach(w.ctx, "acme", servers)
 	require.NoError(t, err)
 	require.Equal(t, &tenancy.Detachment{ObjectRef: servers, System: "rmm", Memberships: []tenancy.ObjectRef{
-		{Kind: tenancy.KindUser, ID: "alex"}, {Kind: tenancy.KindUser, ID: "dana"},
-	}}, det)
+		{Kind: tenancy.KindCustomer, ID: "zylker"}, {Kind: tenancy.KindUser, ID: "alex"}, {Kind: tenancy.KindUser, ID: "dana"},
+	}}, det, "Zylker is the dashboard's customer still in it; Globex was taken out here, Initech put in here")
 	g, err := w.svc.GetCustomerGroup(w.ctx, "acme", "servers", "", tenancy.ViewDefault)
 	require.NoError(t, err)
 	require.Equal(t, "local", g.Origin)

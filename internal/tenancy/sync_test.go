@@ -2,6 +2,8 @@ package tenancy_test
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -140,7 +142,8 @@ func TestSync_LocalEditsOfTheDashboardsObjectsAreDriftTheNextSyncOverwrites(t *t
 	w.editGroup("zoho", "globex") // a local group: no drift
 	d, err := w.svc.Drift(w.ctx, "acme", "rmm")
 	require.NoError(t, err)
-	servers := tenancy.DriftedObject{ObjectRef: tenancy.ObjectRef{Kind: tenancy.KindCustomerGroup, ID: "servers"}, MembersRemoved: []string{"dana"}}
+	servers := tenancy.DriftedObject{ObjectRef: tenancy.ObjectRef{Kind: tenancy.KindCustomerGroup, ID: "servers"}, MembersRemoved: []string{"dana"},
+		CustomersAdded: []string{"initech"}, CustomersRemoved: []string{"globex"}}
 	require.Equal(t, []tenancy.DriftedObject{
 		servers,
 		{ObjectRef: tenancy.ObjectRef{Kind: tenancy.KindUser, ID: "alex"}, Deleted: true},
@@ -149,7 +152,7 @@ func TestSync_LocalEditsOfTheDashboardsObjectsAreDriftTheNextSyncOverwrites(t *t
 
 	preview := w.sync(dashboard(), tenancy.SyncOptions{ValidateOnly: true})
 	require.Empty(t, preview.WrittenAt)
-	require.Equal(t, []tenancy.DriftedObject{servers}, preview.Overwrites, "the sync puts Dana back")
+	require.Equal(t, []tenancy.DriftedObject{servers}, preview.Overwrites, "the sync puts Dana and Globex back, and takes Initech out")
 	require.Equal(t, []tenancy.Pair{pair("dana", "globex"), pair("dana", "zylker")}, preview.Associated)
 	require.Len(t, w.driftObjects(), 2, "validateOnly writes nothing")
 
@@ -490,4 +493,75 @@ func TestSync_DriftSaysWhatWasEditedHereAndTheSyncWhatItPutsBack(t *testing.T) {
 	d, err = w.svc.Drift(w.ctx, "acme", "rmm")
 	require.NoError(t, err)
 	require.Equal(t, []tenancy.DriftedObject{{ObjectRef: servers}}, d.Objects, "Bob's removal is drift; Dana's record went with the sync")
+}
+
+// Seed 002, a customer group's customers: the dashboard's Servers holds
+// Zylker and Globex, and "stays synchronized". Here Globex is taken out and
+// Initech put in: drift says both, and so does the next sync, which puts
+// the dashboard's list back. When the dashboard itself lists Initech by
+// then, the sync keeps it and says only what it puts back.
+func TestSync_DriftNamesTheCustomersPutInAndTakenOutOfTheDashboardsGroupHere(t *testing.T) {
+	w := newWorld(t)
+	w.seedCast()
+	w.sync(dashboard(), tenancy.SyncOptions{})
+	w.editGroup("servers", "zylker", "initech")
+
+	d, err := w.svc.Drift(w.ctx, "acme", "rmm")
+	require.NoError(t, err)
+	servers := tenancy.ObjectRef{Kind: tenancy.KindCustomerGroup, ID: "servers"}
+	edited := []tenancy.DriftedObject{{ObjectRef: servers, CustomersAdded: []string{"initech"}, CustomersRemoved: []string{"globex"}}}
+	require.Equal(t, edited, d.Objects)
+	require.Equal(t, edited, w.sync(dashboard(), tenancy.SyncOptions{ValidateOnly: true}).Overwrites, "the sync takes Initech out and puts Globex back")
+	res := w.sync(dashboard(), tenancy.SyncOptions{})
+	require.Equal(t, edited, res.Overwrites)
+	customersOf := func() []string {
+		g, err := w.svc.GetCustomerGroup(w.ctx, "acme", "servers", "", tenancy.ViewDefault)
+		require.NoError(t, err)
+		return g.Customers
+	}
+	require.ElementsMatch(t, []string{"globex", "zylker"}, customersOf())
+	require.Empty(t, w.driftObjects())
+
+	// Taken out and put back here: no drift.
+	w.editGroup("servers", "zylker")
+	w.editGroup("servers", "zylker", "globex")
+	d, err = w.svc.Drift(w.ctx, "acme", "rmm")
+	require.NoError(t, err)
+	require.Equal(t, []tenancy.DriftedObject{{ObjectRef: servers}}, d.Objects, "edited, and as the dashboard has it")
+
+	// Initech put in here, and the dashboard lists it too by its next sync,
+	// which also drops Zylker: nothing of the edit is overwritten.
+	w.editGroup("servers", "zylker", "globex", "initech")
+	next := dashboard()
+	next.CustomerGroups[0].Customers = []string{"globex", "initech"}
+	res = w.sync(next, tenancy.SyncOptions{})
+	require.Empty(t, res.Overwrites, "Initech is the dashboard's now")
+	require.ElementsMatch(t, []string{"globex", "initech"}, customersOf())
+	w.editGroup("servers", "globex")
+	d, err = w.svc.Drift(w.ctx, "acme", "rmm")
+	require.NoError(t, err)
+	require.Equal(t, []tenancy.DriftedObject{{ObjectRef: servers, CustomersRemoved: []string{"initech"}}}, d.Objects, "drift compares with the dashboard's last list")
+
+	// A customer deleted here leaves no record of the dashboard's list behind.
+	_, err = w.svc.DeleteCustomer(w.ctx, "acme", "initech")
+	require.NoError(t, err)
+	for _, r := range w.dump() {
+		require.NotContains(t, r, "system_customer:acme/initech")
+		require.False(t, strings.Contains(r, "system_customer") && strings.HasSuffix(r, "customer:acme/initech"), r)
+	}
+}
+
+// Detaching the dashboard's group makes its customers local too.
+func TestSync_DetachingTheDashboardsGroupKeepsItsCustomersHere(t *testing.T) {
+	w := newWorld(t)
+	w.seedCast()
+	w.sync(dashboard(), tenancy.SyncOptions{})
+	require.True(t, slices.ContainsFunc(w.dump(), func(r string) bool { return strings.Contains(r, "system_customer") }), "the sync records the dashboard's customers of Servers")
+	det, err := w.svc.Detach(w.ctx, "acme", tenancy.ObjectRef{Kind: tenancy.KindCustomerGroup, ID: "servers"})
+	require.NoError(t, err)
+	require.Contains(t, det.Memberships, tenancy.ObjectRef{Kind: tenancy.KindCustomer, ID: "zylker"})
+	require.Contains(t, det.Memberships, tenancy.ObjectRef{Kind: tenancy.KindUser, ID: "alex"})
+	for _, r := range w.dump() {
+		require.NotContains(t, r, "system_customer", "no marker is left")
+	}
 }

@@ -1178,8 +1178,14 @@ type DriftedObject struct {
 	MembersAdded []string `protobuf:"bytes,5,rep,name=members_added,json=membersAdded,proto3" json:"members_added,omitempty"`
 	// The system's members of the group removed here.
 	MembersRemoved []string `protobuf:"bytes,6,rep,name=members_removed,json=membersRemoved,proto3" json:"members_removed,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Customers put in the customer group here (local associations: the
+	// system's syncs leave them).
+	CustomersAdded []string `protobuf:"bytes,7,rep,name=customers_added,json=customersAdded,proto3" json:"customers_added,omitempty"`
+	// The system's customers of the customer group removed here (its next
+	// sync that lists them puts them back).
+	CustomersRemoved []string `protobuf:"bytes,8,rep,name=customers_removed,json=customersRemoved,proto3" json:"customers_removed,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *DriftedObject) Reset() {
@@ -1250,6 +1256,20 @@ func (x *DriftedObject) GetMembersAdded() []string {
 func (x *DriftedObject) GetMembersRemoved() []string {
 	if x != nil {
 		return x.MembersRemoved
+	}
+	return nil
+}
+
+func (x *DriftedObject) GetCustomersAdded() []string {
+	if x != nil {
+		return x.CustomersAdded
+	}
+	return nil
+}
+
+func (x *DriftedObject) GetCustomersRemoved() []string {
+	if x != nil {
+		return x.CustomersRemoved
 	}
 	return nil
 }
@@ -1463,14 +1483,16 @@ const file_mspauthz_v1_sync_proto_rawDesc = "" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\"@\n" +
 	"\x0fGetDriftRequest\x12\x15\n" +
 	"\x06msp_id\x18\x01 \x01(\tR\x05mspId\x12\x16\n" +
-	"\x06system\x18\x02 \x01(\tR\x06system\"\xcb\x01\n" +
+	"\x06system\x18\x02 \x01(\tR\x06system\"\xa1\x02\n" +
 	"\rDriftedObject\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x12\x18\n" +
 	"\adeleted\x18\x03 \x01(\bR\adeleted\x12.\n" +
 	"\arenamed\x18\x04 \x01(\v2\x14.mspauthz.v1.RenamedR\arenamed\x12#\n" +
 	"\rmembers_added\x18\x05 \x03(\tR\fmembersAdded\x12'\n" +
-	"\x0fmembers_removed\x18\x06 \x03(\tR\x0emembersRemoved\"7\n" +
+	"\x0fmembers_removed\x18\x06 \x03(\tR\x0emembersRemoved\x12'\n" +
+	"\x0fcustomers_added\x18\a \x03(\tR\x0ecustomersAdded\x12+\n" +
+	"\x11customers_removed\x18\b \x03(\tR\x10customersRemoved\"7\n" +
 	"\aRenamed\x12\x16\n" +
 	"\x06before\x18\x01 \x01(\tR\x06before\x12\x14\n" +
 	"\x05after\x18\x02 \x01(\tR\x05after\"{\n" +
