@@ -336,8 +336,8 @@ type syncState struct {
 	// by id, and systemCustomerMarkers those markers.
 	members, synced, systemCustomers map[graph.Object]map[string]bool
 	systemCustomerMarkers            map[graph.Object][]graph.Relationship
-	drifted                       []graph.Relationship
-	deletedHere, detached         map[graph.Object]graph.Relationship
+	drifted                          []graph.Relationship
+	deletedHere, detached            map[graph.Object]graph.Relationship
 }
 
 func (sn *snapshot) readSyncState(ctx context.Context, system string) (*syncState, error) {
