@@ -114,18 +114,14 @@ func (c *call) customerPage(code int, sel *selection, result *reportView, fresh 
 	var users []*pb.User
 	var moreGroups, moreUsers bool
 	err = all(func() error {
-		// The groups' names in one read (an MSP has far fewer groups than
-		// users): the options are the first of them.
-		all, more, err := c.offeredGroups("", maxListed)
-		if err != nil {
+		// The options, then the names of the selection they lack (one
+		// batch get).
+		var err error
+		if groups, moreGroups, err = c.offeredGroups("", maxOffered); err != nil {
 			return err
 		}
-		n.addGroups(all)
-		if err := c.nameGroups(n, append(slices.Clone(prefs.GetCustomerGroups()), chosenGroups...)); err != nil {
-			return err
-		}
-		groups, moreGroups = all[:min(len(all), maxOffered)], more || len(all) > maxOffered
-		return nil
+		n.addGroups(groups)
+		return c.nameGroups(n, append(slices.Clone(prefs.GetCustomerGroups()), chosenGroups...))
 	}, func() (err error) {
 		users, moreUsers, err = c.offeredUsers("", maxOffered)
 		return err

@@ -53,91 +53,77 @@ func all(fs ...func() error) error {
 	return each(fs, func(f func() error) error { return f() })
 }
 
+// collect gathers up to want items of a listing, from its page token on,
+// at most size a page (a search's pages may hold fewer than asked), and
+// answers the token that goes on past them ("" at the end).
+func collect[T any](token string, want, size int, list func(size int32, token string) ([]T, string, error)) ([]T, string, error) {
+	var out []T
+	for range 100 {
+		items, next, err := list(int32(min(size, want-len(out))), token)
+		if err != nil {
+			return nil, "", err
+		}
+		out = append(out, items...)
+		if token = next; token == "" || len(out) >= want {
+			break
+		}
+	}
+	return out, token, nil
+}
+
+// customerGroups and users list the MSP's customer groups and users (one
+// page, in view, found by search); customers its customers.
+func (c *call) customerGroups(view pb.View, search string) func(int32, string) ([]*pb.CustomerGroup, string, error) {
+	return func(size int32, token string) ([]*pb.CustomerGroup, string, error) {
+		page, err := c.s.tenancy.ListCustomerGroups(c.ctx, &pb.ListCustomerGroupsRequest{MspId: c.msp(), PageSize: size, PageToken: token, View: view, Search: search})
+		return page.GetCustomerGroups(), page.GetNextPageToken(), err
+	}
+}
+
+func (c *call) users(view pb.View, search string) func(int32, string) ([]*pb.User, string, error) {
+	return func(size int32, token string) ([]*pb.User, string, error) {
+		page, err := c.s.tenancy.ListUsers(c.ctx, &pb.ListUsersRequest{MspId: c.msp(), PageSize: size, PageToken: token, View: view, Search: search})
+		return page.GetUsers(), page.GetNextPageToken(), err
+	}
+}
+
+func (c *call) customers(search string) func(int32, string) ([]*pb.Customer, string, error) {
+	return func(size int32, token string) ([]*pb.Customer, string, error) {
+		page, err := c.s.tenancy.ListCustomers(c.ctx, &pb.ListCustomersRequest{MspId: c.msp(), PageSize: size, PageToken: token, Search: search})
+		return page.GetCustomers(), page.GetNextPageToken(), err
+	}
+}
+
 // allCustomerGroups are the MSP's customer groups, at most maxListed, in
 // view (BASIC when a page needs only their names).
 func (c *call) allCustomerGroups(view pb.View) ([]*pb.CustomerGroup, error) {
-	var out []*pb.CustomerGroup
-	token := ""
-	for {
-		page, err := c.s.tenancy.ListCustomerGroups(c.ctx, &pb.ListCustomerGroupsRequest{MspId: c.msp(), PageSize: apiPageSize, PageToken: token, View: view})
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, page.GetCustomerGroups()...)
-		if token = page.GetNextPageToken(); token == "" || len(out) >= maxListed {
-			return out, nil
-		}
-	}
+	out, _, err := collect("", maxListed, apiPageSize, c.customerGroups(view, ""))
+	return out, err
 }
 
 // allUsers are the MSP's users, at most maxListed, in view (BASIC when a
 // page needs only their names).
 func (c *call) allUsers(view pb.View) ([]*pb.User, error) {
-	var out []*pb.User
-	token := ""
-	for {
-		page, err := c.s.tenancy.ListUsers(c.ctx, &pb.ListUsersRequest{MspId: c.msp(), PageSize: apiPageSize, PageToken: token, View: view})
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, page.GetUsers()...)
-		if token = page.GetNextPageToken(); token == "" || len(out) >= maxListed {
-			return out, nil
-		}
-	}
+	out, _, err := collect("", maxListed, apiPageSize, c.users(view, ""))
+	return out, err
 }
 
-// offeredGroups are the first customer groups a choice offers (their
-// names), and whether the list goes on past them.
+// offeredGroups and offeredUsers are the first customer groups and users a
+// choice offers (their names), and whether the list goes on past them.
 func (c *call) offeredGroups(search string, want int) ([]*pb.CustomerGroup, bool, error) {
-	var out []*pb.CustomerGroup
-	token := ""
-	for range 100 { // a search's pages may hold fewer than asked
-		page, err := c.s.tenancy.ListCustomerGroups(c.ctx, &pb.ListCustomerGroupsRequest{MspId: c.msp(), PageSize: int32(want - len(out)), PageToken: token, View: pb.View_BASIC, Search: search})
-		if err != nil {
-			return nil, false, err
-		}
-		out = append(out, page.GetCustomerGroups()...)
-		if token = page.GetNextPageToken(); token == "" || len(out) >= want {
-			break
-		}
-	}
-	return out, token != "", nil
+	out, next, err := collect("", want, want, c.customerGroups(pb.View_BASIC, search))
+	return out, next != "", err
 }
 
-// offeredUsers are the first users a choice offers, and whether the list
-// goes on past them.
 func (c *call) offeredUsers(search string, want int) ([]*pb.User, bool, error) {
-	var out []*pb.User
-	token := ""
-	for range 100 {
-		page, err := c.s.tenancy.ListUsers(c.ctx, &pb.ListUsersRequest{MspId: c.msp(), PageSize: int32(want - len(out)), PageToken: token, View: pb.View_BASIC, Search: search})
-		if err != nil {
-			return nil, false, err
-		}
-		out = append(out, page.GetUsers()...)
-		if token = page.GetNextPageToken(); token == "" || len(out) >= want {
-			break
-		}
-	}
-	return out, token != "", nil
+	out, next, err := collect("", want, want, c.users(pb.View_BASIC, search))
+	return out, next != "", err
 }
 
-// searchCustomers are up to want customers the caller sees whose id or name
-// holds search, from the page after token, and the token after the last.
+// searchCustomers are the customers found by search, want of them from
+// token on, and the token past them.
 func (c *call) searchCustomers(search, token string, want int) ([]*pb.Customer, string, error) {
-	var out []*pb.Customer
-	for range 100 {
-		page, err := c.s.tenancy.ListCustomers(c.ctx, &pb.ListCustomersRequest{MspId: c.msp(), PageSize: int32(want - len(out)), PageToken: token, Search: search})
-		if err != nil {
-			return nil, "", err
-		}
-		out = append(out, page.GetCustomers()...)
-		if token = page.GetNextPageToken(); token == "" || len(out) >= want {
-			break
-		}
-	}
-	return out, token, nil
+	return collect(token, want, want, c.customers(search))
 }
 
 func (c *call) msp() string { return c.caller.GetMspId() }

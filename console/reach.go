@@ -104,6 +104,35 @@ func state(ch *change, key string) string {
 	return ""
 }
 
+// byPath groups what reach lists (users who reach a customer, or customers
+// a user reaches) by their paths: by customer group, and those associated
+// directly.
+func byPath[T any](reach []T, id func(T) string, via func(T) []string) (byGroup map[string][]string, direct []string) {
+	byGroup = map[string][]string{}
+	for _, r := range reach {
+		for _, v := range via(r) {
+			if g := groupOf(v); g != "" {
+				byGroup[g] = append(byGroup[g], id(r))
+			} else if v == "direct" {
+				direct = append(direct, id(r))
+			}
+		}
+	}
+	return byGroup, direct
+}
+
+// shown are those of ids a picture past maxDrawn still draws one by one:
+// those the focus finds, and those a change touches.
+func (f focus) shown(ids []string, name func(string) string, ch *change) []string {
+	var out []string
+	for _, id := range ids {
+		if f.found(id, name(id)) || state(ch, id) != "" {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
 // customerPicture draws who reaches a customer and through which paths:
 // users, then their customer groups (or a direct association), then the
 // customer; with ch, what a save would change.
@@ -111,17 +140,7 @@ func customerPicture(customer *pb.Customer, reach []*pb.UserAccess, n *names, f 
 	p := newPicture(3)
 	p.Change = ch != nil
 	target := p.node(2, "customer:"+customer.GetCustomerId(), customer.GetDisplayName(), "customer")
-	byGroup := map[string][]string{}
-	var direct []string
-	for _, u := range reach {
-		for _, via := range u.GetVia() {
-			if g := groupOf(via); g != "" {
-				byGroup[g] = append(byGroup[g], u.GetUserId())
-			} else if via == "direct" {
-				direct = append(direct, u.GetUserId())
-			}
-		}
-	}
+	byGroup, direct := byPath(reach, (*pb.UserAccess).GetUserId, (*pb.UserAccess).GetVia)
 	if ch != nil {
 		for g, members := range ch.members {
 			byGroup[g] = dedupe(append(byGroup[g], members...))
@@ -148,12 +167,7 @@ func customerPicture(customer *pb.Customer, reach []*pb.UserAccess, n *names, f 
 			newMembers = kept
 		}
 		if aggregate && !f.Expand[g] {
-			var shown []string
-			for _, id := range members {
-				if f.found(id, n.user(id)) || state(ch, id) != "" {
-					shown = append(shown, id)
-				}
-			}
+			shown := f.shown(members, n.user, ch)
 			if hidden := len(members) - len(shown); hidden > 0 {
 				a := p.node(0, "aggregate:"+g, fmt.Sprintf("%d users of %s", hidden, n.group(g)), "aggregate")
 				a.Href, a.Title = f.expandHref(g), "show them one by one"
@@ -196,17 +210,7 @@ func userPicture(user *pb.User, reach []*pb.CustomerAccess, n *names, f focus, c
 	p := newPicture(3)
 	p.Change = ch != nil
 	root := p.node(0, "user:"+user.GetUserId(), user.GetDisplayName(), "user")
-	byGroup := map[string][]string{}
-	var direct []string
-	for _, c := range reach {
-		for _, via := range c.GetVia() {
-			if g := groupOf(via); g != "" {
-				byGroup[g] = append(byGroup[g], c.GetCustomerId())
-			} else if via == "direct" {
-				direct = append(direct, c.GetCustomerId())
-			}
-		}
-	}
+	byGroup, direct := byPath(reach, (*pb.CustomerAccess).GetCustomerId, (*pb.CustomerAccess).GetVia)
 	if ch != nil {
 		for g, customers := range ch.members {
 			byGroup[g] = dedupe(append(byGroup[g], customers...))
@@ -228,12 +232,7 @@ func userPicture(user *pb.User, reach []*pb.CustomerAccess, n *names, f focus, c
 			adding = added
 		}
 		if aggregate && !f.Expand[g] {
-			var shown []string
-			for _, id := range customers {
-				if f.found(id, n.customer(id)) || state(ch, id) != "" {
-					shown = append(shown, id)
-				}
-			}
+			shown := f.shown(customers, n.customer, ch)
 			if hidden := len(customers) - len(shown); hidden > 0 {
 				a := p.node(2, "aggregate:"+g, fmt.Sprintf("%d customers of %s", hidden, n.group(g)), "aggregate")
 				a.Href, a.Title = f.expandHref(g), "show them one by one"

@@ -27,14 +27,18 @@ const (
 	KindCustomer ObjectKind = "customer"
 )
 
-// typeOfKind is the object type of each kind.
-var typeOfKind = map[ObjectKind]string{KindUser: typeUser, KindCustomerGroup: typeCustomerGroup, KindSecurityGroup: typeSecurityGroup, KindCustomer: typeCustomer}
-
-var kindOfType = map[string]ObjectKind{
-	typeUser:          KindUser,
-	typeCustomerGroup: KindCustomerGroup,
-	typeSecurityGroup: KindSecurityGroup,
-}
+// kindOfType is the kind of each object type that records its origin;
+// typeOfKind the other way.
+var (
+	kindOfType = map[string]ObjectKind{typeUser: KindUser, typeCustomerGroup: KindCustomerGroup, typeSecurityGroup: KindSecurityGroup, typeCustomer: KindCustomer}
+	typeOfKind = func() map[ObjectKind]string {
+		out := map[ObjectKind]string{}
+		for typ, kind := range kindOfType {
+			out[kind] = typ
+		}
+		return out
+	}()
+)
 
 // ObjectRef names one object of an MSP by kind and id.
 type ObjectRef struct {
@@ -74,7 +78,7 @@ func touchedObjects(updates []graph.Update) []graph.Object {
 	for _, u := range updates {
 		r := u.Relationship
 		switch {
-		case kindOfType[r.Resource.Type] != "":
+		case kindOfType[r.Resource.Type] != "" && r.Resource.Type != typeCustomer: // a customer's edits are no drift (KindCustomer)
 			set[r.Resource] = true
 		case r.Resource.Type == typeCustomer && r.Relation == relCustomerGroup,
 			r.Resource.Type == typeMSP && r.Relation == relMember:
@@ -114,7 +118,7 @@ func (sn *snapshot) deletedHereMarks(ctx context.Context, updates []graph.Update
 	via := map[graph.Object][]graph.Object{}      // group -> deleted objects it lists
 	for _, u := range updates {
 		r := u.Relationship
-		if u.Op == graph.Delete && r.Relation == relAttributes && typeKind(r.Resource.Type) != "" {
+		if u.Op == graph.Delete && r.Relation == relAttributes && kindOfType[r.Resource.Type] != "" {
 			listing[r.Resource] = map[string]bool{}
 			if o := originOf(r); o != OriginLocal {
 				listing[r.Resource][o] = true
@@ -152,16 +156,6 @@ func (sn *snapshot) deletedHereMarks(ctx context.Context, updates []graph.Update
 	}
 	sort.Slice(marks, func(i, j int) bool { return marks[i].Relationship.String() < marks[j].Relationship.String() })
 	return marks, err
-}
-
-// typeKind is the kind of an object type that records its origin, or "".
-func typeKind(typ string) ObjectKind {
-	for k, t := range typeOfKind {
-		if t == typ {
-			return k
-		}
-	}
-	return ""
 }
 
 // unsyncedMemberships deletes the synced_member marker of every membership of
@@ -378,7 +372,7 @@ func (s *Service) Drift(ctx context.Context, msp, system string) (*Drift, error)
 				customers.marked[localID(msp, r.Subject.ID)] = true
 			}
 		}
-		ref := ObjectRef{typeKind(o.Type), localID(msp, o.ID)}
+		ref := ObjectRef{kindOfType[o.Type], localID(msp, o.ID)}
 		d.Objects = append(d.Objects, driftOf(ref, marks[o], attributes, attributes.Relation != "", members, customers))
 	})
 	sortRefs(d.Objects, func(o DriftedObject) ObjectRef { return o.ObjectRef })
@@ -519,7 +513,7 @@ func (s *Service) Detach(ctx context.Context, msp string, ref ObjectRef) (*Detac
 			if other == obj {
 				other = m.Resource
 			}
-			out.Memberships = append(out.Memberships, ObjectRef{typeKind(other.Type), localID(msp, other.ID)})
+			out.Memberships = append(out.Memberships, ObjectRef{kindOfType[other.Type], localID(msp, other.ID)})
 		}
 		sortRefs(out.Memberships, func(o ObjectRef) ObjectRef { return o })
 		return append(updates, deletes(markers)...), nil

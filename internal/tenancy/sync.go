@@ -445,7 +445,7 @@ func (r *reconciler) goneHere(obj graph.Object, exists bool) bool {
 	}
 	if !r.gone[obj] {
 		r.gone[obj] = true
-		*report = append(*report, ObjectRef{typeKind(obj.Type), localID(r.sn.msp, obj.ID)})
+		*report = append(*report, ObjectRef{kindOfType[obj.Type], localID(r.sn.msp, obj.ID)})
 	}
 	return true
 }
