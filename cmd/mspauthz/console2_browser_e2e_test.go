@@ -226,3 +226,47 @@ func TestConsole_TheNewFormsRefuseCrossSitePostsAndShowNamesAsText(t *testing.T)
 	require.NotEqual(t, true, s.ok(adminToken, "GET", "/v1/msps/acme/settings", nil)["endCustomerRoleSelection"])
 	require.Len(t, s.ok(adminToken, "GET", "/v1/msps/acme/customers/zylker/endCustomerUsers", nil)["endCustomerUsers"], 2, "Zara and Mallory")
 }
+
+// The partner's and the customer's side, like the forms before them: names
+// are text on every page of part 2, and another site's posts to each of its
+// forms (the switch, a grant's request and decisions, Login As, a sync, the
+// contacts) are refused before any call, with nothing written.
+func TestConsole_TheOwnSideGrantsLoginAsAndSyncRefuseCrossSitePostsAndShowNamesAsText(t *testing.T) {
+	s := startSignIn(t)
+	const markup = "<img src=x onerror=alert(1)>"
+	s.ok(adminToken, "POST", "/v1/msps/acme/customers", j{"customerId": "evilcorp", "displayName": markup})
+	grant := s.ok(adminToken, "POST", "/v1/msps/acme/grants", j{"customerId": "zylker", "securityGroupId": "technician", "roleId": "technician", "durationDays": 1})["grantId"].(string)
+	s.ok(adminToken, "POST", "/v1/msps/acme/grants", j{"customerId": "evilcorp", "securityGroupId": "technician", "roleId": "technician", "durationDays": 1})
+
+	c := newChrome(t)
+	c.signInAsDemo(s, "olivia", "/grants")
+	for _, path := range []string{"/grants", "/customers/evilcorp/own", "/customers/evilcorp", "/audit", "/globalViews/email_tracker", "/syncs/rmm"} {
+		c.do(chromedp.Navigate(s.base+path), chromedp.WaitVisible(chromedp.CSS("main")))
+		require.Equal(t, 0, eval[int](c, `document.querySelectorAll("main img").length`), "%s renders the name as text", path)
+	}
+	for _, path := range []string{"/grants", "/customers/evilcorp/own", "/globalViews/email_tracker"} {
+		c.do(chromedp.Navigate(s.base+path), chromedp.WaitVisible(chromedp.CSS("main")))
+		require.Contains(t, eval[string](c, `document.querySelector("main").textContent`), markup, path)
+	}
+	c.shot("part-two-markup-as-text")
+
+	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, `<!doctype html><form method="post" action="%s%s"><input type="hidden" name="enabled" value="false"><input type="hidden" name="customerId" value="zylker"><input type="hidden" name="securityGroupId" value="technician"><input type="hidden" name="roleId" value="technician"><input type="hidden" name="durationDays" value="1"><input type="hidden" name="snapshot" value='{"mspId":"acme"}'><input type="hidden" name="apply" value="1"><input type="hidden" name="userId" value="carol"><input type="hidden" name="contacts" value="carol"><button id="go">win a prize</button></form>`, s.base, r.URL.Query().Get("action"))
+	}))
+	defer evil.Close()
+	for _, action := range []string{"/customers/zylker/own/partnerAccess", "/customers/zylker/own/grants/" + grant + "/approve", "/customers/zylker/own/grants/" + grant + "/decline",
+		"/grants", "/grants/" + grant + "/revoke", "/customers/zylker/loginAs", "/syncs/rmm", "/customers/zylker/accountContact", "/customers/zylker/alertGroups/ops"} {
+		c.do(chromedp.Navigate(strings.Replace(evil.URL, "127.0.0.1", "localhost", 1)+"/?action="+action), chromedp.Click(chromedp.ID("go")), chromedp.WaitVisible(chromedp.ID("problem")))
+		require.Contains(t, c.text("#problem"), "from another site was refused", action)
+	}
+	c.shot("part-two-cross-site-refused")
+	require.Equal(t, true, s.ok(adminToken, "GET", "/v1/msps/acme/customers/zylker/partnerAccess", nil)["enabled"], "MSP Management still on")
+	require.Equal(t, "PENDING", s.ok(adminToken, "GET", "/v1/msps/acme/grants/"+grant, nil)["status"])
+	require.Len(t, s.ok(adminToken, "GET", "/v1/msps/acme/grants", nil)["grants"], 2, "no grant requested")
+	require.Empty(t, s.ok(adminToken, "GET", "/v1/msps/acme/syncs/rmm/drift", nil)["lastSyncedAt"], "no sync ran")
+	prefs := s.ok(adminToken, "GET", "/v1/msps/acme/customers/zylker", nil)["preferences"].(j)
+	require.Equal(t, "alex", prefs["accountContact"])
+	logins := s.ok(adminToken, "GET", "/v1/msps/acme/customers/zylker/auditEvents?action=PartnerService/LoginAs", nil)
+	events, _ := logins["events"].([]any)
+	require.Empty(t, events, "no Login As was tried")
+}
