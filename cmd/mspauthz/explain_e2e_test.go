@@ -45,10 +45,10 @@ func TestExplain_OverRESTAlexsPathsAndWhatBobLacks(t *testing.T) {
 // finds customers by id or name, in any case.
 func TestCaller_AndCustomersFoundByIdOrName(t *testing.T) {
 	s := startSignIn(t)
-	require.Equal(t, j{"platform": true, "mspId": "", "userId": "", "name": "platform", "mspPermissions": []any{}}, s.ok(adminToken, "GET", "/v1/caller", nil))
+	require.Equal(t, j{"platform": true, "mspId": "", "userId": "", "name": "platform", "mspPermissions": []any{}, "ownDomainCustomerId": ""}, s.ok(adminToken, "GET", "/v1/caller", nil))
 	dana := s.ok(adminToken, "POST", "/v1/msps/acme/users/dana/tokens", j{})
 	got := s.ok(dana["token"].(string), "GET", "/v1/caller", nil)
-	require.Equal(t, j{"platform": false, "mspId": "acme", "userId": "dana", "name": "token:" + dana["tokenId"].(string) + "@acme/dana", "mspPermissions": []any{}}, got, "a technician administers nothing")
+	require.Equal(t, j{"platform": false, "mspId": "acme", "userId": "dana", "name": "token:" + dana["tokenId"].(string) + "@acme/dana", "mspPermissions": []any{}, "ownDomainCustomerId": ""}, got, "a technician administers nothing")
 	s.fails(401, "", "not-a-token", "GET", "/v1/caller", nil)
 	olivia := s.ok(adminToken, "POST", "/v1/msps/acme/users/olivia/tokens", j{})["token"].(string)
 	require.Equal(t, []any{"users.manage", "customers.manage", "customer_groups.manage", "roles.manage", "security_groups.manage", "settings.manage", "audit.view", "grants.manage"},
