@@ -11,15 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// submit presses the button of id, which posts its form, and waits for the
-// page the console answers to show the element of id want (gone from the
-// page before, so that the one found is the answer's).
-func (c *chrome) submit(button, want string) {
-	c.t.Helper()
-	c.do(chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.getElementById(%q)?.remove()`, want)))
-	c.do(chromedp.Click(chromedp.ID(button)), chromedp.WaitVisible(chromedp.ID(want)))
-}
-
 // Roles and security groups in the console: the catalog as a matrix of
 // roles, a custom role made from Technician's permissions and narrowed,
 // bound to Zylker by a security group drawn with what it grants where, to
@@ -39,11 +30,12 @@ func TestConsole_OliviaMakesAHelpdeskRoleBindsItToZylkerAndCannotDeleteItWhileHe
 	c.shot("roles-matrix")
 
 	c.do(chromedp.SendKeys(chromedp.ID("role-id"), "helpdesk"), chromedp.SendKeys(chromedp.ID("role-name"), "Helpdesk"),
-		chromedp.SetValue(chromedp.ID("role-from"), "technician"), chromedp.Click(chromedp.ID("create-role")), chromedp.WaitVisible(chromedp.ID("notice")))
+		chromedp.SetValue(chromedp.ID("role-from"), "technician"))
+	c.submit("#create-role", "#notice")
 	require.Equal(t, "/roles/helpdesk", eval[string](c, "location.pathname"))
 	require.True(t, eval[bool](c, `document.getElementById("perm-tickets.create").checked`), "made from Technician's permissions")
 	c.do(chromedp.Click(chromedp.CSS(`[id="perm-tickets.create"]`)))
-	c.submit("save", "notice")
+	c.submit("#save", "#notice")
 	require.Contains(t, c.text("#notice"), "Saved")
 	require.NotContains(t, s.ok(adminToken, "GET", "/v1/msps/acme/roles/helpdesk", nil)["permissions"], "tickets.create")
 	c.shot("role-helpdesk")
@@ -51,21 +43,22 @@ func TestConsole_OliviaMakesAHelpdeskRoleBindsItToZylkerAndCannotDeleteItWhileHe
 	c.do(chromedp.Navigate(s.base+"/securityGroups"), chromedp.WaitVisible(chromedp.ID("new-security-group")))
 	c.do(chromedp.SendKeys(chromedp.ID("sg-id"), "zylker-helpdesk"), chromedp.SendKeys(chromedp.ID("sg-name"), "Zylker helpdesk"),
 		chromedp.SetValue(chromedp.ID("sg-role"), "helpdesk"), chromedp.Click(chromedp.ID("scope-chosen")), chromedp.Click(chromedp.ID("customers-zylker")),
-		chromedp.Click(chromedp.ID("members-bob")), chromedp.Click(chromedp.ID("create-security-group")), chromedp.WaitVisible(chromedp.ID("grants")))
+		chromedp.Click(chromedp.ID("members-bob")))
+	c.submit("#create-security-group", "#grants")
 	require.Equal(t, "/securityGroups/zylker-helpdesk", eval[string](c, "location.pathname"))
 	require.Contains(t, c.text("#grants"), "Helpdesk")
 	require.Contains(t, c.text("#grants"), "Zylker Corp")
 	require.Equal(t, 1, eval[int](c, `document.querySelectorAll('path.edge[data-from="user:bob"][data-to="security_group:zylker-helpdesk"]').length`), "Bob is drawn a member")
 	require.Equal(t, 1, eval[int](c, `document.querySelectorAll('path.edge[data-from="security_group:zylker-helpdesk"][data-to="customer:zylker"]').length`), "on Zylker")
 	c.do(chromedp.Click(chromedp.ID("users-alex")))
-	c.submit("save", "notice")
+	c.submit("#save", "#notice")
 	require.Contains(t, c.text("#notice"), "Members saved")
 	require.Equal(t, []any{"alex", "bob"}, s.ok(adminToken, "GET", "/v1/msps/acme/securityGroups/zylker-helpdesk", nil)["members"])
 	require.True(t, eval[bool](c, `document.getElementById("users-alex").checked && document.getElementById("users-bob").checked`), "read back as saved")
 	c.shot("security-group-zylker-helpdesk")
 
 	c.do(chromedp.Navigate(s.base+"/roles/helpdesk"), chromedp.WaitVisible(chromedp.ID("delete")))
-	c.do(chromedp.Click(chromedp.ID("delete")), chromedp.WaitVisible(chromedp.ID("refusal")))
+	c.submit("#delete", "#refusal")
 	require.Contains(t, c.text("#refusal"), "still assigned")
 	require.Contains(t, c.text("#refusal"), "zylker-helpdesk", "the refusal names the group that holds it")
 	c.shot("role-delete-refused")
@@ -83,10 +76,10 @@ func TestConsole_OliviaMakesAHelpdeskRoleBindsItToZylkerAndCannotDeleteItWhileHe
 	s.fails(404, "", adminToken, "GET", "/v1/msps/acme/securityGroups/zylker-admins", nil)
 
 	c.do(chromedp.Navigate(s.base+"/securityGroups/zylker-helpdesk"), chromedp.WaitVisible(chromedp.ID("delete")))
-	c.submit("delete", "notice")
+	c.submit("#delete", "#notice")
 	require.Contains(t, c.text("#notice"), "Deleted")
 	c.do(chromedp.Navigate(s.base+"/roles/helpdesk"), chromedp.WaitVisible(chromedp.ID("delete")))
-	c.submit("delete", "notice")
+	c.submit("#delete", "#notice")
 	require.Contains(t, c.text("#notice"), "Deleted")
 	require.Equal(t, "/roles", eval[string](c, "location.pathname"))
 	require.Equal(t, 0, eval[int](c, `document.querySelectorAll('#matrix th.role[data-role="helpdesk"]').length`))
@@ -104,7 +97,7 @@ func TestConsole_SeedFour_IvanIsConfinedToZylkerAndThenReverted(t *testing.T) {
 		chromedp.Click(chromedp.ID("single-customer")), chromedp.SendKeys(chromedp.ID("single-customer-id"), "zylker"),
 		chromedp.Click(chromedp.CSS("#single-permissions summary")), chromedp.Click(chromedp.CSS(`[id="perm-tickets.delete"]`)))
 	c.shot("add-user-single-customer")
-	c.do(chromedp.Click(chromedp.ID("add-user-submit")), chromedp.WaitVisible(chromedp.ID("revert")))
+	c.submit("#add-user-submit", "#revert")
 	require.Equal(t, "/users/ivan", eval[string](c, "location.pathname"))
 	require.Contains(t, c.text("#confined"), "confined to Zylker Corp")
 	require.True(t, eval[bool](c, `document.getElementById("securityGroups-ivan").checked`), "the generated group appears selected")
@@ -122,11 +115,11 @@ func TestConsole_SeedFour_IvanIsConfinedToZylkerAndThenReverted(t *testing.T) {
 	c.shot("direct-swap-refused")
 	require.Equal(t, "zylker", s.ok(adminToken, "GET", "/v1/msps/acme/users/ivan", nil)["singleCustomerId"], "nothing written")
 
-	c.submit("release", "notice")
+	c.submit("#release", "#notice")
 	require.Contains(t, c.text("#notice"), "no longer confined")
 	require.Equal(t, 0, eval[int](c, `document.querySelectorAll("#revert, #securityGroups-ivan").length`))
 	c.do(chromedp.Click(chromedp.ID("securityGroups-technician")))
-	c.submit("save-security-groups", "notice")
+	c.submit("#save-security-groups", "#notice")
 	require.Contains(t, c.text("#notice"), "Security groups saved")
 	require.True(t, eval[bool](c, `document.getElementById("securityGroups-technician").checked`))
 	ivan = s.ok(adminToken, "GET", "/v1/msps/acme/users/ivan", nil)
@@ -142,15 +135,16 @@ func TestConsole_SeedOne_ZylkersNewUserGetsThePortalRoleThenAChosenOne(t *testin
 	s := startSignIn(t)
 	c := newChrome(t)
 	c.signInAsDemo(s, "olivia", "/customers/zylker")
-	c.do(chromedp.Click(chromedp.ID("end-customer-users-link")), chromedp.WaitVisible(chromedp.ID("end-customer-users")))
+	c.submit("#end-customer-users-link", "#end-customer-users")
 	require.Contains(t, c.text(`#end-customer-users tr[data-user="zara"]`), "Admin")
 	require.Equal(t, 0, eval[int](c, `document.querySelectorAll("#ecu-role").length`), "no User Role drop-down while role selection is off")
 	require.Contains(t, c.text("#ecu-default-role"), "White-labeled Client Portal")
-	c.do(chromedp.SendKeys(chromedp.ID("ecu-id"), "pat"), chromedp.SendKeys(chromedp.ID("ecu-name"), "Pat"), chromedp.Click(chromedp.ID("add-ecu")), chromedp.WaitVisible(chromedp.ID("notice")))
+	c.do(chromedp.SendKeys(chromedp.ID("ecu-id"), "pat"), chromedp.SendKeys(chromedp.ID("ecu-name"), "Pat"))
+	c.submit("#add-ecu", "#notice")
 	require.Contains(t, c.text(`#end-customer-users tr[data-user="pat"]`), "White-labeled Client Portal")
 	c.shot("end-customer-user-portal")
 
-	c.do(chromedp.Click(chromedp.ID("toggle-role-selection")), chromedp.WaitVisible(chromedp.ID("ecu-role")))
+	c.submit("#toggle-role-selection", "#ecu-role")
 	require.Equal(t, true, s.ok(adminToken, "GET", "/v1/msps/acme/settings", nil)["endCustomerRoleSelection"])
 	c.do(chromedp.SendKeys(chromedp.ID("ecu-id"), "opal"), chromedp.SendKeys(chromedp.ID("ecu-name"), "Opal"), chromedp.SetValue(chromedp.ID("ecu-role"), "operator"),
 		chromedp.Click(chromedp.ID("add-ecu")), chromedp.WaitVisible(chromedp.CSS(`#end-customer-users tr[data-user="opal"]`)))
