@@ -5,9 +5,11 @@ import (
 	"errors"
 	"log/slog"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/protoadapt"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	pb "github.com/mspauthz/mspauthz/api/mspauthz/v1"
 	"github.com/mspauthz/mspauthz/internal/fault"
@@ -54,14 +56,24 @@ func toStatus(ctx context.Context, err error) error {
 		slog.WarnContext(ctx, "dependency unavailable", "error", err.Error())
 	}
 	st := status.New(code, f.Message)
-	if blocks, ok := f.Details.([]tenancy.Block); ok {
-		details := make([]protoadapt.MessageV1, len(blocks))
-		for i, b := range blocks {
-			details[i] = protoadapt.MessageV1Of(&pb.GuardBlock{UserId: b.UserID, CustomerId: b.CustomerID, Reason: string(b.Reason), AlertGroupId: b.AlertGroupID})
-		}
-		if withDetails, err := st.WithDetails(details...); err == nil {
-			st = withDetails
-		}
+	if withDetails, err := st.WithDetails(detailsOf(f)...); err == nil {
+		st = withDetails
 	}
 	return st.Err()
+}
+
+// detailsOf are the status details that let a caller act on f without
+// reading its message: a guard's blocks, and for a lost race (which wrote
+// nothing) google.rpc.RetryInfo, the mark that the call may be made again.
+func detailsOf(f *fault.Error) []protoadapt.MessageV1 {
+	var details []protoadapt.MessageV1
+	if f.Kind == fault.Conflict {
+		details = append(details, protoadapt.MessageV1Of(&errdetails.RetryInfo{RetryDelay: durationpb.New(0)}))
+	}
+	if blocks, ok := f.Details.([]tenancy.Block); ok {
+		for _, b := range blocks {
+			details = append(details, protoadapt.MessageV1Of(&pb.GuardBlock{UserId: b.UserID, CustomerId: b.CustomerID, Reason: string(b.Reason), AlertGroupId: b.AlertGroupID}))
+		}
+	}
+	return details
 }

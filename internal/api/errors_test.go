@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -20,6 +21,8 @@ func TestToStatus_TheFaultDecidesOverTheStatusItWraps(t *testing.T) {
 	st := status.Convert(toStatus(ctx, lost))
 	require.Equal(t, codes.Aborted, st.Code())
 	require.Equal(t, `MSP "acme" is being changed by other saves`, st.Message())
+	require.Len(t, st.Details(), 1, "a lost race wrote nothing: it carries RetryInfo, the mark that it may be retried")
+	require.IsType(t, &errdetails.RetryInfo{}, st.Details()[0])
 
 	refused := fault.Wrap(status.Error(codes.PermissionDenied, "invalid preshared key"), fault.Unavailable, "SpiceDB rejected mspauthz's credentials")
 	require.Equal(t, codes.Unavailable, status.Code(toStatus(ctx, refused)))
