@@ -75,10 +75,12 @@ func WithInsecure() Option {
 	return func(o *options) { o.transport = insecure.NewCredentials() }
 }
 
-// WithBackoff sets the pause before the first retry and the longest pause
-// (the defaults are 50ms and 2s); see Retries in the package's README.
-func WithBackoff(first, longest time.Duration) Option {
-	return func(o *options) { o.backoff = backoff{first: first, longest: longest} }
+// WithRetries sets the pause before the first retry, the longest pause, and
+// how long a call is retried when its context has no deadline (the defaults
+// are 50ms, 2s and 10s). What is retried: see the interceptor in retry.go,
+// or the Go client in docs/api.md.
+func WithRetries(first, longest, budget time.Duration) Option {
+	return func(o *options) { o.backoff = backoff{first: first, longest: longest, budget: budget} }
 }
 
 // WithDialOptions passes further options to grpc.NewClient.
@@ -94,7 +96,7 @@ func Dial(target string, opts ...Option) (*Client, error) {
 		opt(&o)
 	}
 	if o.backoff.first <= 0 || o.backoff.longest < o.backoff.first {
-		return nil, errors.New("client: WithBackoff needs 0 < first <= longest")
+		return nil, errors.New("client: WithRetries needs 0 < first <= longest")
 	}
 	dial := []grpc.DialOption{
 		grpc.WithTransportCredentials(o.transport),

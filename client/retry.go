@@ -13,12 +13,13 @@ import (
 
 // backoff makes a call again, after a jittered pause that doubles from first
 // up to longest, while it fails in a way that is safe to retry and the
-// caller's context allows another attempt.
+// caller's context allows another attempt: within its deadline, or within
+// budget of the first attempt when it has none.
 type backoff struct {
-	first, longest time.Duration
+	first, longest, budget time.Duration
 }
 
-var defaultBackoff = backoff{first: 50 * time.Millisecond, longest: 2 * time.Second}
+var defaultBackoff = backoff{first: 50 * time.Millisecond, longest: 2 * time.Second, budget: 10 * time.Second}
 
 // interceptor retries a call:
 //   - a lost race (ABORTED with RetryInfo: nothing was written), always;
@@ -27,17 +28,21 @@ var defaultBackoff = backoff{first: 50 * time.Millisecond, longest: 2 * time.Sec
 //     again it would report none of the changes the first one made;
 //   - never a refusal (INVALID_ARGUMENT, FAILED_PRECONDITION, NOT_FOUND, ...).
 //
-// It stops when the next pause would end past the context's deadline, and
-// returns the last error.
+// It stops when the next pause would end past the context's deadline (or
+// the budget), and returns the last error.
 func (b backoff) interceptor(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 	pause := b.first
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(b.budget)
+	}
 	for {
 		err := invoker(ctx, method, req, reply, cc, opts...)
 		if err == nil || !b.retries(err, writes(method, req)) {
 			return err
 		}
 		wait := pause/2 + rand.N(pause/2+1) // jitter: half to all of it
-		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
+		if time.Until(deadline) < wait {
 			return err
 		}
 		select {
