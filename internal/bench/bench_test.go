@@ -29,13 +29,11 @@ const token = "bench-platform-token-0123456789"
 // in agrees with SpiceDB's, every listing finds what SpiceDB's lookup finds,
 // every save affects exactly its pairs.
 func TestRun(t *testing.T) {
-	preset, err := fixtures.PresetNamed(cmp.Or(os.Getenv("MSPAUTHZ_BENCH_PRESET"), "tiny"))
-	require.NoError(t, err)
-	cfg := bench.Defaults()
+	cfg := driverConfig(t)
+	preset := cfg.Preset
 	if os.Getenv("MSPAUTHZ_BENCH_FULL") == "" { // short: CI keeps the driver working
 		cfg.CellTime, cfg.CellOps, cfg.SavePairs, cfg.SaveRounds, cfg.ListingSamples = 200*time.Millisecond, 300, []int{1, 100, 1000}, 1, 5
 	}
-	cfg.Preset, cfg.Token, cfg.Backend, cfg.Progress = preset, token, spicedbtest.Backend(), os.Stderr
 	if !testing.Verbose() {
 		cfg.Progress = nil
 	}
@@ -57,7 +55,8 @@ func TestRun(t *testing.T) {
 	require.Len(t, rep.Listings, 4)
 	require.True(t, rep.Index.On)
 	require.Positive(t, rep.Index.Relationships)
-	require.Positive(t, rep.Index.Pairs)
+	require.Positive(t, rep.Index.ImportPeakHeap)
+	require.Positive(t, rep.Index.SteadyHeap)
 	require.Positive(t, rep.Index.EstimatedBytes)
 	require.Positive(t, rep.Index.BuildTook)
 	require.Equal(t, 200, rep.Index.Lag.N)
@@ -73,10 +72,7 @@ func TestRun(t *testing.T) {
 	for _, want := range []string{"### Preset `" + preset.Name + "`", "| go-api | spicedb | 8 |", "| go-api-spicedb | spicedb | 8 |", "**Reachability index.**", "| " + bench.UsersOfCustomer + " | " + bench.BySpiceDB, "| 100 | 10 × 10 |", "**Console pages**"} {
 		require.Contains(t, md.String(), want)
 	}
-	if out := os.Getenv("MSPAUTHZ_BENCH_OUT"); out != "" {
-		require.NoError(t, os.WriteFile(out, []byte(md.String()), 0o644))
-	}
-	t.Log("\n" + md.String())
+	writeReport(t, md.String())
 }
 
 // The console's pages alone (MSPAUTHZ_BENCH_CONSOLE=1, on the preset and
@@ -86,20 +82,54 @@ func TestRunConsole(t *testing.T) {
 	if os.Getenv("MSPAUTHZ_BENCH_CONSOLE") == "" {
 		t.Skip("MSPAUTHZ_BENCH_CONSOLE=1 measures the console's pages alone (TestRun measures them too)")
 	}
-	preset, err := fixtures.PresetNamed(cmp.Or(os.Getenv("MSPAUTHZ_BENCH_PRESET"), "tiny"))
-	require.NoError(t, err)
-	cfg := bench.Defaults()
-	cfg.Preset, cfg.Token, cfg.Backend, cfg.Progress = preset, token, spicedbtest.Backend(), os.Stderr
+	cfg := driverConfig(t)
 	ctx := serve(t, &cfg)
 	rep, err := bench.RunConsole(ctx, cfg)
 	require.NoError(t, err)
 	requireConsole(t, rep)
 	var md strings.Builder
 	rep.Markdown(&md)
-	if out := os.Getenv("MSPAUTHZ_BENCH_OUT"); out != "" {
-		require.NoError(t, os.WriteFile(out, []byte(md.String()), 0o644))
+	writeReport(t, md.String())
+}
+
+// The index alone (MSPAUTHZ_BENCH_INDEX=1, on the preset and backend
+// TestRun takes): its catch-up after the import, its memory, the import's
+// peak heap, a build anew and its lag — a row of BENCHMARKS.md's growth table.
+func TestRunIndex(t *testing.T) {
+	if os.Getenv("MSPAUTHZ_BENCH_INDEX") == "" {
+		t.Skip("MSPAUTHZ_BENCH_INDEX=1 measures the index alone (TestRun measures it too)")
 	}
-	t.Log("\n" + md.String())
+	cfg := driverConfig(t)
+	ctx := serve(t, &cfg)
+	rep, err := bench.RunIndex(ctx, cfg)
+	require.NoError(t, err)
+	require.True(t, rep.Index.On)
+	require.Positive(t, rep.Index.Relationships)
+	require.Positive(t, rep.Index.ImportPeakHeap)
+	require.Equal(t, 200, rep.Index.Lag.N)
+	var md strings.Builder
+	rep.Markdown(&md)
+	require.Contains(t, md.String(), "**Reachability index.**")
+	writeReport(t, md.String())
+}
+
+// driverConfig is a full run's configuration on the preset
+// MSPAUTHZ_BENCH_PRESET names (tiny by default), on the test backend.
+func driverConfig(t *testing.T) bench.Config {
+	preset, err := fixtures.PresetNamed(cmp.Or(os.Getenv("MSPAUTHZ_BENCH_PRESET"), "tiny"))
+	require.NoError(t, err)
+	cfg := bench.Defaults()
+	cfg.Preset, cfg.Token, cfg.Backend, cfg.Progress = preset, token, spicedbtest.Backend(), os.Stderr
+	return cfg
+}
+
+// writeReport logs the report's tables and writes them to the file
+// MSPAUTHZ_BENCH_OUT names, if any.
+func writeReport(t *testing.T, md string) {
+	if out := os.Getenv("MSPAUTHZ_BENCH_OUT"); out != "" {
+		require.NoError(t, os.WriteFile(out, []byte(md), 0o644))
+	}
+	t.Log("\n" + md)
 }
 
 // serve starts the service the driver measures, on the test backend, and
