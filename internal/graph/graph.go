@@ -193,6 +193,10 @@ type Graph interface {
 	// ReadPage returns up to limit relationships after cursor, and the cursor
 	// to pass for the next page ("" when there is none).
 	ReadPage(ctx context.Context, filter Filter, c Consistency, limit uint32, cursor string) ([]Relationship, string, Revision, error)
+	// Export streams every relationship the filter matches to each, batch
+	// by batch (each batch is reused after each returns), in one stream
+	// bounded only by ctx: a bulk read of millions. It stops at each's error.
+	Export(ctx context.Context, filter Filter, c Consistency, each func([]Relationship) error) error
 	// Check answers every check, in order.
 	Check(ctx context.Context, checks []Check, c Consistency) ([]bool, Revision, error)
 	// LookupResources returns the ids of every resourceType object on which

@@ -9,9 +9,6 @@ import (
 	"github.com/mspauthz/mspauthz/internal/graph"
 )
 
-// snapshotPage is how many relationships one read of a build asks for.
-const snapshotPage = 1000
-
 // maxRetry bounds the pause between attempts while faults repeat.
 const maxRetry = time.Minute
 
@@ -111,17 +108,14 @@ func (x *Index[R]) build(ctx context.Context) error {
 	}
 	st := newStore()
 	for _, f := range filters {
-		for cursor := ""; ; {
-			var rels []graph.Relationship
-			if rels, cursor, _, err = x.g.ReadPage(ctx, f, graph.At(rev), snapshotPage, cursor); err != nil {
-				return err
-			}
+		err := x.g.Export(ctx, f, graph.At(rev), func(rels []graph.Relationship) error {
 			for _, r := range rels {
 				st.apply(graph.Update{Op: graph.Touch, Relationship: r})
 			}
-			if cursor == "" {
-				break
-			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 	}
 	st.publish() // no reader reads the new store's tables yet
