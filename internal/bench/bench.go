@@ -76,6 +76,10 @@ type Load struct {
 	RSS, RSSBefore, PeakRSS, Heap int64
 	// DatastoreBytes is the PostgreSQL database's size, when there is one.
 	DatastoreBytes int64
+	// PeakHeap is the process's peak live Go heap from the import's start
+	// until the index (when on) had applied it; SteadyHeap the live heap
+	// then, once the import's garbage is collected.
+	PeakHeap, SteadyHeap int64
 }
 
 // Machine is where a run ran.

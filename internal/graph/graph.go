@@ -270,19 +270,26 @@ func WriteMetadata(ctx context.Context) map[string]string {
 // RecentRevisions remembers the last revisions added (as many as it was
 // made for): what a watch has delivered or applied lately.
 type RecentRevisions struct {
+	// ring grows to size, then the oldest makes room.
 	ring []Revision
+	size int
 	next int
 	set  map[Revision]bool
 }
 
-// NewRecentRevisions remembers the last n revisions.
+// NewRecentRevisions remembers the last n revisions; it holds no more
+// memory than those it remembers.
 func NewRecentRevisions(n int) *RecentRevisions {
-	return &RecentRevisions{ring: make([]Revision, n), set: make(map[Revision]bool, n)}
+	return &RecentRevisions{size: n, set: map[Revision]bool{}}
 }
 
 // Add remembers rev, forgetting the oldest when full.
 func (r *RecentRevisions) Add(rev Revision) {
 	if r.set[rev] {
+		return
+	}
+	if len(r.ring) < r.size {
+		r.ring, r.set[rev] = append(r.ring, rev), true
 		return
 	}
 	delete(r.set, r.ring[r.next])
