@@ -71,7 +71,7 @@ func (t *table) publish() {
 	switch {
 	case len(t.fresh) == 0:
 		return
-	case len(t.index) == 0: // a build: no reader has seen the table
+	case len(t.index) == 0: // nothing published yet (a build): fresh is the index
 		t.index = t.fresh
 	default:
 		maps.Copy(t.index, t.fresh)
@@ -102,6 +102,8 @@ func (d *ids) intern(id string) uint32 {
 	return n
 }
 
+// find is id's number, if the store knows id (ids a draft interned are
+// not found until it is published).
 func (d ids) find(id string) (uint32, bool) {
 	n, ok := d.t.index[id]
 	return n, ok && int(n) < len(d.names)
