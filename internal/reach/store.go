@@ -198,22 +198,8 @@ func (s *store) apply(u graph.Update) {
 	if r.SubjectRelation != "" {
 		return // the schema allows none on these relations
 	}
-	var l *relation
-	var from, to *ids
-	switch {
-	case r.Resource.Type == typeCustomer && r.Relation == relDirect && r.Subject.Type == typeUser:
-		l, from, to = &s.direct, &s.customers, &s.users
-	case r.Resource.Type == typeCustomer && r.Relation == relCustomerGroup && r.Subject.Type == typeCustomerGroup:
-		l, from, to = &s.grouped, &s.customers, &s.groups
-	case r.Resource.Type == typeCustomerGroup && r.Relation == relMember && r.Subject.Type == typeUser:
-		l, from, to = &s.members, &s.groups, &s.users
-	case r.Resource.Type == typeCustomer && r.Relation == relMSP && r.Subject.Type == typeMSP:
-		l, from, to = &s.customerMSP, &s.customers, &s.msps
-	case r.Resource.Type == typeMSP && r.Relation == relMember && r.Subject.Type == typeUser:
-		l, from, to = &s.staff, &s.msps, &s.users
-	case r.Resource.Type == typeUser && r.Relation == relMSP && r.Subject.Type == typeMSP:
-		l, from, to = &s.userMSP, &s.users, &s.msps
-	default:
+	l, from, to, ok := s.relationOf(r.Resource.Type, r.Relation, r.Subject.Type)
+	if !ok {
 		return
 	}
 	a, b := from.intern(r.Resource.ID), to.intern(r.Subject.ID)
@@ -386,25 +372,32 @@ func (s *store) reached(t ids, direct *roaring.Bitmap, groups []uint32, groupSet
 	return out
 }
 
-// related reports whether the relationship resource#relation@subject exists,
-// for the relations the index holds.
-func (s *store) related(resource graph.Object, rel string, subject graph.Object) (bool, bool) {
-	var l *relation
-	var from, to ids
+// relationOf is the relation the index holds between objects of those
+// types (resource#rel@subject), and the ids of its two sides; ok is
+// false for any other relation.
+func (s *store) relationOf(resource, rel, subject string) (l *relation, from, to *ids, ok bool) {
 	switch {
-	case resource.Type == typeCustomer && rel == relMSP && subject.Type == typeMSP:
-		l, from, to = &s.customerMSP, s.customers, s.msps
-	case resource.Type == typeUser && rel == relMSP && subject.Type == typeMSP:
-		l, from, to = &s.userMSP, s.users, s.msps
-	case resource.Type == typeMSP && rel == relMember && subject.Type == typeUser:
-		l, from, to = &s.staff, s.msps, s.users
-	case resource.Type == typeCustomer && rel == relDirect && subject.Type == typeUser:
-		l, from, to = &s.direct, s.customers, s.users
-	case resource.Type == typeCustomer && rel == relCustomerGroup && subject.Type == typeCustomerGroup:
-		l, from, to = &s.grouped, s.customers, s.groups
-	case resource.Type == typeCustomerGroup && rel == relMember && subject.Type == typeUser:
-		l, from, to = &s.members, s.groups, s.users
-	default:
+	case resource == typeCustomer && rel == relDirect && subject == typeUser:
+		return &s.direct, &s.customers, &s.users, true
+	case resource == typeCustomer && rel == relCustomerGroup && subject == typeCustomerGroup:
+		return &s.grouped, &s.customers, &s.groups, true
+	case resource == typeCustomerGroup && rel == relMember && subject == typeUser:
+		return &s.members, &s.groups, &s.users, true
+	case resource == typeCustomer && rel == relMSP && subject == typeMSP:
+		return &s.customerMSP, &s.customers, &s.msps, true
+	case resource == typeMSP && rel == relMember && subject == typeUser:
+		return &s.staff, &s.msps, &s.users, true
+	case resource == typeUser && rel == relMSP && subject == typeMSP:
+		return &s.userMSP, &s.users, &s.msps, true
+	}
+	return nil, nil, nil, false
+}
+
+// related reports whether the relationship resource#rel@subject exists,
+// for the relations the index holds (ok is false for any other).
+func (s *store) related(resource graph.Object, rel string, subject graph.Object) (exists, ok bool) {
+	l, from, to, ok := s.relationOf(resource.Type, rel, subject.Type)
+	if !ok {
 		return false, false
 	}
 	a, ok1 := from.find(resource.ID)
