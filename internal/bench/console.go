@@ -48,14 +48,11 @@ const (
 // RunConsole loads the preset and measures only the console's pages.
 func RunConsole(ctx context.Context, cfg Config) (*Report, error) {
 	r := &Report{Preset: cfg.Preset, Backend: cfg.Backend, Machine: machine(cfg)}
-	var err error
-	if r.Load, err = load(ctx, cfg); err != nil {
-		return nil, err
-	}
-	if r.Index, err = indexCaughtUp(ctx, cfg); err != nil {
+	if err := loadIndexed(ctx, cfg, r); err != nil {
 		return nil, err
 	}
 	r.Index.On = false // not measured here
+	var err error
 	r.Console, err = consolePages(ctx, cfg)
 	return r, err
 }
