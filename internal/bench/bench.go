@@ -45,7 +45,8 @@ type Config struct {
 	SaveRounds int
 	// ListingSamples is how many users and how many customers are listed.
 	ListingSamples int
-	// ConsoleRounds is how many times each console page is timed (0: 10).
+	// ConsoleRounds is how many times each console page is timed (0: 30, so
+	// that a p50 on a shared machine is not one noisy sample).
 	ConsoleRounds int
 	// Progress receives progress lines; nil for none.
 	Progress io.Writer

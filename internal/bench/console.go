@@ -80,7 +80,7 @@ func consolePages(ctx context.Context, cfg Config) (*ConsoleReport, error) {
 	if _, err := domain.EditCustomerGroup(ctx, msp, group, selection, tenancy.SaveOptions{}); err != nil {
 		return nil, fmt.Errorf("prepare the preview: %w", err)
 	}
-	out := &ConsoleReport{Customer: customer.id, Reachers: customer.n, User: user.id, Reaches: user.n, PreviewPairs: users * customers, Rounds: cmp.Or(cfg.ConsoleRounds, 10)}
+	out := &ConsoleReport{Customer: customer.id, Reachers: customer.n, User: user.id, Reaches: user.n, PreviewPairs: users * customers, Rounds: cmp.Or(cfg.ConsoleRounds, 30)}
 	pages := []struct {
 		what, method, path string
 		form               url.Values
