@@ -61,13 +61,24 @@ func (c *call) customerPage(code int, sel *selection, result *reportView, fresh 
 	if fresh == "" {
 		fresh = c.fresh()
 	}
-	// The customer and who reaches it, then the form's options and names:
-	// each pair of calls at once.
+	// The customer, who reaches it and the form's first options at once;
+	// then, at once, the names those lack (the options are not asked
+	// after the customer: a caller the API shows no form wastes two short
+	// listings, the others save a round of calls).
 	var cu *pb.Customer
 	var reach *pb.ListCustomerUsersResponse
 	var reachErr error
 	var partner *pb.PartnerAccess
+	var groups []*pb.CustomerGroup
+	var users []*pb.User
+	var moreGroups, moreUsers bool
 	err := all(func() (err error) {
+		groups, moreGroups, err = c.offeredGroups("", maxOffered)
+		return ignoreHidden(err)
+	}, func() (err error) {
+		users, moreUsers, err = c.offeredUsers("", maxOffered)
+		return ignoreHidden(err)
+	}, func() (err error) {
 		cu, err = c.s.tenancy.GetCustomer(c.ctx, &pb.GetCustomerRequest{MspId: c.msp(), CustomerId: id, AtLeastAsFresh: fresh})
 		return err
 	}, func() error {
@@ -110,28 +121,16 @@ func (c *call) customerPage(code int, sel *selection, result *reportView, fresh 
 		reachers = nil
 	}
 	n := newNames()
-	var groups []*pb.CustomerGroup
-	var users []*pb.User
-	var moreGroups, moreUsers bool
+	n.addGroups(groups)
+	n.addUsers(users)
 	err = all(func() error {
-		// The options, then the names of the selection they lack (one
-		// batch get).
-		var err error
-		if groups, moreGroups, err = c.offeredGroups("", maxOffered); err != nil {
-			return err
-		}
-		n.addGroups(groups)
 		return c.nameGroups(n, append(slices.Clone(prefs.GetCustomerGroups()), chosenGroups...))
-	}, func() (err error) {
-		users, moreUsers, err = c.offeredUsers("", maxOffered)
-		return err
 	}, func() error {
 		return c.nameUsers(n, slices.DeleteFunc(named, func(id string) bool { return id == "" }))
 	})
 	if err != nil {
 		return err
 	}
-	n.addUsers(users)
 	out := removed(prefs.GetCustomerGroups(), chosenGroups)
 	form := &formView{Action: customerPath(id), Preview: customerPath(id) + "/preview", Result: result}
 	// The members of the groups that hold the customer are the users who

@@ -21,7 +21,7 @@ func TestBench_TheTinyPresetRunsWhole(t *testing.T) {
 
 	code, _, stderr = mspauthz(t, "bench", "--preset", "huge")
 	require.Equal(t, 2, code)
-	require.Contains(t, stderr, `no preset "huge" (presets: tiny, small, large, xlarge, msps200)`)
+	require.Contains(t, stderr, `no preset "huge" (presets: tiny, small, large, large2x, large4x, large8x, xlarge, msps200)`)
 	code, _, stderr = mspauthz(t, "bench", "--saves", "1,x")
 	require.Equal(t, 2, code)
 	require.Contains(t, stderr, `--saves: "1,x" is not a list of positive integers`)

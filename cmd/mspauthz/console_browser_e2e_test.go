@@ -107,7 +107,7 @@ func (c *chrome) submit(button, want string, fields ...string) {
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](script+fmt.Sprintf(`document.querySelector(%q).click(); true`, button))); err != nil && !strings.Contains(err.Error(), "(-32000)") {
 		require.NoError(c.t, err, button)
 	}
-	c.waitUntil(fmt.Sprintf(`!window.mspauthzLeft && document.readyState !== "loading" && !!document.querySelector(%q)`, want))
+	c.waitUntil(fmt.Sprintf(`!window.mspauthzLeft && document.readyState === "complete" && !!document.querySelector(%q)`, want))
 }
 
 // waitText waits until the element sel selects holds want.
@@ -146,6 +146,10 @@ func (c *chrome) shot(name string) {
 	ctx, cancel := context.WithTimeout(c.tab, 30*time.Second)
 	defer cancel()
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	for err != nil && strings.Contains(err.Error(), "(-32000)") && ctx.Err() == nil { // a page still being laid out
+		time.Sleep(50 * time.Millisecond)
+		png, err = chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	}
 	require.NoError(c.t, err)
 	for _, dir := range []string{c.artifacts, shotsDir} {
 		require.NoError(c.t, os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644))

@@ -13,8 +13,9 @@ import (
 )
 
 // The reachability index answers the demo's questions over REST, in shadow
-// mode every answer is asked of SpiceDB again, and /metrics shows both;
-// --index=false leaves every answer to SpiceDB.
+// mode every answer is asked of SpiceDB again, and /metrics shows both and
+// what it holds (relationships, bytes; no pairs); --index=false leaves
+// every answer to SpiceDB.
 func TestEndToEnd_TheIndexAnswersAndShadowModeAgrees(t *testing.T) {
 	if !spicedbtest.IndexOn() {
 		t.Skip("MSPAUTHZ_TEST_INDEX=off")
@@ -34,6 +35,10 @@ func TestEndToEnd_TheIndexAnswersAndShadowModeAgrees(t *testing.T) {
 	// Five answers verified: the check, and each listing's existence check and list.
 	require.Eventually(t, func() bool { return metric(`mspauthz_index_events_total\{event="verified"\} 5\n`) }, 10*time.Second, 20*time.Millisecond, "%s", s.metrics())
 	require.False(t, metric(`event="mismatch"`))
+	// It holds the relationships, as sets: no (user, customer) pairs to count.
+	require.True(t, metric(`mspauthz_index_relationships [1-9]`))
+	require.True(t, metric(`mspauthz_index_bytes [1-9]`))
+	require.False(t, metric(`mspauthz_index_pairs`))
 
 	off := start(t, []string{"MSPAUTHZ_ADMIN_TOKEN=" + adminToken}, "--fixtures", "../../fixtures/demo.yaml", "--index=false")
 	check = off.ok(a, "POST", "/v1/msps/acme/check", j{"resource": "customer:zylker", "permission": "access", "subject": "user:alex"})

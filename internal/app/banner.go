@@ -206,8 +206,8 @@ func (b *banner) announceIndex(ctx context.Context, index *reach.Index[spicedb.R
 	case <-b.index.live:
 		st := index.Status()
 		var buf bytes.Buffer
-		b.line(&buf, "index", fmt.Sprintf("live: %d relationships, %d (user, customer) pairs with a path, built in %s",
-			st.Relationships, st.Pairs, b.index.built.Round(time.Millisecond)))
+		b.line(&buf, "index", fmt.Sprintf("live: %d relationships, built in %s",
+			st.Relationships, b.index.built.Round(time.Millisecond)))
 		_, _ = b.w.Write(buf.Bytes())
 	}
 }

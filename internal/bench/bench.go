@@ -45,7 +45,8 @@ type Config struct {
 	SaveRounds int
 	// ListingSamples is how many users and how many customers are listed.
 	ListingSamples int
-	// ConsoleRounds is how many times each console page is timed (0: 10).
+	// ConsoleRounds is how many times each console page is timed (0: 30, so
+	// that a p50 on a shared machine is not one noisy sample).
 	ConsoleRounds int
 	// Progress receives progress lines; nil for none.
 	Progress io.Writer
@@ -76,6 +77,10 @@ type Load struct {
 	RSS, RSSBefore, PeakRSS, Heap int64
 	// DatastoreBytes is the PostgreSQL database's size, when there is one.
 	DatastoreBytes int64
+	// PeakHeap is the process's peak live Go heap from the import's start
+	// until the index (when on) had applied it; SteadyHeap the live heap
+	// then, once the import's garbage is collected.
+	PeakHeap, SteadyHeap int64
 }
 
 // Machine is where a run ran.
@@ -103,13 +108,10 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	r := &Report{Preset: cfg.Preset, Backend: cfg.Backend, Machine: machine(cfg)}
 	cfg.say("loading preset %s (%d MSPs × %d customers, %d customer groups, %d users) on %s",
 		cfg.Preset.Name, cfg.Preset.MSPs, cfg.Preset.Customers, cfg.Preset.CustomerGroups, cfg.Preset.Users, cfg.Backend)
+	if err := loadIndexed(ctx, cfg, r); err != nil {
+		return nil, err
+	}
 	var err error
-	if r.Load, err = load(ctx, cfg); err != nil {
-		return nil, err
-	}
-	if r.Index, err = indexCaughtUp(ctx, cfg); err != nil {
-		return nil, err
-	}
 	rng := rand.New(rand.NewPCG(1, 2)) // the same samples every run
 	if r.Checks, r.Allowed, err = checks(ctx, cfg, rng); err != nil {
 		return nil, err

@@ -29,18 +29,16 @@ const token = "bench-platform-token-0123456789"
 // in agrees with SpiceDB's, every listing finds what SpiceDB's lookup finds,
 // every save affects exactly its pairs.
 func TestRun(t *testing.T) {
-	preset, err := fixtures.PresetNamed(cmp.Or(os.Getenv("MSPAUTHZ_BENCH_PRESET"), "tiny"))
-	require.NoError(t, err)
-	cfg := bench.Defaults()
+	cfg := driverConfig(t)
+	preset := cfg.Preset
 	if os.Getenv("MSPAUTHZ_BENCH_FULL") == "" { // short: CI keeps the driver working
 		cfg.CellTime, cfg.CellOps, cfg.SavePairs, cfg.SaveRounds, cfg.ListingSamples = 200*time.Millisecond, 300, []int{1, 100, 1000}, 1, 5
 	}
-	cfg.Preset, cfg.Token, cfg.Backend, cfg.Progress = preset, token, spicedbtest.Backend(), os.Stderr
 	if !testing.Verbose() {
 		cfg.Progress = nil
 	}
 
-	ctx := serve(t, &cfg)
+	ctx := serve(t, &cfg, app.IndexConfig{})
 	rep, err := bench.Run(ctx, cfg)
 	require.NoError(t, err)
 
@@ -57,7 +55,8 @@ func TestRun(t *testing.T) {
 	require.Len(t, rep.Listings, 4)
 	require.True(t, rep.Index.On)
 	require.Positive(t, rep.Index.Relationships)
-	require.Positive(t, rep.Index.Pairs)
+	require.Positive(t, rep.Load.PeakHeap)
+	require.Positive(t, rep.Load.SteadyHeap)
 	require.Positive(t, rep.Index.EstimatedBytes)
 	require.Positive(t, rep.Index.BuildTook)
 	require.Equal(t, 200, rep.Index.Lag.N)
@@ -73,10 +72,7 @@ func TestRun(t *testing.T) {
 	for _, want := range []string{"### Preset `" + preset.Name + "`", "| go-api | spicedb | 8 |", "| go-api-spicedb | spicedb | 8 |", "**Reachability index.**", "| " + bench.UsersOfCustomer + " | " + bench.BySpiceDB, "| 100 | 10 × 10 |", "**Console pages**"} {
 		require.Contains(t, md.String(), want)
 	}
-	if out := os.Getenv("MSPAUTHZ_BENCH_OUT"); out != "" {
-		require.NoError(t, os.WriteFile(out, []byte(md.String()), 0o644))
-	}
-	t.Log("\n" + md.String())
+	writeReport(t, md.String())
 }
 
 // The console's pages alone (MSPAUTHZ_BENCH_CONSOLE=1, on the preset and
@@ -86,31 +82,68 @@ func TestRunConsole(t *testing.T) {
 	if os.Getenv("MSPAUTHZ_BENCH_CONSOLE") == "" {
 		t.Skip("MSPAUTHZ_BENCH_CONSOLE=1 measures the console's pages alone (TestRun measures them too)")
 	}
-	preset, err := fixtures.PresetNamed(cmp.Or(os.Getenv("MSPAUTHZ_BENCH_PRESET"), "tiny"))
-	require.NoError(t, err)
-	cfg := bench.Defaults()
-	cfg.Preset, cfg.Token, cfg.Backend, cfg.Progress = preset, token, spicedbtest.Backend(), os.Stderr
-	ctx := serve(t, &cfg)
+	cfg := driverConfig(t)
+	ctx := serve(t, &cfg, app.IndexConfig{})
 	rep, err := bench.RunConsole(ctx, cfg)
 	require.NoError(t, err)
 	requireConsole(t, rep)
 	var md strings.Builder
 	rep.Markdown(&md)
-	if out := os.Getenv("MSPAUTHZ_BENCH_OUT"); out != "" {
-		require.NoError(t, os.WriteFile(out, []byte(md.String()), 0o644))
-	}
-	t.Log("\n" + md.String())
+	writeReport(t, md.String())
 }
 
-// serve starts the service the driver measures, on the test backend, and
-// gives it to cfg.
-func serve(t *testing.T, cfg *bench.Config) context.Context {
+// The index alone (MSPAUTHZ_BENCH_INDEX=1, on the preset and backend
+// TestRun takes): its catch-up after the import, its memory, the import's
+// peak heap, a build anew and its lag — a row of BENCHMARKS.md's growth table
+// (with MSPAUTHZ_TEST_INDEX=off, the import's heap without the index).
+func TestRunIndex(t *testing.T) {
+	if os.Getenv("MSPAUTHZ_BENCH_INDEX") == "" {
+		t.Skip("MSPAUTHZ_BENCH_INDEX=1 measures the index alone (TestRun measures it too)")
+	}
+	cfg := driverConfig(t)
+	ctx := serve(t, &cfg, app.IndexConfig{Off: !spicedbtest.IndexOn()})
+	rep, err := bench.RunIndex(ctx, cfg)
+	require.NoError(t, err)
+	require.Positive(t, rep.Load.PeakHeap)
+	require.Equal(t, spicedbtest.IndexOn(), rep.Index.On)
+	var md strings.Builder
+	rep.Markdown(&md)
+	if rep.Index.On {
+		require.Positive(t, rep.Index.Relationships)
+		require.Equal(t, 200, rep.Index.Lag.N)
+		require.Contains(t, md.String(), "**Reachability index.**")
+	}
+	writeReport(t, md.String())
+}
+
+// driverConfig is a full run's configuration on the preset
+// MSPAUTHZ_BENCH_PRESET names (tiny by default), on the test backend.
+func driverConfig(t *testing.T) bench.Config {
+	preset, err := fixtures.PresetNamed(cmp.Or(os.Getenv("MSPAUTHZ_BENCH_PRESET"), "tiny"))
+	require.NoError(t, err)
+	cfg := bench.Defaults()
+	cfg.Preset, cfg.Token, cfg.Backend, cfg.Progress = preset, token, spicedbtest.Backend(), os.Stderr
+	return cfg
+}
+
+// writeReport logs the report's tables and writes them to the file
+// MSPAUTHZ_BENCH_OUT names, if any.
+func writeReport(t *testing.T, md string) {
+	if out := os.Getenv("MSPAUTHZ_BENCH_OUT"); out != "" {
+		require.NoError(t, os.WriteFile(out, []byte(md), 0o644))
+	}
+	t.Log("\n" + md)
+}
+
+// serve starts the service the driver measures, on the test backend, with
+// that index, and gives it to cfg.
+func serve(t *testing.T, cfg *bench.Config, index app.IndexConfig) context.Context {
 	ctx, cancel := context.WithCancel(context.Background())
 	target := spicedbtest.TargetOn(t, cfg.Backend)
 	cfg.Datastore = target.PostgresURI(t)
 	a, err := app.Config{
 		HTTPAddr: "127.0.0.1:0", GRPCAddr: "127.0.0.1:0", AdminToken: token,
-		Datastore: target.Datastore, Remote: target.Remote,
+		Datastore: target.Datastore, Remote: target.Remote, Index: index,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Stdout: io.Discard,
 	}.Complete(ctx)
 	require.NoError(t, err)

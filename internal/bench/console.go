@@ -48,14 +48,11 @@ const (
 // RunConsole loads the preset and measures only the console's pages.
 func RunConsole(ctx context.Context, cfg Config) (*Report, error) {
 	r := &Report{Preset: cfg.Preset, Backend: cfg.Backend, Machine: machine(cfg)}
-	var err error
-	if r.Load, err = load(ctx, cfg); err != nil {
-		return nil, err
-	}
-	if r.Index, err = indexCaughtUp(ctx, cfg); err != nil {
+	if err := loadIndexed(ctx, cfg, r); err != nil {
 		return nil, err
 	}
 	r.Index.On = false // not measured here
+	var err error
 	r.Console, err = consolePages(ctx, cfg)
 	return r, err
 }
@@ -83,7 +80,7 @@ func consolePages(ctx context.Context, cfg Config) (*ConsoleReport, error) {
 	if _, err := domain.EditCustomerGroup(ctx, msp, group, selection, tenancy.SaveOptions{}); err != nil {
 		return nil, fmt.Errorf("prepare the preview: %w", err)
 	}
-	out := &ConsoleReport{Customer: customer.id, Reachers: customer.n, User: user.id, Reaches: user.n, PreviewPairs: users * customers, Rounds: cmp.Or(cfg.ConsoleRounds, 10)}
+	out := &ConsoleReport{Customer: customer.id, Reachers: customer.n, User: user.id, Reaches: user.n, PreviewPairs: users * customers, Rounds: cmp.Or(cfg.ConsoleRounds, 30)}
 	pages := []struct {
 		what, method, path string
 		form               url.Values

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"runtime"
+	"runtime/metrics"
 	"time"
 
 	"github.com/mspauthz/mspauthz/internal/graph"
@@ -20,16 +21,17 @@ type IndexReport struct {
 	On bool
 	// CaughtUp is how long after the import the index had applied it.
 	CaughtUp time.Duration
-	// Relationships and Pairs are what the index holds; EstimatedBytes its
-	// own estimate of its memory.
-	Relationships, Pairs int
-	EstimatedBytes       int64
+	// Relationships is what the index holds; EstimatedBytes its own
+	// estimate of its memory.
+	Relationships  int
+	EstimatedBytes int64
 	// HeapBytes is the live Go heap that a second index, built anew from a
-	// snapshot at the end of the run, adds (noise at the tiny preset, where
-	// other garbage of the process outweighs it); BuildTook how long the
-	// build took.
-	HeapBytes int64
-	BuildTook time.Duration
+	// snapshot at the end of the run, holds (the heap with it less the heap
+	// once it is dropped); BuildPeakBytes the most it held while it was
+	// built; BuildTook how long the build took, until it was live at a
+	// fresh revision.
+	HeapBytes, BuildPeakBytes int64
+	BuildTook                 time.Duration
 	// Lag is the time from a write's acknowledgement to the index's
 	// applying its revision, over one write at a time at random moments.
 	Lag Latency
@@ -37,6 +39,33 @@ type IndexReport struct {
 
 // lagWrites is how many writes the lag is measured over.
 const lagWrites = 200
+
+// RunIndex loads the preset and measures only the index: its catch-up, its
+// memory, the peak heap of the import, a build anew, and its lag (with the
+// index off, only the import and its heap).
+func RunIndex(ctx context.Context, cfg Config) (*Report, error) {
+	r := &Report{Preset: cfg.Preset, Backend: cfg.Backend, Machine: machine(cfg)}
+	if err := loadIndexed(ctx, cfg, r); err != nil {
+		return nil, err
+	}
+	if err := measureIndex(ctx, cfg, &r.Index, rand.New(rand.NewPCG(1, 2))); err != nil {
+		return nil, fmt.Errorf("index: %w", err)
+	}
+	return r, nil
+}
+
+// loadIndexed imports the preset (load) and waits until the index has
+// applied it (indexCaughtUp), watching the live heap meanwhile.
+func loadIndexed(ctx context.Context, cfg Config, r *Report) error {
+	peak := watchHeap()
+	var err error
+	if r.Load, err = load(ctx, cfg); err == nil {
+		r.Index, err = indexCaughtUp(ctx, cfg)
+	}
+	r.Load.PeakHeap = peak()
+	r.Load.SteadyHeap = heapInUse()
+	return err
+}
 
 // indexCaughtUp waits until the service's index has applied every write
 // acknowledged so far (the import), and says how long that took.
@@ -97,28 +126,65 @@ func measureIndex(ctx context.Context, cfg Config, r *IndexReport, rng *rand.Ran
 	}
 	r.Lag = latencyOf(lags)
 	st := x.Status()
-	r.Relationships, r.Pairs, r.EstimatedBytes = st.Relationships, st.Pairs, st.Bytes
-	cfg.say("index lag p50 %s p99 %s; %d relationships, %d pairs, about %s", r.Lag.P50, r.Lag.P99, r.Relationships, r.Pairs, mib(r.EstimatedBytes))
+	r.Relationships, r.EstimatedBytes = st.Relationships, st.Bytes
+	cfg.say("index lag p50 %s p99 %s; %d relationships, about %s", r.Lag.P50, r.Lag.P99, r.Relationships, mib(r.EstimatedBytes))
 
-	before := heapInUse()
-	another := cfg.App.NewIndex(reach.Options{})
+	var err error
+	r.HeapBytes, r.BuildPeakBytes, r.BuildTook, err = buildAnew(ctx, cfg)
+	cfg.say("a second index built in %s holds %s of heap", r.BuildTook.Round(time.Millisecond), mib(r.HeapBytes))
+	return err
+}
+
+// buildAnew builds a second index from a snapshot, and measures the live
+// heap it holds once built and at most while it was built: the heap then
+// less the heap once it is dropped (what SpiceDB keeps of serving the
+// snapshot stays, and is not counted).
+func buildAnew(ctx context.Context, cfg Config) (heap, peak int64, took time.Duration, err error) {
 	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
 	done := make(chan error, 1)
+	watch := watchHeap()
 	start := time.Now()
-	go func() { done <- another.Run(runCtx) }()
-	rev, err := g.FreshRevision(ctx)
-	if err == nil {
-		err = another.WaitFor(ctx, rev)
-	}
-	r.BuildTook = time.Since(start)
-	r.HeapBytes = heapInUse() - before
-	runtime.KeepAlive(another)
+	built := func() int64 {
+		another := cfg.App.NewIndex(reach.Options{})
+		go func() { done <- another.Run(runCtx) }()
+		rev, e := spicedb.NewGraph(cfg.App.SpiceDB()).FreshRevision(ctx)
+		if e == nil {
+			e = another.WaitFor(ctx, rev)
+		}
+		took, err = time.Since(start), e
+		return heapInUse()
+	}()
+	most := watch()
 	stop()
 	if runErr := <-done; err == nil && !errors.Is(runErr, context.Canceled) {
 		err = runErr
 	}
-	cfg.say("a second index built in %s holds %s of heap", r.BuildTook.Round(time.Millisecond), mib(r.HeapBytes))
-	return err
+	without := heapInUse()
+	return built - without, max(most, built) - without, took, err
+}
+
+// watchHeap samples the live Go heap (as the last collection found it)
+// until the function it returns is called, which returns its peak.
+func watchHeap() (peak func() int64) {
+	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	stop, out := make(chan struct{}), make(chan int64)
+	go func() {
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		var most int64
+		for {
+			metrics.Read(sample)
+			most = max(most, int64(sample[0].Value.Uint64()))
+			select {
+			case <-stop:
+				out <- most
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() int64 { close(stop); return <-out }
 }
 
 // heapInUse is the Go heap that is live after a collection.

@@ -91,7 +91,8 @@ func (r *Report) Markdown(w io.Writer) {
 	if l.DatastoreBytes > 0 {
 		fmt.Fprintf(w, "; PostgreSQL database %s (%s per million relationships)", mib(l.DatastoreBytes), mib(perMillion(l.DatastoreBytes, l.Relationships)))
 	}
-	fmt.Fprint(w, ".\n\n")
+	fmt.Fprintf(w, ". The live Go heap peaked at %s from the import's start until the index (when on) had applied it, %.2f× the %s live once it had.\n\n",
+		mib(l.PeakHeap), float64(l.PeakHeap)/float64(max(l.SteadyHeap, 1)), mib(l.SteadyHeap))
 
 	if len(r.Checks) > 0 {
 		r.checksMarkdown(w)
@@ -145,11 +146,17 @@ func (r *Report) listingsMarkdown(w io.Writer) {
 // indexMarkdown writes the reachability index, when it was on.
 func (r *Report) indexMarkdown(w io.Writer) {
 	if x := r.Index; x.On {
-		fmt.Fprintf(w, "**Reachability index.** It applied the import %s after it ended. It holds %d relationships and %d (user, customer) pairs with a path; "+
-			"its own estimate of its memory is %s (%d bytes per relationship). A second index built anew from a snapshot at the end of the run took %s and holds %s of Go heap "+
-			"(%d bytes per relationship). Lag from a write's acknowledgement to the index's applying it, over %d writes one at a time: p50 %s, p95 %s, p99 %s.\n\n",
-			x.CaughtUp.Round(time.Millisecond), x.Relationships, x.Pairs, mib(x.EstimatedBytes), perRel(x.EstimatedBytes, x.Relationships),
-			x.BuildTook.Round(time.Millisecond), mib(x.HeapBytes), perRel(x.HeapBytes, x.Relationships), x.Lag.N, dur(x.Lag.P50), dur(x.Lag.P95), dur(x.Lag.P99))
+		fmt.Fprintf(w, "**Reachability index.** It applied the import %s after it ended (%s per million relationships). It holds %d relationships; "+
+			"its own estimate of its memory is %s (%d bytes per relationship). A second index built anew from a snapshot at the end of the run took %s (%s per million relationships) and holds %s of Go heap "+
+			"(%d bytes per relationship; %s at most while it was built, %.2f× that). Lag from a write's acknowledgement to the index's applying it, over %d writes one at a time: p50 %s, p95 %s, p99 %s.\n\n",
+			x.CaughtUp.Round(time.Millisecond), time.Duration(perMillion(int64(x.CaughtUp), x.Relationships)).Round(time.Millisecond), x.Relationships, mib(x.EstimatedBytes), perRel(x.EstimatedBytes, x.Relationships),
+			x.BuildTook.Round(time.Millisecond), time.Duration(perMillion(int64(x.BuildTook), x.Relationships)).Round(time.Millisecond), mib(x.HeapBytes), perRel(x.HeapBytes, x.Relationships),
+			mib(x.BuildPeakBytes), float64(x.BuildPeakBytes)/float64(max(x.HeapBytes, 1)), x.Lag.N, dur(x.Lag.P50), dur(x.Lag.P95), dur(x.Lag.P99))
+		fmt.Fprintln(w, "| preset | relationships | bytes / relationship (estimate; heap of a build anew) | build anew | catch-up after the import | peak live heap ÷ steady (import; build anew) |")
+		fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|")
+		fmt.Fprintf(w, "| %s | %d | %d; %d | %s | %s | %.2f; %.2f |\n\n", r.Preset.Name, x.Relationships, perRel(x.EstimatedBytes, x.Relationships), perRel(x.HeapBytes, x.Relationships),
+			x.BuildTook.Round(time.Millisecond), x.CaughtUp.Round(time.Millisecond),
+			float64(r.Load.PeakHeap)/float64(max(r.Load.SteadyHeap, 1)), float64(x.BuildPeakBytes)/float64(max(x.HeapBytes, 1)))
 	}
 
 }
@@ -215,11 +222,12 @@ func ratioOrDash(a, b time.Duration) string {
 	return fmt.Sprintf("%.2f", ratio(a, b))
 }
 
-func perMillion(bytes int64, rels int) int64 {
+// perMillion is an amount (bytes, nanoseconds) per million relationships.
+func perMillion(amount int64, rels int) int64 {
 	if rels == 0 {
 		return 0
 	}
-	return int64(float64(bytes) * 1e6 / float64(rels))
+	return int64(float64(amount) * 1e6 / float64(rels))
 }
 
 func perRel(bytes int64, rels int) int64 {

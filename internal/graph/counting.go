@@ -38,6 +38,11 @@ func (c *Counting) ReadPage(ctx context.Context, f Filter, cs Consistency, limit
 	return c.Graph.ReadPage(ctx, f, cs, limit, cursor)
 }
 
+func (c *Counting) Export(ctx context.Context, f Filter, cs Consistency, each func([]Relationship) error) error {
+	c.calls.Add(1)
+	return c.Graph.Export(ctx, f, cs, each)
+}
+
 func (c *Counting) Check(ctx context.Context, checks []Check, cs Consistency) ([]bool, Revision, error) {
 	c.calls.Add(1)
 	return c.Graph.Check(ctx, checks, cs)

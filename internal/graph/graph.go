@@ -193,6 +193,10 @@ type Graph interface {
 	// ReadPage returns up to limit relationships after cursor, and the cursor
 	// to pass for the next page ("" when there is none).
 	ReadPage(ctx context.Context, filter Filter, c Consistency, limit uint32, cursor string) ([]Relationship, string, Revision, error)
+	// Export streams every relationship the filter matches to each, batch
+	// by batch (each batch is reused after each returns), in one stream
+	// bounded only by ctx: a bulk read of millions. It stops at each's error.
+	Export(ctx context.Context, filter Filter, c Consistency, each func([]Relationship) error) error
 	// Check answers every check, in order.
 	Check(ctx context.Context, checks []Check, c Consistency) ([]bool, Revision, error)
 	// LookupResources returns the ids of every resourceType object on which
@@ -266,19 +270,26 @@ func WriteMetadata(ctx context.Context) map[string]string {
 // RecentRevisions remembers the last revisions added (as many as it was
 // made for): what a watch has delivered or applied lately.
 type RecentRevisions struct {
+	// ring grows to size, then the oldest makes room.
 	ring []Revision
+	size int
 	next int
 	set  map[Revision]bool
 }
 
-// NewRecentRevisions remembers the last n revisions.
+// NewRecentRevisions remembers the last n revisions; it holds no more
+// memory than those it remembers.
 func NewRecentRevisions(n int) *RecentRevisions {
-	return &RecentRevisions{ring: make([]Revision, n), set: make(map[Revision]bool, n)}
+	return &RecentRevisions{size: n, set: map[Revision]bool{}}
 }
 
 // Add remembers rev, forgetting the oldest when full.
 func (r *RecentRevisions) Add(rev Revision) {
 	if r.set[rev] {
+		return
+	}
+	if len(r.ring) < r.size {
+		r.ring, r.set[rev] = append(r.ring, rev), true
 		return
 	}
 	delete(r.set, r.ring[r.next])

@@ -157,7 +157,6 @@ type Index struct {
 	state         *prometheus.GaugeVec
 	lag           prometheus.Histogram
 	relationships prometheus.Gauge
-	pairs         prometheus.Gauge
 	bytes         prometheus.Gauge
 }
 
@@ -178,10 +177,9 @@ func (m *Metrics) Index() *Index {
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
 		}),
 		relationships: prometheus.NewGauge(prometheus.GaugeOpts{Name: "mspauthz_index_relationships", Help: "Relationships the reachability index holds."}),
-		pairs:         prometheus.NewGauge(prometheus.GaugeOpts{Name: "mspauthz_index_pairs", Help: "(user, customer) pairs with a path, materialized in the reachability index."}),
 		bytes:         prometheus.NewGauge(prometheus.GaugeOpts{Name: "mspauthz_index_bytes", Help: "Estimated memory the reachability index holds."}),
 	}
-	m.registry.MustRegister(x.events, x.state, x.lag, x.relationships, x.pairs, x.bytes)
+	m.registry.MustRegister(x.events, x.state, x.lag, x.relationships, x.bytes)
 	return x
 }
 
@@ -203,8 +201,7 @@ func (x *Index) State(s reach.State) {
 func (x *Index) Lag(d time.Duration) { x.lag.Observe(d.Seconds()) }
 
 // Size implements reach.Observer.
-func (x *Index) Size(relationships, pairs int, bytes int64) {
+func (x *Index) Size(relationships int, bytes int64) {
 	x.relationships.Set(float64(relationships))
-	x.pairs.Set(float64(pairs))
 	x.bytes.Set(float64(bytes))
 }

@@ -1,4 +1,5 @@
-// Package reach is the materialized reachability index: which users have
-// access to which customers, by how many paths, kept in memory from a
-// snapshot of SpiceDB and its Watch, at a revision it knows.
+// Package reach is the reachability index: which users have access to
+// which customers, by which paths, answered in memory from sets of the
+// relationships that make access, kept from a snapshot of SpiceDB and its
+// Watch, at a revision it knows.
 package reach

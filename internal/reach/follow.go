@@ -9,9 +9,6 @@ import (
 	"github.com/mspauthz/mspauthz/internal/graph"
 )
 
-// snapshotPage is how many relationships one read of a build asks for.
-const snapshotPage = 1000
-
 // maxRetry bounds the pause between attempts while faults repeat.
 const maxRetry = time.Minute
 
@@ -92,8 +89,8 @@ func (x *Index[R]) stale(event string, err error) {
 // errWrongSchema is the error of Options.Schema that build wraps.
 var errWrongSchema = errors.New("SpiceDB's schema is not the one the index computes")
 
-// build reads every relationship the index holds at one revision,
-// materializes the pairs and makes the result the index, at that revision.
+// build reads every relationship the index holds at one revision into a new
+// store and makes it the index, at that revision.
 func (x *Index[R]) build(ctx context.Context) error {
 	x.setState(Building)
 	if x.opts.Schema != nil {
@@ -111,20 +108,17 @@ func (x *Index[R]) build(ctx context.Context) error {
 	}
 	st := newStore()
 	for _, f := range filters {
-		for cursor := ""; ; {
-			var rels []graph.Relationship
-			if rels, cursor, _, err = x.g.ReadPage(ctx, f, graph.At(rev), snapshotPage, cursor); err != nil {
-				return err
-			}
+		err := x.g.Export(ctx, f, graph.At(rev), func(rels []graph.Relationship) error {
 			for _, r := range rels {
 				st.apply(graph.Update{Op: graph.Touch, Relationship: r})
 			}
-			if cursor == "" {
-				break
-			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 	}
-	st.materialize()
+	st.publish() // no reader reads the new store's tables yet
 	x.mu.Lock()
 	x.st, x.rev, x.at = st, rev, at
 	x.applied = graph.NewRecentRevisions(recentApplied)
@@ -291,19 +285,20 @@ func (x *Index[R]) follow(ctx context.Context, resumed bool, live func()) error 
 		for _, c := range held {
 			x.applied.Add(c.Revision)
 		}
-		// Only this goroutine changes the store: readers go on reading the
-		// old one, at the old revision, while a new one is materialized.
-		var st *store
-		if len(updates) > rematerializeAbove {
-			st = x.st.withUpdates(updates)
+		// Only this goroutine drafts stores: readers go on reading the old
+		// one, at the old revision, while the draft copies what the updates
+		// change and shares the rest.
+		st := x.st
+		if len(updates) > 0 {
+			st = st.draft()
+			for _, u := range updates {
+				st.apply(u)
+			}
 		}
 		x.mu.Lock()
-		if st != nil {
+		if st != x.st {
+			st.publish()
 			x.st = st
-		} else {
-			for _, u := range updates {
-				x.st.apply(u)
-			}
 		}
 		x.rev, x.at = ch.Revision, at
 		x.wake()
@@ -333,7 +328,7 @@ func (x *Index[R]) timeOf(rev graph.Revision) (time.Time, bool) {
 	return r.Time()
 }
 
-func (x *Index[R]) size() (int, int, int64) {
+func (x *Index[R]) size() (int, int64) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	return x.st.size()

@@ -47,7 +47,7 @@ const (
 	EventStaleRevision  = "stale_revision"  // the watch could not resume from the index's revision
 	EventStaleSchema    = "stale_schema"    // the schema changed, or is not the one the index knows
 	EventStaleBuild     = "stale_build"     // a snapshot read failed
-	EventBuilt          = "built"           // a snapshot was read and materialized
+	EventBuilt          = "built"           // a snapshot was read into a new store
 	EventResumed        = "resumed"         // the watch resumed from the index's revision
 	EventVerified       = "verified"        // a sampled answer agreed with SpiceDB
 	EventMismatch       = "mismatch"        // a sampled answer disagreed with SpiceDB
@@ -64,15 +64,15 @@ type Observer interface {
 	// Lag is how long after its commit a change was applied.
 	Lag(time.Duration)
 	// Size is what the index holds after a build or a change.
-	Size(relationships, pairs int, bytes int64)
+	Size(relationships int, bytes int64)
 }
 
 type nopObserver struct{}
 
-func (nopObserver) Event(string)         {}
-func (nopObserver) State(State)          {}
-func (nopObserver) Lag(time.Duration)    {}
-func (nopObserver) Size(int, int, int64) {}
+func (nopObserver) Event(string)      {}
+func (nopObserver) State(State)       {}
+func (nopObserver) Lag(time.Duration) {}
+func (nopObserver) Size(int, int64)   {}
 
 // DefaultMaxWait is how long a read that carries a token waits for the index
 // to apply its revision before SpiceDB answers it instead.
@@ -102,9 +102,10 @@ type Options struct {
 	Retry time.Duration
 }
 
-// Index is the materialized reachability index: every user's access to
-// every customer, with the number of paths of each, and the reverse, in
-// memory. It is built from a snapshot read of SpiceDB at a revision and kept
+// Index is the reachability index: every user's access to every customer,
+// with its paths, and the reverse, answered in memory from the
+// relationships that make access, held as sets and intersected per
+// question (store). It is built from a snapshot read of SpiceDB at a revision and kept
 // current from SpiceDB's Watch from that revision on, so it reflects every
 // write, mspauthz's or not, and knows the revision it reflects.
 type Index[R Revision[R]] struct {
@@ -183,14 +184,7 @@ func (v View) Check(checks []graph.Check) (answers []bool, ok bool) {
 
 // Paths names the paths from user to customer (user and customer are
 // SpiceDB object ids).
-func (v View) Paths(user, customer string) Paths {
-	u, ok1 := v.s.users.find(user)
-	c, ok2 := v.s.customers.find(customer)
-	if !ok1 || !ok2 || v.s.paths(u, c) == 0 {
-		return Paths{}
-	}
-	return v.s.pathsOf(u, c, v.s.groupsOf(u))
-}
+func (v View) Paths(user, customer string) Paths { return v.s.pathsOf(user, customer) }
 
 // CustomersOf lists the customers user has access to, with their paths,
 // sorted by id: SpiceDB's LookupResources of customer#access.
@@ -284,9 +278,6 @@ type Status struct {
 	State         State
 	Revision      graph.Revision
 	Relationships int
-	// Pairs is how many (user, customer) pairs have a path (whether or not
-	// the user is a member of the customer's MSP).
-	Pairs int
 	// Bytes estimates the memory the index holds.
 	Bytes int64
 }
@@ -297,7 +288,7 @@ func (x *Index[R]) Status() Status {
 	defer x.mu.RUnlock()
 	st := Status{State: x.state, Revision: x.rev}
 	if x.st != nil {
-		st.Relationships, st.Pairs, st.Bytes = x.st.size()
+		st.Relationships, st.Bytes = x.st.size()
 	}
 	return st
 }

@@ -6,6 +6,9 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
+
+	"github.com/RoaringBitmap/roaring/v2"
 
 	"github.com/mspauthz/mspauthz/internal/graph"
 )
@@ -47,329 +50,182 @@ var filters = []graph.Filter{
 	{ResourceType: typeUser, Relation: relMSP},
 }
 
-// table interns the ids of one object type: the index holds numbers.
+// table interns the ids of one object type: the index holds numbers. A
+// store and the drafts that follow it share their tables, which only ever
+// grow: a draft interns new ids into fresh, and publish moves them into
+// index once no reader reads (readers only read index).
 type table struct {
-	index map[string]uint32
+	index, fresh map[string]uint32
+	// names are the ids by number; each store holds the prefix it knows
+	// (ids), and drafts append.
 	names []string
-	// rank orders the numbers by their ids (ranked names[:len(rank)]);
-	// ranks computes it again once new ids came.
-	rank []uint32
+	// ranking orders a prefix of the numbers by their ids.
+	ranking atomic.Pointer[[]uint32]
+}
+
+func newTable() *table { return &table{index: map[string]uint32{}, fresh: map[string]uint32{}} }
+
+// publish makes the ids interned since the last publish known to readers;
+// no reader may read the table meanwhile.
+func (t *table) publish() {
+	switch {
+	case len(t.fresh) == 0:
+		return
+	case len(t.index) == 0: // nothing published yet (a build): fresh is the index
+		t.index = t.fresh
+	default:
+		maps.Copy(t.index, t.fresh)
+	}
+	t.fresh = map[string]uint32{}
+}
+
+// ids are a table as one store knows it.
+type ids struct {
+	t     *table
+	names []string
+}
+
+func newIDs() ids { return ids{t: newTable()} }
+
+// intern is id's number, a new one if id is new (for drafts only).
+func (d *ids) intern(id string) uint32 {
+	if n, ok := d.t.index[id]; ok {
+		return n
+	}
+	if n, ok := d.t.fresh[id]; ok {
+		return n
+	}
+	n := uint32(len(d.t.names))
+	d.t.fresh[id] = n
+	d.t.names = append(d.t.names, id)
+	d.names = d.t.names
+	return n
+}
+
+// find is id's number, if the store knows id (ids a draft interned are
+// not found until it is published).
+func (d ids) find(id string) (uint32, bool) {
+	n, ok := d.t.index[id]
+	return n, ok && int(n) < len(d.names)
+}
+
+// sortByID sorts numbers by their ids. The ranks of the ids computed once
+// serve until a good many new ids came; the newer ids compare as strings.
+func (d ids) sortByID(ns []uint32) []uint32 {
+	p := d.t.ranking.Load()
+	if p == nil || len(d.names)-len(*p) > len(*p)/8+64 {
+		rank := ranks(d.names)
+		d.t.ranking.Store(&rank)
+		p = &rank
+	}
+	rank := *p
+	slices.SortFunc(ns, func(a, b uint32) int {
+		if int(a) < len(rank) && int(b) < len(rank) {
+			return cmp.Compare(rank[a], rank[b])
+		}
+		return strings.Compare(d.names[a], d.names[b])
+	})
+	return ns
 }
 
 // ranks is the rank of each number in the order of the ids.
-func (t *table) ranks() []uint32 {
-	if len(t.rank) == len(t.names) {
-		return t.rank
-	}
-	order := make([]uint32, len(t.names))
+func ranks(names []string) []uint32 {
+	order := make([]uint32, len(names))
 	for i := range order {
 		order[i] = uint32(i)
 	}
-	slices.SortFunc(order, func(a, b uint32) int { return strings.Compare(t.names[a], t.names[b]) })
+	slices.SortFunc(order, func(a, b uint32) int { return strings.Compare(names[a], names[b]) })
 	rank := make([]uint32, len(order))
 	for r, n := range order {
 		rank[n] = uint32(r)
 	}
-	t.rank = rank
 	return rank
 }
 
-func newTable() *table { return &table{index: map[string]uint32{}} }
+// sorted are the members of b sorted by their ids in d.
+func (d ids) sorted(b *roaring.Bitmap) []uint32 { return d.sortByID(b.ToArray()) }
 
-func (t *table) intern(id string) uint32 {
-	if n, ok := t.index[id]; ok {
-		return n
-	}
-	n := uint32(len(t.names))
-	t.index[id] = n
-	t.names = append(t.names, id)
-	return n
-}
-
-func (t *table) clone() *table {
-	return &table{index: maps.Clone(t.index), names: slices.Clone(t.names), rank: t.rank}
-}
-
-func (t *table) find(id string) (uint32, bool) {
-	n, ok := t.index[id]
-	return n, ok
-}
-
-// set is a set of interned ids.
-type set map[uint32]struct{}
-
-// links is one relation between two tables, held both ways.
-type links struct {
-	fwd, rev map[uint32]set
-}
-
-func newLinks() links { return links{fwd: map[uint32]set{}, rev: map[uint32]set{}} }
-
-func (l links) has(a, b uint32) bool {
-	_, ok := l.fwd[a][b]
-	return ok
-}
-
-// add reports whether the link is new.
-func (l links) add(a, b uint32) bool {
-	if l.has(a, b) {
-		return false
-	}
-	put(l.fwd, a, b)
-	put(l.rev, b, a)
-	return true
-}
-
-// remove reports whether the link was there.
-func (l links) remove(a, b uint32) bool {
-	if !l.has(a, b) {
-		return false
-	}
-	drop(l.fwd, a, b)
-	drop(l.rev, b, a)
-	return true
-}
-
-func (l links) clone() links {
-	c := links{fwd: make(map[uint32]set, len(l.fwd)), rev: make(map[uint32]set, len(l.rev))}
-	for k, s := range l.fwd {
-		c.fwd[k] = maps.Clone(s)
-	}
-	for k, s := range l.rev {
-		c.rev[k] = maps.Clone(s)
-	}
-	return c
-}
-
-func (l links) len() int {
-	n := 0
-	for _, s := range l.fwd {
-		n += len(s)
-	}
-	return n
-}
-
-func put(m map[uint32]set, k, v uint32) {
-	s := m[k]
-	if s == nil {
-		s = set{}
-		m[k] = s
-	}
-	s[v] = struct{}{}
-}
-
-func drop(m map[uint32]set, k, v uint32) {
-	delete(m[k], v)
-	if len(m[k]) == 0 {
-		delete(m, k)
-	}
-}
-
-// counts is the materialized side of the index: the objects one object
-// reaches, sorted, each with its number of paths.
-type counts struct {
-	ids   []uint32
-	paths []uint32
-}
-
-func (c *counts) get(id uint32) uint32 {
-	if i, ok := slices.BinarySearch(c.ids, id); ok {
-		return c.paths[i]
-	}
-	return 0
-}
-
-// bump adds d (+1 or -1) to the paths to id; an id left with none goes.
-func (c *counts) bump(id uint32, d int) {
-	i, ok := slices.BinarySearch(c.ids, id)
-	switch {
-	case ok && d < 0 && c.paths[i] == 1:
-		c.ids, c.paths = slices.Delete(c.ids, i, i+1), slices.Delete(c.paths, i, i+1)
-	case ok:
-		c.paths[i] = uint32(int(c.paths[i]) + d)
-	case d > 0:
-		c.ids, c.paths = slices.Insert(c.ids, i, id), slices.Insert(c.paths, i, uint32(d))
-	}
-}
-
-// store is the index's data: the relationships that make access, and the
-// materialized pairs. A user reaches a customer through each direct
-// association and each customer group holding both; he has access while he
-// reaches it and is a member of the customer's MSP.
+// store is the index's data: the relationships that make access, as sets of
+// interned numbers, held both ways. A user reaches a customer through each
+// direct association and each customer group holding both; he has access
+// while he reaches it and is a member of the customer's MSP. Nothing is
+// materialized: the questions intersect the sets.
+//
+// A store readers read is never changed: draft is the next one, which
+// shares every set it does not change (sets.go), and becomes a store to
+// read once published.
 type store struct {
-	customers, users, groups, msps *table
+	customers, users, groups, msps ids
 
-	direct      links // customer -> user: customer#direct@user
-	grouped     links // customer -> customer group: customer#customer_group@customer_group
-	members     links // customer group -> user: customer_group#member@user
-	staff       links // msp -> user: msp#member@user
-	customerMSP links // customer -> msp: customer#msp@msp
-	userMSP     links // user -> msp: user#msp@msp
+	direct      relation // customer -> user: customer#direct@user
+	grouped     relation // customer -> customer group: customer#customer_group@customer_group
+	members     relation // customer group -> user: customer_group#member@user
+	staff       relation // msp -> user: msp#member@user
+	customerMSP relation // customer -> msp: customer#msp@msp
+	userMSP     relation // user -> msp: user#msp@msp
 
-	// reaches holds, per user, the customers he reaches and by how many
-	// paths; reachedBy, per customer, the users who reach it. Both are kept
-	// only once materialize has run.
-	reaches, reachedBy []counts
-	materialized       bool
+	// e marks what a draft may change in place; nil once published.
+	e *edit
 }
 
+// newStore is an empty draft.
 func newStore() *store {
-	return &store{
-		customers: newTable(), users: newTable(), groups: newTable(), msps: newTable(),
-		direct: newLinks(), grouped: newLinks(), members: newLinks(), staff: newLinks(), customerMSP: newLinks(), userMSP: newLinks(),
-	}
+	return &store{customers: newIDs(), users: newIDs(), groups: newIDs(), msps: newIDs(), e: &edit{}}
 }
 
-// apply applies one change of a relationship the index selects (filters);
-// it ignores every other relationship. Writing an edge that exists, or
-// deleting one that does not, changes nothing.
+// draft is the next store: s's relationships, to which apply applies
+// changes without changing s. One goroutine drafts at a time.
+func (s *store) draft() *store {
+	d := *s
+	d.e = &edit{}
+	return &d
+}
+
+// publish makes a draft a store to read, in place of the one it was drafted
+// from: no reader may read either meanwhile.
+func (s *store) publish() {
+	for _, t := range []ids{s.customers, s.users, s.groups, s.msps} {
+		t.t.publish()
+	}
+	s.e = nil
+}
+
+// apply applies one change of a relationship the index selects (filters)
+// to a draft; it ignores every other relationship. Writing an edge that
+// exists, or deleting one that does not, changes nothing.
 func (s *store) apply(u graph.Update) {
 	r := u.Relationship
 	if r.SubjectRelation != "" {
 		return // the schema allows none on these relations
 	}
-	on := u.Op != graph.Delete
-	change := func(l links, a, b uint32) bool {
-		if on {
-			return l.add(a, b)
-		}
-		return l.remove(a, b)
+	l, from, to, ok := s.relationOf(r.Resource.Type, r.Relation, r.Subject.Type)
+	if !ok {
+		return
 	}
-	d := 1
-	if !on {
-		d = -1
-	}
-	switch {
-	case r.Resource.Type == typeCustomer && r.Relation == relDirect && r.Subject.Type == typeUser:
-		c, user := s.customers.intern(r.Resource.ID), s.users.intern(r.Subject.ID)
-		if change(s.direct, c, user) && s.materialized {
-			s.bump(user, c, d)
-		}
-	case r.Resource.Type == typeCustomer && r.Relation == relCustomerGroup && r.Subject.Type == typeCustomerGroup:
-		c, g := s.customers.intern(r.Resource.ID), s.groups.intern(r.Subject.ID)
-		if change(s.grouped, c, g) && s.materialized {
-			for user := range s.members.fwd[g] {
-				s.bump(user, c, d)
-			}
-		}
-	case r.Resource.Type == typeCustomerGroup && r.Relation == relMember && r.Subject.Type == typeUser:
-		g, user := s.groups.intern(r.Resource.ID), s.users.intern(r.Subject.ID)
-		if change(s.members, g, user) && s.materialized {
-			for c := range s.grouped.rev[g] {
-				s.bump(user, c, d)
-			}
-		}
-	case r.Resource.Type == typeCustomer && r.Relation == relMSP && r.Subject.Type == typeMSP:
-		change(s.customerMSP, s.customers.intern(r.Resource.ID), s.msps.intern(r.Subject.ID))
-	case r.Resource.Type == typeMSP && r.Relation == relMember && r.Subject.Type == typeUser:
-		change(s.staff, s.msps.intern(r.Resource.ID), s.users.intern(r.Subject.ID))
-	case r.Resource.Type == typeUser && r.Relation == relMSP && r.Subject.Type == typeMSP:
-		change(s.userMSP, s.users.intern(r.Resource.ID), s.msps.intern(r.Subject.ID))
+	a, b := from.intern(r.Resource.ID), to.intern(r.Subject.ID)
+	if u.Op == graph.Delete {
+		l.remove(a, b, s.e)
+	} else {
+		l.add(a, b, s.e)
 	}
 }
 
-func (s *store) bump(user, customer uint32, d int) {
-	for int(user) >= len(s.reaches) {
-		s.reaches = append(s.reaches, counts{})
-	}
-	for int(customer) >= len(s.reachedBy) {
-		s.reachedBy = append(s.reachedBy, counts{})
-	}
-	s.reaches[user].bump(customer, d)
-	s.reachedBy[customer].bump(user, d)
+// reaches reports whether user u reaches customer c: directly, or through a
+// customer group of both.
+func (s *store) reaches(u, c uint32) bool {
+	return s.direct.has(c, u) || s.members.rev.get(u).Intersects(s.grouped.fwd.get(c))
 }
 
-// rematerializeAbove is how many updates one revision may carry before the
-// index materializes a new store rather than counting each update's paths
-// (a bulk import adds millions of pairs; one at a time, each moves a slice).
-const rematerializeAbove = 5000
-
-// withUpdates is a new store: s's relationships with updates applied, and
-// its pairs materialized again. s is only read.
-func (s *store) withUpdates(updates []graph.Update) *store {
-	n := &store{
-		customers: s.customers.clone(), users: s.users.clone(), groups: s.groups.clone(), msps: s.msps.clone(),
-		direct: s.direct.clone(), grouped: s.grouped.clone(), members: s.members.clone(),
-		staff: s.staff.clone(), customerMSP: s.customerMSP.clone(), userMSP: s.userMSP.clone(),
-	}
-	for _, u := range updates {
-		n.apply(u)
-	}
-	n.materialize()
-	return n
-}
-
-// materialize counts every user's paths to every customer, from the edges
-// read at a snapshot; from then on apply keeps the counts.
-func (s *store) materialize() {
-	s.reaches = make([]counts, len(s.users.names))
-	var reached []uint32
-	sizes := make([]int, len(s.customers.names))
-	for user := range s.reaches {
-		reached = reached[:0]
-		u := uint32(user)
-		for c := range s.direct.rev[u] {
-			reached = append(reached, c)
-		}
-		for g := range s.members.rev[u] {
-			for c := range s.grouped.rev[g] {
-				reached = append(reached, c)
-			}
-		}
-		slices.Sort(reached)
-		distinct := 0
-		for i, c := range reached {
-			if i == 0 || c != reached[i-1] {
-				distinct++
-				sizes[c]++
-			}
-		}
-		rc := counts{ids: make([]uint32, 0, distinct), paths: make([]uint32, 0, distinct)}
-		for i, c := range reached {
-			if i > 0 && c == reached[i-1] {
-				rc.paths[len(rc.paths)-1]++
-				continue
-			}
-			rc.ids, rc.paths = append(rc.ids, c), append(rc.paths, 1)
-		}
-		s.reaches[user] = rc
-	}
-	s.reachedBy = make([]counts, len(s.customers.names))
-	for c, n := range sizes {
-		s.reachedBy[c] = counts{ids: make([]uint32, 0, n), paths: make([]uint32, 0, n)}
-	}
-	for user, rc := range s.reaches {
-		for i, c := range rc.ids {
-			by := &s.reachedBy[c]
-			by.ids, by.paths = append(by.ids, uint32(user)), append(by.paths, rc.paths[i])
-		}
-	}
-	s.materialized = true
-}
-
-// paths is how many paths lead from user to customer.
-func (s *store) paths(user, customer uint32) uint32 {
-	if int(user) >= len(s.reaches) {
-		return 0
-	}
-	return s.reaches[user].get(customer)
-}
-
-// staffOf reports whether user is a member of an MSP the customer belongs to.
-func (s *store) staffOf(user, customer uint32) bool {
-	for m := range s.customerMSP.fwd[customer] {
-		if s.staff.has(m, user) {
-			return true
-		}
-	}
-	return false
+// staffOf reports whether user u is a member of an MSP customer c belongs to.
+func (s *store) staffOf(u, c uint32) bool {
+	return s.staff.rev.get(u).Intersects(s.customerMSP.fwd.get(c))
 }
 
 // access reports whether the user has access to the customer.
 func (s *store) access(user, customer string) bool {
 	u, ok1 := s.users.find(user)
 	c, ok2 := s.customers.find(customer)
-	return ok1 && ok2 && s.paths(u, c) > 0 && s.staffOf(u, c)
+	return ok1 && ok2 && s.reaches(u, c) && s.staffOf(u, c)
 }
 
 // Paths are the paths from a user to a customer.
@@ -382,35 +238,22 @@ type Paths struct {
 	Count int
 }
 
-// pathsOf names the paths from u to c (which counts says exist).
-func (s *store) pathsOf(u, c uint32, userGroups []uint32) Paths {
-	p := Paths{Direct: s.direct.has(c, u), Count: int(s.paths(u, c))}
-	left := p.Count
-	if p.Direct {
-		left--
+// pathsOf names the paths from user to customer.
+func (s *store) pathsOf(user, customer string) Paths {
+	u, ok1 := s.users.find(user)
+	c, ok2 := s.customers.find(customer)
+	if !ok1 || !ok2 {
+		return Paths{}
 	}
-	for _, g := range userGroups {
-		if left == 0 {
-			break
-		}
-		if s.grouped.has(c, g) {
-			p.CustomerGroups = append(p.CustomerGroups, s.groups.names[g])
-			left--
-		}
+	p := Paths{Direct: s.direct.has(c, u)}
+	for _, g := range s.groups.sorted(roaring.And(s.members.rev.get(u), s.grouped.fwd.get(c))) {
+		p.CustomerGroups = append(p.CustomerGroups, s.groups.names[g])
+	}
+	p.Count = len(p.CustomerGroups)
+	if p.Direct {
+		p.Count++
 	}
 	return p
-}
-
-// groupsOf are the customer groups of user u, sorted by id.
-func (s *store) groupsOf(u uint32) []uint32 {
-	return s.sortedByID(s.groups, slices.Collect(maps.Keys(s.members.rev[u])))
-}
-
-// sortedByID sorts numbers of t by their ids.
-func (s *store) sortedByID(t *table, ns []uint32) []uint32 {
-	rank := t.ranks()
-	slices.SortFunc(ns, func(a, b uint32) int { return cmp.Compare(rank[a], rank[b]) })
-	return ns
 }
 
 // Reached is an object reached, and the paths that reach it.
@@ -422,50 +265,52 @@ type Reached struct {
 // customersOf lists the customers user has access to, sorted by id.
 func (s *store) customersOf(user string) []Reached {
 	u, ok := s.users.find(user)
-	if !ok || int(u) >= len(s.reaches) {
+	if !ok {
 		return nil
 	}
 	// The customers of the MSPs he is a member of.
-	var ofHisMSPs []set
-	for m := range s.staff.rev[u] {
-		ofHisMSPs = append(ofHisMSPs, s.customerMSP.rev[m])
-	}
-	return s.reached(s.reaches[u], s.customers, s.direct.rev[u], s.groupsOf(u), s.grouped.rev, ofHisMSPs)
+	ofHisMSPs := union(s.staff.rev.get(u), s.customerMSP.rev)
+	return s.reached(s.customers, s.direct.rev.get(u), s.groups.sorted(s.members.rev.get(u)), s.grouped.rev, ofHisMSPs)
 }
 
 // usersOf lists the users who have access to customer, sorted by id.
 func (s *store) usersOf(customer string) []Reached {
 	c, ok := s.customers.find(customer)
-	if !ok || int(c) >= len(s.reachedBy) {
+	if !ok {
 		return nil
 	}
-	var staffOfItsMSPs []set
-	for m := range s.customerMSP.fwd[c] {
-		staffOfItsMSPs = append(staffOfItsMSPs, s.staff.fwd[m])
+	staffOfItsMSPs := union(s.customerMSP.fwd.get(c), s.staff.fwd)
+	return s.reached(s.users, s.direct.fwd.get(c), s.groups.sorted(s.grouped.fwd.get(c)), s.members.fwd, staffOfItsMSPs)
+}
+
+// union is the union of the sets of the members of keys.
+func union(keys *roaring.Bitmap, of sets) *roaring.Bitmap {
+	if keys.GetCardinality() == 1 {
+		return of.get(keys.Minimum())
 	}
-	groups := s.sortedByID(s.groups, slices.Collect(maps.Keys(s.grouped.fwd[c])))
-	return s.reached(s.reachedBy[c], s.users, s.direct.fwd[c], groups, s.members.fwd, staffOfItsMSPs)
+	var all []*roaring.Bitmap
+	keys.Iterate(func(k uint32) bool {
+		all = append(all, of.get(k))
+		return true
+	})
+	return roaring.FastOr(all...)
 }
 
 // slots are scratch arrays of a table's size, all -1 between uses.
 var slots sync.Pool
 
-// reached lists what one object reaches (rc, objects of t) that is in one of
-// allowed (its MSP's side), sorted by id, with the paths: direct are the
-// objects it is associated with directly; each of groups (sorted by id) is
-// a path to each object of its set in groupSets.
-func (s *store) reached(rc counts, t *table, direct set, groups []uint32, groupSets map[uint32]set, allowed []set) []Reached {
-	var kept []int // positions in rc
-	for i, o := range rc.ids {
-		for _, a := range allowed {
-			if _, ok := a[o]; ok {
-				kept = append(kept, i)
-				break
-			}
-		}
+// reached lists the objects of t one object reaches — those of direct, and
+// of each of groups (sorted by id) those of its set in groupSets — that are
+// in allowed (its MSP's side), sorted by id, with their paths.
+func (s *store) reached(t ids, direct *roaring.Bitmap, groups []uint32, groupSets sets, allowed *roaring.Bitmap) []Reached {
+	all := make([]*roaring.Bitmap, 0, len(groups)+1)
+	all = append(all, direct)
+	for _, g := range groups {
+		all = append(all, groupSets.get(g))
 	}
-	rank := t.ranks()
-	slices.SortFunc(kept, func(a, b int) int { return cmp.Compare(rank[rc.ids[a]], rank[rc.ids[b]]) })
+	hit := roaring.FastOr(all...)
+	hit.And(allowed)
+	ns := t.sorted(hit)
 
 	// slot[o] is o's place in the list, or -1.
 	scratch, _ := slots.Get().(*[]int32)
@@ -478,69 +323,81 @@ func (s *store) reached(rc counts, t *table, direct set, groups []uint32, groupS
 	}
 	slot := *scratch
 	defer func() {
-		for _, i := range kept {
-			slot[rc.ids[i]] = -1
+		for _, o := range ns {
+			slot[o] = -1
 		}
 		slots.Put(scratch)
 	}()
-	out := make([]Reached, len(kept))
-	total := 0
-	for j, i := range kept {
-		o := rc.ids[i]
+	out := make([]Reached, len(ns))
+	for j, o := range ns {
 		slot[o] = int32(j)
-		out[j].ID, out[j].Count = t.names[o], int(rc.paths[i])
-		total += out[j].Count
+		out[j].ID = t.names[o]
 	}
-	for o := range direct {
-		if j := slot[o]; j >= 0 {
-			out[j].Direct = true
-			total--
-		}
-	}
-	// Every other path is a customer group: one slice holds them all, each
+	// The paths through customer groups: one slice holds them all, each
 	// object's a part of it, filled group by group (so sorted by id).
+	total := 0
+	for _, g := range groups {
+		groupSets.get(g).Iterate(func(o uint32) bool {
+			if j := slot[o]; j >= 0 {
+				out[j].Count++
+				total++
+			}
+			return true
+		})
+	}
 	paths := make([]string, total)
 	next := 0
 	for j := range out {
-		n := out[j].Count
-		if out[j].Direct {
-			n--
-		}
-		if n > 0 {
+		if n := out[j].Count; n > 0 {
 			out[j].CustomerGroups = paths[next : next : next+n]
 			next += n
 		}
 	}
 	for _, g := range groups {
 		name := s.groups.names[g]
-		for o := range groupSets[g] {
+		groupSets.get(g).Iterate(func(o uint32) bool {
 			if j := slot[o]; j >= 0 {
 				out[j].CustomerGroups = append(out[j].CustomerGroups, name)
 			}
-		}
+			return true
+		})
 	}
+	direct.Iterate(func(o uint32) bool {
+		if j := slot[o]; j >= 0 {
+			out[j].Direct = true
+			out[j].Count++
+		}
+		return true
+	})
 	return out
 }
 
-// related reports whether the relationship resource#relation@subject exists,
-// for the relations the index holds.
-func (s *store) related(resource graph.Object, relation string, subject graph.Object) (bool, bool) {
-	var l links
-	var from, to *table
+// relationOf is the relation the index holds between objects of those
+// types (resource#rel@subject), and the ids of its two sides; ok is
+// false for any other relation.
+func (s *store) relationOf(resource, rel, subject string) (l *relation, from, to *ids, ok bool) {
 	switch {
-	case resource.Type == typeCustomer && relation == relMSP && subject.Type == typeMSP:
-		l, from, to = s.customerMSP, s.customers, s.msps
-	case resource.Type == typeUser && relation == relMSP && subject.Type == typeMSP:
-		l, from, to = s.userMSP, s.users, s.msps
-	case resource.Type == typeMSP && relation == relMember && subject.Type == typeUser:
-		l, from, to = s.staff, s.msps, s.users
-	case resource.Type == typeCustomer && relation == relDirect && subject.Type == typeUser:
-		l, from, to = s.direct, s.customers, s.users
-	case resource.Type == typeCustomer && relation == relCustomerGroup && subject.Type == typeCustomerGroup:
-		l, from, to = s.grouped, s.customers, s.groups
-	case resource.Type == typeCustomerGroup && relation == relMember && subject.Type == typeUser:
-		l, from, to = s.members, s.groups, s.users
-	default:
+	case resource == typeCustomer && rel == relDirect && subject == typeUser:
+		return &s.direct, &s.customers, &s.users, true
+	case resource == typeCustomer && rel == relCustomerGroup && subject == typeCustomerGroup:
+		return &s.grouped, &s.customers, &s.groups, true
+	case resource == typeCustomerGroup && rel == relMember && subject == typeUser:
+		return &s.members, &s.groups, &s.users, true
+	case resource == typeCustomer && rel == relMSP && subject == typeMSP:
+		return &s.customerMSP, &s.customers, &s.msps, true
+	case resource == typeMSP && rel == relMember && subject == typeUser:
+		return &s.staff, &s.msps, &s.users, true
+	case resource == typeUser && rel == relMSP && subject == typeMSP:
+		return &s.userMSP, &s.users, &s.msps, true
+	}
+	return nil, nil, nil, false
+}
+
+// related reports whether the relationship resource#rel@subject exists,
+// for the relations the index holds (ok is false for any other).
+func (s *store) related(resource graph.Object, rel string, subject graph.Object) (exists, ok bool) {
+	l, from, to, ok := s.relationOf(resource.Type, rel, subject.Type)
+	if !ok {
 		return false, false
 	}
 	a, ok1 := from.find(resource.ID)
@@ -548,27 +405,18 @@ func (s *store) related(resource graph.Object, relation string, subject graph.Ob
 	return ok1 && ok2 && l.has(a, b), true
 }
 
-// size is what the store holds: relationships, materialized pairs, and an
-// estimate of its bytes.
-func (s *store) size() (relationships, pairs int, bytes int64) {
-	for _, l := range []links{s.direct, s.grouped, s.members, s.staff, s.customerMSP, s.userMSP} {
-		relationships += l.len()
+// size is what the store holds: relationships, and an estimate of its bytes.
+func (s *store) size() (relationships int, bytes int64) {
+	for _, l := range []*relation{&s.direct, &s.grouped, &s.members, &s.staff, &s.customerMSP, &s.userMSP} {
+		relationships += l.count
+		bytes += l.fwd.bytes() + l.rev.bytes()
 	}
-	for _, side := range [][]counts{s.reaches, s.reachedBy} {
-		for _, c := range side {
-			bytes += int64(cap(c.ids)+cap(c.paths))*4 + 48
-		}
-	}
-	for _, c := range s.reaches {
-		pairs += len(c.ids)
-	}
-	// A link is held twice, in Go maps of about 16 bytes an entry, in a
-	// map of about 48 bytes of its own for every source object.
-	bytes += int64(relationships) * 2 * 16
-	for _, t := range []*table{s.customers, s.users, s.groups, s.msps} {
+	// An id: its bytes and string header, its entry in the map (about 40
+	// bytes with its share of the map's slack), its name in names.
+	for _, t := range []ids{s.customers, s.users, s.groups, s.msps} {
 		for _, n := range t.names {
-			bytes += int64(len(n)) + 16 + 16 + 4 + 48
+			bytes += int64(len(n)) + 16 + 40 + 16
 		}
 	}
-	return relationships, pairs, bytes
+	return relationships, bytes
 }

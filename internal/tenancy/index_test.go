@@ -19,10 +19,10 @@ type answers struct {
 	events map[string]int
 }
 
-func (a *answers) Event(name string)    { a.mu.Lock(); a.events[name]++; a.mu.Unlock() }
-func (a *answers) State(reach.State)    {}
-func (a *answers) Lag(time.Duration)    {}
-func (a *answers) Size(int, int, int64) {}
+func (a *answers) Event(name string) { a.mu.Lock(); a.events[name]++; a.mu.Unlock() }
+func (a *answers) State(reach.State) {}
+func (a *answers) Lag(time.Duration) {}
+func (a *answers) Size(int, int64)   {}
 
 func (a *answers) count(name string) int {
 	a.mu.Lock()
