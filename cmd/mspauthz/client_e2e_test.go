@@ -9,8 +9,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
@@ -230,40 +228,4 @@ func TestClient_RetriesWhileTheSpiceDBNodesAreDead(t *testing.T) {
 		require.NoError(t, n.Start(ctx))
 	}
 	require.NoError(t, <-done, "the preview answers once SpiceDB is back, without the application seeing the outage")
-}
-
-// The client's check costs about what a call of the generated stub costs:
-// both round trips over one connection, measured in one run, interleaved.
-func TestClient_ACheckCostsAboutARawStubCall(t *testing.T) {
-	s, c := demo(t)
-	conn, err := grpc.NewClient(s.grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = conn.Close() })
-	raw := pb.NewAccessServiceClient(conn)
-	authorized := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+adminToken)
-	q := access("zylker", "alex")
-	bench := func(call func() error) float64 {
-		r := testing.Benchmark(func(b *testing.B) {
-			for b.Loop() {
-				if err := call(); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-		return float64(r.NsPerOp())
-	}
-	var rawNs, clientNs float64
-	for range 3 {
-		rawNs += bench(func() error {
-			_, err := raw.Check(authorized, &pb.CheckRequest{MspId: "acme", Resource: q.GetResource(), Permission: q.GetPermission(), Subject: q.GetSubject()})
-			return err
-		})
-		clientNs += bench(func() error {
-			_, err := c.Check(context.Background(), "acme", q)
-			return err
-		})
-	}
-	ratio := clientNs / rawNs
-	t.Logf("check round trip: raw stub %.0fµs, client %.0fµs: %.3f×", rawNs/3e3, clientNs/3e3, ratio)
-	require.Less(t, ratio, 1.5, "the client adds no round trip to a check")
 }

@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc/metadata"
 
 	pb "github.com/mspauthz/mspauthz/api/mspauthz/v1"
+	"github.com/mspauthz/mspauthz/client"
 	"github.com/mspauthz/mspauthz/internal/app"
 	"github.com/mspauthz/mspauthz/internal/reach"
 	"github.com/mspauthz/mspauthz/internal/tenancy"
@@ -25,9 +26,10 @@ import (
 
 // BenchmarkTransport is one check (Alex reaches Zylker, answered by the
 // reachability index) through each way in, on the demo data in memory: the
-// domain in process, the gRPC API over loopback, and the REST gateway over
-// loopback; the differences are what each transport costs per call
-// (go test -bench Transport -cpuprofile says where it goes).
+// domain in process, the gRPC API over loopback by the generated stub and by
+// the Go client, gRPC's own floor, and the REST gateway over loopback; the
+// differences are what each costs per call (go test -bench Transport
+// -cpuprofile says where it goes).
 func BenchmarkTransport(b *testing.B) {
 	cfg := app.Config{
 		HTTPAddr: "127.0.0.1:0", GRPCAddr: "127.0.0.1:0",
@@ -62,6 +64,20 @@ func BenchmarkTransport(b *testing.B) {
 		req := &pb.CheckRequest{MspId: "acme", Resource: "customer:zylker", Permission: "access", Subject: "user:alex"}
 		for b.Loop() {
 			res, err := client.Check(call, req)
+			if err != nil || !res.GetAllowed() {
+				b.Fatal(err)
+			}
+		}
+	})
+	// The Go client for applications (issue 23) on the same kind of
+	// connection: its session and retry interceptors against the raw stub.
+	b.Run("grpc-client", func(b *testing.B) {
+		c, err := client.Dial(a.GRPCAddr(), client.WithInsecure(), client.WithToken(token))
+		require.NoError(b, err)
+		defer c.Close()
+		q := &client.Question{Resource: client.Customer("zylker"), Permission: "access", Subject: client.User("alex")}
+		for b.Loop() {
+			res, err := c.Check(ctx, "acme", q)
 			if err != nil || !res.GetAllowed() {
 				b.Fatal(err)
 			}
