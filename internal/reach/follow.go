@@ -107,7 +107,7 @@ func (x *Index[R]) build(ctx context.Context) error {
 		return err
 	}
 	st := newStore()
-	for _, f := range filters {
+	for _, f := range prog.filters {
 		err := x.g.Export(ctx, f, graph.At(rev), func(rels []graph.Relationship) error {
 			for _, r := range rels {
 				st.apply(graph.Update{Op: graph.Touch, Relationship: r})
@@ -195,7 +195,7 @@ func (x *Index[R]) follow(ctx context.Context, resumed bool, live func()) error 
 			x.mu.RLock()
 			since := x.rev
 			x.mu.RUnlock()
-			stream, err := x.g.Watch(wctx, filters, since)
+			stream, err := x.g.Watch(wctx, prog.filters, since)
 			if err != nil {
 				select {
 				case reports <- report{watch: k, generation: gen, err: err}:
@@ -211,7 +211,7 @@ func (x *Index[R]) follow(ctx context.Context, resumed bool, live func()) error 
 	since := x.rev
 	x.mu.RUnlock()
 	wctx, stop := context.WithCancel(ctx)
-	first, err := x.g.Watch(wctx, filters, since)
+	first, err := x.g.Watch(wctx, prog.filters, since)
 	if err != nil {
 		stop()
 		return err

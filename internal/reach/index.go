@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mspauthz/mspauthz/internal/catalog"
 	"github.com/mspauthz/mspauthz/internal/graph"
 )
 
@@ -156,30 +157,41 @@ func New[R Revision[R]](g graph.Graph, revisions Revisions[R], opts Options) *In
 // than the watches ever trail one another by.
 const recentApplied = 1 << 16
 
-// View is the index at one revision, for the length of one Read.
+// View is the index at one revision, for the length of one Read, and at
+// one instant (when it was read): a relationship that expired by then does
+// not exist for it.
 type View struct {
 	s   *store
 	rev graph.Revision
 	v   *verifier
+	now time.Time
 }
 
-// Check answers checks of customer#access@user and of the relationships the
-// index holds (customer#msp@msp, user#msp@msp, ...), as SpiceDB's
-// CheckPermission would at the view's revision; ok is false when a check is
-// of anything else.
+func (v View) eval() eval { return eval{s: v.s, now: v.now.UnixNano()} }
+
+// Check answers checks of any relation or permission of the schema the
+// index holds or evaluates — customer access, every permission of the
+// catalog, the channels, the partner-gated permissions, the MSP's
+// administration, the objects' permissions, and the relationships that
+// prove objects exist — as SpiceDB's CheckPermission would at the view's
+// revision; ok is false when one of the checks is of anything else.
 func (v View) Check(checks []graph.Check) (answers []bool, ok bool) {
 	answers = make([]bool, len(checks))
+	ev := v.eval()
 	for i, c := range checks {
-		if c.Resource.Type == typeCustomer && c.Permission == PermissionAccess && c.Subject.Type == typeUser {
-			answers[i] = v.s.access(c.Subject.ID, c.Resource.ID)
-			continue
-		}
-		if answers[i], ok = v.s.related(c.Resource, c.Permission, c.Subject); !ok {
+		if answers[i], ok = ev.check(c); !ok {
 			return nil, false
 		}
 	}
 	v.v.checks(v.rev, checks, answers)
 	return answers, true
+}
+
+// Grants names what grants user the permission p of the catalog on
+// customer, or on msp when customer is "" (user, customer and msp are
+// SpiceDB object ids). It names nothing for a permission not granted.
+func (v View) Grants(msp, user, customer string, p catalog.Permission) Grants {
+	return v.eval().grantsOf(msp, user, customer, p)
 }
 
 // Paths names the paths from user to customer (user and customer are
@@ -228,7 +240,7 @@ func (x *Index[R]) Read(ctx context.Context, atLeastAsFresh graph.Revision, f fu
 			return "", false
 		case atLeastAsFresh == "" || x.at.Covers(want):
 			rev := x.rev
-			f(View{s: x.st, rev: rev, v: x.verifier})
+			f(View{s: x.st, rev: rev, v: x.verifier, now: time.Now()})
 			x.mu.RUnlock()
 			x.obs.Event(EventAnswered)
 			return rev, true

@@ -90,7 +90,7 @@ func newWorld() world {
 
 func obj(typ, id string) graph.Object { return graph.Object{Type: typ, ID: id} }
 
-func pick(r *rand.Rand, ids []string) string { return ids[r.IntN(len(ids))] }
+func pick[T any](r *rand.Rand, ids []T) T { return ids[r.IntN(len(ids))] }
 
 // ownMSP is the MSP an id of the world belongs to.
 func ownMSP(id string) string { return id[:2] }

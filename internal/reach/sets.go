@@ -1,7 +1,9 @@
 package reach
 
 import (
+	"maps"
 	"slices"
+	"time"
 
 	"github.com/RoaringBitmap/roaring/v2"
 )
@@ -156,6 +158,40 @@ type relation struct {
 	fwd, rev sets
 	// count is how many relationships it holds.
 	count int
+	// expires is when each relationship that expires by itself ends (Unix
+	// nanoseconds), by edgeKey: a relation with expiration holds few (the
+	// approved grants). A draft copies the map once, before its first change.
+	expires map[uint64]int64
+	owner   *edit
+}
+
+func edgeKey(a, b uint32) uint64 { return uint64(a)<<32 | uint64(b) }
+
+// live reports whether the relationship a→b, which exists, has not expired
+// at now (Unix nanoseconds): SpiceDB's PostgreSQL datastore keeps a
+// relationship while its expiration is after NOW().
+func (r *relation) live(a, b uint32, now int64) bool {
+	t, ok := r.expires[edgeKey(a, b)]
+	return !ok || t > now
+}
+
+// expire records when a→b expires (never, when t is zero).
+func (r *relation) expire(a, b uint32, t time.Time, e *edit) {
+	k := edgeKey(a, b)
+	if _, had := r.expires[k]; !had && t.IsZero() {
+		return
+	}
+	if r.owner != e {
+		r.expires, r.owner = maps.Clone(r.expires), e
+		if r.expires == nil {
+			r.expires = map[uint64]int64{}
+		}
+	}
+	if t.IsZero() {
+		delete(r.expires, k)
+		return
+	}
+	r.expires[k] = t.UnixNano()
 }
 
 func (r *relation) has(a, b uint32) bool { return r.fwd.get(a).Contains(b) }
@@ -177,5 +213,6 @@ func (r *relation) remove(a, b uint32, e *edit) bool {
 	}
 	r.rev.remove(b, a, e)
 	r.count--
+	r.expire(a, b, time.Time{}, e)
 	return true
 }

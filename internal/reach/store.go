@@ -13,42 +13,28 @@ import (
 	"github.com/mspauthz/mspauthz/internal/graph"
 )
 
-// The schema's names the index knows (schema/msp.zed.tmpl):
-//
-//	definition customer {
-//	    relation msp: msp
-//	    relation direct: user
-//	    relation customer_group: customer_group
-//	    permission access = (direct + customer_group->member) & msp->member
-//	}
-//	definition customer_group { relation member: user }
-//	definition msp { relation member: user }
-//	definition user { relation msp: msp }
+// The schema's names the index's own questions use (the paths of access,
+// the grants of catalog permissions); program.go finds them in the schema.
 const (
 	typeMSP           = "msp"
 	typeUser          = "user"
 	typeCustomer      = "customer"
 	typeCustomerGroup = "customer_group"
+	typeSecurityGroup = "security_group"
+	typeGrant         = "grant"
 
-	relMSP           = "msp"
-	relMember        = "member"
-	relDirect        = "direct"
-	relCustomerGroup = "customer_group"
+	relMSP                      = "msp"
+	relMember                   = "member"
+	relDirect                   = "direct"
+	relCustomerGroup            = "customer_group"
+	relSecurityGroup            = "security_group"
+	relAllSecurityGroups        = "all_customers_security_group"
+	relAssociatedSecurityGroups = "associated_security_group"
+	relGrant                    = "grant"
 
-	// PermissionAccess is the permission the index answers.
+	// PermissionAccess is the permission whose paths the index names.
 	PermissionAccess = "access"
 )
-
-// filters select every relationship the index holds: what it reads at a
-// snapshot and watches from there.
-var filters = []graph.Filter{
-	{ResourceType: typeCustomer, Relation: relDirect},
-	{ResourceType: typeCustomer, Relation: relCustomerGroup},
-	{ResourceType: typeCustomer, Relation: relMSP},
-	{ResourceType: typeCustomerGroup, Relation: relMember},
-	{ResourceType: typeMSP, Relation: relMember},
-	{ResourceType: typeUser, Relation: relMSP},
-}
 
 // table interns the ids of one object type: the index holds numbers. A
 // store and the drafts that follow it share their tables, which only ever
@@ -145,24 +131,22 @@ func ranks(names []string) []uint32 {
 // sorted are the members of b sorted by their ids in d.
 func (d ids) sorted(b *roaring.Bitmap) []uint32 { return d.sortByID(b.ToArray()) }
 
-// store is the index's data: the relationships that make access, as sets of
-// interned numbers, held both ways. A user reaches a customer through each
-// direct association and each customer group holding both; he has access
-// while he reaches it and is a member of the customer's MSP. Nothing is
-// materialized: the questions intersect the sets.
+// store is the index's data: every relationship the schema's permissions
+// read (program.go), as sets of interned numbers, held both ways. The
+// questions evaluate the schema's expressions over them (eval.go); access
+// and its listings intersect the sets directly: a user reaches a customer
+// through each direct association and each customer group holding both; he
+// has access while he reaches it and is a member of the customer's MSP.
+// Nothing is materialized.
 //
 // A store readers read is never changed: draft is the next one, which
 // shares every set it does not change (sets.go), and becomes a store to
 // read once published.
 type store struct {
-	customers, users, groups, msps ids
-
-	direct      relation // customer -> user: customer#direct@user
-	grouped     relation // customer -> customer group: customer#customer_group@customer_group
-	members     relation // customer group -> user: customer_group#member@user
-	staff       relation // msp -> user: msp#member@user
-	customerMSP relation // customer -> msp: customer#msp@msp
-	userMSP     relation // user -> msp: user#msp@msp
+	// tables are the ids of each type of the schema (program.types).
+	tables []ids
+	// rels are the held relations (program.held).
+	rels []relation
 
 	// e marks what a draft may change in place; nil once published.
 	e *edit
@@ -170,61 +154,78 @@ type store struct {
 
 // newStore is an empty draft.
 func newStore() *store {
-	return &store{customers: newIDs(), users: newIDs(), groups: newIDs(), msps: newIDs(), e: &edit{}}
+	s := &store{tables: make([]ids, len(prog.types)), rels: make([]relation, len(prog.held)), e: &edit{}}
+	for i := range s.tables {
+		s.tables[i] = newIDs()
+	}
+	return s
 }
+
+func (s *store) users() ids     { return s.tables[prog.user.idx] }
+func (s *store) customers() ids { return s.tables[prog.customer.idx] }
+func (s *store) groups() ids    { return s.tables[prog.customerGroup.idx] }
 
 // draft is the next store: s's relationships, to which apply applies
 // changes without changing s. One goroutine drafts at a time.
 func (s *store) draft() *store {
-	d := *s
-	d.e = &edit{}
-	return &d
+	return &store{tables: slices.Clone(s.tables), rels: slices.Clone(s.rels), e: &edit{}}
 }
 
 // publish makes a draft a store to read, in place of the one it was drafted
 // from: no reader may read either meanwhile.
 func (s *store) publish() {
-	for _, t := range []ids{s.customers, s.users, s.groups, s.msps} {
+	for _, t := range s.tables {
 		t.t.publish()
 	}
 	s.e = nil
 }
 
-// apply applies one change of a relationship the index selects (filters)
-// to a draft; it ignores every other relationship. Writing an edge that
-// exists, or deleting one that does not, changes nothing.
+// wildcard is the one subject of a wildcard relation (user:*).
+const wildcardID = "*"
+
+// apply applies one change of a relationship the index holds to a draft;
+// it ignores every other relationship. Writing an edge that exists, or
+// deleting one that does not, changes nothing.
 func (s *store) apply(u graph.Update) {
 	r := u.Relationship
-	if r.SubjectRelation != "" {
-		return // the schema allows none on these relations
+	if r.SubjectRelation != "" || r.Caveat != nil {
+		return // the index holds none (program.go)
 	}
-	l, from, to, ok := s.relationOf(r.Resource.Type, r.Relation, r.Subject.Type)
-	if !ok {
+	h := prog.keys[relKey{r.Resource.Type, r.Relation, r.Subject.Type, r.Subject.ID == wildcardID}]
+	if h == nil {
 		return
 	}
-	a, b := from.intern(r.Resource.ID), to.intern(r.Subject.ID)
+	l := &s.rels[h.idx]
+	a := s.tables[h.resource.idx].intern(r.Resource.ID)
+	b := uint32(0)
+	if !h.wildcard {
+		b = s.tables[h.subject.idx].intern(r.Subject.ID)
+	}
 	if u.Op == graph.Delete {
 		l.remove(a, b, s.e)
-	} else {
-		l.add(a, b, s.e)
+		return
+	}
+	l.add(a, b, s.e)
+	if h.expiring {
+		l.expire(a, b, r.Expires, s.e)
 	}
 }
 
 // reaches reports whether user u reaches customer c: directly, or through a
 // customer group of both.
 func (s *store) reaches(u, c uint32) bool {
-	return s.direct.has(c, u) || s.members.rev.get(u).Intersects(s.grouped.fwd.get(c))
+	return s.rels[prog.direct].has(c, u) || s.rels[prog.members].rev.get(u).Intersects(s.rels[prog.grouped].fwd.get(c))
 }
 
 // staffOf reports whether user u is a member of an MSP customer c belongs to.
 func (s *store) staffOf(u, c uint32) bool {
-	return s.staff.rev.get(u).Intersects(s.customerMSP.fwd.get(c))
+	return s.rels[prog.staff].rev.get(u).Intersects(s.rels[prog.customerMSP].fwd.get(c))
 }
 
 // access reports whether the user has access to the customer.
 func (s *store) access(user, customer string) bool {
-	u, ok1 := s.users.find(user)
-	c, ok2 := s.customers.find(customer)
+	u, ok1 := s.users().find(user)
+	c, ok2 := s.customers().find(customer)
 	return ok1 && ok2 && s.reaches(u, c) && s.staffOf(u, c)
 }
 
@@ -240,14 +241,14 @@ type Paths struct {
 
 // pathsOf names the paths from user to customer.
 func (s *store) pathsOf(user, customer string) Paths {
-	u, ok1 := s.users.find(user)
-	c, ok2 := s.customers.find(customer)
+	u, ok1 := s.users().find(user)
+	c, ok2 := s.customers().find(customer)
 	if !ok1 || !ok2 {
 		return Paths{}
 	}
-	p := Paths{Direct: s.direct.has(c, u)}
-	for _, g := range s.groups.sorted(roaring.And(s.members.rev.get(u), s.grouped.fwd.get(c))) {
-		p.CustomerGroups = append(p.CustomerGroups, s.groups.names[g])
+	p := Paths{Direct: s.rels[prog.direct].has(c, u)}
+	for _, g := range s.groups().sorted(roaring.And(s.rels[prog.members].rev.get(u), s.rels[prog.grouped].fwd.get(c))) {
+		p.CustomerGroups = append(p.CustomerGroups, s.groups().names[g])
 	}
 	p.Count = len(p.CustomerGroups)
 	if p.Direct {
@@ -264,23 +265,23 @@ type Reached struct {
 
 // customersOf lists the customers user has access to, sorted by id.
 func (s *store) customersOf(user string) []Reached {
-	u, ok := s.users.find(user)
+	u, ok := s.users().find(user)
 	if !ok {
 		return nil
 	}
 	// The customers of the MSPs he is a member of.
-	ofHisMSPs := union(s.staff.rev.get(u), s.customerMSP.rev)
-	return s.reached(s.customers, s.direct.rev.get(u), s.groups.sorted(s.members.rev.get(u)), s.grouped.rev, ofHisMSPs)
+	ofHisMSPs := union(s.rels[prog.staff].rev.get(u), s.rels[prog.customerMSP].rev)
+	return s.reached(s.customers(), s.rels[prog.direct].rev.get(u), s.groups().sorted(s.rels[prog.members].rev.get(u)), s.rels[prog.grouped].rev, ofHisMSPs)
 }
 
 // usersOf lists the users who have access to customer, sorted by id.
 func (s *store) usersOf(customer string) []Reached {
-	c, ok := s.customers.find(customer)
+	c, ok := s.customers().find(customer)
 	if !ok {
 		return nil
 	}
-	staffOfItsMSPs := union(s.customerMSP.fwd.get(c), s.staff.fwd)
-	return s.reached(s.users, s.direct.fwd.get(c), s.groups.sorted(s.grouped.fwd.get(c)), s.members.fwd, staffOfItsMSPs)
+	staffOfItsMSPs := union(s.rels[prog.customerMSP].fwd.get(c), s.rels[prog.staff].fwd)
+	return s.reached(s.users(), s.rels[prog.direct].fwd.get(c), s.groups().sorted(s.rels[prog.grouped].fwd.get(c)), s.rels[prog.members].fwd, staffOfItsMSPs)
 }
 
 // union is the union of the sets of the members of keys.
@@ -354,7 +355,7 @@ func (s *store) reached(t ids, direct *roaring.Bitmap, groups []uint32, groupSet
 		}
 	}
 	for _, g := range groups {
-		name := s.groups.names[g]
+		name := s.groups().names[g]
 		groupSets.get(g).Iterate(func(o uint32) bool {
 			if j := slot[o]; j >= 0 {
 				out[j].CustomerGroups = append(out[j].CustomerGroups, name)
@@ -372,48 +373,16 @@ func (s *store) reached(t ids, direct *roaring.Bitmap, groups []uint32, groupSet
 	return out
 }
 
-// relationOf is the relation the index holds between objects of those
-// types (resource#rel@subject), and the ids of its two sides; ok is
-// false for any other relation.
-func (s *store) relationOf(resource, rel, subject string) (l *relation, from, to *ids, ok bool) {
-	switch {
-	case resource == typeCustomer && rel == relDirect && subject == typeUser:
-		return &s.direct, &s.customers, &s.users, true
-	case resource == typeCustomer && rel == relCustomerGroup && subject == typeCustomerGroup:
-		return &s.grouped, &s.customers, &s.groups, true
-	case resource == typeCustomerGroup && rel == relMember && subject == typeUser:
-		return &s.members, &s.groups, &s.users, true
-	case resource == typeCustomer && rel == relMSP && subject == typeMSP:
-		return &s.customerMSP, &s.customers, &s.msps, true
-	case resource == typeMSP && rel == relMember && subject == typeUser:
-		return &s.staff, &s.msps, &s.users, true
-	case resource == typeUser && rel == relMSP && subject == typeMSP:
-		return &s.userMSP, &s.users, &s.msps, true
-	}
-	return nil, nil, nil, false
-}
-
-// related reports whether the relationship resource#rel@subject exists,
-// for the relations the index holds (ok is false for any other).
-func (s *store) related(resource graph.Object, rel string, subject graph.Object) (exists, ok bool) {
-	l, from, to, ok := s.relationOf(resource.Type, rel, subject.Type)
-	if !ok {
-		return false, false
-	}
-	a, ok1 := from.find(resource.ID)
-	b, ok2 := to.find(subject.ID)
-	return ok1 && ok2 && l.has(a, b), true
-}
-
 // size is what the store holds: relationships, and an estimate of its bytes.
 func (s *store) size() (relationships int, bytes int64) {
-	for _, l := range []*relation{&s.direct, &s.grouped, &s.members, &s.staff, &s.customerMSP, &s.userMSP} {
+	for i := range s.rels {
+		l := &s.rels[i]
 		relationships += l.count
-		bytes += l.fwd.bytes() + l.rev.bytes()
+		bytes += l.fwd.bytes() + l.rev.bytes() + int64(len(l.expires))*48
 	}
 	// An id: its bytes and string header, its entry in the map (about 40
 	// bytes with its share of the map's slack), its name in names.
-	for _, t := range []ids{s.customers, s.users, s.groups, s.msps} {
+	for _, t := range s.tables {
 		for _, n := range t.names {
 			bytes += int64(len(n)) + 16 + 40 + 16
 		}

@@ -43,7 +43,7 @@ func TestStore_ADraftLeavesItsStoreUnchanged(t *testing.T) {
 		require.Len(t, st.usersOf("c69"), 71) // u69, u139, ... u4969
 		require.True(t, st.access("u4998", "c28"))
 		require.Len(t, st.customersOf("u4999"), 4) // c29, c99, c169, c239: g29
-		_, known := st.users.find("u-new")
+		_, known := st.users().find("u-new")
 		require.False(t, known)
 	}
 	before(s)

@@ -188,36 +188,87 @@ func (s *Service) Check(ctx context.Context, msp string, questions []Question, a
 }
 
 // answerChecks answers checks at one revision at least as fresh as asked:
-// from the index, with the paths of each allowed question (via), when every
-// question is of customer access and the index can answer; else from
-// SpiceDB, naming no paths (via is nil).
+// from the index, with the grants of each allowed question (via), when it
+// can answer every check; else from SpiceDB, naming no grants (via is nil).
 func (s *Service) answerChecks(ctx context.Context, msp string, questions []Question, checks []graph.Check, atLeastAsFresh string) ([]bool, [][]string, graph.Revision, error) {
-	indexed := !slices.ContainsFunc(questions, func(q Question) bool {
-		return q.ResourceType != typeCustomer || q.Permission != PermissionAccess
-	})
-	if indexed {
-		var answers []bool
-		via := make([][]string, len(questions))
-		label := groupLabel(msp)
-		rev, ok := s.readIndex(ctx, atLeastAsFresh, func(v reach.View) {
-			if answers, indexed = v.Check(checks); !indexed {
-				return
-			}
-			for i := range questions {
-				if answers[i] {
-					via[i] = appendVia(nil, v.Paths(checks[i].Subject.ID, checks[i].Resource.ID), label)
-				}
-			}
-		})
-		if ok && indexed {
-			return answers, via, rev, nil
+	var answers []bool
+	via := make([][]string, len(questions))
+	indexed := false
+	rev, ok := s.readIndex(ctx, atLeastAsFresh, func(v reach.View) {
+		if answers, indexed = v.Check(checks); !indexed {
+			return
 		}
+		label := groupLabel(msp)
+		for i, q := range questions {
+			if !answers[i] {
+				continue
+			}
+			switch q.via() {
+			case viaPaths:
+				via[i] = appendVia(nil, v.Paths(checks[i].Subject.ID, checks[i].Resource.ID), label)
+			case viaOwnDomain:
+				via[i] = ownDomainVia()
+			case viaGrants:
+				p, _ := catalog.Lookup(q.Permission)
+				customer := ""
+				if q.ResourceType == typeCustomer {
+					customer = checks[i].Resource.ID
+				}
+				via[i] = grantsVia(msp, v.Grants(mspObject(msp).ID, checks[i].Subject.ID, customer, p))
+			}
+		}
+	})
+	if ok && indexed {
+		return answers, via, rev, nil
 	}
 	answers, rev, err := s.graph.Check(ctx, checks, consistency(atLeastAsFresh))
 	if err != nil {
 		return nil, nil, "", tokenError(err, atLeastAsFresh)
 	}
 	return answers, nil, rev, nil
+}
+
+// viaKind is what names the grants of an allowed question.
+type viaKind int
+
+const (
+	viaNone      viaKind = iota // the channels, the objects' permissions
+	viaPaths                    // access: direct, and each customer group
+	viaOwnDomain                // switch_to_own_domain: his role in the own domain
+	viaGrants                   // the catalog's: security groups, grants, end-customer roles
+)
+
+func (q Question) via() viaKind {
+	_, catalogued := catalog.Lookup(q.Permission)
+	switch {
+	case q.ResourceType != typeCustomer && q.ResourceType != typeMSP:
+		return viaNone
+	case q.ResourceType == typeCustomer && q.Permission == PermissionAccess:
+		return viaPaths
+	case q.Permission == PermissionSwitchToOwnDomain:
+		return viaOwnDomain
+	case catalogued:
+		return viaGrants
+	}
+	return viaNone
+}
+
+func ownDomainVia() []string { return []string{endCustomerRoleVia + builtinAdministratorRole} }
+
+// grantsVia names grants as via does: the security groups, then the
+// time-bound grants, then the end-customer roles.
+func grantsVia(msp string, g reach.Grants) []string {
+	var via []string
+	for _, id := range g.SecurityGroups {
+		via = append(via, typeSecurityGroup+":"+localID(msp, id))
+	}
+	for _, id := range g.Grants {
+		via = append(via, typeGrant+":"+localID(msp, id))
+	}
+	for _, role := range g.EndCustomerRoles {
+		via = append(via, endCustomerRoleVia+role)
+	}
+	return via
 }
 
 // proof is a check that one of a question's objects exists, and the error
@@ -289,14 +340,15 @@ func (sn *snapshot) explain(ctx context.Context, questions []Question, results [
 	var accessPairs []Pair
 	var grants []int
 	for i, q := range questions {
-		_, catalogued := catalog.Lookup(q.Permission)
-		switch {
-		case !results[i].Allowed || (q.ResourceType != typeCustomer && q.ResourceType != typeMSP):
-		case q.ResourceType == typeCustomer && q.Permission == PermissionAccess:
+		if !results[i].Allowed {
+			continue
+		}
+		switch q.via() {
+		case viaPaths:
 			accessPairs = append(accessPairs, Pair{q.UserID, q.ResourceID})
-		case q.Permission == PermissionSwitchToOwnDomain:
-			results[i].Via = []string{endCustomerRoleVia + builtinAdministratorRole}
-		case catalogued:
+		case viaOwnDomain:
+			results[i].Via = ownDomainVia()
+		case viaGrants:
 			grants = append(grants, i)
 		}
 	}
@@ -341,7 +393,8 @@ func (sn *snapshot) grantsOf(ctx context.Context, q Question) ([]string, error) 
 		return nil, err
 	}
 	var groups []string
-	var roles, customerGroups, grants []string
+	var customerGroups, grants []string
+	var ecRoles []string
 	scoped := map[string]bool{}
 	for _, r := range rels {
 		switch {
@@ -356,7 +409,7 @@ func (sn *snapshot) grantsOf(ctx context.Context, q Question) ([]string, error) 
 		case strings.HasPrefix(r.Relation, endCustomerRelPrefix) && r.Subject == user:
 			role := strings.TrimPrefix(r.Relation, endCustomerRelPrefix)
 			if ecr, ok := catalog.LookupEndCustomerRole(role); ok && slices.Contains(ecr.Permissions, q.Permission) {
-				roles = append(roles, endCustomerRoleVia+role)
+				ecRoles = append(ecRoles, role)
 			}
 		}
 	}
@@ -375,10 +428,10 @@ func (sn *snapshot) grantsOf(ctx context.Context, q Question) ([]string, error) 
 			return nil, err
 		}
 	}
-	var via, viaGrants []string
+	var found reach.Grants
 	for i, id := range grants {
 		if granting[len(groups)+i] {
-			viaGrants = append(viaGrants, typeGrant+":"+id)
+			found.Grants = append(found.Grants, grantObject(msp, id).ID)
 		}
 	}
 	for i, id := range groups {
@@ -398,8 +451,10 @@ func (sn *snapshot) grantsOf(ctx context.Context, q Question) ([]string, error) 
 			covers = access[0]
 		}
 		if covers {
-			via = append(via, typeSecurityGroup+":"+id)
+			found.SecurityGroups = append(found.SecurityGroups, securityGroupObject(msp, id).ID)
 		}
 	}
-	return append(append(via, viaGrants...), roles...), nil
+	slices.Sort(ecRoles)
+	found.EndCustomerRoles = ecRoles
+	return grantsVia(msp, found), nil
 }
