@@ -54,16 +54,18 @@ type Config struct {
 
 // Report is what a run measured.
 type Report struct {
-	Preset   fixtures.Preset
-	Backend  string
-	Machine  Machine
-	Load     Load
-	Checks   []CheckCell
-	Allowed  float64 // the share of sampled checks that are allowed
-	Listings []Listing
-	Saves    []Save
-	Index    IndexReport
-	Console  *ConsoleReport
+	Preset  fixtures.Preset
+	Backend string
+	Machine Machine
+	Load    Load
+	Checks  []CheckCell
+	// Permissions are the catalog's permissions measured (RunPermissions, and Run).
+	Permissions *PermissionReport
+	Allowed     float64 // the share of sampled checks that are allowed
+	Listings    []Listing
+	Saves       []Save
+	Index       IndexReport
+	Console     *ConsoleReport
 }
 
 // Load is the import of the preset and the memory it takes.
@@ -115,6 +117,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	rng := rand.New(rand.NewPCG(1, 2)) // the same samples every run
 	if r.Checks, r.Allowed, err = checks(ctx, cfg, rng); err != nil {
 		return nil, err
+	}
+	if r.Permissions, err = permissions(ctx, cfg, rand.New(rand.NewPCG(3, 4))); err != nil {
+		return nil, fmt.Errorf("permissions: %w", err)
 	}
 	if r.Listings, err = listings(ctx, cfg, rng); err != nil {
 		return nil, err

@@ -52,6 +52,7 @@ func TestRun(t *testing.T) {
 	}
 	require.Greater(t, rep.Allowed, 0.0, "some sampled pairs are allowed")
 	require.Less(t, rep.Allowed, 1.0, "some are denied")
+	requirePermissions(t, rep)
 	require.Len(t, rep.Listings, 4)
 	require.True(t, rep.Index.On)
 	require.Positive(t, rep.Index.Relationships)
@@ -114,6 +115,41 @@ func TestRunIndex(t *testing.T) {
 		require.Contains(t, md.String(), "**Reachability index.**")
 	}
 	writeReport(t, md.String())
+}
+
+// The catalog's permissions alone (MSPAUTHZ_BENCH_PERMISSIONS=1, on the
+// preset and backend TestRun takes): random questions of the whole preset,
+// serially each way and in bulk.
+func TestRunPermissions(t *testing.T) {
+	if os.Getenv("MSPAUTHZ_BENCH_PERMISSIONS") == "" {
+		t.Skip("MSPAUTHZ_BENCH_PERMISSIONS=1 measures the catalog's permissions alone (TestRun measures them too)")
+	}
+	cfg := driverConfig(t)
+	ctx := serve(t, &cfg, app.IndexConfig{})
+	rep, err := bench.RunPermissions(ctx, cfg)
+	require.NoError(t, err)
+	requirePermissions(t, rep)
+	var md strings.Builder
+	rep.Markdown(&md)
+	writeReport(t, md.String())
+}
+
+// requirePermissions checks that every way and every bulk way was measured
+// on questions some of which are allowed and some denied.
+func requirePermissions(t *testing.T, rep *bench.Report) {
+	t.Helper()
+	p := rep.Permissions
+	require.NotNil(t, p)
+	require.Len(t, p.Cells, len(bench.PermissionWays))
+	require.Len(t, p.Bulk, 3)
+	require.Greater(t, p.Allowed, 0.0)
+	require.Less(t, p.Allowed, 1.0)
+	for _, c := range p.Cells {
+		require.Positive(t, c.Latency.N, c.Way)
+	}
+	for _, b := range p.Bulk {
+		require.Positive(t, b.PerSecond, b.Way)
+	}
 }
 
 // driverConfig is a full run's configuration on the preset

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 	"google.golang.org/grpc/metadata"
 
 	pb "github.com/mspauthz/mspauthz/api/mspauthz/v1"
+	"github.com/mspauthz/mspauthz/internal/graph"
 	"github.com/mspauthz/mspauthz/internal/spicedb"
 	"github.com/mspauthz/mspauthz/internal/tenancy"
 )
@@ -26,6 +28,7 @@ import (
 // The ways a customer-access check goes in.
 const (
 	WaySpiceDB     = "spicedb"        // SpiceDB's CheckPermission on the service's own (in-process) SpiceDB connection
+	WaySpiceDBMin  = "spicedb-min"    // the same at minimize_latency (SpiceDB's caches may answer)
 	WayGo          = "go-api"         // the in-process Go API (tenancy.Service.Check), with the service's index
 	WayGoSpiceDB   = "go-api-spicedb" // the in-process Go API with no index: SpiceDB answers
 	WaySpiceDBGRPC = "spicedb-grpc"   // SpiceDB's CheckPermission over loopback TCP (spiceDBPort)
@@ -49,10 +52,34 @@ type CheckCell struct {
 	PerSecond float64
 }
 
-// sample is one customer-access question and SpiceDB's answer to it.
+// sample is one question and SpiceDB's answer to it: customer access, or
+// (permissions.go) a permission of the catalog on a customer or the MSP.
 type sample struct {
 	msp, user, customer string
 	allowed             bool
+	// permission is the API's name ("" for access), relation SpiceDB's;
+	// onMSP asks it of the MSP.
+	permission, relation string
+	onMSP                bool
+}
+
+func (s sample) perm() string { return cmp.Or(s.permission, tenancy.PermissionAccess) }
+
+// resource is the question's resource as the API names it.
+func (s sample) resource() (typ, id string) {
+	if s.onMSP {
+		return "msp", s.msp
+	}
+	return "customer", s.customer
+}
+
+// spiceDBCheck is the question as SpiceDB's check of the same permission.
+func (s sample) spiceDBCheck() graph.Check {
+	typ, id := s.resource()
+	if !s.onMSP {
+		id = s.msp + "/" + id
+	}
+	return graph.Check{Resource: graph.Object{Type: typ, ID: id}, Permission: cmp.Or(s.relation, tenancy.PermissionAccess), Subject: graph.Object{Type: "user", ID: s.msp + "/" + s.user}}
 }
 
 // checker answers sample i one way, and says whether it was allowed.
@@ -160,20 +187,23 @@ func checkers(cfg Config) (map[string]checker, func(), error) {
 		return nil, nil, err
 	}
 	access := pb.NewAccessServiceClient(conn)
-	spicedbCheck := func(client v1.PermissionsServiceClient) checker {
+	spicedbCheck := func(client v1.PermissionsServiceClient, consistency *v1.Consistency) checker {
 		return func(ctx context.Context, s sample) (bool, error) {
+			c := s.spiceDBCheck()
 			resp, err := client.CheckPermission(ctx, &v1.CheckPermissionRequest{
-				Consistency: &v1.Consistency{Requirement: &v1.Consistency_FullyConsistent{FullyConsistent: true}},
-				Resource:    &v1.ObjectReference{ObjectType: "customer", ObjectId: s.msp + "/" + s.customer},
-				Permission:  tenancy.PermissionAccess,
-				Subject:     &v1.SubjectReference{Object: &v1.ObjectReference{ObjectType: "user", ObjectId: s.msp + "/" + s.user}},
+				Consistency: consistency,
+				Resource:    &v1.ObjectReference{ObjectType: c.Resource.Type, ObjectId: c.Resource.ID},
+				Permission:  c.Permission,
+				Subject:     &v1.SubjectReference{Object: &v1.ObjectReference{ObjectType: c.Subject.Type, ObjectId: c.Subject.ID}},
 			})
 			return resp.GetPermissionship() == v1.CheckPermissionResponse_PERMISSIONSHIP_HAS_PERMISSION, err
 		}
 	}
+	full := &v1.Consistency{Requirement: &v1.Consistency_FullyConsistent{FullyConsistent: true}}
 	goAPI := func(domain *tenancy.Service) checker {
 		return func(ctx context.Context, s sample) (bool, error) {
-			res, _, err := domain.Check(ctx, s.msp, []tenancy.Question{{ResourceType: "customer", ResourceID: s.customer, Permission: tenancy.PermissionAccess, UserID: s.user}}, "")
+			typ, id := s.resource()
+			res, _, err := domain.Check(ctx, s.msp, []tenancy.Question{{ResourceType: typ, ResourceID: id, Permission: s.perm(), UserID: s.user}}, "")
 			if err != nil {
 				return false, err
 			}
@@ -183,17 +213,20 @@ func checkers(cfg Config) (map[string]checker, func(), error) {
 	web := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	authorization := "Bearer " + cfg.Token
 	ways := map[string]checker{
-		WaySpiceDB:     spicedbCheck(v1.NewPermissionsServiceClient(a.SpiceDB())),
-		WaySpiceDBGRPC: spicedbCheck(v1.NewPermissionsServiceClient(spicedbConn)),
+		WaySpiceDB:     spicedbCheck(v1.NewPermissionsServiceClient(a.SpiceDB()), full),
+		WaySpiceDBMin:  spicedbCheck(v1.NewPermissionsServiceClient(a.SpiceDB()), &v1.Consistency{Requirement: &v1.Consistency_MinimizeLatency{MinimizeLatency: true}}),
+		WaySpiceDBGRPC: spicedbCheck(v1.NewPermissionsServiceClient(spicedbConn), full),
 		WayGo:          goAPI(a.Domain()),
 		WayGoSpiceDB:   goAPI(tenancy.New(spicedb.NewGraph(a.SpiceDB()))),
 		WayGRPC: func(ctx context.Context, s sample) (bool, error) {
 			ctx = metadata.AppendToOutgoingContext(ctx, "authorization", authorization)
-			resp, err := access.Check(ctx, &pb.CheckRequest{MspId: s.msp, Resource: "customer:" + s.customer, Permission: tenancy.PermissionAccess, Subject: "user:" + s.user})
+			typ, id := s.resource()
+			resp, err := access.Check(ctx, &pb.CheckRequest{MspId: s.msp, Resource: typ + ":" + id, Permission: s.perm(), Subject: "user:" + s.user})
 			return resp.GetAllowed(), err
 		},
 		WayREST: func(ctx context.Context, s sample) (bool, error) {
-			body, _ := json.Marshal(map[string]string{"resource": "customer:" + s.customer, "permission": tenancy.PermissionAccess, "subject": "user:" + s.user})
+			typ, id := s.resource()
+			body, _ := json.Marshal(map[string]string{"resource": typ + ":" + id, "permission": s.perm(), "subject": "user:" + s.user})
 			req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+a.HTTPAddr()+"/v1/msps/"+s.msp+"/check", bytes.NewReader(body))
 			if err != nil {
 				return false, err

@@ -97,6 +97,9 @@ func (r *Report) Markdown(w io.Writer) {
 	if len(r.Checks) > 0 {
 		r.checksMarkdown(w)
 	}
+	if r.Permissions != nil {
+		r.permissionsMarkdown(w)
+	}
 	if len(r.Listings) > 0 {
 		r.listingsMarkdown(w)
 	}

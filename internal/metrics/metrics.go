@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -153,7 +154,10 @@ func (s *timedStream) RecvMsg(msg any) error {
 // events (answers, fallbacks to SpiceDB, faults, rebuilds, verifications
 // and mismatches), state, lag and size.
 type Index struct {
-	events        *prometheus.CounterVec
+	events *prometheus.CounterVec
+	// counters are events' counters by name: an answer counts one, and
+	// resolving its label on every answer costs more than the answer.
+	counters      sync.Map // string → prometheus.Counter
 	state         *prometheus.GaugeVec
 	lag           prometheus.Histogram
 	relationships prometheus.Gauge
@@ -184,7 +188,13 @@ func (m *Metrics) Index() *Index {
 }
 
 // Event implements reach.Observer.
-func (x *Index) Event(name string) { x.events.WithLabelValues(name).Inc() }
+func (x *Index) Event(name string) {
+	c, ok := x.counters.Load(name)
+	if !ok {
+		c, _ = x.counters.LoadOrStore(name, x.events.WithLabelValues(name))
+	}
+	c.(prometheus.Counter).Inc()
+}
 
 // State implements reach.Observer.
 func (x *Index) State(s reach.State) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mspauthz/mspauthz/internal/catalog"
@@ -128,6 +129,7 @@ type Index[R Revision[R]] struct {
 	applied *graph.RecentRevisions
 
 	verifier *verifier
+	parsed   atomic.Pointer[parsedToken[R]]
 }
 
 // New returns an index over g; Run builds it and keeps it current.
@@ -224,8 +226,8 @@ func (v View) UsersOf(customer string) []Reached {
 func (x *Index[R]) Read(ctx context.Context, atLeastAsFresh graph.Revision, f func(View)) (graph.Revision, bool) {
 	var want R
 	if atLeastAsFresh != "" {
-		var err error
-		if want, err = x.revisions.Parse(atLeastAsFresh); err != nil {
+		var ok bool
+		if want, ok = x.parse(atLeastAsFresh); !ok {
 			x.obs.Event(EventFallbackToken)
 			return "", false
 		}
@@ -262,6 +264,25 @@ func (x *Index[R]) Read(ctx context.Context, atLeastAsFresh graph.Revision, f fu
 			return "", false
 		}
 	}
+}
+
+// parse decodes a token; the last one decoded is kept, since a service
+// asks most reads at its own last save's.
+func (x *Index[R]) parse(token graph.Revision) (R, bool) {
+	if p := x.parsed.Load(); p != nil && p.token == token {
+		return p.rev, true
+	}
+	rev, err := x.revisions.Parse(token)
+	if err != nil {
+		return rev, false
+	}
+	x.parsed.Store(&parsedToken[R]{token, rev})
+	return rev, true
+}
+
+type parsedToken[R any] struct {
+	token graph.Revision
+	rev   R
 }
 
 // WaitFor waits until the index is live and has applied rev, or ctx ends.

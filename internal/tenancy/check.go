@@ -55,34 +55,34 @@ var objectPermissions = map[string][]string{
 
 // resolve validates a question and returns the graph check it asks, and the
 // check that proves its resource exists.
-func (q Question) resolve(msp, field string) (graph.Check, graph.Check, error) {
+func (q Question) resolve(msp string, n, i int) (graph.Check, graph.Check, error) {
 	var resource, exists graph.Check
 	subject := userObject(msp, q.UserID)
-	if err := checkID(field+"subject", q.UserID); err != nil {
-		return resource, exists, err
+	// The fields of errors are named only once there is one (a bulk check
+	// resolves a thousand questions).
+	field := func() string { return itemField(n, i) }
+	if !ValidID(q.UserID) {
+		return resource, exists, InvalidID(field()+"subject", q.UserID)
 	}
 	bad := func() error {
-		return fault.New(fault.Invalid, "%spermission: %q is not a permission of %s (GET /v1/permissions lists them)", field, q.Permission, q.ResourceType)
+		return fault.New(fault.Invalid, "%spermission: %q is not a permission of %s (GET /v1/permissions lists them)", field(), q.Permission, q.ResourceType)
 	}
 	switch q.ResourceType {
 	case typeCustomer:
-		if err := checkID(field+"resource", q.ResourceID); err != nil {
-			return resource, exists, err
+		if !ValidID(q.ResourceID) {
+			return resource, exists, InvalidID(field()+"resource", q.ResourceID)
 		}
 		obj := customerObject(msp, q.ResourceID)
 		relation := q.Permission
 		if p, ok := catalog.Lookup(q.Permission); ok && p.Level == catalog.Customer {
-			relation = p.Relation()
-			if gated, ok := partnerGated[p.ID]; ok {
-				relation = gated
-			}
+			relation = RelationOf(p)
 		} else if q.Permission != PermissionAccess && !slices.Contains(channels, q.Permission) {
 			return resource, exists, bad()
 		}
 		return graph.Check{Resource: obj, Permission: relation, Subject: subject}, graph.Check{Resource: obj, Permission: relMSP, Subject: mspObject(msp)}, nil
 	case typeMSP:
 		if q.ResourceID != msp {
-			return resource, exists, fault.New(fault.NotFound, "%sresource: msp %q not found", field, q.ResourceID)
+			return resource, exists, fault.New(fault.NotFound, "%sresource: msp %q not found", field(), q.ResourceID)
 		}
 		relation := q.Permission
 		if p, ok := catalog.Lookup(q.Permission); ok && p.Level == catalog.MSP {
@@ -93,8 +93,8 @@ func (q Question) resolve(msp, field string) (graph.Check, graph.Check, error) {
 		return graph.Check{Resource: mspObject(msp), Permission: relation, Subject: subject}, graph.Check{}, nil
 	case typeWindow, typeOutageComment, typeMonitor:
 		customer, id, _ := strings.Cut(q.ResourceID, "/")
-		if err := firstError(checkID(field+"resource", customer), checkID(field+"resource", id)); err != nil {
-			return resource, exists, fault.New(fault.Invalid, "%sresource: %q is not \"%s:<customer>/<id>\"", field, q.ResourceType+":"+q.ResourceID, q.ResourceType)
+		if !ValidID(customer) || !ValidID(id) {
+			return resource, exists, fault.New(fault.Invalid, "%sresource: %q is not \"%s:<customer>/<id>\"", field(), q.ResourceType+":"+q.ResourceID, q.ResourceType)
 		}
 		if !slices.Contains(objectPermissions[q.ResourceType], q.Permission) {
 			return resource, exists, bad()
@@ -102,7 +102,7 @@ func (q Question) resolve(msp, field string) (graph.Check, graph.Check, error) {
 		obj := customerObjectOf(q.ResourceType, msp, customer, id)
 		return graph.Check{Resource: obj, Permission: q.Permission, Subject: subject}, graph.Check{Resource: obj, Permission: relCustomer, Subject: customerObject(msp, customer)}, nil
 	}
-	return resource, exists, fault.New(fault.Invalid, "%sresource: %q is not a type that answers permissions (customer, msp, maintenance_window, outage_comment, monitor)", field, q.ResourceType)
+	return resource, exists, fault.New(fault.Invalid, "%sresource: %q is not a type that answers permissions (customer, msp, maintenance_window, outage_comment, monitor)", field(), q.ResourceType)
 }
 
 // Check answers every question at one revision at least as fresh as
@@ -116,47 +116,57 @@ func (s *Service) Check(ctx context.Context, msp string, questions []Question, a
 	if len(questions) == 0 || len(questions) > MaxCheckItems {
 		return nil, "", fault.New(fault.Invalid, "items: %d checks asked, between 1 and %d answered", len(questions), MaxCheckItems)
 	}
-	checks := make([]graph.Check, len(questions))
-	var proofs []proof
+	n := len(questions)
+	checks := make([]graph.Check, n, 3*n) // the questions, then the proofs, then the visibility of their customers
+	proofs := make([]proof, 0, 2*n)
 	for i, q := range questions {
-		field := ""
-		if len(questions) > 1 {
-			field = fmt.Sprintf("items[%d].", i)
-		}
 		var exists graph.Check
 		var err error
-		if checks[i], exists, err = q.resolve(msp, field); err != nil {
+		if checks[i], exists, err = q.resolve(msp, n, i); err != nil {
 			return nil, "", err
 		}
-		proofs = append(proofs, q.proofs(msp, i, field, exists)...)
+		proofs = q.proofs(proofs, msp, i, exists)
 	}
-	// One call answers the questions and proves their objects exist (a
-	// denial about an object that does not exist is NotFound): to the index
-	// when it can, else to SpiceDB.
-	all := slices.Clone(checks)
 	for _, p := range proofs {
-		all = append(all, p.check)
+		checks = append(checks, p.check)
 	}
-	answers, via, rev, err := s.answerChecks(ctx, msp, questions, all, atLeastAsFresh)
+	// A user sees a customer he may know of (see knownCheck); a trusted
+	// service sees them all.
+	a := actorFrom(ctx)
+	var customers []string
+	for _, p := range proofs {
+		if p.customer == "" {
+			continue
+		}
+		touch(ctx, p.customer)
+		if a.UserID != "" && !slices.Contains(customers, p.customer) {
+			customers = append(customers, p.customer)
+			checks = append(checks, knownCheck(msp, a, typeCustomer, p.customer))
+		}
+	}
+	// One call answers the questions, proves their objects exist (a denial
+	// about an object that does not exist is NotFound) and that the actor
+	// sees their customers: to the index when it can, else to SpiceDB.
+	answers, via, rev, err := s.answerChecks(ctx, msp, questions, checks, atLeastAsFresh)
 	if err != nil {
 		return nil, "", err
 	}
-	allowed, found := answers[:len(checks)], answers[len(checks):]
+	allowed, found, visible := answers[:n], answers[n:n+len(proofs)], answers[n+len(proofs):]
 	sn := &snapshot{s: s, msp: msp, rev: rev}
 	// The resources first: one of a customer the actor may not see is not
 	// found, as one that does not exist; then whether he may ask about the
 	// users; then whether they exist.
-	unseen, err := sn.unseen(ctx, questions, proofs, allowed)
-	if err != nil {
-		return nil, "", err
+	unseen := func(customer string) bool {
+		i := slices.Index(customers, customer)
+		return i >= 0 && !visible[i]
 	}
 	missing := func(resources bool) error {
 		for j, proof := range proofs {
-			if (proof.customer != "") == resources && (unseen[proof.customer] || (!allowed[proof.question] && !found[j])) {
+			if (proof.customer != "") == resources && ((resources && unseen(proof.customer)) || (!allowed[proof.question] && !found[j])) {
 				if _, err := s.snapshot(ctx, msp); err != nil {
 					return err
 				}
-				return fault.New(fault.NotFound, "%s", proof.name)
+				return proof.notFound(questions[proof.question], itemField(n, proof.question))
 			}
 		}
 		return nil
@@ -164,12 +174,14 @@ func (s *Service) Check(ctx context.Context, msp string, questions []Question, a
 	if err := missing(true); err != nil {
 		return nil, "", err
 	}
-	pairs := make([]Pair, len(questions))
-	for i, q := range questions {
-		pairs[i] = Pair{UserID: q.UserID}
-	}
-	if err := sn.authorizeAbout(ctx, pairs); err != nil {
-		return nil, "", err
+	if a.UserID != "" {
+		pairs := make([]Pair, n)
+		for i, q := range questions {
+			pairs[i] = Pair{UserID: q.UserID}
+		}
+		if err := sn.authorizeAbout(ctx, pairs); err != nil {
+			return nil, "", err
+		}
 	}
 	if err := missing(false); err != nil {
 		return nil, "", err
@@ -192,13 +204,14 @@ func (s *Service) Check(ctx context.Context, msp string, questions []Question, a
 // can answer every check; else from SpiceDB, naming no grants (via is nil).
 func (s *Service) answerChecks(ctx context.Context, msp string, questions []Question, checks []graph.Check, atLeastAsFresh string) ([]bool, [][]string, graph.Revision, error) {
 	var answers []bool
-	via := make([][]string, len(questions))
+	var via [][]string
 	indexed := false
 	rev, ok := s.readIndex(ctx, atLeastAsFresh, func(v reach.View) {
 		if answers, indexed = v.Check(checks); !indexed {
 			return
 		}
 		label := groupLabel(msp)
+		via = make([][]string, len(questions))
 		for i, q := range questions {
 			if !answers[i] {
 				continue
@@ -271,65 +284,44 @@ func grantsVia(msp string, g reach.Grants) []string {
 	return via
 }
 
-// proof is a check that one of a question's objects exists, and the error
-// that names it when it does not.
+// proof is a check that one of a question's objects exists.
 type proof struct {
 	question int
 	check    graph.Check
-	name     string
+	// resource: the proof of the question's resource, else of its user.
+	resource bool
 	// customer is, for the proof of a resource, the customer it is or
 	// belongs to, which the actor must see; "" for the proof of a user.
 	customer string
 }
 
-// proofs are the checks that the resource of question i (exists, when the
-// question names one) and its user exist: an allowed question proves them,
-// a denied one needs them.
-func (q Question) proofs(msp string, i int, field string, exists graph.Check) []proof {
-	var out []proof
-	if exists.Resource.Type != "" {
-		customer, _ := customerOf(msp, exists.Resource)
-		out = append(out, proof{i, exists, fmt.Sprintf("%sresource: %s %q not found", field, strings.ReplaceAll(q.ResourceType, "_", " "), q.ResourceID), customer})
+// notFound is the error that names the object p proves, when it does not exist.
+func (p proof) notFound(q Question, field string) error {
+	if p.resource {
+		return fault.New(fault.NotFound, "%sresource: %s %q not found", field, strings.ReplaceAll(q.ResourceType, "_", " "), q.ResourceID)
 	}
-	user := graph.Check{Resource: userObject(msp, q.UserID), Permission: relMSP, Subject: mspObject(msp)} // staff or end-customer user
-	return append(out, proof{i, user, fmt.Sprintf("%ssubject: user %q not found", field, q.UserID), ""})
+	return fault.New(fault.NotFound, "%ssubject: user %q not found", field, q.UserID)
 }
 
-// unseen returns the customers of the resources the questions ask about that
-// the actor may not see (see knownCheck), recording every one as touched. A
-// trusted service sees them all; an actor allowed access to a customer sees it.
-func (sn *snapshot) unseen(ctx context.Context, questions []Question, proofs []proof, allowed []bool) (map[string]bool, error) {
-	a := actorFrom(ctx)
-	seen := map[string]bool{}
-	for _, p := range proofs {
-		if p.customer == "" {
-			continue
-		}
-		touch(ctx, p.customer)
-		q := questions[p.question]
-		seen[p.customer] = seen[p.customer] || a.UserID == "" ||
-			(allowed[p.question] && q.UserID == a.UserID && q.ResourceType == typeCustomer && q.Permission == PermissionAccess)
+// itemField prefixes the fields of item i of n questions in errors ("" for
+// one question).
+func itemField(n, i int) string {
+	if n == 1 {
+		return ""
 	}
-	var customers []string
-	var checks []graph.Check
-	for c, ok := range seen {
-		if !ok {
-			customers = append(customers, c)
-			checks = append(checks, knownCheck(sn.msp, a, typeCustomer, c))
-		}
+	return fmt.Sprintf("items[%d].", i)
+}
+
+// proofs appends the checks that the resource of question i (exists, when
+// the question names one) and its user exist: an allowed question proves
+// them, a denied one needs them.
+func (q Question) proofs(out []proof, msp string, i int, exists graph.Check) []proof {
+	if exists.Resource.Type != "" {
+		customer, _ := customerOf(msp, exists.Resource)
+		out = append(out, proof{i, exists, true, customer})
 	}
-	if len(checks) == 0 {
-		return nil, nil
-	}
-	known, _, err := sn.s.graph.Check(ctx, checks, graph.At(sn.rev))
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]bool{}
-	for i, ok := range known {
-		out[customers[i]] = !ok
-	}
-	return out, nil
+	user := graph.Check{Resource: userObject(msp, q.UserID), Permission: relMSP, Subject: mspObject(msp)} // staff or end-customer user
+	return append(out, proof{i, user, false, ""})
 }
 
 // explain fills in the grants of the allowed answers: the paths of access,

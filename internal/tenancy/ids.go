@@ -1,7 +1,6 @@
 package tenancy
 
 import (
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -70,13 +69,26 @@ const (
 	attrOrigin = "origin"
 )
 
-var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
-
 // IDPattern is the pattern every id of the API matches.
 const IDPattern = `[a-z0-9][a-z0-9_-]{0,63}`
 
 // ValidID reports whether id matches the id pattern of the API.
-func ValidID(id string) bool { return idPattern.MatchString(id) }
+func ValidID(id string) bool {
+	// IDPattern by hand: every check validates several ids, and a regexp
+	// match was a tenth of an indexed check's time (ids_test.go holds the two equal).
+	if len(id) == 0 || len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		switch c := id[i]; {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+		case (c == '_' || c == '-') && i > 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 // InvalidID is the Invalid error of an id, given in field, that breaks the id pattern.
 func InvalidID(field, id string) error {
@@ -85,7 +97,7 @@ func InvalidID(field, id string) error {
 
 // checkID returns an Invalid error naming field when id breaks the id pattern.
 func checkID(field, id string) error {
-	if !idPattern.MatchString(id) {
+	if !ValidID(id) {
 		return InvalidID(field, id)
 	}
 	return nil

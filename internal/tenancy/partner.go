@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/mspauthz/mspauthz/internal/catalog"
 	"github.com/mspauthz/mspauthz/internal/fault"
 	"github.com/mspauthz/mspauthz/internal/graph"
 )
@@ -205,6 +206,15 @@ var partnerGated = map[string]string{
 	"global_views.email_tracker": GlobalViews["email_tracker"],
 	"global_views.policies":      GlobalViews["policies"],
 	"global_views.rules":         GlobalViews["rules"],
+}
+
+// RelationOf is the permission of the schema that answers a check of the
+// catalog permission p: its own, or the one that applies partner access.
+func RelationOf(p catalog.Permission) string {
+	if gated, ok := partnerGated[p.ID]; ok {
+		return gated
+	}
+	return p.Relation()
 }
 
 // GlobalViewCustomers lists, a page at a time and at least as fresh as
