@@ -46,7 +46,7 @@ var callerHeader = http.CanonicalHeaderKey(api.CallerHeader)
 // metrics). Paths are served as they are written: one with an empty, "." or
 // ".." segment is no call of the API (404), never redirected to another
 // (http.ServeMux would clean "/customers//users" into "/customers/users").
-func New(ctx context.Context, conn *grpc.ClientConn, log *slog.Logger, others *http.ServeMux) (http.Handler, error) {
+func New(ctx context.Context, conn grpc.ClientConnInterface, log *slog.Logger, others *http.ServeMux) (http.Handler, error) {
 	g := &gateway{others: others}
 	g.mux = runtime.NewServeMux(
 		// JSON everywhere, but a google.api.HttpBody (the audit export) is its own body.
@@ -71,20 +71,32 @@ func New(ctx context.Context, conn *grpc.ClientConn, log *slog.Logger, others *h
 		runtime.WithDisablePathLengthFallback(),
 		runtime.WithMiddlewares(g.checkRoute),
 	)
-	for _, register := range []func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error{
-		pb.RegisterTenancyServiceHandler,
-		pb.RegisterAccessServiceHandler,
-		pb.RegisterTokenServiceHandler,
-		pb.RegisterRoleServiceHandler,
-		pb.RegisterEndCustomerServiceHandler,
-		pb.RegisterPartnerServiceHandler,
-		pb.RegisterGrantServiceHandler,
-		pb.RegisterAuditServiceHandler,
-		pb.RegisterChangeServiceHandler,
-		pb.RegisterSyncServiceHandler,
-		pb.RegisterIdentityProviderServiceHandler,
+	for _, register := range []func() error{
+		func() error {
+			return pb.RegisterTenancyServiceHandlerClient(ctx, g.mux, pb.NewTenancyServiceClient(conn))
+		},
+		func() error {
+			return pb.RegisterAccessServiceHandlerClient(ctx, g.mux, pb.NewAccessServiceClient(conn))
+		},
+		func() error { return pb.RegisterTokenServiceHandlerClient(ctx, g.mux, pb.NewTokenServiceClient(conn)) },
+		func() error { return pb.RegisterRoleServiceHandlerClient(ctx, g.mux, pb.NewRoleServiceClient(conn)) },
+		func() error {
+			return pb.RegisterEndCustomerServiceHandlerClient(ctx, g.mux, pb.NewEndCustomerServiceClient(conn))
+		},
+		func() error {
+			return pb.RegisterPartnerServiceHandlerClient(ctx, g.mux, pb.NewPartnerServiceClient(conn))
+		},
+		func() error { return pb.RegisterGrantServiceHandlerClient(ctx, g.mux, pb.NewGrantServiceClient(conn)) },
+		func() error { return pb.RegisterAuditServiceHandlerClient(ctx, g.mux, pb.NewAuditServiceClient(conn)) },
+		func() error {
+			return pb.RegisterChangeServiceHandlerClient(ctx, g.mux, pb.NewChangeServiceClient(conn))
+		},
+		func() error { return pb.RegisterSyncServiceHandlerClient(ctx, g.mux, pb.NewSyncServiceClient(conn)) },
+		func() error {
+			return pb.RegisterIdentityProviderServiceHandlerClient(ctx, g.mux, pb.NewIdentityProviderServiceClient(conn))
+		},
 	} {
-		if err := register(ctx, g.mux, conn); err != nil {
+		if err := register(); err != nil {
 			return nil, fmt.Errorf("register REST handlers: %w", err)
 		}
 	}

@@ -218,8 +218,9 @@ func (c Config) Complete(ctx context.Context) (_ *App, err error) {
 		}
 	}
 
+	unary := []grpc.UnaryServerInterceptor{a.metrics.UnaryServerInterceptor(), api.UnaryInterceptor(domain, credentials, a.trail, c.Log)}
 	a.grpcServer = grpc.NewServer(grpc.MaxRecvMsgSize(api.MaxMessageBytes),
-		grpc.ChainUnaryInterceptor(a.metrics.UnaryServerInterceptor(), api.UnaryInterceptor(domain, credentials, a.trail, c.Log)),
+		grpc.ChainUnaryInterceptor(unary...),
 		grpc.ChainStreamInterceptor(a.metrics.StreamServerInterceptor(), api.StreamInterceptor(domain, credentials, a.trail, c.Log, a.draining)))
 	api.Register(a.grpcServer, domain, credentials, a.trail)
 
@@ -236,6 +237,10 @@ func (c Config) Complete(ctx context.Context) (_ *App, err error) {
 		return nil, err
 	}
 	a.closers = append(a.closers, conn.Close)
+	// The gateway and the console call the services in process, through the
+	// same interceptors; only the change feed's stream goes over conn.
+	local := api.NewLocal(conn, unary...)
+	api.Register(local, domain, credentials, a.trail)
 	if a.httpLis, err = net.Listen("tcp", c.HTTPAddr); err != nil {
 		return nil, fmt.Errorf("listen for HTTP: %w", err)
 	}
@@ -249,8 +254,8 @@ func (c Config) Complete(ctx context.Context) (_ *App, err error) {
 		return nil, err
 	}
 	signIn.Register(operations)
-	console.New(conn, c.Log).Register(operations)
-	root, err := gateway.New(ctx, conn, c.Log, operations)
+	console.New(local, c.Log).Register(operations)
+	root, err := gateway.New(ctx, local, c.Log, operations)
 	if err != nil {
 		return nil, err
 	}

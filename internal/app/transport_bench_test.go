@@ -118,5 +118,27 @@ func BenchmarkTransport(b *testing.B) {
 				b.Fatal(resp.Status)
 			}
 		}
+	}) // The floor of REST: a bare net/http handler over loopback, the same
+	// POST body, no gateway, no JSON: what any REST call costs here.
+	b.Run("rest-floor", func(b *testing.B) {
+		lis, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(b, err)
+		bare := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.Copy(io.Discard, r.Body)
+			_, _ = io.WriteString(w, `{"allowed":true}`)
+		})}
+		go func() { _ = bare.Serve(lis) }()
+		defer bare.Close()
+		body := []byte(`{"resource":"customer:zylker","permission":"access","subject":"user:alex"}`)
+		url := "http://" + lis.Addr().String() + "/v1/msps/acme/check"
+		for b.Loop() {
+			req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
 	})
 }

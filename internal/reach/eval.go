@@ -4,6 +4,8 @@ import (
 	"math"
 	"slices"
 
+	"github.com/RoaringBitmap/roaring/v2"
+
 	"github.com/mspauthz/mspauthz/internal/catalog"
 	"github.com/mspauthz/mspauthz/internal/graph"
 )
@@ -21,7 +23,31 @@ const maxEval = 32
 type eval struct {
 	s   *store
 	now int64 // Unix nanoseconds
+	// m holds the candidates of the check being answered (nil: none kept).
+	m *memo
 }
+
+// memo is the candidates computed for one check's subject, by expression.
+type memo struct {
+	exprs []*expr
+	sets  []*roaring.Bitmap // nil: any object may hold
+}
+
+func (m *memo) get(e *expr) (*roaring.Bitmap, bool) {
+	for i, x := range m.exprs {
+		if x == e {
+			return m.sets[i], true
+		}
+	}
+	return nil, false
+}
+
+func (m *memo) put(e *expr, b *roaring.Bitmap) *roaring.Bitmap {
+	m.exprs, m.sets = append(m.exprs, e), append(m.sets, b)
+	return b
+}
+
+func (m *memo) reset() { m.exprs, m.sets = m.exprs[:0], m.sets[:0] }
 
 // check answers a check as SpiceDB's CheckPermission would over the
 // store's relationships; ok is false when the index cannot answer it (a type,
@@ -39,6 +65,9 @@ func (v eval) check(c graph.Check) (allowed, ok bool) {
 	if e == nil || e.unsupported != "" {
 		return false, false
 	}
+	if v.m != nil {
+		v.m.reset()
+	}
 	return v.is(e, v.number(t, c.Resource.ID), st, v.number(st, c.Subject.ID), 0), true
 }
 
@@ -54,6 +83,9 @@ func (v eval) number(t *objType, id string) uint32 {
 func (v eval) is(e *expr, r uint32, st *objType, sub uint32, depth int) bool {
 	if depth > maxEval || r == noID {
 		return false
+	}
+	if e == prog.access && st == prog.user && sub != noID {
+		return v.s.reaches(sub, r) && v.s.staffOf(sub, r) // the sets' own intersection
 	}
 	switch e.op {
 	case opThis:
@@ -75,9 +107,18 @@ func (v eval) is(e *expr, r uint32, st *objType, sub uint32, depth int) bool {
 	case opArrow:
 		for _, step := range e.steps {
 			l := &v.s.rels[step.via.idx]
+			through := l.fwd.get(r)
+			// Through many objects, only those that may hold for the
+			// subject are asked (the candidates of step.then).
+			var may *roaring.Bitmap
+			if v.m != nil && through.GetCardinality() > fewObjects {
+				if may = v.candidates(step.then, st, sub, depth+1); may != nil && !through.Intersects(may) {
+					continue
+				}
+			}
 			found := false
-			l.fwd.get(r).Iterate(func(o uint32) bool {
-				if (!step.via.expiring || l.live(r, o, v.now)) && v.is(step.then, o, st, sub, depth+1) {
+			through.Iterate(func(o uint32) bool {
+				if (may == nil || may.Contains(o)) && (!step.via.expiring || l.live(r, o, v.now)) && v.is(step.then, o, st, sub, depth+1) {
 					found = true
 				}
 				return !found
@@ -113,6 +154,95 @@ func (v eval) is(e *expr, r uint32, st *objType, sub uint32, depth int) bool {
 		return true
 	}
 	return false
+}
+
+// fewObjects is how many objects an arrow goes through before it asks only
+// the candidates (a variable for the tests, which prune always and never);
+// manyCandidates how many candidates are too many to follow back (the
+// candidates are then "any").
+var fewObjects uint64 = 4
+
+const manyCandidates = 256
+
+// candidates is a superset of the objects of e's type on which e may hold
+// for subject sub (of type st), from the relations' reverse sets; nil when
+// any may (too many to say). It must not be changed. Expiration and
+// exclusion only ever take away, so ignoring them keeps it a superset.
+func (v eval) candidates(e *expr, st *objType, sub uint32, depth int) *roaring.Bitmap {
+	if b, ok := v.m.get(e); ok {
+		return b
+	}
+	if depth > maxEval || e == prog.access {
+		return v.m.put(e, nil) // access: a user's customers are many
+	}
+	var out *roaring.Bitmap
+	switch e.op {
+	case opNil:
+		out = none
+	case opThis:
+		var all []*roaring.Bitmap
+		for _, h := range e.this {
+			switch {
+			case h.subject != st:
+			case h.wildcard:
+				all = append(all, v.s.rels[h.idx].rev.get(0))
+			case sub != noID:
+				all = append(all, v.s.rels[h.idx].rev.get(sub))
+			}
+		}
+		out = or(all)
+	case opComputed:
+		out = v.candidates(e.target, st, sub, depth+1)
+	case opExclude:
+		out = v.candidates(e.kids[0], st, sub, depth+1)
+	case opUnion:
+		all := make([]*roaring.Bitmap, 0, len(e.kids))
+		for _, k := range e.kids {
+			b := v.candidates(k, st, sub, depth+1)
+			if b == nil {
+				return v.m.put(e, nil)
+			}
+			all = append(all, b)
+		}
+		out = or(all)
+	case opIntersect:
+		for _, k := range e.kids {
+			b := v.candidates(k, st, sub, depth+1)
+			switch {
+			case b == nil:
+			case out == nil:
+				out = b
+			default:
+				out = roaring.And(out, b)
+			}
+		}
+	case opArrow:
+		var all []*roaring.Bitmap
+		for _, step := range e.steps {
+			then := v.candidates(step.then, st, sub, depth+1)
+			if then == nil || then.GetCardinality() > manyCandidates {
+				return v.m.put(e, nil)
+			}
+			back := v.s.rels[step.via.idx].rev
+			then.Iterate(func(o uint32) bool {
+				all = append(all, back.get(o))
+				return true
+			})
+		}
+		out = or(all)
+	}
+	return v.m.put(e, out)
+}
+
+// or is the union of sets (none for none); it must not be changed.
+func or(all []*roaring.Bitmap) *roaring.Bitmap {
+	switch len(all) {
+	case 0:
+		return none
+	case 1:
+		return all[0]
+	}
+	return roaring.FastOr(all...)
 }
 
 // Grants are what grant a user a permission of the catalog, by SpiceDB id,

@@ -169,7 +169,7 @@ type View struct {
 	now time.Time
 }
 
-func (v View) eval() eval { return eval{s: v.s, now: v.now.UnixNano()} }
+func (v View) eval() eval { return eval{s: v.s, now: v.now.UnixNano(), m: &memo{}} }
 
 // Check answers checks of any relation or permission of the schema the
 // index holds or evaluates — customer access, every permission of the

@@ -239,6 +239,12 @@ func TestIndex_AnswersEveryPermissionAsSpiceDBAfterRandomWrites(t *testing.T) {
 	}
 	allowed := 0
 	for batch := range batches {
+		// Every other batch, arrows ask only their candidates however few
+		// objects they go through (at this size, they never would).
+		restore := func() {}
+		if batch%2 == 0 {
+			restore = reach.PruneArrowsThrough(0)
+		}
 		var last graph.Revision
 		for range 40 {
 			last = e.randomWrite(ctx, t, r, g)
@@ -259,6 +265,7 @@ func TestIndex_AnswersEveryPermissionAsSpiceDBAfterRandomWrites(t *testing.T) {
 				allowed++
 			}
 		}
+		restore()
 	}
 	require.Greater(t, allowed, batches*200, "the estate allows enough to prove something")
 	require.Zero(t, rec.count(reach.EventFallbackBehind)+rec.count(reach.EventFallbackState))

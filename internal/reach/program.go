@@ -35,6 +35,8 @@ type program struct {
 	// and watches from there.
 	filters []graph.Filter
 
+	// access is customer#access, which the sets intersect directly (store.go).
+	access *expr
 	// The types and relations the index's own questions name (store.go).
 	user, customer, customerGroup, msp, securityGroup, grant *objType
 	direct, grouped, members, staff, customerMSP, userMSP    int
@@ -374,6 +376,9 @@ func (p *program) names() error {
 	}
 	p.user, p.customer, p.customerGroup, p.msp = typ(typeUser), typ(typeCustomer), typ(typeCustomerGroup), typ(typeMSP)
 	p.securityGroup, p.grant = typ(typeSecurityGroup), typ(typeGrant)
+	if p.access = p.customer.rels[PermissionAccess]; p.access == nil {
+		missing = append(missing, "customer#"+PermissionAccess)
+	}
 	rel := func(resource *objType, relation string, subject *objType) int {
 		h := p.keys[relKey{resource.name, relation, subject.name, false}]
 		if h == nil {

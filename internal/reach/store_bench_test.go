@@ -127,3 +127,68 @@ func BenchmarkRevision(b *testing.B) {
 		})
 	}
 }
+
+// staffedStore is largeStore with the bench driver's staffing (see
+// internal/bench's staff): a third of the users technicians (associated
+// customers), one in ten partner staff (every customer), a third in a
+// helpdesk group scoped to a tenth of the customer groups.
+func staffedStore(b *testing.B) *store {
+	b.Helper()
+	s := newStore()
+	add := func(r graph.Relationship) { s.apply(graph.Update{Op: graph.Touch, Relationship: r}) }
+	largeShape(1, add)
+	obj := func(t, id string) graph.Object { return graph.Object{Type: t, ID: id} }
+	everyone := obj(typeUser, "*")
+	msp := obj(typeMSP, "m")
+	roles := map[string][]string{
+		"technician": {"tickets_create", "tickets_view", "assets_view", "scripts_execute", "customers_view"},
+		"partner":    {"tickets_view", "customers_login_as", "email_logs_view", "customers_view"},
+		"helpdesk":   {"tickets_create", "tickets_view", "scripts_create", "assets_remote_access"},
+	}
+	for role, perms := range roles {
+		sg := obj(typeSecurityGroup, "m/"+role)
+		add(graph.Rel(sg, "role", obj("role", "m/"+role)))
+		for _, p := range perms {
+			add(graph.Rel(obj("role", "m/"+role), p, everyone))
+		}
+	}
+	add(graph.Rel(msp, relAssociatedSecurityGroups, obj(typeSecurityGroup, "m/technician")))
+	add(graph.Rel(msp, relAllSecurityGroups, obj(typeSecurityGroup, "m/partner")))
+	for g := 0; g < 1000; g += 10 {
+		add(graph.Rel(obj(typeCustomerGroup, fmt.Sprintf("m/g%04d", g)), relSecurityGroup, obj(typeSecurityGroup, "m/helpdesk")))
+	}
+	for u := range 5000 {
+		user := obj(typeUser, fmt.Sprintf("m/u%05d", u))
+		switch {
+		case u%3 == 0:
+			add(graph.Rel(obj(typeSecurityGroup, "m/technician"), relMember, user))
+		case u%10 == 1:
+			add(graph.Rel(obj(typeSecurityGroup, "m/partner"), relMember, user))
+		case u%3 == 2:
+			add(graph.Rel(obj(typeSecurityGroup, "m/helpdesk"), relMember, user))
+		}
+	}
+	s.publish()
+	return s
+}
+
+// BenchmarkPermission is a check of a catalog permission on random pairs
+// of the staffed large shape, from the schema's expressions.
+func BenchmarkPermission(b *testing.B) {
+	s := staffedStore(b)
+	r := rand.New(rand.NewPCG(4, 4))
+	perms := []string{"tickets_create", "tickets_view", "login_as", "scripts_create", "assets_view", "email_logs"}
+	n := 0
+	ev := eval{s: s, m: &memo{}}
+	for b.Loop() {
+		c := graph.Check{
+			Resource:   graph.Object{Type: typeCustomer, ID: fmt.Sprintf("m/c%05d", r.IntN(10000))},
+			Permission: perms[r.IntN(len(perms))],
+			Subject:    graph.Object{Type: typeUser, ID: fmt.Sprintf("m/u%05d", r.IntN(5000))},
+		}
+		if ok, _ := ev.check(c); ok {
+			n++
+		}
+	}
+	b.ReportMetric(float64(n)/float64(b.N), "allowed/op")
+}
