@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"runtime"
 	"runtime/metrics"
+	"runtime/pprof"
+	"sync/atomic"
 	"time"
 
 	"github.com/mspauthz/mspauthz/internal/graph"
@@ -166,16 +169,32 @@ func buildAnew(ctx context.Context, cfg Config) (heap, peak int64, took time.Dur
 
 // watchHeap samples the live Go heap (as the last collection found it)
 // until the function it returns is called, which returns its peak.
+// watched counts the heap's watches (for the names of their profiles).
+var watched atomic.Int64
+
 func watchHeap() (peak func() int64) {
 	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
 	stop, out := make(chan struct{}), make(chan int64)
+	profile := os.Getenv("MSPAUTHZ_BENCH_PEAK_PROFILE")
+	if profile != "" {
+		profile += fmt.Sprintf(".%d", watched.Add(1)) // one file a watch: the import's is .1
+	}
 	go func() {
 		tick := time.NewTicker(10 * time.Millisecond)
 		defer tick.Stop()
-		var most int64
+		var most, profiled int64
 		for {
 			metrics.Read(sample)
 			most = max(most, int64(sample[0].Value.Uint64()))
+			// MSPAUTHZ_BENCH_PEAK_PROFILE names files for the heap's
+			// profile near its peak (written again at each new peak 5% over).
+			if profile != "" && most > profiled+profiled/20 {
+				profiled = most
+				if f, err := os.Create(profile); err == nil {
+					_ = pprof.WriteHeapProfile(f)
+					_ = f.Close()
+				}
+			}
 			select {
 			case <-stop:
 				out <- most
