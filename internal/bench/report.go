@@ -148,7 +148,7 @@ func (r *Report) listingsMarkdown(w io.Writer) {
 
 // indexMarkdown writes the reachability index, when it was on.
 func (r *Report) indexMarkdown(w io.Writer) {
-	if x := r.Index; x.On {
+	if x := r.Index; x.On && x.Lag.N > 0 { // measured (RunPermissions and RunConsole only wait for its catch-up)
 		fmt.Fprintf(w, "**Reachability index.** It applied the import %s after it ended (%s per million relationships). It holds %d relationships; "+
 			"its own estimate of its memory is %s (%d bytes per relationship). A second index built anew from a snapshot at the end of the run took %s (%s per million relationships) and holds %s of Go heap "+
 			"(%d bytes per relationship; %s at most while it was built, %.2f× that). Lag from a write's acknowledgement to the index's applying it, over %d writes one at a time: p50 %s, p95 %s, p99 %s.\n\n",
