@@ -64,7 +64,7 @@ func (c *call) grantsPage(code int, refusal string, asked *pb.RequestGrantReques
 	if page.Grants, err = c.grantViews(list.GetGrants()); err != nil {
 		return err
 	}
-	page.Notice = c.grantNotice(list.GetGrants())
+	page.Notice = c.grantNotice(page.Grants)
 	c.render(code, "grants", page)
 	return nil
 }
@@ -119,7 +119,7 @@ func roughly(d time.Duration) string {
 
 // grantNotice says what became of the grant a decision or request named
 // (seeOther's "grant"), as the page's own list of grants tells it.
-func (c *call) grantNotice(grants []*pb.Grant) string {
+func (c *call) grantNotice(grants []grantView) string {
 	if c.done() != "grant" {
 		return ""
 	}
@@ -129,7 +129,7 @@ func (c *call) grantNotice(grants []*pb.Grant) string {
 			continue
 		}
 		if g.GetStatus() == "PENDING" {
-			return "Grant " + id + " requested: it waits for " + g.GetCustomerId() + "'s administrator to approve it."
+			return "Grant " + id + " requested: it waits for " + g.Customer + "'s administrator to approve it."
 		}
 		return "Grant " + id + " is now " + strings.ToLower(g.GetStatus()) + "."
 	}

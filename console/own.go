@@ -78,7 +78,7 @@ func (c *call) ownPage(code int, refusal string) error {
 	if err != nil {
 		return err
 	}
-	page.Notice = c.grantNotice(grants)
+	page.Notice = c.grantNotice(views)
 	if c.done() == "partner" && page.Partner != nil {
 		page.Notice = "MSP Management is " + partnerState(page.Partner.GetEnabled()) + "."
 	}

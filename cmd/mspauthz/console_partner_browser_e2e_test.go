@@ -82,12 +82,12 @@ func TestConsole_OliviaRequestsAGrantZaraApprovesItAndItExpires(t *testing.T) {
 	require.Equal(t, "zylker", eval[string](c, `document.getElementById("grant-customer").value`), "the form as she left it")
 	c.shot("grant-refused-top-role")
 	c.do(chromedp.SetValue(chromedp.ID("grant-role"), "technician"), chromedp.Click(chromedp.ID("grant-extend")), chromedp.Click(chromedp.ID("request-grant")))
-	c.waitText("#notice", "requested: it waits for zylker's administrator")
+	c.waitText("#notice", "requested: it waits for Zylker Corp's administrator")
 	require.Contains(t, c.text("#grants"), "PENDING")
 	c.shot("grant-requested")
 	// A refresh reads the page again; it does not request a second grant.
 	c.do(chromedp.Reload())
-	c.waitText("#notice", "requested: it waits for zylker's administrator")
+	c.waitText("#notice", "requested: it waits for Zylker Corp's administrator")
 	require.Len(t, s.ok(adminToken, "GET", "/v1/msps/acme/grants", nil)["grants"], 1, "one grant requested")
 	c.signOut()
 

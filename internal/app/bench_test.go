@@ -24,11 +24,7 @@ const token = "bench-platform-token-0123456789"
 func BenchmarkBackends(b *testing.B) {
 	for _, backend := range []string{spicedbtest.Memory, spicedbtest.Postgres, spicedbtest.Remote} {
 		b.Run(backend, func(b *testing.B) {
-			cfg := app.Config{
-				HTTPAddr: "127.0.0.1:0", GRPCAddr: "127.0.0.1:0",
-				Fixtures: "../../fixtures/demo.yaml", AdminToken: token,
-				Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Stdout: io.Discard,
-			}
+			cfg := demoConfig()
 			target := spicedbtest.TargetOn(b, backend)
 			cfg.Datastore, cfg.Remote = target.Datastore, target.Remote
 			ctx := context.Background()
@@ -58,5 +54,14 @@ func BenchmarkBackends(b *testing.B) {
 				}
 			})
 		})
+	}
+}
+
+// demoConfig is the service on loopback with the demo fixtures, quiet.
+func demoConfig() app.Config {
+	return app.Config{
+		HTTPAddr: "127.0.0.1:0", GRPCAddr: "127.0.0.1:0",
+		Fixtures: "../../fixtures/demo.yaml", AdminToken: token,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Stdout: io.Discard,
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"testing"
@@ -19,7 +18,6 @@ import (
 
 	pb "github.com/mspauthz/mspauthz/api/mspauthz/v1"
 	"github.com/mspauthz/mspauthz/client"
-	"github.com/mspauthz/mspauthz/internal/app"
 	"github.com/mspauthz/mspauthz/internal/reach"
 	"github.com/mspauthz/mspauthz/internal/tenancy"
 )
@@ -31,11 +29,7 @@ import (
 // differences are what each costs per call (go test -bench Transport
 // -cpuprofile says where it goes).
 func BenchmarkTransport(b *testing.B) {
-	cfg := app.Config{
-		HTTPAddr: "127.0.0.1:0", GRPCAddr: "127.0.0.1:0",
-		Fixtures: "../../fixtures/demo.yaml", AdminToken: token,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Stdout: io.Discard,
-	}
+	cfg := demoConfig()
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := cfg.Complete(ctx)
 	require.NoError(b, err)
