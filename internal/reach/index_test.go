@@ -128,6 +128,29 @@ func (w world) randomRel(r *rand.Rand) graph.Relationship {
 	}
 }
 
+// randomUpdates are up to n distinct random relationships (of rel), each
+// written or, two in five, deleted; written, when set, amends one written.
+func randomUpdates(r *rand.Rand, n int, rel func(*rand.Rand) graph.Relationship, written func(*graph.Relationship)) []graph.Update {
+	seen := map[string]bool{}
+	var updates []graph.Update
+	for range n {
+		rel := rel(r)
+		if seen[rel.String()] {
+			continue
+		}
+		seen[rel.String()] = true
+		op := graph.Touch
+		if r.IntN(5) < 2 {
+			op = graph.Delete
+		}
+		if op == graph.Touch && written != nil {
+			written(&rel)
+		}
+		updates = append(updates, graph.Update{Op: op, Relationship: rel})
+	}
+	return updates
+}
+
 // randomWrite makes one random write: mostly one to four edges written or
 // deleted, sometimes a cascade (a customer group, a customer or a user's
 // memberships deleted whole), a customer moving to another MSP, or a user
@@ -165,21 +188,7 @@ func (w world) randomWrite(ctx context.Context, t *testing.T, r *rand.Rand, g gr
 			{Op: op, Relationship: graph.Rel(obj("user", u), "msp", obj("msp", m))},
 		}, nil)
 	default:
-		seen := map[string]bool{}
-		var updates []graph.Update
-		for range 1 + r.IntN(4) {
-			rel := w.randomRel(r)
-			if seen[rel.String()] {
-				continue
-			}
-			seen[rel.String()] = true
-			op := graph.Touch
-			if r.IntN(5) < 2 {
-				op = graph.Delete
-			}
-			updates = append(updates, graph.Update{Op: op, Relationship: rel})
-		}
-		rev, err = g.Write(ctx, updates, nil)
+		rev, err = g.Write(ctx, randomUpdates(r, 1+r.IntN(4), w.randomRel, nil), nil)
 	}
 	require.NoError(t, err)
 	return rev

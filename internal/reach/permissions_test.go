@@ -150,31 +150,20 @@ const shortGrant = 300 * time.Millisecond
 // comparison), in an hour, or in a year.
 func (e *estate) randomWrite(ctx context.Context, t *testing.T, r *rand.Rand, g graph.Graph) graph.Revision {
 	t.Helper()
-	seen := map[string]bool{}
-	var updates []graph.Update
-	for range 1 + r.IntN(5) {
-		rel := e.randomRel(r)
-		if seen[rel.String()] {
-			continue
+	updates := randomUpdates(r, 1+r.IntN(5), e.randomRel, func(rel *graph.Relationship) {
+		if rel.Relation != "grant" {
+			return
 		}
-		seen[rel.String()] = true
-		op := graph.Touch
-		if r.IntN(5) < 2 {
-			op = graph.Delete
+		switch r.IntN(3) {
+		case 0:
+			rel.Expires = time.Now().Add(50*time.Millisecond + time.Duration(r.Int64N(int64(shortGrant))))
+			e.expiring = append(e.expiring, rel.Expires)
+		case 1:
+			rel.Expires = time.Now().Add(time.Hour)
+		default:
+			rel.Expires = time.Now().AddDate(1, 0, 0)
 		}
-		if rel.Relation == "grant" && op == graph.Touch {
-			switch r.IntN(3) {
-			case 0:
-				rel.Expires = time.Now().Add(50*time.Millisecond + time.Duration(r.Int64N(int64(shortGrant))))
-				e.expiring = append(e.expiring, rel.Expires)
-			case 1:
-				rel.Expires = time.Now().Add(time.Hour)
-			default:
-				rel.Expires = time.Now().AddDate(1, 0, 0)
-			}
-		}
-		updates = append(updates, graph.Update{Op: op, Relationship: rel})
-	}
+	})
 	rev, err := g.Write(ctx, updates, nil)
 	require.NoError(t, err)
 	return rev
