@@ -45,6 +45,9 @@ type Config struct {
 	SaveRounds int
 	// ListingSamples is how many users and how many customers are listed.
 	ListingSamples int
+	// PermissionSamples is how many random questions the catalog
+	// permissions' cells cycle through (0: 20,000).
+	PermissionSamples int
 	// ConsoleRounds is how many times each console page is timed (0: 30, so
 	// that a p50 on a shared machine is not one noisy sample).
 	ConsoleRounds int

@@ -33,6 +33,7 @@ func TestRun(t *testing.T) {
 	preset := cfg.Preset
 	if os.Getenv("MSPAUTHZ_BENCH_FULL") == "" { // short: CI keeps the driver working
 		cfg.CellTime, cfg.CellOps, cfg.SavePairs, cfg.SaveRounds, cfg.ListingSamples = 200*time.Millisecond, 300, []int{1, 100, 1000}, 1, 5
+		cfg.PermissionSamples = 1000
 	}
 	if !testing.Verbose() {
 		cfg.Progress = nil

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -44,7 +45,8 @@ type BulkCell struct {
 	PerSecond float64
 }
 
-// permissionSamples is how many random questions the cells cycle through.
+// permissionSamples is how many random questions the cells cycle through,
+// unless the configuration says.
 const permissionSamples = 20_000
 
 // RunPermissions loads the preset, staffs it, and measures only the
@@ -107,7 +109,7 @@ func permissions(ctx context.Context, cfg Config, rng *rand.Rand) (*PermissionRe
 	if _, err := indexCaughtUp(ctx, cfg); err != nil {
 		return nil, err
 	}
-	rep := &PermissionReport{Staffing: staffing, Samples: permissionSamples}
+	rep := &PermissionReport{Staffing: staffing, Samples: cmp.Or(cfg.PermissionSamples, permissionSamples)}
 	var customerPerms, mspPerms []catalog.Permission
 	for _, c := range catalog.All {
 		if c.Level == catalog.MSP {
@@ -116,7 +118,7 @@ func permissions(ctx context.Context, cfg Config, rng *rand.Rand) (*PermissionRe
 			customerPerms = append(customerPerms, c)
 		}
 	}
-	samples := make([]sample, permissionSamples)
+	samples := make([]sample, rep.Samples)
 	for i := range samples {
 		s := sample{msp: msp, user: p.User(rng.IntN(p.Users)), customer: p.Customer(rng.IntN(p.Customers))}
 		perm := customerPerms[rng.IntN(len(customerPerms))]
@@ -226,8 +228,8 @@ func bulk(ctx context.Context, cfg Config, samples []sample, items int) ([]BulkC
 			if cfg.CellOps > 0 && call*items >= cfg.CellOps {
 				break
 			}
-			from := (call * items) % (len(samples) - items + 1)
-			part := samples[from : from+items]
+			from := (call * items) % max(len(samples)-items+1, 1)
+			part := samples[from:min(from+items, len(samples))]
 			t := time.Now()
 			allowed, err := way.ask(part)
 			durations = append(durations, time.Since(t))

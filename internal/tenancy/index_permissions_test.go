@@ -14,10 +14,11 @@ import (
 	"github.com/mspauthz/mspauthz/internal/tenancy"
 )
 
-// Every question an application asks — access, the channels, every
-// permission of the catalog on each customer (the partner-gated ones too)
-// and on the MSP, switching to the own domain — answered by the index with
-// the grants it names, exactly as SpiceDB answers and names them, after
+// The questions an application asks — access, the channels, permissions of
+// the catalog on each customer (the partner-gated ones always, a dozen
+// others drawn each step) and every one on the MSP, switching to the own
+// domain — answered by the index with the grants it names, exactly as
+// SpiceDB answers and names them, after
 // random saves through the service: security groups of the four scopes and
 // their members, role edits, grants approved and revoked, partner access
 // switched, end-customer roles changed, customers and users regrouped.
@@ -62,7 +63,7 @@ func TestCheck_TheIndexAnswersEveryPermissionAndNamesItsGrantsAsSpiceDB(t *testi
 	_, err = w.svc.EditCustomerGroup(ctx, "acme", "west", []string{"contoso", "fabrikam"}, tenancy.SaveOptions{})
 	require.NoError(t, err)
 	var grants []string
-	asked := 0
+	allowed := 0
 	named := map[string]bool{} // what the answers' via named (any grant as "grant:")
 	for step := range 40 {
 		// The service reads its own writes: it asks at least at its last save.
@@ -104,18 +105,27 @@ func TestCheck_TheIndexAnswersEveryPermissionAndNamesItsGrantsAsSpiceDB(t *testi
 				require.NoError(t, err)
 			}
 		}
+		// Access, the channels, the partner-gated permissions and the MSP's
+		// always; a dozen others of the catalog, drawn anew each step (SpiceDB
+		// explains each allowed one in several calls).
+		asked := []string{"access", "access_portal", "access_web_client", "receive_alerts", "customers.login_as", "email_logs.view", "global_views.policies"}
+		for _, p := range perms {
+			if cp, _ := catalog.Lookup(p); cp.Level == catalog.MSP || r.IntN(len(perms)) < 12 {
+				asked = append(asked, p)
+			}
+		}
 		var qs []tenancy.Question
 		for _, u := range users {
 			for _, c := range customers {
-				for _, p := range append([]string{"access", "access_portal", "access_web_client", "receive_alerts"}, perms...) {
+				for _, p := range asked {
 					if cp, ok := catalog.Lookup(p); ok && cp.Level == catalog.MSP {
 						continue
 					}
 					qs = append(qs, tenancy.Question{ResourceType: "customer", ResourceID: c, Permission: p, UserID: u})
 				}
 			}
-			for _, p := range append([]string{tenancy.PermissionSwitchToOwnDomain}, perms...) {
-				if cp, ok := catalog.Lookup(p); !ok || cp.Level == catalog.MSP {
+			for _, p := range append([]string{tenancy.PermissionSwitchToOwnDomain}, asked...) {
+				if cp, ok := catalog.Lookup(p); p == tenancy.PermissionSwitchToOwnDomain || (ok && cp.Level == catalog.MSP) {
 					qs = append(qs, tenancy.Question{ResourceType: "msp", ResourceID: "acme", Permission: p, UserID: u})
 				}
 			}
@@ -129,7 +139,7 @@ func TestCheck_TheIndexAnswersEveryPermissionAndNamesItsGrantsAsSpiceDB(t *testi
 			for i, q := range part {
 				require.Equal(t, want[i], got[i], "step %d: %s on %s:%s for %s", step, q.Permission, q.ResourceType, q.ResourceID, q.UserID)
 				if got[i].Allowed {
-					asked++
+					allowed++
 				}
 				for _, v := range got[i].Via {
 					if strings.HasPrefix(v, "grant:") {
@@ -140,7 +150,7 @@ func TestCheck_TheIndexAnswersEveryPermissionAndNamesItsGrantsAsSpiceDB(t *testi
 			}
 		}
 	}
-	require.Greater(t, asked, 2000, "enough is allowed to prove something")
+	require.Greater(t, allowed, 800, "enough is allowed to prove something")
 	for _, via := range []string{"security_group:s0", "security_group:s1", "security_group:s2", "security_group:s3", "security_group:support", "grant:", "end_customer_role:admin", "customer_group:west"} {
 		require.True(t, named[via], "no answer named %s: %v", via, named)
 	}
