@@ -3,6 +3,7 @@ package reach
 import (
 	"cmp"
 	"maps"
+	bits64 "math/bits"
 	"slices"
 	"strings"
 	"sync"
@@ -46,7 +47,7 @@ type table struct {
 	// (ids), and drafts append.
 	names []string
 	// ranking orders a prefix of the numbers by their ids.
-	ranking atomic.Pointer[[]uint32]
+	ranking atomic.Pointer[ranking]
 }
 
 func newTable() *table { return &table{index: map[string]uint32{}, fresh: map[string]uint32{}} }
@@ -95,27 +96,74 @@ func (d ids) find(id string) (uint32, bool) {
 	return n, ok && int(n) < len(d.names)
 }
 
-// sortByID sorts numbers by their ids. The ranks of the ids computed once
-// serve until a good many new ids came; the newer ids compare as strings.
+// sortByID sorts numbers by their ids. The ranks of the ids, computed
+// once, serve until a good many new ids came. Many ranked numbers are
+// sorted through a bitset of their ranks (linear); few, by comparing ranks;
+// the newer ids compare as strings and are merged in.
 func (d ids) sortByID(ns []uint32) []uint32 {
-	p := d.t.ranking.Load()
-	if p == nil || len(d.names)-len(*p) > len(*p)/8+64 {
-		rank := ranks(d.names)
-		d.t.ranking.Store(&rank)
-		p = &rank
+	r := d.t.ranking.Load()
+	if r == nil || len(d.names)-len(r.rank) > len(r.rank)/8+64 {
+		r = ranks(d.names)
+		d.t.ranking.Store(r)
 	}
-	rank := *p
-	slices.SortFunc(ns, func(a, b uint32) int {
-		if int(a) < len(rank) && int(b) < len(rank) {
-			return cmp.Compare(rank[a], rank[b])
+	words := len(r.rank)/64 + 1
+	if len(ns) < words/4 {
+		slices.SortFunc(ns, func(a, b uint32) int {
+			if int(a) < len(r.rank) && int(b) < len(r.rank) {
+				return cmp.Compare(r.rank[a], r.rank[b])
+			}
+			return strings.Compare(d.names[a], d.names[b])
+		})
+		return ns
+	}
+	scratch, _ := bitsets.Get().(*[]uint64)
+	if scratch == nil || len(*scratch) < words {
+		fresh := make([]uint64, words)
+		scratch = &fresh
+	}
+	set := *scratch
+	var newer []uint32
+	for _, n := range ns {
+		if int(n) < len(r.rank) {
+			k := r.rank[n]
+			set[k>>6] |= 1 << (k & 63)
+		} else {
+			newer = append(newer, n)
 		}
-		return strings.Compare(d.names[a], d.names[b])
-	})
-	return ns
+	}
+	out := ns[:0]
+	for w := range words {
+		for bits := set[w]; bits != 0; bits &= bits - 1 {
+			out = append(out, r.order[w<<6+bits64.TrailingZeros64(bits)])
+		}
+		set[w] = 0
+	}
+	bitsets.Put(scratch)
+	if len(newer) == 0 {
+		return out
+	}
+	byName := func(a, b uint32) int { return strings.Compare(d.names[a], d.names[b]) }
+	slices.SortFunc(newer, byName)
+	ranked := slices.Clone(out)
+	out = out[:0]
+	for len(ranked) > 0 || len(newer) > 0 {
+		if len(newer) == 0 || (len(ranked) > 0 && byName(ranked[0], newer[0]) < 0) {
+			out, ranked = append(out, ranked[0]), ranked[1:]
+		} else {
+			out, newer = append(out, newer[0]), newer[1:]
+		}
+	}
+	return out
 }
 
-// ranks is the rank of each number in the order of the ids.
-func ranks(names []string) []uint32 {
+// bitsets are scratch bitsets of a table's ranks, all zero between uses.
+var bitsets sync.Pool
+
+// ranking is a prefix of a table's numbers in the order of their ids: rank
+// is each number's place, order the number at each place.
+type ranking struct{ rank, order []uint32 }
+
+func ranks(names []string) *ranking {
 	order := make([]uint32, len(names))
 	for i := range order {
 		order[i] = uint32(i)
@@ -125,7 +173,7 @@ func ranks(names []string) []uint32 {
 	for r, n := range order {
 		rank[n] = uint32(r)
 	}
-	return rank
+	return &ranking{rank: rank, order: order}
 }
 
 // sorted are the members of b sorted by their ids in d.

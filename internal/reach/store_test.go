@@ -2,6 +2,7 @@ package reach
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -69,4 +70,41 @@ func TestStore_ADraftLeavesItsStoreUnchanged(t *testing.T) {
 	require.Len(t, d.customersOf("u4999"), 5)
 	rels, _ := d.size()
 	require.Equal(t, 5000*2+300*2+1, rels) // three removed, three added
+}
+
+// Ids sort by their ids whichever way: many through the bitset of their
+// ranks, few by comparing ranks, and ids newer than the ranks merged in.
+func TestStore_SortsIdsByTheirIDs(t *testing.T) {
+	d := newIDs()
+	for i := range 3000 {
+		d.intern(fmt.Sprintf("u%05d", (i*7919)%3000)) // numbered out of order
+	}
+	d.t.publish()
+	all := make([]uint32, 3000)
+	for i := range all {
+		all[i] = uint32(i)
+	}
+	d.sortByID(all[:0:0]) // rank them
+	for i := range 100 {
+		d.intern(fmt.Sprintf("u%05d-new%d", (i*37)%3000, i)) // newer than the ranks
+	}
+	d.t.publish()
+	for _, n := range []int{3100, 2000, 40, 3} {
+		ns := make([]uint32, 0, n)
+		for i := range n {
+			ns = append(ns, uint32((i*101)%3100))
+		}
+		slices.Sort(ns)
+		ns = slices.Compact(ns)
+		var want []string
+		for _, k := range ns {
+			want = append(want, d.names[k])
+		}
+		slices.Sort(want)
+		var got []string
+		for _, k := range d.sortByID(slices.Clone(ns)) {
+			got = append(got, d.names[k])
+		}
+		require.Equal(t, want, got, "%d ids", n)
+	}
 }
